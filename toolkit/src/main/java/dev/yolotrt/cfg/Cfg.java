@@ -1,0 +1,243 @@
+package dev.yolotrt.cfg;
+
+import dev.yolotrt.util.YoloException;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The one table of option names, types and defaults (Ultralytics' {@code cfg/default.yaml}), and the
+ * validation of {@code key=value} arguments against it. The CLI, the Java builders and notebooks all
+ * come through here, so an unknown key or a bad value is rejected in one place.
+ */
+public final class Cfg {
+
+    public enum Type { BOOL, INT, FLOAT, STRING, INTS }
+
+    /** One option: its name, type, default (null for None) and a line of help. */
+    public record Key(String name, Type type, Object fallback, String help) {
+    }
+
+    private static final Map<String, Key> KEYS = new LinkedHashMap<>();
+
+    static {
+        key("model", Type.STRING, "yolov8n.onnx", "model file (.onnx or .engine), by path or by name in YOLO_TRT_MODELS");
+        key("source", Type.STRING, "bus.jpg", "image file, folder, glob, comma-separated list or URL");
+        key("data", Type.STRING, "coco8.yaml", "dataset YAML (val, and INT8 calibration)");
+        key("imgsz", Type.INTS, List.of(640), "input size: one number, or height,width");
+        key("batch", Type.INT, 1, "batch size (export: the largest batch the engine takes)");
+        key("device", Type.STRING, null, "device: cpu, 0 (GPU 0) or dla:0 / dla:1");
+        key("conf", Type.FLOAT, null, "confidence threshold (predict 0.25, val 0.001)");
+        key("iou", Type.FLOAT, 0.7, "NMS IoU threshold");
+        key("max_det", Type.INT, 300, "maximum detections per image");
+        key("classes", Type.INTS, null, "keep only these class ids, e.g. classes=0,2");
+        key("agnostic_nms", Type.BOOL, false, "class-agnostic NMS");
+        key("save", Type.BOOL, true, "save annotated images (predict) or plots (val)");
+        key("save_txt", Type.BOOL, false, "save YOLO-format labels of the predictions");
+        key("save_conf", Type.BOOL, false, "add confidences to save_txt labels");
+        key("save_json", Type.BOOL, false, "save COCO-format predictions JSON (val)");
+        key("show_labels", Type.BOOL, true, "draw class names on saved images");
+        key("show_conf", Type.BOOL, true, "draw confidences on saved images");
+        key("line_width", Type.INT, null, "box line width in pixels (None: from the image size)");
+        key("project", Type.STRING, null, "folder for runs (default runs/<task>)");
+        key("name", Type.STRING, null, "run name inside project (default the mode, numbered)");
+        key("exist_ok", Type.BOOL, false, "reuse project/name instead of numbering a new one");
+        key("split", Type.STRING, "val", "dataset split for val: val, test or train");
+        key("verbose", Type.BOOL, true, "print per-image and per-class lines");
+        key("format", Type.STRING, "engine", "export format (engine)");
+        key("half", Type.BOOL, false, "FP16 engine");
+        key("int8", Type.BOOL, false, "INT8 engine with calibration on data");
+        key("dynamic", Type.BOOL, false, "dynamic batch and image size");
+        key("simplify", Type.BOOL, true, "simplify the graph before building (TensorRT folds constants itself)");
+        key("workspace", Type.FLOAT, null, "TensorRT workspace in GiB (None: TensorRT decides)");
+        key("nms", Type.BOOL, false, "NMS inside the engine");
+        key("fraction", Type.FLOAT, 1.0, "fraction of the dataset used for INT8 calibration");
+        key("threads", Type.INT, 0, "CPU inference threads (0: ONNX Runtime decides)");
+    }
+
+    private static void key(String name, Type type, Object fallback, String help) {
+        KEYS.put(name, new Key(name, type, fallback, help));
+    }
+
+    private final Map<String, Object> values;
+
+    private Cfg(Map<String, Object> values) {
+        this.values = Collections.unmodifiableMap(values);
+    }
+
+    public static Map<String, Key> keys() {
+        return Collections.unmodifiableMap(KEYS);
+    }
+
+    public static Cfg empty() {
+        return new Cfg(new LinkedHashMap<>());
+    }
+
+    /** Validates {@code key=value} strings (the CLI's grammar). */
+    public static Cfg parse(List<String> args) {
+        Map<String, Object> raw = new LinkedHashMap<>();
+        for (String a : args) {
+            int eq = a.indexOf('=');
+            if (eq <= 0) throw new YoloException("'" + a + "' is not key=value; valid keys: " + String.join(", ", KEYS.keySet()));
+            raw.put(a.substring(0, eq).strip(), a.substring(eq + 1).strip());
+        }
+        return of(raw);
+    }
+
+    /** Validates a map of options whose values are strings or Java values. */
+    public static Cfg of(Map<String, ?> args) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (var e : args.entrySet()) {
+            Key key = KEYS.get(e.getKey());
+            if (key == null) throw unknown(e.getKey());
+            values.put(key.name(), convert(key, e.getValue()));
+        }
+        return new Cfg(values);
+    }
+
+    /** This configuration with {@code others} laid over it (validated). */
+    public Cfg with(Map<String, ?> others) {
+        Map<String, Object> merged = new LinkedHashMap<>(values);
+        merged.putAll(of(others).values);
+        return new Cfg(merged);
+    }
+
+    public boolean isSet(String key) {
+        check(key);
+        return values.containsKey(key);
+    }
+
+    public Object get(String key) {
+        check(key);
+        return values.containsKey(key) ? values.get(key) : KEYS.get(key).fallback();
+    }
+
+    public Map<String, Object> explicit() {
+        return values;
+    }
+
+    public boolean bool(String key) {
+        return (Boolean) get(key);
+    }
+
+    public Integer integer(String key) {
+        return (Integer) get(key);
+    }
+
+    public Double number(String key) {
+        return (Double) get(key);
+    }
+
+    public String string(String key) {
+        return (String) get(key);
+    }
+
+    @SuppressWarnings("unchecked")
+    public List<Integer> ints(String key) {
+        return (List<Integer>) get(key);
+    }
+
+    private static void check(String key) {
+        if (!KEYS.containsKey(key)) throw unknown(key);
+    }
+
+    static YoloException unknown(String key) {
+        String near = KEYS.keySet().stream().min((a, b) -> distance(key, a) - distance(key, b)).orElse("");
+        String hint = distance(key, near) <= Math.max(2, key.length() / 3) ? "; did you mean '" + near + "'?" : "";
+        return new YoloException("'" + key + "' is not a valid option" + hint + " Valid keys: " + String.join(", ", KEYS.keySet()));
+    }
+
+    private static Object convert(Key key, Object value) {
+        if (value == null) return null;
+        if (value instanceof String s) {
+            s = s.strip();
+            if (s.equalsIgnoreCase("none") || s.equalsIgnoreCase("null")) return null;
+            try {
+                return switch (key.type()) {
+                    case BOOL -> parseBool(s);
+                    case INT -> Integer.parseInt(s);
+                    case FLOAT -> Double.parseDouble(s);
+                    case STRING -> s;
+                    case INTS -> parseInts(s);
+                };
+            } catch (NumberFormatException e) {
+                throw bad(key, value);
+            }
+        }
+        return switch (key.type()) {
+            case BOOL -> {
+                if (value instanceof Boolean b) yield b;
+                throw bad(key, value);
+            }
+            case INT -> {
+                if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) yield n.intValue();
+                throw bad(key, value);
+            }
+            case FLOAT -> {
+                if (value instanceof Number n) yield n.doubleValue();
+                throw bad(key, value);
+            }
+            case STRING -> value.toString();
+            case INTS -> {
+                if (value instanceof Number n) yield List.of(n.intValue());
+                if (value instanceof int[] a) yield Arrays.stream(a).boxed().toList();
+                if (value instanceof List<?> l && l.stream().allMatch(o -> o instanceof Number)) {
+                    yield l.stream().map(o -> ((Number) o).intValue()).toList();
+                }
+                throw bad(key, value);
+            }
+        };
+    }
+
+    private static boolean parseBool(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "true", "1", "yes" -> true;
+            case "false", "0", "no" -> false;
+            default -> throw new NumberFormatException(s);
+        };
+    }
+
+    private static List<Integer> parseInts(String s) {
+        String inner = s.replaceAll("[\\[\\]() ]", "");
+        List<Integer> out = new ArrayList<>();
+        for (String p : inner.split(",")) if (!p.isEmpty()) out.add(Integer.parseInt(p));
+        if (out.isEmpty()) throw new NumberFormatException(s);
+        return List.copyOf(out);
+    }
+
+    private static YoloException bad(Key key, Object value) {
+        String expected = switch (key.type()) {
+            case BOOL -> "true or false";
+            case INT -> "an integer";
+            case FLOAT -> "a number";
+            case STRING -> "text";
+            case INTS -> "an integer or a list like 640 or 640,480";
+        };
+        return new YoloException("bad value " + key.name() + "=" + value + ": expected " + expected + " (" + key.help() + ")");
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    @Override
+    public String toString() {
+        return values.toString();
+    }
+}

@@ -1,0 +1,123 @@
+package dev.yolotrt.cli;
+
+import dev.yolotrt.cfg.Cfg;
+import dev.yolotrt.data.ImageSource;
+import dev.yolotrt.model.Yolo;
+import dev.yolotrt.predict.PredictOptions;
+import dev.yolotrt.predict.Results;
+import dev.yolotrt.util.Settings;
+import dev.yolotrt.util.YoloException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/** The CLI's modes. Each parses its {@code key=value} arguments through {@link Cfg}. */
+final class Commands {
+
+    static final List<String> MODES = List.of("predict", "help", "version");
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    Commands(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    int run(String mode, List<String> args) {
+        switch (mode) {
+            case "help", "--help", "-h" -> {
+                out.print(help());
+                return 0;
+            }
+            case "version", "--version" -> {
+                out.println(version());
+                return 0;
+            }
+            case "predict" -> {
+                return predict(Cfg.parse(args));
+            }
+            default -> throw new YoloException("unknown mode '" + mode + "'; valid modes: " + String.join(", ", MODES));
+        }
+    }
+
+    private int predict(Cfg cfg) {
+        // As in Ultralytics, the CLI saves annotated images unless told not to; the Java API does not.
+        Cfg c = cfg.isSet("save") ? cfg : cfg.with(Map.of("save", true));
+        PredictOptions o = PredictOptions.builder().apply(c).build();
+        Settings settings = settings(c);
+        try (Yolo model = Yolo.load(c.string("model"), settings)) {
+            List<ImageSource> sources = ImageSource.resolve(c.string("source"), settings);
+            Path dir = o.save() ? RunDirs.next(c, "predict") : null;
+            int[] index = {0};
+            double[] total = new double[3];
+            model.predictor().stream(sources, o, r -> {
+                index[0]++;
+                total[0] += r.speed().get("preprocess");
+                total[1] += r.speed().get("inference");
+                total[2] += r.speed().get("postprocess");
+                if (o.verbose()) {
+                    out.printf(Locale.ROOT, "image %d/%d %s: %s, %.1fms%n", index[0], sources.size(), r.path(), r.summary(),
+                            r.speed().get("inference"));
+                    out.print(r.boxes().toString().indent(4));
+                }
+                if (dir != null) {
+                    Results.write(r.plot(o.showLabels(), o.showConf(), o.lineWidth()), dir.resolve(saveName(r)));
+                }
+            });
+            int n = sources.size();
+            int[] hw = model.predictor().inputSize(o);
+            out.printf(Locale.ROOT, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image at shape (%d, 3, %d, %d) on %s%n",
+                    total[0] / n, total[1] / n, total[2] / n, model.predictor().chunk(o), hw[0], hw[1], model.backend().name());
+            if (dir != null) out.println("Results saved to " + dir);
+        }
+        return 0;
+    }
+
+    private static String saveName(Results r) {
+        String name = Path.of(r.path().replaceAll("[?#].*$", "")).getFileName().toString();
+        return name.toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png)$") ? name : name + ".jpg";
+    }
+
+    static Settings settings(Cfg cfg) {
+        Settings s = Settings.fromEnvironment();
+        return cfg.integer("threads") > 0 ? s.withCpuThreads(cfg.integer("threads")) : s;
+    }
+
+    static String version() {
+        Properties p = new Properties();
+        try (InputStream in = Commands.class.getResourceAsStream("/dev/yolotrt/version.properties")) {
+            if (in != null) p.load(in);
+        } catch (IOException ignored) {
+            // fall through to "unknown"
+        }
+        return "yolo-trt " + p.getProperty("version", "unknown") + " (Java " + System.getProperty("java.version") + ")";
+    }
+
+    static String help() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("""
+                Usage: yolo-trt MODE key=value ...
+
+                Modes:
+                  predict    detect objects: yolo-trt predict model=yolov8n.onnx source=bus.jpg conf=0.25
+                  help       this text
+                  version    the toolkit's version
+
+                Models are found by path or by name in $YOLO_TRT_MODELS; sample images (bus.jpg, zidane.jpg)
+                in $YOLO_TRT_ASSETS. Keys and defaults:
+                """);
+        for (Cfg.Key k : Cfg.keys().values()) {
+            sb.append(String.format(Locale.ROOT, "  %-13s %-14s %s%n", k.name(),
+                    k.fallback() == null ? "None" : k.fallback().toString().replaceAll("[\\[\\] ]", ""), k.help()));
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,49 @@
+package dev.yolotrt.cli;
+
+import dev.yolotrt.util.Downloads;
+import dev.yolotrt.util.YoloException;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code yolo-trt MODE key=value ...}, Ultralytics' CLI grammar. Every failure the user can fix
+ * reaches the terminal as one line and a non-zero exit code; set YOLO_TRT_DEBUG=1 for stack traces.
+ */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        int code = run(args, System.out, System.err);
+        System.exit(code);
+    }
+
+    /** Runs one command; returns the process exit code (0 ok, 1 failure, 2 usage). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0) {
+            out.print(Commands.help());
+            return 2;
+        }
+        String mode = args[0];
+        List<String> rest = Arrays.asList(args).subList(1, args.length);
+        try {
+            return new Commands(out, err).run(mode, rest);
+        } catch (YoloException e) {
+            err.println("yolo-trt " + mode + ": " + e.getMessage());
+            debug(e, err);
+            return 1;
+        } catch (RuntimeException | LinkageError e) {
+            err.println("yolo-trt " + mode + ": unexpected " + e.getClass().getSimpleName() + ": " + Downloads.oneLine(e)
+                    + " (set YOLO_TRT_DEBUG=1 for details)");
+            debug(e, err);
+            return 1;
+        }
+    }
+
+    private static void debug(Throwable e, PrintStream err) {
+        if (System.getenv("YOLO_TRT_DEBUG") != null) e.printStackTrace(err);
+    }
+}

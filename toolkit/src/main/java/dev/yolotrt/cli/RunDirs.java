@@ -1,0 +1,28 @@
+package dev.yolotrt.cli;
+
+import dev.yolotrt.cfg.Cfg;
+import dev.yolotrt.util.YoloException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Ultralytics' run folders: runs/detect/predict, predict2, predict3 ... unless exist_ok. */
+final class RunDirs {
+    private RunDirs() {
+    }
+
+    static Path next(Cfg cfg, String mode) {
+        Path project = Path.of(cfg.get("project") != null ? cfg.string("project") : "runs/detect");
+        String name = cfg.get("name") != null ? cfg.string("name") : mode;
+        Path dir = project.resolve(name);
+        if (!cfg.bool("exist_ok")) {
+            for (int i = 2; Files.exists(dir); i++) dir = project.resolve(name + i);
+        }
+        try {
+            return Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new YoloException("cannot create run folder " + dir + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package dev.yolotrt.model;
+
+import dev.yolotrt.util.Downloads;
+import dev.yolotrt.util.Settings;
+import dev.yolotrt.util.YoloException;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The one table of downloadable files (models, sample images): name → URL + sha256, read from
+ * {@code assets.tsv}. Names resolve in a settings directory first, then through this table.
+ */
+public final class Assets {
+
+    /** One row of the table. */
+    public record Asset(String name, String kind, String url, String sha256) {
+    }
+
+    private static final Map<String, Asset> TABLE = load();
+
+    private Assets() {
+    }
+
+    public static Map<String, Asset> table() {
+        return TABLE;
+    }
+
+    /**
+     * A model given by path, or by file name in {@link Settings#modelsDir()}; downloaded when the
+     * table has a URL for it. Fails with one line saying where to put the file.
+     */
+    public static Path model(String nameOrPath, Settings settings) {
+        return resolve(nameOrPath, settings.modelsDir(), Settings.MODELS,
+                "export it with `yolo export model=" + stem(nameOrPath) + ".pt format=onnx`");
+    }
+
+    /** A sample image given by path, or by name in {@link Settings#assetsDir()} (bus.jpg, zidane.jpg). */
+    public static Path image(String nameOrPath, Settings settings) {
+        return resolve(nameOrPath, settings.assetsDir(), Settings.ASSETS, "give a file, folder, glob or URL");
+    }
+
+    private static Path resolve(String nameOrPath, Path dir, String env, String how) {
+        Path direct = Path.of(nameOrPath);
+        if (Files.exists(direct)) return direct;
+        boolean bare = direct.getNameCount() == 1;
+        if (bare) {
+            Path inDir = dir.resolve(nameOrPath);
+            if (Files.exists(inDir)) return inDir;
+            Asset asset = TABLE.get(nameOrPath);
+            if (asset != null && !asset.url().isEmpty()) {
+                return Downloads.fetch(asset.url(), inDir, asset.sha256(),
+                        "Offline? Put " + nameOrPath + " in " + dir + " (or set " + env + ")");
+            }
+            throw new YoloException(nameOrPath + " not found here or in " + dir + " (set " + env
+                    + " to the folder that holds it, or " + how + ")");
+        }
+        throw new YoloException(nameOrPath + " not found (" + how + ")");
+    }
+
+    private static String stem(String name) {
+        String f = Path.of(name).getFileName().toString();
+        int dot = f.lastIndexOf('.');
+        return dot > 0 ? f.substring(0, dot) : f;
+    }
+
+    private static Map<String, Asset> load() {
+        Map<String, Asset> table = new LinkedHashMap<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(
+                Objects.requireNonNull(Assets.class.getResourceAsStream("/dev/yolotrt/assets.tsv")), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.isBlank() || line.startsWith("#")) continue;
+                String[] f = line.split("\t", -1);
+                table.put(f[0], new Asset(f[0], f[1], f.length > 2 ? f[2] : "", f.length > 3 ? f[3] : ""));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return Map.copyOf(table);
+    }
+}

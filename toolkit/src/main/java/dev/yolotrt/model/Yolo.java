@@ -1,0 +1,145 @@
+package dev.yolotrt.model;
+
+import dev.yolotrt.backend.Backend;
+import dev.yolotrt.backend.OnnxRuntimeBackend;
+import dev.yolotrt.data.ImageSource;
+import dev.yolotrt.predict.PredictOptions;
+import dev.yolotrt.predict.Predictor;
+import dev.yolotrt.predict.Results;
+import dev.yolotrt.util.Settings;
+import dev.yolotrt.util.YoloException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A loaded YOLO model, the entry point of the API: {@code Yolo.load("yolov8n.onnx").predict("bus.jpg")}.
+ * It owns its backend's native resources; close it (try-with-resources) when done.
+ */
+public final class Yolo implements AutoCloseable {
+
+    private final Path file;
+    private final ModelMetadata metadata;
+    private final Backend backend;
+    private final Settings settings;
+    private final Predictor predictor;
+
+    Yolo(Path file, ModelMetadata metadata, Backend backend, Settings settings) {
+        this.file = file;
+        this.metadata = metadata;
+        this.backend = backend;
+        this.settings = settings;
+        this.predictor = new Predictor(backend, metadata);
+    }
+
+    /** Loads a model by path or by file name in {@code YOLO_TRT_MODELS}. */
+    public static Yolo load(String model) {
+        return load(model, Settings.fromEnvironment());
+    }
+
+    public static Yolo load(String model, Settings settings) {
+        return load(Assets.model(model, settings), settings);
+    }
+
+    public static Yolo load(Path file, Settings settings) {
+        if (!Files.isRegularFile(file)) throw new YoloException("model not found: " + file);
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".engine") || name.endsWith(".plan")) {
+            throw new YoloException(file + ": TensorRT engines are not supported by this build yet");
+        }
+        return loadOnnx(file, settings);
+    }
+
+    private static Yolo loadOnnx(Path file, Settings settings) {
+        OnnxRuntimeBackend backend = OnnxRuntimeBackend.open(file, settings.cpuThreads());
+        try {
+            return new Yolo(file, onnxMetadata(file, backend), backend, settings);
+        } catch (RuntimeException e) {
+            backend.close();
+            throw e;
+        }
+    }
+
+    /** Ultralytics' metadata_props, checked against the graph's input and output shapes. */
+    static ModelMetadata onnxMetadata(Path file, OnnxRuntimeBackend backend) {
+        long[] in = backend.inputShape();
+        Map<String, long[]> outs = backend.outputShapes();
+        long[] out = outs.isEmpty() ? new long[0] : outs.values().iterator().next();
+        String shapes = "input " + Arrays.toString(in) + ", outputs " + describe(outs);
+        if (in.length != 4 || in[1] != 3 || outs.size() != 1 || out.length != 3 || out[1] < 5) {
+            throw new YoloException(file + " is not an Ultralytics YOLO detect model (" + shapes
+                    + "); expected images [B,3,H,W] -> output0 [B,4+nc,anchors]");
+        }
+        int nc = (int) out[1] - 4;
+        int[] size = {in[2] > 0 ? (int) in[2] : 640, in[3] > 0 ? (int) in[3] : 640};
+        int batch = in[0] > 0 ? (int) in[0] : 1;
+        ModelMetadata meta = ModelMetadata.fromOnnxProps(backend.metadataProps(), size, nc);
+        if (meta == null) return ModelMetadata.inferred(size, nc, batch);
+        if (!"detect".equals(meta.task())) {
+            throw new YoloException(file + " is a YOLO '" + meta.task() + "' model; this toolkit runs detect models");
+        }
+        if (meta.nc() != nc) {
+            throw new YoloException(file + " names " + meta.nc() + " classes but its output has " + nc + " (" + shapes + ")");
+        }
+        return meta;
+    }
+
+    private static String describe(Map<String, long[]> outs) {
+        StringBuilder sb = new StringBuilder();
+        outs.forEach((k, v) -> sb.append(sb.length() > 0 ? ", " : "").append(k).append(Arrays.toString(v)));
+        return sb.toString();
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public ModelMetadata metadata() {
+        return metadata;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public Predictor predictor() {
+        return predictor;
+    }
+
+    public List<String> names() {
+        return metadata.names();
+    }
+
+    /** Predicts with Ultralytics' defaults (conf 0.25, iou 0.7, max_det 300). */
+    public List<Results> predict(Object source) {
+        return predict(source, PredictOptions.defaults());
+    }
+
+    /** Predicts with {@code key=value} options, e.g. {@code Map.of("conf", 0.5)}. */
+    public List<Results> predict(Object source, Map<String, ?> options) {
+        return predict(source, PredictOptions.builder(options).build());
+    }
+
+    public List<Results> predict(Object source, PredictOptions options) {
+        return predictor.predict(ImageSource.resolve(source, settings), options);
+    }
+
+    @Override
+    public void close() {
+        backend.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Yolo(" + file.getFileName() + ", " + metadata.task() + ", " + metadata.nc() + " classes, imgsz "
+                + metadata.imgsz()[0] + "x" + metadata.imgsz()[1] + ", " + backend.name() + ")";
+    }
+}

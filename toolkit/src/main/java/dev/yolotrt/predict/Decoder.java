@@ -1,0 +1,136 @@
+package dev.yolotrt.predict;
+
+import dev.yolotrt.backend.Tensor;
+
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+
+/**
+ * Turns a raw YOLOv8/YOLO11 detect output, [batch, 4 + nc, anchors] with rows cx, cy, w, h then
+ * class scores, into NMS-filtered boxes in letterboxed pixels (Ultralytics' non_max_suppression).
+ */
+public final class Decoder {
+
+    /** Ultralytics' cap on boxes that enter NMS. */
+    public static final int MAX_NMS = 30_000;
+
+    /** Boxes of one image: 4 floats each (x1, y1, x2, y2), a score and a class. */
+    public record Detections(float[] xyxy, float[] conf, int[] cls) {
+        public int size() {
+            return conf.length;
+        }
+    }
+
+    private Decoder() {
+    }
+
+    /**
+     * Decodes image {@code b} of {@code output}.
+     *
+     * @param classes    class ids to keep, or null for all
+     * @param multiLabel one box per (anchor, class) above {@code conf} (validation) instead of the best class only
+     */
+    public static Detections decode(Tensor output, int b, float conf, float iou, int maxDet, int[] classes,
+                                    boolean agnostic, boolean multiLabel) {
+        int channels = output.dim(1);
+        int anchors = output.dim(2);
+        int nc = channels - 4;
+        if (nc < 1) throw new IllegalArgumentException("output " + output + " has no class rows");
+        FloatBuffer data = output.data();
+        int base = b * channels * anchors;
+        boolean[] allowed = null;
+        if (classes != null) {
+            allowed = new boolean[nc];
+            for (int c : classes) if (c >= 0 && c < nc) allowed[c] = true;
+        }
+
+        // Candidates: (anchor, class, score), gathered class row by class row for locality.
+        int cap = 1024, n = 0;
+        int[] anchorOf = new int[cap];
+        int[] clsOf = new int[cap];
+        float[] scoreOf = new float[cap];
+        if (multiLabel) {
+            for (int c = 0; c < nc; c++) {
+                if (allowed != null && !allowed[c]) continue;
+                int row = base + (4 + c) * anchors;
+                for (int a = 0; a < anchors; a++) {
+                    float s = data.get(row + a);
+                    if (s > conf) {
+                        if (n == cap) {
+                            cap *= 2;
+                            anchorOf = Arrays.copyOf(anchorOf, cap);
+                            clsOf = Arrays.copyOf(clsOf, cap);
+                            scoreOf = Arrays.copyOf(scoreOf, cap);
+                        }
+                        anchorOf[n] = a;
+                        clsOf[n] = c;
+                        scoreOf[n++] = s;
+                    }
+                }
+            }
+        } else {
+            float[] best = new float[anchors];
+            int[] bestCls = new int[anchors];
+            Arrays.fill(best, Float.NEGATIVE_INFINITY);
+            for (int c = 0; c < nc; c++) {
+                int row = base + (4 + c) * anchors;
+                for (int a = 0; a < anchors; a++) {
+                    float s = data.get(row + a);
+                    if (s > best[a]) {
+                        best[a] = s;
+                        bestCls[a] = c;
+                    }
+                }
+            }
+            anchorOf = new int[anchors];
+            clsOf = new int[anchors];
+            scoreOf = new float[anchors];
+            for (int a = 0; a < anchors; a++) {
+                if (best[a] > conf && (allowed == null || allowed[bestCls[a]])) {
+                    anchorOf[n] = a;
+                    clsOf[n] = bestCls[a];
+                    scoreOf[n++] = best[a];
+                }
+            }
+        }
+
+        if (n > MAX_NMS) {
+            Integer[] idx = new Integer[n];
+            for (int i = 0; i < n; i++) idx[i] = i;
+            float[] s = scoreOf;
+            Arrays.sort(idx, (x, y) -> Float.compare(s[y], s[x]));
+            int[] a2 = new int[MAX_NMS], c2 = new int[MAX_NMS];
+            float[] s2 = new float[MAX_NMS];
+            for (int i = 0; i < MAX_NMS; i++) {
+                a2[i] = anchorOf[idx[i]];
+                c2[i] = clsOf[idx[i]];
+                s2[i] = scoreOf[idx[i]];
+            }
+            anchorOf = a2;
+            clsOf = c2;
+            scoreOf = s2;
+            n = MAX_NMS;
+        }
+
+        float[] xyxy = new float[n * 4];
+        for (int i = 0; i < n; i++) {
+            int a = anchorOf[i];
+            float cx = data.get(base + a), cy = data.get(base + anchors + a);
+            float w = data.get(base + 2 * anchors + a), h = data.get(base + 3 * anchors + a);
+            xyxy[i * 4] = cx - w / 2;
+            xyxy[i * 4 + 1] = cy - h / 2;
+            xyxy[i * 4 + 2] = cx + w / 2;
+            xyxy[i * 4 + 3] = cy + h / 2;
+        }
+        int[] keep = Nms.run(xyxy, scoreOf, clsOf, n, iou, agnostic, maxDet);
+        float[] kx = new float[keep.length * 4];
+        float[] ks = new float[keep.length];
+        int[] kc = new int[keep.length];
+        for (int i = 0; i < keep.length; i++) {
+            System.arraycopy(xyxy, keep[i] * 4, kx, i * 4, 4);
+            ks[i] = scoreOf[keep[i]];
+            kc[i] = clsOf[keep[i]];
+        }
+        return new Detections(kx, ks, kc);
+    }
+}

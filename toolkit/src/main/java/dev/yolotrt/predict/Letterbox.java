@@ -1,0 +1,83 @@
+package dev.yolotrt.predict;
+
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.Scalar;
+import org.bytedeco.opencv.opencv_core.Size;
+
+import java.nio.FloatBuffer;
+
+import static org.bytedeco.opencv.global.opencv_core.BORDER_CONSTANT;
+import static org.bytedeco.opencv.global.opencv_core.copyMakeBorder;
+import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
+import static org.bytedeco.opencv.global.opencv_imgproc.resize;
+
+/**
+ * Ultralytics' LetterBox (auto=False, scaleup=True, center=True): scale to fit keeping the aspect
+ * ratio, pad the rest with grey 114, centred. Rounding follows Python's round-half-to-even so that
+ * sizes and pads match Ultralytics pixel for pixel.
+ */
+public record Letterbox(int srcH, int srcW, int dstH, int dstW, double gain, int newH, int newW, int top, int left) {
+
+    public static final int PAD = 114;
+
+    public static Letterbox of(int srcH, int srcW, int dstH, int dstW) {
+        double r = Math.min((double) dstH / srcH, (double) dstW / srcW);
+        int newW = (int) Math.rint(srcW * r);
+        int newH = (int) Math.rint(srcH * r);
+        double dw = (dstW - newW) / 2.0;
+        double dh = (dstH - newH) / 2.0;
+        return new Letterbox(srcH, srcW, dstH, dstW, r, newH, newW, (int) Math.rint(dh - 0.1), (int) Math.rint(dw - 0.1));
+    }
+
+    /** The letterboxed BGR image, dstH × dstW. */
+    public Mat apply(Mat bgr) {
+        Mat resized = bgr;
+        if (newW != srcW || newH != srcH) {
+            resized = new Mat();
+            resize(bgr, resized, new Size(newW, newH), 0, 0, INTER_LINEAR);
+        }
+        Mat out = new Mat();
+        copyMakeBorder(resized, out, top, dstH - newH - top, left, dstW - newW - left, BORDER_CONSTANT,
+                new Scalar(PAD, PAD, PAD, 0));
+        if (resized != bgr) resized.close();
+        return out;
+    }
+
+    /**
+     * Writes {@code bgr} letterboxed as RGB floats in [0, 1], planar (CHW), into {@code dst} from
+     * element {@code offset}: the layout every YOLO export expects.
+     */
+    public void toChw(Mat bgr, FloatBuffer dst, int offset) {
+        try (Mat boxed = apply(bgr)) {
+            int plane = dstH * dstW;
+            byte[] px = new byte[plane * 3];
+            boxed.data().get(px);
+            float[] chw = new float[plane * 3];
+            for (int i = 0, j = 0; i < plane; i++, j += 3) {
+                chw[i] = (px[j + 2] & 0xff) / 255f;
+                chw[plane + i] = (px[j + 1] & 0xff) / 255f;
+                chw[2 * plane + i] = (px[j] & 0xff) / 255f;
+            }
+            dst.put(offset, chw);
+        }
+    }
+
+    /** Maps boxes (x1, y1, x2, y2 …) from letterboxed to original pixels in place, clipped to the image. */
+    public void toOriginal(float[] xyxy, int count) {
+        for (int i = 0; i < count * 4; i += 4) {
+            xyxy[i] = clip((xyxy[i] - left) / gain, srcW);
+            xyxy[i + 1] = clip((xyxy[i + 1] - top) / gain, srcH);
+            xyxy[i + 2] = clip((xyxy[i + 2] - left) / gain, srcW);
+            xyxy[i + 3] = clip((xyxy[i + 3] - top) / gain, srcH);
+        }
+    }
+
+    /** Maps one point from original to letterboxed pixels (labels, tests). */
+    public float[] toLetterbox(float x, float y) {
+        return new float[] {(float) (x * gain + left), (float) (y * gain + top)};
+    }
+
+    private static float clip(double v, int max) {
+        return (float) Math.max(0, Math.min(max, v));
+    }
+}

@@ -1,0 +1,113 @@
+package dev.yolotrt.predict;
+
+import dev.yolotrt.cfg.Cfg;
+import dev.yolotrt.util.YoloException;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Prediction settings with Ultralytics' names and defaults (conf 0.25, iou 0.7, max_det 300).
+ * {@code imgsz} null means the model's own size; {@code batch} applies to dynamic-batch models.
+ */
+public record PredictOptions(double conf, double iou, int maxDet, int[] classes, boolean agnosticNms,
+                             int[] imgsz, int batch, boolean multiLabel, boolean save, boolean showLabels,
+                             boolean showConf, Integer lineWidth, boolean verbose) {
+
+    public static final double DEFAULT_CONF = 0.25;
+
+    public PredictOptions {
+        if (conf < 0 || conf > 1) throw new YoloException("conf=" + conf + " must be between 0 and 1");
+        if (iou < 0 || iou > 1) throw new YoloException("iou=" + iou + " must be between 0 and 1");
+        if (maxDet < 1) throw new YoloException("max_det=" + maxDet + " must be at least 1");
+        if (batch < 1) throw new YoloException("batch=" + batch + " must be at least 1");
+        if (imgsz != null && (imgsz.length != 2 || imgsz[0] < 32 || imgsz[1] < 32)) {
+            throw new YoloException("imgsz must be one size or height,width, each at least 32");
+        }
+        classes = classes == null ? null : classes.clone();
+        imgsz = imgsz == null ? null : imgsz.clone();
+    }
+
+    public static PredictOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder from {@code key=value} style arguments, checked against {@link Cfg}. */
+    public static Builder builder(Map<String, ?> args) {
+        return builder().apply(Cfg.of(args));
+    }
+
+    /** Mutable builder; every setter validates through the record's constructor at build(). */
+    public static final class Builder {
+        private double conf = DEFAULT_CONF;
+        private double iou = 0.7;
+        private int maxDet = 300;
+        private int[] classes;
+        private boolean agnosticNms;
+        private int[] imgsz;
+        private int batch = 1;
+        private boolean multiLabel;
+        private boolean save;
+        private boolean showLabels = true;
+        private boolean showConf = true;
+        private Integer lineWidth;
+        private boolean verbose = true;
+
+        public Builder apply(Cfg cfg) {
+            if (cfg.get("conf") != null) conf = cfg.number("conf");
+            iou = cfg.number("iou");
+            maxDet = cfg.integer("max_det");
+            List<Integer> c = cfg.ints("classes");
+            classes = c == null ? null : c.stream().mapToInt(Integer::intValue).toArray();
+            agnosticNms = cfg.bool("agnostic_nms");
+            if (cfg.isSet("imgsz")) imgsz(cfg.ints("imgsz"));
+            batch = cfg.integer("batch");
+            if (cfg.isSet("save")) save = cfg.bool("save");
+            showLabels = cfg.bool("show_labels");
+            showConf = cfg.bool("show_conf");
+            lineWidth = cfg.integer("line_width");
+            verbose = cfg.bool("verbose");
+            return this;
+        }
+
+        public Builder conf(double v) { conf = v; return this; }
+        public Builder iou(double v) { iou = v; return this; }
+        public Builder maxDet(int v) { maxDet = v; return this; }
+        public Builder classes(int... v) { classes = v; return this; }
+        public Builder agnosticNms(boolean v) { agnosticNms = v; return this; }
+        public Builder imgsz(int size) { imgsz = new int[] {size, size}; return this; }
+        public Builder imgsz(int h, int w) { imgsz = new int[] {h, w}; return this; }
+        public Builder batch(int v) { batch = v; return this; }
+        public Builder multiLabel(boolean v) { multiLabel = v; return this; }
+        public Builder save(boolean v) { save = v; return this; }
+        public Builder showLabels(boolean v) { showLabels = v; return this; }
+        public Builder showConf(boolean v) { showConf = v; return this; }
+        public Builder lineWidth(Integer v) { lineWidth = v; return this; }
+        public Builder verbose(boolean v) { verbose = v; return this; }
+
+        private void imgsz(List<Integer> v) {
+            imgsz = v.size() == 1 ? new int[] {v.get(0), v.get(0)} : v.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        public PredictOptions build() {
+            return new PredictOptions(conf, iou, maxDet, classes, agnosticNms, imgsz, batch, multiLabel, save,
+                    showLabels, showConf, lineWidth, verbose);
+        }
+    }
+
+    /** The options as a {@code key=value} map (for records of runs and engine metadata). */
+    public Map<String, Object> asMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("conf", conf);
+        m.put("iou", iou);
+        m.put("max_det", maxDet);
+        m.put("agnostic_nms", agnosticNms);
+        m.put("batch", batch);
+        return m;
+    }
+}

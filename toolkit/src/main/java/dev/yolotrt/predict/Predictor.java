@@ -1,0 +1,114 @@
+package dev.yolotrt.predict;
+
+import dev.yolotrt.backend.Backend;
+import dev.yolotrt.backend.Tensor;
+import dev.yolotrt.data.ImageSource;
+import dev.yolotrt.model.ModelMetadata;
+import org.bytedeco.opencv.opencv_core.Mat;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The pipeline shared by predict, val and benchmark on every backend: letterbox a batch, infer,
+ * decode + NMS, scale boxes back to the originals.
+ */
+public final class Predictor {
+
+    /** Detections per image (original pixels) and the time each stage took for the whole batch. */
+    public record Batch(List<Decoder.Detections> detections, double preMs, double inferMs, double postMs) {
+    }
+
+    private final Backend backend;
+    private final ModelMetadata meta;
+    private FloatBuffer buffer;
+    private int bufferBatch;
+
+    public Predictor(Backend backend, ModelMetadata meta) {
+        this.backend = backend;
+        this.meta = meta;
+    }
+
+    /** How many images one inference call takes with these options. */
+    public int chunk(PredictOptions o) {
+        return backend.dynamicBatch() ? Math.min(o.batch(), backend.maxBatch()) : Math.max(1, backend.maxBatch());
+    }
+
+    /** The (height, width) the model is fed: fixed for static models, {@code imgsz} for dynamic ones. */
+    public int[] inputSize(PredictOptions o) {
+        long[] s = backend.inputShape();
+        if (s[2] > 0 && s[3] > 0) return new int[] {(int) s[2], (int) s[3]};
+        return o.imgsz() != null ? o.imgsz() : meta.imgsz();
+    }
+
+    /** Runs the pipeline on up to {@link #chunk} images. */
+    public Batch run(List<Mat> images, PredictOptions o) {
+        int[] hw = inputSize(o);
+        int h = hw[0], w = hw[1], n = images.size();
+        // A static batch larger than the images is padded with empty slots.
+        int batch = backend.dynamicBatch() ? n : Math.max(n, (int) backend.inputShape()[0]);
+        long t0 = System.nanoTime();
+        FloatBuffer input = buffer(batch, h, w);
+        List<Letterbox> boxes = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Mat img = images.get(i);
+            Letterbox lb = Letterbox.of(img.rows(), img.cols(), h, w);
+            lb.toChw(img, input, i * 3 * h * w);
+            boxes.add(lb);
+        }
+        long t1 = System.nanoTime();
+        List<Tensor> out = backend.infer(input, batch, h, w);
+        long t2 = System.nanoTime();
+        List<Decoder.Detections> dets = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Decoder.Detections d = Decoder.decode(out.get(0), i, (float) o.conf(), (float) o.iou(), o.maxDet(),
+                    o.classes(), o.agnosticNms(), o.multiLabel());
+            boxes.get(i).toOriginal(d.xyxy(), d.size());
+            dets.add(d);
+        }
+        long t3 = System.nanoTime();
+        return new Batch(dets, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
+    }
+
+    /** Predicts on each source, handing each result over as soon as its batch is done. */
+    public void stream(List<ImageSource> sources, PredictOptions o, Consumer<Results> sink) {
+        int chunk = chunk(o);
+        int[] hw = inputSize(o);
+        for (int start = 0; start < sources.size(); start += chunk) {
+            List<ImageSource> part = sources.subList(start, Math.min(sources.size(), start + chunk));
+            long t0 = System.nanoTime();
+            List<Mat> images = part.stream().map(ImageSource::load).toList();
+            double readMs = (System.nanoTime() - t0) / 1e6;
+            Batch b = run(images, o);
+            int n = images.size();
+            Map<String, Double> speed = Map.of("preprocess", (readMs + b.preMs()) / n, "inference", b.inferMs() / n,
+                    "postprocess", b.postMs() / n);
+            for (int i = 0; i < n; i++) {
+                Mat img = images.get(i);
+                Decoder.Detections d = b.detections().get(i);
+                Boxes boxes = new Boxes(d.xyxy(), d.conf(), d.cls(), meta.names(), img.rows(), img.cols());
+                sink.accept(new Results(part.get(i).path(), img, img.rows(), img.cols(), hw, boxes, speed));
+            }
+        }
+    }
+
+    public List<Results> predict(List<ImageSource> sources, PredictOptions o) {
+        List<Results> out = new ArrayList<>();
+        stream(sources, o, out::add);
+        return out;
+    }
+
+    private FloatBuffer buffer(int batch, int h, int w) {
+        int need = batch * 3 * h * w;
+        if (buffer == null || buffer.capacity() < need || bufferBatch != batch) {
+            buffer = backend.inputBuffer(batch, h, w);
+            bufferBatch = batch;
+        }
+        // Slots past the real images (a static batch) hold stale data whose outputs are ignored.
+        buffer.clear();
+        return buffer;
+    }
+}

@@ -1,0 +1,125 @@
+package dev.yolotrt.predict;
+
+import dev.yolotrt.data.Images;
+import dev.yolotrt.util.YoloException;
+import dev.yolotrt.viz.Annotator;
+import org.bytedeco.opencv.opencv_core.Mat;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The prediction for one image: boxes in original pixels, the image's shape, and timings in ms
+ * (preprocess, inference, postprocess). {@link #plot()} draws the boxes; in a notebook the result
+ * displays as that image.
+ */
+public final class Results {
+    private final String path;
+    private final Mat image;
+    private final int origH;
+    private final int origW;
+    private final int[] inputShape;
+    private final Boxes boxes;
+    private final Map<String, Double> speed;
+
+    public Results(String path, Mat image, int origH, int origW, int[] inputShape, Boxes boxes, Map<String, Double> speed) {
+        this.path = path;
+        this.image = image;
+        this.origH = origH;
+        this.origW = origW;
+        this.inputShape = inputShape.clone();
+        this.boxes = boxes;
+        this.speed = Map.copyOf(speed);
+    }
+
+    public String path() {
+        return path;
+    }
+
+    public Boxes boxes() {
+        return boxes;
+    }
+
+    /** (height, width) of the original image. */
+    public int[] origShape() {
+        return new int[] {origH, origW};
+    }
+
+    /** Milliseconds per stage: preprocess, inference, postprocess. */
+    public Map<String, Double> speed() {
+        return speed;
+    }
+
+    /** The original image (BGR), or null where it was not kept. */
+    public Mat image() {
+        return image;
+    }
+
+    /** Counts per class name, in class order: {person=4, bus=1}. */
+    public Map<String, Integer> counts() {
+        Map<Integer, Integer> byCls = new TreeMap<>();
+        for (int i = 0; i < boxes.size(); i++) byCls.merge(boxes.cls(i), 1, Integer::sum);
+        Map<String, Integer> out = new LinkedHashMap<>();
+        byCls.forEach((cls, n) -> out.put(boxes.className(cls), n));
+        return out;
+    }
+
+    /** The original image with labelled boxes. */
+    public BufferedImage plot() {
+        return plot(true, true, null);
+    }
+
+    public BufferedImage plot(boolean labels, boolean conf, Integer lineWidth) {
+        if (image == null) throw new YoloException("this result kept no image to draw on (" + path + ")");
+        BufferedImage img = Images.toBufferedImage(image);
+        Annotator.draw(img, boxes, labels, conf, lineWidth);
+        return img;
+    }
+
+    /** Writes {@link #plot()} as JPEG or PNG (by extension), through a temporary file. */
+    public Path save(Path file) {
+        return write(plot(), file);
+    }
+
+    /** Writes an image as JPEG or PNG (by extension) through a temporary file, so no half-written file remains. */
+    public static Path write(BufferedImage img, Path file) {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        String format = name.endsWith(".png") ? "png" : "jpg";
+        try {
+            Path dir = file.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, ".save", "." + format);
+            try {
+                if (!ImageIO.write(img, format, tmp.toFile())) throw new IOException("no " + format + " writer");
+                return Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new YoloException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** "640x640 4 persons, 1 bus" like Ultralytics' per-image line, without the timing. */
+    public String summary() {
+        StringBuilder sb = new StringBuilder().append(inputShape[0]).append('x').append(inputShape[1]).append(' ');
+        if (boxes.size() == 0) return sb.append("(no detections)").toString();
+        List<String> parts = counts().entrySet().stream()
+                .map(e -> e.getValue() + " " + e.getKey() + (e.getValue() > 1 ? "s" : "")).toList();
+        return sb.append(String.join(", ", parts)).toString();
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "%s: %s, %.1fms", path, summary(), speed.getOrDefault("inference", 0.0));
+    }
+}

@@ -1,0 +1,112 @@
+package dev.yolotrt.util;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * A tqdm-like progress bar. On a terminal it redraws one line in place; elsewhere (CI logs, pipes)
+ * it prints a line at most every 10%. A notebook replaces the sink to update a display in place.
+ */
+public final class Progress implements AutoCloseable {
+
+    /** Where progress goes; the default writes to stderr. */
+    public interface Sink {
+        void update(String label, long done, long total, String line);
+
+        default void finish(String label, String line) {
+            update(label, -1, -1, line);
+        }
+    }
+
+    private static volatile Sink defaultSink = new ConsoleSink(System.err, System.console() != null);
+
+    private final String label;
+    private final long total;
+    private final Sink sink;
+    private final long started = System.nanoTime();
+    private final String unit;
+    private long done;
+
+    private Progress(String label, long total, String unit, Sink sink) {
+        this.label = label;
+        this.total = total;
+        this.unit = unit;
+        this.sink = sink;
+        sink.update(label, 0, total, render());
+    }
+
+    public static Progress start(String label, long total) {
+        return new Progress(label, total, "it", defaultSink);
+    }
+
+    public static Progress bytes(String label, long total) {
+        return new Progress(label, total, "B", defaultSink);
+    }
+
+    /** Installs the sink that new bars use (a notebook kernel does this once); returns the previous one. */
+    public static Sink install(Sink sink) {
+        Sink previous = defaultSink;
+        defaultSink = sink;
+        return previous;
+    }
+
+    public void step(long n) {
+        done += n;
+        sink.update(label, done, total, render());
+    }
+
+    public void set(long value) {
+        done = value;
+        sink.update(label, done, total, render());
+    }
+
+    @Override
+    public void close() {
+        sink.finish(label, render());
+    }
+
+    String render() {
+        double secs = (System.nanoTime() - started) / 1e9;
+        String amount = unit.equals("B")
+                ? String.format(Locale.ROOT, "%.1f/%s MB", done / 1e6, total > 0 ? String.format(Locale.ROOT, "%.1f", total / 1e6) : "?")
+                : done + "/" + (total > 0 ? total : "?");
+        if (total <= 0) return String.format(Locale.ROOT, "%s %s [%.1fs]", label, amount, secs);
+        double f = Math.min(1.0, (double) done / total);
+        int width = 20, filled = (int) Math.round(f * width);
+        return String.format(Locale.ROOT, "%s %3d%% |%s%s| %s [%.1fs]", label, Math.round(f * 100),
+                "█".repeat(filled), " ".repeat(width - filled), amount, secs);
+    }
+
+    /** Prints to a stream: in place on a terminal, otherwise every 10%. */
+    public static final class ConsoleSink implements Sink {
+        private final PrintStream out;
+        private final boolean terminal;
+        private long lastTenth = -1;
+
+        public ConsoleSink(PrintStream out, boolean terminal) {
+            this.out = out;
+            this.terminal = terminal;
+        }
+
+        @Override
+        public synchronized void update(String label, long done, long total, String line) {
+            if (terminal) {
+                out.print("\r" + line);
+                out.flush();
+                return;
+            }
+            long tenth = total > 0 ? done * 10 / total : -1;
+            if (done == 0) lastTenth = -1;
+            if (tenth != lastTenth && tenth >= 0 && tenth < 10) {
+                lastTenth = tenth;
+                out.println(line);
+            }
+        }
+
+        @Override
+        public synchronized void finish(String label, String line) {
+            out.println(terminal ? "\r" + line : line);
+            lastTenth = -1;
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.yolotrt.util;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Where models, datasets, sample images and caches live. Each directory comes from an environment
+ * variable (or the system property of the same name in lower case with dots, e.g.
+ * {@code yolo.trt.models}) and defaults to a folder of the user cache, so nothing is global.
+ */
+public record Settings(Path modelsDir, Path datasetsDir, Path assetsDir, Path cacheDir, int cpuThreads) {
+
+    public static final String MODELS = "YOLO_TRT_MODELS";
+    public static final String DATASETS = "YOLO_TRT_DATASETS";
+    public static final String ASSETS = "YOLO_TRT_ASSETS";
+    public static final String CACHE = "YOLO_TRT_CACHE";
+    public static final String THREADS = "YOLO_TRT_THREADS";
+
+    /** Settings from the process environment and system properties. */
+    public static Settings fromEnvironment() {
+        return from(System.getenv());
+    }
+
+    public static Settings from(Map<String, String> env) {
+        Path cache = path(env, CACHE, defaultCache());
+        return new Settings(
+                path(env, MODELS, cache.resolve("models")),
+                path(env, DATASETS, cache.resolve("datasets")),
+                path(env, ASSETS, cache.resolve("assets")),
+                cache,
+                Integer.parseInt(value(env, THREADS, "0")));
+    }
+
+    public Settings withCpuThreads(int threads) {
+        return new Settings(modelsDir, datasetsDir, assetsDir, cacheDir, threads);
+    }
+
+    private static Path defaultCache() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("yolo-trt");
+    }
+
+    private static Path path(Map<String, String> env, String key, Path fallback) {
+        String v = value(env, key, null);
+        return v == null ? fallback : Path.of(v).toAbsolutePath().normalize();
+    }
+
+    private static String value(Map<String, String> env, String key, String fallback) {
+        String prop = System.getProperty(key.toLowerCase().replace('_', '.'));
+        if (prop != null && !prop.isBlank()) return prop;
+        String v = env.get(key);
+        return v != null && !v.isBlank() ? v : fallback;
+    }
+}
