@@ -26,6 +26,7 @@ public final class Predictor {
     private final ModelMetadata meta;
     private FloatBuffer buffer;
     private int bufferBatch;
+    private boolean warm;
 
     public Predictor(Backend backend, ModelMetadata meta) {
         this.backend = backend;
@@ -73,10 +74,24 @@ public final class Predictor {
         return new Batch(dets, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
     }
 
+    /**
+     * One inference on a blank image, as Ultralytics' warmup: loads OpenCV's natives and lets the
+     * backend allocate, so that the first real image's timings are not inflated.
+     */
+    public void warmup(PredictOptions o) {
+        int[] hw = inputSize(o);
+        try (Mat blank = new Mat(hw[0], hw[1], org.bytedeco.opencv.global.opencv_core.CV_8UC3,
+                new org.bytedeco.opencv.opencv_core.Scalar(Letterbox.PAD, Letterbox.PAD, Letterbox.PAD, 0))) {
+            run(java.util.Collections.nCopies(chunk(o), blank), o);
+        }
+        warm = true;
+    }
+
     /** Predicts on each source, handing each result over as soon as its batch is done. */
     public void stream(List<ImageSource> sources, PredictOptions o, Consumer<Results> sink) {
         int chunk = chunk(o);
         int[] hw = inputSize(o);
+        if (!warm) warmup(o);
         for (int start = 0; start < sources.size(); start += chunk) {
             List<ImageSource> part = sources.subList(start, Math.min(sources.size(), start + chunk));
             long t0 = System.nanoTime();

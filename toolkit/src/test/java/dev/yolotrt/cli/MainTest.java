@@ -1,0 +1,85 @@
+package dev.yolotrt.cli;
+
+import dev.yolotrt.testutil.Shared;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MainTest {
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    static void assertOneLineError(Run r, String... fragments) {
+        assertTrue(r.code() != 0);
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertFalse(r.err().contains("Exception"), r.err());
+        for (String f : fragments) assertTrue(r.err().contains(f), r.err());
+    }
+
+    @Test
+    void predictSavesAnnotatedImagesAndPrintsBoxes(@TempDir Path tmp) {
+        Run r = run("predict", "model=yolov8n.onnx", "source=" + Shared.image("bus.jpg"), "conf=0.5", "project=" + tmp, "name=p");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("640x640 3 persons, 1 bus"), r.out());
+        assertTrue(r.out().contains("bus 0.84"), r.out());
+        assertTrue(r.out().contains("Results saved to " + tmp.resolve("p")), r.out());
+        assertTrue(Files.isRegularFile(tmp.resolve("p/bus.jpg")));
+        Run again = run("predict", "model=yolov8n.onnx", "source=" + Shared.image("bus.jpg"), "project=" + tmp, "name=p", "verbose=false");
+        assertTrue(again.out().contains("Results saved to " + tmp.resolve("p2")), again.out());
+    }
+
+    @Test
+    void unknownKeyIsOneLine() {
+        assertOneLineError(run("predict", "modle=yolov8n.onnx"), "'modle' is not a valid option", "did you mean 'model'");
+    }
+
+    @Test
+    void unknownModeIsOneLine() {
+        assertOneLineError(run("detect"), "unknown mode 'detect'", "predict");
+    }
+
+    @Test
+    void missingImageIsOneLine(@TempDir Path tmp) {
+        assertOneLineError(run("predict", "source=" + tmp.resolve("nope.jpg"), "project=" + tmp), "nope.jpg");
+    }
+
+    @Test
+    void unreadableImageIsOneLineAndNothingIsSaved(@TempDir Path tmp) throws Exception {
+        Path broken = Files.writeString(tmp.resolve("broken.jpg"), "not a jpeg");
+        Run r = run("predict", "source=" + broken, "project=" + tmp.resolve("runs"));
+        assertOneLineError(r, "cannot decode image " + broken);
+        try (var files = Files.walk(tmp.resolve("runs"))) {
+            assertEquals(0, files.filter(Files::isRegularFile).count());
+        }
+    }
+
+    @Test
+    void missingModelIsOneLine(@TempDir Path tmp) {
+        assertOneLineError(run("predict", "model=" + tmp.resolve("none.onnx")), "none.onnx not found");
+    }
+
+    @Test
+    void helpAndVersion() {
+        Run help = run("help");
+        assertEquals(0, help.code());
+        assertTrue(help.out().contains("max_det"), help.out());
+        Run v = run("version");
+        assertTrue(v.out().matches("yolo-trt \\d+\\.\\d+\\.\\d+.*\\R"), v.out());
+    }
+}
