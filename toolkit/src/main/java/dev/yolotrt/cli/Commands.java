@@ -7,6 +7,10 @@ import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.Settings;
 import dev.yolotrt.util.YoloException;
+import dev.yolotrt.val.Metrics;
+import dev.yolotrt.val.ValOptions;
+import dev.yolotrt.val.Validator;
+import dev.yolotrt.viz.Tables;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,7 +25,7 @@ import java.util.Properties;
 /** The CLI's modes. Each parses its {@code key=value} arguments through {@link Cfg}. */
 final class Commands {
 
-    static final List<String> MODES = List.of("predict", "help", "version");
+    static final List<String> MODES = List.of("predict", "val", "help", "version");
 
     private final PrintStream out;
     private final PrintStream err;
@@ -43,6 +47,9 @@ final class Commands {
             }
             case "predict" -> {
                 return predict(Cfg.parse(args));
+            }
+            case "val" -> {
+                return val(Cfg.parse(args));
             }
             default -> throw new YoloException("unknown mode '" + mode + "'; valid modes: " + String.join(", ", MODES));
         }
@@ -81,6 +88,25 @@ final class Commands {
         return 0;
     }
 
+    private int val(Cfg c) {
+        ValOptions o = ValOptions.of(c);
+        long t0 = System.nanoTime();
+        try (Yolo model = Yolo.load(c.string("model"), settings(c))) {
+            Validator.Run run = Validator.run(model, o);
+            Metrics m = run.metrics();
+            out.print(m.report(o.verbose()));
+            Path dir = RunDirs.next(c, "val");
+            Tables.writeCsv(m.table(), dir.resolve("results.csv"));
+            if (run.predictions() != null) {
+                run.predictions().write(dir.resolve("predictions.json"));
+                out.println("Saved " + run.predictions().size() + " COCO-format predictions to " + dir.resolve("predictions.json"));
+            }
+            out.printf(Locale.ROOT, "Validated %s on %s %s (%d images) in %.1fs; results saved to %s%n", model.file().getFileName(),
+                    m.dataset(), m.split(), m.images(), (System.nanoTime() - t0) / 1e9, dir);
+        }
+        return 0;
+    }
+
     private static String saveName(Results r) {
         String name = Path.of(r.path().replaceAll("[?#].*$", "")).getFileName().toString();
         return name.toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png)$") ? name : name + ".jpg";
@@ -108,6 +134,7 @@ final class Commands {
 
                 Modes:
                   predict    detect objects: yolo-trt predict model=yolov8n.onnx source=bus.jpg conf=0.25
+                  val        box mAP on a dataset: yolo-trt val model=yolov8n.onnx data=coco8.yaml split=val
                   help       this text
                   version    the toolkit's version
 

@@ -7,6 +7,9 @@ import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.Settings;
+import dev.yolotrt.val.Metrics;
+import dev.yolotrt.val.ValOptions;
+import dev.yolotrt.val.Validator;
 import dev.yolotrt.util.YoloException;
 
 import java.nio.file.Files;
@@ -130,6 +133,16 @@ public final class Yolo implements AutoCloseable {
 
     public List<Results> predict(Object source, PredictOptions options) {
         return predictor.predict(ImageSource.resolve(source, settings), options);
+    }
+
+    /** Validates on a dataset split (default coco8.yaml val) with Ultralytics' val defaults. */
+    public Metrics val(ValOptions options) {
+        return Validator.run(this, options).metrics();
+    }
+
+    /** Validates with {@code key=value} options, e.g. {@code Map.of("data", "coco8.yaml", "split", "train")}. */
+    public Metrics val(Map<String, ?> options) {
+        return val(ValOptions.of(options));
     }
 
     @Override

@@ -8,6 +8,7 @@ import java.nio.FloatBuffer;
 
 import static org.bytedeco.opencv.global.opencv_core.BORDER_CONSTANT;
 import static org.bytedeco.opencv.global.opencv_core.copyMakeBorder;
+import static org.bytedeco.opencv.global.opencv_imgproc.INTER_AREA;
 import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
 import static org.bytedeco.opencv.global.opencv_imgproc.resize;
 
@@ -16,7 +17,8 @@ import static org.bytedeco.opencv.global.opencv_imgproc.resize;
  * ratio, pad the rest with grey 114, centred. Rounding follows Python's round-half-to-even so that
  * sizes and pads match Ultralytics pixel for pixel.
  */
-public record Letterbox(int srcH, int srcW, int dstH, int dstW, double gain, int newH, int newW, int top, int left) {
+public record Letterbox(int srcH, int srcW, int dstH, int dstW, double gain, int newH, int newW, int top, int left,
+                        int interpolation) {
 
     public static final int PAD = 114;
 
@@ -26,7 +28,26 @@ public record Letterbox(int srcH, int srcW, int dstH, int dstW, double gain, int
         int newH = (int) Math.rint(srcH * r);
         double dw = (dstW - newW) / 2.0;
         double dh = (dstH - newH) / 2.0;
-        return new Letterbox(srcH, srcW, dstH, dstW, r, newH, newW, (int) Math.rint(dh - 0.1), (int) Math.rint(dw - 0.1));
+        return new Letterbox(srcH, srcW, dstH, dstW, r, newH, newW, (int) Math.rint(dh - 0.1), (int) Math.rint(dw - 0.1),
+                INTER_LINEAR);
+    }
+
+    /**
+     * The geometry of Ultralytics' validation loader: the long side is resized to {@code size} with
+     * sizes rounded up (INTER_AREA when shrinking), then padded; boxes scale back by the height ratio.
+     * Using it makes mAP comparable with Ultralytics' val to the pixel.
+     */
+    public static Letterbox forVal(int srcH, int srcW, int size) {
+        double r = (double) size / Math.max(srcH, srcW);
+        int newW = srcW, newH = srcH;
+        if (r != 1) {
+            newW = Math.min((int) Math.ceil(srcW * r), size);
+            newH = Math.min((int) Math.ceil(srcH * r), size);
+        }
+        double dw = (size - newW) / 2.0;
+        double dh = (size - newH) / 2.0;
+        return new Letterbox(srcH, srcW, size, size, (double) newH / srcH, newH, newW, (int) Math.rint(dh - 0.1),
+                (int) Math.rint(dw - 0.1), r > 1 ? INTER_LINEAR : INTER_AREA);
     }
 
     /** The letterboxed BGR image, dstH × dstW. */
@@ -34,7 +55,7 @@ public record Letterbox(int srcH, int srcW, int dstH, int dstW, double gain, int
         Mat resized = bgr;
         if (newW != srcW || newH != srcH) {
             resized = new Mat();
-            resize(bgr, resized, new Size(newW, newH), 0, 0, INTER_LINEAR);
+            resize(bgr, resized, new Size(newW, newH), 0, 0, interpolation);
         }
         Mat out = new Mat();
         copyMakeBorder(resized, out, top, dstH - newH - top, left, dstW - newW - left, BORDER_CONSTANT,

@@ -12,8 +12,8 @@ import java.util.Map;
  * {@code imgsz} null means the model's own size; {@code batch} applies to dynamic-batch models.
  */
 public record PredictOptions(double conf, double iou, int maxDet, int[] classes, boolean agnosticNms,
-                             int[] imgsz, int batch, boolean multiLabel, boolean save, boolean showLabels,
-                             boolean showConf, Integer lineWidth, boolean verbose) {
+                             int[] imgsz, int batch, boolean multiLabel, boolean valResize, boolean save,
+                             boolean showLabels, boolean showConf, Integer lineWidth, boolean verbose) {
 
     public static final double DEFAULT_CONF = 0.25;
 
@@ -52,6 +52,7 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
         private int[] imgsz;
         private int batch = 1;
         private boolean multiLabel;
+        private boolean valResize;
         private boolean save;
         private boolean showLabels = true;
         private boolean showConf = true;
@@ -84,6 +85,8 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
         public Builder imgsz(int h, int w) { imgsz = new int[] {h, w}; return this; }
         public Builder batch(int v) { batch = v; return this; }
         public Builder multiLabel(boolean v) { multiLabel = v; return this; }
+        /** Letterbox as Ultralytics' validation loader does ({@link Letterbox#forVal}). */
+        public Builder valResize(boolean v) { valResize = v; return this; }
         public Builder save(boolean v) { save = v; return this; }
         public Builder showLabels(boolean v) { showLabels = v; return this; }
         public Builder showConf(boolean v) { showConf = v; return this; }
@@ -95,7 +98,7 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
         }
 
         public PredictOptions build() {
-            return new PredictOptions(conf, iou, maxDet, classes, agnosticNms, imgsz, batch, multiLabel, save,
+            return new PredictOptions(conf, iou, maxDet, classes, agnosticNms, imgsz, batch, multiLabel, valResize, save,
                     showLabels, showConf, lineWidth, verbose);
         }
     }

@@ -56,7 +56,7 @@ public final class Predictor {
         List<Letterbox> boxes = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             Mat img = images.get(i);
-            Letterbox lb = Letterbox.of(img.rows(), img.cols(), h, w);
+            Letterbox lb = o.valResize() && h == w ? Letterbox.forVal(img.rows(), img.cols(), h) : Letterbox.of(img.rows(), img.cols(), h, w);
             lb.toChw(img, input, i * 3 * h * w);
             boxes.add(lb);
         }

@@ -75,6 +75,23 @@ class MainTest {
     }
 
     @Test
+    void valPrintsTheTableAndSavesResults(@TempDir Path tmp) throws Exception {
+        Run r = run("val", "model=yolov8n.onnx", "data=coco8.yaml", "save_json=true", "project=" + tmp, "name=v");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Box(P"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.strip().startsWith("all") && l.contains(" 4 ") && l.contains(" 17 ")), r.out());
+        assertTrue(Files.readString(tmp.resolve("v/results.csv")).startsWith("Class,Images,Instances,P,R,mAP50,mAP50-95"));
+        assertTrue(Files.readString(tmp.resolve("v/predictions.json")).contains("\"category_id\""));
+    }
+
+    @Test
+    void valWithAMissingDatasetIsOneLine(@TempDir Path tmp) throws Exception {
+        assertOneLineError(run("val", "data=" + tmp.resolve("none.yaml")), "none.yaml not found");
+        Path yaml = Files.writeString(tmp.resolve("bad.yaml"), "path: " + tmp + "\nval: images\nnames: [a]\n");
+        assertOneLineError(run("val", "data=" + yaml), "names 1 classes but yolov8n.onnx predicts 80");
+    }
+
+    @Test
     void helpAndVersion() {
         Run help = run("help");
         assertEquals(0, help.code());

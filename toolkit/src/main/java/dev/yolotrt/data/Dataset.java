@@ -1,0 +1,225 @@
+package dev.yolotrt.data;
+
+import dev.yolotrt.util.Downloads;
+import dev.yolotrt.util.Progress;
+import dev.yolotrt.util.Settings;
+import dev.yolotrt.util.YoloException;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+
+/**
+ * An Ultralytics dataset YAML: {@code path}, {@code train} / {@code val} / {@code test} (a folder,
+ * a .txt list of images, or a list of those), {@code names} (a list or an id → name map) and
+ * {@code download}. A relative {@code path} resolves in {@link Settings#datasetsDir()}.
+ */
+public record Dataset(String name, Path yaml, Path root, Map<String, Object> splits, List<String> names,
+                      Map<String, String> download) {
+
+    /** Loads {@code data} by path, or by name among the YAMLs shipped with the toolkit (coco8.yaml ...). */
+    public static Dataset load(String data, Settings settings) {
+        Path file = Path.of(data);
+        Map<String, Object> yaml;
+        if (Files.isRegularFile(file)) {
+            try (InputStream in = Files.newInputStream(file)) {
+                yaml = parse(in, file.toString());
+            } catch (IOException e) {
+                throw new YoloException("cannot read dataset YAML " + file + ": " + e.getMessage());
+            }
+        } else {
+            try (InputStream in = Dataset.class.getResourceAsStream("/dev/yolotrt/datasets/" + data)) {
+                if (in == null || file.getNameCount() > 1) {
+                    throw new YoloException("dataset YAML " + data + " not found (give a path, or one of coco8.yaml, coco128.yaml, coco.yaml)");
+                }
+                yaml = parse(in, data);
+            } catch (IOException e) {
+                throw new YoloException("cannot read dataset YAML " + data + ": " + e.getMessage());
+            }
+            file = null;
+        }
+        return fromMap(yaml, file, data, settings);
+    }
+
+    static Map<String, Object> parse(InputStream in, String what) {
+        try {
+            Object o = new Yaml(new SafeConstructor(new LoaderOptions())).load(in);
+            if (!(o instanceof Map<?, ?> m)) throw new YoloException(what + " is not a dataset YAML (expected keys path, train, val, names)");
+            Map<String, Object> out = new LinkedHashMap<>();
+            m.forEach((k, v) -> out.put(String.valueOf(k), v));
+            return out;
+        } catch (org.yaml.snakeyaml.error.YAMLException e) {
+            throw new YoloException(what + " is not valid YAML: " + Downloads.oneLine(e));
+        }
+    }
+
+    static Dataset fromMap(Map<String, Object> y, Path yamlFile, String what, Settings settings) {
+        Object namesNode = y.get("names");
+        if (namesNode == null) throw new YoloException(what + " has no 'names': list the class names (a list, or 0: person ...)");
+        List<String> names = new ArrayList<>();
+        if (namesNode instanceof List<?> l) {
+            for (Object o : l) names.add(String.valueOf(o));
+        } else if (namesNode instanceof Map<?, ?> m) {
+            Map<Integer, String> byId = new java.util.TreeMap<>();
+            for (var e : m.entrySet()) {
+                try {
+                    byId.put(Integer.parseInt(String.valueOf(e.getKey())), String.valueOf(e.getValue()));
+                } catch (NumberFormatException ex) {
+                    throw new YoloException(what + ": 'names' keys must be class ids, got '" + e.getKey() + "'");
+                }
+            }
+            int i = 0;
+            for (var e : byId.entrySet()) {
+                if (e.getKey() != i++) throw new YoloException(what + ": 'names' ids must run 0, 1, 2 ... without gaps; missing " + (i - 1));
+                names.add(e.getValue());
+            }
+        } else {
+            throw new YoloException(what + ": 'names' must be a list or a map of id: name");
+        }
+        if (!y.containsKey("val") && !y.containsKey("train")) throw new YoloException(what + " names no 'val' or 'train' split");
+
+        Path root;
+        Object p = y.get("path");
+        if (p == null) {
+            root = yamlFile != null ? yamlFile.toAbsolutePath().getParent() : settings.datasetsDir();
+        } else {
+            Path pp = Path.of(String.valueOf(p));
+            root = pp.isAbsolute() ? pp : settings.datasetsDir().resolve(pp).normalize();
+        }
+        Map<String, Object> splits = new LinkedHashMap<>();
+        for (String s : List.of("train", "val", "test")) if (y.get(s) != null) splits.put(s, y.get(s));
+        Map<String, String> download = new LinkedHashMap<>();
+        Object d = y.get("download");
+        if (d instanceof String s) download.put(s, ".");
+        else if (d instanceof List<?> l) l.forEach(u -> download.put(String.valueOf(u), "."));
+        else if (d instanceof Map<?, ?> m) m.forEach((k, v) -> download.put(String.valueOf(k), String.valueOf(v)));
+        String name = yamlFile != null ? yamlFile.getFileName().toString() : what;
+        return new Dataset(name, yamlFile, root, splits, names, download);
+    }
+
+    /** The image files of a split, sorted; downloads the dataset first when they are missing and a URL is known. */
+    public List<Path> images(String split, Settings settings) {
+        Object spec = splits.get(split);
+        if (spec == null) throw new YoloException(name + " has no '" + split + "' split (it has " + String.join(", ", splits.keySet()) + ")");
+        List<Object> entries = spec instanceof List<?> l ? new ArrayList<>(l) : List.of(spec);
+        List<Path> targets = entries.stream().map(e -> root.resolve(String.valueOf(e)).normalize()).toList();
+        if (targets.stream().anyMatch(t -> !Files.exists(t))) {
+            if (download.isEmpty()) {
+                throw new YoloException(name + ": " + split + " images not found at " + firstMissing(targets)
+                        + " and the YAML names no download URL; put the dataset there or fix 'path' (" + Settings.DATASETS + ")");
+            }
+            download(settings);
+        }
+        List<Path> images = new ArrayList<>();
+        for (Path t : targets) {
+            if (!Files.exists(t)) throw new YoloException(name + ": " + split + " images not found at " + t + " (even after download)");
+            images.addAll(list(t));
+        }
+        if (images.isEmpty()) throw new YoloException(name + ": no images in the '" + split + "' split (" + targets + ")");
+        return images;
+    }
+
+    private static Path firstMissing(List<Path> targets) {
+        return targets.stream().filter(t -> !Files.exists(t)).findFirst().orElse(targets.get(0));
+    }
+
+    private static List<Path> list(Path target) {
+        try {
+            if (Files.isDirectory(target)) {
+                try (Stream<Path> s = Files.walk(target)) {
+                    return s.filter(ImageSource::isImage).sorted().toList();
+                }
+            }
+            // A .txt list: one image per line, relative to the list's folder.
+            Path base = target.getParent();
+            List<Path> out = new ArrayList<>();
+            for (String line : Files.readAllLines(target)) {
+                String l = line.strip();
+                if (l.isEmpty()) continue;
+                Path img = Path.of(l);
+                out.add(img.isAbsolute() ? img : base.resolve(l).normalize());
+            }
+            return out;
+        } catch (IOException e) {
+            throw new YoloException("cannot list images in " + target + ": " + e.getMessage());
+        }
+    }
+
+    /** Downloads and unzips each {@code download} entry into the datasets folder (or its named subfolder). */
+    public void download(Settings settings) {
+        Path base = settings.datasetsDir();
+        for (var e : download.entrySet()) {
+            String url = e.getKey();
+            Path into = base.resolve(e.getValue()).normalize();
+            String file = url.substring(url.lastIndexOf('/') + 1);
+            Path zip = Downloads.fetch(url, base.resolve(file), null,
+                    "Offline? Download it elsewhere and unzip it into " + into + " (or set " + Settings.DATASETS + ")");
+            unzip(zip, into);
+            try {
+                Files.deleteIfExists(zip);
+            } catch (IOException ignored) {
+                // a leftover zip only costs disk
+            }
+        }
+    }
+
+    /** Unzips into a temporary folder beside {@code into}, then moves each top-level entry in place. */
+    static void unzip(Path zip, Path into) {
+        try {
+            Files.createDirectories(into);
+            Path tmp = Files.createTempDirectory(into, ".unzip");
+            long total = Files.size(zip);
+            try (ZipInputStream in = new ZipInputStream(Files.newInputStream(zip));
+                 Progress bar = Progress.bytes("Unzipping " + zip.getFileName(), total)) {
+                for (ZipEntry entry; (entry = in.getNextEntry()) != null; ) {
+                    Path out = tmp.resolve(entry.getName()).normalize();
+                    if (!out.startsWith(tmp)) throw new YoloException(zip + " holds an unsafe entry " + entry.getName());
+                    if (entry.isDirectory()) {
+                        Files.createDirectories(out);
+                    } else {
+                        Files.createDirectories(out.getParent());
+                        Files.copy(in, out);
+                    }
+                    if (entry.getCompressedSize() > 0) bar.step(entry.getCompressedSize());
+                }
+            }
+            try (Stream<Path> top = Files.list(tmp)) {
+                for (Path p : top.toList()) moveMerge(p, into.resolve(p.getFileName().toString()));
+            }
+            deleteTree(tmp);
+        } catch (IOException e) {
+            throw new YoloException("cannot unzip " + zip + " into " + into + ": " + e.getMessage());
+        }
+    }
+
+    private static void moveMerge(Path src, Path dst) throws IOException {
+        if (Files.isDirectory(src) && Files.isDirectory(dst)) {
+            try (Stream<Path> children = Files.list(src)) {
+                for (Path c : children.toList()) moveMerge(c, dst.resolve(c.getFileName().toString()));
+            }
+        } else if (!Files.exists(dst)) {
+            Files.move(src, dst);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
+    public int nc() {
+        return names.size();
+    }
+}

@@ -1,0 +1,37 @@
+package dev.yolotrt.val;
+
+import dev.yolotrt.cfg.Cfg;
+import dev.yolotrt.predict.PredictOptions;
+
+import java.util.List;
+import java.util.Map;
+
+/** Validation settings with Ultralytics' val defaults: conf 0.001, iou 0.7, max_det 300, split val. */
+public record ValOptions(String data, String split, Integer imgsz, int batch, double conf, double iou, int maxDet,
+                         boolean saveJson, boolean verbose) {
+
+    public static final double DEFAULT_CONF = 0.001;
+
+    public static ValOptions defaults() {
+        return of(Cfg.empty());
+    }
+
+    public static ValOptions of(Map<String, ?> args) {
+        return of(Cfg.of(args));
+    }
+
+    public static ValOptions of(Cfg c) {
+        List<Integer> sz = c.isSet("imgsz") ? c.ints("imgsz") : null;
+        return new ValOptions(c.string("data"), c.string("split"), sz == null ? null : sz.get(0), c.integer("batch"),
+                c.get("conf") != null ? c.number("conf") : DEFAULT_CONF, c.number("iou"), c.integer("max_det"),
+                c.bool("save_json"), c.bool("verbose"));
+    }
+
+    /** The prediction settings validation runs with: every class per box, Ultralytics' val resize. */
+    public PredictOptions predictOptions() {
+        PredictOptions.Builder b = PredictOptions.builder().conf(conf).iou(iou).maxDet(maxDet).batch(batch)
+                .multiLabel(true).valResize(true);
+        if (imgsz != null) b.imgsz(imgsz);
+        return b.build();
+    }
+}

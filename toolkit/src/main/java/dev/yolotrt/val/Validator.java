@@ -1,0 +1,76 @@
+package dev.yolotrt.val;
+
+import dev.yolotrt.data.Dataset;
+import dev.yolotrt.data.Images;
+import dev.yolotrt.data.Label;
+import dev.yolotrt.data.Labels;
+import dev.yolotrt.model.Yolo;
+import dev.yolotrt.predict.Decoder;
+import dev.yolotrt.predict.PredictOptions;
+import dev.yolotrt.predict.Predictor;
+import dev.yolotrt.util.Progress;
+import dev.yolotrt.util.YoloException;
+import org.bytedeco.opencv.opencv_core.Mat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Runs a model over a dataset split and scores its boxes the Ultralytics way. */
+public final class Validator {
+
+    /** What a run produced: the metrics and, with save_json, the COCO predictions. */
+    public record Run(Metrics metrics, CocoJson predictions) {
+    }
+
+    private Validator() {
+    }
+
+    public static Run run(Yolo model, ValOptions o) {
+        Dataset ds = Dataset.load(o.data(), model.settings());
+        if (ds.nc() != model.metadata().nc()) {
+            throw new YoloException(ds.name() + " names " + ds.nc() + " classes but " + model.file().getFileName() + " predicts "
+                    + model.metadata().nc() + "; validate with the dataset the model was trained on");
+        }
+        List<Path> files = ds.images(o.split(), model.settings());
+        Predictor predictor = model.predictor();
+        PredictOptions po = o.predictOptions();
+        int chunk = predictor.chunk(po);
+        predictor.warmup(po);
+        Accumulator acc = new Accumulator(ds.names());
+        CocoJson json = o.saveJson() ? new CocoJson(CocoJson.isCoco(ds.names())) : null;
+        double pre = 0, inf = 0, post = 0;
+        try (Progress bar = Progress.start(String.format("val %s %s", ds.name(), o.split()), files.size())) {
+            for (int start = 0; start < files.size(); start += chunk) {
+                List<Path> part = files.subList(start, Math.min(files.size(), start + chunk));
+                long t0 = System.nanoTime();
+                List<Mat> images = new ArrayList<>();
+                for (Path f : part) images.add(Images.read(f));
+                pre += (System.nanoTime() - t0) / 1e6;
+                Predictor.Batch b = predictor.run(images, po);
+                pre += b.preMs();
+                inf += b.inferMs();
+                post += b.postMs();
+                for (int i = 0; i < part.size(); i++) {
+                    Mat img = images.get(i);
+                    List<Label> labels = Labels.read(Labels.labelFile(part.get(i)), ds.nc());
+                    float[] txyxy = new float[labels.size() * 4];
+                    int[] tcls = new int[labels.size()];
+                    for (int k = 0; k < labels.size(); k++) {
+                        System.arraycopy(labels.get(k).xyxy(img.cols(), img.rows()), 0, txyxy, k * 4, 4);
+                        tcls[k] = labels.get(k).cls();
+                    }
+                    Decoder.Detections d = b.detections().get(i);
+                    acc.add(d.xyxy(), d.conf(), d.cls(), txyxy, tcls);
+                    if (json != null) json.add(part.get(i), d.xyxy(), d.conf(), d.cls());
+                    img.close();
+                }
+                bar.step(part.size());
+            }
+        }
+        int n = files.size();
+        Map<String, Double> speed = Map.of("preprocess", pre / n, "inference", inf / n, "postprocess", post / n);
+        return new Run(acc.metrics(model.file().getFileName().toString(), ds.name(), o.split(), speed), json);
+    }
+}

@@ -1,0 +1,63 @@
+package dev.yolotrt.viz;
+
+import dev.yolotrt.util.YoloException;
+import tech.tablesaw.api.Table;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+
+/** Writes Tablesaw tables as CSV and Markdown, through temporary files. */
+public final class Tables {
+    private Tables() {
+    }
+
+    public static Path writeCsv(Table table, Path file) {
+        return write(file, tmp -> table.write().csv(tmp.toFile()));
+    }
+
+    public static Path writeMarkdown(Table table, Path file) {
+        return write(file, tmp -> Files.writeString(tmp, markdown(table)));
+    }
+
+    /** A GitHub-flavoured Markdown table; numbers with 4 significant digits. */
+    public static String markdown(Table table) {
+        StringBuilder sb = new StringBuilder("|");
+        for (String c : table.columnNames()) sb.append(' ').append(c).append(" |");
+        sb.append("\n|");
+        table.columnNames().forEach(c -> sb.append("---|"));
+        sb.append('\n');
+        for (int r = 0; r < table.rowCount(); r++) {
+            sb.append('|');
+            for (int c = 0; c < table.columnCount(); c++) {
+                Object v = table.column(c).get(r);
+                String s = v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : String.valueOf(v);
+                sb.append(' ').append(s).append(" |");
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    private interface Writer {
+        void write(Path tmp) throws IOException;
+    }
+
+    private static Path write(Path file, Writer w) {
+        try {
+            Path dir = file.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+            try {
+                w.write(tmp);
+                return Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new YoloException("cannot write " + file + ": " + e.getMessage());
+        }
+    }
+}

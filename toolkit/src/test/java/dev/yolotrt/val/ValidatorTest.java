@@ -1,0 +1,52 @@
+package dev.yolotrt.val;
+
+import dev.yolotrt.model.Yolo;
+import dev.yolotrt.testutil.Shared;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** coco8 validation end to end on the CPU, against numbers measured once with this pipeline. */
+class ValidatorTest {
+
+    @Test
+    void coco8ValYolov8nAndYolov8s() {
+        Metrics n, s;
+        try (Yolo m = Yolo.load("yolov8n.onnx", Shared.settings())) {
+            n = m.val(Map.of("data", "coco8.yaml"));
+        }
+        try (Yolo m = Yolo.load("yolov8s.onnx", Shared.settings())) {
+            s = m.val(ValOptions.defaults());
+        }
+        assertEquals(4, n.images());
+        assertEquals(17, n.instances());
+        assertEquals(6, n.perClass().classes().length);
+        assertEquals(0.757, n.map50(), 0.005);
+        assertEquals(0.600, n.map(), 0.005);
+        assertEquals(0.703, s.map(), 0.005);
+        assertTrue(s.map() > n.map());
+        // "all" then one row per class with labels; the table and the record agree.
+        assertEquals(7, n.table().rowCount());
+        assertEquals(n.map(), n.table().doubleColumn("mAP50-95").get(0), 1e-12);
+        assertEquals("person", n.table().stringColumn("Class").get(1));
+        assertEquals(10, n.table().intColumn("Instances").get(1));
+        long[][] cm = n.confusion();
+        assertEquals(81, cm.length);
+        long labels = 0;
+        for (long[] row : cm) for (int c = 0; c < 80; c++) labels += row[c];
+        assertEquals(17, labels); // every label lands in exactly one cell of its column
+    }
+
+    @Test
+    void cocoJsonUsesCoco91Ids() {
+        CocoJson j = new CocoJson(true);
+        j.add(java.nio.file.Path.of("000000000049.jpg"), new float[] {10, 20, 30, 60}, new float[] {0.5f}, new int[] {79});
+        assertEquals(1, j.size());
+        assertEquals(90, CocoJson.COCO80_TO_91[79]);
+        assertEquals(11, CocoJson.COCO80_TO_91[10]);
+        assertEquals(13, CocoJson.COCO80_TO_91[11]);
+    }
+}
