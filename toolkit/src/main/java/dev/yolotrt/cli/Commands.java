@@ -1,7 +1,11 @@
 package dev.yolotrt.cli;
 
 import dev.yolotrt.cfg.Cfg;
+import dev.yolotrt.bench.Benchmark;
 import dev.yolotrt.data.ImageSource;
+import dev.yolotrt.export.ExportOptions;
+import dev.yolotrt.export.Exporter;
+import tech.tablesaw.api.Table;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Results;
@@ -25,7 +29,7 @@ import java.util.Properties;
 /** The CLI's modes. Each parses its {@code key=value} arguments through {@link Cfg}. */
 final class Commands {
 
-    static final List<String> MODES = List.of("predict", "val", "help", "version");
+    static final List<String> MODES = List.of("predict", "val", "export", "benchmark", "help", "version");
 
     private final PrintStream out;
     private final PrintStream err;
@@ -50,6 +54,12 @@ final class Commands {
             }
             case "val" -> {
                 return val(Cfg.parse(args));
+            }
+            case "export" -> {
+                return export(Cfg.parse(args));
+            }
+            case "benchmark" -> {
+                return benchmark(Cfg.parse(args));
             }
             default -> throw new YoloException("unknown mode '" + mode + "'; valid modes: " + String.join(", ", MODES));
         }
@@ -107,6 +117,31 @@ final class Commands {
         return 0;
     }
 
+    private int export(Cfg c) {
+        ExportOptions o = ExportOptions.builder().apply(c).build();
+        try (Yolo model = Yolo.load(c.string("model"), settings(c))) {
+            Exporter.Result r = Exporter.export(model, o, false, err::println);
+            out.println("Exported " + model.file().getFileName() + " -> " + r.engine());
+            out.println("Predict:  yolo-trt predict model=" + r.engine() + " source=bus.jpg");
+            out.println("Validate: yolo-trt val model=" + r.engine() + " data=" + c.string("data"));
+        }
+        return 0;
+    }
+
+    private int benchmark(Cfg c) {
+        int imgsz = c.ints("imgsz").get(0);
+        Benchmark.Plan plan = Benchmark.Plan.defaults(c.integer("batch"), imgsz, c.string("data"));
+        try (Yolo model = Yolo.load(c.string("model"), settings(c))) {
+            Table t = Benchmark.run(model, plan, err::println);
+            out.println(t.printAll());
+            Path dir = RunDirs.next(c.isSet("project") ? c : c.with(Map.of("project", "runs")), "benchmark");
+            Tables.writeCsv(t, dir.resolve("benchmark.csv"));
+            Tables.writeMarkdown(t, dir.resolve("benchmark.md"));
+            out.println("Results saved to " + dir);
+        }
+        return 0;
+    }
+
     private static String saveName(Results r) {
         String name = Path.of(r.path().replaceAll("[?#].*$", "")).getFileName().toString();
         return name.toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png)$") ? name : name + ".jpg";
@@ -135,6 +170,8 @@ final class Commands {
                 Modes:
                   predict    detect objects: yolo-trt predict model=yolov8n.onnx source=bus.jpg conf=0.25
                   val        box mAP on a dataset: yolo-trt val model=yolov8n.onnx data=coco8.yaml split=val
+                  export     TensorRT engine: yolo-trt export model=yolov8n.onnx format=engine half=true
+                  benchmark  latency + mAP per precision: yolo-trt benchmark model=yolov8n.onnx batch=8
                   help       this text
                   version    the toolkit's version
 

@@ -20,7 +20,7 @@ public record ModelMetadata(String description, String author, String date, Stri
     public ModelMetadata {
         names = List.copyOf(names);
         imgsz = imgsz.clone();
-        args = Map.copyOf(args);
+        args = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(args)); // values may be null (None)
     }
 
     public int nc() {

@@ -2,6 +2,10 @@ package dev.yolotrt.model;
 
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.OnnxRuntimeBackend;
+import dev.yolotrt.backend.TensorRtBackend;
+import dev.yolotrt.export.EngineFile;
+import dev.yolotrt.export.ExportOptions;
+import dev.yolotrt.export.Exporter;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;
@@ -51,10 +55,28 @@ public final class Yolo implements AutoCloseable {
     public static Yolo load(Path file, Settings settings) {
         if (!Files.isRegularFile(file)) throw new YoloException("model not found: " + file);
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (name.endsWith(".engine") || name.endsWith(".plan")) {
-            throw new YoloException(file + ": TensorRT engines are not supported by this build yet");
-        }
+        if (name.endsWith(".engine") || name.endsWith(".plan")) return loadEngine(file, settings);
         return loadOnnx(file, settings);
+    }
+
+    private static Yolo loadEngine(Path file, Settings settings) {
+        EngineFile ef = EngineFile.read(file);
+        ModelMetadata meta = ef.modelMetadata();
+        Object half = meta == null ? null : meta.args().get("half");
+        Object int8 = meta == null ? null : meta.args().get("int8");
+        String precision = Boolean.TRUE.equals(int8) ? "int8" : Boolean.TRUE.equals(half) ? "fp16" : "fp32";
+        TensorRtBackend backend = new TensorRtBackend(ef.plan(), file.toString(), precision);
+        try {
+            long[] in = backend.inputShape();
+            if (meta == null) {
+                int size = in[2] > 0 ? (int) in[2] : 640;
+                meta = ModelMetadata.inferred(new int[] {size, size}, 80, Math.max(1, backend.maxBatch()));
+            }
+            return new Yolo(file, meta, backend, settings);
+        } catch (RuntimeException e) {
+            backend.close();
+            throw e;
+        }
     }
 
     private static Yolo loadOnnx(Path file, Settings settings) {
@@ -133,6 +155,19 @@ public final class Yolo implements AutoCloseable {
 
     public List<Results> predict(Object source, PredictOptions options) {
         return predictor.predict(ImageSource.resolve(source, settings), options);
+    }
+
+    /**
+     * Exports this ONNX model to a TensorRT engine (Ultralytics' {@code model.export(format="engine")})
+     * and returns the engine, loaded. Needs an NVIDIA GPU with TensorRT.
+     */
+    public Yolo export(ExportOptions options) {
+        Exporter.Result r = Exporter.export(this, options, false, System.err::println);
+        return load(r.engine(), settings);
+    }
+
+    public Yolo export(Map<String, ?> options) {
+        return export(ExportOptions.builder(options).build());
     }
 
     /** Validates on a dataset split (default coco8.yaml val) with Ultralytics' val defaults. */

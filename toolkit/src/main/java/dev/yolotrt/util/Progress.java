@@ -43,6 +43,11 @@ public final class Progress implements AutoCloseable {
         return new Progress(label, total, "B", defaultSink);
     }
 
+    /** A bar of unknown length that shows elapsed time; {@link #set} with seconds to refresh it. */
+    public static Progress timer(String label) {
+        return new Progress(label, 0, "s", defaultSink);
+    }
+
     /** Installs the sink that new bars use (a notebook kernel does this once); returns the previous one. */
     public static Sink install(Sink sink) {
         Sink previous = defaultSink;
@@ -70,6 +75,7 @@ public final class Progress implements AutoCloseable {
         String amount = unit.equals("B")
                 ? String.format(Locale.ROOT, "%.1f/%s MB", done / 1e6, total > 0 ? String.format(Locale.ROOT, "%.1f", total / 1e6) : "?")
                 : done + "/" + (total > 0 ? total : "?");
+        if (unit.equals("s")) return String.format(Locale.ROOT, "%s ... %.0fs", label, secs);
         if (total <= 0) return String.format(Locale.ROOT, "%s %s [%.1fs]", label, amount, secs);
         double f = Math.min(1.0, (double) done / total);
         int width = 20, filled = (int) Math.round(f * width);
@@ -95,7 +101,12 @@ public final class Progress implements AutoCloseable {
                 out.flush();
                 return;
             }
-            long tenth = total > 0 ? done * 10 / total : -1;
+            if (total <= 0) {
+                // Unknown length: every update is worth a line (callers update sparingly).
+                if (done > 0) out.println(line);
+                return;
+            }
+            long tenth = done * 10 / total;
             if (done == 0) lastTenth = -1;
             if (tenth != lastTenth && tenth >= 0 && tenth < 10) {
                 lastTenth = tenth;

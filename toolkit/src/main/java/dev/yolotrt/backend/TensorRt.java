@@ -1,0 +1,118 @@
+package dev.yolotrt.backend;
+
+import dev.yolotrt.util.Downloads;
+import dev.yolotrt.util.YoloException;
+import org.bytedeco.cuda.cudart.cudaDeviceProp;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.SizeTPointer;
+import org.bytedeco.tensorrt.nvinfer.ILogger;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import static org.bytedeco.cuda.global.cudart.cudaGetDeviceCount;
+import static org.bytedeco.cuda.global.cudart.cudaGetDeviceProperties;
+import static org.bytedeco.cuda.global.cudart.cudaGetErrorString;
+import static org.bytedeco.cuda.global.cudart.cudaMemGetInfo;
+import static org.bytedeco.cuda.global.cudart.cudaSuccess;
+import static org.bytedeco.tensorrt.global.nvinfer.getInferLibVersion;
+
+/**
+ * Loading TensorRT and CUDA through JavaCPP, and the facts about the machine that exports and engine
+ * files depend on. Every failure to find them becomes one line that says what is missing.
+ */
+public final class TensorRt {
+
+    private static final Logger LOG = Logger.getLogger("dev.yolotrt.tensorrt");
+    private static volatile String unavailable;
+    private static volatile boolean checked;
+
+    private TensorRt() {
+    }
+
+    /** Throws a one-line {@link YoloException} unless TensorRT and a CUDA GPU are usable; {@code what} names the task. */
+    public static void require(String what) {
+        String why = whyUnavailable();
+        if (why != null) throw new YoloException(what + " needs an NVIDIA GPU with TensorRT 10.6: " + why);
+    }
+
+    public static boolean available() {
+        return whyUnavailable() == null;
+    }
+
+    /** Null when usable, else the reason. */
+    public static synchronized String whyUnavailable() {
+        if (checked) return unavailable;
+        checked = true;
+        try {
+            Loader.load(org.bytedeco.cuda.global.cudart.class);
+            int[] n = new int[1];
+            int err = cudaGetDeviceCount(n);
+            if (err != cudaSuccess || n[0] == 0) {
+                unavailable = "no CUDA GPU found (" + (err != cudaSuccess ? cudaGetErrorString(err).getString() : "0 devices") + ")";
+                return unavailable;
+            }
+            Loader.load(org.bytedeco.tensorrt.global.nvinfer.class);
+            Loader.load(org.bytedeco.tensorrt.global.nvonnxparser.class);
+        } catch (Throwable e) {
+            unavailable = "the CUDA/TensorRT libraries did not load (" + Downloads.oneLine(e)
+                    + "); install TensorRT 10.6 and the CUDA 12 runtime and put their lib folder on LD_LIBRARY_PATH";
+        }
+        return unavailable;
+    }
+
+    /** "10.6.0" */
+    public static String version() {
+        int v = getInferLibVersion();
+        return (v / 10000) + "." + (v / 100 % 100) + "." + (v % 100);
+    }
+
+    /** The GPU's name and compute capability, e.g. "NVIDIA H100 80GB HBM3 (sm_90)". */
+    public static String gpu() {
+        cudaDeviceProp p = new cudaDeviceProp();
+        check(cudaGetDeviceProperties(p, 0), "cudaGetDeviceProperties");
+        return p.name().getString().strip() + " (sm_" + p.major() + p.minor() + ")";
+    }
+
+    /** Total GPU memory in bytes. */
+    public static long gpuMemory() {
+        SizeTPointer free = new SizeTPointer(1), total = new SizeTPointer(1);
+        check(cudaMemGetInfo(free, total), "cudaMemGetInfo");
+        return total.get();
+    }
+
+    public static void check(int err, String call) {
+        if (err != cudaSuccess) throw new YoloException("CUDA " + call + " failed: " + cudaGetErrorString(err).getString());
+    }
+
+    /**
+     * TensorRT's log, forwarded to java.util.logging ("dev.yolotrt.tensorrt"); errors are also kept so
+     * that a failure can carry TensorRT's own words. Keep a reference while TensorRT may call it.
+     */
+    public static final class Log extends ILogger {
+        private final List<String> errors = new ArrayList<>();
+
+        @Override
+        public void log(Severity severity, String msg) {
+            switch (severity) {
+                case kINTERNAL_ERROR, kERROR -> {
+                    synchronized (errors) {
+                        errors.add(msg.strip());
+                    }
+                    LOG.log(Level.FINE, msg);
+                }
+                case kWARNING -> LOG.log(Level.FINE, msg);
+                default -> LOG.log(Level.FINEST, msg);
+            }
+        }
+
+        /** The errors logged so far, joined on one line; "" if none. */
+        public String errors() {
+            synchronized (errors) {
+                return String.join("; ", errors).replace('\n', ' ');
+            }
+        }
+    }
+}

@@ -1,0 +1,278 @@
+package dev.yolotrt.backend;
+
+import dev.yolotrt.util.YoloException;
+import org.bytedeco.cuda.cudart.CUgraphExec_st;
+import org.bytedeco.cuda.cudart.CUgraph_st;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.tensorrt.nvinfer.Dims64;
+import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
+import org.bytedeco.tensorrt.nvinfer.IExecutionContext;
+import org.bytedeco.tensorrt.nvinfer.IRuntime;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static dev.yolotrt.backend.TensorRt.check;
+import static org.bytedeco.cuda.global.cudart.cudaFree;
+import static org.bytedeco.cuda.global.cudart.cudaFreeHost;
+import static org.bytedeco.cuda.global.cudart.cudaGraphDestroy;
+import static org.bytedeco.cuda.global.cudart.cudaGraphExecDestroy;
+import static org.bytedeco.cuda.global.cudart.cudaGraphInstantiate;
+import static org.bytedeco.cuda.global.cudart.cudaGraphLaunch;
+import static org.bytedeco.cuda.global.cudart.cudaMalloc;
+import static org.bytedeco.cuda.global.cudart.cudaMallocHost;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
+import static org.bytedeco.cuda.global.cudart.cudaStreamBeginCapture;
+import static org.bytedeco.cuda.global.cudart.cudaStreamCaptureModeThreadLocal;
+import static org.bytedeco.cuda.global.cudart.cudaStreamCreate;
+import static org.bytedeco.cuda.global.cudart.cudaStreamDestroy;
+import static org.bytedeco.cuda.global.cudart.cudaStreamEndCapture;
+import static org.bytedeco.cuda.global.cudart.cudaStreamSynchronize;
+import static org.bytedeco.tensorrt.global.nvinfer.createInferRuntime;
+
+/**
+ * A TensorRT engine behind the {@link Backend} interface. The engine is deserialized once; each
+ * thread gets its own execution context, CUDA stream, device buffers sized for the largest profile
+ * shape, pinned host buffers, and a CUDA graph per input shape (captured on first use, then
+ * replayed, which removes most of the per-launch overhead at small batches).
+ */
+public final class TensorRtBackend implements Backend {
+
+    private final String name;
+    private final TensorRt.Log log = new TensorRt.Log();
+    private final IRuntime runtime;
+    private final ICudaEngine engine;
+    private final String input;
+    private final List<String> outputs = new ArrayList<>();
+    private final long[] inputShape;
+    private final long[] maxInput;
+    private final Map<Thread, Slot> slots = new HashMap<>();
+    private boolean closed;
+
+    /**
+     * Deserializes {@code plan}. {@code what} names the file in errors.
+     */
+    public TensorRtBackend(byte[] plan, String what, String precision) {
+        TensorRt.require("running " + what);
+        runtime = createInferRuntime(log);
+        BytePointer bytes = new BytePointer(plan);
+        engine = runtime.deserializeCudaEngine(bytes, plan.length);
+        bytes.close();
+        if (engine == null || engine.isNull()) {
+            String why = log.errors();
+            throw new YoloException(what + " could not be loaded by TensorRT " + TensorRt.version()
+                    + (why.isEmpty() ? "" : " (" + why + ")")
+                    + "; it is corrupt, or was built by another TensorRT version or for another GPU: export it again on this machine");
+        }
+        String in = null;
+        for (int i = 0; i < engine.getNbIOTensors(); i++) {
+            String n = engine.getIOTensorName(i);
+            if (engine.getTensorIOMode(n) == org.bytedeco.tensorrt.global.nvinfer.TensorIOMode.kINPUT) in = n;
+            else outputs.add(n);
+        }
+        if (in == null || outputs.isEmpty()) throw new YoloException(what + " has no input or no output tensor; not a YOLO engine");
+        input = in;
+        inputShape = dims(engine.getTensorShape(input));
+        maxInput = inputShape[0] < 0 || inputShape[2] < 0 || inputShape[3] < 0
+                ? dims(engine.getProfileShape(input, 0, org.bytedeco.tensorrt.global.nvinfer.OptProfileSelector.kMAX))
+                : inputShape;
+        this.name = "tensorrt-" + precision;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public long[] inputShape() {
+        return inputShape.clone();
+    }
+
+    @Override
+    public int maxBatch() {
+        return (int) maxInput[0];
+    }
+
+    /** Output tensor names, in engine order. */
+    public List<String> outputNames() {
+        return List.copyOf(outputs);
+    }
+
+    /** A pinned host buffer of this thread's slot: {@link #infer} then copies nothing on the host. */
+    @Override
+    public FloatBuffer inputBuffer(int batch, int height, int width) {
+        return slot().hostIn.limit((long) batch * 3 * height * width).asByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    /**
+     * Runs a batch. The returned tensors view this thread's pinned output buffers: they are valid
+     * until this thread's next call.
+     */
+    @Override
+    public List<Tensor> infer(FloatBuffer in, int batch, int height, int width) {
+        Slot s = slot();
+        long n = (long) batch * 3 * height * width;
+        if (batch > maxInput[0] || height > maxInput[2] || width > maxInput[3]) {
+            throw new YoloException("input " + batch + "x3x" + height + "x" + width + " exceeds the engine's largest shape "
+                    + java.util.Arrays.toString(maxInput) + "; export with a larger batch or imgsz");
+        }
+        FloatPointer hostIn = s.hostIn;
+        if (!in.isDirect() || new Pointer(in).address() != hostIn.address()) {
+            FloatBuffer dst = hostIn.limit(n).asBuffer();
+            dst.put(0, in, in.position(), (int) n);
+        }
+        Graph g = s.graph(batch, height, width);
+        check(cudaMemcpyAsync(s.devIn, hostIn, n * Float.BYTES, cudaMemcpyHostToDevice, s.stream), "cudaMemcpyAsync H2D");
+        check(cudaGraphLaunch(g.exec, s.stream), "cudaGraphLaunch");
+        List<Tensor> out = new ArrayList<>();
+        for (int i = 0; i < outputs.size(); i++) {
+            long count = count(g.outShapes.get(i));
+            check(cudaMemcpyAsync(s.hostOut.get(i), s.devOut.get(i), count * Float.BYTES, cudaMemcpyDeviceToHost, s.stream), "cudaMemcpyAsync D2H");
+        }
+        check(cudaStreamSynchronize(s.stream), "cudaStreamSynchronize");
+        for (int i = 0; i < outputs.size(); i++) {
+            long count = count(g.outShapes.get(i));
+            out.add(new Tensor(outputs.get(i), g.outShapes.get(i), s.hostOut.get(i).limit(count).asBuffer()));
+        }
+        return out;
+    }
+
+    /**
+     * The engine alone: {@code reps} repetitions of {@code runs} graph launches on device-resident
+     * buffers (no copies), synchronised per repetition. Returns milliseconds per image, one per repetition.
+     */
+    public double[] timeEngine(int batch, int height, int width, int warmup, int reps, int runs) {
+        Slot s = slot();
+        Graph g = s.graph(batch, height, width);
+        for (int i = 0; i < warmup; i++) check(cudaGraphLaunch(g.exec, s.stream), "cudaGraphLaunch");
+        check(cudaStreamSynchronize(s.stream), "cudaStreamSynchronize");
+        double[] ms = new double[reps];
+        for (int r = 0; r < reps; r++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < runs; i++) check(cudaGraphLaunch(g.exec, s.stream), "cudaGraphLaunch");
+            check(cudaStreamSynchronize(s.stream), "cudaStreamSynchronize");
+            ms[r] = (System.nanoTime() - t0) / 1e6 / runs / batch;
+        }
+        return ms;
+    }
+
+    private synchronized Slot slot() {
+        if (closed) throw new IllegalStateException("backend closed");
+        return slots.computeIfAbsent(Thread.currentThread(), t -> new Slot());
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        slots.values().forEach(Slot::free);
+        slots.clear();
+        // TensorRT 10's interfaces are released with their owner process; the JavaCPP preset maps no destructor.
+    }
+
+    private static long[] dims(Dims64 d) {
+        long[] out = new long[d.nbDims()];
+        for (int i = 0; i < out.length; i++) out[i] = d.d(i);
+        return out;
+    }
+
+    private static long count(long[] shape) {
+        long n = 1;
+        for (long v : shape) n *= v;
+        return n;
+    }
+
+    /** A captured graph of one enqueue at one input shape, and the output shapes it produces. */
+    private record Graph(CUgraphExec_st exec, CUgraph_st graph, List<long[]> outShapes) {
+    }
+
+    /** Per-thread execution state. */
+    private final class Slot {
+        final IExecutionContext context = engine.createExecutionContext();
+        final CUstream_st stream = new CUstream_st();
+        final Pointer devIn = new Pointer();
+        final FloatPointer hostIn;
+        final List<Pointer> devOut = new ArrayList<>();
+        final List<FloatPointer> hostOut = new ArrayList<>();
+        final Map<String, Graph> graphs = new LinkedHashMap<>();
+
+        Slot() {
+            if (context == null || context.isNull()) {
+                throw new YoloException("TensorRT could not create an execution context (" + log.errors() + "); is GPU memory exhausted?");
+            }
+            check(cudaStreamCreate(stream), "cudaStreamCreate");
+            long inCount = count(maxInput);
+            check(cudaMalloc(devIn, inCount * Float.BYTES), "cudaMalloc");
+            Pointer h = new Pointer();
+            check(cudaMallocHost(h, inCount * Float.BYTES), "cudaMallocHost");
+            hostIn = new FloatPointer(h).capacity(inCount);
+            // Outputs at the largest input shape are the largest outputs.
+            context.setInputShape(input, dims64(maxInput));
+            for (String o : outputs) {
+                long c = count(dims(context.getTensorShape(o)));
+                Pointer d = new Pointer();
+                check(cudaMalloc(d, c * Float.BYTES), "cudaMalloc");
+                Pointer ho = new Pointer();
+                check(cudaMallocHost(ho, c * Float.BYTES), "cudaMallocHost");
+                devOut.add(d);
+                hostOut.add(new FloatPointer(ho).capacity(c));
+                context.setTensorAddress(o, d);
+            }
+            context.setTensorAddress(input, devIn);
+        }
+
+        Graph graph(int batch, int height, int width) {
+            String key = batch + "x" + height + "x" + width;
+            Graph g = graphs.get(key);
+            if (g != null) return g;
+            if (!context.setInputShape(input, dims64(new long[] {batch, 3, height, width}))) {
+                throw new YoloException("the engine does not accept input " + key + " (" + log.errors() + ")");
+            }
+            List<long[]> shapes = new ArrayList<>();
+            for (String o : outputs) shapes.add(dims(context.getTensorShape(o)));
+            // TensorRT needs one plain enqueue after a shape change before it can be captured.
+            if (!context.enqueueV3(stream)) throw new YoloException("TensorRT enqueue failed: " + log.errors());
+            check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+            CUgraph_st graph = new CUgraph_st();
+            CUgraphExec_st exec = new CUgraphExec_st();
+            check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+            boolean ok = context.enqueueV3(stream);
+            check(cudaStreamEndCapture(stream, graph), "cudaStreamEndCapture");
+            if (!ok) throw new YoloException("TensorRT enqueue failed during graph capture: " + log.errors());
+            check(cudaGraphInstantiate(exec, graph, 0L), "cudaGraphInstantiate");
+            g = new Graph(exec, graph, shapes);
+            graphs.put(key, g);
+            return g;
+        }
+
+        void free() {
+            for (Graph g : graphs.values()) {
+                cudaGraphExecDestroy(g.exec());
+                cudaGraphDestroy(g.graph());
+            }
+            cudaFree(devIn);
+            cudaFreeHost(hostIn);
+            devOut.forEach(p -> cudaFree(p));
+            hostOut.forEach(p -> cudaFreeHost(p));
+            cudaStreamDestroy(stream);
+        }
+    }
+
+    private static Dims64 dims64(long[] shape) {
+        Dims64 d = new Dims64();
+        d.nbDims(shape.length);
+        for (int i = 0; i < shape.length; i++) d.d(i, shape[i]);
+        return d;
+    }
+}

@@ -1,0 +1,171 @@
+package dev.yolotrt.bench;
+
+import dev.yolotrt.backend.Backend;
+import dev.yolotrt.backend.TensorRt;
+import dev.yolotrt.backend.TensorRtBackend;
+import dev.yolotrt.data.Dataset;
+import dev.yolotrt.data.Images;
+import dev.yolotrt.export.ExportOptions;
+import dev.yolotrt.export.Exporter;
+import dev.yolotrt.model.Yolo;
+import dev.yolotrt.predict.PredictOptions;
+import dev.yolotrt.predict.Predictor;
+import dev.yolotrt.val.Metrics;
+import dev.yolotrt.val.ValOptions;
+import dev.yolotrt.val.Validator;
+import org.bytedeco.opencv.opencv_core.Mat;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.numbers.NumberColumnFormatter;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * The seed's "TensorRT export performance" table: per precision and batch, milliseconds per image for
+ * the engine alone (mean / min / max over repetitions) and for end-to-end predict on decoded images
+ * (letterbox, copies, inference, decode + NMS), with mAP50 and mAP50-95 from val beside them.
+ * Without a GPU it measures the ONNX Runtime CPU backend instead, so the command runs anywhere.
+ */
+public final class Benchmark {
+
+    /** How much to measure; defaults match the raw baseline's method (50 warm-up, 5×200 or 5×1000 runs). */
+    public record Plan(List<String> precisions, int batch, int imgsz, String data, int warmup, int reps, int e2eIters) {
+        public static Plan defaults(int batch, int imgsz, String data) {
+            return new Plan(List.of("fp32", "fp16", "int8"), batch, imgsz, data, 50, 10, 100);
+        }
+    }
+
+    private final StringColumn format = StringColumn.create("Format");
+    private final StringColumn precision = StringColumn.create("Precision");
+    private final IntColumn batch = IntColumn.create("Batch");
+    private final DoubleColumn engMean = DoubleColumn.create("Engine ms/img");
+    private final DoubleColumn engMin = DoubleColumn.create("Engine min");
+    private final DoubleColumn engMax = DoubleColumn.create("Engine max");
+    private final DoubleColumn e2eMean = DoubleColumn.create("End-to-end ms/img");
+    private final DoubleColumn e2eMin = DoubleColumn.create("E2E min");
+    private final DoubleColumn e2eMax = DoubleColumn.create("E2E max");
+    private final DoubleColumn map50 = DoubleColumn.create("mAP50");
+    private final DoubleColumn map = DoubleColumn.create("mAP50-95");
+    private final DoubleColumn build = DoubleColumn.create("Build s");
+    private final DoubleColumn size = DoubleColumn.create("Size MB");
+
+    private Benchmark() {
+    }
+
+    /** Runs the plan on {@code model} (an ONNX model); {@code info} receives progress lines. */
+    public static Table run(Yolo model, Plan plan, Consumer<String> info) {
+        Benchmark b = new Benchmark();
+        List<Mat> images = decodedImages(model, plan.data());
+        String title = model.file().getFileName() + " benchmark";
+        if (!TensorRt.available()) {
+            info.accept("No TensorRT GPU here (" + TensorRt.whyUnavailable() + "); benchmarking the ONNX Runtime CPU backend instead");
+            b.measure(model, "onnx", "fp32", plan, images, 0, fileMb(model.file()), info);
+            return b.table(title + " (CPU)");
+        }
+        for (String p : plan.precisions()) {
+            Exporter.Result r = Exporter.cached(model, exportOptions(p, plan.batch(), plan.imgsz(), plan.data()), info);
+            try (Yolo engine = Yolo.load(r.engine(), model.settings())) {
+                b.measure(engine, "engine", p, plan, images, r.buildSeconds(), fileMb(r.engine()), info);
+            }
+        }
+        return b.table(title + " on " + TensorRt.gpu() + ", TensorRT " + TensorRt.version());
+    }
+
+    /** The engine a benchmark row uses: dynamic batch 1..{@code batch}, so one engine serves both rows. */
+    public static ExportOptions exportOptions(String precision, int batch, int imgsz, String data) {
+        return ExportOptions.builder().half(precision.equals("fp16")).int8(precision.equals("int8")).dynamic(true)
+                .batch(batch).imgsz(imgsz).data(data).build();
+    }
+
+    private void measure(Yolo m, String fmt, String prec, Plan plan, List<Mat> images, double buildS, double mb, Consumer<String> info) {
+        Metrics metrics = Validator.run(m, new ValOptions(plan.data(), "val", plan.imgsz(), Math.min(plan.batch(), m.backend().maxBatch()),
+                ValOptions.DEFAULT_CONF, 0.7, 300, false, false)).metrics();
+        List<Integer> batches = new ArrayList<>(List.of(1));
+        if (plan.batch() > 1 && m.backend().dynamicBatch()) batches.add(plan.batch());
+        for (int bs : batches) {
+            double[] eng = engineTimes(m.backend(), bs, plan, fmt.equals("onnx"));
+            double[] e2e = endToEnd(m.predictor(), images, bs, plan, fmt.equals("onnx"));
+            format.append(fmt);
+            precision.append(prec.toUpperCase(Locale.ROOT));
+            batch.append(bs);
+            engMean.append(mean(eng));
+            engMin.append(Arrays.stream(eng).min().orElse(0));
+            engMax.append(Arrays.stream(eng).max().orElse(0));
+            e2eMean.append(mean(e2e));
+            e2eMin.append(Arrays.stream(e2e).min().orElse(0));
+            e2eMax.append(Arrays.stream(e2e).max().orElse(0));
+            map50.append(metrics.map50());
+            map.append(metrics.map());
+            build.append(buildS);
+            size.append(mb);
+            info.accept(String.format(Locale.ROOT, "%s %s batch %d: engine %.4f ms/img, end-to-end %.4f ms/img, mAP50-95 %.4f",
+                    fmt, prec, bs, mean(eng), mean(e2e), metrics.map()));
+        }
+    }
+
+    /** The engine alone: TensorRT graph launches on device buffers; ONNX Runtime runs on a fixed tensor. */
+    private static double[] engineTimes(Backend backend, int bs, Plan plan, boolean cpu) {
+        int s = plan.imgsz();
+        if (backend instanceof TensorRtBackend trt) {
+            return trt.timeEngine(bs, s, s, plan.warmup(), plan.reps(), bs == 1 ? 1000 : 200);
+        }
+        FloatBuffer in = backend.inputBuffer(bs, s, s);
+        int reps = cpu ? 5 : plan.reps();
+        backend.infer(in, bs, s, s);
+        double[] ms = new double[reps];
+        for (int r = 0; r < reps; r++) {
+            long t0 = System.nanoTime();
+            backend.infer(in, bs, s, s);
+            ms[r] = (System.nanoTime() - t0) / 1e6 / bs;
+        }
+        return ms;
+    }
+
+    /** Predict on decoded images, {@code bs} per call: ms per image for each call. */
+    private static double[] endToEnd(Predictor p, List<Mat> images, int bs, Plan plan, boolean cpu) {
+        PredictOptions o = PredictOptions.builder().batch(bs).imgsz(plan.imgsz()).build();
+        List<Mat> batchImgs = new ArrayList<>();
+        for (int i = 0; i < bs; i++) batchImgs.add(images.get(i % images.size()));
+        int iters = cpu ? 5 : plan.e2eIters();
+        for (int i = 0; i < Math.min(10, iters); i++) p.run(batchImgs, o);
+        double[] ms = new double[iters];
+        for (int i = 0; i < iters; i++) {
+            long t0 = System.nanoTime();
+            p.run(batchImgs, o);
+            ms[i] = (System.nanoTime() - t0) / 1e6 / bs;
+        }
+        return ms;
+    }
+
+    private static List<Mat> decodedImages(Yolo model, String data) {
+        Dataset ds = Dataset.load(data, model.settings());
+        return ds.images("val", model.settings()).stream().limit(16).map(Images::read).toList();
+    }
+
+    private Table table(String title) {
+        for (DoubleColumn c : List.of(engMean, engMin, engMax, e2eMean, e2eMin, e2eMax)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
+        for (DoubleColumn c : List.of(map50, map, build, size)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(3));
+        return Table.create(title, format, precision, batch, engMean, engMin, engMax, e2eMean, e2eMin, e2eMax, map50, map, build, size);
+    }
+
+    private static double mean(double[] v) {
+        return Arrays.stream(v).average().orElse(0);
+    }
+
+    private static double fileMb(Path f) {
+        try {
+            return Files.size(f) / 1e6;
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.yolotrt.export;
+
+import dev.yolotrt.backend.TensorRt;
+import dev.yolotrt.util.Progress;
+import dev.yolotrt.util.YoloException;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.tensorrt.nvinfer.Dims64;
+import org.bytedeco.tensorrt.nvinfer.IBuilder;
+import org.bytedeco.tensorrt.nvinfer.IBuilderConfig;
+import org.bytedeco.tensorrt.nvinfer.IHostMemory;
+import org.bytedeco.tensorrt.nvinfer.IInt8Calibrator;
+import org.bytedeco.tensorrt.nvinfer.INetworkDefinition;
+import org.bytedeco.tensorrt.nvinfer.IOptimizationProfile;
+import org.bytedeco.tensorrt.nvinfer.ITensor;
+import org.bytedeco.tensorrt.nvinfer.ITimingCache;
+import org.bytedeco.tensorrt.nvonnxparser.IParser;
+
+import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import static org.bytedeco.tensorrt.global.nvinfer.BuilderFlag;
+import static org.bytedeco.tensorrt.global.nvinfer.DeviceType;
+import static org.bytedeco.tensorrt.global.nvinfer.MemoryPoolType;
+import static org.bytedeco.tensorrt.global.nvinfer.OptProfileSelector;
+import static org.bytedeco.tensorrt.global.nvinfer.createInferBuilder;
+import static org.bytedeco.tensorrt.global.nvonnxparser.createParser;
+
+/**
+ * Parses ONNX bytes into a TensorRT network and builds a serialized plan, the classic way: builder
+ * flags for precision, an optimization profile for dynamic shapes, a timing cache, and an optional
+ * INT8 calibrator. The one place where the build loop lives; precision and features are options.
+ */
+final class EngineBuilder {
+
+    /** What a build produced: the plan, the updated timing cache, and how long it took. */
+    record Built(byte[] plan, byte[] timingCache, double seconds) {
+    }
+
+    private EngineBuilder() {
+    }
+
+    static Built build(byte[] onnx, String what, ExportOptions o, int imgsz, byte[] timingCache,
+                       IInt8Calibrator calibrator, Consumer<String> info) {
+        TensorRt.Log log = new TensorRt.Log();
+        long t0 = System.nanoTime();
+        IBuilder builder = createInferBuilder(log);
+        INetworkDefinition network = builder.createNetworkV2(0);
+        IParser parser = createParser(network, log);
+        BytePointer model = new BytePointer(onnx);
+        if (!parser.parse(model, onnx.length)) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < parser.getNbErrors(); i++) sb.append(i > 0 ? "; " : "").append(parser.getError(i).desc());
+            throw new YoloException("TensorRT could not parse " + what + ": " + sb);
+        }
+        IBuilderConfig config = builder.createBuilderConfig();
+        if (o.workspace() != null) {
+            long bytes = (long) (o.workspace() * (1L << 30));
+            long total = TensorRt.gpuMemory();
+            if (bytes > total) {
+                throw new YoloException(String.format(Locale.ROOT, "workspace=%s GiB is more than the GPU's %.1f GiB; lower it or use workspace=None",
+                        o.workspace(), total / (double) (1L << 30)));
+            }
+            config.setMemoryPoolLimit(MemoryPoolType.kWORKSPACE, bytes);
+        }
+        if (o.half() || o.int8()) config.setFlag(BuilderFlag.kFP16);
+        if (o.int8()) {
+            config.setFlag(BuilderFlag.kINT8);
+            if (calibrator != null) config.setInt8Calibrator(calibrator);
+        }
+        if (o.dlaCore() >= 0) {
+            int cores = builder.getNbDLACores();
+            if (cores == 0) throw new YoloException("device=" + o.device() + ": this GPU (" + TensorRt.gpu() + ") has no DLA cores; DLA is on NVIDIA Jetson (Orin, Xavier). Use device=0");
+            if (o.dlaCore() >= cores) throw new YoloException("device=" + o.device() + ": this GPU has " + cores + " DLA core(s)");
+            config.setDefaultDeviceType(DeviceType.kDLA);
+            config.setDLACore(o.dlaCore());
+            config.setFlag(BuilderFlag.kGPU_FALLBACK);
+        }
+        if (o.optimizationLevel() != null) config.setBuilderOptimizationLevel(o.optimizationLevel());
+
+        ITensor input = network.getInput(0);
+        Dims64 d = input.getDimensions();
+        if (d.d(0) < 0 || d.d(2) < 0 || d.d(3) < 0) {
+            IOptimizationProfile profile = builder.createOptimizationProfile();
+            String name = input.getName();
+            int minSide = o.dynamic() && d.d(2) < 0 ? 32 : imgsz;
+            profile.setDimensions(name, OptProfileSelector.kMIN, dims(1, 3, minSide, minSide));
+            profile.setDimensions(name, OptProfileSelector.kOPT, dims(o.batch(), 3, imgsz, imgsz));
+            profile.setDimensions(name, OptProfileSelector.kMAX, dims(o.batch(), 3, imgsz, imgsz));
+            config.addOptimizationProfile(profile);
+            if (o.int8()) {
+                // Calibration runs at 2 × batch, above the engine's largest batch: it gets a profile of its own.
+                IOptimizationProfile calib = builder.createOptimizationProfile();
+                long cb = CalibrationData.calibrationBatch(o.batch());
+                for (OptProfileSelector sel : new OptProfileSelector[] {OptProfileSelector.kMIN, OptProfileSelector.kOPT, OptProfileSelector.kMAX}) {
+                    calib.setDimensions(name, sel, dims(cb, 3, imgsz, imgsz));
+                }
+                config.setCalibrationProfile(calib);
+            }
+        }
+
+        BytePointer cacheBytes = new BytePointer(timingCache.length == 0 ? new byte[1] : timingCache);
+        ITimingCache cache = config.createTimingCache(cacheBytes, timingCache.length);
+        config.setTimingCache(cache, false);
+        info.accept(String.format(Locale.ROOT, "TensorRT %s building %s engine of %s on %s (timing cache: %s) ...", TensorRt.version(),
+                o.precision().toUpperCase(Locale.ROOT), what, TensorRt.gpu(), timingCache.length > 0 ? "reused" : "new"));
+
+        IHostMemory plan;
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "build-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        try (Progress bar = Progress.timer("Building " + o.precision().toUpperCase(Locale.ROOT) + " engine")) {
+            ticker.scheduleAtFixedRate(() -> bar.set(Math.round((System.nanoTime() - t0) / 1e9)), 15, 15, TimeUnit.SECONDS);
+            plan = builder.buildSerializedNetwork(network, config);
+        } finally {
+            ticker.shutdownNow();
+        }
+        if (plan == null || plan.isNull() || plan.size() == 0) {
+            String why = log.errors();
+            throw new YoloException("TensorRT could not build an engine from " + what + (why.isEmpty() ? "" : ": " + why));
+        }
+        byte[] out = new byte[(int) plan.size()];
+        new BytePointer(plan.data()).capacity(plan.size()).get(out);
+        IHostMemory serializedCache = config.getTimingCache().serialize();
+        byte[] cacheOut = new byte[(int) serializedCache.size()];
+        new BytePointer(serializedCache.data()).capacity(serializedCache.size()).get(cacheOut);
+        return new Built(out, cacheOut, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static Dims64 dims(long... v) {
+        Dims64 d = new Dims64();
+        d.nbDims(v.length);
+        for (int i = 0; i < v.length; i++) d.d(i, v[i]);
+        return d;
+    }
+}

@@ -1,0 +1,131 @@
+package dev.yolotrt.export;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.yolotrt.model.ModelMetadata;
+import dev.yolotrt.util.YoloException;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Ultralytics' {@code .engine} layout: a 4-byte little-endian length, that many bytes of UTF-8 JSON
+ * metadata (names, stride, imgsz, batch, task, args ...), then the serialized TensorRT plan. A file
+ * without the header (a bare {@code trtexec} plan) reads with null metadata.
+ */
+public record EngineFile(Map<String, Object> metadata, byte[] plan) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Reads an engine file; the plan is returned as is, unchecked (TensorRT checks it on load). */
+    @SuppressWarnings("unchecked")
+    public static EngineFile read(Path file) {
+        byte[] all;
+        try {
+            all = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new YoloException("cannot read engine " + file + ": " + e.getMessage());
+        }
+        if (all.length < 32) throw new YoloException(file + " is not a TensorRT engine (" + all.length + " bytes); export one with `yolo-trt export`");
+        long len = ByteBuffer.wrap(all, 0, 4).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
+        if (len > 1 && len < all.length - 4 && all[4] == '{') {
+            try {
+                Map<String, Object> meta = JSON.readValue(new String(all, 4, (int) len, StandardCharsets.UTF_8), Map.class);
+                byte[] plan = java.util.Arrays.copyOfRange(all, 4 + (int) len, all.length);
+                return new EngineFile(meta, plan);
+            } catch (JsonProcessingException e) {
+                // Not Ultralytics' header after all: a bare plan whose first bytes look like one.
+            }
+        }
+        return new EngineFile(null, all);
+    }
+
+    /** Writes header + plan through a temporary file, so no partial engine is ever left at {@code file}. */
+    public static Path write(Path file, Map<String, Object> metadata, byte[] plan) {
+        try {
+            byte[] json = JSON.writeValueAsBytes(metadata);
+            Path dir = file.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".part");
+            try {
+                try (OutputStream out = Files.newOutputStream(tmp)) {
+                    out.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(json.length).array());
+                    out.write(json);
+                    out.write(plan);
+                }
+                return Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new YoloException("cannot write engine " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** Ultralytics' metadata for an engine exported from {@code source}. */
+    public static Map<String, Object> metadata(ModelMetadata source, int batch, int imgsz, Map<String, Object> args, Object producer) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("description", source.description());
+        m.put("author", source.author().isEmpty() ? "Ultralytics" : source.author());
+        m.put("date", java.time.OffsetDateTime.now().withNano(0).toString());
+        m.put("version", source.version());
+        m.put("license", "AGPL-3.0 License (https://ultralytics.com/license)");
+        m.put("docs", "https://docs.ultralytics.com");
+        m.put("stride", source.stride());
+        m.put("task", source.task());
+        m.put("batch", batch);
+        m.put("imgsz", List.of(imgsz, imgsz));
+        Map<String, String> names = new LinkedHashMap<>();
+        for (int i = 0; i < source.nc(); i++) names.put(String.valueOf(i), source.name(i));
+        m.put("names", names);
+        m.put("args", args);
+        m.put("channels", 3);
+        m.put("producer", producer);
+        return m;
+    }
+
+    /** The metadata as {@link ModelMetadata}; null when the file had no header. */
+    @SuppressWarnings("unchecked")
+    public ModelMetadata modelMetadata() {
+        if (metadata == null) return null;
+        List<String> names = new ArrayList<>();
+        Object n = metadata.get("names");
+        if (n instanceof Map<?, ?> map) {
+            Map<Integer, String> byId = new java.util.TreeMap<>();
+            map.forEach((k, v) -> byId.put(Integer.parseInt(String.valueOf(k)), String.valueOf(v)));
+            byId.forEach((k, v) -> {
+                while (names.size() < k) names.add(String.valueOf(names.size()));
+                names.add(v);
+            });
+        } else if (n instanceof List<?> l) {
+            l.forEach(v -> names.add(String.valueOf(v)));
+        }
+        int[] imgsz = {640, 640};
+        Object sz = metadata.get("imgsz");
+        if (sz instanceof List<?> l && l.size() == 2) imgsz = new int[] {((Number) l.get(0)).intValue(), ((Number) l.get(1)).intValue()};
+        else if (sz instanceof Number x) imgsz = new int[] {x.intValue(), x.intValue()};
+        Map<String, Object> args = metadata.get("args") instanceof Map<?, ?> a ? (Map<String, Object>) a : Map.of();
+        return new ModelMetadata(str("description"), str("author"), str("date"), str("version"),
+                metadata.getOrDefault("task", "detect").toString(), num("stride", 32), num("batch", 1), imgsz, names,
+                new LinkedHashMap<>(args));
+    }
+
+    private String str(String key) {
+        Object v = metadata.get(key);
+        return v == null ? "" : v.toString();
+    }
+
+    private int num(String key, int fallback) {
+        return metadata.get(key) instanceof Number n ? n.intValue() : fallback;
+    }
+}

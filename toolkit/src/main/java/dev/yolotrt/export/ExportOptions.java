@@ -1,0 +1,160 @@
+package dev.yolotrt.export;
+
+import dev.yolotrt.cfg.Cfg;
+import dev.yolotrt.util.YoloException;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * TensorRT export settings with the seed guide's names and defaults: imgsz 640, half False, int8
+ * False, dynamic False, simplify True, workspace None (GiB), nms False, batch 1, data coco8.yaml,
+ * fraction 1.0, device None. {@code output} (null: beside the model) and {@code optimizationLevel}
+ * (null: TensorRT's default) are ours.
+ */
+public record ExportOptions(String format, Integer imgsz, boolean half, boolean int8, boolean dynamic, boolean simplify,
+                            Double workspace, boolean nms, int batch, String data, double fraction, String device,
+                            String calibrator, Integer optimizationLevel, boolean timingCache, Path output) {
+
+    public ExportOptions {
+        format = format.toLowerCase(Locale.ROOT);
+        if (!format.equals("engine")) throw new YoloException("format=" + format + " is not supported; this toolkit exports format=engine (TensorRT)");
+        if (batch < 1) throw new YoloException("batch=" + batch + " must be at least 1");
+        if (imgsz != null && (imgsz < 32 || imgsz % 32 != 0)) throw new YoloException("imgsz=" + imgsz + " must be a multiple of 32 (the model's stride), at least 32");
+        if (workspace != null && workspace <= 0) throw new YoloException("workspace=" + workspace + " must be a positive number of GiB, or None");
+        if (!(fraction > 0 && fraction <= 1)) throw new YoloException("fraction=" + fraction + " must be in (0, 1]");
+        if (optimizationLevel != null && (optimizationLevel < 0 || optimizationLevel > 5)) {
+            throw new YoloException("optimization level " + optimizationLevel + " must be 0..5");
+        }
+        if (device != null) dlaCore(device);
+        calibrator = calibrator == null ? "minmax" : calibrator.toLowerCase(Locale.ROOT);
+        if (!Calibrators.ALGORITHMS.contains(calibrator)) throw new YoloException("calibrator=" + calibrator + " must be one of " + Calibrators.ALGORITHMS);
+        // INT8 calibrates over a range of batches, so it implies a dynamic batch, as in Ultralytics.
+        if (int8) dynamic = true;
+    }
+
+    /** The same options writing to {@code file}. */
+    public ExportOptions withOutput(Path file) {
+        return new ExportOptions(format, imgsz, half, int8, dynamic, simplify, workspace, nms, batch, data, fraction, device,
+                calibrator, optimizationLevel, timingCache, file);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static Builder builder(Map<String, ?> args) {
+        return builder().apply(Cfg.of(args));
+    }
+
+    /** The DLA core named by {@code device=dla:N}, or -1 for a GPU device (None, 0, cuda:0). */
+    public int dlaCore() {
+        return device == null ? -1 : dlaCore(device);
+    }
+
+    private static int dlaCore(String device) {
+        String d = device.toLowerCase(Locale.ROOT).strip();
+        if (d.startsWith("dla:")) {
+            try {
+                int n = Integer.parseInt(d.substring(4));
+                if (n >= 0) return n;
+            } catch (NumberFormatException ignored) {
+                // reported below
+            }
+            throw new YoloException("device=" + device + ": expected dla:0 or dla:1");
+        }
+        if (d.equals("0") || d.equals("cuda") || d.equals("cuda:0") || d.equals("gpu")) return -1;
+        if (d.equals("cpu")) throw new YoloException("device=cpu: TensorRT engines are built on an NVIDIA GPU; use device=0 or leave it unset");
+        throw new YoloException("device=" + device + " is not supported; use 0 (the first GPU) or dla:0 / dla:1");
+    }
+
+    /** A short name for the precision: fp32, fp16 or int8. */
+    public String precision() {
+        return int8 ? "int8" : half ? "fp16" : "fp32";
+    }
+
+    /** What the engine file records under {@code args}, as Ultralytics does. */
+    public Map<String, Object> args(int imgsz) {
+        Map<String, Object> a = new LinkedHashMap<>();
+        a.put("batch", batch);
+        a.put("imgsz", imgsz);
+        a.put("half", half);
+        a.put("int8", int8);
+        a.put("dynamic", dynamic);
+        a.put("nms", nms);
+        a.put("workspace", workspace);
+        a.put("device", device);
+        if (int8) {
+            a.put("data", data);
+            a.put("fraction", fraction);
+            a.put("calibrator", calibrator);
+        }
+        return a;
+    }
+
+    /** Mutable builder; validation happens in the record's constructor. */
+    public static final class Builder {
+        private String format = "engine";
+        private Integer imgsz;
+        private boolean half;
+        private boolean int8;
+        private boolean dynamic;
+        private boolean simplify = true;
+        private Double workspace;
+        private boolean nms;
+        private int batch = 1;
+        private String data = "coco8.yaml";
+        private double fraction = 1.0;
+        private String device;
+        private String calibrator = "minmax";
+        private Integer optimizationLevel;
+        private boolean timingCache = true;
+        private Path output;
+
+        public Builder apply(Cfg c) {
+            format = c.string("format");
+            if (c.isSet("imgsz")) {
+                List<Integer> sz = c.ints("imgsz");
+                if (sz.size() > 1 && !sz.get(0).equals(sz.get(1))) throw new YoloException("imgsz=" + sz + ": engines are exported square; give one size");
+                imgsz = sz.get(0);
+            }
+            half = c.bool("half");
+            int8 = c.bool("int8");
+            dynamic = c.bool("dynamic");
+            simplify = c.bool("simplify");
+            workspace = c.number("workspace");
+            nms = c.bool("nms");
+            batch = c.integer("batch");
+            data = c.string("data");
+            fraction = c.number("fraction");
+            device = c.string("device");
+            calibrator = c.string("calibrator");
+            return this;
+        }
+
+        public Builder format(String v) { format = v; return this; }
+        public Builder imgsz(Integer v) { imgsz = v; return this; }
+        public Builder half(boolean v) { half = v; return this; }
+        public Builder int8(boolean v) { int8 = v; return this; }
+        public Builder dynamic(boolean v) { dynamic = v; return this; }
+        public Builder simplify(boolean v) { simplify = v; return this; }
+        public Builder workspace(Double v) { workspace = v; return this; }
+        public Builder nms(boolean v) { nms = v; return this; }
+        public Builder batch(int v) { batch = v; return this; }
+        public Builder data(String v) { data = v; return this; }
+        public Builder fraction(double v) { fraction = v; return this; }
+        public Builder device(String v) { device = v; return this; }
+        public Builder calibrator(String v) { calibrator = v; return this; }
+        public Builder optimizationLevel(Integer v) { optimizationLevel = v; return this; }
+        public Builder timingCache(boolean v) { timingCache = v; return this; }
+        public Builder output(Path v) { output = v; return this; }
+
+        public ExportOptions build() {
+            return new ExportOptions(format, imgsz, half, int8, dynamic, simplify, workspace, nms, batch, data, fraction,
+                    device, calibrator, optimizationLevel, timingCache, output);
+        }
+    }
+}

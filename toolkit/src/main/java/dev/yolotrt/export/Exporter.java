@@ -1,0 +1,129 @@
+package dev.yolotrt.export;
+
+import dev.yolotrt.backend.TensorRt;
+import dev.yolotrt.data.Dataset;
+import dev.yolotrt.model.ModelMetadata;
+import dev.yolotrt.model.Yolo;
+import dev.yolotrt.util.Downloads;
+import dev.yolotrt.util.YoloException;
+import org.bytedeco.tensorrt.nvinfer.IInt8Calibrator;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * {@code model.export(format="engine", ...)}: ONNX → TensorRT engine in Ultralytics' file layout,
+ * beside the model unless told otherwise. Logs its time and size, and turns any failure into one line.
+ */
+public final class Exporter {
+
+    private Exporter() {
+    }
+
+    /** What an export produced. {@code reused} when a matching engine was already there. */
+    public record Result(Path engine, double buildSeconds, boolean reused) {
+    }
+
+    /** The calibration feed for an INT8 export: cached scales when they match, else images of {@code data}'s val split. */
+    private static Calibrators.Feed calibration(Yolo model, ExportOptions o, int imgsz, String sha, Path engine, Consumer<String> info) {
+        Dataset ds = Dataset.load(o.data(), model.settings());
+        List<Path> images = ds.images("val", model.settings());
+        int batch = CalibrationData.calibrationBatch(o.batch());
+        List<List<Path>> batches = CalibrationData.batches(images, o.fraction(), batch, ds.name());
+        Path cache = CalibrationCache.of(engine);
+        Map<String, Object> key = new LinkedHashMap<>();
+        key.put("model_sha256", sha);
+        key.put("data", ds.name());
+        key.put("fraction", o.fraction());
+        key.put("imgsz", imgsz);
+        key.put("batch", batch);
+        key.put("calibrator", o.calibrator());
+        byte[] cached = CalibrationCache.load(cache, key, info);
+        if (cached != null) info.accept("Using calibration cache " + cache + " (calibration skipped)");
+        else info.accept("Calibrating INT8 (" + o.calibrator() + ") on " + Math.min(images.size(), (int) Math.ceil(images.size() * o.fraction()))
+                + " images of " + ds.name() + " val: " + batches.size() + " batches of " + batch);
+        return new Calibrators.Feed(batches, imgsz, cached, bytes -> CalibrationCache.save(cache, bytes, key));
+    }
+
+    /**
+     * An engine for {@code model} with {@code o} in the engine cache ({@code <cache>/engines}), built
+     * once and reused while model, options, TensorRT and GPU stay the same: what benchmarks and tests use.
+     */
+    public static Result cached(Yolo model, ExportOptions o, Consumer<String> info) {
+        String stem = model.file().getFileName().toString().replaceFirst("(?i)\\.onnx$", "");
+        int imgsz = o.imgsz() != null ? o.imgsz() : model.metadata().imgsz()[0];
+        String name = String.format(Locale.ROOT, "%s-%s-b%d-%d%s.engine", stem, o.precision(), o.batch(), imgsz, o.dynamic() ? "-dynamic" : "");
+        Path out = model.settings().cacheDir().resolve("engines").resolve(name);
+        return export(model, o.withOutput(out), true, info);
+    }
+
+    /**
+     * Exports {@code model} (an ONNX model) with {@code o}. With {@code reuse}, an existing engine
+     * at the output path built from the same model, options, TensorRT version and GPU is kept.
+     */
+    public static Result export(Yolo model, ExportOptions o, boolean reuse, Consumer<String> info) {
+        Path src = model.file();
+        if (!src.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) {
+            throw new YoloException(src + " is not an ONNX model; export starts from the .onnx file");
+        }
+        if (o.nms()) throw new YoloException("nms=True (NMS inside the engine) is not available yet; export without it and NMS runs on the host");
+        TensorRt.require("export format=engine");
+        ModelMetadata meta = model.metadata();
+        long[] in = model.backend().inputShape();
+        int imgsz = o.imgsz() != null ? o.imgsz() : meta.imgsz()[0];
+        if (in[2] > 0 && in[2] != imgsz) {
+            throw new YoloException(src + " was exported with a fixed " + in[2] + "x" + in[3] + " input; export with imgsz=" + in[2]
+                    + " or export the ONNX again at imgsz=" + imgsz);
+        }
+        byte[] onnx;
+        String sha;
+        try {
+            onnx = Files.readAllBytes(src);
+            sha = Downloads.sha256(src);
+        } catch (IOException e) {
+            throw new YoloException("cannot read " + src + ": " + e.getMessage());
+        }
+        boolean batchDynamic = o.dynamic() || o.batch() > 1;
+        if (batchDynamic && in[0] > 0) onnx = OnnxBatch.makeDynamic(onnx);
+
+        Path out = o.output() != null ? o.output() : src.resolveSibling(src.getFileName().toString().replaceFirst("(?i)\\.onnx$", ".engine"));
+        Map<String, Object> args = o.args(imgsz);
+        Map<String, Object> producer = new LinkedHashMap<>();
+        producer.put("toolkit", "yolo-trt");
+        producer.put("tensorrt", TensorRt.version());
+        producer.put("gpu", TensorRt.gpu());
+        producer.put("source_sha256", sha);
+        if (reuse && Files.isRegularFile(out)) {
+            EngineFile existing = EngineFile.read(out);
+            if (existing.metadata() != null && Objects.equals(existing.metadata().get("args"), args)
+                    && Objects.equals(existing.metadata().get("producer"), producer)) {
+                info.accept("Reusing " + out + " (same model, options, TensorRT and GPU)");
+                return new Result(out, 0, true);
+            }
+        }
+
+        Path cacheFile = TimingCache.file(model.settings().cacheDir(), TimingCache.key(TensorRt.gpu(), TensorRt.version(), sha));
+        byte[] cache = o.timingCache() ? TimingCache.load(cacheFile) : new byte[0];
+        Calibrators.Feed feed = o.int8() ? calibration(model, o, imgsz, sha, out, info) : null;
+        EngineBuilder.Built built;
+        try {
+            IInt8Calibrator calibrator = feed == null ? null : Calibrators.create(o.calibrator(), feed);
+            built = EngineBuilder.build(onnx, src.getFileName().toString(), o, imgsz, cache, calibrator, info);
+        } finally {
+            if (feed != null) feed.close();
+        }
+        if (o.timingCache()) TimingCache.save(cacheFile, built.timingCache());
+        int batch = batchDynamic ? o.batch() : (int) in[0];
+        EngineFile.write(out, EngineFile.metadata(meta, batch, imgsz, args, producer), built.plan());
+        info.accept(String.format(Locale.ROOT, "TensorRT export success ✅ %.1fs, saved as '%s' (%.1f MB)", built.seconds(), out,
+                built.plan().length / 1e6));
+        return new Result(out, built.seconds(), false);
+    }
+}

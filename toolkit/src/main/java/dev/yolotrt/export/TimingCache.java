@@ -1,0 +1,53 @@
+package dev.yolotrt.export;
+
+import dev.yolotrt.util.YoloException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+
+/**
+ * Where TensorRT's timing cache for one (GPU, TensorRT version, model) lives: a rebuild with the
+ * cache skips the kernel timing that dominates build time. Precisions share it (TensorRT keys its
+ * entries by layer and tactic), so an FP16 build reuses the FP32 build's FP32 timings.
+ */
+public final class TimingCache {
+    private TimingCache() {
+    }
+
+    /** A file name safe key: e.g. {@code nvidia-h100-80gb-hbm3-sm90_trt10.6.0_9697a185dd8eb744}. */
+    public static String key(String gpu, String trtVersion, String modelSha256) {
+        String g = gpu.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("(^-|-$)", "");
+        return g + "_trt" + trtVersion + "_" + modelSha256.substring(0, Math.min(16, modelSha256.length()));
+    }
+
+    public static Path file(Path cacheDir, String key) {
+        return cacheDir.resolve("timing").resolve(key + ".cache");
+    }
+
+    /** The cache's bytes, or an empty array when there is none yet. */
+    public static byte[] load(Path file) {
+        try {
+            return Files.exists(file) ? Files.readAllBytes(file) : new byte[0];
+        } catch (IOException e) {
+            return new byte[0];
+        }
+    }
+
+    public static void save(Path file, byte[] data) {
+        try {
+            Files.createDirectories(file.getParent());
+            Path tmp = Files.createTempFile(file.getParent(), ".timing", ".part");
+            try {
+                Files.write(tmp, data);
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new YoloException("cannot write timing cache " + file + ": " + e.getMessage());
+        }
+    }
+}
