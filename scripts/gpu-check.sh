@@ -24,7 +24,7 @@ for run in cold warm; do
   t0=$(date +%s.%N)
   cli export model=yolov8n.onnx batch=8 dynamic=true > "$out/export-$run.log" 2>&1; rc=$?
   t1=$(date +%s.%N)
-  say "export fp32 batch=8 dynamic ($run timing cache): rc=$rc $(echo "$t1 - $t0" | bc) s; $(grep -o 'export success.*' "$out/export-$run.log")"
+  say "export fp32 batch=8 dynamic ($run timing cache): rc=$rc $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s; $(grep -o 'export success.*' "$out/export-$run.log")"
 done
 
 # 2. Benchmark (builds or reuses fp32/fp16/int8 engines in the engine cache).
