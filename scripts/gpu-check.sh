@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/gpu-check}; mkdir -p "$out"
 lib=${YOLO_TRT_LIB:-toolkit/target/lib}
-cp="toolkit/target/yolo-trt.jar:toolkit/target/test-classes:$lib/*"
+cp="toolkit/target/yolo-trt.jar:toolkit/target/test-classes:$(ls "$lib"/*.jar | grep -v junit-platform-console | tr '\n' ':')"
 cli() { java -cp "$cp" dev.yolotrt.cli.Main "$@"; }
 summary=$out/summary.txt; : > "$summary"
 say() { echo "$*" | tee -a "$summary"; }
@@ -19,8 +19,9 @@ say "== $(date -u +%FT%TZ) $(nvidia-smi --query-gpu=name,driver_version --format
 
 # 1. Timing cache: the same export twice from an empty cache folder.
 export YOLO_TRT_CACHE=${YOLO_TRT_CACHE:-$PWD/$out/cache}
-rm -rf "$YOLO_TRT_CACHE/timing"
-for run in cold warm; do
+# SKIP_EXPORT=1 keeps the timing cache and skips this step (a second run on the same machine).
+runs="cold warm"; [ -n "${SKIP_EXPORT:-}" ] && runs="" || rm -rf "$YOLO_TRT_CACHE/timing"
+for run in $runs; do
   t0=$(date +%s.%N)
   cli export model=yolov8n.onnx batch=8 dynamic=true > "$out/export-$run.log" 2>&1; rc=$?
   t1=$(date +%s.%N)

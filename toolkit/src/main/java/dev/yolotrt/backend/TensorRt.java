@@ -96,15 +96,14 @@ public final class TensorRt {
 
         @Override
         public void log(Severity severity, String msg) {
-            switch (severity) {
-                case kINTERNAL_ERROR, kERROR -> {
-                    synchronized (errors) {
-                        errors.add(msg.strip());
-                    }
-                    LOG.log(Level.FINE, msg);
+            // JavaCPP's enum values from native code are not the canonical constants: compare values.
+            if (severity.value <= Severity.kERROR.value) {
+                synchronized (errors) {
+                    errors.add(msg.strip());
                 }
-                case kWARNING -> LOG.log(Level.FINE, msg);
-                default -> LOG.log(Level.FINEST, msg);
+                LOG.log(Level.FINE, msg);
+            } else {
+                LOG.log(severity.value == Severity.kWARNING.value ? Level.FINE : Level.FINEST, msg);
             }
         }
 

@@ -77,7 +77,8 @@ public final class TensorRtBackend implements Backend {
         String in = null;
         for (int i = 0; i < engine.getNbIOTensors(); i++) {
             String n = engine.getIOTensorName(i);
-            if (engine.getTensorIOMode(n) == org.bytedeco.tensorrt.global.nvinfer.TensorIOMode.kINPUT) in = n;
+            // JavaCPP hands back enum values that are not the canonical constants: compare their values.
+            if (engine.getTensorIOMode(n).value == org.bytedeco.tensorrt.global.nvinfer.TensorIOMode.kINPUT.value) in = n;
             else outputs.add(n);
         }
         if (in == null || outputs.isEmpty()) throw new YoloException(what + " has no input or no output tensor; not a YOLO engine");

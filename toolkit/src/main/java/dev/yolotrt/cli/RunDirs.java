@@ -20,7 +20,8 @@ final class RunDirs {
             for (int i = 2; Files.exists(dir); i++) dir = project.resolve(name + i);
         }
         try {
-            return Files.createDirectories(dir);
+            Files.createDirectories(dir);
+            return dir; // as given: createDirectories may hand back an absolute path
         } catch (IOException e) {
             throw new YoloException("cannot create run folder " + dir + ": " + e.getMessage());
         }

@@ -105,7 +105,8 @@ public final class Exporter {
             if (existing.metadata() != null && Objects.equals(existing.metadata().get("args"), args)
                     && Objects.equals(existing.metadata().get("producer"), producer)) {
                 info.accept("Reusing " + out + " (same model, options, TensorRT and GPU)");
-                return new Result(out, 0, true);
+                Object secs = existing.metadata().get("build_seconds");
+                return new Result(out, secs instanceof Number n ? n.doubleValue() : 0, true);
             }
         }
 
@@ -121,7 +122,9 @@ public final class Exporter {
         }
         if (o.timingCache()) TimingCache.save(cacheFile, built.timingCache());
         int batch = batchDynamic ? o.batch() : (int) in[0];
-        EngineFile.write(out, EngineFile.metadata(meta, batch, imgsz, args, producer), built.plan());
+        Map<String, Object> header = EngineFile.metadata(meta, batch, imgsz, args, producer);
+        header.put("build_seconds", Math.round(built.seconds() * 10) / 10.0);
+        EngineFile.write(out, header, built.plan());
         info.accept(String.format(Locale.ROOT, "TensorRT export success ✅ %.1fs, saved as '%s' (%.1f MB)", built.seconds(), out,
                 built.plan().length / 1e6));
         return new Result(out, built.seconds(), false);

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 
 /**
  * The pipeline shared by predict, val and benchmark on every backend: letterbox a batch, infer,
@@ -53,25 +54,24 @@ public final class Predictor {
         int batch = backend.dynamicBatch() ? n : Math.max(n, (int) backend.inputShape()[0]);
         long t0 = System.nanoTime();
         FloatBuffer input = buffer(batch, h, w);
-        List<Letterbox> boxes = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
+        // Images are independent: letterbox them on all cores, each into its own slice of the batch.
+        Letterbox[] boxes = new Letterbox[n];
+        IntStream.range(0, n).parallel().forEach(i -> {
             Mat img = images.get(i);
-            Letterbox lb = o.valResize() && h == w ? Letterbox.forVal(img.rows(), img.cols(), h) : Letterbox.of(img.rows(), img.cols(), h, w);
-            lb.toChw(img, input, i * 3 * h * w);
-            boxes.add(lb);
-        }
+            boxes[i] = o.valResize() && h == w ? Letterbox.forVal(img.rows(), img.cols(), h) : Letterbox.of(img.rows(), img.cols(), h, w);
+            boxes[i].toChw(img, input, i * 3 * h * w);
+        });
         long t1 = System.nanoTime();
         List<Tensor> out = backend.infer(input, batch, h, w);
         long t2 = System.nanoTime();
-        List<Decoder.Detections> dets = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            Decoder.Detections d = Decoder.decode(out.get(0), i, (float) o.conf(), (float) o.iou(), o.maxDet(),
-                    o.classes(), o.agnosticNms(), o.multiLabel());
-            boxes.get(i).toOriginal(d.xyxy(), d.size());
-            dets.add(d);
-        }
+        Decoder.Detections[] dets = new Decoder.Detections[n];
+        IntStream.range(0, n).parallel().forEach(i -> {
+            dets[i] = Decoder.decode(out.get(0), i, (float) o.conf(), (float) o.iou(), o.maxDet(), o.classes(),
+                    o.agnosticNms(), o.multiLabel());
+            boxes[i].toOriginal(dets[i].xyxy(), dets[i].size());
+        });
         long t3 = System.nanoTime();
-        return new Batch(dets, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
+        return new Batch(List.of(dets), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
     }
 
     /**

@@ -92,6 +92,30 @@ class MainTest {
     }
 
     @Test
+    void exportWithoutAGpuIsOneLineAndWritesNothing(@TempDir Path tmp) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(dev.yolotrt.backend.TensorRt.available(), "a GPU is present");
+        Path model = Files.copy(Shared.model("yolov8n.onnx"), tmp.resolve("yolov8n.onnx"));
+        assertOneLineError(run("export", "model=" + model, "half=true"), "needs an NVIDIA GPU with TensorRT 10.6");
+        try (var files = Files.list(tmp)) {
+            assertEquals(java.util.List.of(model), files.toList());
+        }
+        assertOneLineError(run("export", "model=" + model, "fraction=2"), "fraction=2.0 must be in (0, 1]");
+        assertOneLineError(run("export", "model=" + model, "format=tflite"), "format=tflite is not supported");
+    }
+
+    @Test
+    void benchmarkWithoutAGpuMeasuresTheCpuBackend(@TempDir Path tmp) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(dev.yolotrt.backend.TensorRt.available(), "a GPU is present");
+        Run r = run("benchmark", "model=yolov8n.onnx", "project=" + tmp, "name=b");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("benchmarking the ONNX Runtime CPU backend instead"), r.err());
+        String md = Files.readString(tmp.resolve("b/benchmark.md"));
+        assertTrue(md.startsWith("| Format | Precision | Batch | Engine ms/img"), md);
+        assertTrue(md.contains("| onnx | FP32 | 1 |"), md);
+        assertTrue(Files.readString(tmp.resolve("b/benchmark.csv")).contains("0.599"), "mAP50-95 of yolov8n on coco8");
+    }
+
+    @Test
     void helpAndVersion() {
         Run help = run("help");
         assertEquals(0, help.code());

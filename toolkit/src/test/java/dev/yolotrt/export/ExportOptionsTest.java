@@ -1,0 +1,71 @@
+package dev.yolotrt.export;
+
+import dev.yolotrt.util.YoloException;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ExportOptionsTest {
+
+    @Test
+    void defaultsAreTheSeedGuides() {
+        ExportOptions o = ExportOptions.builder().build();
+        assertEquals("engine", o.format());
+        assertNull(o.imgsz());
+        assertFalse(o.half());
+        assertFalse(o.int8());
+        assertFalse(o.dynamic());
+        assertTrue(o.simplify());
+        assertNull(o.workspace());
+        assertFalse(o.nms());
+        assertEquals(1, o.batch());
+        assertEquals("coco8.yaml", o.data());
+        assertEquals(1.0, o.fraction());
+        assertNull(o.device());
+        assertEquals("minmax", o.calibrator());
+        assertEquals("fp32", o.precision());
+    }
+
+    @Test
+    void int8ImpliesDynamicAsInTheSeed() {
+        ExportOptions o = ExportOptions.builder(Map.of("int8", "true", "batch", "8")).build();
+        assertTrue(o.dynamic());
+        assertEquals("int8", o.precision());
+        assertEquals(16, CalibrationData.calibrationBatch(o.batch()));
+    }
+
+    @Test
+    void badValuesAreRejectedWithTheKey() {
+        assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().fraction(0).build()).getMessage().contains("fraction=0.0 must be in (0, 1]"));
+        assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().fraction(1.5).build()).getMessage().contains("fraction"));
+        assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().format("onnx").build()).getMessage().contains("format=onnx"));
+        assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().device("dla:x").build()).getMessage().contains("dla:0"));
+        assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().device("cpu").build()).getMessage().contains("device=cpu"));
+        assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().imgsz(300).build()).getMessage().contains("multiple of 32"));
+        assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().workspace(-1.0).build()).getMessage().contains("workspace"));
+        assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().calibrator("percentile9").build()).getMessage().contains("calibrator"));
+    }
+
+    @Test
+    void deviceNamesDla() {
+        assertEquals(1, ExportOptions.builder().device("dla:1").build().dlaCore());
+        assertEquals(-1, ExportOptions.builder().device("0").build().dlaCore());
+        assertEquals(-1, ExportOptions.builder().build().dlaCore());
+    }
+
+    @Test
+    void timingCacheKeysSeparateGpuTensorRtAndModel() {
+        String k = TimingCache.key("NVIDIA H100 80GB HBM3 (sm_90)", "10.6.0", "9697a185dd8eb7448aea4c979e10db2b");
+        assertEquals("nvidia-h100-80gb-hbm3-sm-90_trt10.6.0_9697a185dd8eb744", k);
+        assertFalse(k.equals(TimingCache.key("NVIDIA A100-SXM4-80GB (sm_80)", "10.6.0", "9697a185dd8eb7448aea4c979e10db2b")));
+        assertFalse(k.equals(TimingCache.key("NVIDIA H100 80GB HBM3 (sm_90)", "10.7.0", "9697a185dd8eb7448aea4c979e10db2b")));
+        assertFalse(k.equals(TimingCache.key("NVIDIA H100 80GB HBM3 (sm_90)", "10.6.0", "fb831dd01762c001e3954cb440074dd8")));
+        assertTrue(TimingCache.file(java.nio.file.Path.of("/c"), k).toString().endsWith("/c/timing/" + k + ".cache"));
+    }
+}
