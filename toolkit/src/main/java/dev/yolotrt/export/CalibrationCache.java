@@ -1,13 +1,12 @@
 package dev.yolotrt.export;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.yolotrt.util.YoloException;
+import dev.yolotrt.util.AtomicWrite;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -73,26 +72,7 @@ public final class CalibrationCache {
     }
 
     public static void save(Path cache, byte[] bytes, Map<String, Object> key) {
-        write(sideFile(cache), () -> JSON.writeValueAsBytes(key));
-        write(cache, () -> bytes);
-    }
-
-    private interface Bytes {
-        byte[] get() throws IOException;
-    }
-
-    private static void write(Path file, Bytes bytes) {
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".part");
-            try {
-                Files.write(tmp, bytes.get());
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new YoloException("cannot write " + file + ": " + e.getMessage());
-        }
+        AtomicWrite.write(sideFile(cache), tmp -> JSON.writeValue(tmp.toFile(), key));
+        AtomicWrite.write(cache, bytes);
     }
 }

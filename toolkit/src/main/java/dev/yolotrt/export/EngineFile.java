@@ -3,6 +3,7 @@ package dev.yolotrt.export;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.yolotrt.model.ModelMetadata;
+import dev.yolotrt.util.AtomicWrite;
 import dev.yolotrt.util.YoloException;
 
 import java.io.IOException;
@@ -12,7 +13,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,24 +52,19 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
 
     /** Writes header + plan through a temporary file, so no partial engine is ever left at {@code file}. */
     public static Path write(Path file, Map<String, Object> metadata, byte[] plan) {
+        byte[] json;
         try {
-            byte[] json = JSON.writeValueAsBytes(metadata);
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".part");
-            try {
-                try (OutputStream out = Files.newOutputStream(tmp)) {
-                    out.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(json.length).array());
-                    out.write(json);
-                    out.write(plan);
-                }
-                return Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new YoloException("cannot write engine " + file + ": " + e.getMessage());
+            json = JSON.writeValueAsBytes(metadata);
+        } catch (JsonProcessingException e) {
+            throw new YoloException("cannot encode the metadata of " + file + ": " + e.getOriginalMessage());
         }
+        return AtomicWrite.write(file, tmp -> {
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                out.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(json.length).array());
+                out.write(json);
+                out.write(plan);
+            }
+        });
     }
 
     /** Ultralytics' metadata for an engine exported from {@code source}. */

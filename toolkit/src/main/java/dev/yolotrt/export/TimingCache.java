@@ -1,11 +1,10 @@
 package dev.yolotrt.export;
 
-import dev.yolotrt.util.YoloException;
+import dev.yolotrt.util.AtomicWrite;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
 /**
@@ -37,17 +36,6 @@ public final class TimingCache {
     }
 
     public static void save(Path file, byte[] data) {
-        try {
-            Files.createDirectories(file.getParent());
-            Path tmp = Files.createTempFile(file.getParent(), ".timing", ".part");
-            try {
-                Files.write(tmp, data);
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new YoloException("cannot write timing cache " + file + ": " + e.getMessage());
-        }
+        AtomicWrite.write(file, data);
     }
 }

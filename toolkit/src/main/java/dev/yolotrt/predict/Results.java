@@ -1,6 +1,7 @@
 package dev.yolotrt.predict;
 
 import dev.yolotrt.data.Images;
+import dev.yolotrt.util.AtomicWrite;
 import dev.yolotrt.util.YoloException;
 import dev.yolotrt.viz.Annotator;
 import org.bytedeco.opencv.opencv_core.Mat;
@@ -8,9 +9,7 @@ import org.bytedeco.opencv.opencv_core.Mat;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -94,19 +93,9 @@ public final class Results {
     public static Path write(BufferedImage img, Path file) {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         String format = name.endsWith(".png") ? "png" : "jpg";
-        try {
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".save", "." + format);
-            try {
-                if (!ImageIO.write(img, format, tmp.toFile())) throw new IOException("no " + format + " writer");
-                return Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new YoloException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        return AtomicWrite.write(file, tmp -> {
+            if (!ImageIO.write(img, format, tmp.toFile())) throw new IOException("no " + format + " writer");
+        });
     }
 
     /** "640x640 4 persons, 1 bus" like Ultralytics' per-image line, without the timing. */

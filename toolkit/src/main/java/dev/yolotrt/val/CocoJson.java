@@ -1,12 +1,9 @@
 package dev.yolotrt.val;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.yolotrt.util.YoloException;
+import dev.yolotrt.util.AtomicWrite;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,17 +49,7 @@ public final class CocoJson {
 
     /** Writes the JSON through a temporary file. */
     public Path write(Path file) {
-        try {
-            Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".predictions", ".json");
-            try {
-                new ObjectMapper().writeValue(tmp.toFile(), rows);
-                return Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new YoloException("cannot write " + file + ": " + e.getMessage());
-        }
+        return AtomicWrite.write(file, tmp -> new ObjectMapper().writeValue(tmp.toFile(), rows));
     }
 
     private static double round(double v, int digits) {

@@ -1,25 +1,23 @@
 package dev.yolotrt.viz;
 
-import dev.yolotrt.util.YoloException;
+import dev.yolotrt.util.AtomicWrite;
 import tech.tablesaw.api.Table;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
-/** Writes Tablesaw tables as CSV and Markdown, through temporary files. */
+/** Writes Tablesaw tables as CSV and Markdown, through temporary files (nothing half-written). */
 public final class Tables {
     private Tables() {
     }
 
     public static Path writeCsv(Table table, Path file) {
-        return write(file, tmp -> table.write().csv(tmp.toFile()));
+        return AtomicWrite.write(file, tmp -> table.write().csv(tmp.toFile()));
     }
 
     public static Path writeMarkdown(Table table, Path file) {
-        return write(file, tmp -> Files.writeString(tmp, markdown(table)));
+        return AtomicWrite.write(file, tmp -> Files.writeString(tmp, markdown(table)));
     }
 
     /** A GitHub-flavoured Markdown table; numbers with 4 significant digits. */
@@ -39,25 +37,5 @@ public final class Tables {
             sb.append('\n');
         }
         return sb.toString();
-    }
-
-    private interface Writer {
-        void write(Path tmp) throws IOException;
-    }
-
-    private static Path write(Path file, Writer w) {
-        try {
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-            try {
-                w.write(tmp);
-                return Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new YoloException("cannot write " + file + ": " + e.getMessage());
-        }
     }
 }

@@ -84,7 +84,7 @@ class BusPredictTest {
 
     private static List<Path> listTemp(Path dir) throws Exception {
         try (var s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().startsWith(".save")).toList();
+            return s.filter(p -> p.getFileName().toString().startsWith(".")).toList();
         }
     }
 
