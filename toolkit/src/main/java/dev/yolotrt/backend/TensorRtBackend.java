@@ -62,8 +62,12 @@ public final class TensorRtBackend implements Backend {
     /**
      * Deserializes {@code plan}. {@code what} names the file in errors.
      */
-    public TensorRtBackend(byte[] plan, String what, String precision) {
+    public TensorRtBackend(byte[] plan, String what, String precision, boolean plugins) {
         TensorRt.require("running " + what);
+        // Engines with NMS inside use TensorRT's plugin library; register it before deserializing.
+        if (plugins && !org.bytedeco.tensorrt.global.nvinfer_plugin.initLibNvInferPlugins(log, "")) {
+            throw new YoloException("running " + what + " needs TensorRT's plugin library (libnvinfer_plugin.so.10), which did not load");
+        }
         runtime = createInferRuntime(log);
         BytePointer bytes = new BytePointer(plan);
         engine = runtime.deserializeCudaEngine(bytes, plan.length);

@@ -40,7 +40,7 @@ public final class Benchmark {
     /** How much to measure; defaults match the raw baseline's method (50 warm-up, 5×200 or 5×1000 runs). */
     public record Plan(List<String> precisions, int batch, int imgsz, String data, int warmup, int reps, int e2eIters) {
         public static Plan defaults(int batch, int imgsz, String data) {
-            return new Plan(List.of("fp32", "fp16", "int8"), batch, imgsz, data, 50, 10, 100);
+            return new Plan(List.of("fp32", "fp16", "int8", "fp16+nms"), batch, imgsz, data, 50, 10, 100);
         }
     }
 
@@ -81,9 +81,9 @@ public final class Benchmark {
     }
 
     /** The engine a benchmark row uses: dynamic batch 1..{@code batch}, so one engine serves both rows. */
-    public static ExportOptions exportOptions(String precision, int batch, int imgsz, String data) {
-        return ExportOptions.builder().half(precision.equals("fp16")).int8(precision.equals("int8")).dynamic(true)
-                .batch(batch).imgsz(imgsz).data(data).build();
+    public static ExportOptions exportOptions(String variant, int batch, int imgsz, String data) {
+        return ExportOptions.builder().half(variant.startsWith("fp16")).int8(variant.startsWith("int8")).nms(variant.endsWith("+nms"))
+                .dynamic(true).batch(batch).imgsz(imgsz).data(data).build();
     }
 
     private void measure(Yolo m, String fmt, String prec, Plan plan, List<Mat> images, double buildS, double mb, Consumer<String> info) {

@@ -34,7 +34,8 @@ import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
  */
 public final class Calibrators {
 
-    public static final List<String> ALGORITHMS = List.of("minmax", "entropy2");
+    /** minmax and entropy2 are TensorRT calibrators; percentile sets explicit ranges ({@link PercentileRanges}). */
+    public static final List<String> ALGORITHMS = List.of("minmax", "entropy2", "percentile");
 
     private Calibrators() {
     }

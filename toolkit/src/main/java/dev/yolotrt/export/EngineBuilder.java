@@ -16,6 +16,7 @@ import org.bytedeco.tensorrt.nvinfer.ITimingCache;
 import org.bytedeco.tensorrt.nvonnxparser.IParser;
 
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -43,7 +44,7 @@ final class EngineBuilder {
     }
 
     static Built build(byte[] onnx, String what, ExportOptions o, int imgsz, byte[] timingCache,
-                       IInt8Calibrator calibrator, Consumer<String> info) {
+                       IInt8Calibrator calibrator, Map<String, Float> ranges, Consumer<String> info) {
         TensorRt.Log log = new TensorRt.Log();
         long t0 = System.nanoTime();
         IBuilder builder = createInferBuilder(log);
@@ -54,6 +55,11 @@ final class EngineBuilder {
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < parser.getNbErrors(); i++) sb.append(i > 0 ? "; " : "").append(parser.getError(i).desc());
             throw new YoloException("TensorRT could not parse " + what + ": " + sb);
+        }
+        NmsHead nms = null;
+        if (o.nms()) {
+            nms = new NmsHead();
+            nms.append(network, log, (float) o.conf(), (float) o.iou(), o.maxDet());
         }
         IBuilderConfig config = builder.createBuilderConfig();
         if (o.workspace() != null) {
@@ -69,6 +75,7 @@ final class EngineBuilder {
         if (o.int8()) {
             config.setFlag(BuilderFlag.kINT8);
             if (calibrator != null) config.setInt8Calibrator(calibrator);
+            if (ranges != null) info.accept("Explicit INT8 ranges set on " + applyRanges(network, ranges) + " tensors");
         }
         if (o.dlaCore() >= 0) {
             int cores = builder.getNbDLACores();
@@ -123,12 +130,31 @@ final class EngineBuilder {
             String why = log.errors();
             throw new YoloException("TensorRT could not build an engine from " + what + (why.isEmpty() ? "" : ": " + why));
         }
+        java.lang.ref.Reference.reachabilityFence(nms); // its constants are read during the build
         byte[] out = new byte[(int) plan.size()];
         new BytePointer(plan.data()).capacity(plan.size()).get(out);
         IHostMemory serializedCache = config.getTimingCache().serialize();
         byte[] cacheOut = new byte[(int) serializedCache.size()];
         new BytePointer(serializedCache.data()).capacity(serializedCache.size()).get(cacheOut);
         return new Built(out, cacheOut, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Sets |x| ranges on the network's tensors that have one (ONNX names survive parsing); the input is [0, 1]. */
+    private static int applyRanges(INetworkDefinition network, Map<String, Float> ranges) {
+        int set = 0;
+        for (int i = 0; i < network.getNbInputs(); i++) {
+            network.getInput(i).setDynamicRange(-1f, 1f);
+            set++;
+        }
+        for (int l = 0; l < network.getNbLayers(); l++) {
+            var layer = network.getLayer(l);
+            for (int k = 0; k < layer.getNbOutputs(); k++) {
+                ITensor t = layer.getOutput(k);
+                Float r = ranges.get(t.getName());
+                if (r != null && r > 0 && t.setDynamicRange(-r, r)) set++;
+            }
+        }
+        return set;
     }
 
     private static Dims64 dims(long... v) {

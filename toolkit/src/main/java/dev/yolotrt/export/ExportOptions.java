@@ -17,7 +17,8 @@ import java.util.Map;
  */
 public record ExportOptions(String format, Integer imgsz, boolean half, boolean int8, boolean dynamic, boolean simplify,
                             Double workspace, boolean nms, int batch, String data, double fraction, String device,
-                            String calibrator, Integer optimizationLevel, boolean timingCache, Path output) {
+                            String calibrator, double conf, double iou, int maxDet, Integer optimizationLevel,
+                            boolean timingCache, Path output) {
 
     public ExportOptions {
         format = format.toLowerCase(Locale.ROOT);
@@ -25,6 +26,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         if (batch < 1) throw new YoloException("batch=" + batch + " must be at least 1");
         if (imgsz != null && (imgsz < 32 || imgsz % 32 != 0)) throw new YoloException("imgsz=" + imgsz + " must be a multiple of 32 (the model's stride), at least 32");
         if (workspace != null && workspace <= 0) throw new YoloException("workspace=" + workspace + " must be a positive number of GiB, or None");
+        if (conf < 0 || conf > 1 || iou < 0 || iou > 1 || maxDet < 1) throw new YoloException("nms settings conf=" + conf + ", iou=" + iou + ", max_det=" + maxDet + " are out of range");
         if (!(fraction > 0 && fraction <= 1)) throw new YoloException("fraction=" + fraction + " must be in (0, 1]");
         if (optimizationLevel != null && (optimizationLevel < 0 || optimizationLevel > 5)) {
             throw new YoloException("optimization level " + optimizationLevel + " must be 0..5");
@@ -39,7 +41,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
     /** The same options writing to {@code file}. */
     public ExportOptions withOutput(Path file) {
         return new ExportOptions(format, imgsz, half, int8, dynamic, simplify, workspace, nms, batch, data, fraction, device,
-                calibrator, optimizationLevel, timingCache, file);
+                calibrator, conf, iou, maxDet, optimizationLevel, timingCache, file);
     }
 
     public static Builder builder() {
@@ -76,6 +78,11 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         return int8 ? "int8" : half ? "fp16" : "fp32";
     }
 
+    /** The precision, with "+nms" for engines that include NMS: names benchmark rows and cached engines. */
+    public String variant() {
+        return precision() + (nms ? "+nms" : "");
+    }
+
     /** What the engine file records under {@code args}, as Ultralytics does. */
     public Map<String, Object> args(int imgsz) {
         Map<String, Object> a = new LinkedHashMap<>();
@@ -85,6 +92,11 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         a.put("int8", int8);
         a.put("dynamic", dynamic);
         a.put("nms", nms);
+        if (nms) {
+            a.put("conf", conf);
+            a.put("iou", iou);
+            a.put("max_det", maxDet);
+        }
         a.put("workspace", workspace);
         a.put("device", device);
         if (int8) {
@@ -110,6 +122,9 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         private double fraction = 1.0;
         private String device;
         private String calibrator = "minmax";
+        private double conf = 0.25;
+        private double iou = 0.7;
+        private int maxDet = 300;
         private Integer optimizationLevel;
         private boolean timingCache = true;
         private Path output;
@@ -132,6 +147,9 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
             fraction = c.number("fraction");
             device = c.string("device");
             calibrator = c.string("calibrator");
+            if (c.get("conf") != null) conf = c.number("conf");
+            iou = c.number("iou");
+            maxDet = c.integer("max_det");
             return this;
         }
 
@@ -148,13 +166,15 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         public Builder fraction(double v) { fraction = v; return this; }
         public Builder device(String v) { device = v; return this; }
         public Builder calibrator(String v) { calibrator = v; return this; }
+        /** NMS settings baked into an {@code nms=true} engine (Ultralytics' predict defaults). */
+        public Builder nmsSettings(double conf, double iou, int maxDet) { this.conf = conf; this.iou = iou; this.maxDet = maxDet; return this; }
         public Builder optimizationLevel(Integer v) { optimizationLevel = v; return this; }
         public Builder timingCache(boolean v) { timingCache = v; return this; }
         public Builder output(Path v) { output = v; return this; }
 
         public ExportOptions build() {
             return new ExportOptions(format, imgsz, half, int8, dynamic, simplify, workspace, nms, batch, data, fraction,
-                    device, calibrator, optimizationLevel, timingCache, output);
+                    device, calibrator, conf, iou, maxDet, optimizationLevel, timingCache, output);
         }
     }
 }

@@ -31,6 +31,14 @@ public final class Exporter {
     public record Result(Path engine, double buildSeconds, boolean reused) {
     }
 
+    private static Map<String, Float> percentileRanges(Yolo model, ExportOptions o, int imgsz, byte[] onnx, Consumer<String> info) {
+        Dataset ds = Dataset.load(o.data(), model.settings());
+        List<List<Path>> batches = CalibrationData.batches(ds.images("val", model.settings()), o.fraction(),
+                CalibrationData.calibrationBatch(o.batch()), ds.name());
+        info.accept("Calibrating INT8 (percentile " + PercentileRanges.DEFAULT_PERCENTILE + ") on " + ds.name() + " val");
+        return PercentileRanges.compute(onnx, batches, imgsz, PercentileRanges.DEFAULT_PERCENTILE);
+    }
+
     /** The calibration feed for an INT8 export: cached scales when they match, else images of {@code data}'s val split. */
     private static Calibrators.Feed calibration(Yolo model, ExportOptions o, int imgsz, String sha, Path engine, Consumer<String> info) {
         Dataset ds = Dataset.load(o.data(), model.settings());
@@ -59,7 +67,8 @@ public final class Exporter {
     public static Result cached(Yolo model, ExportOptions o, Consumer<String> info) {
         String stem = model.file().getFileName().toString().replaceFirst("(?i)\\.onnx$", "");
         int imgsz = o.imgsz() != null ? o.imgsz() : model.metadata().imgsz()[0];
-        String name = String.format(Locale.ROOT, "%s-%s-b%d-%d%s.engine", stem, o.precision(), o.batch(), imgsz, o.dynamic() ? "-dynamic" : "");
+        String name = String.format(Locale.ROOT, "%s-%s-b%d-%d%s.engine", stem, o.variant().replace('+', '-'), o.batch(), imgsz,
+                o.dynamic() ? "-dynamic" : "");
         Path out = model.settings().cacheDir().resolve("engines").resolve(name);
         return export(model, o.withOutput(out), true, info);
     }
@@ -73,7 +82,6 @@ public final class Exporter {
         if (!src.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) {
             throw new YoloException(src + " is not an ONNX model; export starts from the .onnx file");
         }
-        if (o.nms()) throw new YoloException("nms=True (NMS inside the engine) is not available yet; export without it and NMS runs on the host");
         TensorRt.require("export format=engine");
         ModelMetadata meta = model.metadata();
         long[] in = model.backend().inputShape();
@@ -112,11 +120,13 @@ public final class Exporter {
 
         Path cacheFile = TimingCache.file(model.settings().cacheDir(), TimingCache.key(TensorRt.gpu(), TensorRt.version(), sha));
         byte[] cache = o.timingCache() ? TimingCache.load(cacheFile) : new byte[0];
-        Calibrators.Feed feed = o.int8() ? calibration(model, o, imgsz, sha, out, info) : null;
+        boolean percentile = o.int8() && o.calibrator().equals("percentile");
+        Map<String, Float> ranges = percentile ? percentileRanges(model, o, imgsz, onnx, info) : null;
+        Calibrators.Feed feed = o.int8() && !percentile ? calibration(model, o, imgsz, sha, out, info) : null;
         EngineBuilder.Built built;
         try {
             IInt8Calibrator calibrator = feed == null ? null : Calibrators.create(o.calibrator(), feed);
-            built = EngineBuilder.build(onnx, src.getFileName().toString(), o, imgsz, cache, calibrator, info);
+            built = EngineBuilder.build(onnx, src.getFileName().toString(), o, imgsz, cache, calibrator, ranges, info);
         } finally {
             if (feed != null) feed.close();
         }

@@ -65,7 +65,8 @@ public final class Yolo implements AutoCloseable {
         Object half = meta == null ? null : meta.args().get("half");
         Object int8 = meta == null ? null : meta.args().get("int8");
         String precision = Boolean.TRUE.equals(int8) ? "int8" : Boolean.TRUE.equals(half) ? "fp16" : "fp32";
-        TensorRtBackend backend = new TensorRtBackend(ef.plan(), file.toString(), precision);
+        boolean nms = meta != null && Boolean.TRUE.equals(meta.args().get("nms"));
+        TensorRtBackend backend = new TensorRtBackend(ef.plan(), file.toString(), precision + (nms ? "+nms" : ""), nms);
         try {
             long[] in = backend.inputShape();
             if (meta == null) {

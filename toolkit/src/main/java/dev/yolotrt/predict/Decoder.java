@@ -25,6 +25,30 @@ public final class Decoder {
     }
 
     /**
+     * Reads image {@code b} of an end-to-end output (NMS inside the engine, Ultralytics' layout):
+     * [batch, max_det, 6] rows of x1, y1, x2, y2, confidence, class; rows at or below {@code conf} are dropped.
+     */
+    public static Detections endToEnd(Tensor output, int b, float conf, int maxDet, int[] classes) {
+        int rows = output.dim(1);
+        FloatBuffer data = output.data();
+        int base = b * rows * 6;
+        float[] xyxy = new float[rows * 4];
+        float[] score = new float[rows];
+        int[] cls = new int[rows];
+        int n = 0;
+        for (int r = 0; r < rows && n < maxDet; r++) {
+            int at = base + r * 6;
+            float s = data.get(at + 4);
+            int c = Math.round(data.get(at + 5));
+            if (s <= conf || (classes != null && java.util.Arrays.stream(classes).noneMatch(x -> x == c))) continue;
+            for (int k = 0; k < 4; k++) xyxy[n * 4 + k] = data.get(at + k);
+            score[n] = s;
+            cls[n++] = c;
+        }
+        return new Detections(Arrays.copyOf(xyxy, n * 4), Arrays.copyOf(score, n), Arrays.copyOf(cls, n));
+    }
+
+    /**
      * Decodes image {@code b} of {@code output}.
      *
      * @param classes    class ids to keep, or null for all

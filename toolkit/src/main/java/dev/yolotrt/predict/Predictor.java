@@ -65,8 +65,11 @@ public final class Predictor {
         List<Tensor> out = backend.infer(input, batch, h, w);
         long t2 = System.nanoTime();
         Decoder.Detections[] dets = new Decoder.Detections[n];
+        boolean endToEnd = Boolean.TRUE.equals(meta.args().get("nms"));
         IntStream.range(0, n).parallel().forEach(i -> {
-            dets[i] = Decoder.decode(out.get(0), i, (float) o.conf(), (float) o.iou(), o.maxDet(), o.classes(),
+            dets[i] = endToEnd
+                    ? Decoder.endToEnd(out.get(0), i, (float) o.conf(), o.maxDet(), o.classes())
+                    : Decoder.decode(out.get(0), i, (float) o.conf(), (float) o.iou(), o.maxDet(), o.classes(),
                     o.agnosticNms(), o.multiLabel());
             boxes[i].toOriginal(dets[i].xyxy(), dets[i].size());
         });

@@ -101,6 +101,31 @@ class TensorRtGpuTest {
     }
 
     @Test
+    void nmsInsideTheEngineAgreesWithHostNms() {
+        try (Yolo host = Yolo.load(engine("fp16"), Shared.settings());
+             Yolo inside = Yolo.load(engine("fp16+nms"), Shared.settings())) {
+            Results a = host.predict(Shared.image("bus.jpg").toString()).get(0);
+            Results b = inside.predict(Shared.image("bus.jpg").toString()).get(0);
+            System.out.println("FP16+NMS bus.jpg: " + b + "\n" + b.boxes());
+            assertSameAboveHalf(a.boxes(), b.boxes(), "nms engine");
+            assertEquals(a.boxes().size(), b.boxes().size(), "same detections above conf 0.25");
+        }
+    }
+
+    @Test
+    void calibratorsCompare() {
+        for (String algo : List.of("entropy2", "percentile")) {
+            ExportOptions o = ExportOptions.builder().int8(true).calibrator(algo).batch(8).imgsz(640).data("coco8.yaml").build();
+            try (Yolo trt = Yolo.load(Exporter.cached(onnx, o, System.out::println).engine(), Shared.settings())) {
+                Results r = trt.predict(Shared.image("bus.jpg").toString()).get(0);
+                System.out.println("INT8 " + algo + " bus.jpg: " + r + "\n" + r.boxes());
+                System.out.println("INT8 " + algo + " coco8 val: mAP50-95 " + trt.val(Map.of("data", "coco8.yaml", "verbose", false)).map());
+                assertSameAboveHalf(cpuBus.boxes(), r.boxes(), "int8 " + algo);
+            }
+        }
+    }
+
+    @Test
     void dynamicBatchGivesTheSameResultsAsBatchOne() {
         try (Yolo trt = Yolo.load(engine("fp32"), Shared.settings())) {
             String folder = Shared.settings().assetsDir().toString();
