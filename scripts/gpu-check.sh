@@ -34,6 +34,11 @@ say "benchmark rc=$?"; sed -n '/benchmark on/,$p' "$out/benchmark.log" | tee -a 
 
 # 3. GPU tests (reuse the benchmark's engines).
 java -jar "$lib"/junit-platform-console-standalone-*.jar execute --class-path "$cp" --scan-class-path toolkit/target/test-classes \
-  --include-tag gpu --details=tree --disable-banner > "$out/gpu-tests.log" 2>&1
+  --include-tag gpu --exclude-tag gpu-nms --details=tree --disable-banner > "$out/gpu-tests.log" 2>&1
 say "gpu tests rc=$?"; grep -E "tests (successful|failed)|✘|MethodSource" "$out/gpu-tests.log" | head -40 | tee -a "$summary"
 grep -E "^(FP32|FP16|INT8) bus|INT8 rebuild" "$out/gpu-tests.log" | tee -a "$summary"
+
+# 4. NMS inside the engine, last and alone: a TensorRT plugin crash must not take the other results with it.
+java -jar "$lib"/junit-platform-console-standalone-*.jar execute --class-path "$cp" --scan-class-path toolkit/target/test-classes \
+  --include-tag gpu-nms --details=tree --disable-banner > "$out/gpu-nms-tests.log" 2>&1
+say "gpu nms tests rc=$?"; grep -E "tests (successful|failed)|^(FP16\+NMS) bus" "$out/gpu-nms-tests.log" | tee -a "$summary"

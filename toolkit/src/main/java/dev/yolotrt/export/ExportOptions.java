@@ -78,9 +78,12 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         return int8 ? "int8" : half ? "fp16" : "fp32";
     }
 
-    /** The precision, with "+nms" for engines that include NMS: names benchmark rows and cached engines. */
+    /**
+     * The precision, with the calibrator when it is not the default and "+nms" for engines that include
+     * NMS: names benchmark rows and cached engines (whose calibration caches sit beside them).
+     */
     public String variant() {
-        return precision() + (nms ? "+nms" : "");
+        return precision() + (int8 && !calibrator.equals("minmax") ? "-" + calibrator : "") + (nms ? "+nms" : "");
     }
 
     /** What the engine file records under {@code args}, as Ultralytics does. */

@@ -1,6 +1,7 @@
 package dev.yolotrt.export;
 
 import dev.yolotrt.util.YoloException;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -57,8 +58,10 @@ final class NmsHead {
         ITensor scores = transpose(net, gather(net, raw, 4, nc));
 
         if (!initLibNvInferPlugins(logger, "")) throw new YoloException("TensorRT's plugin library (libnvinfer_plugin.so.10) did not initialise");
-        IPluginCreator creator = getPluginRegistry().getPluginCreator("EfficientNMS_TRT", "1", "");
-        if (creator == null || creator.isNull()) throw new YoloException("TensorRT has no EfficientNMS_TRT plugin; is libnvinfer_plugin.so.10 on LD_LIBRARY_PATH?");
+        // TensorRT 10 looks creators up with getCreator; the older getPluginCreator crashed in 10.6 here.
+        var found = getPluginRegistry().getCreator("EfficientNMS_TRT", "1", "");
+        IPluginCreator creator = found == null || found.isNull() ? null : new IPluginCreator(found);
+        if (creator == null) throw new YoloException("TensorRT has no EfficientNMS_TRT plugin; is libnvinfer_plugin.so.10 on LD_LIBRARY_PATH?");
         PluginField fields = new PluginField(6);
         keep.add(fields);
         field(fields, 0, "score_threshold", new FloatPointer(conf));
@@ -94,9 +97,14 @@ final class NmsHead {
     }
 
     private void field(PluginField fields, int i, String name, Pointer value) {
+        // Built as one struct, then copied into the array: the String setter of a char* member crashed.
+        BytePointer n = new BytePointer(name);
+        PluginField one = new PluginField(n, value,
+                (value instanceof FloatPointer ? PluginFieldType.kFLOAT32 : PluginFieldType.kINT32).value, 1);
+        keep.add(n);
         keep.add(value);
-        fields.position(i).name(name).data(value).length(1)
-                .type(value instanceof FloatPointer ? PluginFieldType.kFLOAT32 : PluginFieldType.kINT32);
+        keep.add(one);
+        fields.position(i).put(one);
     }
 
     /** Rows [start, start + count) of axis 1. */

@@ -53,6 +53,14 @@ class ExportOptionsTest {
     }
 
     @Test
+    void variantsNameEnginesApart() {
+        assertEquals("fp16+nms", ExportOptions.builder().half(true).nms(true).build().variant());
+        assertEquals("int8", ExportOptions.builder().int8(true).build().variant());
+        assertEquals("int8-percentile", ExportOptions.builder().int8(true).calibrator("percentile").build().variant());
+        assertEquals(0.25, ExportOptions.builder().nms(true).build().args(640).get("conf"));
+    }
+
+    @Test
     void deviceNamesDla() {
         assertEquals(1, ExportOptions.builder().device("dla:1").build().dlaCore());
         assertEquals(-1, ExportOptions.builder().device("0").build().dlaCore());

@@ -1,0 +1,85 @@
+package dev.yolotrt.notebook;
+
+import dev.yolotrt.predict.Results;
+import dev.yolotrt.val.Metrics;
+import org.jfree.chart.JFreeChart;
+import tech.tablesaw.api.Table;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How toolkit values look in a notebook: a MIME bundle per value (mimetype → data), shared by the
+ * Jupyter kernel and the headless runner. Predictions show as annotated images, tables as HTML,
+ * charts as PNG, metrics as their table; anything else as text.
+ */
+public final class Rich {
+
+    private Rich() {
+    }
+
+    public static Map<String, Object> bundle(Object value) {
+        Map<String, Object> b = new LinkedHashMap<>();
+        if (value instanceof Results r) {
+            b.put("image/png", png(r.plot()));
+            b.put("text/plain", r.toString());
+        } else if (value instanceof List<?> l && !l.isEmpty() && l.stream().allMatch(o -> o instanceof Results)) {
+            // A list of results (what predict returns) shows its first image; display() shows the others.
+            b.put("image/png", png(((Results) l.get(0)).plot()));
+            b.put("text/plain", l.toString());
+        } else if (value instanceof BufferedImage img) {
+            b.put("image/png", png(img));
+            b.put("text/plain", "image " + img.getWidth() + "x" + img.getHeight());
+        } else if (value instanceof Table t) {
+            b.put("text/html", html(t));
+            b.put("text/plain", t.printAll());
+        } else if (value instanceof Metrics m) {
+            b.put("text/html", html(m.table()));
+            b.put("text/plain", m.report(true));
+        } else if (value instanceof JFreeChart c) {
+            b.put("image/png", png(c.createBufferedImage(800, 480)));
+            b.put("text/plain", "chart: " + (c.getTitle() == null ? "" : c.getTitle().getText()));
+        } else {
+            b.put("text/plain", String.valueOf(value));
+        }
+        return b;
+    }
+
+    static String png(BufferedImage img) {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ImageIO.write(img, "png", out);
+            return Base64.getEncoder().encodeToString(out.toByteArray());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A plain HTML table, numbers to 4 significant digits, with the table's name as caption. */
+    static String html(Table t) {
+        StringBuilder sb = new StringBuilder("<table><caption>").append(escape(t.name())).append("</caption><thead><tr>");
+        for (String c : t.columnNames()) sb.append("<th>").append(escape(c)).append("</th>");
+        sb.append("</tr></thead><tbody>");
+        for (int r = 0; r < t.rowCount(); r++) {
+            sb.append("<tr>");
+            for (int c = 0; c < t.columnCount(); c++) {
+                Object v = t.column(c).get(r);
+                String s = v instanceof Double d ? String.format(java.util.Locale.ROOT, "%.4g", d) : String.valueOf(v);
+                sb.append("<td>").append(escape(s)).append("</td>");
+            }
+            sb.append("</tr>");
+        }
+        return sb.append("</tbody></table>").toString();
+    }
+
+    private static String escape(String s) {
+        return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+}
