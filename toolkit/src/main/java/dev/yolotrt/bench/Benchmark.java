@@ -40,7 +40,7 @@ public final class Benchmark {
     /** How much to measure; defaults match the raw baseline's method (50 warm-up, 5×200 or 5×1000 runs). */
     public record Plan(List<String> precisions, int batch, int imgsz, String data, int warmup, int reps, int e2eIters) {
         public static Plan defaults(int batch, int imgsz, String data) {
-            return new Plan(List.of("fp32", "fp16", "int8"), batch, imgsz, data, 50, 10, 100);
+            return new Plan(List.of("fp32", "fp16", "int8", "fp16+nms"), batch, imgsz, data, 50, 10, 100);
         }
     }
 

@@ -7,6 +7,7 @@ import dev.yolotrt.export.ExportOptions;
 import dev.yolotrt.export.Exporter;
 import tech.tablesaw.api.Table;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.notebook.NotebookRunner;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.Settings;
@@ -29,7 +30,7 @@ import java.util.Properties;
 /** The CLI's modes. Each parses its {@code key=value} arguments through {@link Cfg}. */
 final class Commands {
 
-    static final List<String> MODES = List.of("predict", "val", "export", "benchmark", "help", "version");
+    static final List<String> MODES = List.of("predict", "val", "export", "benchmark", "notebook", "help", "version");
 
     private final PrintStream out;
     private final PrintStream err;
@@ -60,6 +61,9 @@ final class Commands {
             }
             case "benchmark" -> {
                 return benchmark(Cfg.parse(args));
+            }
+            case "notebook" -> {
+                return notebook(args);
             }
             default -> throw new YoloException("unknown mode '" + mode + "'; valid modes: " + String.join(", ", MODES));
         }
@@ -142,6 +146,18 @@ final class Commands {
         return 0;
     }
 
+    /** {@code notebook run in.ipynb [out.ipynb]}: execute headlessly, exit 1 if a cell failed. */
+    private int notebook(List<String> args) {
+        if (args.size() < 2 || !args.get(0).equals("run")) throw new YoloException("usage: yolo-trt notebook run IN.ipynb [OUT.ipynb]");
+        Path in = Path.of(args.get(1));
+        if (!Files.isRegularFile(in)) throw new YoloException("notebook not found: " + in);
+        Path target = args.size() > 2 ? Path.of(args.get(2)) : in;
+        NotebookRunner.Report r = NotebookRunner.run(in, target, err::println);
+        out.println("Executed " + r.cells() + " cells of " + in + "; outputs written to " + target);
+        if (!r.ok()) throw new YoloException(in + " failed at " + r.error());
+        return 0;
+    }
+
     private static String saveName(Results r) {
         String name = Path.of(r.path().replaceAll("[?#].*$", "")).getFileName().toString();
         return name.toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png)$") ? name : name + ".jpg";
@@ -172,6 +188,7 @@ final class Commands {
                   val        box mAP on a dataset: yolo-trt val model=yolov8n.onnx data=coco8.yaml split=val
                   export     TensorRT engine: yolo-trt export model=yolov8n.onnx format=engine half=true
                   benchmark  latency + mAP per precision: yolo-trt benchmark model=yolov8n.onnx batch=8
+                  notebook   run a notebook without Jupyter: yolo-trt notebook run in.ipynb [out.ipynb]
                   help       this text
                   version    the toolkit's version
 

@@ -82,9 +82,14 @@ public final class JShellEvaluator implements AutoCloseable {
                 shell.diagnostics(s).forEach(d -> sb.append(sb.length() > 0 ? "\n" : "").append(message(d, s.source())));
                 throw new CellException(sb.length() > 0 ? sb.toString() : "rejected: " + s.source().strip());
             }
-            if (e.causeSnippet() == null && s instanceof ExpressionSnippet x && e.value() != null) {
+            if (e.causeSnippet() != null) continue;
+            // JShell keeps a bare identifier as an ExpressionSnippet and any other expression as a
+            // temporary variable ($1, $2 ...): both are the cell's value.
+            if (s instanceof ExpressionSnippet x) {
                 out = fetch(x.name());
-            } else if (e.causeSnippet() == null && s instanceof VarSnippet) {
+            } else if (s instanceof VarSnippet v && v.subKind() == Snippet.SubKind.TEMP_VAR_EXPRESSION_SUBKIND) {
+                out = fetch(v.name());
+            } else {
                 out = new Outcome(false, null);
             }
         }

@@ -72,6 +72,28 @@ public final class Results {
         return out;
     }
 
+    /** The detections as a table: class, name, confidence, x1, y1, x2, y2 (original pixels). */
+    public tech.tablesaw.api.Table table() {
+        var cls = tech.tablesaw.api.IntColumn.create("class");
+        var name = tech.tablesaw.api.StringColumn.create("name");
+        var conf = tech.tablesaw.api.DoubleColumn.create("conf");
+        var x1 = tech.tablesaw.api.DoubleColumn.create("x1");
+        var y1 = tech.tablesaw.api.DoubleColumn.create("y1");
+        var x2 = tech.tablesaw.api.DoubleColumn.create("x2");
+        var y2 = tech.tablesaw.api.DoubleColumn.create("y2");
+        for (int i = 0; i < boxes.size(); i++) {
+            float[] b = boxes.xyxy(i);
+            cls.append(boxes.cls(i));
+            name.append(boxes.name(i));
+            conf.append(boxes.conf(i));
+            x1.append(b[0]);
+            y1.append(b[1]);
+            x2.append(b[2]);
+            y2.append(b[3]);
+        }
+        return tech.tablesaw.api.Table.create(path, cls, name, conf, x1, y1, x2, y2);
+    }
+
     /** The original image with labelled boxes. */
     public BufferedImage plot() {
         return plot(true, true, null);

@@ -1,0 +1,177 @@
+package dev.yolotrt.notebook;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.yolotrt.util.AtomicWrite;
+import dev.yolotrt.util.YoloException;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Executes a notebook without Jupyter: every code cell runs through the same JShell evaluation and
+ * rich display as the kernel, and the outputs are written back in nbformat 4. For machines without
+ * Python or Jupyter (the GPU machine), and for CI.
+ */
+public final class NotebookRunner {
+
+    /** Stream output kept per cell; the rest is summarised, so a runaway print cannot exhaust memory. */
+    static final int MAX_STREAM_CHARS = 200_000;
+
+    /** What a run did: cells executed and the first error, if any. */
+    public record Report(int cells, String error) {
+        public boolean ok() {
+            return error == null;
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private NotebookRunner() {
+    }
+
+    public static Report run(Path in, Path out, Consumer<String> log) {
+        ObjectNode nb;
+        try {
+            nb = (ObjectNode) JSON.readTree(in.toFile());
+        } catch (IOException | ClassCastException e) {
+            throw new YoloException(in + " is not a notebook (nbformat 4 JSON): " + e.getMessage());
+        }
+        if (!(nb.get("cells") instanceof ArrayNode cells)) throw new YoloException(in + " has no cells; is it an .ipynb file?");
+        int count = 0;
+        String error = null;
+        PrintStream stdout = System.out, stderr = System.err;
+        try (JShellEvaluator shell = new JShellEvaluator()) {
+            for (var node : cells) {
+                ObjectNode cell = (ObjectNode) node;
+                if (!"code".equals(cell.path("cell_type").asText())) continue;
+                String source = source(cell);
+                ArrayNode outputs = JSON.createArrayNode();
+                cell.set("outputs", outputs);
+                if (error != null) {
+                    cell.putNull("execution_count");
+                    continue; // like Jupyter: nothing runs after a failed cell
+                }
+                cell.put("execution_count", ++count);
+                log.accept("cell " + count + ": " + firstLine(source));
+                Capture capture = new Capture();
+                Display.install(bundle -> outputs.add(output("display_data", bundle, null)));
+                System.setOut(capture.out);
+                System.setErr(capture.err);
+                try {
+                    JShellEvaluator.Outcome o = Magics.handle(source, shell) ? new JShellEvaluator.Outcome(false, null) : shell.eval(source);
+                    capture.flushTo(outputs);
+                    if (o.hasValue() && o.value() != null) outputs.add(output("execute_result", Rich.bundle(o.value()), count));
+                } catch (JShellEvaluator.CellException | RuntimeException e) {
+                    capture.flushTo(outputs);
+                    String msg = e instanceof JShellEvaluator.CellException ? e.getMessage() : JShellEvaluator.describe(e);
+                    ObjectNode err = outputs.addObject();
+                    err.put("output_type", "error");
+                    err.put("ename", msg.lines().findFirst().orElse("error").replaceFirst(":.*", ""));
+                    err.put("evalue", msg.lines().findFirst().orElse(""));
+                    ArrayNode tb = err.putArray("traceback");
+                    msg.lines().forEach(tb::add);
+                    error = "cell " + count + ": " + msg.lines().findFirst().orElse("");
+                } finally {
+                    System.setOut(stdout);
+                    System.setErr(stderr);
+                    Display.install(null);
+                }
+            }
+        }
+        Path target = out == null ? in : out;
+        AtomicWrite.write(target, tmp -> JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), nb));
+        return new Report(count, error);
+    }
+
+    private static String source(ObjectNode cell) {
+        var s = cell.get("source");
+        if (s == null) return "";
+        if (s.isArray()) {
+            StringBuilder sb = new StringBuilder();
+            s.forEach(x -> sb.append(x.asText()));
+            return sb.toString();
+        }
+        return s.asText();
+    }
+
+    private static String firstLine(String s) {
+        String l = s.strip().lines().findFirst().orElse("");
+        return l.length() > 60 ? l.substring(0, 57) + "..." : l;
+    }
+
+    static ObjectNode output(String type, Map<String, Object> bundle, Integer count) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("output_type", type);
+        ObjectNode data = o.putObject("data");
+        bundle.forEach((k, v) -> {
+            if (k.startsWith("text/")) {
+                ArrayNode lines = data.putArray(k);
+                Arrays.stream(String.valueOf(v).split("(?<=\n)")).forEach(lines::add);
+            } else {
+                data.put(k, String.valueOf(v));
+            }
+        });
+        o.putObject("metadata");
+        if (count != null) o.put("execution_count", count);
+        return o;
+    }
+
+    /** stdout and stderr of one cell, bounded. */
+    private static final class Capture {
+        final ByteArrayOutputStream outBytes = new Bounded(), errBytes = new Bounded();
+        final PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
+        final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+
+        void flushTo(ArrayNode outputs) {
+            for (var e : List.of(Map.entry("stdout", outBytes), Map.entry("stderr", errBytes))) {
+                String text = e.getValue().toString(StandardCharsets.UTF_8);
+                if (text.isEmpty()) continue;
+                ObjectNode s = outputs.addObject();
+                s.put("output_type", "stream");
+                s.put("name", e.getKey());
+                ArrayNode lines = s.putArray("text");
+                Arrays.stream(text.split("(?<=\n)")).forEach(lines::add);
+                e.getValue().reset();
+            }
+        }
+    }
+
+    /** Keeps the first {@link #MAX_STREAM_CHARS} bytes and counts the rest. */
+    private static final class Bounded extends ByteArrayOutputStream {
+        private long dropped;
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            int room = Math.max(0, MAX_STREAM_CHARS - count);
+            super.write(b, off, Math.min(room, len));
+            dropped += Math.max(0, len - room);
+        }
+
+        @Override
+        public synchronized void write(int b) {
+            if (count < MAX_STREAM_CHARS) super.write(b);
+            else dropped++;
+        }
+
+        @Override
+        public synchronized String toString(java.nio.charset.Charset cs) {
+            String s = super.toString(cs);
+            return dropped == 0 ? s : s + "\n... " + dropped + " more bytes of output not kept\n";
+        }
+
+        @Override
+        public synchronized void reset() {
+            super.reset();
+            dropped = 0;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.yolotrt.notebook;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The notebooks execute headlessly top to bottom, with the outputs a reader expects. */
+class NotebookRunnerTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static JsonNode run(Path in, Path out) throws Exception {
+        NotebookRunner.Report r = NotebookRunner.run(in, out, s -> { });
+        assertTrue(r.ok(), String.valueOf(r.error()));
+        return JSON.readTree(out.toFile());
+    }
+
+    static List<String> mimeTypes(JsonNode cell) {
+        List<String> out = new ArrayList<>();
+        cell.path("outputs").forEach(o -> o.path("data").fieldNames().forEachRemaining(out::add));
+        return out;
+    }
+
+    @Test
+    void quickstartShowsTheAnnotatedBusAndTables(@TempDir Path tmp) throws Exception {
+        Path repo = Path.of(System.getProperty("user.dir")).getParent();
+        JsonNode nb = run(repo.resolve("notebooks/01-quickstart.ipynb"), tmp.resolve("01.ipynb"));
+        JsonNode cells = nb.get("cells");
+        JsonNode busCell = null, tableCell = null, valCell = null;
+        for (JsonNode c : cells) {
+            String src = c.path("source").toString();
+            if (src.contains("var bus = ")) busCell = c;
+            if (src.contains("bus.table()")) tableCell = c;
+            if (src.contains("model.val(")) valCell = c;
+        }
+        assertTrue(mimeTypes(busCell).contains("image/png"), busCell.toString());
+        String png = busCell.get("outputs").get(0).get("data").get("image/png").asText();
+        assertTrue(java.util.Base64.getDecoder().decode(png).length > 50_000, "an 810x1080 annotated image");
+        assertTrue(mimeTypes(tableCell).contains("text/html"));
+        assertTrue(tableCell.toString().contains("4 persons, 1 bus"), tableCell.toString());
+        assertTrue(mimeTypes(valCell).contains("text/html"));
+        assertTrue(valCell.toString().contains("0.59"), "mAP50-95 of yolov8n on coco8");
+        long displays = 0;
+        for (JsonNode c : cells) for (JsonNode o : c.path("outputs")) if (o.path("output_type").asText().equals("display_data")) displays++;
+        assertTrue(displays >= 2, "the loop cell displays two images");
+    }
+
+    private static Path notebook(Path dir, String... cells) throws Exception {
+        StringBuilder sb = new StringBuilder("{\"nbformat\": 4, \"nbformat_minor\": 5, \"metadata\": {}, \"cells\": [");
+        for (int i = 0; i < cells.length; i++) {
+            sb.append(i > 0 ? "," : "").append("{\"cell_type\": \"code\", \"metadata\": {}, \"outputs\": [], \"source\": ")
+                    .append(JSON.writeValueAsString(cells[i])).append("}");
+        }
+        return Files.writeString(dir.resolve("t.ipynb"), sb.append("]}").toString());
+    }
+
+    @Test
+    void aThrowingCellShowsTheJavaErrorAndStopsTheRun(@TempDir Path tmp) throws Exception {
+        Path in = notebook(tmp, "int x = 41;\nx + 1", "throw new IllegalStateException(\"boom\");", "System.out.println(\"never\");");
+        NotebookRunner.Report r = NotebookRunner.run(in, tmp.resolve("out.ipynb"), s -> { });
+        assertFalse(r.ok());
+        assertTrue(r.error().contains("java.lang.IllegalStateException: boom"), r.error());
+        JsonNode cells = JSON.readTree(tmp.resolve("out.ipynb").toFile()).get("cells");
+        assertEquals("42", cells.get(0).get("outputs").get(0).get("data").get("text/plain").get(0).asText());
+        assertEquals("error", cells.get(1).get("outputs").get(0).get("output_type").asText());
+        assertEquals(0, cells.get(2).get("outputs").size());
+    }
+
+    @Test
+    void compileErrorsNameTheLine(@TempDir Path tmp) throws Exception {
+        Path in = notebook(tmp, "int a = 1;\nString s = a;");
+        NotebookRunner.Report r = NotebookRunner.run(in, tmp.resolve("out.ipynb"), s -> { });
+        assertTrue(r.error().contains("incompatible types"), r.error());
+    }
+
+    @Test
+    void aMillionLinesAreCutNotKept(@TempDir Path tmp) throws Exception {
+        Path in = notebook(tmp, "for (int i = 0; i < 1_000_000; i++) System.out.println(\"line \" + i);", "\"still alive\"");
+        JsonNode nb = run(in, tmp.resolve("out.ipynb"));
+        String text = nb.get("cells").get(0).get("outputs").get(0).get("text").toString();
+        assertTrue(text.contains("more bytes of output not kept"), text.substring(Math.max(0, text.length() - 200)));
+        assertTrue(Files.size(tmp.resolve("out.ipynb")) < 2_000_000);
+        assertEquals("still alive", nb.get("cells").get(1).get("outputs").get(0).get("data").get("text/plain").get(0).asText());
+    }
+}
