@@ -30,7 +30,7 @@ import java.util.Properties;
 /** The CLI's modes. Each parses its {@code key=value} arguments through {@link Cfg}. */
 final class Commands {
 
-    static final List<String> MODES = List.of("predict", "val", "export", "benchmark", "notebook", "help", "version");
+    static final List<String> MODES = List.of("predict", "val", "export", "benchmark", "notebook", "kernel", "help", "version");
 
     private final PrintStream out;
     private final PrintStream err;
@@ -64,6 +64,11 @@ final class Commands {
             }
             case "notebook" -> {
                 return notebook(args);
+            }
+            case "kernel" -> {
+                if (args.isEmpty() || !args.get(0).equals("install")) throw new YoloException("usage: yolo-trt kernel install [--user] [--name NAME]");
+                out.println("Installed the Jupyter kernel spec in " + KernelSpec.install(args));
+                return 0;
             }
             default -> throw new YoloException("unknown mode '" + mode + "'; valid modes: " + String.join(", ", MODES));
         }
@@ -189,6 +194,7 @@ final class Commands {
                   export     TensorRT engine: yolo-trt export model=yolov8n.onnx format=engine half=true
                   benchmark  latency + mAP per precision: yolo-trt benchmark model=yolov8n.onnx batch=8
                   notebook   run a notebook without Jupyter: yolo-trt notebook run in.ipynb [out.ipynb]
+                  kernel     install the Jupyter kernel: yolo-trt kernel install [--user] [--name NAME]
                   help       this text
                   version    the toolkit's version
 

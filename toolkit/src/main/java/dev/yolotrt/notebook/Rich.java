@@ -28,11 +28,11 @@ public final class Rich {
     public static Map<String, Object> bundle(Object value) {
         Map<String, Object> b = new LinkedHashMap<>();
         if (value instanceof Results r) {
-            b.put("image/png", png(r.plot()));
+            b.put("image/png", png(fit(r.plot())));
             b.put("text/plain", r.toString());
         } else if (value instanceof List<?> l && !l.isEmpty() && l.stream().allMatch(o -> o instanceof Results)) {
             // A list of results (what predict returns) shows its first image; display() shows the others.
-            b.put("image/png", png(((Results) l.get(0)).plot()));
+            b.put("image/png", png(fit(((Results) l.get(0)).plot())));
             b.put("text/plain", l.toString());
         } else if (value instanceof BufferedImage img) {
             b.put("image/png", png(img));
@@ -50,6 +50,20 @@ public final class Rich {
             b.put("text/plain", String.valueOf(value));
         }
         return b;
+    }
+
+    /** Predictions are shown at most 800 px on their long side: enough to read the labels, light to store. */
+    static BufferedImage fit(BufferedImage img) {
+        int longSide = Math.max(img.getWidth(), img.getHeight());
+        if (longSide <= 800) return img;
+        double s = 800.0 / longSide;
+        int w = (int) Math.round(img.getWidth() * s), h = (int) Math.round(img.getHeight() * s);
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
+        var g = out.createGraphics();
+        g.setRenderingHint(java.awt.RenderingHints.KEY_INTERPOLATION, java.awt.RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+        g.drawImage(img, 0, 0, w, h, null);
+        g.dispose();
+        return out;
     }
 
     static String png(BufferedImage img) {

@@ -1,0 +1,74 @@
+package dev.yolotrt.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.yolotrt.notebook.YoloKernel;
+import dev.yolotrt.util.AtomicWrite;
+import dev.yolotrt.util.YoloException;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** {@code yolo-trt kernel install [--user] [--name NAME]}: writes the Jupyter kernelspec for this toolkit. */
+final class KernelSpec {
+    private KernelSpec() {
+    }
+
+    static Path install(List<String> args) {
+        boolean user = false;
+        String name = "yolo-trt";
+        Path prefix = null;
+        for (int i = 0; i < args.size(); i++) {
+            switch (args.get(i)) {
+                case "install" -> { }
+                case "--user" -> user = true;
+                case "--name" -> name = value(args, ++i, "--name");
+                case "--prefix" -> prefix = Path.of(value(args, ++i, "--prefix"));
+                default -> throw new YoloException("unknown kernel option '" + args.get(i) + "'; usage: yolo-trt kernel install [--user] [--name NAME] [--prefix DIR]");
+            }
+        }
+        if (!name.matches("[a-zA-Z0-9._-]+")) throw new YoloException("--name " + name + ": use letters, digits, '.', '_' or '-'");
+        Path dir = kernelsDir(user, prefix).resolve(name);
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("argv", List.of(javaCommand(), "-cp", classpath(), YoloKernel.class.getName(), "{connection_file}"));
+        spec.put("display_name", "Java (" + name + ")");
+        spec.put("language", "java");
+        spec.put("interrupt_mode", "message");
+        AtomicWrite.write(dir.resolve("kernel.json"), tmp -> new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), spec));
+        return dir;
+    }
+
+    private static String value(List<String> args, int i, String flag) {
+        if (i >= args.size()) throw new YoloException(flag + " needs a value");
+        return args.get(i);
+    }
+
+    /** Jupyter's data folders: JUPYTER_DATA_DIR or ~/.local/share/jupyter for --user, else PREFIX/share/jupyter. */
+    private static Path kernelsDir(boolean user, Path prefix) {
+        if (prefix != null) return prefix.resolve("share/jupyter/kernels");
+        if (user) {
+            String data = System.getenv("JUPYTER_DATA_DIR");
+            return (data != null ? Path.of(data) : Path.of(System.getProperty("user.home"), ".local/share/jupyter")).resolve("kernels");
+        }
+        return Path.of("/usr/local/share/jupyter/kernels");
+    }
+
+    private static String javaCommand() {
+        return ProcessHandle.current().info().command().orElse("java");
+    }
+
+    /** This JVM's classpath made absolute, so the kernel starts from any folder. */
+    private static String classpath() {
+        StringBuilder sb = new StringBuilder();
+        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (e.isBlank()) continue;
+            Path p = Path.of(e).toAbsolutePath().normalize();
+            sb.append(sb.length() > 0 ? File.pathSeparator : "").append(p);
+            // A jar launched with -jar lists its libraries in the manifest: add them too.
+            if (e.endsWith("yolo-trt.jar")) sb.append(File.pathSeparator).append(p.resolveSibling("lib")).append(File.separator).append('*');
+        }
+        return sb.toString();
+    }
+}

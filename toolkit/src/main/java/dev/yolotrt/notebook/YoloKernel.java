@@ -1,0 +1,105 @@
+package dev.yolotrt.notebook;
+
+import dev.yolotrt.util.Progress;
+import io.github.spencerpark.jupyter.channels.JupyterConnection;
+import io.github.spencerpark.jupyter.kernel.BaseKernel;
+import io.github.spencerpark.jupyter.kernel.KernelConnectionProperties;
+import io.github.spencerpark.jupyter.kernel.LanguageInfo;
+import io.github.spencerpark.jupyter.kernel.display.DisplayData;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The Jupyter kernel: IJava's base library speaks the protocol, {@link JShellEvaluator} runs the cells,
+ * {@link Rich} decides what a value looks like. Progress bars update one display in place.
+ */
+public final class YoloKernel extends BaseKernel {
+
+    private final JShellEvaluator shell = new JShellEvaluator();
+    private final LanguageInfo info = new LanguageInfo.Builder("java").version(System.getProperty("java.version"))
+            .mimetype("text/x-java-source").fileExtension(".jshell").pygments("java").codemirror("text/x-java").build();
+
+    public YoloKernel() {
+        Display.install(bundle -> display(data(bundle)));
+        Progress.install(new ProgressDisplay());
+    }
+
+    /** Runs the kernel on a Jupyter connection file (what kernel.json's argv passes). */
+    public static void main(String[] args) throws Exception {
+        // The protocol library logs every socket event at INFO; a notebook user needs none of it.
+        java.util.logging.Logger.getLogger("io.github.spencerpark").setLevel(java.util.logging.Level.WARNING);
+        KernelConnectionProperties props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));
+        JupyterConnection connection = new JupyterConnection(props);
+        YoloKernel kernel = new YoloKernel();
+        kernel.becomeHandlerForConnection(connection);
+        connection.connect();
+        connection.waitUntilClose();
+    }
+
+    @Override
+    public LanguageInfo getLanguageInfo() {
+        return info;
+    }
+
+    @Override
+    public String getBanner() {
+        return "Java " + System.getProperty("java.version") + " with yolo-trt";
+    }
+
+    @Override
+    public DisplayData eval(String code) throws Exception {
+        if (Magics.handle(code, shell)) return null;
+        JShellEvaluator.Outcome o = shell.eval(code);
+        return o.hasValue() && o.value() != null ? data(Rich.bundle(o.value())) : null;
+    }
+
+    @Override
+    public List<String> formatError(Exception e) {
+        String msg = e instanceof JShellEvaluator.CellException ? e.getMessage() : JShellEvaluator.describe(e);
+        return msg.lines().toList();
+    }
+
+    @Override
+    public void interrupt() {
+        shell.stop();
+    }
+
+    @Override
+    public void onShutdown(boolean restart) {
+        shell.close();
+    }
+
+    static DisplayData data(Map<String, Object> bundle) {
+        DisplayData d = new DisplayData();
+        bundle.forEach(d::putData);
+        return d;
+    }
+
+    /** A progress bar as one display that later updates replace. */
+    private final class ProgressDisplay implements Progress.Sink {
+        private final AtomicLong ids = new AtomicLong();
+        private String id;
+
+        @Override
+        public synchronized void update(String label, long done, long total, String line) {
+            DisplayData d = new DisplayData(line);
+            if (id == null || done == 0) {
+                id = "progress-" + ids.incrementAndGet();
+                d.setDisplayId(id);
+                display(d);
+            } else {
+                getIO().display.updateDisplay(id, d);
+            }
+        }
+
+        @Override
+        public synchronized void finish(String label, String line) {
+            if (id != null) getIO().display.updateDisplay(id, new DisplayData(line));
+            id = null;
+        }
+    }
+}
