@@ -19,6 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class YoloKernel extends BaseKernel {
 
+    /** The protocol library logs every socket event at INFO; held here, since JUL keeps loggers weakly. */
+    private static final java.util.logging.Logger PROTOCOL_LOG = java.util.logging.Logger.getLogger("io.github.spencerpark");
+
     private final JShellEvaluator shell = new JShellEvaluator();
     private final LanguageInfo info = new LanguageInfo.Builder("java").version(System.getProperty("java.version"))
             .mimetype("text/x-java-source").fileExtension(".jshell").pygments("java").codemirror("text/x-java").build();
@@ -30,8 +33,7 @@ public final class YoloKernel extends BaseKernel {
 
     /** Runs the kernel on a Jupyter connection file (what kernel.json's argv passes). */
     public static void main(String[] args) throws Exception {
-        // The protocol library logs every socket event at INFO; a notebook user needs none of it.
-        java.util.logging.Logger.getLogger("io.github.spencerpark").setLevel(java.util.logging.Level.WARNING);
+        PROTOCOL_LOG.setLevel(java.util.logging.Level.WARNING);
         KernelConnectionProperties props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));
         JupyterConnection connection = new JupyterConnection(props);
         YoloKernel kernel = new YoloKernel();
