@@ -26,6 +26,20 @@ import static org.bytedeco.tensorrt.global.nvinfer.getInferLibVersion;
 public final class TensorRt {
 
     private static final Logger LOG = Logger.getLogger("dev.yolotrt.tensorrt");
+
+    /**
+     * The one TensorRT logger of the process. TensorRT keeps the first logger it is given (its plugin
+     * registry logs through it later), so a per-object logger that the GC frees crashes the next
+     * plugin lookup; this one lives as long as the class. Created on first use: making one loads
+     * TensorRT's natives, which a CPU-only machine lacks.
+     */
+    public static Log logger() {
+        return LoggerHolder.LOGGER;
+    }
+
+    private static final class LoggerHolder {
+        static final Log LOGGER = new Log();
+    }
     private static volatile String unavailable;
     private static volatile boolean checked;
 
@@ -92,26 +106,31 @@ public final class TensorRt {
      * that a failure can carry TensorRT's own words. Keep a reference while TensorRT may call it.
      */
     public static final class Log extends ILogger {
-        private final List<String> errors = new ArrayList<>();
+        // Errors per thread: each export or load reads only what its own calls logged.
+        private final ThreadLocal<List<String>> errors = ThreadLocal.withInitial(ArrayList::new);
+
+        private Log() {
+        }
 
         @Override
         public void log(Severity severity, String msg) {
             // JavaCPP's enum values from native code are not the canonical constants: compare values.
             if (severity.value <= Severity.kERROR.value) {
-                synchronized (errors) {
-                    errors.add(msg.strip());
-                }
+                errors.get().add(msg.strip());
                 LOG.log(Level.FINE, msg);
             } else {
                 LOG.log(severity.value == Severity.kWARNING.value ? Level.FINE : Level.FINEST, msg);
             }
         }
 
-        /** The errors logged so far, joined on one line; "" if none. */
+        /** Forgets this thread's errors: call before an operation whose errors you will read. */
+        public void clear() {
+            errors.get().clear();
+        }
+
+        /** The errors this thread logged since {@link #clear()}, on one line; "" if none. */
         public String errors() {
-            synchronized (errors) {
-                return String.join("; ", errors).replace('\n', ' ');
-            }
+            return String.join("; ", errors.get()).replace('\n', ' ');
         }
     }
 }

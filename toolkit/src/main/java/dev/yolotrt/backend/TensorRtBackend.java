@@ -49,7 +49,7 @@ import static org.bytedeco.tensorrt.global.nvinfer.createInferRuntime;
 public final class TensorRtBackend implements Backend {
 
     private final String name;
-    private final TensorRt.Log log = new TensorRt.Log();
+    private final TensorRt.Log log;
     private final IRuntime runtime;
     private final ICudaEngine engine;
     private final String input;
@@ -64,6 +64,8 @@ public final class TensorRtBackend implements Backend {
      */
     public TensorRtBackend(byte[] plan, String what, String precision, boolean plugins) {
         TensorRt.require("running " + what);
+        log = TensorRt.logger();
+        log.clear();
         // Engines with NMS inside use TensorRT's plugin library; register it before deserializing.
         if (plugins && !org.bytedeco.tensorrt.global.nvinfer_plugin.initLibNvInferPlugins(log, "")) {
             throw new YoloException("running " + what + " needs TensorRT's plugin library (libnvinfer_plugin.so.10), which did not load");

@@ -57,6 +57,7 @@ public final class Cfg {
         key("workspace", Type.FLOAT, null, "TensorRT workspace in GiB (None: TensorRT decides)");
         key("nms", Type.BOOL, false, "NMS inside the engine");
         key("fraction", Type.FLOAT, 1.0, "fraction of the dataset used for INT8 calibration");
+        key("precisions", Type.STRING, "fp32,fp16,int8,fp16+nms", "benchmark: engine variants to build and time");
         key("calibrator", Type.STRING, "minmax", "INT8 calibration algorithm: minmax (the seed's) or entropy2");
         key("threads", Type.INT, 0, "CPU inference threads (0: ONNX Runtime decides)");
     }

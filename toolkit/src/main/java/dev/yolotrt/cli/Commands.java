@@ -139,7 +139,9 @@ final class Commands {
 
     private int benchmark(Cfg c) {
         int imgsz = c.ints("imgsz").get(0);
-        Benchmark.Plan plan = Benchmark.Plan.defaults(c.integer("batch"), imgsz, c.string("data"));
+        Benchmark.Plan d = Benchmark.Plan.defaults(c.integer("batch"), imgsz, c.string("data"));
+        Benchmark.Plan plan = new Benchmark.Plan(List.of(c.string("precisions").split(",")), d.batch(), d.imgsz(), d.data(),
+                d.warmup(), d.reps(), d.e2eIters());
         try (Yolo model = Yolo.load(c.string("model"), settings(c))) {
             Table t = Benchmark.run(model, plan, err::println);
             out.println(t.printAll());

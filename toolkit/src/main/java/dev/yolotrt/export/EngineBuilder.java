@@ -45,7 +45,8 @@ final class EngineBuilder {
 
     static Built build(byte[] onnx, String what, ExportOptions o, int imgsz, byte[] timingCache,
                        IInt8Calibrator calibrator, Map<String, Float> ranges, Consumer<String> info) {
-        TensorRt.Log log = new TensorRt.Log();
+        TensorRt.Log log = TensorRt.logger();
+        log.clear();
         long t0 = System.nanoTime();
         IBuilder builder = createInferBuilder(log);
         INetworkDefinition network = builder.createNetworkV2(0);
