@@ -1,0 +1,151 @@
+package dev.yolotrt.viz;
+
+import dev.yolotrt.val.Metrics;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.SymbolAxis;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.PaintScale;
+import org.jfree.chart.renderer.category.StatisticalBarRenderer;
+import org.jfree.chart.renderer.xy.XYBlockRenderer;
+import org.jfree.chart.title.PaintScaleLegend;
+import org.jfree.data.category.DefaultCategoryDataset;
+import org.jfree.data.statistics.DefaultStatisticalCategoryDataset;
+import org.jfree.data.xy.DefaultXYZDataset;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+import tech.tablesaw.api.Table;
+
+import java.awt.Color;
+import java.awt.Paint;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The notebook charts, from the toolkit's own tables and records: latency per precision with min/max
+ * whiskers, mAP per precision, latency against batch, precision–recall curves per class, and the
+ * confusion matrix as a heat map. Benchmark tables are those {@code Benchmark.run} returns.
+ */
+public final class Charts {
+    private Charts() {
+    }
+
+    /**
+     * Engine (or end-to-end) ms per image per precision and batch; the whisker reaches the farther of
+     * the run's min and max, so no repetition lies outside it.
+     */
+    public static JFreeChart latency(Table bench, boolean endToEnd) {
+        String mean = endToEnd ? "End-to-end ms/img" : "Engine ms/img";
+        String min = endToEnd ? "E2E min" : "Engine min";
+        String max = endToEnd ? "E2E max" : "Engine max";
+        DefaultStatisticalCategoryDataset d = new DefaultStatisticalCategoryDataset();
+        for (int r = 0; r < bench.rowCount(); r++) {
+            double m = bench.doubleColumn(mean).get(r);
+            double spread = Math.max(m - bench.doubleColumn(min).get(r), bench.doubleColumn(max).get(r) - m);
+            d.add(m, spread, "batch " + bench.intColumn("Batch").get(r), bench.stringColumn("Precision").get(r));
+        }
+        JFreeChart c = ChartFactory.createBarChart((endToEnd ? "End-to-end" : "Engine") + " latency per image", "precision",
+                "ms / image", d, PlotOrientation.VERTICAL, true, false, false);
+        StatisticalBarRenderer renderer = new StatisticalBarRenderer();
+        renderer.setErrorIndicatorPaint(Color.DARK_GRAY);
+        c.getCategoryPlot().setRenderer(renderer);
+        return c;
+    }
+
+    /** mAP50-95 (and mAP50) per precision, one bar each; rows of the same precision share their mAP. */
+    public static JFreeChart mapByPrecision(Table bench) {
+        DefaultCategoryDataset d = new DefaultCategoryDataset();
+        for (int r = 0; r < bench.rowCount(); r++) {
+            String p = bench.stringColumn("Precision").get(r);
+            d.setValue(bench.doubleColumn("mAP50-95").get(r), "mAP50-95", p);
+            d.setValue(bench.doubleColumn("mAP50").get(r), "mAP50", p);
+        }
+        JFreeChart c = ChartFactory.createBarChart("mAP per precision", "precision", "mAP", d, PlotOrientation.VERTICAL, true, false, false);
+        ((NumberAxis) c.getCategoryPlot().getRangeAxis()).setRange(0, 1);
+        return c;
+    }
+
+    /** Engine ms per image against batch, one line per precision. */
+    public static JFreeChart latencyVsBatch(Table bench) {
+        XYSeriesCollection d = new XYSeriesCollection();
+        for (int r = 0; r < bench.rowCount(); r++) {
+            String p = bench.stringColumn("Precision").get(r);
+            XYSeries s;
+            int i = d.getSeriesIndex(p);
+            if (i < 0) {
+                s = new XYSeries(p);
+                d.addSeries(s);
+            } else {
+                s = d.getSeries(i);
+            }
+            s.add(bench.intColumn("Batch").get(r), bench.doubleColumn("Engine ms/img").get(r));
+        }
+        return ChartFactory.createXYLineChart("Latency against batch", "batch", "engine ms / image", d, PlotOrientation.VERTICAL,
+                true, false, false);
+    }
+
+    /** Precision against recall at IoU 0.5 for each class with labels. */
+    public static JFreeChart prCurves(Metrics m) {
+        XYSeriesCollection d = new XYSeriesCollection();
+        var pc = m.perClass();
+        for (int i = 0; i < pc.classes().length; i++) {
+            int c = pc.classes()[i];
+            XYSeries s = new XYSeries(String.format(java.util.Locale.ROOT, "%s %.3f", m.names().get(c), pc.ap()[i][0]));
+            for (int k = 0; k < pc.px().length; k += 10) s.add(pc.px()[k], pc.prCurve()[i][k]);
+            d.addSeries(s);
+        }
+        JFreeChart c = ChartFactory.createXYLineChart(String.format(java.util.Locale.ROOT, "Precision-recall (all classes mAP50 %.3f)", m.map50()),
+                "recall", "precision", d, PlotOrientation.VERTICAL, true, false, false);
+        XYPlot p = c.getXYPlot();
+        ((NumberAxis) p.getDomainAxis()).setRange(0, 1);
+        ((NumberAxis) p.getRangeAxis()).setRange(0, 1.05);
+        return c;
+    }
+
+    /** The confusion matrix over the classes that occur, plus background, as counts in blue. */
+    public static JFreeChart confusion(Metrics m) {
+        long[][] cm = m.confusion();
+        int nc = cm.length - 1;
+        List<Integer> used = new ArrayList<>();
+        for (int k = 0; k < nc; k++) {
+            long s = 0;
+            for (int j = 0; j <= nc; j++) s += cm[k][j] + cm[j][k];
+            if (s > 0) used.add(k);
+        }
+        used.add(nc);
+        String[] labels = used.stream().map(k -> k == nc ? "background" : m.names().get(k)).toArray(String[]::new);
+        int n = used.size();
+        double[][] xyz = new double[3][n * n];
+        long top = 1;
+        for (int a = 0; a < n; a++) {
+            for (int b = 0; b < n; b++) {
+                long v = cm[used.get(b)][used.get(a)];
+                xyz[0][a * n + b] = a;          // true class along x
+                xyz[1][a * n + b] = b;          // predicted class along y
+                xyz[2][a * n + b] = v;
+                top = Math.max(top, v);
+            }
+        }
+        DefaultXYZDataset d = new DefaultXYZDataset();
+        d.addSeries("count", xyz);
+        XYBlockRenderer r = new XYBlockRenderer();
+        long max = top;
+        PaintScale scale = new PaintScale() {
+            @Override public double getLowerBound() { return 0; }
+            @Override public double getUpperBound() { return max; }
+            @Override public Paint getPaint(double v) {
+                float f = (float) Math.max(0, Math.min(1, v / max));
+                return new Color(1 - 0.8f * f, 1 - 0.6f * f, 1f);
+            }
+        };
+        r.setPaintScale(scale);
+        XYPlot plot = new XYPlot(d, new SymbolAxis("true", labels), new SymbolAxis("predicted", labels), r);
+        JFreeChart c = new JFreeChart("Confusion matrix (conf 0.25, IoU 0.45)", plot);
+        c.removeLegend();
+        PaintScaleLegend legend = new PaintScaleLegend(scale, new NumberAxis("count"));
+        c.addSubtitle(legend);
+        return c;
+    }
+}

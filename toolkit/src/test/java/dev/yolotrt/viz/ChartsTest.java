@@ -1,0 +1,73 @@
+package dev.yolotrt.viz;
+
+import dev.yolotrt.val.Accumulator;
+import dev.yolotrt.val.Metrics;
+import org.jfree.chart.JFreeChart;
+import org.jfree.data.statistics.DefaultStatisticalCategoryDataset;
+import org.jfree.data.xy.XYDataset;
+import org.junit.jupiter.api.Test;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+import java.awt.image.BufferedImage;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ChartsTest {
+
+    /** Two rows of the H100 run in docs/benchmarks.md. */
+    static Table bench() {
+        return Table.create("b",
+                StringColumn.create("Precision", "FP16", "FP16"),
+                IntColumn.create("Batch", 1, 8),
+                DoubleColumn.create("Engine ms/img", 0.5696, 0.1395),
+                DoubleColumn.create("Engine min", 0.5692, 0.1393),
+                DoubleColumn.create("Engine max", 0.5731, 0.1403),
+                DoubleColumn.create("End-to-end ms/img", 6.1306, 1.1864),
+                DoubleColumn.create("E2E min", 4.5264, 1.0594),
+                DoubleColumn.create("E2E max", 10.7484, 1.5403),
+                DoubleColumn.create("mAP50", 0.7586, 0.7586),
+                DoubleColumn.create("mAP50-95", 0.5998, 0.5998));
+    }
+
+    static void renders(JFreeChart c) {
+        BufferedImage img = c.createBufferedImage(800, 480);
+        assertEquals(800, img.getWidth());
+    }
+
+    @Test
+    void latencyWhiskersCoverMinAndMax() {
+        JFreeChart c = Charts.latency(bench(), true);
+        var d = (DefaultStatisticalCategoryDataset) c.getCategoryPlot().getDataset();
+        assertEquals(6.1306, d.getMeanValue("batch 1", "FP16").doubleValue(), 1e-9);
+        assertEquals(10.7484 - 6.1306, d.getStdDevValue("batch 1", "FP16").doubleValue(), 1e-9); // max is farther
+        renders(c);
+        renders(Charts.mapByPrecision(bench()));
+        XYDataset lines = Charts.latencyVsBatch(bench()).getXYPlot().getDataset();
+        assertEquals(1, lines.getSeriesCount());
+        assertEquals(8.0, lines.getXValue(0, 1));
+        renders(Charts.latencyVsBatch(bench()));
+    }
+
+    @Test
+    void prCurvesAndConfusionFromMetrics() {
+        Accumulator acc = new Accumulator(List.of("cat", "dog", "bird"));
+        acc.add(new float[] {0, 0, 10, 10, 20, 20, 30, 30}, new float[] {0.9f, 0.8f}, new int[] {0, 1},
+                new float[] {0, 0, 10, 10, 20, 20, 30, 30}, new int[] {0, 0});
+        Metrics m = acc.metrics("m", "d", "val", Map.of());
+        JFreeChart pr = Charts.prCurves(m);
+        assertEquals(1, pr.getXYPlot().getDataset().getSeriesCount()); // only "cat" has labels
+        // One of the two cats found at precision 1: AP50 0.75 (half recall, then the envelope falls to 0).
+        assertEquals("cat 0.750", pr.getXYPlot().getDataset().getSeriesKey(0).toString());
+        renders(pr);
+        JFreeChart cm = Charts.confusion(m);
+        XYDataset z = cm.getXYPlot().getDataset();
+        assertEquals(9, z.getItemCount(0)); // cat, dog, background
+        renders(cm);
+    }
+}
