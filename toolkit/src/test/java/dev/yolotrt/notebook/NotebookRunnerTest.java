@@ -55,6 +55,21 @@ class NotebookRunnerTest {
         assertTrue(displays >= 2, "the loop cell displays two images");
     }
 
+    @Test
+    void benchmarkNotebookShowsTablesAndCharts(@TempDir Path tmp) throws Exception {
+        Path repo = Path.of(System.getProperty("user.dir")).getParent();
+        JsonNode nb = run(repo.resolve("notebooks/04-benchmark-and-map.ipynb"), tmp.resolve("04.ipynb"));
+        int pngs = 0, htmls = 0;
+        for (JsonNode c : nb.get("cells")) {
+            for (String t : mimeTypes(c)) {
+                if (t.equals("image/png")) pngs++;
+                if (t.equals("text/html")) htmls++;
+            }
+        }
+        assertEquals(6, pngs, "charts");               // 2 latency, mAP, latency vs batch, PR, confusion
+        assertTrue(htmls >= 2, "tables: " + htmls);    // the benchmark table and the metrics
+    }
+
     private static Path notebook(Path dir, String... cells) throws Exception {
         StringBuilder sb = new StringBuilder("{\"nbformat\": 4, \"nbformat_minor\": 5, \"metadata\": {}, \"cells\": [");
         for (int i = 0; i < cells.length; i++) {
