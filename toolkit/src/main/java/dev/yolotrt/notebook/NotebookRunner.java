@@ -23,9 +23,6 @@ import java.util.function.Consumer;
  */
 public final class NotebookRunner {
 
-    /** Stream output kept per cell; the rest is summarised, so a runaway print cannot exhaust memory. */
-    static final int MAX_STREAM_CHARS = 200_000;
-
     /** What a run did: cells executed and the first error, if any. */
     public record Report(int cells, String error) {
         public boolean ok() {
@@ -127,51 +124,24 @@ public final class NotebookRunner {
 
     /** stdout and stderr of one cell, bounded. */
     private static final class Capture {
-        final ByteArrayOutputStream outBytes = new Bounded(), errBytes = new Bounded();
-        final PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
-        final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+        final ByteArrayOutputStream outBytes = new ByteArrayOutputStream(), errBytes = new ByteArrayOutputStream();
+        final BoundedOutput outBound = new BoundedOutput(outBytes, BoundedOutput.CAP), errBound = new BoundedOutput(errBytes, BoundedOutput.CAP);
+        final PrintStream out = new PrintStream(outBound, true, StandardCharsets.UTF_8);
+        final PrintStream err = new PrintStream(errBound, true, StandardCharsets.UTF_8);
 
         void flushTo(ArrayNode outputs) {
-            for (var e : List.of(Map.entry("stdout", outBytes), Map.entry("stderr", errBytes))) {
-                String text = e.getValue().toString(StandardCharsets.UTF_8);
+            out.flush();
+            err.flush();
+            for (var e : List.of(Map.entry("stdout", Map.entry(outBytes, outBound)), Map.entry("stderr", Map.entry(errBytes, errBound)))) {
+                String text = e.getValue().getKey().toString(StandardCharsets.UTF_8) + e.getValue().getValue().notice();
                 if (text.isEmpty()) continue;
                 ObjectNode s = outputs.addObject();
                 s.put("output_type", "stream");
                 s.put("name", e.getKey());
                 ArrayNode lines = s.putArray("text");
                 Arrays.stream(text.split("(?<=\n)")).forEach(lines::add);
-                e.getValue().reset();
+                e.getValue().getKey().reset();
             }
-        }
-    }
-
-    /** Keeps the first {@link #MAX_STREAM_CHARS} bytes and counts the rest. */
-    private static final class Bounded extends ByteArrayOutputStream {
-        private long dropped;
-
-        @Override
-        public synchronized void write(byte[] b, int off, int len) {
-            int room = Math.max(0, MAX_STREAM_CHARS - count);
-            super.write(b, off, Math.min(room, len));
-            dropped += Math.max(0, len - room);
-        }
-
-        @Override
-        public synchronized void write(int b) {
-            if (count < MAX_STREAM_CHARS) super.write(b);
-            else dropped++;
-        }
-
-        @Override
-        public synchronized String toString(java.nio.charset.Charset cs) {
-            String s = super.toString(cs);
-            return dropped == 0 ? s : s + "\n... " + dropped + " more bytes of output not kept\n";
-        }
-
-        @Override
-        public synchronized void reset() {
-            super.reset();
-            dropped = 0;
         }
     }
 }

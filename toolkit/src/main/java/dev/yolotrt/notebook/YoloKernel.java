@@ -7,7 +7,14 @@ import io.github.spencerpark.jupyter.kernel.KernelConnectionProperties;
 import io.github.spencerpark.jupyter.kernel.LanguageInfo;
 import io.github.spencerpark.jupyter.kernel.display.DisplayData;
 
+import java.io.BufferedOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -55,9 +62,39 @@ public final class YoloKernel extends BaseKernel {
     @Override
     public DisplayData eval(String code) throws Exception {
         if (Magics.handle(code, shell)) return null;
-        JShellEvaluator.Outcome o = shell.eval(code);
-        return o.hasValue() && o.value() != null ? data(Rich.bundle(o.value())) : null;
+        // The cell's prints go out in 64 KiB batches, flushed every 200 ms, capped: one message per
+        // println made a million-line cell take minutes.
+        PrintStream out = System.out, err = System.err;
+        BoundedOutput o1 = new BoundedOutput(new BufferedOutputStream(out, 1 << 16), BoundedOutput.CAP);
+        BoundedOutput o2 = new BoundedOutput(new BufferedOutputStream(err, 1 << 16), BoundedOutput.CAP);
+        PrintStream cellOut = new PrintStream(o1, false, StandardCharsets.UTF_8), cellErr = new PrintStream(o2, false, StandardCharsets.UTF_8);
+        ScheduledFuture<?> flusher = FLUSH.scheduleAtFixedRate(() -> {
+            cellOut.flush();
+            cellErr.flush();
+        }, 200, 200, TimeUnit.MILLISECONDS);
+        System.setOut(cellOut);
+        System.setErr(cellErr);
+        try {
+            JShellEvaluator.Outcome o = shell.eval(code);
+            return o.hasValue() && o.value() != null ? data(Rich.bundle(o.value())) : null;
+        } finally {
+            flusher.cancel(false);
+            cellOut.flush();
+            cellErr.flush();
+            System.setOut(out);
+            System.setErr(err);
+            out.print(o1.notice());
+            err.print(o2.notice());
+            out.flush();
+            err.flush();
+        }
     }
+
+    private static final ScheduledExecutorService FLUSH = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "cell-output-flush");
+        t.setDaemon(true);
+        return t;
+    });
 
     @Override
     public List<String> formatError(Exception e) {
