@@ -81,7 +81,8 @@ final class Commands {
         Settings settings = settings(c);
         try (Yolo model = Yolo.load(c.string("model"), settings)) {
             List<ImageSource> sources = ImageSource.resolve(c.string("source"), settings);
-            Path dir = o.save() ? RunDirs.next(c, "predict") : null;
+            boolean txt = c.bool("save_txt");
+            Path dir = o.save() || txt ? RunDirs.next(c, "predict") : null;
             int[] index = {0};
             double[] total = new double[3];
             model.predictor().stream(sources, o, r -> {
@@ -94,8 +95,11 @@ final class Commands {
                             r.speed().get("inference"));
                     out.print(r.boxes().toString().indent(4));
                 }
-                if (dir != null) {
-                    Results.write(r.plot(o.showLabels(), o.showConf(), o.lineWidth()), dir.resolve(saveName(r)));
+                if (o.save()) Results.write(r.plot(o.showLabels(), o.showConf(), o.lineWidth()), dir.resolve(saveName(r)));
+                if (txt) {
+                    String stem = saveName(r).replaceFirst("\\.[^.]+$", "");
+                    dev.yolotrt.util.AtomicWrite.write(dir.resolve("labels").resolve(stem + ".txt"),
+                            r.labelLines(c.bool("save_conf")).getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 }
             });
             int n = sources.size();

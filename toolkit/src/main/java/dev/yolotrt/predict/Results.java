@@ -94,6 +94,18 @@ public final class Results {
         return tech.tablesaw.api.Table.create(path, cls, name, conf, x1, y1, x2, y2);
     }
 
+    /** YOLO-format label lines: class cx cy w h (normalized), with the confidence when asked (save_txt, save_conf). */
+    public String labelLines(boolean withConf) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < boxes.size(); i++) {
+            float[] b = boxes.xywh(i);
+            sb.append(String.format(Locale.ROOT, "%d %.6f %.6f %.6f %.6f", boxes.cls(i), b[0] / origW, b[1] / origH, b[2] / origW, b[3] / origH));
+            if (withConf) sb.append(String.format(Locale.ROOT, " %.6f", boxes.conf(i)));
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
     /** The original image with labelled boxes. */
     public BufferedImage plot() {
         return plot(true, true, null);

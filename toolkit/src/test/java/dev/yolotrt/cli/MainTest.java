@@ -45,6 +45,22 @@ class MainTest {
     }
 
     @Test
+    void saveTxtWritesYoloLabelsThatReadBack(@TempDir Path tmp) throws Exception {
+        Run r = run("predict", "source=" + Shared.image("bus.jpg"), "conf=0.5", "save=false", "save_txt=true", "save_conf=true",
+                "project=" + tmp, "name=t");
+        assertEquals(0, r.code(), r.err());
+        Path labels = tmp.resolve("t/labels/bus.txt");
+        java.util.List<String> lines = Files.readAllLines(labels);
+        assertEquals(4, lines.size());
+        assertFalse(Files.exists(tmp.resolve("t/bus.jpg")));
+        // The bus line, read back with the dataset's label parser: centre x (31+801)/2/810.
+        String bus = lines.stream().filter(l -> l.startsWith("5 ")).findFirst().orElseThrow();
+        var label = dev.yolotrt.data.Labels.read(Files.writeString(tmp.resolve("bus.txt"), bus.substring(0, bus.lastIndexOf(' '))), 80).get(0);
+        assertEquals((31 + 801) / 2.0 / 810, label.cx(), 0.003);
+        assertTrue(Double.parseDouble(bus.substring(bus.lastIndexOf(' ') + 1)) > 0.8);
+    }
+
+    @Test
     void unknownKeyIsOneLine() {
         assertOneLineError(run("predict", "modle=yolov8n.onnx"), "'modle' is not a valid option", "did you mean 'model'");
     }
