@@ -61,6 +61,17 @@ class MainTest {
     }
 
     @Test
+    void kernelInstallWritesAKernelSpec(@TempDir Path tmp) throws Exception {
+        Run r = run("kernel", "install", "--prefix", tmp.toString(), "--name", "yolo-test");
+        assertEquals(0, r.code(), r.err());
+        String spec = Files.readString(tmp.resolve("share/jupyter/kernels/yolo-test/kernel.json"));
+        assertTrue(spec.contains("dev.yolotrt.notebook.YoloKernel"), spec);
+        assertTrue(spec.contains("{connection_file}"), spec);
+        assertTrue(spec.contains("\"display_name\" : \"Java (yolo-test)\""), spec);
+        assertOneLineError(run("kernel", "install", "--name", "bad name!"), "--name bad name!");
+    }
+
+    @Test
     void unknownKeyIsOneLine() {
         assertOneLineError(run("predict", "modle=yolov8n.onnx"), "'modle' is not a valid option", "did you mean 'model'");
     }
