@@ -52,6 +52,11 @@ public final class Yolo implements AutoCloseable {
         return load(Assets.model(model, settings), settings);
     }
 
+    /** Loads a model or engine file with the settings of the environment. */
+    public static Yolo load(Path file) {
+        return load(file, Settings.fromEnvironment());
+    }
+
     public static Yolo load(Path file, Settings settings) {
         if (!Files.isRegularFile(file)) throw new YoloException("model not found: " + file);
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);

@@ -70,6 +70,18 @@ class NotebookRunnerTest {
         assertTrue(htmls >= 2, "tables: " + htmls);    // the benchmark table and the metrics
     }
 
+    @Test
+    void exportNotebookSkipsTensorRtWithoutAGpuAndStillTabulates(@TempDir Path tmp) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(dev.yolotrt.backend.TensorRt.available(), "a GPU is present");
+        Path repo = Path.of(System.getProperty("user.dir")).getParent();
+        JsonNode cells = run(repo.resolve("notebooks/02-export-tensorrt.ipynb"), tmp.resolve("02.ipynb")).get("cells");
+        String all = cells.toString();
+        assertTrue(all.contains("No TensorRT GPU here"), "a clear skip line");
+        JsonNode last = cells.get(cells.size() - 1);
+        assertTrue(mimeTypes(last).contains("text/html"));
+        assertTrue(last.toString().contains("bus 0.84"), last.toString());
+    }
+
     private static Path notebook(Path dir, String... cells) throws Exception {
         StringBuilder sb = new StringBuilder("{\"nbformat\": 4, \"nbformat_minor\": 5, \"metadata\": {}, \"cells\": [");
         for (int i = 0; i < cells.length; i++) {
