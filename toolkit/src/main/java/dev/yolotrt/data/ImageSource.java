@@ -8,15 +8,10 @@ import org.bytedeco.opencv.opencv_core.Mat;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -71,7 +66,7 @@ public record ImageSource(String path, Supplier<Mat> loader) {
     private static void addString(String s, Settings settings, List<ImageSource> out) {
         String lower = s.toLowerCase(Locale.ROOT);
         if (lower.startsWith("http://") || lower.startsWith("https://")) {
-            out.add(new ImageSource(s, () -> Images.decode(fetch(s), s)));
+            out.add(new ImageSource(s, () -> Images.decode(Downloads.bytes(s, "image"), s)));
         } else if (s.contains("*") || s.contains("?")) {
             addGlob(s, out);
         } else if (s.contains(",") && !Files.exists(Path.of(s))) {
@@ -111,21 +106,5 @@ public record ImageSource(String path, Supplier<Mat> loader) {
         String n = f.getFileName().toString();
         int dot = n.lastIndexOf('.');
         return Files.isRegularFile(f) && dot > 0 && IMAGE_SUFFIXES.contains(n.substring(dot + 1).toLowerCase(Locale.ROOT));
-    }
-
-    private static byte[] fetch(String url) {
-        try {
-            HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.ALWAYS)
-                    .connectTimeout(Duration.ofSeconds(20)).build();
-            HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-            if (r.statusCode() / 100 != 2) throw new IOException("HTTP " + r.statusCode());
-            return r.body();
-        } catch (IOException e) {
-            throw new YoloException("could not download image " + url + " (" + Downloads.oneLine(e) + ")");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new YoloException("download of " + url + " was interrupted");
-        }
     }
 }

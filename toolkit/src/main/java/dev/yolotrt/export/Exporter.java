@@ -94,10 +94,10 @@ public final class Exporter {
         String sha;
         try {
             onnx = Files.readAllBytes(src);
-            sha = Downloads.sha256(src);
         } catch (IOException e) {
             throw new YoloException("cannot read " + src + ": " + e.getMessage());
         }
+        sha = Downloads.sha256(onnx);
         boolean batchDynamic = o.dynamic() || o.batch() > 1;
         if (batchDynamic && in[0] > 0) onnx = OnnxBatch.makeDynamic(onnx);
 

@@ -84,9 +84,7 @@ public final class Rich {
         for (int r = 0; r < t.rowCount(); r++) {
             sb.append("<tr>");
             for (int c = 0; c < t.columnCount(); c++) {
-                Object v = t.column(c).get(r);
-                String s = v instanceof Double d ? String.format(java.util.Locale.ROOT, "%.4g", d) : String.valueOf(v);
-                sb.append("<td>").append(escape(s)).append("</td>");
+                sb.append("<td>").append(escape(dev.yolotrt.viz.Tables.cell(t, c, r))).append("</td>");
             }
             sb.append("</tr>");
         }

@@ -9,14 +9,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 
-/** Downloads a URL to a file with a progress bar: into a temporary file, checked, then moved. */
+/** HTTP downloads: to a file with a progress bar (written through {@link AtomicWrite}), or into memory. */
 public final class Downloads {
+
+    private static final HttpClient CLIENT = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.ALWAYS)
+            .connectTimeout(Duration.ofSeconds(20)).build();
+
     private Downloads() {
     }
 
@@ -26,39 +29,47 @@ public final class Downloads {
      */
     public static Path fetch(String url, Path target, String sha256, String hint) {
         try {
-            Files.createDirectories(target.toAbsolutePath().getParent());
-            Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName() + ".", ".part");
-            try {
+            return AtomicWrite.write(target, tmp -> {
                 String digest = download(url, tmp, target.getFileName().toString());
                 if (sha256 != null && !sha256.isBlank() && !digest.startsWith(sha256.toLowerCase())) {
                     throw new YoloException("download of " + url + " has sha256 " + digest.substring(0, 16)
                             + "…, expected " + sha256 + "; the file was discarded. " + hint);
                 }
-                return Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
+            });
+        } catch (YoloException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw new YoloException("could not download " + url + " (" + oneLine(io) + "). " + hint, io);
             }
+            throw e;
+        }
+    }
+
+    /** The body of {@code url}; {@code what} names it in errors. */
+    public static byte[] bytes(String url, String what) {
+        try {
+            HttpResponse<byte[]> r = CLIENT.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() / 100 != 2) throw new IOException("HTTP " + r.statusCode());
+            return r.body();
         } catch (IOException e) {
-            throw new YoloException("could not download " + url + " (" + oneLine(e) + "). " + hint, e);
+            throw new YoloException("could not download " + what + " " + url + " (" + oneLine(e) + ")");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new YoloException("download of " + url + " was interrupted. " + hint, e);
+            throw new YoloException("download of " + url + " was interrupted");
         }
     }
 
-    public static String sha256(Path file) throws IOException {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha())) {
-            in.transferTo(OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        }
+    public static String sha256(byte[] data) {
+        return HexFormat.of().formatHex(sha().digest(data));
     }
 
-    private static String download(String url, Path tmp, String label) throws IOException, InterruptedException {
-        HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.ALWAYS)
-                .connectTimeout(Duration.ofSeconds(20)).build();
-        HttpResponse<InputStream> response = client.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
-                HttpResponse.BodyHandlers.ofInputStream());
+    private static String download(String url, Path tmp, String label) throws IOException {
+        HttpResponse<InputStream> response;
+        try {
+            response = CLIENT.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
         if (response.statusCode() / 100 != 2) {
             response.body().close();
             throw new IOException("HTTP " + response.statusCode());

@@ -20,6 +20,12 @@ public final class Tables {
         return AtomicWrite.write(file, tmp -> Files.writeString(tmp, markdown(table)));
     }
 
+    /** A cell as tables show it: numbers to 4 significant digits (Markdown, HTML). */
+    public static String cell(Table table, int column, int row) {
+        Object v = table.column(column).get(row);
+        return v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : String.valueOf(v);
+    }
+
     /** A GitHub-flavoured Markdown table; numbers with 4 significant digits. */
     public static String markdown(Table table) {
         StringBuilder sb = new StringBuilder("|");
@@ -30,9 +36,7 @@ public final class Tables {
         for (int r = 0; r < table.rowCount(); r++) {
             sb.append('|');
             for (int c = 0; c < table.columnCount(); c++) {
-                Object v = table.column(c).get(r);
-                String s = v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : String.valueOf(v);
-                sb.append(' ').append(s).append(" |");
+                sb.append(' ').append(cell(table, c, r)).append(" |");
             }
             sb.append('\n');
         }
