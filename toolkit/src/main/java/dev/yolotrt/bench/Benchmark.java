@@ -87,8 +87,7 @@ public final class Benchmark {
     }
 
     private void measure(Yolo m, String fmt, String prec, Plan plan, List<Mat> images, double buildS, double mb, Consumer<String> info) {
-        Metrics metrics = Validator.run(m, new ValOptions(plan.data(), "val", plan.imgsz(), Math.min(plan.batch(), m.backend().maxBatch()),
-                ValOptions.DEFAULT_CONF, 0.7, 300, false, false)).metrics();
+        Metrics metrics = validate(m, plan.data(), plan.imgsz(), plan.batch());
         List<Integer> batches = new ArrayList<>(List.of(1));
         if (plan.batch() > 1 && m.backend().dynamicBatch()) batches.add(plan.batch());
         for (int bs : batches) {
@@ -112,8 +111,14 @@ public final class Benchmark {
         }
     }
 
+    /** mAP on {@code data}'s val split with val's defaults (conf 0.001, IoU 0.7), in batches the model takes. */
+    static Metrics validate(Yolo m, String data, int imgsz, int batch) {
+        return Validator.run(m, new ValOptions(data, "val", imgsz, Math.min(batch, m.backend().maxBatch()),
+                ValOptions.DEFAULT_CONF, 0.7, 300, false, false)).metrics();
+    }
+
     /** The engine alone: TensorRT graph launches on device buffers; ONNX Runtime runs on a fixed tensor. */
-    private static double[] engineTimes(Backend backend, int bs, Plan plan, boolean cpu) {
+    static double[] engineTimes(Backend backend, int bs, Plan plan, boolean cpu) {
         int s = plan.imgsz();
         if (backend instanceof TensorRtBackend trt) {
             return trt.timeEngine(bs, s, s, plan.warmup(), plan.reps(), bs == 1 ? 1000 : 200);
@@ -157,11 +162,11 @@ public final class Benchmark {
         return Table.create(title, format, precision, batch, engMean, engMin, engMax, e2eMean, e2eMin, e2eMax, map50, map, build, size);
     }
 
-    private static double mean(double[] v) {
+    static double mean(double[] v) {
         return Arrays.stream(v).average().orElse(0);
     }
 
-    private static double fileMb(Path f) {
+    static double fileMb(Path f) {
         try {
             return Files.size(f) / 1e6;
         } catch (java.io.IOException e) {

@@ -47,7 +47,7 @@ public final class Cfg {
         key("project", Type.STRING, null, "folder for runs (default runs/<task>)");
         key("name", Type.STRING, null, "run name inside project (default the mode, numbered)");
         key("exist_ok", Type.BOOL, false, "reuse project/name instead of numbering a new one");
-        key("split", Type.STRING, "val", "dataset split for val: val, test or train");
+        key("split", Type.STRING, "val", "dataset split: the one val scores, or the one INT8 export calibrates on");
         key("verbose", Type.BOOL, true, "print per-image and per-class lines");
         key("format", Type.STRING, "engine", "export format (engine)");
         key("half", Type.BOOL, false, "FP16 engine");
@@ -58,7 +58,9 @@ public final class Cfg {
         key("nms", Type.BOOL, false, "NMS inside the engine");
         key("fraction", Type.FLOAT, 1.0, "fraction of the dataset used for INT8 calibration");
         key("precisions", Type.STRING, "fp32,fp16,int8,fp16+nms", "benchmark: engine variants to build and time");
-        key("calibrator", Type.STRING, "minmax", "INT8 calibration algorithm: minmax (the seed's) or entropy2");
+        key("calibrator", Type.STRING, "minmax", "INT8 calibration algorithm: minmax (the seed's), entropy2 or percentile");
+        key("calib_batch", Type.INT, null, "images per INT8 calibration batch (None: 2 x batch)");
+        key("fp16_layers", Type.STRING, null, "INT8: keep layers whose names match this regex in FP16, e.g. /model\\.22/");
         key("threads", Type.INT, 0, "CPU inference threads (0: ONNX Runtime decides)");
     }
 

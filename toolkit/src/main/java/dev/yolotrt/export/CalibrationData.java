@@ -8,15 +8,10 @@ import java.util.List;
 
 /**
  * Which images calibrate an INT8 engine, in which batches: the first {@code fraction} of the split,
- * in batches of 2 × the export batch (the seed's rule: small batches scale activations badly), the
- * last batch filled up by cycling from the start so that every batch is full, as TensorRT expects.
+ * in batches of {@link ExportOptions#calibrationBatch()}, the last batch filled up by cycling from the start so that every batch is full, as TensorRT expects.
  */
 public final class CalibrationData {
     private CalibrationData() {
-    }
-
-    public static int calibrationBatch(int exportBatch) {
-        return 2 * exportBatch;
     }
 
     public static List<List<Path>> batches(List<Path> images, double fraction, int batchSize, String what) {

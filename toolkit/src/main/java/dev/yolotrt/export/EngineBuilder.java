@@ -9,6 +9,7 @@ import org.bytedeco.tensorrt.nvinfer.IBuilder;
 import org.bytedeco.tensorrt.nvinfer.IBuilderConfig;
 import org.bytedeco.tensorrt.nvinfer.IHostMemory;
 import org.bytedeco.tensorrt.nvinfer.IInt8Calibrator;
+import org.bytedeco.tensorrt.nvinfer.ILayer;
 import org.bytedeco.tensorrt.nvinfer.INetworkDefinition;
 import org.bytedeco.tensorrt.nvinfer.IOptimizationProfile;
 import org.bytedeco.tensorrt.nvinfer.ITensor;
@@ -23,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 import static org.bytedeco.tensorrt.global.nvinfer.BuilderFlag;
+import static org.bytedeco.tensorrt.global.nvinfer.DataType;
 import static org.bytedeco.tensorrt.global.nvinfer.DeviceType;
 import static org.bytedeco.tensorrt.global.nvinfer.MemoryPoolType;
 import static org.bytedeco.tensorrt.global.nvinfer.OptProfileSelector;
@@ -77,6 +79,16 @@ final class EngineBuilder {
             config.setFlag(BuilderFlag.kINT8);
             if (calibrator != null) config.setInt8Calibrator(calibrator);
             if (ranges != null) info.accept("Explicit INT8 ranges set on " + applyRanges(network, ranges) + " tensors");
+            if (o.fp16Layers() != null) {
+                int kept = keepFp16(network, java.util.regex.Pattern.compile(o.fp16Layers()));
+                if (kept == 0) {
+                    throw new YoloException("fp16_layers=" + o.fp16Layers() + " matches none of the " + network.getNbLayers() + " layers of " + what
+                            + "; names look like " + network.getLayer(0).getName() + " (see LayerGroups.of(model))");
+                }
+                // Prefer, not obey: a layer with no FP16 kernel falls back with a warning instead of failing the build.
+                config.setFlag(BuilderFlag.kPREFER_PRECISION_CONSTRAINTS);
+                info.accept("Keeping " + kept + " layers matching " + o.fp16Layers() + " in FP16");
+            }
         }
         if (o.dlaCore() >= 0) {
             int cores = builder.getNbDLACores();
@@ -101,7 +113,7 @@ final class EngineBuilder {
             if (o.int8()) {
                 // Calibration runs at 2 × batch, above the engine's largest batch: it gets a profile of its own.
                 IOptimizationProfile calib = builder.createOptimizationProfile();
-                long cb = CalibrationData.calibrationBatch(o.batch());
+                long cb = o.calibrationBatch();
                 for (OptProfileSelector sel : new OptProfileSelector[] {OptProfileSelector.kMIN, OptProfileSelector.kOPT, OptProfileSelector.kMAX}) {
                     calib.setDimensions(name, sel, dims(cb, 3, imgsz, imgsz));
                 }
@@ -138,6 +150,25 @@ final class EngineBuilder {
         byte[] cacheOut = new byte[(int) serializedCache.size()];
         new BytePointer(serializedCache.data()).capacity(serializedCache.size()).get(cacheOut);
         return new Built(out, cacheOut, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Pins the float layers whose names match to FP16 compute and FP16 outputs (network outputs keep
+     * their FP32 type, which the backend reads); returns how many layers were pinned.
+     */
+    private static int keepFp16(INetworkDefinition network, java.util.regex.Pattern names) {
+        int kept = 0;
+        for (int l = 0; l < network.getNbLayers(); l++) {
+            ILayer layer = network.getLayer(l);
+            if (!names.matcher(layer.getName()).find() || layer.getNbOutputs() == 0 || layer.getOutput(0).getType() != DataType.kFLOAT) continue;
+            layer.setPrecision(DataType.kHALF);
+            for (int k = 0; k < layer.getNbOutputs(); k++) {
+                ITensor t = layer.getOutput(k);
+                if (t.getType() == DataType.kFLOAT && !t.isNetworkOutput()) layer.setOutputType(k, DataType.kHALF);
+            }
+            kept++;
+        }
+        return kept;
     }
 
     /** Sets |x| ranges on the network's tensors that have one (ONNX names survive parsing); the input is [0, 1]. */

@@ -13,11 +13,14 @@ import java.util.Map;
  * TensorRT export settings with the seed guide's names and defaults: imgsz 640, half False, int8
  * False, dynamic False, simplify True, workspace None (GiB), nms False, batch 1, data coco8.yaml,
  * fraction 1.0, device None. {@code output} (null: beside the model) and {@code optimizationLevel}
- * (null: TensorRT's default) are ours.
+ * (null: TensorRT's default) are ours, as are the INT8 tuning knobs: {@code split} (which split of
+ * {@code data} calibrates, val as in Ultralytics), {@code calibBatch} (null: 2 × batch) and
+ * {@code fp16Layers} (a regex of layer names kept in FP16 inside an INT8 engine, e.g. the head).
  */
 public record ExportOptions(String format, Integer imgsz, boolean half, boolean int8, boolean dynamic, boolean simplify,
                             Double workspace, boolean nms, int batch, String data, double fraction, String device,
-                            String calibrator, double conf, double iou, int maxDet, Integer optimizationLevel,
+                            String calibrator, String split, Integer calibBatch, String fp16Layers,
+                            double conf, double iou, int maxDet, Integer optimizationLevel,
                             boolean timingCache, Path output) {
 
     public ExportOptions {
@@ -34,14 +37,53 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         if (device != null) dlaCore(device);
         calibrator = calibrator == null ? "minmax" : calibrator.toLowerCase(Locale.ROOT);
         if (!Calibrators.ALGORITHMS.contains(calibrator)) throw new YoloException("calibrator=" + calibrator + " must be one of " + Calibrators.ALGORITHMS);
+        split = split == null ? "val" : split;
+        if (calibBatch != null && calibBatch < 1) throw new YoloException("calib_batch=" + calibBatch + " must be at least 1");
+        if (fp16Layers != null) {
+            if (fp16Layers.isBlank()) fp16Layers = null;
+            else if (!int8) throw new YoloException("fp16_layers=" + fp16Layers + " keeps layers of an INT8 engine in FP16; add int8=True");
+            else {
+                try {
+                    java.util.regex.Pattern.compile(fp16Layers);
+                } catch (java.util.regex.PatternSyntaxException e) {
+                    throw new YoloException("fp16_layers=" + fp16Layers + " is not a valid regular expression: " + e.getDescription());
+                }
+            }
+        }
         // INT8 calibrates over a range of batches, so it implies a dynamic batch, as in Ultralytics.
         if (int8) dynamic = true;
     }
 
     /** The same options writing to {@code file}. */
     public ExportOptions withOutput(Path file) {
-        return new ExportOptions(format, imgsz, half, int8, dynamic, simplify, workspace, nms, batch, data, fraction, device,
-                calibrator, conf, iou, maxDet, optimizationLevel, timingCache, file);
+        return toBuilder().output(file).build();
+    }
+
+    /** A builder holding these options, to derive variants from. */
+    public Builder toBuilder() {
+        return builder().format(format).imgsz(imgsz).half(half).int8(int8).dynamic(dynamic).simplify(simplify).workspace(workspace)
+                .nms(nms).batch(batch).data(data).fraction(fraction).device(device).calibrator(calibrator).split(split)
+                .calibBatch(calibBatch).fp16Layers(fp16Layers).nmsSettings(conf, iou, maxDet).optimizationLevel(optimizationLevel)
+                .timingCache(timingCache).output(output);
+    }
+
+    /** Images per calibration batch: {@code calibBatch}, else the seed's 2 × batch (small batches scale activations badly). */
+    public int calibrationBatch() {
+        return calibBatch != null ? calibBatch : 2 * batch;
+    }
+
+    /**
+     * The INT8 settings that change an engine without changing its variant name (fraction, split,
+     * calibration batch, FP16 layers), where they differ from the defaults; empty otherwise.
+     */
+    public Map<String, Object> tuning() {
+        Map<String, Object> t = new LinkedHashMap<>();
+        if (!int8) return t;
+        if (fraction != 1.0) t.put("fraction", fraction);
+        if (!split.equals("val")) t.put("split", split);
+        if (calibBatch != null) t.put("calib_batch", calibBatch);
+        if (fp16Layers != null) t.put("fp16_layers", fp16Layers);
+        return t;
     }
 
     public static Builder builder() {
@@ -106,6 +148,9 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
             a.put("data", data);
             a.put("fraction", fraction);
             a.put("calibrator", calibrator);
+            a.put("split", split);
+            a.put("calib_batch", calibrationBatch());
+            if (fp16Layers != null) a.put("fp16_layers", fp16Layers);
         }
         return a;
     }
@@ -125,6 +170,9 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         private double fraction = 1.0;
         private String device;
         private String calibrator = "minmax";
+        private String split = "val";
+        private Integer calibBatch;
+        private String fp16Layers;
         private double conf = 0.25;
         private double iou = 0.7;
         private int maxDet = 300;
@@ -150,6 +198,9 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
             fraction = c.number("fraction");
             device = c.string("device");
             calibrator = c.string("calibrator");
+            split = c.string("split");
+            calibBatch = c.integer("calib_batch");
+            fp16Layers = c.string("fp16_layers");
             if (c.get("conf") != null) conf = c.number("conf");
             iou = c.number("iou");
             maxDet = c.integer("max_det");
@@ -169,6 +220,11 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         public Builder fraction(double v) { fraction = v; return this; }
         public Builder device(String v) { device = v; return this; }
         public Builder calibrator(String v) { calibrator = v; return this; }
+        /** The split of {@code data} that calibrates INT8 (val by default). */
+        public Builder split(String v) { split = v; return this; }
+        public Builder calibBatch(Integer v) { calibBatch = v; return this; }
+        /** Layers whose names match this regex stay in FP16 in an INT8 engine (null: none). */
+        public Builder fp16Layers(String v) { fp16Layers = v; return this; }
         /** NMS settings baked into an {@code nms=true} engine (Ultralytics' predict defaults). */
         public Builder nmsSettings(double conf, double iou, int maxDet) { this.conf = conf; this.iou = iou; this.maxDet = maxDet; return this; }
         public Builder optimizationLevel(Integer v) { optimizationLevel = v; return this; }
@@ -177,7 +233,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
 
         public ExportOptions build() {
             return new ExportOptions(format, imgsz, half, int8, dynamic, simplify, workspace, nms, batch, data, fraction,
-                    device, calibrator, conf, iou, maxDet, optimizationLevel, timingCache, output);
+                    device, calibrator, split, calibBatch, fp16Layers, conf, iou, maxDet, optimizationLevel, timingCache, output);
         }
     }
 }

@@ -33,22 +33,22 @@ public final class Exporter {
 
     private static Map<String, Float> percentileRanges(Yolo model, ExportOptions o, int imgsz, byte[] onnx, Consumer<String> info) {
         Dataset ds = Dataset.load(o.data(), model.settings());
-        List<List<Path>> batches = CalibrationData.batches(ds.images("val", model.settings()), o.fraction(),
-                CalibrationData.calibrationBatch(o.batch()), ds.name());
-        info.accept("Calibrating INT8 (percentile " + PercentileRanges.DEFAULT_PERCENTILE + ") on " + ds.name() + " val");
+        List<List<Path>> batches = CalibrationData.batches(ds.images(o.split(), model.settings()), o.fraction(),
+                o.calibrationBatch(), ds.name());
+        info.accept("Calibrating INT8 (percentile " + PercentileRanges.DEFAULT_PERCENTILE + ") on " + ds.name() + " " + o.split());
         return PercentileRanges.compute(onnx, batches, imgsz, PercentileRanges.DEFAULT_PERCENTILE);
     }
 
-    /** The calibration feed for an INT8 export: cached scales when they match, else images of {@code data}'s val split. */
-    private static Calibrators.Feed calibration(Yolo model, ExportOptions o, int imgsz, String sha, Path engine, Consumer<String> info) {
+    /** The calibration feed for an INT8 export: cached scales when they match, else images of {@code data}'s {@code split}. */
+    private static Calibrators.Feed calibration(Yolo model, ExportOptions o, int imgsz, String sha, Path cache, Consumer<String> info) {
         Dataset ds = Dataset.load(o.data(), model.settings());
-        List<Path> images = ds.images("val", model.settings());
-        int batch = CalibrationData.calibrationBatch(o.batch());
+        List<Path> images = ds.images(o.split(), model.settings());
+        int batch = o.calibrationBatch();
         List<List<Path>> batches = CalibrationData.batches(images, o.fraction(), batch, ds.name());
-        Path cache = CalibrationCache.of(engine);
         Map<String, Object> key = new LinkedHashMap<>();
         key.put("model_sha256", sha);
         key.put("data", ds.name());
+        key.put("split", o.split());
         key.put("fraction", o.fraction());
         key.put("imgsz", imgsz);
         key.put("batch", batch);
@@ -56,21 +56,30 @@ public final class Exporter {
         byte[] cached = CalibrationCache.load(cache, key, info);
         if (cached != null) info.accept("Using calibration cache " + cache + " (calibration skipped)");
         else info.accept("Calibrating INT8 (" + o.calibrator() + ") on " + Math.min(images.size(), (int) Math.ceil(images.size() * o.fraction()))
-                + " images of " + ds.name() + " val: " + batches.size() + " batches of " + batch);
+                + " images of " + ds.name() + " " + o.split() + ": " + batches.size() + " batches of " + batch);
         return new Calibrators.Feed(batches, imgsz, cached, bytes -> CalibrationCache.save(cache, bytes, key));
     }
 
     /**
      * An engine for {@code model} with {@code o} in the engine cache ({@code <cache>/engines}), built
-     * once and reused while model, options, TensorRT and GPU stay the same: what benchmarks and tests use.
+     * once and reused while model, options, TensorRT and GPU stay the same: what benchmarks, tests and
+     * the INT8 tuning sweep use. INT8 tuning settings add a short hash, so each setting keeps its engine.
      */
     public static Result cached(Yolo model, ExportOptions o, Consumer<String> info) {
         String stem = model.file().getFileName().toString().replaceFirst("(?i)\\.onnx$", "");
         int imgsz = o.imgsz() != null ? o.imgsz() : model.metadata().imgsz()[0];
-        String name = String.format(Locale.ROOT, "%s-%s-b%d-%d%s.engine", stem, o.variant().replace('+', '-'), o.batch(), imgsz,
+        String base = String.format(Locale.ROOT, "%s-%s-b%d-%d%s", stem, o.variant().replace('+', '-'), o.batch(), imgsz,
                 o.dynamic() ? "-dynamic" : "");
-        Path out = model.settings().cacheDir().resolve("engines").resolve(name);
-        return export(model, o.withOutput(out), true, info);
+        Map<String, Object> tuning = o.tuning();
+        Path dir = model.settings().cacheDir().resolve("engines");
+        // Calibration does not depend on which layers stay in FP16, so engines that differ only there share scales.
+        Map<String, Object> calibrated = new LinkedHashMap<>(tuning);
+        calibrated.remove("fp16_layers");
+        return export(model, o.withOutput(dir.resolve(base + tag(tuning) + ".engine")), true, dir.resolve(base + tag(calibrated) + ".cache"), info);
+    }
+
+    private static String tag(Map<String, Object> tuning) {
+        return tuning.isEmpty() ? "" : "-" + Downloads.sha256(tuning.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)).substring(0, 8);
     }
 
     /**
@@ -78,6 +87,11 @@ public final class Exporter {
      * at the output path built from the same model, options, TensorRT version and GPU is kept.
      */
     public static Result export(Yolo model, ExportOptions o, boolean reuse, Consumer<String> info) {
+        return export(model, o, reuse, null, info);
+    }
+
+    /** As above, with the INT8 calibration cache at {@code calibrationCache} (null: beside the engine, as Ultralytics). */
+    private static Result export(Yolo model, ExportOptions o, boolean reuse, Path calibrationCache, Consumer<String> info) {
         Path src = model.file();
         if (!src.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) {
             throw new YoloException(src + " is not an ONNX model; export starts from the .onnx file");
@@ -122,7 +136,8 @@ public final class Exporter {
         byte[] cache = o.timingCache() ? TimingCache.load(cacheFile) : new byte[0];
         boolean percentile = o.int8() && o.calibrator().equals("percentile");
         Map<String, Float> ranges = percentile ? percentileRanges(model, o, imgsz, onnx, info) : null;
-        Calibrators.Feed feed = o.int8() && !percentile ? calibration(model, o, imgsz, sha, out, info) : null;
+        Calibrators.Feed feed = o.int8() && !percentile
+                ? calibration(model, o, imgsz, sha, calibrationCache != null ? calibrationCache : CalibrationCache.of(out), info) : null;
         EngineBuilder.Built built;
         try {
             IInt8Calibrator calibrator = feed == null ? null : Calibrators.create(o.calibrator(), feed);

@@ -13,6 +13,10 @@ import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.opencv.opencv_core.Mat;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.numbers.NumberColumnFormatter;
 
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -20,6 +24,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -42,7 +47,76 @@ public final class PercentileRanges {
 
     /** tensor name → |x| range, from the distinct images of {@code batches}. */
     public static Map<String, Float> compute(byte[] onnx, List<List<Path>> batches, int imgsz, double percentile) {
-        List<Path> images = batches.stream().flatMap(List::stream).distinct().toList();
+        return trace(onnx, batches.stream().flatMap(List::stream).distinct().toList(), imgsz).ranges(percentile);
+    }
+
+    /**
+     * What tracing saw: per float activation its exact max |x| and a sorted, evenly strided sample of
+     * |x|, in graph order. Percentile ranges come from it, and so does the notebook's per-block view of
+     * how far outliers stretch MinMax's scales.
+     */
+    public record Trace(Map<String, float[]> samples, Map<String, Float> max) {
+
+        /** The given percentile of |x| of one tensor (its max where the sample is all zeros). */
+        public float percentile(String tensor, double percentile) {
+            float[] s = samples.get(tensor);
+            float r = s.length == 0 ? 0 : s[Math.min(s.length - 1, (int) Math.floor(percentile / 100.0 * (s.length - 1)))];
+            return r > 0 ? r : max.get(tensor);
+        }
+
+        public Map<String, Float> ranges(double percentile) {
+            Map<String, Float> ranges = new LinkedHashMap<>();
+            for (String k : samples.keySet()) ranges.put(k, percentile(k, percentile));
+            return ranges;
+        }
+
+        /**
+         * One row per YOLO module ({@code /model.N/}): its largest max |x|, the largest percentile |x|,
+         * and their ratio at the tensor where it is worst, i.e. how many times coarser MinMax's INT8
+         * step is there than the percentile's.
+         */
+        public Table byModule(double percentile) {
+            Map<Integer, float[]> rows = new java.util.TreeMap<>();
+            for (String k : samples.keySet()) {
+                Integer module = LayerGroups.module(k);
+                if (module == null) continue;
+                float p = percentile(k, percentile);
+                float m = max.get(k);
+                float[] r = rows.computeIfAbsent(module, x -> new float[4]);
+                r[0]++;
+                r[1] = Math.max(r[1], m);
+                r[2] = Math.max(r[2], p);
+                if (p > 0) r[3] = Math.max(r[3], m / p);
+            }
+            IntColumn mod = IntColumn.create("Module");
+            IntColumn n = IntColumn.create("Tensors");
+            DoubleColumn mx = DoubleColumn.create("Max |x|");
+            DoubleColumn pc = DoubleColumn.create(String.format(Locale.ROOT, "P%s |x|", percentile));
+            DoubleColumn ratio = DoubleColumn.create("Worst max/P");
+            for (var e : rows.entrySet()) {
+                mod.append(e.getKey());
+                n.append((int) e.getValue()[0]);
+                mx.append(e.getValue()[1]);
+                pc.append(e.getValue()[2]);
+                ratio.append(e.getValue()[3]);
+            }
+            for (DoubleColumn c : List.of(mx, pc, ratio)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(2));
+            return Table.create("Activation ranges per module", mod, n, mx, pc, ratio);
+        }
+    }
+
+    /** Traces {@code model} (an ONNX model) on the images of {@code data}'s {@code split}, at the model's size. */
+    public static Trace trace(dev.yolotrt.model.Yolo model, String data, String split) {
+        List<Path> images = dev.yolotrt.data.Dataset.load(data, model.settings()).images(split, model.settings());
+        try {
+            return trace(java.nio.file.Files.readAllBytes(model.file()), images, model.metadata().imgsz()[0]);
+        } catch (java.io.IOException e) {
+            throw new YoloException("cannot read " + model.file() + ": " + e.getMessage());
+        }
+    }
+
+    /** Runs {@code images} through the model with every float activation as an output, one image at a time. */
+    public static Trace trace(byte[] onnx, List<Path> images, int imgsz) {
         byte[] traced = withAllOutputs(onnx);
         Map<String, float[]> samples = new LinkedHashMap<>();
         Map<String, Integer> filled = new LinkedHashMap<>();
@@ -68,16 +142,15 @@ public final class PercentileRanges {
                 bar.step(1);
             }
         } catch (OrtException e) {
-            throw new YoloException("percentile calibration could not trace the model with ONNX Runtime: " + Downloads.oneLine(e));
+            throw new YoloException("tracing activations with ONNX Runtime failed: " + Downloads.oneLine(e));
         }
-        Map<String, Float> ranges = new LinkedHashMap<>();
+        Map<String, float[]> sorted = new LinkedHashMap<>();
         for (var e : samples.entrySet()) {
             float[] s = Arrays.copyOf(e.getValue(), filled.get(e.getKey()));
             Arrays.sort(s);
-            float r = s.length == 0 ? 0 : s[Math.min(s.length - 1, (int) Math.floor(percentile / 100.0 * (s.length - 1)))];
-            ranges.put(e.getKey(), r > 0 ? r : max.get(e.getKey()));
+            sorted.put(e.getKey(), s);
         }
-        return ranges;
+        return new Trace(sorted, max);
     }
 
     /** Keeps an evenly strided sample of |x| per tensor (bounded memory) and the exact maximum. */

@@ -3,12 +3,20 @@ package dev.yolotrt.viz;
 import dev.yolotrt.val.Metrics;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.CategoryLabelPositions;
+import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.SymbolAxis;
+import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.PaintScale;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.LineAndShapeRenderer;
 import org.jfree.chart.renderer.category.StatisticalBarRenderer;
+import org.jfree.chart.renderer.xy.XYItemRenderer;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.renderer.xy.XYBlockRenderer;
 import org.jfree.chart.title.PaintScaleLegend;
 import org.jfree.data.category.DefaultCategoryDataset;
@@ -21,12 +29,16 @@ import tech.tablesaw.api.Table;
 import java.awt.Color;
 import java.awt.Paint;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The notebook charts, from the toolkit's own tables and records: latency per precision with min/max
- * whiskers, mAP per precision, latency against batch, precision–recall curves per class, and the
- * confusion matrix as a heat map. Benchmark tables are those {@code Benchmark.run} returns.
+ * whiskers, mAP per precision, latency against batch, precision–recall curves per class, the
+ * confusion matrix as a heat map, and the INT8 tuning views (calibration sweep, mAP against latency,
+ * activation ranges). Benchmark tables are those {@code Benchmark.run} returns, tuning tables
+ * {@code Int8Tuning.run}'s.
  */
 public final class Charts {
     private Charts() {
@@ -146,6 +158,78 @@ public final class Charts {
         c.removeLegend();
         PaintScaleLegend legend = new PaintScaleLegend(scale, new NumberAxis("count"));
         c.addSubtitle(legend);
+        return c;
+    }
+
+    /**
+     * The calibration sweep: mAP50-95 per setting as bars, one colour per knob, and engine ms per image
+     * as points on a second axis, so a setting that wins accuracy at a price in speed shows both.
+     */
+    public static JFreeChart calibrationSweep(Table tuning) {
+        DefaultCategoryDataset acc = new DefaultCategoryDataset();
+        DefaultCategoryDataset speed = new DefaultCategoryDataset();
+        for (int r = 0; r < tuning.rowCount(); r++) {
+            String key = tuning.stringColumn("Group").get(r) + ": " + tuning.stringColumn("Setting").get(r);
+            acc.addValue(tuning.doubleColumn("mAP50-95").get(r), tuning.stringColumn("Group").get(r), key);
+            speed.addValue(tuning.doubleColumn("Engine ms/img").get(r), "engine ms/img", key);
+        }
+        JFreeChart c = ChartFactory.createBarChart("INT8 calibration sweep", null, "mAP50-95", acc, PlotOrientation.VERTICAL, true, false, false);
+        CategoryPlot plot = c.getCategoryPlot();
+        ((BarRenderer) plot.getRenderer()).setItemMargin(-1.5); // one bar per setting: the other groups' slots are empty
+        plot.getDomainAxis().setCategoryLabelPositions(CategoryLabelPositions.UP_45);
+        NumberAxis ms = new NumberAxis("engine ms / image");
+        ms.setAutoRangeIncludesZero(true);
+        plot.setRangeAxis(1, ms);
+        plot.setDataset(1, speed);
+        plot.mapDatasetToRangeAxis(1, 1);
+        LineAndShapeRenderer dots = new LineAndShapeRenderer(false, true);
+        dots.setSeriesPaint(0, Color.BLACK);
+        plot.setRenderer(1, dots);
+        return c;
+    }
+
+    /** mAP50-95 against engine ms per image, one point per setting with its label: up and left is better. */
+    public static JFreeChart tradeoff(Table tuning) {
+        XYSeriesCollection d = new XYSeriesCollection();
+        Map<String, List<String>> labels = new HashMap<>();
+        for (int r = 0; r < tuning.rowCount(); r++) {
+            String g = tuning.stringColumn("Group").get(r);
+            int i = d.getSeriesIndex(g);
+            XYSeries s = i >= 0 ? d.getSeries(i) : new XYSeries(g, false, true);
+            if (i < 0) d.addSeries(s);
+            s.add(tuning.doubleColumn("Engine ms/img").get(r), tuning.doubleColumn("mAP50-95").get(r));
+            labels.computeIfAbsent(g, k -> new ArrayList<>()).add(tuning.stringColumn("Setting").get(r));
+        }
+        JFreeChart c = ChartFactory.createScatterPlot("mAP50-95 against latency", "engine ms / image", "mAP50-95", d,
+                PlotOrientation.VERTICAL, true, false, false);
+        XYItemRenderer r = c.getXYPlot().getRenderer();
+        r.setDefaultItemLabelGenerator((data, series, item) -> labels.get((String) data.getSeriesKey(series)).get(item));
+        r.setDefaultItemLabelsVisible(true);
+        ((NumberAxis) c.getXYPlot().getDomainAxis()).setAutoRangeIncludesZero(false);
+        ((NumberAxis) c.getXYPlot().getRangeAxis()).setAutoRangeIncludesZero(false);
+        return c;
+    }
+
+    /**
+     * Per YOLO module, the largest activation (MinMax's range) and the percentile range, on a log axis:
+     * where they part, outliers make MinMax's INT8 steps coarse. Rows are {@code PercentileRanges.Trace.byModule}'s.
+     */
+    public static JFreeChart activationRanges(Table byModule) {
+        XYSeriesCollection d = new XYSeriesCollection();
+        for (String col : List.of(byModule.column(2).name(), byModule.column(3).name())) {
+            XYSeries s = new XYSeries(col);
+            for (int r = 0; r < byModule.rowCount(); r++) {
+                s.add((double) byModule.intColumn("Module").get(r), Math.max(1e-3, byModule.doubleColumn(col).get(r)));
+            }
+            d.addSeries(s);
+        }
+        JFreeChart c = ChartFactory.createXYLineChart("Activation ranges per module", "module (model.N)", "|x|", d,
+                PlotOrientation.VERTICAL, true, false, false);
+        LogAxis log = new LogAxis("|x| (log scale)");
+        log.setTickUnit(new NumberTickUnit(0.5)); // in powers of ten: ticks at 1, 3.16, 10, 31.6, ...
+        log.setNumberFormatOverride(new java.text.DecimalFormat("0.#"));
+        c.getXYPlot().setRangeAxis(log);
+        ((XYLineAndShapeRenderer) c.getXYPlot().getRenderer()).setDefaultShapesVisible(true);
         return c;
     }
 }

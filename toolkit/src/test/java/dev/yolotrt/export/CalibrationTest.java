@@ -29,7 +29,7 @@ class CalibrationTest {
 
     @Test
     void batchesAreTwiceTheExportBatchAndFull() {
-        int batch = CalibrationData.calibrationBatch(8);
+        int batch = ExportOptions.builder().batch(8).build().calibrationBatch();
         assertEquals(16, batch);
         List<List<Path>> b = CalibrationData.batches(images(40), 1.0, batch, "d");
         assertEquals(3, b.size());                         // 40 images -> 16 + 16 + 8, the last filled up

@@ -37,7 +37,7 @@ class ExportOptionsTest {
         ExportOptions o = ExportOptions.builder(Map.of("int8", "true", "batch", "8")).build();
         assertTrue(o.dynamic());
         assertEquals("int8", o.precision());
-        assertEquals(16, CalibrationData.calibrationBatch(o.batch()));
+        assertEquals(16, o.calibrationBatch());
     }
 
     @Test
@@ -75,5 +75,21 @@ class ExportOptionsTest {
         assertFalse(k.equals(TimingCache.key("NVIDIA H100 80GB HBM3 (sm_90)", "10.7.0", "9697a185dd8eb7448aea4c979e10db2b")));
         assertFalse(k.equals(TimingCache.key("NVIDIA H100 80GB HBM3 (sm_90)", "10.6.0", "fb831dd01762c001e3954cb440074dd8")));
         assertTrue(TimingCache.file(java.nio.file.Path.of("/c"), k).toString().endsWith("/c/timing/" + k + ".cache"));
+    }
+
+    @Test
+    void int8TuningKnobs() {
+        var e = assertThrows(YoloException.class, () -> ExportOptions.builder().fp16Layers("/model\\.22/").build());
+        assertTrue(e.getMessage().contains("add int8=True"), e.getMessage());
+        e = assertThrows(YoloException.class, () -> ExportOptions.builder().int8(true).fp16Layers("(").build());
+        assertTrue(e.getMessage().startsWith("fp16_layers=( is not a valid regular expression"), e.getMessage());
+        assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().calibBatch(0).build()).getMessage().contains("calib_batch=0"));
+        ExportOptions o = ExportOptions.builder(Map.of("int8", "true", "batch", "4", "calib_batch", "2", "split", "train",
+                "fp16_layers", "/model\\.0/")).build();
+        assertEquals(2, o.calibrationBatch());
+        assertEquals("train", o.split());
+        assertEquals("/model\\.0/", o.args(640).get("fp16_layers"));
+        assertEquals(o, o.toBuilder().build());
+        assertEquals(8, ExportOptions.builder().batch(4).build().calibrationBatch());
     }
 }

@@ -30,4 +30,18 @@ class PercentileRangesTest {
         }
         assertTrue(clipped > p9999.size() / 2, "most ranges shrink below the max: " + clipped);
     }
+
+    @Test
+    void perModuleRangesOfYolov8n() throws Exception {
+        byte[] onnx = Files.readAllBytes(Shared.model("yolov8n.onnx"));
+        var t = PercentileRanges.trace(onnx, List.of(Shared.image("bus.jpg")), 640).byModule(99.99);
+        // model.0 .. model.22, each with its activations.
+        assertEquals(23, t.rowCount());
+        assertEquals(0, t.intColumn("Module").get(0));
+        assertEquals(22, t.intColumn("Module").get(22));
+        for (int r = 0; r < t.rowCount(); r++) {
+            assertTrue(t.doubleColumn(3).get(r) <= t.doubleColumn(2).get(r), "percentile <= max in module " + r);
+            assertTrue(t.doubleColumn("Worst max/P").get(r) >= 1, "ratio >= 1 in module " + r);
+        }
+    }
 }

@@ -184,6 +184,9 @@ class TensorRtGpuTest {
         YoloException ws = assertThrows(YoloException.class, () -> Exporter.export(onnx,
                 ExportOptions.builder().workspace(4096.0).output(tmp.resolve("ws.engine")).build(), false, s -> { }));
         assertTrue(ws.getMessage().contains("more than the GPU's"), ws.getMessage());
+        YoloException none = assertThrows(YoloException.class, () -> Exporter.export(onnx,
+                ExportOptions.builder().int8(true).fp16Layers("^/nothing/").output(tmp.resolve("none.engine")).build(), false, s -> { }));
+        assertTrue(none.getMessage().startsWith("fp16_layers=^/nothing/ matches none of the"), none.getMessage());
         Path corrupt = tmp.resolve("corrupt.engine");
         byte[] junk = new byte[4096];
         new java.util.Random(1).nextBytes(junk);

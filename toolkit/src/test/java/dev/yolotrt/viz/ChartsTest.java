@@ -70,4 +70,20 @@ class ChartsTest {
         assertEquals(9, z.getItemCount(0)); // cat, dog, background
         renders(cm);
     }
+
+    @Test
+    void tuningCharts() {
+        Table t = dev.yolotrt.bench.Int8TuningTest.table();
+        JFreeChart sweep = Charts.calibrationSweep(t);
+        var bars = sweep.getCategoryPlot().getDataset(0);
+        assertEquals(4, bars.getColumnCount());
+        assertEquals(0.65, bars.getValue("fp16 block", "fp16 block: head in FP16").doubleValue(), 1e-12);
+        assertEquals(0.130, sweep.getCategoryPlot().getDataset(1).getValue("engine ms/img", "reference: FP16").doubleValue(), 1e-12);
+        renders(sweep);
+        JFreeChart scatter = Charts.tradeoff(t);
+        XYDataset d = scatter.getXYPlot().getDataset();
+        assertEquals(3, d.getSeriesCount());
+        assertEquals("entropy2", scatter.getXYPlot().getRenderer().getItemLabelGenerator(0, 1).generateLabel(d, 0, 1));
+        renders(scatter);
+    }
 }

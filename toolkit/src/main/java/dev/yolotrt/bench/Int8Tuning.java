@@ -1,0 +1,150 @@
+package dev.yolotrt.bench;
+
+import dev.yolotrt.backend.TensorRt;
+import dev.yolotrt.export.ExportOptions;
+import dev.yolotrt.export.Exporter;
+import dev.yolotrt.export.LayerGroups;
+import dev.yolotrt.model.Yolo;
+import dev.yolotrt.util.YoloException;
+import dev.yolotrt.val.Metrics;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.numbers.NumberColumnFormatter;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * INT8 calibration tuning: build one engine per setting (a calibration fraction, calibration batch,
+ * calibrator, or a block kept in FP16), validate each and time it at its batch, and pick the setting
+ * with the best mAP50-95 among those nearly as fast as the fastest INT8 engine. Sweeps vary one knob at
+ * a time around a base setting; engines are cached per setting, so a re-run only measures.
+ */
+public final class Int8Tuning {
+
+    /** One engine to measure: the knob it varies ({@code group}), a label, and its export options. */
+    public record Setting(String group, String label, ExportOptions options) {
+    }
+
+    private Int8Tuning() {
+    }
+
+    /** FP32 and FP16 engines with the base's batch and size: the accuracy INT8 tries to keep. */
+    public static List<Setting> references(ExportOptions base) {
+        return List.of(new Setting("reference", "FP32", base.toBuilder().int8(false).half(false).fp16Layers(null).calibBatch(null).build()),
+                new Setting("reference", "FP16", base.toBuilder().int8(false).half(true).fp16Layers(null).calibBatch(null).build()));
+    }
+
+    public static List<Setting> fractions(ExportOptions base, double... fractions) {
+        return Arrays.stream(fractions).mapToObj(f -> new Setting("fraction", "fraction " + f, base.toBuilder().fraction(f).build())).toList();
+    }
+
+    public static List<Setting> calibrationBatches(ExportOptions base, int... batches) {
+        return Arrays.stream(batches).mapToObj(b -> new Setting("calib_batch", "calib_batch " + b, base.toBuilder().calibBatch(b).build())).toList();
+    }
+
+    public static List<Setting> calibrators(ExportOptions base, String... algorithms) {
+        return Arrays.stream(algorithms).map(a -> new Setting("calibrator", a, base.toBuilder().calibrator(a).build())).toList();
+    }
+
+    /** The sensitivity pass: the base with one layer group at a time kept in FP16. */
+    public static List<Setting> sensitivity(ExportOptions base, LayerGroups groups) {
+        return groups.groups().stream()
+                .map(g -> new Setting("fp16 block", g.name() + " in FP16", base.toBuilder().fp16Layers(g.regex()).build())).toList();
+    }
+
+    /** The settings as a table (what each engine varies), to look at before spending GPU time on them. */
+    public static Table plan(List<Setting> settings) {
+        StringColumn group = StringColumn.create("Group");
+        StringColumn label = StringColumn.create("Setting");
+        StringColumn precision = StringColumn.create("Precision");
+        StringColumn options = StringColumn.create("Export options");
+        for (Setting s : settings) {
+            group.append(s.group());
+            label.append(s.label());
+            precision.append(s.options().precision().toUpperCase(Locale.ROOT));
+            StringBuilder sb = new StringBuilder("batch=" + s.options().batch());
+            if (s.options().int8()) {
+                sb.append(" calibrator=").append(s.options().calibrator()).append(" fraction=").append(s.options().fraction())
+                        .append(" calib_batch=").append(s.options().calibrationBatch()).append(" split=").append(s.options().split());
+                if (s.options().fp16Layers() != null) sb.append(" fp16_layers=").append(s.options().fp16Layers());
+            }
+            options.append(sb.toString());
+        }
+        return Table.create("INT8 tuning plan", group, label, precision, options);
+    }
+
+    /**
+     * Builds (or reuses) and measures every setting on this GPU: mAP on {@code valData}'s val split and
+     * engine ms per image at each setting's batch. Identical options are measured once.
+     */
+    public static Table run(Yolo model, List<Setting> settings, String valData, Consumer<String> info) {
+        TensorRt.require("INT8 tuning");
+        StringColumn group = StringColumn.create("Group");
+        StringColumn label = StringColumn.create("Setting");
+        StringColumn precision = StringColumn.create("Precision");
+        DoubleColumn map50 = DoubleColumn.create("mAP50");
+        DoubleColumn map = DoubleColumn.create("mAP50-95");
+        DoubleColumn mean = DoubleColumn.create("Engine ms/img");
+        DoubleColumn min = DoubleColumn.create("Engine min");
+        DoubleColumn max = DoubleColumn.create("Engine max");
+        DoubleColumn build = DoubleColumn.create("Build s");
+        Map<ExportOptions, double[]> seen = new HashMap<>();
+        int i = 0;
+        for (Setting s : settings) {
+            info.accept(String.format(Locale.ROOT, "[%d/%d] %s: %s", ++i, settings.size(), s.group(), s.label()));
+            double[] r = seen.computeIfAbsent(s.options(), o -> measure(model, o, valData, info));
+            group.append(s.group());
+            label.append(s.label());
+            precision.append(s.options().precision().toUpperCase(Locale.ROOT));
+            map50.append(r[0]);
+            map.append(r[1]);
+            mean.append(r[2]);
+            min.append(r[3]);
+            max.append(r[4]);
+            build.append(r[5]);
+        }
+        for (DoubleColumn c : List.of(map50, map)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(3));
+        for (DoubleColumn c : List.of(mean, min, max)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
+        build.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(1));
+        return Table.create("INT8 tuning of " + model.file().getFileName() + " on " + TensorRt.gpu(), group, label, precision,
+                map50, map, mean, min, max, build);
+    }
+
+    private static double[] measure(Yolo model, ExportOptions o, String valData, Consumer<String> info) {
+        Exporter.Result built = Exporter.cached(model, o, info);
+        try (Yolo engine = Yolo.load(built.engine(), model.settings())) {
+            int imgsz = o.imgsz() != null ? o.imgsz() : model.metadata().imgsz()[0];
+            Metrics m = Benchmark.validate(engine, valData, imgsz, o.batch());
+            double[] t = Benchmark.engineTimes(engine.backend(), o.batch(), Benchmark.Plan.defaults(o.batch(), imgsz, valData), false);
+            double ms = Benchmark.mean(t);
+            info.accept(String.format(Locale.ROOT, "  mAP50-95 %.4f, engine %.4f ms/img at batch %d", m.map(), ms, o.batch()));
+            return new double[] {m.map50(), m.map(), ms, Arrays.stream(t).min().orElse(0), Arrays.stream(t).max().orElse(0), built.buildSeconds()};
+        }
+    }
+
+    /**
+     * The row of the best trade-off: among INT8 rows no slower than the fastest INT8 row by more than
+     * {@code tolerance} (0.1 = 10%), the highest mAP50-95; ties go to the faster engine.
+     */
+    public static int best(Table tuning, double tolerance) {
+        List<Integer> int8 = new ArrayList<>();
+        for (int r = 0; r < tuning.rowCount(); r++) if (tuning.stringColumn("Precision").get(r).equals("INT8")) int8.add(r);
+        if (int8.isEmpty()) throw new YoloException("the tuning table has no INT8 rows");
+        DoubleColumn ms = tuning.doubleColumn("Engine ms/img");
+        DoubleColumn map = tuning.doubleColumn("mAP50-95");
+        double fastest = int8.stream().mapToDouble(ms::get).min().orElseThrow();
+        int best = -1;
+        for (int r : int8) {
+            if (ms.get(r) > fastest * (1 + tolerance)) continue;
+            if (best < 0 || map.get(r) > map.get(best) || (map.get(r) == map.get(best) && ms.get(r) < ms.get(best))) best = r;
+        }
+        return best;
+    }
+}
