@@ -83,7 +83,7 @@ final class EngineBuilder {
                 int kept = keepFp16(network, java.util.regex.Pattern.compile(o.fp16Layers()));
                 if (kept == 0) {
                     throw new YoloException("fp16_layers=" + o.fp16Layers() + " matches none of the " + network.getNbLayers() + " layers of " + what
-                            + "; names look like " + network.getLayer(0).getName() + " (see LayerGroups.of(model))");
+                            + "; names look like " + network.getLayer(0).getName() + " (LayerGroups.of(model.file()) lists the blocks)");
                 }
                 // Prefer, not obey: a layer with no FP16 kernel falls back with a warning instead of failing the build.
                 config.setFlag(BuilderFlag.kPREFER_PRECISION_CONSTRAINTS);
@@ -160,15 +160,20 @@ final class EngineBuilder {
         int kept = 0;
         for (int l = 0; l < network.getNbLayers(); l++) {
             ILayer layer = network.getLayer(l);
-            if (!names.matcher(layer.getName()).find() || layer.getNbOutputs() == 0 || layer.getOutput(0).getType() != DataType.kFLOAT) continue;
+            if (!names.matcher(layer.getName()).find() || layer.getNbOutputs() == 0 || !isFloat(layer.getOutput(0))) continue;
             layer.setPrecision(DataType.kHALF);
             for (int k = 0; k < layer.getNbOutputs(); k++) {
                 ITensor t = layer.getOutput(k);
-                if (t.getType() == DataType.kFLOAT && !t.isNetworkOutput()) layer.setOutputType(k, DataType.kHALF);
+                if (isFloat(t) && !t.isNetworkOutput()) layer.setOutputType(k, DataType.kHALF);
             }
             kept++;
         }
         return kept;
+    }
+
+    /** JavaCPP returns native enums as fresh objects, so they compare by value, not identity. */
+    private static boolean isFloat(ITensor t) {
+        return t.getType().value == DataType.kFLOAT.value;
     }
 
     /** Sets |x| ranges on the network's tensors that have one (ONNX names survive parsing); the input is [0, 1]. */

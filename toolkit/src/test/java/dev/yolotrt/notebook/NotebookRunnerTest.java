@@ -82,6 +82,26 @@ class NotebookRunnerTest {
         assertTrue(last.toString().contains("bus 0.84"), last.toString());
     }
 
+    @Test
+    void int8TuningNotebookAnalysesOnTheCpuAndSkipsTheSweeps(@TempDir Path tmp) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(dev.yolotrt.backend.TensorRt.available(), "a GPU is present");
+        Path repo = Path.of(System.getProperty("user.dir")).getParent();
+        JsonNode cells = run(repo.resolve("notebooks/03-int8-calibration-tuning.ipynb"), tmp.resolve("03.ipynb")).get("cells");
+        String all = cells.toString();
+        assertTrue(all.contains("the engine sweeps skip"), "a clear skip line");
+        int pngs = 0, htmls = 0;
+        for (JsonNode c : cells) {
+            for (String t : mimeTypes(c)) {
+                if (t.equals("image/png")) pngs++;
+                if (t.equals("text/html")) htmls++;
+            }
+        }
+        assertEquals(1, pngs, "the activation-range chart");
+        assertEquals(4, htmls, "ranges, layer groups and the two plans");
+        // The sensitivity plan names the detection head (model.22) by its regex.
+        assertTrue(all.contains("fp16_layers=^/model\\\\.22/"), "the head's regex in the sensitivity plan");
+    }
+
     private static Path notebook(Path dir, String... cells) throws Exception {
         StringBuilder sb = new StringBuilder("{\"nbformat\": 4, \"nbformat_minor\": 5, \"metadata\": {}, \"cells\": [");
         for (int i = 0; i < cells.length; i++) {
