@@ -9,9 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/gpu-check}; mkdir -p "$out"
-lib=${YOLO_TRT_LIB:-toolkit/target/lib}
-cp="toolkit/target/yolo-trt.jar:toolkit/target/test-classes:$(ls "$lib"/*.jar | grep -v junit-platform-console | tr '\n' ':')"
-cli() { java -cp "$cp" dev.yolotrt.cli.Main "$@"; }
+. scripts/java-cp.sh
 summary=$out/summary.txt; : > "$summary"
 say() { echo "$*" | tee -a "$summary"; }
 

@@ -9,9 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/gpu-notebooks}; mkdir -p "$out"
-lib=${YOLO_TRT_LIB:-toolkit/target/lib}
-cp="toolkit/target/yolo-trt.jar:$(ls "$lib"/*.jar | grep -v junit-platform-console | tr '\n' ':')"
-cli() { java -cp "$cp" dev.yolotrt.cli.Main "$@"; }
+. scripts/java-cp.sh
 export YOLO_TRT_CACHE=${YOLO_TRT_CACHE:-$PWD/$out/cache}
 say() { echo "$(date -u +%T) $*" | tee -a "$out/summary.txt"; }
 

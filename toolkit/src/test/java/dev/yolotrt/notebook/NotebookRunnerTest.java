@@ -31,6 +31,13 @@ class NotebookRunnerTest {
         return out;
     }
 
+    /** How many outputs of all {@code cells} carry {@code mime}. */
+    static long count(JsonNode cells, String mime) {
+        long n = 0;
+        for (JsonNode c : cells) n += mimeTypes(c).stream().filter(mime::equals).count();
+        return n;
+    }
+
     @Test
     void quickstartShowsTheAnnotatedBusAndTables(@TempDir Path tmp) throws Exception {
         Path repo = Path.of(System.getProperty("user.dir")).getParent();
@@ -58,16 +65,10 @@ class NotebookRunnerTest {
     @Test
     void benchmarkNotebookShowsTablesAndCharts(@TempDir Path tmp) throws Exception {
         Path repo = Path.of(System.getProperty("user.dir")).getParent();
-        JsonNode nb = run(repo.resolve("notebooks/04-benchmark-and-map.ipynb"), tmp.resolve("04.ipynb"));
-        int pngs = 0, htmls = 0;
-        for (JsonNode c : nb.get("cells")) {
-            for (String t : mimeTypes(c)) {
-                if (t.equals("image/png")) pngs++;
-                if (t.equals("text/html")) htmls++;
-            }
-        }
-        assertEquals(6, pngs, "charts");               // 2 latency, mAP, latency vs batch, PR, confusion
-        assertTrue(htmls >= 2, "tables: " + htmls);    // the benchmark table and the metrics
+        JsonNode cells = run(repo.resolve("notebooks/04-benchmark-and-map.ipynb"), tmp.resolve("04.ipynb")).get("cells");
+        assertEquals(6, count(cells, "image/png"), "charts");      // 2 latency, mAP, latency vs batch, PR, confusion
+        long htmls = count(cells, "text/html");
+        assertTrue(htmls >= 2, "tables: " + htmls);                // the benchmark table and the metrics
     }
 
     @Test
@@ -89,15 +90,8 @@ class NotebookRunnerTest {
         JsonNode cells = run(repo.resolve("notebooks/03-int8-calibration-tuning.ipynb"), tmp.resolve("03.ipynb")).get("cells");
         String all = cells.toString();
         assertTrue(all.contains("the engine sweeps skip"), "a clear skip line");
-        int pngs = 0, htmls = 0;
-        for (JsonNode c : cells) {
-            for (String t : mimeTypes(c)) {
-                if (t.equals("image/png")) pngs++;
-                if (t.equals("text/html")) htmls++;
-            }
-        }
-        assertEquals(1, pngs, "the activation-range chart");
-        assertEquals(4, htmls, "ranges, layer groups and the two plans");
+        assertEquals(1, count(cells, "image/png"), "the activation-range chart");
+        assertEquals(4, count(cells, "text/html"), "ranges, layer groups and the two plans");
         // The sensitivity plan names the detection head (model.22) by its regex.
         assertTrue(all.contains("fp16_layers=^/model\\\\.22/"), "the head's regex in the sensitivity plan");
     }

@@ -1,0 +1,5 @@
+# Sourced by the GPU scripts: the toolkit's classpath and a `cli` function, from the repository root.
+# YOLO_TRT_LIB: folder of the dependency jars (and junit-platform-console-standalone), default toolkit/target/lib.
+lib=${YOLO_TRT_LIB:-toolkit/target/lib}
+cp="toolkit/target/yolo-trt.jar:toolkit/target/test-classes:$(ls "$lib"/*.jar | grep -v junit-platform-console | tr '\n' ':')"
+cli() { java -cp "$cp" dev.yolotrt.cli.Main "$@"; }
