@@ -11,14 +11,15 @@ import java.io.BufferedOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 
 /**
  * The Jupyter kernel: IJava's base library speaks the protocol, {@link JShellEvaluator} runs the cells,
@@ -26,8 +27,12 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class YoloKernel extends BaseKernel {
 
-    /** The protocol library logs every socket event at INFO; held here, since JUL keeps loggers weakly. */
-    private static final java.util.logging.Logger PROTOCOL_LOG = java.util.logging.Logger.getLogger("io.github.spencerpark");
+    /**
+     * The protocol library logs every message at INFO to top-level loggers named after its channels;
+     * held here, since JUL keeps loggers weakly.
+     */
+    private static final List<java.util.logging.Logger> PROTOCOL_LOGS = Stream.of("Jupyter", "ShellChannel", "ControlChannel",
+            "IOPubChannel", "StdinChannel", "HeartbeatChannel").map(java.util.logging.Logger::getLogger).toList();
 
     private final JShellEvaluator shell = new JShellEvaluator();
     private final LanguageInfo info = new LanguageInfo.Builder("java").version(System.getProperty("java.version"))
@@ -40,7 +45,7 @@ public final class YoloKernel extends BaseKernel {
 
     /** Runs the kernel on a Jupyter connection file (what kernel.json's argv passes). */
     public static void main(String[] args) throws Exception {
-        PROTOCOL_LOG.setLevel(java.util.logging.Level.WARNING);
+        PROTOCOL_LOGS.forEach(l -> l.setLevel(java.util.logging.Level.WARNING));
         KernelConnectionProperties props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));
         JupyterConnection connection = new JupyterConnection(props);
         YoloKernel kernel = new YoloKernel();

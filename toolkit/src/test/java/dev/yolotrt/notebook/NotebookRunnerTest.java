@@ -31,6 +31,13 @@ class NotebookRunnerTest {
         return out;
     }
 
+    /** The cells of notebooks/{@code name} executed here; the test is skipped where a GPU would take the TensorRT path. */
+    static JsonNode runWithoutGpu(String name, Path tmp) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(dev.yolotrt.backend.TensorRt.available(), "a GPU is present");
+        Path repo = Path.of(System.getProperty("user.dir")).getParent();
+        return run(repo.resolve("notebooks").resolve(name), tmp.resolve(name)).get("cells");
+    }
+
     /** How many outputs of all {@code cells} carry {@code mime}. */
     static long count(JsonNode cells, String mime) {
         long n = 0;
@@ -73,9 +80,7 @@ class NotebookRunnerTest {
 
     @Test
     void exportNotebookSkipsTensorRtWithoutAGpuAndStillTabulates(@TempDir Path tmp) throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeFalse(dev.yolotrt.backend.TensorRt.available(), "a GPU is present");
-        Path repo = Path.of(System.getProperty("user.dir")).getParent();
-        JsonNode cells = run(repo.resolve("notebooks/02-export-tensorrt.ipynb"), tmp.resolve("02.ipynb")).get("cells");
+        JsonNode cells = runWithoutGpu("02-export-tensorrt.ipynb", tmp);
         String all = cells.toString();
         assertTrue(all.contains("No TensorRT GPU here"), "a clear skip line");
         JsonNode last = cells.get(cells.size() - 1);
@@ -85,9 +90,7 @@ class NotebookRunnerTest {
 
     @Test
     void int8TuningNotebookAnalysesOnTheCpuAndSkipsTheSweeps(@TempDir Path tmp) throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeFalse(dev.yolotrt.backend.TensorRt.available(), "a GPU is present");
-        Path repo = Path.of(System.getProperty("user.dir")).getParent();
-        JsonNode cells = run(repo.resolve("notebooks/03-int8-calibration-tuning.ipynb"), tmp.resolve("03.ipynb")).get("cells");
+        JsonNode cells = runWithoutGpu("03-int8-calibration-tuning.ipynb", tmp);
         String all = cells.toString();
         assertTrue(all.contains("the engine sweeps skip"), "a clear skip line");
         assertEquals(1, count(cells, "image/png"), "the activation-range chart");
