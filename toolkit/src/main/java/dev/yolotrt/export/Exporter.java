@@ -8,7 +8,6 @@ import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.tensorrt.nvinfer.IInt8Calibrator;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -31,23 +30,32 @@ public final class Exporter {
     public record Result(Path engine, double buildSeconds, boolean reused) {
     }
 
+    /** The images that calibrate an INT8 export: {@code data}'s {@code split}, in calibration batches. */
+    private record Calibration(String dataset, String split, List<Path> images, List<List<Path>> batches) {
+        static Calibration of(Yolo model, ExportOptions o) {
+            Dataset ds = Dataset.load(o.data(), model.settings());
+            List<Path> images = ds.images(o.split(), model.settings());
+            return new Calibration(ds.name(), o.split(), images, CalibrationData.batches(images, o.fraction(), o.calibrationBatch(), ds.name()));
+        }
+
+        String what() {
+            return dataset + " " + split;
+        }
+    }
+
     private static Map<String, Float> percentileRanges(Yolo model, ExportOptions o, int imgsz, byte[] onnx, Consumer<String> info) {
-        Dataset ds = Dataset.load(o.data(), model.settings());
-        List<List<Path>> batches = CalibrationData.batches(ds.images(o.split(), model.settings()), o.fraction(),
-                o.calibrationBatch(), ds.name());
-        info.accept("Calibrating INT8 (percentile " + PercentileRanges.DEFAULT_PERCENTILE + ") on " + ds.name() + " " + o.split());
-        return PercentileRanges.compute(onnx, batches, imgsz, PercentileRanges.DEFAULT_PERCENTILE);
+        Calibration c = Calibration.of(model, o);
+        info.accept("Calibrating INT8 (percentile " + PercentileRanges.DEFAULT_PERCENTILE + ") on " + c.what());
+        return PercentileRanges.compute(onnx, c.batches(), imgsz, PercentileRanges.DEFAULT_PERCENTILE);
     }
 
     /** The calibration feed for an INT8 export: cached scales when they match, else images of {@code data}'s {@code split}. */
     private static Calibrators.Feed calibration(Yolo model, ExportOptions o, int imgsz, String sha, Path cache, Consumer<String> info) {
-        Dataset ds = Dataset.load(o.data(), model.settings());
-        List<Path> images = ds.images(o.split(), model.settings());
+        Calibration c = Calibration.of(model, o);
         int batch = o.calibrationBatch();
-        List<List<Path>> batches = CalibrationData.batches(images, o.fraction(), batch, ds.name());
         Map<String, Object> key = new LinkedHashMap<>();
         key.put("model_sha256", sha);
-        key.put("data", ds.name());
+        key.put("data", c.dataset());
         key.put("split", o.split());
         key.put("fraction", o.fraction());
         key.put("imgsz", imgsz);
@@ -55,9 +63,9 @@ public final class Exporter {
         key.put("calibrator", o.calibrator());
         byte[] cached = CalibrationCache.load(cache, key, info);
         if (cached != null) info.accept("Using calibration cache " + cache + " (calibration skipped)");
-        else info.accept("Calibrating INT8 (" + o.calibrator() + ") on " + Math.min(images.size(), (int) Math.ceil(images.size() * o.fraction()))
-                + " images of " + ds.name() + " " + o.split() + ": " + batches.size() + " batches of " + batch);
-        return new Calibrators.Feed(batches, imgsz, cached, bytes -> CalibrationCache.save(cache, bytes, key));
+        else info.accept("Calibrating INT8 (" + o.calibrator() + ") on " + Math.min(c.images().size(), (int) Math.ceil(c.images().size() * o.fraction()))
+                + " images of " + c.what() + ": " + c.batches().size() + " batches of " + batch);
+        return new Calibrators.Feed(c.batches(), imgsz, cached, bytes -> CalibrationCache.save(cache, bytes, key));
     }
 
     /**
@@ -104,14 +112,8 @@ public final class Exporter {
             throw new YoloException(src + " was exported with a fixed " + in[2] + "x" + in[3] + " input; export with imgsz=" + in[2]
                     + " or export the ONNX again at imgsz=" + imgsz);
         }
-        byte[] onnx;
-        String sha;
-        try {
-            onnx = Files.readAllBytes(src);
-        } catch (IOException e) {
-            throw new YoloException("cannot read " + src + ": " + e.getMessage());
-        }
-        sha = Downloads.sha256(onnx);
+        byte[] onnx = OnnxFiles.read(src);
+        String sha = Downloads.sha256(onnx);
         boolean batchDynamic = o.dynamic() || o.batch() > 1;
         if (batchDynamic && in[0] > 0) onnx = OnnxBatch.makeDynamic(onnx);
 

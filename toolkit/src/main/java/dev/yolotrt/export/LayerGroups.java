@@ -1,15 +1,12 @@
 package dev.yolotrt.export;
 
 import ai.onnx.proto.OnnxMl;
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.yolotrt.util.YoloException;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.LongColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,20 +37,11 @@ public record LayerGroups(List<Group> groups) {
     }
 
     public static LayerGroups of(Path onnx) {
-        try {
-            return of(Files.readAllBytes(onnx), onnx.toString());
-        } catch (IOException e) {
-            throw new YoloException("cannot read " + onnx + ": " + e.getMessage());
-        }
+        return of(OnnxFiles.read(onnx), onnx.toString());
     }
 
     static LayerGroups of(byte[] onnx, String what) {
-        OnnxMl.GraphProto g;
-        try {
-            g = OnnxMl.ModelProto.parseFrom(onnx).getGraph();
-        } catch (InvalidProtocolBufferException e) {
-            throw new YoloException(what + " is not an ONNX model: " + e.getMessage());
-        }
+        OnnxMl.GraphProto g = OnnxFiles.parse(onnx, what).getGraph();
         Map<String, Long> weights = new HashMap<>();
         for (OnnxMl.TensorProto t : g.getInitializerList()) {
             long n = 1;

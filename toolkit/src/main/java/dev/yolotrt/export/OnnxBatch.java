@@ -2,7 +2,6 @@ package dev.yolotrt.export;
 
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.yolotrt.util.YoloException;
 
 import java.nio.ByteBuffer;
@@ -80,12 +79,8 @@ public final class OnnxBatch {
     }
 
     private static OnnxMl.ModelProto parse(byte[] onnx) {
-        try {
-            OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(onnx);
-            if (!m.hasGraph() || m.getGraph().getInputCount() == 0) throw new YoloException("the ONNX model has no graph inputs");
-            return m;
-        } catch (InvalidProtocolBufferException e) {
-            throw new YoloException("not an ONNX model: " + e.getMessage());
-        }
+        OnnxMl.ModelProto m = OnnxFiles.parse(onnx, "the model");
+        if (!m.hasGraph() || m.getGraph().getInputCount() == 0) throw new YoloException("the ONNX model has no graph inputs");
+        return m;
     }
 }

@@ -6,8 +6,9 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import com.google.protobuf.InvalidProtocolBufferException;
+import dev.yolotrt.data.Dataset;
 import dev.yolotrt.data.Images;
+import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.Letterbox;
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.Progress;
@@ -27,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Percentile calibration: every float activation of the ONNX graph is traced with ONNX Runtime on the
@@ -76,7 +78,7 @@ public final class PercentileRanges {
          * step is there than the percentile's.
          */
         public Table byModule(double percentile) {
-            Map<Integer, float[]> rows = new java.util.TreeMap<>();
+            Map<Integer, float[]> rows = new TreeMap<>();
             for (String k : samples.keySet()) {
                 Integer module = LayerGroups.module(k);
                 if (module == null) continue;
@@ -106,13 +108,9 @@ public final class PercentileRanges {
     }
 
     /** Traces {@code model} (an ONNX model) on the images of {@code data}'s {@code split}, at the model's size. */
-    public static Trace trace(dev.yolotrt.model.Yolo model, String data, String split) {
-        List<Path> images = dev.yolotrt.data.Dataset.load(data, model.settings()).images(split, model.settings());
-        try {
-            return trace(java.nio.file.Files.readAllBytes(model.file()), images, model.metadata().imgsz()[0]);
-        } catch (java.io.IOException e) {
-            throw new YoloException("cannot read " + model.file() + ": " + e.getMessage());
-        }
+    public static Trace trace(Yolo model, String data, String split) {
+        List<Path> images = Dataset.load(data, model.settings()).images(split, model.settings());
+        return trace(OnnxFiles.read(model.file()), images, model.metadata().imgsz()[0]);
     }
 
     /** Runs {@code images} through the model with every float activation as an output, one image at a time. */
@@ -171,22 +169,18 @@ public final class PercentileRanges {
 
     /** The model with each float activation also declared a graph output, so ONNX Runtime returns it. */
     static byte[] withAllOutputs(byte[] onnx) {
-        try {
-            OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(onnx);
-            OnnxMl.GraphProto.Builder g = m.getGraph().toBuilder();
-            Set<String> have = new HashSet<>();
-            g.getOutputList().forEach(o -> have.add(o.getName()));
-            for (OnnxMl.NodeProto n : g.getNodeList()) {
-                if (!FLOAT_OPS.contains(n.getOpType())) continue;
-                for (String out : n.getOutputList()) {
-                    if (out.isEmpty() || !have.add(out)) continue;
-                    g.addOutput(OnnxMl.ValueInfoProto.newBuilder().setName(out).setType(OnnxMl.TypeProto.newBuilder()
-                            .setTensorType(OnnxMl.TypeProto.Tensor.newBuilder().setElemType(OnnxMl.TensorProto.DataType.FLOAT.getNumber()))));
-                }
+        OnnxMl.ModelProto m = OnnxFiles.parse(onnx, "the model");
+        OnnxMl.GraphProto.Builder g = m.getGraph().toBuilder();
+        Set<String> have = new HashSet<>();
+        g.getOutputList().forEach(o -> have.add(o.getName()));
+        for (OnnxMl.NodeProto n : g.getNodeList()) {
+            if (!FLOAT_OPS.contains(n.getOpType())) continue;
+            for (String out : n.getOutputList()) {
+                if (out.isEmpty() || !have.add(out)) continue;
+                g.addOutput(OnnxMl.ValueInfoProto.newBuilder().setName(out).setType(OnnxMl.TypeProto.newBuilder()
+                        .setTensorType(OnnxMl.TypeProto.Tensor.newBuilder().setElemType(OnnxMl.TensorProto.DataType.FLOAT.getNumber()))));
             }
-            return m.toBuilder().setGraph(g).build().toByteArray();
-        } catch (InvalidProtocolBufferException e) {
-            throw new YoloException("not an ONNX model: " + e.getMessage());
         }
+        return m.toBuilder().setGraph(g).build().toByteArray();
     }
 }

@@ -1,0 +1,32 @@
+package dev.yolotrt.export;
+
+import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.yolotrt.util.YoloException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Reading and parsing ONNX files for export, tracing and layer groups, each failure one line naming the file. */
+final class OnnxFiles {
+    private OnnxFiles() {
+    }
+
+    static byte[] read(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new YoloException("cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** The model's protobuf; {@code what} names it in the error (a file name, or "the model"). */
+    static OnnxMl.ModelProto parse(byte[] onnx, String what) {
+        try {
+            return OnnxMl.ModelProto.parseFrom(onnx);
+        } catch (InvalidProtocolBufferException e) {
+            throw new YoloException(what + " is not an ONNX model: " + e.getMessage());
+        }
+    }
+}
