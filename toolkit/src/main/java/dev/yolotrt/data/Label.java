@@ -3,6 +3,11 @@ package dev.yolotrt.data;
 /** One ground-truth box: class id and normalized centre/size, as in a YOLO label line. */
 public record Label(int cls, double cx, double cy, double w, double h) {
 
+    /** Normalised x1, y1, x2, y2. */
+    public double[] xyxyn() {
+        return new double[] {cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2};
+    }
+
     /** x1, y1, x2, y2 in pixels of an image {@code width} × {@code height}. */
     public float[] xyxy(int width, int height) {
         return new float[] {(float) ((cx - w / 2) * width), (float) ((cy - h / 2) * height),

@@ -19,8 +19,12 @@ import java.util.stream.IntStream;
  */
 public final class Predictor {
 
-    /** Detections per image (original pixels) and the time each stage took for the whole batch. */
-    public record Batch(List<Decoder.Detections> detections, double preMs, double inferMs, double postMs) {
+    /**
+     * Detections per image (original pixels), the letterbox each image went through (val maps its
+     * labels with it) and the time each stage took for the whole batch.
+     */
+    public record Batch(List<Decoder.Detections> detections, List<Letterbox> letterboxes, double preMs, double inferMs,
+                        double postMs) {
     }
 
     private final Backend backend;
@@ -74,7 +78,7 @@ public final class Predictor {
             boxes[i].toOriginal(dets[i].xyxy(), dets[i].size());
         });
         long t3 = System.nanoTime();
-        return new Batch(List.of(dets), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
+        return new Batch(List.of(dets), List.of(boxes), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
     }
 
     /**

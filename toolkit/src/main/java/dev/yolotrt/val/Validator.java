@@ -6,6 +6,7 @@ import dev.yolotrt.data.Label;
 import dev.yolotrt.data.Labels;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.Decoder;
+import dev.yolotrt.predict.Letterbox;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;
 import dev.yolotrt.util.Progress;
@@ -54,11 +55,13 @@ public final class Validator {
                 post += b.postMs();
                 for (int i = 0; i < part.size(); i++) {
                     Mat img = images.get(i);
+                    Letterbox lb = b.letterboxes().get(i);
                     List<Label> labels = Labels.read(Labels.labelFile(part.get(i)), ds.nc());
                     float[] txyxy = new float[labels.size() * 4];
                     int[] tcls = new int[labels.size()];
                     for (int k = 0; k < labels.size(); k++) {
-                        System.arraycopy(labels.get(k).xyxy(img.cols(), img.rows()), 0, txyxy, k * 4, 4);
+                        double[] n = labels.get(k).xyxyn();
+                        System.arraycopy(lb.labelToOriginal(n[0], n[1], n[2], n[3]), 0, txyxy, k * 4, 4);
                         tcls[k] = labels.get(k).cls();
                     }
                     Decoder.Detections d = b.detections().get(i);

@@ -21,6 +21,11 @@ public final class Shared {
         return settings().assetsDir().resolve(name);
     }
 
+    /** What Ultralytics 8.3.218 output for the shared models (../shared/reference/ultralytics-8.3.218). */
+    public static Path reference(String name) {
+        return Path.of(System.getenv("YOLO_TRT_REFERENCE")).resolve(name);
+    }
+
     public static Path datasets() {
         return settings().datasetsDir();
     }

@@ -113,7 +113,7 @@ class CrossCheckTest {
         return out;
     }
 
-    /** Same rule as Ultralytics: best label per prediction, then best prediction per label. */
+    /** Same rule as Ultralytics: best label per prediction, then the first such prediction per label. */
     static boolean[] plainMatch(Img img, double thr) {
         int np = img.pcls().length, nl = img.tcls().length;
         boolean[] tp = new boolean[np];
@@ -132,7 +132,7 @@ class CrossCheckTest {
         }
         for (int l = 0; l < nl; l++) {
             int winner = -1;
-            for (int p = 0; p < np; p++) if (bestLabel[p] == l && (winner < 0 || bestIou[p] > bestIou[winner])) winner = p;
+            for (int p = np - 1; p >= 0; p--) if (bestLabel[p] == l) winner = p;
             if (winner >= 0) tp[winner] = true;
         }
         return tp;

@@ -44,4 +44,16 @@ class MatchingTest {
         assertArrayEquals(new boolean[] {true}, c[0]);
         assertArrayEquals(new boolean[] {false}, c[1]);
     }
+
+    @Test
+    void labelGoesToTheFirstPredictionNotTheClosest() {
+        // Both predictions' best label is L0. Prediction 0 (first in NMS order, i.e. more confident)
+        // overlaps it with IoU 0.6, prediction 1 with IoU 1. Ultralytics gives L0 to prediction 0
+        // (its per-label pass runs in prediction order), so prediction 1 is a false positive.
+        float[] labels = {0, 0, 10, 10};
+        float[] preds = {0, 0, 10, 6, 0, 0, 10, 10};
+        boolean[][] c = Matching.match(preds, new int[] {0, 0}, labels, new int[] {0}, new double[] {0.5});
+        assertArrayEquals(new boolean[] {true}, c[0]);
+        assertArrayEquals(new boolean[] {false}, c[1]);
+    }
 }

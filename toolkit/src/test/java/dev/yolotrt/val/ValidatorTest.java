@@ -9,7 +9,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** coco8 validation end to end on the CPU, against numbers measured once with this pipeline. */
+/** coco8 validation end to end on the CPU: counts, the table and the confusion matrix (numbers: UltralyticsParityTest). */
 class ValidatorTest {
 
     @Test
@@ -24,9 +24,6 @@ class ValidatorTest {
         assertEquals(4, n.images());
         assertEquals(17, n.instances());
         assertEquals(6, n.perClass().classes().length);
-        assertEquals(0.757, n.map50(), 0.005);
-        assertEquals(0.600, n.map(), 0.005);
-        assertEquals(0.703, s.map(), 0.005);
         assertTrue(s.map() > n.map());
         // "all" then one row per class with labels; the table and the record agree.
         assertEquals(7, n.table().rowCount());
