@@ -55,6 +55,11 @@ public final class Progress implements AutoCloseable {
         return previous;
     }
 
+    /** One line of its own through the current sink (a scan summary, a warning). */
+    public static void note(String line) {
+        defaultSink.finish("note", line);
+    }
+
     public void step(long n) {
         done += n;
         sink.update(label, done, total, render());

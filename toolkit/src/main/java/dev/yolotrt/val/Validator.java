@@ -3,7 +3,7 @@ package dev.yolotrt.val;
 import dev.yolotrt.data.Dataset;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.data.Label;
-import dev.yolotrt.data.Labels;
+import dev.yolotrt.data.LabelScan;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.Decoder;
 import dev.yolotrt.predict.Letterbox;
@@ -34,7 +34,11 @@ public final class Validator {
             throw new YoloException(ds.name() + " names " + ds.nc() + " classes but " + model.file().getFileName() + " predicts "
                     + model.metadata().nc() + "; validate with the dataset the model was trained on");
         }
-        List<Path> files = ds.images(o.split(), model.settings());
+        LabelScan scan = LabelScan.of(ds.images(o.split(), model.settings()), ds.nc());
+        Progress.note(String.format("val: scanning %s %s: %s", ds.name(), o.split(), scan.summary()));
+        if (scan.warning() != null) Progress.note(scan.warning());
+        List<Path> files = scan.images();
+        if (files.isEmpty()) throw new YoloException(ds.name() + ": every image of the '" + o.split() + "' split has a bad label file; " + scan.firstProblem());
         Predictor predictor = model.predictor();
         PredictOptions po = o.predictOptions();
         int chunk = predictor.chunk(po);
@@ -56,7 +60,7 @@ public final class Validator {
                 for (int i = 0; i < part.size(); i++) {
                     Mat img = images.get(i);
                     Letterbox lb = b.letterboxes().get(i);
-                    List<Label> labels = Labels.read(Labels.labelFile(part.get(i)), ds.nc());
+                    List<Label> labels = scan.labels().get(start + i);
                     float[] txyxy = new float[labels.size() * 4];
                     int[] tcls = new int[labels.size()];
                     for (int k = 0; k < labels.size(); k++) {

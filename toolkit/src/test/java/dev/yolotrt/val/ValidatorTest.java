@@ -38,6 +38,16 @@ class ValidatorTest {
     }
 
     @Test
+    void coco128HeldOutSplitCountsEveryBox() {
+        try (Yolo m = Yolo.load("yolov8n.onnx", Shared.settings())) {
+            Metrics v = m.val(Map.of("data", "coco128-val2017.yaml"));
+            assertEquals(128, v.images());
+            assertEquals(898, v.instances());
+            assertTrue(v.map() > 0.3 && v.map() < 0.6, "yolov8n on COCO val2017 images scores about 0.37-0.45: " + v.map());
+        }
+    }
+
+    @Test
     void cocoJsonUsesCoco91Ids() {
         CocoJson j = new CocoJson(true);
         j.add(java.nio.file.Path.of("000000000049.jpg"), new float[] {10, 20, 30, 60}, new float[] {0.5f}, new int[] {79});
