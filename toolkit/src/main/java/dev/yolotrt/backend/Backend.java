@@ -6,6 +6,8 @@ import java.util.List;
 /**
  * An inference engine that knows float tensors and shapes only (ONNX Runtime on the CPU, TensorRT on
  * the GPU). Letterboxing, decoding and NMS live in {@code predict} and serve every backend.
+ * Inference runs through {@link Session}s: whoever runs inference opens one (or leases one from a
+ * {@link SessionPool}) and closes it; the backend itself holds only what all sessions share.
  */
 public interface Backend extends AutoCloseable {
 
@@ -22,18 +24,29 @@ public interface Backend extends AutoCloseable {
         return inputShape()[0] < 0;
     }
 
-    /**
-     * Runs a batch. {@code input} holds {@code batch × 3 × height × width} floats from its position;
-     * a direct buffer from {@link #inputBuffer(int, int, int)} avoids a copy.
-     */
-    List<Tensor> infer(FloatBuffer input, int batch, int height, int width);
+    /** Opens the per-stream state one caller runs inference with (context, stream, buffers). */
+    Session openSession();
 
-    /** A buffer to fill for {@link #infer}; backends hand out pinned or direct memory where they can. */
-    default FloatBuffer inputBuffer(int batch, int height, int width) {
-        return java.nio.ByteBuffer.allocateDirect(batch * 3 * height * width * Float.BYTES)
-                .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
-    }
-
+    /** Closes the backend; sessions must be closed first (their owners do it). */
     @Override
     void close();
+
+    /**
+     * Per-stream inference state, used by one thread at a time and closed by its owner. Outputs of
+     * {@link #infer} stay valid until the next call on the same session.
+     */
+    interface Session extends AutoCloseable {
+
+        /** A buffer to fill for {@link #infer}: pinned or direct memory that the session reuses. */
+        FloatBuffer inputBuffer(int batch, int height, int width);
+
+        /**
+         * Runs a batch. {@code input} holds {@code batch × 3 × height × width} floats from its
+         * position; the buffer from {@link #inputBuffer} avoids a copy.
+         */
+        List<Tensor> infer(FloatBuffer input, int batch, int height, int width);
+
+        @Override
+        void close();
+    }
 }

@@ -34,8 +34,8 @@ public final class OnnxRuntimeBackend implements Backend {
 
     /** Opens {@code file}; {@code threads} ≤ 0 lets ONNX Runtime choose. */
     public static OnnxRuntimeBackend open(Path file, int threads) {
-        try {
-            OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        // The session keeps what it needs of the options, so they are closed once it exists.
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             if (threads > 0) options.setIntraOpNumThreads(threads);
             OrtSession session = OrtEnvironment.getEnvironment().createSession(file.toString(), options);
@@ -88,7 +88,35 @@ public final class OnnxRuntimeBackend implements Backend {
         return inputShape[0] < 0 ? Integer.MAX_VALUE : (int) inputShape[0];
     }
 
+    /** ONNX Runtime's run is thread-safe: a session is only a reusable direct input buffer. */
     @Override
+    public Session openSession() {
+        return new Session() {
+            private FloatBuffer buffer;
+
+            @Override
+            public FloatBuffer inputBuffer(int batch, int height, int width) {
+                int need = Math.multiplyExact(Math.multiplyExact(batch * 3, height), width);
+                if (buffer == null || buffer.capacity() < need) {
+                    buffer = java.nio.ByteBuffer.allocateDirect(Math.multiplyExact(need, Float.BYTES))
+                            .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+                }
+                return buffer.clear().limit(need);
+            }
+
+            @Override
+            public List<Tensor> infer(FloatBuffer input, int batch, int height, int width) {
+                return OnnxRuntimeBackend.this.infer(input, batch, height, width);
+            }
+
+            @Override
+            public void close() {
+                buffer = null;
+            }
+        };
+    }
+
+    /** Runs a batch; safe from any thread (outputs are copies). */
     public List<Tensor> infer(FloatBuffer input, int batch, int height, int width) {
         long[] shape = {batch, 3, height, width};
         try (OnnxTensor tensor = OnnxTensor.createTensor(env, input, shape);

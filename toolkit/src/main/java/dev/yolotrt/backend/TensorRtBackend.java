@@ -15,7 +15,6 @@ import org.bytedeco.tensorrt.nvinfer.IRuntime;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,10 +40,8 @@ import static org.bytedeco.cuda.global.cudart.cudaStreamSynchronize;
 import static org.bytedeco.tensorrt.global.nvinfer.createInferRuntime;
 
 /**
- * A TensorRT engine behind the {@link Backend} interface. The engine is deserialized once; each
- * thread gets its own execution context, CUDA stream, device buffers sized for the largest profile
- * shape, pinned host buffers, and a CUDA graph per input shape (captured on first use, then
- * replayed, which removes most of the per-launch overhead at small batches).
+ * A TensorRT engine behind the {@link Backend} interface: the runtime and the engine, deserialized
+ * once and shared by the {@link TrtSession}s that run it.
  */
 public final class TensorRtBackend implements Backend {
 
@@ -56,7 +53,7 @@ public final class TensorRtBackend implements Backend {
     private final List<String> outputs = new ArrayList<>();
     private final long[] inputShape;
     private final long[] maxInput;
-    private final Map<Thread, Slot> slots = new HashMap<>();
+    private int open;
     private boolean closed;
 
     /**
@@ -116,76 +113,36 @@ public final class TensorRtBackend implements Backend {
         return List.copyOf(outputs);
     }
 
-    /** A pinned host buffer of this thread's slot: {@link #infer} then copies nothing on the host. */
     @Override
-    public FloatBuffer inputBuffer(int batch, int height, int width) {
-        return slot().hostIn.limit((long) batch * 3 * height * width).asByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer();
+    public TrtSession openSession() {
+        synchronized (this) {
+            if (closed) throw new IllegalStateException("backend closed");
+            open++;
+        }
+        try {
+            return new TrtSession();
+        } catch (RuntimeException e) {
+            sessionClosed();
+            throw e;
+        }
+    }
+
+    private synchronized void sessionClosed() {
+        open--;
     }
 
     /**
-     * Runs a batch. The returned tensors view this thread's pinned output buffers: they are valid
-     * until this thread's next call.
+     * Releases the engine, then the runtime (reverse order of creation). Sessions belong to their
+     * owners and are closed first: closing under an open session is refused, since its context
+     * would outlive its engine.
      */
-    @Override
-    public List<Tensor> infer(FloatBuffer in, int batch, int height, int width) {
-        Slot s = slot();
-        long n = (long) batch * 3 * height * width;
-        if (batch > maxInput[0] || height > maxInput[2] || width > maxInput[3]) {
-            throw new YoloException("input " + batch + "x3x" + height + "x" + width + " exceeds the engine's largest shape "
-                    + java.util.Arrays.toString(maxInput) + "; export with a larger batch or imgsz");
-        }
-        FloatPointer hostIn = s.hostIn;
-        if (!in.isDirect() || new Pointer(in).address() != hostIn.address()) {
-            FloatBuffer dst = hostIn.limit(n).asBuffer();
-            dst.put(0, in, in.position(), (int) n);
-        }
-        Graph g = s.graph(batch, height, width);
-        check(cudaMemcpyAsync(s.devIn, hostIn, n * Float.BYTES, cudaMemcpyHostToDevice, s.stream), "cudaMemcpyAsync H2D");
-        check(cudaGraphLaunch(g.exec, s.stream), "cudaGraphLaunch");
-        List<Tensor> out = new ArrayList<>();
-        for (int i = 0; i < outputs.size(); i++) {
-            long count = count(g.outShapes.get(i));
-            check(cudaMemcpyAsync(s.hostOut.get(i), s.devOut.get(i), count * Float.BYTES, cudaMemcpyDeviceToHost, s.stream), "cudaMemcpyAsync D2H");
-        }
-        check(cudaStreamSynchronize(s.stream), "cudaStreamSynchronize");
-        for (int i = 0; i < outputs.size(); i++) {
-            long count = count(g.outShapes.get(i));
-            out.add(new Tensor(outputs.get(i), g.outShapes.get(i), s.hostOut.get(i).limit(count).asBuffer()));
-        }
-        return out;
-    }
-
-    /**
-     * The engine alone: {@code reps} repetitions of {@code runs} graph launches on device-resident
-     * buffers (no copies), synchronised per repetition. Returns milliseconds per image, one per repetition.
-     */
-    public double[] timeEngine(int batch, int height, int width, int warmup, int reps, int runs) {
-        Slot s = slot();
-        Graph g = s.graph(batch, height, width);
-        for (int i = 0; i < warmup; i++) check(cudaGraphLaunch(g.exec, s.stream), "cudaGraphLaunch");
-        check(cudaStreamSynchronize(s.stream), "cudaStreamSynchronize");
-        double[] ms = new double[reps];
-        for (int r = 0; r < reps; r++) {
-            long t0 = System.nanoTime();
-            for (int i = 0; i < runs; i++) check(cudaGraphLaunch(g.exec, s.stream), "cudaGraphLaunch");
-            check(cudaStreamSynchronize(s.stream), "cudaStreamSynchronize");
-            ms[r] = (System.nanoTime() - t0) / 1e6 / runs / batch;
-        }
-        return ms;
-    }
-
-    private synchronized Slot slot() {
-        if (closed) throw new IllegalStateException("backend closed");
-        return slots.computeIfAbsent(Thread.currentThread(), t -> new Slot());
-    }
-
     @Override
     public synchronized void close() {
         if (closed) return;
+        if (open > 0) throw new IllegalStateException(open + " TensorRT session(s) of " + name + " still open; close them first");
         closed = true;
-        slots.values().forEach(Slot::free);
-        slots.clear();
-        // TensorRT 10's interfaces are released with their owner process; the JavaCPP preset maps no destructor.
+        engine.deallocate();
+        runtime.deallocate();
     }
 
     private static long[] dims(Dims64 d) {
@@ -204,42 +161,105 @@ public final class TensorRtBackend implements Backend {
     private record Graph(CUgraphExec_st exec, CUgraph_st graph, List<long[]> outShapes) {
     }
 
-    /** Per-thread execution state. */
-    private final class Slot {
-        final IExecutionContext context = engine.createExecutionContext();
-        final CUstream_st stream = new CUstream_st();
-        final Pointer devIn = new Pointer();
-        final FloatPointer hostIn;
-        final List<Pointer> devOut = new ArrayList<>();
-        final List<FloatPointer> hostOut = new ArrayList<>();
-        final Map<String, Graph> graphs = new LinkedHashMap<>();
+    /**
+     * One execution context with its CUDA stream, device buffers sized for the largest profile
+     * shape, pinned host buffers and a CUDA graph per input shape (captured on first use, then
+     * replayed, which removes most of the per-launch overhead at small batches). One thread at a
+     * time; freed in reverse order of creation on close.
+     */
+    public final class TrtSession implements Session {
+        private final IExecutionContext context = engine.createExecutionContext();
+        private final CUstream_st stream = new CUstream_st();
+        private final Pointer devIn = new Pointer();
+        private final FloatPointer hostIn;
+        private final List<Pointer> devOut = new ArrayList<>();
+        private final List<FloatPointer> hostOut = new ArrayList<>();
+        private final Map<String, Graph> graphs = new LinkedHashMap<>();
+        private boolean released;
 
-        Slot() {
+        TrtSession() {
             if (context == null || context.isNull()) {
                 throw new YoloException("TensorRT could not create an execution context (" + log.errors() + "); is GPU memory exhausted?");
             }
-            check(cudaStreamCreate(stream), "cudaStreamCreate");
-            long inCount = count(maxInput);
-            check(cudaMalloc(devIn, inCount * Float.BYTES), "cudaMalloc");
-            Pointer h = new Pointer();
-            check(cudaMallocHost(h, inCount * Float.BYTES), "cudaMallocHost");
-            hostIn = new FloatPointer(h).capacity(inCount);
-            // Outputs at the largest input shape are the largest outputs.
-            context.setInputShape(input, dims64(maxInput));
-            for (String o : outputs) {
-                long c = count(dims(context.getTensorShape(o)));
-                Pointer d = new Pointer();
-                check(cudaMalloc(d, c * Float.BYTES), "cudaMalloc");
-                Pointer ho = new Pointer();
-                check(cudaMallocHost(ho, c * Float.BYTES), "cudaMallocHost");
-                devOut.add(d);
-                hostOut.add(new FloatPointer(ho).capacity(c));
-                context.setTensorAddress(o, d);
+            try {
+                check(cudaStreamCreate(stream), "cudaStreamCreate");
+                long inCount = count(maxInput);
+                check(cudaMalloc(devIn, inCount * Float.BYTES), "cudaMalloc");
+                Pointer h = new Pointer();
+                check(cudaMallocHost(h, inCount * Float.BYTES), "cudaMallocHost");
+                hostIn = new FloatPointer(h).capacity(inCount);
+                // Outputs at the largest input shape are the largest outputs.
+                context.setInputShape(input, dims64(maxInput));
+                for (String o : outputs) {
+                    long c = count(dims(context.getTensorShape(o)));
+                    Pointer d = new Pointer();
+                    check(cudaMalloc(d, c * Float.BYTES), "cudaMalloc");
+                    devOut.add(d);
+                    Pointer ho = new Pointer();
+                    check(cudaMallocHost(ho, c * Float.BYTES), "cudaMallocHost");
+                    hostOut.add(new FloatPointer(ho).capacity(c));
+                    context.setTensorAddress(o, d);
+                }
+                context.setTensorAddress(input, devIn);
+            } catch (RuntimeException e) {
+                release();
+                throw e;
             }
-            context.setTensorAddress(input, devIn);
         }
 
-        Graph graph(int batch, int height, int width) {
+        /** A pinned host buffer: {@link #infer} then copies nothing on the host. */
+        @Override
+        public FloatBuffer inputBuffer(int batch, int height, int width) {
+            return hostIn.limit((long) batch * 3 * height * width).asByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        }
+
+        /** Runs a batch; the tensors view this session's pinned output buffers. */
+        @Override
+        public List<Tensor> infer(FloatBuffer in, int batch, int height, int width) {
+            long n = (long) batch * 3 * height * width;
+            if (batch > maxInput[0] || height > maxInput[2] || width > maxInput[3]) {
+                throw new YoloException("input " + batch + "x3x" + height + "x" + width + " exceeds the engine's largest shape "
+                        + java.util.Arrays.toString(maxInput) + "; export with a larger batch or imgsz");
+            }
+            if (!in.isDirect() || new Pointer(in).address() != hostIn.address()) {
+                FloatBuffer dst = hostIn.limit(n).asBuffer();
+                dst.put(0, in, in.position(), (int) n);
+            }
+            Graph g = graph(batch, height, width);
+            check(cudaMemcpyAsync(devIn, hostIn, n * Float.BYTES, cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync H2D");
+            check(cudaGraphLaunch(g.exec, stream), "cudaGraphLaunch");
+            for (int i = 0; i < outputs.size(); i++) {
+                long count = count(g.outShapes.get(i));
+                check(cudaMemcpyAsync(hostOut.get(i), devOut.get(i), count * Float.BYTES, cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync D2H");
+            }
+            check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+            List<Tensor> out = new ArrayList<>();
+            for (int i = 0; i < outputs.size(); i++) {
+                long count = count(g.outShapes.get(i));
+                out.add(new Tensor(outputs.get(i), g.outShapes.get(i), hostOut.get(i).limit(count).asBuffer()));
+            }
+            return out;
+        }
+
+        /**
+         * The engine alone: {@code reps} repetitions of {@code runs} graph launches on device-resident
+         * buffers (no copies), synchronised per repetition. Returns milliseconds per image, one per repetition.
+         */
+        public double[] timeEngine(int batch, int height, int width, int warmup, int reps, int runs) {
+            Graph g = graph(batch, height, width);
+            for (int i = 0; i < warmup; i++) check(cudaGraphLaunch(g.exec, stream), "cudaGraphLaunch");
+            check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+            double[] ms = new double[reps];
+            for (int r = 0; r < reps; r++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < runs; i++) check(cudaGraphLaunch(g.exec, stream), "cudaGraphLaunch");
+                check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+                ms[r] = (System.nanoTime() - t0) / 1e6 / runs / batch;
+            }
+            return ms;
+        }
+
+        private Graph graph(int batch, int height, int width) {
             String key = batch + "x" + height + "x" + width;
             Graph g = graphs.get(key);
             if (g != null) return g;
@@ -263,16 +283,28 @@ public final class TensorRtBackend implements Backend {
             return g;
         }
 
-        void free() {
+        @Override
+        public void close() {
+            if (released) return;
+            release();
+            sessionClosed();
+        }
+
+        /** Frees what was created, newest first. */
+        private void release() {
+            released = true;
+            if (!stream.isNull()) cudaStreamSynchronize(stream);
             for (Graph g : graphs.values()) {
                 cudaGraphExecDestroy(g.exec());
                 cudaGraphDestroy(g.graph());
             }
-            cudaFree(devIn);
-            cudaFreeHost(hostIn);
-            devOut.forEach(p -> cudaFree(p));
-            hostOut.forEach(p -> cudaFreeHost(p));
-            cudaStreamDestroy(stream);
+            graphs.clear();
+            for (int i = hostOut.size() - 1; i >= 0; i--) cudaFreeHost(hostOut.get(i));
+            for (int i = devOut.size() - 1; i >= 0; i--) cudaFree(devOut.get(i));
+            if (hostIn != null) cudaFreeHost(hostIn);
+            if (!devIn.isNull()) cudaFree(devIn);
+            if (!stream.isNull()) cudaStreamDestroy(stream);
+            context.deallocate();
         }
     }
 

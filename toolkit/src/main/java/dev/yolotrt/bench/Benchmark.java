@@ -120,19 +120,21 @@ public final class Benchmark {
     /** The engine alone: TensorRT graph launches on device buffers; ONNX Runtime runs on a fixed tensor. */
     static double[] engineTimes(Backend backend, int bs, Plan plan, boolean cpu) {
         int s = plan.imgsz();
-        if (backend instanceof TensorRtBackend trt) {
-            return trt.timeEngine(bs, s, s, plan.warmup(), plan.reps(), bs == 1 ? 1000 : 200);
+        try (Backend.Session session = backend.openSession()) {
+            if (session instanceof TensorRtBackend.TrtSession trt) {
+                return trt.timeEngine(bs, s, s, plan.warmup(), plan.reps(), bs == 1 ? 1000 : 200);
+            }
+            FloatBuffer in = session.inputBuffer(bs, s, s);
+            int reps = cpu ? 5 : plan.reps();
+            session.infer(in, bs, s, s);
+            double[] ms = new double[reps];
+            for (int r = 0; r < reps; r++) {
+                long t0 = System.nanoTime();
+                session.infer(in, bs, s, s);
+                ms[r] = (System.nanoTime() - t0) / 1e6 / bs;
+            }
+            return ms;
         }
-        FloatBuffer in = backend.inputBuffer(bs, s, s);
-        int reps = cpu ? 5 : plan.reps();
-        backend.infer(in, bs, s, s);
-        double[] ms = new double[reps];
-        for (int r = 0; r < reps; r++) {
-            long t0 = System.nanoTime();
-            backend.infer(in, bs, s, s);
-            ms[r] = (System.nanoTime() - t0) / 1e6 / bs;
-        }
-        return ms;
     }
 
     /** Predict on decoded images, {@code bs} per call: ms per image for each call. */

@@ -188,7 +188,12 @@ public final class Yolo implements AutoCloseable {
 
     @Override
     public void close() {
-        backend.close();
+        // Reverse order of creation: the predictor's sessions, then the backend they run on.
+        try {
+            predictor.close();
+        } finally {
+            backend.close();
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.yolotrt.predict;
 
 import dev.yolotrt.backend.Backend;
+import dev.yolotrt.backend.SessionPool;
 import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.model.ModelMetadata;
@@ -15,9 +16,11 @@ import java.util.stream.IntStream;
 
 /**
  * The pipeline shared by predict, val and benchmark on every backend: letterbox a batch, infer,
- * decode + NMS, scale boxes back to the originals.
+ * decode + NMS, scale boxes back to the originals. Safe to share between threads: each call leases
+ * its own backend session (input buffer, outputs, stream) from a pool, which the predictor owns and
+ * closes.
  */
-public final class Predictor {
+public final class Predictor implements AutoCloseable {
 
     /**
      * Detections per image (original pixels), the letterbox each image went through (val maps its
@@ -29,13 +32,18 @@ public final class Predictor {
 
     private final Backend backend;
     private final ModelMetadata meta;
-    private FloatBuffer buffer;
-    private int bufferBatch;
-    private boolean warm;
+    private final SessionPool sessions;
+    private volatile boolean warm;
 
     public Predictor(Backend backend, ModelMetadata meta) {
         this.backend = backend;
         this.meta = meta;
+        this.sessions = new SessionPool(backend);
+    }
+
+    /** Sessions opened so far: at most the number of calls that ran at the same time. */
+    public int sessions() {
+        return sessions.size();
     }
 
     /** How many images one inference call takes with these options. */
@@ -57,28 +65,32 @@ public final class Predictor {
         // A static batch larger than the images is padded with empty slots.
         int batch = backend.dynamicBatch() ? n : Math.max(n, (int) backend.inputShape()[0]);
         long t0 = System.nanoTime();
-        FloatBuffer input = buffer(batch, h, w);
-        // Images are independent: letterbox them on all cores, each into its own slice of the batch.
-        Letterbox[] boxes = new Letterbox[n];
-        IntStream.range(0, n).parallel().forEach(i -> {
-            Mat img = images.get(i);
-            boxes[i] = o.valResize() && h == w ? Letterbox.forVal(img.rows(), img.cols(), h) : Letterbox.of(img.rows(), img.cols(), h, w);
-            boxes[i].toChw(img, input, i * 3 * h * w);
-        });
-        long t1 = System.nanoTime();
-        List<Tensor> out = backend.infer(input, batch, h, w);
-        long t2 = System.nanoTime();
-        Decoder.Detections[] dets = new Decoder.Detections[n];
-        boolean endToEnd = Boolean.TRUE.equals(meta.args().get("nms"));
-        IntStream.range(0, n).parallel().forEach(i -> {
-            dets[i] = endToEnd
-                    ? Decoder.endToEnd(out.get(0), i, (float) o.conf(), o.maxDet(), o.classes())
-                    : Decoder.decode(out.get(0), i, (float) o.conf(), (float) o.iou(), o.maxDet(), o.classes(),
-                    o.agnosticNms(), o.multiLabel());
-            boxes[i].toOriginal(dets[i].xyxy(), dets[i].size());
-        });
-        long t3 = System.nanoTime();
-        return new Batch(List.of(dets), List.of(boxes), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
+        try (SessionPool.Lease lease = sessions.lease()) {
+            Backend.Session session = lease.session();
+            FloatBuffer input = session.inputBuffer(batch, h, w);
+            // Images are independent: letterbox them on all cores, each into its own slice of the batch.
+            Letterbox[] boxes = new Letterbox[n];
+            IntStream.range(0, n).parallel().forEach(i -> {
+                Mat img = images.get(i);
+                boxes[i] = o.valResize() && h == w ? Letterbox.forVal(img.rows(), img.cols(), h) : Letterbox.of(img.rows(), img.cols(), h, w);
+                boxes[i].toChw(img, input, i * 3 * h * w);
+            });
+            long t1 = System.nanoTime();
+            List<Tensor> out = session.infer(input, batch, h, w);
+            long t2 = System.nanoTime();
+            // Outputs view the session's buffers: decode before the lease is given back.
+            Decoder.Detections[] dets = new Decoder.Detections[n];
+            boolean endToEnd = Boolean.TRUE.equals(meta.args().get("nms"));
+            IntStream.range(0, n).parallel().forEach(i -> {
+                dets[i] = endToEnd
+                        ? Decoder.endToEnd(out.get(0), i, (float) o.conf(), o.maxDet(), o.classes())
+                        : Decoder.decode(out.get(0), i, (float) o.conf(), (float) o.iou(), o.maxDet(), o.classes(),
+                        o.agnosticNms(), o.multiLabel());
+                boxes[i].toOriginal(dets[i].xyxy(), dets[i].size());
+            });
+            long t3 = System.nanoTime();
+            return new Batch(List.of(dets), List.of(boxes), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
+        }
     }
 
     /**
@@ -123,14 +135,9 @@ public final class Predictor {
         return out;
     }
 
-    private FloatBuffer buffer(int batch, int h, int w) {
-        int need = batch * 3 * h * w;
-        if (buffer == null || buffer.capacity() < need || bufferBatch != batch) {
-            buffer = backend.inputBuffer(batch, h, w);
-            bufferBatch = batch;
-        }
-        // Slots past the real images (a static batch) hold stale data whose outputs are ignored.
-        buffer.clear();
-        return buffer;
+    /** Closes the sessions; the backend is closed by its owner afterwards. */
+    @Override
+    public void close() {
+        sessions.close();
     }
 }
