@@ -97,6 +97,13 @@ public final class TensorRt {
         return total.get();
     }
 
+    /** Free device memory in bytes (cudaMemGetInfo), for leak checks. */
+    public static long freeMemory() {
+        SizeTPointer free = new SizeTPointer(1), total = new SizeTPointer(1);
+        check(cudaMemGetInfo(free, total), "cudaMemGetInfo");
+        return free.get();
+    }
+
     public static void check(int err, String call) {
         if (err != cudaSuccess) throw new YoloException("CUDA " + call + " failed: " + cudaGetErrorString(err).getString());
     }

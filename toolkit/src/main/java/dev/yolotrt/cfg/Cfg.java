@@ -40,6 +40,7 @@ public final class Cfg {
         key("save", Type.BOOL, true, "save annotated images (predict) or plots (val)");
         key("save_txt", Type.BOOL, false, "save YOLO-format labels of the predictions");
         key("save_conf", Type.BOOL, false, "add confidences to save_txt labels");
+        key("save_crop", Type.BOOL, false, "save each detected box as an image under crops/<class>/");
         key("save_json", Type.BOOL, false, "save COCO-format predictions JSON (val)");
         key("show_labels", Type.BOOL, true, "draw class names on saved images");
         key("show_conf", Type.BOOL, true, "draw confidences on saved images");

@@ -1,6 +1,8 @@
 package dev.yolotrt.cli;
 
 import dev.yolotrt.cfg.Cfg;
+import dev.yolotrt.viz.ResultWriter;
+import dev.yolotrt.viz.RunDirs;
 import dev.yolotrt.bench.Benchmark;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.export.ExportOptions;
@@ -9,7 +11,6 @@ import tech.tablesaw.api.Table;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.notebook.NotebookRunner;
 import dev.yolotrt.predict.PredictOptions;
-import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.Settings;
 import dev.yolotrt.util.YoloException;
 import dev.yolotrt.val.Metrics;
@@ -81,8 +82,7 @@ final class Commands {
         Settings settings = settings(c);
         try (Yolo model = Yolo.load(c.string("model"), settings)) {
             List<ImageSource> sources = ImageSource.resolve(c.string("source"), settings);
-            boolean txt = c.bool("save_txt");
-            Path dir = o.save() || txt ? RunDirs.next(c, "predict") : null;
+            ResultWriter writer = ResultWriter.forRun(c, "predict");
             int[] index = {0};
             double[] total = new double[3];
             model.predictor().stream(sources, o, r -> {
@@ -95,18 +95,13 @@ final class Commands {
                             r.speed().get("inference"));
                     out.print(r.boxes().toString().indent(4));
                 }
-                if (o.save()) Results.write(r.plot(o.showLabels(), o.showConf(), o.lineWidth()), dir.resolve(saveName(r)));
-                if (txt) {
-                    String stem = saveName(r).replaceFirst("\\.[^.]+$", "");
-                    dev.yolotrt.util.AtomicWrite.write(dir.resolve("labels").resolve(stem + ".txt"),
-                            r.labelLines(c.bool("save_conf")).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                }
+                if (writer != null) writer.write(r);
             });
             int n = sources.size();
             int[] hw = model.predictor().inputSize(o);
             out.printf(Locale.ROOT, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image at shape (%d, 3, %d, %d) on %s%n",
                     total[0] / n, total[1] / n, total[2] / n, model.predictor().chunk(o), hw[0], hw[1], model.backend().name());
-            if (dir != null) out.println("Results saved to " + dir);
+            if (writer != null) out.println("Results saved to " + writer.dir());
         }
         return 0;
     }
@@ -167,11 +162,6 @@ final class Commands {
         out.println("Executed " + r.cells() + " cells of " + in + "; outputs written to " + target);
         if (!r.ok()) throw new YoloException(in + " failed at " + r.error());
         return 0;
-    }
-
-    private static String saveName(Results r) {
-        String name = Path.of(r.path().replaceAll("[?#].*$", "")).getFileName().toString();
-        return name.toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png)$") ? name : name + ".jpg";
     }
 
     static Settings settings(Cfg cfg) {

@@ -38,13 +38,29 @@ public final class Images {
         return m;
     }
 
+    /** A BGR Mat as a TYPE_3BYTE_BGR image, by copying the pixels: no Graphics, so no AWT font libraries. */
     public static BufferedImage toBufferedImage(Mat bgr) {
-        try (var toMat = new OpenCVFrameConverter.ToMat(); var toImage = new Java2DFrameConverter()) {
-            BufferedImage shared = toImage.convert(toMat.convert(bgr));
-            // The converter reuses its image; hand out a copy the caller owns.
-            BufferedImage copy = new BufferedImage(shared.getWidth(), shared.getHeight(), BufferedImage.TYPE_3BYTE_BGR);
-            copy.getGraphics().drawImage(shared, 0, 0, null);
-            return copy;
+        Mat m = bgr.isContinuous() ? bgr : bgr.clone();
+        try {
+            BufferedImage img = new BufferedImage(m.cols(), m.rows(), BufferedImage.TYPE_3BYTE_BGR);
+            byte[] px = ((java.awt.image.DataBufferByte) img.getRaster().getDataBuffer()).getData();
+            m.data().get(px);
+            return img;
+        } finally {
+            if (m != bgr) m.close();
+        }
+    }
+
+    /** Encodes {@code bgr} by the file's extension (.png, else JPEG) and writes it through a temporary file. */
+    public static Path write(Mat bgr, Path file) {
+        String ext = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".png") ? ".png" : ".jpg";
+        try (BytePointer buf = new BytePointer()) {
+            if (!org.bytedeco.opencv.global.opencv_imgcodecs.imencode(ext, bgr, buf)) {
+                throw new YoloException("cannot encode " + file + " as " + ext);
+            }
+            byte[] bytes = new byte[(int) buf.limit()];
+            buf.get(bytes);
+            return dev.yolotrt.util.AtomicWrite.write(file, bytes);
         }
     }
 

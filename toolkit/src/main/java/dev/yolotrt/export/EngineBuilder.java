@@ -1,5 +1,6 @@
 package dev.yolotrt.export;
 
+import dev.yolotrt.backend.NativeScope;
 import dev.yolotrt.backend.TensorRt;
 import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.YoloException;
@@ -50,10 +51,17 @@ final class EngineBuilder {
         TensorRt.Log log = TensorRt.logger();
         log.clear();
         long t0 = System.nanoTime();
-        IBuilder builder = createInferBuilder(log);
-        INetworkDefinition network = builder.createNetworkV2(0);
-        IParser parser = createParser(network, log);
-        BytePointer model = new BytePointer(onnx);
+        try (NativeScope scope = new NativeScope()) {
+            return build(scope, log, t0, onnx, what, o, imgsz, timingCache, calibrator, ranges, info);
+        }
+    }
+
+    private static Built build(NativeScope scope, TensorRt.Log log, long t0, byte[] onnx, String what, ExportOptions o, int imgsz,
+                               byte[] timingCache, IInt8Calibrator calibrator, Map<String, Float> ranges, Consumer<String> info) {
+        IBuilder builder = scope.own(createInferBuilder(log));
+        INetworkDefinition network = scope.own(builder.createNetworkV2(0));
+        IParser parser = scope.own(createParser(network, log));
+        BytePointer model = scope.own(new BytePointer(onnx));
         if (!parser.parse(model, onnx.length)) {
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < parser.getNbErrors(); i++) sb.append(i > 0 ? "; " : "").append(parser.getError(i).desc());
@@ -64,7 +72,7 @@ final class EngineBuilder {
             nms = new NmsHead();
             nms.append(network, log, (float) o.conf(), (float) o.iou(), o.maxDet());
         }
-        IBuilderConfig config = builder.createBuilderConfig();
+        IBuilderConfig config = scope.own(builder.createBuilderConfig());
         if (o.workspace() != null) {
             long bytes = (long) (o.workspace() * (1L << 30));
             long total = TensorRt.gpuMemory();
@@ -121,8 +129,8 @@ final class EngineBuilder {
             }
         }
 
-        BytePointer cacheBytes = new BytePointer(timingCache.length == 0 ? new byte[1] : timingCache);
-        ITimingCache cache = config.createTimingCache(cacheBytes, timingCache.length);
+        BytePointer cacheBytes = scope.own(new BytePointer(timingCache.length == 0 ? new byte[1] : timingCache));
+        ITimingCache cache = scope.own(config.createTimingCache(cacheBytes, timingCache.length));
         config.setTimingCache(cache, false);
         info.accept(String.format(Locale.ROOT, "TensorRT %s building %s engine of %s on %s (timing cache: %s) ...", TensorRt.version(),
                 o.precision().toUpperCase(Locale.ROOT), what, TensorRt.gpu(), timingCache.length > 0 ? "reused" : "new"));
@@ -135,7 +143,7 @@ final class EngineBuilder {
         });
         try (Progress bar = Progress.timer("Building " + o.precision().toUpperCase(Locale.ROOT) + " engine")) {
             ticker.scheduleAtFixedRate(() -> bar.set(Math.round((System.nanoTime() - t0) / 1e9)), 15, 15, TimeUnit.SECONDS);
-            plan = builder.buildSerializedNetwork(network, config);
+            plan = scope.own(builder.buildSerializedNetwork(network, config));
         } finally {
             ticker.shutdownNow();
         }
@@ -146,7 +154,7 @@ final class EngineBuilder {
         java.lang.ref.Reference.reachabilityFence(nms); // its constants are read during the build
         byte[] out = new byte[(int) plan.size()];
         new BytePointer(plan.data()).capacity(plan.size()).get(out);
-        IHostMemory serializedCache = config.getTimingCache().serialize();
+        IHostMemory serializedCache = scope.own(config.getTimingCache().serialize());
         byte[] cacheOut = new byte[(int) serializedCache.size()];
         new BytePointer(serializedCache.data()).capacity(serializedCache.size()).get(cacheOut);
         return new Built(out, cacheOut, (System.nanoTime() - t0) / 1e9);

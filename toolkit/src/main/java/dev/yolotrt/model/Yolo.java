@@ -1,6 +1,8 @@
 package dev.yolotrt.model;
 
 import dev.yolotrt.backend.Backend;
+import dev.yolotrt.cfg.Cfg;
+import dev.yolotrt.viz.ResultWriter;
 import dev.yolotrt.backend.OnnxRuntimeBackend;
 import dev.yolotrt.backend.TensorRtBackend;
 import dev.yolotrt.export.EngineFile;
@@ -154,9 +156,18 @@ public final class Yolo implements AutoCloseable {
         return predict(source, PredictOptions.defaults());
     }
 
-    /** Predicts with {@code key=value} options, e.g. {@code Map.of("conf", 0.5)}. */
+    /**
+     * Predicts with {@code key=value} options, e.g. {@code Map.of("conf", 0.5)}; {@code save},
+     * {@code save_txt} and {@code save_crop} write a run folder as the CLI does (off by default here,
+     * as in Ultralytics' Python API).
+     */
     public List<Results> predict(Object source, Map<String, ?> options) {
-        return predict(source, PredictOptions.builder(options).build());
+        Cfg c = Cfg.of(options);
+        if (!c.isSet("save")) c = c.with(Map.of("save", false));
+        List<Results> results = predict(source, PredictOptions.builder().apply(c).build());
+        ResultWriter writer = ResultWriter.forRun(c, "predict");
+        if (writer != null) results.forEach(writer::write);
+        return results;
     }
 
     public List<Results> predict(Object source, PredictOptions options) {

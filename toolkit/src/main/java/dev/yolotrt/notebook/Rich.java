@@ -1,6 +1,8 @@
 package dev.yolotrt.notebook;
 
 import dev.yolotrt.predict.Results;
+import dev.yolotrt.viz.Annotator;
+import org.bytedeco.opencv.opencv_core.Mat;
 import dev.yolotrt.val.Metrics;
 import org.jfree.chart.JFreeChart;
 import tech.tablesaw.api.Table;
@@ -28,11 +30,11 @@ public final class Rich {
     public static Map<String, Object> bundle(Object value) {
         Map<String, Object> b = new LinkedHashMap<>();
         if (value instanceof Results r) {
-            b.put("image/png", png(fit(r.plot())));
+            b.put("image/png", png(r));
             b.put("text/plain", r.toString());
         } else if (value instanceof List<?> l && !l.isEmpty() && l.stream().allMatch(o -> o instanceof Results)) {
             // A list of results (what predict returns) shows its first image; display() shows the others.
-            b.put("image/png", png(fit(((Results) l.get(0)).plot())));
+            b.put("image/png", png((Results) l.get(0)));
             b.put("text/plain", l.toString());
         } else if (value instanceof BufferedImage img) {
             b.put("image/png", png(img));
@@ -52,18 +54,18 @@ public final class Rich {
         return b;
     }
 
-    /** Predictions are shown at most 800 px on their long side: enough to read the labels, light to store. */
-    static BufferedImage fit(BufferedImage img) {
-        int longSide = Math.max(img.getWidth(), img.getHeight());
-        if (longSide <= 800) return img;
-        double s = 800.0 / longSide;
-        int w = (int) Math.round(img.getWidth() * s), h = (int) Math.round(img.getHeight() * s);
-        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
-        var g = out.createGraphics();
-        g.setRenderingHint(java.awt.RenderingHints.KEY_INTERPOLATION, java.awt.RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-        g.drawImage(img, 0, 0, w, h, null);
-        g.dispose();
-        return out;
+    /**
+     * A prediction drawn and encoded by OpenCV (no AWT text, so no font libraries needed), at most
+     * 800 px on its long side: enough to read the labels, light to store.
+     */
+    static String png(Results r) {
+        try (Mat drawn = Annotator.plot(r, true, true, null); Mat small = Annotator.fit(drawn, 800);
+             org.bytedeco.javacpp.BytePointer buf = new org.bytedeco.javacpp.BytePointer()) {
+            org.bytedeco.opencv.global.opencv_imgcodecs.imencode(".png", small, buf);
+            byte[] bytes = new byte[(int) buf.limit()];
+            buf.get(bytes);
+            return Base64.getEncoder().encodeToString(bytes);
+        }
     }
 
     static String png(BufferedImage img) {

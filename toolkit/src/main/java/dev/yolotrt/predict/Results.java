@@ -1,15 +1,7 @@
 package dev.yolotrt.predict;
 
-import dev.yolotrt.data.Images;
-import dev.yolotrt.util.AtomicWrite;
-import dev.yolotrt.util.YoloException;
-import dev.yolotrt.viz.Annotator;
 import org.bytedeco.opencv.opencv_core.Mat;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,9 +9,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The prediction for one image: boxes in original pixels, the image's shape, and timings in ms
- * (preprocess, inference, postprocess). {@link #plot()} draws the boxes; in a notebook the result
- * displays as that image.
+ * The prediction for one image, a value: boxes in original pixels, the image's shape, and timings in
+ * ms (preprocess, inference, postprocess). {@code viz.Annotator} draws it (a notebook shows a result
+ * as that image) and {@code viz.ResultWriter} saves it.
  */
 public final class Results {
     private final String path;
@@ -104,32 +96,6 @@ public final class Results {
             sb.append('\n');
         }
         return sb.toString();
-    }
-
-    /** The original image with labelled boxes. */
-    public BufferedImage plot() {
-        return plot(true, true, null);
-    }
-
-    public BufferedImage plot(boolean labels, boolean conf, Integer lineWidth) {
-        if (image == null) throw new YoloException("this result kept no image to draw on (" + path + ")");
-        BufferedImage img = Images.toBufferedImage(image);
-        Annotator.draw(img, boxes, labels, conf, lineWidth);
-        return img;
-    }
-
-    /** Writes {@link #plot()} as JPEG or PNG (by extension), through a temporary file. */
-    public Path save(Path file) {
-        return write(plot(), file);
-    }
-
-    /** Writes an image as JPEG or PNG (by extension) through a temporary file, so no half-written file remains. */
-    public static Path write(BufferedImage img, Path file) {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        String format = name.endsWith(".png") ? "png" : "jpg";
-        return AtomicWrite.write(file, tmp -> {
-            if (!ImageIO.write(img, format, tmp.toFile())) throw new IOException("no " + format + " writer");
-        });
     }
 
     /** "640x640 4 persons, 1 bus" like Ultralytics' per-image line, without the timing. */

@@ -1,20 +1,34 @@
 package dev.yolotrt.viz;
 
+import dev.yolotrt.data.Images;
 import dev.yolotrt.predict.Boxes;
+import dev.yolotrt.predict.Results;
+import dev.yolotrt.util.YoloException;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.Point;
+import org.bytedeco.opencv.opencv_core.Scalar;
+import org.bytedeco.opencv.opencv_core.Size;
 
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.FontMetrics;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.util.Locale;
 
-/** Draws labelled boxes the way Ultralytics' Annotator does: class colours, filled label tabs. */
+import static org.bytedeco.opencv.global.opencv_imgproc.FILLED;
+import static org.bytedeco.opencv.global.opencv_imgproc.FONT_HERSHEY_SIMPLEX;
+import static org.bytedeco.opencv.global.opencv_imgproc.INTER_AREA;
+import static org.bytedeco.opencv.global.opencv_imgproc.LINE_AA;
+import static org.bytedeco.opencv.global.opencv_imgproc.getTextSize;
+import static org.bytedeco.opencv.global.opencv_imgproc.putText;
+import static org.bytedeco.opencv.global.opencv_imgproc.rectangle;
+import static org.bytedeco.opencv.global.opencv_imgproc.resize;
+
+/**
+ * Draws labelled boxes the way Ultralytics' OpenCV annotator does (class colours, filled label tabs,
+ * line width from the image size, font scale lw / 3), with OpenCV's own Hershey font: no AWT text,
+ * so it works on servers and slim containers without system font libraries.
+ */
 public final class Annotator {
 
-    /** Ultralytics' 20-colour palette, indexed by class id. */
+    /** Ultralytics' 20-colour palette (RGB hex), indexed by class id. */
     private static final String[] PALETTE = {"FF3838", "FF9D97", "FF701F", "FFB21D", "CFD231", "48F90A", "92CC17",
             "3DDB86", "1A9334", "00D4BB", "2C99A8", "00C2FF", "344593", "6473FF", "0018EC", "8438FF", "520085",
             "CB38FF", "FF95C8", "FF37C7"};
@@ -22,43 +36,69 @@ public final class Annotator {
     private Annotator() {
     }
 
-    public static Color color(int cls) {
-        return new Color(Integer.parseInt(PALETTE[Math.floorMod(cls, PALETTE.length)], 16));
+    /** The class colour as RGB. */
+    public static int rgb(int cls) {
+        return Integer.parseInt(PALETTE[Math.floorMod(cls, PALETTE.length)], 16);
     }
 
-    /** Draws {@code boxes} onto {@code img} in place. */
-    public static void draw(BufferedImage img, Boxes boxes, boolean labels, boolean conf, Integer lineWidth) {
-        int lw = lineWidth != null ? lineWidth : Math.max((int) Math.round((img.getWidth() + img.getHeight()) / 2.0 * 0.003), 2);
-        Graphics2D g = img.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setStroke(new BasicStroke(lw));
-            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, Math.max(lw * 6, 12)));
-            FontMetrics fm = g.getFontMetrics();
-            // Lowest confidence first, so the strongest boxes end up on top.
-            for (int i = boxes.size() - 1; i >= 0; i--) {
-                float[] b = boxes.xyxy(i);
-                Color c = color(boxes.cls(i));
-                int x1 = Math.round(b[0]), y1 = Math.round(b[1]), x2 = Math.round(b[2]), y2 = Math.round(b[3]);
-                g.setColor(c);
-                g.drawRect(x1, y1, x2 - x1, y2 - y1);
-                if (!labels) continue;
-                String text = conf ? String.format(Locale.ROOT, "%s %.2f", boxes.name(i), boxes.conf(i)) : boxes.name(i);
-                int tw = fm.stringWidth(text) + 2 * lw, th = fm.getAscent() + fm.getDescent() + lw;
-                int ty = y1 - th >= 0 ? y1 - th : y1; // inside the box when there is no room above
-                g.fillRect(x1, ty, tw, th);
-                g.setColor(textColor(c));
-                g.drawString(text, x1 + lw, ty + fm.getAscent() + lw / 2);
-            }
-        } finally {
-            g.dispose();
+    /** The result's image with labelled boxes, as a new BGR Mat the caller owns. */
+    public static Mat plot(Results r, boolean labels, boolean conf, Integer lineWidth) {
+        if (r.image() == null) throw new YoloException("this result kept no image to draw on (" + r.path() + ")");
+        Mat out = r.image().clone();
+        draw(out, r.boxes(), labels, conf, lineWidth);
+        return out;
+    }
+
+    /** {@link #plot} with labels and confidences, as a BufferedImage (notebooks, Swing). */
+    public static BufferedImage image(Results r) {
+        try (Mat m = plot(r, true, true, null)) {
+            return Images.toBufferedImage(m);
         }
     }
 
+    /** A copy of {@code bgr} at most {@code longSide} pixels on its long side (INTER_AREA), or a clone. */
+    public static Mat fit(Mat bgr, int longSide) {
+        int side = Math.max(bgr.cols(), bgr.rows());
+        if (side <= longSide) return bgr.clone();
+        double s = (double) longSide / side;
+        Mat out = new Mat();
+        resize(bgr, out, new Size((int) Math.round(bgr.cols() * s), (int) Math.round(bgr.rows() * s)), 0, 0, INTER_AREA);
+        return out;
+    }
+
+    /** Draws {@code boxes} onto {@code bgr} in place. */
+    public static void draw(Mat bgr, Boxes boxes, boolean labels, boolean conf, Integer lineWidth) {
+        int lw = lineWidth != null ? lineWidth : Math.max((int) Math.round((bgr.cols() + bgr.rows()) / 2.0 * 0.003), 2);
+        if (lw < 1) throw new YoloException("line_width=" + lw + " must be at least 1");
+        int tf = Math.max(lw - 1, 1);
+        double sf = lw / 3.0;
+        int[] baseline = new int[1];
+        // Lowest confidence first, so the strongest boxes end up on top.
+        for (int i = boxes.size() - 1; i >= 0; i--) {
+            float[] b = boxes.xyxy(i);
+            int c = rgb(boxes.cls(i));
+            Scalar colour = bgr(c);
+            Point p1 = new Point((int) b[0], (int) b[1]);
+            rectangle(bgr, p1, new Point((int) b[2], (int) b[3]), colour, lw, LINE_AA, 0);
+            if (!labels) continue;
+            String text = conf ? String.format(Locale.ROOT, "%s %.2f", boxes.name(i), boxes.conf(i)) : boxes.name(i);
+            Size ts = getTextSize(text, FONT_HERSHEY_SIMPLEX, sf, tf, baseline);
+            int w = ts.width(), h = ts.height() + 3;
+            boolean outside = p1.y() >= h; // the tab fits above the box
+            int x = Math.min(p1.x(), bgr.cols() - w);
+            int y = p1.y();
+            rectangle(bgr, new Point(x, y), new Point(x + w, outside ? y - h : y + h), colour, FILLED, LINE_AA, 0);
+            putText(bgr, text, new Point(x, outside ? y - 2 : y + h - 1), FONT_HERSHEY_SIMPLEX, sf, textColour(c), tf, LINE_AA, false);
+        }
+    }
+
+    private static Scalar bgr(int rgb) {
+        return new Scalar(rgb & 0xff, (rgb >> 8) & 0xff, (rgb >> 16) & 0xff, 0);
+    }
+
     /** Black on light colours, white on dark ones. */
-    static Color textColor(Color c) {
-        double luminance = 0.299 * c.getRed() + 0.587 * c.getGreen() + 0.114 * c.getBlue();
-        return luminance > 150 ? Color.BLACK : Color.WHITE;
+    static Scalar textColour(int rgb) {
+        double luminance = 0.299 * ((rgb >> 16) & 0xff) + 0.587 * ((rgb >> 8) & 0xff) + 0.114 * (rgb & 0xff);
+        return luminance > 150 ? new Scalar(0, 0, 0, 0) : new Scalar(255, 255, 255, 0);
     }
 }

@@ -1,6 +1,8 @@
 package dev.yolotrt.predict;
 
+import dev.yolotrt.data.Images;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.viz.Annotator;
 import dev.yolotrt.testutil.Shared;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,13 +75,37 @@ class BusPredictTest {
     @Test
     void plotDrawsBoxesInClassColours(@TempDir Path tmp) throws Exception {
         Results r = model.predict(Shared.image("bus.jpg").toString(), Map.of("conf", 0.5)).get(0);
-        Path saved = r.save(tmp.resolve("bus.png"));
+        Path saved;
+        try (var drawn = Annotator.plot(r, true, true, null)) {
+            saved = Images.write(drawn, tmp.resolve("bus.png"));
+        }
         BufferedImage img = ImageIO.read(saved.toFile());
         assertEquals(810, img.getWidth());
         // The person box's left edge (x = 222) is drawn in Ultralytics' class-0 red FF3838.
         int rgb = img.getRGB(222, 600) & 0xffffff;
         assertEquals(0xFF3838, rgb);
         assertEquals(List.of(), listTemp(tmp));
+    }
+
+    @Test
+    void theApiSavesImagesLabelsAndCropsLikeTheCli(@TempDir Path tmp) throws Exception {
+        model.predict(Shared.image("bus.jpg").toString(), Map.of("conf", 0.5, "save", true, "save_txt", true,
+                "save_crop", true, "project", tmp.toString(), "name", "run"));
+        Path run = tmp.resolve("run");
+        assertEquals(810, ImageIO.read(run.resolve("bus.jpg").toFile()).getWidth());
+        assertEquals(4, Files.readAllLines(run.resolve("labels/bus.txt")).size());
+        assertTrue(Files.isRegularFile(run.resolve("crops/bus/bus.jpg")));
+        assertEquals(3, listAll(run.resolve("crops/person")).size());
+        // A run name is one folder inside project.
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.yolotrt.util.YoloException.class, () ->
+                model.predict(Shared.image("bus.jpg").toString(), Map.of("save", true, "project", tmp.toString(), "name", "../x")));
+        assertTrue(e.getMessage().contains("name=../x must be a plain folder name"), e.getMessage());
+    }
+
+    private static List<Path> listAll(Path dir) throws Exception {
+        try (var s = Files.list(dir)) {
+            return s.toList();
+        }
     }
 
     private static List<Path> listTemp(Path dir) throws Exception {

@@ -1,4 +1,4 @@
-package dev.yolotrt.cli;
+package dev.yolotrt.viz;
 
 import dev.yolotrt.cfg.Cfg;
 import dev.yolotrt.util.YoloException;
@@ -8,13 +8,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Ultralytics' run folders: runs/detect/predict, predict2, predict3 ... unless exist_ok. */
-final class RunDirs {
+public final class RunDirs {
     private RunDirs() {
     }
 
-    static Path next(Cfg cfg, String mode) {
+    public static Path next(Cfg cfg, String mode) {
         Path project = Path.of(cfg.get("project") != null ? cfg.string("project") : "runs/detect");
         String name = cfg.get("name") != null ? cfg.string("name") : mode;
+        // A run is one folder inside project: a name with separators or dots could write anywhere.
+        if (name.isBlank() || name.equals(".") || name.equals("..") || name.contains("/") || name.contains("\\") || name.indexOf('\0') >= 0) {
+            throw new YoloException("name=" + name + " must be a plain folder name inside project (" + project + "), without / or ..");
+        }
         Path dir = project.resolve(name);
         if (!cfg.bool("exist_ok")) {
             for (int i = 2; Files.exists(dir); i++) dir = project.resolve(name + i);

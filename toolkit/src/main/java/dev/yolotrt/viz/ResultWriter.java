@@ -1,0 +1,85 @@
+package dev.yolotrt.viz;
+
+import dev.yolotrt.cfg.Cfg;
+import dev.yolotrt.data.Images;
+import dev.yolotrt.predict.Results;
+import dev.yolotrt.util.AtomicWrite;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.Rect;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Saves predictions the way Ultralytics lays them out in a run folder: annotated images
+ * ({@code save}), YOLO-format labels under {@code labels/} ({@code save_txt}, {@code save_conf}) and
+ * one crop per box under {@code crops/<class>/} ({@code save_crop}). The CLI and the Java API share it.
+ */
+public final class ResultWriter {
+
+    /** What to write, from the keys of the same names. */
+    public record Options(boolean image, boolean txt, boolean conf, boolean crop, boolean showLabels, boolean showConf,
+                          Integer lineWidth) {
+
+        public static Options of(Cfg c) {
+            return new Options(c.bool("save"), c.bool("save_txt"), c.bool("save_conf"), c.bool("save_crop"),
+                    c.bool("show_labels"), c.bool("show_conf"), c.get("line_width") == null ? null : c.integer("line_width"));
+        }
+
+        public boolean any() {
+            return image || txt || crop;
+        }
+    }
+
+    private final Path dir;
+    private final Options o;
+
+    public ResultWriter(Path dir, Options o) {
+        this.dir = dir;
+        this.o = o;
+    }
+
+    /** A writer into the next run folder ({@code project}/{@code name}), or null when nothing is to be saved. */
+    public static ResultWriter forRun(Cfg c, String mode) {
+        Options o = Options.of(c);
+        return o.any() ? new ResultWriter(RunDirs.next(c, mode), o) : null;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public void write(Results r) {
+        String name = saveName(r);
+        String stem = name.replaceFirst("\\.[^.]+$", "");
+        if (o.image()) {
+            try (Mat m = Annotator.plot(r, o.showLabels(), o.showConf(), o.lineWidth())) {
+                Images.write(m, dir.resolve(name));
+            }
+        }
+        if (o.txt()) AtomicWrite.write(dir.resolve("labels").resolve(stem + ".txt"), r.labelLines(o.conf()).getBytes(StandardCharsets.UTF_8));
+        if (o.crop() && r.image() != null) {
+            // Per class: stem.jpg, stem2.jpg, ... as Ultralytics' increment_path numbers them.
+            java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+            for (int i = 0; i < r.boxes().size(); i++) {
+                float[] b = r.boxes().xyxy(i);
+                int x1 = (int) b[0], y1 = (int) b[1], x2 = (int) Math.ceil(b[2]), y2 = (int) Math.ceil(b[3]);
+                x2 = Math.min(x2, r.image().cols());
+                y2 = Math.min(y2, r.image().rows());
+                if (x2 <= x1 || y2 <= y1) continue;
+                try (Mat crop = new Mat(r.image(), new Rect(x1, y1, x2 - x1, y2 - y1))) {
+                    int n = seen.merge(r.boxes().name(i), 1, Integer::sum);
+                    String suffix = n == 1 ? "" : String.valueOf(n);
+                    Images.write(crop, dir.resolve("crops").resolve(r.boxes().name(i)).resolve(stem + suffix + ".jpg"));
+                }
+            }
+        }
+    }
+
+    /** The file name to save {@code r} under: the source's name, or that name + .jpg for URLs and other suffixes. */
+    static String saveName(Results r) {
+        String name = Path.of(r.path().replaceAll("[?#].*$", "")).getFileName().toString();
+        return name.toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png)$") ? name : name + ".jpg";
+    }
+}
