@@ -161,12 +161,16 @@ public final class Cfg {
         if (value == null) return null;
         if (value instanceof String s) {
             s = s.strip();
-            if (s.equalsIgnoreCase("none") || s.equalsIgnoreCase("null")) return null;
+            if (s.equalsIgnoreCase("none") || s.equalsIgnoreCase("null")) {
+                // None means "the default" only where the default is None: iou=None has no meaning.
+                if (key.fallback() != null) throw bad(key, value);
+                return null;
+            }
             try {
                 return switch (key.type()) {
                     case BOOL -> parseBool(s);
                     case INT -> Integer.parseInt(s);
-                    case FLOAT -> Double.parseDouble(s);
+                    case FLOAT -> finite(Double.parseDouble(s));
                     case STRING -> s;
                     case INTS -> parseInts(s);
                 };
@@ -180,23 +184,33 @@ public final class Cfg {
                 throw bad(key, value);
             }
             case INT -> {
-                if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) yield n.intValue();
+                if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) <= Integer.MAX_VALUE) {
+                    yield n.intValue();
+                }
                 throw bad(key, value);
             }
             case FLOAT -> {
-                if (value instanceof Number n) yield n.doubleValue();
+                if (value instanceof Number n && Double.isFinite(n.doubleValue())) yield n.doubleValue();
                 throw bad(key, value);
             }
             case STRING -> value.toString();
             case INTS -> {
-                if (value instanceof Number n) yield List.of(n.intValue());
+                if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) <= Integer.MAX_VALUE) {
+                    yield List.of(n.intValue());
+                }
                 if (value instanceof int[] a) yield Arrays.stream(a).boxed().toList();
-                if (value instanceof List<?> l && l.stream().allMatch(o -> o instanceof Number)) {
+                if (value instanceof List<?> l && !l.isEmpty() && l.stream().allMatch(o -> o instanceof Number n
+                        && n.doubleValue() == Math.rint(n.doubleValue()) && Math.abs(n.doubleValue()) <= Integer.MAX_VALUE)) {
                     yield l.stream().map(o -> ((Number) o).intValue()).toList();
                 }
                 throw bad(key, value);
             }
         };
+    }
+
+    private static double finite(double v) {
+        if (!Double.isFinite(v)) throw new NumberFormatException("not finite");
+        return v;
     }
 
     private static boolean parseBool(String s) {

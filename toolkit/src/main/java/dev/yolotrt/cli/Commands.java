@@ -154,11 +154,23 @@ final class Commands {
 
     /** {@code notebook run in.ipynb [out.ipynb]}: execute headlessly, exit 1 if a cell failed. */
     private int notebook(List<String> args) {
-        if (args.size() < 2 || !args.get(0).equals("run")) throw new YoloException("usage: yolo-trt notebook run IN.ipynb [OUT.ipynb]");
-        Path in = Path.of(args.get(1));
+        String usage = "usage: yolo-trt notebook run IN.ipynb [OUT.ipynb] [timeout=SECONDS]";
+        List<String> files = args.stream().filter(a -> !a.startsWith("timeout=")).toList();
+        java.time.Duration timeout = null;
+        for (String a : args) {
+            if (!a.startsWith("timeout=")) continue;
+            try {
+                timeout = java.time.Duration.ofSeconds(Long.parseLong(a.substring(8)));
+            } catch (NumberFormatException e) {
+                throw new YoloException("bad value " + a + ": expected whole seconds; " + usage);
+            }
+            if (timeout.isNegative() || timeout.isZero()) throw new YoloException("bad value " + a + ": expected a positive number of seconds");
+        }
+        if (files.size() < 2 || files.size() > 3 || !files.get(0).equals("run")) throw new YoloException(usage);
+        Path in = Path.of(files.get(1));
         if (!Files.isRegularFile(in)) throw new YoloException("notebook not found: " + in);
-        Path target = args.size() > 2 ? Path.of(args.get(2)) : in;
-        NotebookRunner.Report r = NotebookRunner.run(in, target, err::println);
+        Path target = files.size() > 2 ? Path.of(files.get(2)) : in;
+        NotebookRunner.Report r = NotebookRunner.run(in, target, err::println, timeout);
         out.println("Executed " + r.cells() + " cells of " + in + "; outputs written to " + target);
         if (!r.ok()) throw new YoloException(in + " failed at " + r.error());
         return 0;

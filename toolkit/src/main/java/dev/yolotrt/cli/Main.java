@@ -35,9 +35,15 @@ public final class Main {
             err.println("yolo-trt " + mode + ": " + e.getMessage());
             debug(e, err);
             return 1;
-        } catch (RuntimeException | LinkageError e) {
-            err.println("yolo-trt " + mode + ": unexpected " + e.getClass().getSimpleName() + ": " + Downloads.oneLine(e)
-                    + " (set YOLO_TRT_DEBUG=1 for details)");
+        } catch (OutOfMemoryError e) {
+            err.println("yolo-trt " + mode + ": out of Java memory (" + Downloads.oneLine(e) + "); give the JVM more with YOLO_TRT_JAVA_OPTS=-Xmx8g, "
+                    + "or lower batch / imgsz");
+            debug(e, err);
+            return 1;
+        } catch (RuntimeException | Error e) {
+            // Anything else is a bug of ours: one line with the arguments, the trace only on request.
+            err.println("yolo-trt " + mode + ": internal error " + e.getClass().getSimpleName() + ": " + Downloads.oneLine(e)
+                    + " (running: " + String.join(" ", rest) + "; set YOLO_TRT_DEBUG=1 for the trace and report it)");
             debug(e, err);
             return 1;
         }

@@ -61,6 +61,9 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
             return out;
         } catch (org.yaml.snakeyaml.error.YAMLException e) {
             throw new YoloException(what + " is not valid YAML: " + Downloads.oneLine(e));
+        } catch (RuntimeException e) {
+            // SnakeYAML's constructors throw plain exceptions for bad tags (!!int person, !!binary x).
+            throw new YoloException(what + " is not a dataset YAML: " + Downloads.oneLine(e));
         }
     }
 
@@ -94,7 +97,7 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
         if (p == null) {
             root = yamlFile != null ? yamlFile.toAbsolutePath().getParent() : settings.datasetsDir();
         } else {
-            Path pp = Path.of(String.valueOf(p));
+            Path pp = path(String.valueOf(p), what + " path");
             root = pp.isAbsolute() ? pp : settings.datasetsDir().resolve(pp).normalize();
         }
         Map<String, Object> splits = new LinkedHashMap<>();
@@ -113,7 +116,7 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
         Object spec = splits.get(split);
         if (spec == null) throw new YoloException(name + " has no '" + split + "' split (it has " + String.join(", ", splits.keySet()) + ")");
         List<Object> entries = spec instanceof List<?> l ? new ArrayList<>(l) : List.of(spec);
-        List<Path> targets = entries.stream().map(e -> root.resolve(String.valueOf(e)).normalize()).toList();
+        List<Path> targets = entries.stream().map(e -> root.resolve(path(String.valueOf(e), name + " " + split)).normalize()).toList();
         if (targets.stream().anyMatch(t -> !Files.exists(t))) {
             if (download.isEmpty()) {
                 throw new YoloException(name + ": " + split + " images not found at " + firstMissing(targets)
@@ -130,6 +133,18 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
         return images;
     }
 
+    private static Path path(String p, String what) {
+        try {
+            return Path.of(p);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new YoloException(what + ": '" + p.replace("\0", "\\0") + "' is not a valid path");
+        }
+    }
+
+    /** A split can list at most this many files: more means the YAML points at a system folder. */
+    private static final int MAX_FILES = 2_000_000;
+    private static final long MAX_LIST_BYTES = 256L << 20;
+
     private static Path firstMissing(List<Path> targets) {
         return targets.stream().filter(t -> !Files.exists(t)).findFirst().orElse(targets.get(0));
     }
@@ -138,16 +153,23 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
         try {
             if (Files.isDirectory(target)) {
                 try (Stream<Path> s = Files.walk(target)) {
-                    return s.filter(ImageSource::isImage).sorted().toList();
+                    List<Path> all = s.limit(MAX_FILES + 1L).toList();
+                    if (all.size() > MAX_FILES) throw new YoloException(target + " holds more than " + MAX_FILES + " files; point the split at its images folder");
+                    return all.stream().filter(ImageSource::isImage).sorted().toList();
+                } catch (java.io.UncheckedIOException e) {
+                    throw new YoloException("cannot list images in " + target + ": " + Downloads.oneLine(e.getCause()));
                 }
             }
             // A .txt list: one image per line, relative to the list's folder.
+            if (!Files.isRegularFile(target) || Files.size(target) > MAX_LIST_BYTES) {
+                throw new YoloException(target + " is neither an image folder nor a .txt list of images");
+            }
             Path base = target.getParent();
             List<Path> out = new ArrayList<>();
             for (String line : Files.readAllLines(target)) {
                 String l = line.strip();
                 if (l.isEmpty()) continue;
-                Path img = Path.of(l);
+                Path img = path(l, target.toString());
                 out.add(img.isAbsolute() ? img : base.resolve(l).normalize());
             }
             return out;
@@ -161,15 +183,22 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
         Path base = settings.datasetsDir();
         for (var e : download.entrySet()) {
             String url = e.getKey();
+            if (!url.matches("(?i)^https?://.*")) {
+                throw new YoloException(name + ": its 'download' is a script, which this toolkit does not run; get the dataset by hand into "
+                        + root + " (" + Settings.DATASETS + " sets the datasets folder)");
+            }
             Path into = base.resolve(e.getValue()).normalize();
             String file = url.substring(url.lastIndexOf('/') + 1);
             Path zip = Downloads.fetch(url, base.resolve(file), null,
                     "Offline? Download it elsewhere and unzip it into " + into + " (or set " + Settings.DATASETS + ")");
-            unzip(zip, into);
             try {
-                Files.deleteIfExists(zip);
-            } catch (IOException ignored) {
-                // a leftover zip only costs disk
+                unzip(zip, into);
+            } finally {
+                try {
+                    Files.deleteIfExists(zip);
+                } catch (IOException ignored) {
+                    // a leftover zip only costs disk
+                }
             }
         }
     }
@@ -179,27 +208,34 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
         try {
             Files.createDirectories(into);
             Path tmp = Files.createTempDirectory(into, ".unzip");
-            long total = Files.size(zip);
-            try (ZipInputStream in = new ZipInputStream(Files.newInputStream(zip));
-                 Progress bar = Progress.bytes("Unzipping " + zip.getFileName(), total)) {
-                for (ZipEntry entry; (entry = in.getNextEntry()) != null; ) {
-                    Path out = tmp.resolve(entry.getName()).normalize();
-                    if (!out.startsWith(tmp)) throw new YoloException(zip + " holds an unsafe entry " + entry.getName());
-                    if (entry.isDirectory()) {
-                        Files.createDirectories(out);
-                    } else {
-                        Files.createDirectories(out.getParent());
-                        Files.copy(in, out);
-                    }
-                    if (entry.getCompressedSize() > 0) bar.step(entry.getCompressedSize());
-                }
+            try {
+                unzipInto(zip, tmp, into);
+            } finally {
+                if (Files.exists(tmp)) deleteTree(tmp);
             }
-            try (Stream<Path> top = Files.list(tmp)) {
-                for (Path p : top.toList()) moveMerge(p, into.resolve(p.getFileName().toString()));
-            }
-            deleteTree(tmp);
         } catch (IOException e) {
             throw new YoloException("cannot unzip " + zip + " into " + into + ": " + e.getMessage());
+        }
+    }
+
+    private static void unzipInto(Path zip, Path tmp, Path into) throws IOException {
+        long total = Files.size(zip);
+        try (ZipInputStream in = new ZipInputStream(Files.newInputStream(zip));
+             Progress bar = Progress.bytes("Unzipping " + zip.getFileName(), total)) {
+            for (ZipEntry entry; (entry = in.getNextEntry()) != null; ) {
+                Path out = tmp.resolve(entry.getName()).normalize();
+                if (!out.startsWith(tmp)) throw new YoloException(zip + " holds an unsafe entry " + entry.getName());
+                if (entry.isDirectory()) {
+                    Files.createDirectories(out);
+                } else {
+                    Files.createDirectories(out.getParent());
+                    Files.copy(in, out);
+                }
+                if (entry.getCompressedSize() > 0) bar.step(entry.getCompressedSize());
+            }
+        }
+        try (Stream<Path> top = Files.list(tmp)) {
+            for (Path p : top.toList()) moveMerge(p, into.resolve(p.getFileName().toString()));
         }
     }
 

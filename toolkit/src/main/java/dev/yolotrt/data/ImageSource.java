@@ -39,7 +39,11 @@ public record ImageSource(String path, Supplier<Mat> loader) {
 
     public static List<ImageSource> resolve(Object source, Settings settings) {
         List<ImageSource> out = new ArrayList<>();
-        add(source, settings, out);
+        try {
+            add(source, settings, out);
+        } catch (java.nio.file.InvalidPathException | java.util.regex.PatternSyntaxException e) {
+            throw new YoloException("source " + source + " is not a valid path or glob (" + Downloads.oneLine(e) + ")");
+        }
         if (out.isEmpty()) throw new YoloException("no images found in source " + source);
         return out;
     }
@@ -102,9 +106,11 @@ public record ImageSource(String path, Supplier<Mat> loader) {
         }
     }
 
+    /** An image file by its suffix; hidden files (unfinished writes among them) are skipped, as Python's glob does. */
     static boolean isImage(Path f) {
+        if (f.getFileName() == null) return false;
         String n = f.getFileName().toString();
         int dot = n.lastIndexOf('.');
-        return Files.isRegularFile(f) && dot > 0 && IMAGE_SUFFIXES.contains(n.substring(dot + 1).toLowerCase(Locale.ROOT));
+        return !n.startsWith(".") && Files.isRegularFile(f) && dot > 0 && IMAGE_SUFFIXES.contains(n.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 }

@@ -1,11 +1,13 @@
 package dev.yolotrt.data;
 
+import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacv.Java2DFrameConverter;
 import org.bytedeco.javacv.OpenCVFrameConverter;
 import org.bytedeco.opencv.opencv_core.Mat;
 
+import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,21 +21,71 @@ public final class Images {
     private Images() {
     }
 
-    /** Reads a colour image; a missing or undecodable file is reported by name. */
+    /**
+     * The most pixels an image may have (PIL's decompression-bomb limit): a small file whose header
+     * claims 30000 x 30000 would otherwise decode to gigabytes before anything else could object.
+     */
+    public static final long MAX_PIXELS = 2L * 89_478_485;
+
+    /** Reads a colour image; a missing, oversized or undecodable file is reported by name. */
     public static Mat read(Path file) {
         if (!Files.isRegularFile(file)) throw new YoloException("image not found: " + file);
         if (!Files.isReadable(file)) throw new YoloException("image not readable: " + file + " (check its permissions)");
-        Mat m = imread(file.toString(), IMREAD_COLOR);
-        if (m == null || m.empty()) {
-            throw new YoloException("cannot decode image " + file + " (not an image, or a corrupt one)");
+        try {
+            if (Files.size(file) == 0) throw new YoloException("cannot decode image " + file + " (the file is empty)");
+            try (var in = ImageIO.createImageInputStream(file.toFile())) {
+                checkSize(in, file.toString());
+            }
+        } catch (java.io.IOException e) {
+            throw new YoloException("cannot read image " + file + ": " + e.getMessage());
         }
-        return m;
+        return decoded(() -> imread(file.toString(), IMREAD_COLOR), file.toString());
     }
 
     /** Decodes encoded image bytes (JPEG, PNG ...); {@code what} names them in errors. */
     public static Mat decode(byte[] bytes, String what) {
-        Mat encoded = new Mat(1, bytes.length, org.bytedeco.opencv.global.opencv_core.CV_8UC1, new BytePointer(bytes));
-        Mat m = imdecode(encoded, IMREAD_COLOR);
+        if (bytes.length == 0) throw new YoloException("cannot decode image " + what + " (it is empty)");
+        try (var in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(bytes))) {
+            checkSize(in, what);
+        } catch (java.io.IOException e) {
+            throw new YoloException("cannot read image " + what + ": " + e.getMessage());
+        }
+        try (BytePointer data = new BytePointer(bytes);
+             Mat encoded = new Mat(1, bytes.length, org.bytedeco.opencv.global.opencv_core.CV_8UC1, data)) {
+            return decoded(() -> imdecode(encoded, IMREAD_COLOR), what);
+        }
+    }
+
+    /** Reads the size from the header where ImageIO knows the format (JPEG, PNG, BMP, GIF, TIFF) and bounds it. */
+    private static void checkSize(javax.imageio.stream.ImageInputStream in, String what) throws java.io.IOException {
+        if (in == null) return;
+        var readers = ImageIO.getImageReaders(in);
+        if (!readers.hasNext()) return;
+        var reader = readers.next();
+        try {
+            reader.setInput(in, true, true);
+            long w = reader.getWidth(0), h = reader.getHeight(0);
+            if (w * h > MAX_PIXELS) {
+                throw new YoloException("image " + what + " is " + w + "x" + h + " pixels, more than the " + MAX_PIXELS / 1_000_000
+                        + " megapixels allowed; scale it down first");
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            if (e instanceof YoloException y) throw y;
+            // A header ImageIO cannot parse: OpenCV decides below.
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    /** Runs an OpenCV decode; an empty result or an OpenCV error is one line naming the image. */
+    private static Mat decoded(java.util.function.Supplier<Mat> decode, String what) {
+        Mat m;
+        try {
+            m = decode.get();
+        } catch (RuntimeException e) {
+            String why = Downloads.oneLine(e).replaceAll(".*error: \\(-?\\d+:([^)]*)\\).*", "$1").strip();
+            throw new YoloException("cannot decode image " + what + " (" + why + ")");
+        }
         if (m == null || m.empty()) throw new YoloException("cannot decode image " + what + " (not an image, or a corrupt one)");
         return m;
     }

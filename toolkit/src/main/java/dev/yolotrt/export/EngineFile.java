@@ -89,30 +89,44 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
         return m;
     }
 
-    /** The metadata as {@link ModelMetadata}; null when the file had no header. */
+    /**
+     * The metadata as {@link ModelMetadata}; null when the file had no header. Every value is
+     * type- and range-checked here, since a header is data from a file.
+     */
     @SuppressWarnings("unchecked")
     public ModelMetadata modelMetadata() {
         if (metadata == null) return null;
         List<String> names = new ArrayList<>();
         Object n = metadata.get("names");
         if (n instanceof Map<?, ?> map) {
-            Map<Integer, String> byId = new java.util.TreeMap<>();
-            map.forEach((k, v) -> byId.put(Integer.parseInt(String.valueOf(k)), String.valueOf(v)));
-            byId.forEach((k, v) -> {
-                while (names.size() < k) names.add(String.valueOf(names.size()));
-                names.add(v);
-            });
+            names = ModelMetadata.namesById(map, "engine metadata 'names'");
         } else if (n instanceof List<?> l) {
-            l.forEach(v -> names.add(String.valueOf(v)));
+            if (l.size() > ModelMetadata.MAX_CLASSES) throw new YoloException("engine metadata: " + l.size() + " names are too many");
+            names = l.stream().map(String::valueOf).toList();
+        } else if (n != null) {
+            throw new YoloException("engine metadata: 'names' must be a map of id: name");
         }
         int[] imgsz = {640, 640};
         Object sz = metadata.get("imgsz");
-        if (sz instanceof List<?> l && l.size() == 2) imgsz = new int[] {((Number) l.get(0)).intValue(), ((Number) l.get(1)).intValue()};
-        else if (sz instanceof Number x) imgsz = new int[] {x.intValue(), x.intValue()};
-        Map<String, Object> args = metadata.get("args") instanceof Map<?, ?> a ? (Map<String, Object>) a : Map.of();
-        return new ModelMetadata(str("description"), str("author"), str("date"), str("version"),
-                metadata.getOrDefault("task", "detect").toString(), num("stride", 32), num("batch", 1), imgsz, names,
-                new LinkedHashMap<>(args));
+        if (sz instanceof List<?> l && l.size() == 2) imgsz = new int[] {size(l.get(0)), size(l.get(1))};
+        else if (sz instanceof Number) imgsz = new int[] {size(sz), size(sz)};
+        else if (sz != null) throw new YoloException("engine metadata: imgsz=" + sz + " is not a size or [height, width]");
+        Object task = metadata.getOrDefault("task", "detect");
+        if (!(task instanceof String)) throw new YoloException("engine metadata: task=" + task + " is not a task name");
+        Object a = metadata.get("args");
+        if (a != null && !(a instanceof Map)) throw new YoloException("engine metadata: args must be a map");
+        Map<String, Object> args = a == null ? Map.of() : (Map<String, Object>) a;
+        ModelMetadata m = new ModelMetadata(str("description"), str("author"), str("date"), str("version"), (String) task,
+                num("stride", 32, 1024), num("batch", 1, 1 << 16), imgsz, names, new LinkedHashMap<>(args));
+        m.engineArgs(); // checks the args' types now, not at the first prediction
+        return m;
+    }
+
+    private static int size(Object v) {
+        if (v instanceof Number x && x.doubleValue() == Math.rint(x.doubleValue()) && x.longValue() >= 1 && x.longValue() <= ModelMetadata.MAX_IMGSZ) {
+            return x.intValue();
+        }
+        throw new YoloException("engine metadata: imgsz value " + v + " is not a whole number from 1 to " + ModelMetadata.MAX_IMGSZ);
     }
 
     private String str(String key) {
@@ -120,7 +134,9 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
         return v == null ? "" : v.toString();
     }
 
-    private int num(String key, int fallback) {
-        return metadata.get(key) instanceof Number n ? n.intValue() : fallback;
+    private int num(String key, int fallback, int max) {
+        Object v = metadata.get(key);
+        if (v == null) return fallback;
+        return ModelMetadata.bounded(String.valueOf(v), "engine metadata " + key, 1, max);
     }
 }

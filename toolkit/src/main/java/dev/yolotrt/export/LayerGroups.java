@@ -28,7 +28,8 @@ public record LayerGroups(List<Group> groups) {
     public record Group(String name, String regex, int nodes, long params) {
     }
 
-    private static final Pattern MODULE = Pattern.compile("/model\\.(\\d+)/");
+    /** Module indices have at most four digits; a longer run of digits is not a YOLO module name. */
+    private static final Pattern MODULE = Pattern.compile("/model\\.(\\d{1,4})/");
 
     /** The YOLO module index in an ONNX node or tensor name ({@code /model.22/cv2.0/...} → 22), or null. */
     public static Integer module(String name) {

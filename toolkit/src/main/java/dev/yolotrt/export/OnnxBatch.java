@@ -23,14 +23,25 @@ public final class OnnxBatch {
 
     /** True when the model's first input already has a symbolic (or unknown) batch dimension. */
     public static boolean isDynamic(byte[] onnx) {
-        OnnxMl.TensorShapeProto.Dimension d0 = parse(onnx).getGraph().getInput(0).getType().getTensorType().getShape().getDim(0);
+        OnnxMl.TensorShapeProto.Dimension d0 = batchDim(parse(onnx).getGraph());
         return !d0.hasDimValue() || d0.getDimValue() <= 0;
+    }
+
+    /** The first input's dim 0; a graph without inputs or an input without a [B, 3, H, W] shape is one line. */
+    private static OnnxMl.TensorShapeProto.Dimension batchDim(OnnxMl.GraphProtoOrBuilder g) {
+        if (g.getInputCount() == 0) throw new YoloException("the ONNX graph has no input; not a YOLO export");
+        OnnxMl.TensorShapeProto shape = g.getInput(0).getType().getTensorType().getShape();
+        if (shape.getDimCount() != 4) {
+            throw new YoloException("the ONNX input " + g.getInput(0).getName() + " has " + shape.getDimCount()
+                    + " dimensions, not [batch, 3, height, width]; not a YOLO image model");
+        }
+        return shape.getDim(0);
     }
 
     public static byte[] makeDynamic(byte[] onnx) {
         OnnxMl.ModelProto model = parse(onnx);
         OnnxMl.GraphProto.Builder g = model.getGraph().toBuilder();
-        long staticBatch = g.getInput(0).getType().getTensorType().getShape().getDim(0).getDimValue();
+        long staticBatch = batchDim(g).getDimValue();
         if (staticBatch <= 0) return onnx;
         for (int i = 0; i < g.getInputCount(); i++) g.setInput(i, symbolic(g.getInput(i)));
         for (int i = 0; i < g.getOutputCount(); i++) g.setOutput(i, symbolic(g.getOutput(i)));

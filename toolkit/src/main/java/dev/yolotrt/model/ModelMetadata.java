@@ -1,5 +1,7 @@
 package dev.yolotrt.model;
 
+import dev.yolotrt.util.YoloException;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,6 +15,10 @@ import java.util.regex.Pattern;
  */
 public record ModelMetadata(String description, String author, String date, String version, String task,
                             int stride, int batch, int[] imgsz, List<String> names, Map<String, Object> args) {
+
+    /** Bounds for numbers read from model files: they size allocations, so they are checked first. */
+    public static final int MAX_CLASSES = 100_000;
+    public static final int MAX_IMGSZ = 16_384;
 
     private static final Pattern NAME = Pattern.compile("(\\d+)\\s*:\\s*(?:'((?:[^'\\\\]|\\\\.)*)'|\"((?:[^\"\\\\]|\\\\.)*)\")");
     private static final Pattern INT = Pattern.compile("-?\\d+");
@@ -43,13 +49,14 @@ public record ModelMetadata(String description, String author, String date, Stri
     public static ModelMetadata fromOnnxProps(Map<String, String> props, int[] fallbackImgsz, int nc) {
         if (!props.containsKey("names") && !props.containsKey("stride")) return null;
         List<String> names = props.containsKey("names") ? parseNames(props.get("names")) : defaultNames(nc);
-        int[] imgsz = props.containsKey("imgsz") ? parseInts(props.get("imgsz")) : fallbackImgsz;
+        int[] imgsz = props.containsKey("imgsz") ? parseInts(props.get("imgsz"), "metadata imgsz", 1, MAX_IMGSZ) : fallbackImgsz;
         if (imgsz.length == 1) imgsz = new int[] {imgsz[0], imgsz[0]};
+        if (imgsz.length != 2) throw new YoloException("metadata imgsz=" + props.get("imgsz") + " is not one size or [height, width]");
         Map<String, Object> args = new LinkedHashMap<>();
         if (props.containsKey("args")) args.put("args", props.get("args"));
         return new ModelMetadata(props.getOrDefault("description", ""), props.getOrDefault("author", ""),
                 props.getOrDefault("date", ""), props.getOrDefault("version", ""),
-                props.getOrDefault("task", "detect"), intOr(props.get("stride"), 32), intOr(props.get("batch"), 1),
+                props.getOrDefault("task", "detect"), intOr(props.get("stride"), "metadata stride", 1024, 32), intOr(props.get("batch"), "metadata batch", 1 << 16, 1),
                 imgsz, names, args);
     }
 
@@ -60,28 +67,64 @@ public record ModelMetadata(String description, String author, String date, Stri
 
     /** Parses Python's {@code {0: 'person', 1: 'bicycle'}} as Ultralytics writes it. */
     public static List<String> parseNames(String dict) {
-        Map<Integer, String> byId = new java.util.TreeMap<>();
+        Map<String, String> byId = new LinkedHashMap<>();
         Matcher m = NAME.matcher(dict);
         while (m.find()) {
             String v = m.group(2) != null ? m.group(2) : m.group(3);
-            byId.put(Integer.parseInt(m.group(1)), v.replaceAll("\\\\(.)", "$1"));
+            byId.put(m.group(1), v.replaceAll("\\\\(.)", "$1"));
+        }
+        return namesById(byId, "metadata 'names'");
+    }
+
+    /**
+     * Class names from an id → name map, in id order; an id missing in between is named by its
+     * number. Ids must be whole numbers below {@link #MAX_CLASSES}: the list is sized by the largest.
+     */
+    public static List<String> namesById(Map<?, ?> byId, String what) {
+        Map<Integer, String> sorted = new java.util.TreeMap<>();
+        for (var e : byId.entrySet()) {
+            String key = String.valueOf(e.getKey()).strip();
+            long id;
+            try {
+                id = Long.parseLong(key);
+            } catch (NumberFormatException ex) {
+                throw new YoloException(what + ": '" + key + "' is not a class id (expected 0, 1, 2 ...)");
+            }
+            if (id < 0 || id >= MAX_CLASSES) throw new YoloException(what + ": class id " + key + " is out of range (0-" + (MAX_CLASSES - 1) + ")");
+            sorted.put((int) id, String.valueOf(e.getValue()));
         }
         List<String> names = new ArrayList<>();
-        for (var e : byId.entrySet()) {
+        for (var e : sorted.entrySet()) {
             while (names.size() < e.getKey()) names.add(String.valueOf(names.size()));
             names.add(e.getValue());
         }
         return names;
     }
 
-    static int[] parseInts(String text) {
-        return INT.matcher(text).results().mapToInt(r -> Integer.parseInt(r.group())).toArray();
+    static int[] parseInts(String text, String what, int min, int max) {
+        return INT.matcher(text).results().mapToInt(r -> bounded(r.group(), what, min, max)).toArray();
     }
 
-    private static int intOr(String s, int fallback) {
+    /** {@code text} as an int within [min, max], or one line saying what is wrong. */
+    public static int bounded(String text, String what, int min, int max) {
+        try {
+            long v = Long.parseLong(text.strip());
+            if (v >= min && v <= max) return (int) v;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new YoloException(what + "=" + text + " is not a whole number from " + min + " to " + max);
+    }
+
+    private static int intOr(String s, String what, int max, int fallback) {
         if (s == null) return fallback;
-        int[] v = parseInts(s);
+        int[] v = parseInts(s, what, 1, max);
         return v.length > 0 ? v[0] : fallback;
+    }
+
+    /** The precision and NMS an engine was built with, from its recorded export args (typed, checked). */
+    public EngineArgs engineArgs() {
+        return EngineArgs.of(args);
     }
 
     static List<String> defaultNames(int nc) {

@@ -68,12 +68,14 @@ public final class Yolo implements AutoCloseable {
 
     private static Yolo loadEngine(Path file, Settings settings) {
         EngineFile ef = EngineFile.read(file);
-        ModelMetadata meta = ef.modelMetadata();
-        Object half = meta == null ? null : meta.args().get("half");
-        Object int8 = meta == null ? null : meta.args().get("int8");
-        String precision = Boolean.TRUE.equals(int8) ? "int8" : Boolean.TRUE.equals(half) ? "fp16" : "fp32";
-        boolean nms = meta != null && Boolean.TRUE.equals(meta.args().get("nms"));
-        TensorRtBackend backend = new TensorRtBackend(ef.plan(), file.toString(), precision + (nms ? "+nms" : ""), nms);
+        ModelMetadata meta;
+        try {
+            meta = ef.modelMetadata();
+        } catch (YoloException e) {
+            throw new YoloException(file + ": " + e.getMessage() + "; export the engine again");
+        }
+        EngineArgs built = meta == null ? EngineArgs.of(Map.of()) : meta.engineArgs();
+        TensorRtBackend backend = new TensorRtBackend(ef.plan(), file.toString(), built.variant(), built.nms());
         try {
             long[] in = backend.inputShape();
             if (meta == null) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.yolotrt.util.AtomicWrite;
+import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.YoloException;
 
 import java.io.ByteArrayOutputStream;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -31,18 +33,33 @@ public final class NotebookRunner {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final java.util.concurrent.ScheduledExecutorService TIMER = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "cell-timeout");
+        t.setDaemon(true);
+        return t;
+    });
 
     private NotebookRunner() {
     }
 
+    /** Cells run without a time limit by default, as in Jupyter's nbconvert. */
     public static Report run(Path in, Path out, Consumer<String> log) {
+        return run(in, out, log, null);
+    }
+
+    /** Runs every cell; a cell running longer than {@code timeout} (null: no limit) is stopped and fails the run. */
+    public static Report run(Path in, Path out, Consumer<String> log, Duration timeout) {
         ObjectNode nb;
         try {
-            nb = (ObjectNode) JSON.readTree(in.toFile());
-        } catch (IOException | ClassCastException e) {
-            throw new YoloException(in + " is not a notebook (nbformat 4 JSON): " + e.getMessage());
+            if (!(JSON.readTree(in.toFile()) instanceof ObjectNode o)) throw new IOException("the top level is not an object");
+            nb = o;
+        } catch (IOException e) {
+            throw new YoloException(in + " is not a notebook (nbformat 4 JSON): " + Downloads.oneLine(e));
         }
         if (!(nb.get("cells") instanceof ArrayNode cells)) throw new YoloException(in + " has no cells; is it an .ipynb file?");
+        for (int i = 0; i < cells.size(); i++) {
+            if (!(cells.get(i) instanceof ObjectNode)) throw new YoloException(in + ": cell " + (i + 1) + " is not a notebook cell (an object with cell_type and source)");
+        }
         int count = 0;
         String error = null;
         PrintStream stdout = System.out, stderr = System.err;
@@ -63,13 +80,17 @@ public final class NotebookRunner {
                 Display.install(bundle -> outputs.add(output("display_data", bundle, null)));
                 System.setOut(capture.out);
                 System.setErr(capture.err);
-                try {
+                java.util.concurrent.ScheduledFuture<?> timer = timeout == null ? null
+                        : TIMER.schedule(shell::stop, timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                try (AutoCloseable guard = ExitGuard.cell()) {
                     JShellEvaluator.Outcome o = Magics.handle(source, shell) ? new JShellEvaluator.Outcome(false, null) : shell.eval(source);
+                    if (timer != null && timer.isDone()) throw new JShellEvaluator.CellException("stopped after the " + timeout.toSeconds() + " s timeout");
                     capture.flushTo(outputs);
                     if (o.hasValue() && o.value() != null) outputs.add(output("execute_result", Rich.bundle(o.value()), count));
-                } catch (JShellEvaluator.CellException | RuntimeException e) {
+                } catch (Exception e) {
                     capture.flushTo(outputs);
-                    String msg = e instanceof JShellEvaluator.CellException ? e.getMessage() : JShellEvaluator.describe(e);
+                    String msg = timer != null && timer.isDone() ? "stopped after the " + timeout.toSeconds() + " s timeout"
+                            : e instanceof JShellEvaluator.CellException ? e.getMessage() : JShellEvaluator.describe(e);
                     ObjectNode err = outputs.addObject();
                     err.put("output_type", "error");
                     err.put("ename", msg.lines().findFirst().orElse("error").replaceFirst(":.*", ""));
@@ -78,6 +99,7 @@ public final class NotebookRunner {
                     msg.lines().forEach(tb::add);
                     error = "cell " + count + ": " + msg.lines().findFirst().orElse("");
                 } finally {
+                    if (timer != null) timer.cancel(false);
                     System.setOut(stdout);
                     System.setErr(stderr);
                     Display.install(null);

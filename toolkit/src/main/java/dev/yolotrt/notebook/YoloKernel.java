@@ -79,7 +79,7 @@ public final class YoloKernel extends BaseKernel {
         }, 200, 200, TimeUnit.MILLISECONDS);
         System.setOut(cellOut);
         System.setErr(cellErr);
-        try {
+        try (AutoCloseable guard = ExitGuard.cell()) {
             JShellEvaluator.Outcome o = shell.eval(code);
             return o.hasValue() && o.value() != null ? data(Rich.bundle(o.value())) : null;
         } finally {

@@ -24,8 +24,9 @@ public record Letterbox(int srcH, int srcW, int dstH, int dstW, double gain, int
 
     public static Letterbox of(int srcH, int srcW, int dstH, int dstW) {
         double r = Math.min((double) dstH / srcH, (double) dstW / srcW);
-        int newW = (int) Math.rint(srcW * r);
-        int newH = (int) Math.rint(srcH * r);
+        // At least one pixel: a 3000 x 1 image would otherwise scale to a height of 0.
+        int newW = Math.max(1, (int) Math.rint(srcW * r));
+        int newH = Math.max(1, (int) Math.rint(srcH * r));
         double dw = (dstW - newW) / 2.0;
         double dh = (dstH - newH) / 2.0;
         return new Letterbox(srcH, srcW, dstH, dstW, r, newH, newW, (int) Math.rint(dh - 0.1), (int) Math.rint(dw - 0.1),

@@ -17,13 +17,21 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
 
     public static final double DEFAULT_CONF = 0.25;
 
+    /** Upper bounds that keep one batch's input (batch × 3 × h × w floats) addressable. */
+    public static final int MAX_IMGSZ = 16_384;
+    public static final int MAX_BATCH = 1024;
+
     public PredictOptions {
-        if (conf < 0 || conf > 1) throw new YoloException("conf=" + conf + " must be between 0 and 1");
-        if (iou < 0 || iou > 1) throw new YoloException("iou=" + iou + " must be between 0 and 1");
-        if (maxDet < 1) throw new YoloException("max_det=" + maxDet + " must be at least 1");
-        if (batch < 1) throw new YoloException("batch=" + batch + " must be at least 1");
-        if (imgsz != null && (imgsz.length != 2 || imgsz[0] < 32 || imgsz[1] < 32)) {
-            throw new YoloException("imgsz must be one size or height,width, each at least 32");
+        if (!(conf >= 0 && conf <= 1)) throw new YoloException("conf=" + conf + " must be between 0 and 1");
+        if (!(iou >= 0 && iou <= 1)) throw new YoloException("iou=" + iou + " must be between 0 and 1");
+        if (maxDet < 1 || maxDet > 100_000) throw new YoloException("max_det=" + maxDet + " must be from 1 to 100000");
+        if (batch < 1 || batch > MAX_BATCH) throw new YoloException("batch=" + batch + " must be from 1 to " + MAX_BATCH);
+        if (imgsz != null && (imgsz.length != 2 || imgsz[0] < 32 || imgsz[1] < 32 || imgsz[0] > MAX_IMGSZ || imgsz[1] > MAX_IMGSZ)) {
+            throw new YoloException("imgsz must be one size or height,width, each from 32 to " + MAX_IMGSZ);
+        }
+        if (lineWidth != null && lineWidth < 1) throw new YoloException("line_width=" + lineWidth + " must be at least 1 (or None)");
+        if ((long) batch * 3 * (imgsz == null ? 640 : imgsz[0]) * (imgsz == null ? 640 : imgsz[1]) > Integer.MAX_VALUE) {
+            throw new YoloException("batch=" + batch + " at imgsz " + java.util.Arrays.toString(imgsz) + " is too large for one input tensor; lower batch or imgsz");
         }
         classes = classes == null ? null : classes.clone();
         imgsz = imgsz == null ? null : imgsz.clone();

@@ -5,6 +5,7 @@ import dev.yolotrt.backend.SessionPool;
 import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.model.ModelMetadata;
+import dev.yolotrt.util.Progress;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 import java.nio.FloatBuffer;
@@ -34,6 +35,7 @@ public final class Predictor implements AutoCloseable {
     private final ModelMetadata meta;
     private final SessionPool sessions;
     private volatile boolean warm;
+    private volatile boolean warnedImgsz;
 
     public Predictor(Backend backend, ModelMetadata meta) {
         this.backend = backend;
@@ -54,7 +56,14 @@ public final class Predictor implements AutoCloseable {
     /** The (height, width) the model is fed: fixed for static models, {@code imgsz} for dynamic ones. */
     public int[] inputSize(PredictOptions o) {
         long[] s = backend.inputShape();
-        if (s[2] > 0 && s[3] > 0) return new int[] {(int) s[2], (int) s[3]};
+        if (s[2] > 0 && s[3] > 0) {
+            if (o.imgsz() != null && (o.imgsz()[0] != s[2] || o.imgsz()[1] != s[3]) && !warnedImgsz) {
+                warnedImgsz = true;
+                Progress.note("WARNING: imgsz=" + o.imgsz()[0] + "," + o.imgsz()[1] + " ignored: this model takes a fixed "
+                        + s[2] + "x" + s[3] + " input (export it with dynamic=true for other sizes)");
+            }
+            return new int[] {(int) s[2], (int) s[3]};
+        }
         return o.imgsz() != null ? o.imgsz() : meta.imgsz();
     }
 
@@ -80,7 +89,7 @@ public final class Predictor implements AutoCloseable {
             long t2 = System.nanoTime();
             // Outputs view the session's buffers: decode before the lease is given back.
             Decoder.Detections[] dets = new Decoder.Detections[n];
-            boolean endToEnd = Boolean.TRUE.equals(meta.args().get("nms"));
+            boolean endToEnd = meta.engineArgs().nms();
             IntStream.range(0, n).parallel().forEach(i -> {
                 dets[i] = endToEnd
                         ? Decoder.endToEnd(out.get(0), i, (float) o.conf(), o.maxDet(), o.classes())

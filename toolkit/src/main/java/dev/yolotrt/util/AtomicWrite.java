@@ -7,7 +7,10 @@ import java.nio.file.StandardCopyOption;
 
 /**
  * Writes a file through a temporary file in the same folder, moved into place only when complete,
- * so that a failure never leaves a half-written engine, image, cache or table behind.
+ * so that a failure never leaves a half-written engine, image, cache or table behind. The temporary
+ * file is created by the writer itself, so the result gets the user's umask (not 0600); it is hidden
+ * (a leading dot, which image folders skip), and ones left by a killed process are removed by the
+ * next write of the same file.
  */
 public final class AtomicWrite {
 
@@ -23,10 +26,13 @@ public final class AtomicWrite {
         try {
             Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);
-            String suffix = file.getFileName().toString().replaceFirst("^.*?(\\.[^.]*)?$", "$1");
-            Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".part" + suffix);
+            String name = file.getFileName().toString();
+            String suffix = name.replaceFirst("^.*?(\\.[^.]*)?$", "$1");
+            removeStale(dir, "." + name + ".");
+            Path tmp = dir.resolve("." + name + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".part" + suffix);
             try {
                 body.write(tmp);
+                if (!Files.exists(tmp)) throw new IOException("nothing was written");
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 return file;
             } finally {
@@ -34,6 +40,24 @@ public final class AtomicWrite {
             }
         } catch (IOException e) {
             throw new YoloException("cannot write " + file + ": " + Downloads.oneLine(e), e);
+        }
+    }
+
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+    private static final long STALE_MS = 3_600_000;
+
+    /** Temporary files of the same target older than an hour: what a killed process left. */
+    private static void removeStale(Path dir, String prefix) {
+        long cutoff = System.currentTimeMillis() - STALE_MS;
+        try (var s = Files.newDirectoryStream(dir, p -> {
+            String n = p.getFileName().toString();
+            return n.startsWith(prefix) && n.contains(".part");
+        })) {
+            for (Path p : s) {
+                if (Files.getLastModifiedTime(p).toMillis() < cutoff) Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // leftovers only cost disk
         }
     }
 

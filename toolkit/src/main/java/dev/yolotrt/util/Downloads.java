@@ -1,12 +1,12 @@
 package dev.yolotrt.util;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.HttpURLConnection;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.URLConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -14,11 +14,16 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 
-/** HTTP downloads: to a file with a progress bar (written through {@link AtomicWrite}), or into memory. */
+/**
+ * HTTP downloads: to a file with a progress bar (written through {@link AtomicWrite}), or into memory.
+ * A server that stops sending for {@link #READ_TIMEOUT} ends the download, and an in-memory body is
+ * capped at {@link #MAX_IN_MEMORY}, so neither a stalled nor an endless server can hang or exhaust us.
+ */
 public final class Downloads {
 
-    private static final HttpClient CLIENT = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.ALWAYS)
-            .connectTimeout(Duration.ofSeconds(20)).build();
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(20);
+    static final Duration READ_TIMEOUT = Duration.ofSeconds(Long.getLong("yolo.trt.http.timeout", 60));
+    static final long MAX_IN_MEMORY = Long.getLong("yolo.trt.http.max", 256L << 20);
 
     private Downloads() {
     }
@@ -46,16 +51,42 @@ public final class Downloads {
 
     /** The body of {@code url}; {@code what} names it in errors. */
     public static byte[] bytes(String url, String what) {
-        try {
-            HttpResponse<byte[]> r = CLIENT.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
-            if (r.statusCode() / 100 != 2) throw new IOException("HTTP " + r.statusCode());
-            return r.body();
+        try (InputStream in = open(url).getInputStream()) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                if (out.size() + n > MAX_IN_MEMORY) {
+                    throw new IOException("larger than " + (MAX_IN_MEMORY >> 20) + " MiB; download it to a file and give the path");
+                }
+                out.write(buf, 0, n);
+            }
+            return out.toByteArray();
         } catch (IOException e) {
             throw new YoloException("could not download " + what + " " + url + " (" + oneLine(e) + ")");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new YoloException("download of " + url + " was interrupted");
         }
+    }
+
+    /** An open GET with timeouts; non-2xx answers and malformed URLs are IOExceptions. */
+    private static URLConnection open(String url) throws IOException {
+        URLConnection c;
+        try {
+            URI uri = URI.create(url);
+            if (uri.getHost() == null || uri.getHost().isBlank()) throw new IOException("not a valid URL: no host");
+            c = uri.toURL().openConnection();
+        } catch (IllegalArgumentException e) {
+            throw new IOException("not a valid URL: " + oneLine(e));
+        }
+        c.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
+        c.setReadTimeout((int) READ_TIMEOUT.toMillis());
+        if (c instanceof HttpURLConnection h) {
+            h.setInstanceFollowRedirects(true);
+            int code = h.getResponseCode();
+            if (code / 100 != 2) {
+                h.disconnect();
+                throw new IOException("HTTP " + code);
+            }
+        }
+        return c;
     }
 
     public static String sha256(byte[] data) {
@@ -63,28 +94,21 @@ public final class Downloads {
     }
 
     private static String download(String url, Path tmp, String label) throws IOException {
-        HttpResponse<InputStream> response;
-        try {
-            response = CLIENT.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
-        if (response.statusCode() / 100 != 2) {
-            response.body().close();
-            throw new IOException("HTTP " + response.statusCode());
-        }
-        long total = response.headers().firstValueAsLong("content-length").orElse(-1);
+        URLConnection c = open(url);
+        long total = c.getContentLengthLong();
         MessageDigest md = sha();
-        try (InputStream in = response.body(); OutputStream out = Files.newOutputStream(tmp);
+        long done = 0;
+        try (InputStream in = c.getInputStream(); OutputStream out = Files.newOutputStream(tmp);
              Progress bar = Progress.bytes("Downloading " + label, total)) {
             byte[] buf = new byte[1 << 16];
             for (int n; (n = in.read(buf)) > 0; ) {
                 out.write(buf, 0, n);
                 md.update(buf, 0, n);
                 bar.step(n);
+                done += n;
             }
         }
+        if (total > 0 && done != total) throw new IOException("the transfer broke off after " + done + " of " + total + " bytes");
         return HexFormat.of().formatHex(md.digest());
     }
 

@@ -31,7 +31,8 @@ public final class CocoJson {
 
     public void add(Path image, float[] xyxy, float[] conf, int[] cls) {
         String stem = image.getFileName().toString().replaceFirst("\\.[^.]+$", "");
-        Object imageId = stem.matches("\\d+") ? (Object) Long.parseLong(stem) : stem;
+        // COCO ids are numbers; a stem of digits too long for one stays a string, as Ultralytics' isnumeric would fail to int.
+        Object imageId = stem.matches("\\d{1,18}") ? (Object) Long.parseLong(stem) : stem;
         for (int i = 0; i < conf.length; i++) {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("image_id", imageId);

@@ -1,0 +1,31 @@
+package dev.yolotrt.model;
+
+import dev.yolotrt.util.YoloException;
+
+import java.util.Map;
+
+/**
+ * How an engine was built, read once from the export args its header records: precision (fp32,
+ * fp16, int8), NMS inside the engine, and the INT8 calibrator. Values of the wrong type are one
+ * clear line, never a ClassCastException later.
+ */
+public record EngineArgs(String precision, boolean nms, String calibrator) {
+
+    public static EngineArgs of(Map<String, Object> args) {
+        boolean int8 = flag(args, "int8"), half = flag(args, "half");
+        Object cal = args.get("calibrator");
+        return new EngineArgs(int8 ? "int8" : half ? "fp16" : "fp32", flag(args, "nms"), cal == null ? null : String.valueOf(cal));
+    }
+
+    private static boolean flag(Map<String, Object> args, String key) {
+        Object v = args.get(key);
+        if (v == null) return false;
+        if (v instanceof Boolean b) return b;
+        throw new YoloException("engine metadata: args." + key + "=" + v + " is not true or false");
+    }
+
+    /** e.g. "fp16" or "fp16+nms", as backends and tables name engines. */
+    public String variant() {
+        return precision + (nms ? "+nms" : "");
+    }
+}
