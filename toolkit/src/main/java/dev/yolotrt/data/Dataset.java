@@ -52,6 +52,11 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
         return fromMap(yaml, file, data, settings);
     }
 
+    /** A dataset from YAML text (no file): {@code what} names it in errors. */
+    public static Dataset fromYaml(String text, String what, Settings settings) {
+        return fromMap(parse(new java.io.ByteArrayInputStream(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)), what), null, what, settings);
+    }
+
     static Map<String, Object> parse(InputStream in, String what) {
         try {
             Object o = new Yaml(new SafeConstructor(new LoaderOptions())).load(in);

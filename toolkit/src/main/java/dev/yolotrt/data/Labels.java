@@ -46,7 +46,8 @@ public final class Labels {
         return out;
     }
 
-    static Label parse(String line, Path file, int lineNo, int nc) {
+    /** One label line; errors name {@code file}:{@code lineNo}. */
+    public static Label parse(String line, Path file, int lineNo, int nc) {
         String where = file + ":" + lineNo;
         String[] f = line.split("\\s+");
         if (f.length < 5 || (f.length > 5 && f.length % 2 == 0)) {

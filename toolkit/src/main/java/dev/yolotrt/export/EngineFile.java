@@ -28,7 +28,6 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Reads an engine file; the plan is returned as is, unchecked (TensorRT checks it on load). */
-    @SuppressWarnings("unchecked")
     public static EngineFile read(Path file) {
         byte[] all;
         try {
@@ -36,7 +35,13 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
         } catch (IOException e) {
             throw new YoloException("cannot read engine " + file + ": " + e.getMessage());
         }
-        if (all.length < 32) throw new YoloException(file + " is not a TensorRT engine (" + all.length + " bytes); export one with `yolo-trt export`");
+        return parse(all, file.toString());
+    }
+
+    /** Splits an engine's bytes into header and plan; {@code what} names it in errors. */
+    @SuppressWarnings("unchecked")
+    public static EngineFile parse(byte[] all, String what) {
+        if (all.length < 32) throw new YoloException(what + " is not a TensorRT engine (" + all.length + " bytes); export one with `yolo-trt export`");
         long len = ByteBuffer.wrap(all, 0, 4).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
         if (len > 1 && len < all.length - 4 && all[4] == '{') {
             try {
@@ -117,7 +122,7 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
         if (a != null && !(a instanceof Map)) throw new YoloException("engine metadata: args must be a map");
         Map<String, Object> args = a == null ? Map.of() : (Map<String, Object>) a;
         ModelMetadata m = new ModelMetadata(str("description"), str("author"), str("date"), str("version"), (String) task,
-                num("stride", 32, 1024), num("batch", 1, 1 << 16), imgsz, names, new LinkedHashMap<>(args));
+                num("stride", 32, 1, 1024), Math.max(1, num("batch", 1, -1, 1 << 16)), imgsz, names, new LinkedHashMap<>(args));
         m.engineArgs(); // checks the args' types now, not at the first prediction
         return m;
     }
@@ -134,9 +139,9 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
         return v == null ? "" : v.toString();
     }
 
-    private int num(String key, int fallback, int max) {
+    private int num(String key, int fallback, int min, int max) {
         Object v = metadata.get(key);
         if (v == null) return fallback;
-        return ModelMetadata.bounded(String.valueOf(v), "engine metadata " + key, 1, max);
+        return ModelMetadata.bounded(String.valueOf(v), "engine metadata " + key, min, max);
     }
 }

@@ -56,7 +56,7 @@ public record ModelMetadata(String description, String author, String date, Stri
         if (props.containsKey("args")) args.put("args", props.get("args"));
         return new ModelMetadata(props.getOrDefault("description", ""), props.getOrDefault("author", ""),
                 props.getOrDefault("date", ""), props.getOrDefault("version", ""),
-                props.getOrDefault("task", "detect"), intOr(props.get("stride"), "metadata stride", 1024, 32), intOr(props.get("batch"), "metadata batch", 1 << 16, 1),
+                props.getOrDefault("task", "detect"), intOr(props.get("stride"), "metadata stride", 1, 1024, 32), Math.max(1, intOr(props.get("batch"), "metadata batch", -1, 1 << 16, 1)),
                 imgsz, names, args);
     }
 
@@ -116,9 +116,10 @@ public record ModelMetadata(String description, String author, String date, Stri
         throw new YoloException(what + "=" + text + " is not a whole number from " + min + " to " + max);
     }
 
-    private static int intOr(String s, String what, int max, int fallback) {
+    /** The first number in {@code s} within [min, max]; a dynamic batch is recorded as -1. */
+    private static int intOr(String s, String what, int min, int max, int fallback) {
         if (s == null) return fallback;
-        int[] v = parseInts(s, what, 1, max);
+        int[] v = parseInts(s, what, min, max);
         return v.length > 0 ? v[0] : fallback;
     }
 

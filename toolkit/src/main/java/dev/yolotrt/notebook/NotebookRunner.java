@@ -49,17 +49,14 @@ public final class NotebookRunner {
 
     /** Runs every cell; a cell running longer than {@code timeout} (null: no limit) is stopped and fails the run. */
     public static Report run(Path in, Path out, Consumer<String> log, Duration timeout) {
-        ObjectNode nb;
+        byte[] bytes;
         try {
-            if (!(JSON.readTree(in.toFile()) instanceof ObjectNode o)) throw new IOException("the top level is not an object");
-            nb = o;
+            bytes = java.nio.file.Files.readAllBytes(in);
         } catch (IOException e) {
-            throw new YoloException(in + " is not a notebook (nbformat 4 JSON): " + Downloads.oneLine(e));
+            throw new YoloException("cannot read notebook " + in + ": " + Downloads.oneLine(e));
         }
-        if (!(nb.get("cells") instanceof ArrayNode cells)) throw new YoloException(in + " has no cells; is it an .ipynb file?");
-        for (int i = 0; i < cells.size(); i++) {
-            if (!(cells.get(i) instanceof ObjectNode)) throw new YoloException(in + ": cell " + (i + 1) + " is not a notebook cell (an object with cell_type and source)");
-        }
+        ObjectNode nb = parse(bytes, in.toString());
+        ArrayNode cells = (ArrayNode) nb.get("cells");
         int count = 0;
         String error = null;
         PrintStream stdout = System.out, stderr = System.err;
@@ -109,6 +106,28 @@ public final class NotebookRunner {
         Path target = out == null ? in : out;
         AtomicWrite.write(target, tmp -> JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), nb));
         return new Report(count, error);
+    }
+
+    /** A notebook's JSON, checked: an object whose cells are objects with text sources; one line otherwise. */
+    public static ObjectNode parse(byte[] json, String what) {
+        ObjectNode nb;
+        try {
+            if (!(JSON.readTree(json) instanceof ObjectNode o)) throw new IOException("the top level is not an object");
+            nb = o;
+        } catch (IOException e) {
+            throw new YoloException(what + " is not a notebook (nbformat 4 JSON): " + Downloads.oneLine(e));
+        }
+        if (!(nb.get("cells") instanceof ArrayNode cells)) throw new YoloException(what + " has no cells; is it an .ipynb file?");
+        for (int i = 0; i < cells.size(); i++) {
+            if (!(cells.get(i) instanceof ObjectNode c)) {
+                throw new YoloException(what + ": cell " + (i + 1) + " is not a notebook cell (an object with cell_type and source)");
+            }
+            var src = c.get("source");
+            if (src != null && !src.isTextual() && !(src.isArray() && java.util.stream.StreamSupport.stream(src.spliterator(), false).allMatch(x -> x.isTextual()))) {
+                throw new YoloException(what + ": cell " + (i + 1) + "'s source is not text or a list of lines");
+            }
+        }
+        return nb;
     }
 
     private static String source(ObjectNode cell) {

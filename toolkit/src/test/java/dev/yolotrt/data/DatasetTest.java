@@ -114,4 +114,21 @@ class DatasetTest {
             assertEquals(List.of(tmp.resolve("out/set")), s.toList()); // no temporary folder left
         }
     }
+
+    @Test
+    void aRejectedZipLeavesNoPartialFolder(@TempDir Path tmp) throws Exception {
+        Path zip = tmp.resolve("evil.zip");
+        try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(zip))) {
+            z.putNextEntry(new ZipEntry("ok/a.txt"));
+            z.write(1);
+            z.putNextEntry(new ZipEntry("../escape.txt"));
+            z.write(2);
+        }
+        YoloException e = assertThrows(YoloException.class, () -> Dataset.unzip(zip, tmp.resolve("out")));
+        assertTrue(e.getMessage().contains("unsafe entry ../escape.txt"), e.getMessage());
+        try (var s = Files.list(tmp.resolve("out"))) {
+            assertEquals(List.of(), s.toList()); // no .unzip folder, nothing half-extracted
+        }
+        assertTrue(Files.notExists(tmp.resolve("escape.txt")));
+    }
 }
