@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.function.Consumer;
 
@@ -113,8 +114,8 @@ public final class Benchmark {
 
     /** mAP on {@code data}'s val split with val's defaults (conf 0.001, IoU 0.7), in batches the model takes. */
     static Metrics validate(Yolo m, String data, int imgsz, int batch) {
-        return Validator.run(m, new ValOptions(data, "val", imgsz, Math.min(batch, m.backend().maxBatch()),
-                ValOptions.DEFAULT_CONF, 0.7, 300, false, false)).metrics();
+        return Validator.run(m, ValOptions.of(Map.of("data", data, "imgsz", imgsz, "batch", Math.min(batch, m.backend().maxBatch()),
+                "verbose", false))).metrics();
     }
 
     /** The engine alone: TensorRT graph launches on device buffers; ONNX Runtime runs on a fixed tensor. */

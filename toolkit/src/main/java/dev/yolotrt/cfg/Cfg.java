@@ -58,6 +58,7 @@ public final class Cfg {
         key("workspace", Type.FLOAT, null, "TensorRT workspace in GiB (None: TensorRT decides)");
         key("nms", Type.BOOL, false, "NMS inside the engine");
         key("fraction", Type.FLOAT, 1.0, "fraction of the dataset used for INT8 calibration");
+        key("iters", Type.INT, 100, "benchmark: end-to-end calls timed per row (mean, min and max are over them)");
         key("precisions", Type.STRING, "fp32,fp16,int8,fp16+nms", "benchmark: engine variants to build and time");
         key("calibrator", Type.STRING, "minmax", "INT8 calibration algorithm: minmax (the seed's), entropy2 or percentile");
         key("calib_batch", Type.INT, null, "images per INT8 calibration batch (None: 2 x batch)");
@@ -78,6 +79,13 @@ public final class Cfg {
     public static Map<String, Key> keys() {
         return Collections.unmodifiableMap(KEYS);
     }
+
+    /** {@code conf} depends on the mode, as in Ultralytics: predict 0.25, val 0.001. */
+    public static final double PREDICT_CONF = 0.25;
+    public static final double VAL_CONF = 0.001;
+
+    /** The defaults table itself, for builders to start from. */
+    public static final Cfg DEFAULTS = new Cfg(Map.of());
 
     public static Cfg empty() {
         return new Cfg(new LinkedHashMap<>());

@@ -137,11 +137,13 @@ final class Commands {
     }
 
     private int benchmark(Cfg c) {
-        int imgsz = c.ints("imgsz").get(0);
-        Benchmark.Plan d = Benchmark.Plan.defaults(c.integer("batch"), imgsz, c.string("data"));
-        Benchmark.Plan plan = new Benchmark.Plan(List.of(c.string("precisions").split(",")), d.batch(), d.imgsz(), d.data(),
-                d.warmup(), d.reps(), d.e2eIters());
+        if (c.integer("iters") < 1) throw new YoloException("iters=" + c.integer("iters") + " must be at least 1");
         try (Yolo model = Yolo.load(c.string("model"), settings(c))) {
+            // The model's own size unless imgsz is given (a fixed 320 export is not benchmarked at 640).
+            int imgsz = c.isSet("imgsz") ? c.ints("imgsz").get(0) : model.metadata().imgsz()[0];
+            Benchmark.Plan d = Benchmark.Plan.defaults(c.integer("batch"), imgsz, c.string("data"));
+            Benchmark.Plan plan = new Benchmark.Plan(List.of(c.string("precisions").split(",")), d.batch(), d.imgsz(), d.data(),
+                    d.warmup(), d.reps(), c.integer("iters"));
             Table t = Benchmark.run(model, plan, err::println);
             out.println(t.printAll());
             Path dir = RunDirs.next(c.isSet("project") ? c : c.with(Map.of("project", "runs")), "benchmark");

@@ -173,9 +173,9 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         private String split = "val";
         private Integer calibBatch;
         private String fp16Layers;
-        private double conf = 0.25;
-        private double iou = 0.7;
-        private int maxDet = 300;
+        private double conf = Cfg.PREDICT_CONF;
+        private double iou = Cfg.DEFAULTS.number("iou");
+        private int maxDet = Cfg.DEFAULTS.integer("max_det");
         private Integer optimizationLevel;
         private boolean timingCache = true;
         private Path output;

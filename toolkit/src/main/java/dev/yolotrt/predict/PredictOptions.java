@@ -15,7 +15,7 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
                              int[] imgsz, int batch, boolean multiLabel, boolean valResize, boolean save,
                              boolean showLabels, boolean showConf, Integer lineWidth, boolean verbose) {
 
-    public static final double DEFAULT_CONF = 0.25;
+    public static final double DEFAULT_CONF = Cfg.PREDICT_CONF;
 
     /** Upper bounds that keep one batch's input (batch × 3 × h × w floats) addressable. */
     public static final int MAX_IMGSZ = 16_384;
@@ -53,8 +53,8 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
     /** Mutable builder; every setter validates through the record's constructor at build(). */
     public static final class Builder {
         private double conf = DEFAULT_CONF;
-        private double iou = 0.7;
-        private int maxDet = 300;
+        private double iou = Cfg.DEFAULTS.number("iou");
+        private int maxDet = Cfg.DEFAULTS.integer("max_det");
         private int[] classes;
         private boolean agnosticNms;
         private int[] imgsz;

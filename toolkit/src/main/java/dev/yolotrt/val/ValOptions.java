@@ -10,7 +10,7 @@ import java.util.Map;
 public record ValOptions(String data, String split, Integer imgsz, int batch, double conf, double iou, int maxDet,
                          boolean saveJson, boolean verbose) {
 
-    public static final double DEFAULT_CONF = 0.001;
+    public static final double DEFAULT_CONF = Cfg.VAL_CONF;
 
     public static ValOptions defaults() {
         return of(Cfg.empty());
