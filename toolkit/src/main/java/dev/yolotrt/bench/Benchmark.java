@@ -73,7 +73,7 @@ public final class Benchmark {
             return b.table(title + " (CPU)");
         }
         for (String p : plan.precisions()) {
-            Exporter.Result r = Exporter.cached(model, exportOptions(p, plan.batch(), plan.imgsz(), plan.data()), info);
+            Exporter.Result r = Exporter.cached(model.source(), exportOptions(p, plan.batch(), plan.imgsz(), plan.data()), info);
             try (Yolo engine = Yolo.load(r.engine(), model.settings())) {
                 b.measure(engine, "engine", p, plan, images, r.buildSeconds(), fileMb(r.engine()), info);
             }
@@ -114,7 +114,7 @@ public final class Benchmark {
 
     /** mAP on {@code data}'s val split with val's defaults (conf 0.001, IoU 0.7), in batches the model takes. */
     static Metrics validate(Yolo m, String data, int imgsz, int batch) {
-        return Validator.run(m, ValOptions.of(Map.of("data", data, "imgsz", imgsz, "batch", Math.min(batch, m.backend().maxBatch()),
+        return m.validate(ValOptions.of(Map.of("data", data, "imgsz", imgsz, "batch", Math.min(batch, m.backend().maxBatch()),
                 "verbose", false))).metrics();
     }
 

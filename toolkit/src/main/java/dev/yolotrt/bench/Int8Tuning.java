@@ -118,7 +118,7 @@ public final class Int8Tuning {
     }
 
     private static double[] measure(Yolo model, ExportOptions o, String valData, Consumer<String> info) {
-        Exporter.Result built = Exporter.cached(model, o, info);
+        Exporter.Result built = Exporter.cached(model.source(), o, info);
         try (Yolo engine = Yolo.load(built.engine(), model.settings())) {
             int imgsz = o.imgsz() != null ? o.imgsz() : model.metadata().imgsz()[0];
             Metrics m = Benchmark.validate(engine, valData, imgsz, o.batch());

@@ -110,7 +110,7 @@ final class Commands {
         ValOptions o = ValOptions.of(c);
         long t0 = System.nanoTime();
         try (Yolo model = Yolo.load(c.string("model"), settings(c))) {
-            Validator.Run run = Validator.run(model, o);
+            Validator.Run run = model.validate(o);
             Metrics m = run.metrics();
             out.print(m.report(o.verbose()));
             Path dir = RunDirs.next(c, "val");
@@ -128,7 +128,7 @@ final class Commands {
     private int export(Cfg c) {
         ExportOptions o = ExportOptions.builder().apply(c).build();
         try (Yolo model = Yolo.load(c.string("model"), settings(c))) {
-            Exporter.Result r = Exporter.export(model, o, false, err::println);
+            Exporter.Result r = Exporter.export(model.source(), o, false, err::println);
             out.println("Exported " + model.file().getFileName() + " -> " + r.engine());
             out.println("Predict:  yolo-trt predict model=" + r.engine() + " source=bus.jpg");
             out.println("Validate: yolo-trt val model=" + r.engine() + " data=" + c.string("data"));

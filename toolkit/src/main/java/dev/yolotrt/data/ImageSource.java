@@ -1,6 +1,6 @@
 package dev.yolotrt.data;
 
-import dev.yolotrt.model.Assets;
+import dev.yolotrt.data.Assets;
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.Settings;
 import dev.yolotrt.util.YoloException;

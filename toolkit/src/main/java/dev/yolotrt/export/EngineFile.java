@@ -2,7 +2,7 @@ package dev.yolotrt.export;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.yolotrt.model.ModelMetadata;
+import dev.yolotrt.backend.ModelMetadata;
 import dev.yolotrt.util.AtomicWrite;
 import dev.yolotrt.util.YoloException;
 

@@ -2,8 +2,7 @@ package dev.yolotrt.export;
 
 import dev.yolotrt.backend.TensorRt;
 import dev.yolotrt.data.Dataset;
-import dev.yolotrt.model.ModelMetadata;
-import dev.yolotrt.model.Yolo;
+import dev.yolotrt.backend.ModelMetadata;
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.tensorrt.nvinfer.IInt8Calibrator;
@@ -32,7 +31,7 @@ public final class Exporter {
 
     /** The images that calibrate an INT8 export: {@code data}'s {@code split}, in calibration batches. */
     private record Calibration(String dataset, String split, List<Path> images, List<List<Path>> batches) {
-        static Calibration of(Yolo model, ExportOptions o) {
+        static Calibration of(Source model, ExportOptions o) {
             Dataset ds = Dataset.load(o.data(), model.settings());
             List<Path> images = ds.images(o.split(), model.settings());
             return new Calibration(ds.name(), o.split(), images, CalibrationData.batches(images, o.fraction(), o.calibrationBatch(), ds.name()));
@@ -43,14 +42,14 @@ public final class Exporter {
         }
     }
 
-    private static Map<String, Float> percentileRanges(Yolo model, ExportOptions o, int imgsz, byte[] onnx, Consumer<String> info) {
+    private static Map<String, Float> percentileRanges(Source model, ExportOptions o, int imgsz, byte[] onnx, Consumer<String> info) {
         Calibration c = Calibration.of(model, o);
         info.accept("Calibrating INT8 (percentile " + PercentileRanges.DEFAULT_PERCENTILE + ") on " + c.what());
         return PercentileRanges.compute(onnx, c.batches(), imgsz, PercentileRanges.DEFAULT_PERCENTILE);
     }
 
     /** The calibration feed for an INT8 export: cached scales when they match, else images of {@code data}'s {@code split}. */
-    private static Calibrators.Feed calibration(Yolo model, ExportOptions o, int imgsz, String sha, Path cache, Consumer<String> info) {
+    private static Calibrators.Feed calibration(Source model, ExportOptions o, int imgsz, String sha, Path cache, Consumer<String> info) {
         Calibration c = Calibration.of(model, o);
         int batch = o.calibrationBatch();
         Map<String, Object> key = new LinkedHashMap<>();
@@ -73,7 +72,7 @@ public final class Exporter {
      * once and reused while model, options, TensorRT and GPU stay the same: what benchmarks, tests and
      * the INT8 tuning sweep use. INT8 tuning settings add a short hash, so each setting keeps its engine.
      */
-    public static Result cached(Yolo model, ExportOptions o, Consumer<String> info) {
+    public static Result cached(Source model, ExportOptions o, Consumer<String> info) {
         String stem = model.file().getFileName().toString().replaceFirst("(?i)\\.onnx$", "");
         int imgsz = o.imgsz() != null ? o.imgsz() : model.metadata().imgsz()[0];
         String base = String.format(Locale.ROOT, "%s-%s-b%d-%d%s", stem, o.variant().replace('+', '-'), o.batch(), imgsz,
@@ -94,19 +93,19 @@ public final class Exporter {
      * Exports {@code model} (an ONNX model) with {@code o}. With {@code reuse}, an existing engine
      * at the output path built from the same model, options, TensorRT version and GPU is kept.
      */
-    public static Result export(Yolo model, ExportOptions o, boolean reuse, Consumer<String> info) {
+    public static Result export(Source model, ExportOptions o, boolean reuse, Consumer<String> info) {
         return export(model, o, reuse, null, info);
     }
 
     /** As above, with the INT8 calibration cache at {@code calibrationCache} (null: beside the engine, as Ultralytics). */
-    private static Result export(Yolo model, ExportOptions o, boolean reuse, Path calibrationCache, Consumer<String> info) {
+    private static Result export(Source model, ExportOptions o, boolean reuse, Path calibrationCache, Consumer<String> info) {
         Path src = model.file();
         if (!src.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) {
             throw new YoloException(src + " is not an ONNX model; export starts from the .onnx file");
         }
         TensorRt.require("export format=engine");
         ModelMetadata meta = model.metadata();
-        long[] in = model.backend().inputShape();
+        long[] in = model.inputShape();
         int imgsz = o.imgsz() != null ? o.imgsz() : meta.imgsz()[0];
         if (in[2] > 0 && in[2] != imgsz) {
             throw new YoloException(src + " was exported with a fixed " + in[2] + "x" + in[3] + " input; export with imgsz=" + in[2]

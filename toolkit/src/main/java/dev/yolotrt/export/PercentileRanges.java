@@ -8,7 +8,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.yolotrt.data.Dataset;
 import dev.yolotrt.data.Images;
-import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.Letterbox;
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.Progress;
@@ -108,7 +107,7 @@ public final class PercentileRanges {
     }
 
     /** Traces {@code model} (an ONNX model) on the images of {@code data}'s {@code split}, at the model's size. */
-    public static Trace trace(Yolo model, String data, String split) {
+    public static Trace trace(Source model, String data, String split) {
         List<Path> images = Dataset.load(data, model.settings()).images(split, model.settings());
         return trace(OnnxFiles.read(model.file()), images, model.metadata().imgsz()[0]);
     }

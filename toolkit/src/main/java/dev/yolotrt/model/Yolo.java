@@ -1,6 +1,10 @@
 package dev.yolotrt.model;
 
 import dev.yolotrt.backend.Backend;
+import dev.yolotrt.backend.EngineArgs;
+import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.data.Assets;
+import dev.yolotrt.data.Dataset;
 import dev.yolotrt.cfg.Cfg;
 import dev.yolotrt.viz.ResultWriter;
 import dev.yolotrt.backend.OnnxRuntimeBackend;
@@ -8,6 +12,7 @@ import dev.yolotrt.backend.TensorRtBackend;
 import dev.yolotrt.export.EngineFile;
 import dev.yolotrt.export.ExportOptions;
 import dev.yolotrt.export.Exporter;
+import dev.yolotrt.export.Source;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;
@@ -145,6 +150,11 @@ public final class Yolo implements AutoCloseable {
         return settings;
     }
 
+    /** What the exporter, calibration and tracing need of this model. */
+    public Source source() {
+        return new Source(file, metadata, backend.inputShape(), settings);
+    }
+
     public Predictor predictor() {
         return predictor;
     }
@@ -181,7 +191,7 @@ public final class Yolo implements AutoCloseable {
      * and returns the engine, loaded. Needs an NVIDIA GPU with TensorRT.
      */
     public Yolo export(ExportOptions options) {
-        Exporter.Result r = Exporter.export(this, options, false, System.err::println);
+        Exporter.Result r = Exporter.export(source(), options, false, System.err::println);
         return load(r.engine(), settings);
     }
 
@@ -191,7 +201,12 @@ public final class Yolo implements AutoCloseable {
 
     /** Validates on a dataset split (default coco8.yaml val) with Ultralytics' val defaults. */
     public Metrics val(ValOptions options) {
-        return Validator.run(this, options).metrics();
+        return validate(options).metrics();
+    }
+
+    /** Validation with the COCO predictions kept (save_json), for the CLI and benchmarks. */
+    public Validator.Run validate(ValOptions options) {
+        return Validator.run(predictor, metadata, file.getFileName().toString(), Dataset.load(options.data(), settings), settings, options);
     }
 
     /** Validates with {@code key=value} options, e.g. {@code Map.of("data", "coco8.yaml", "split", "train")}. */

@@ -4,7 +4,7 @@ import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.SessionPool;
 import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.data.ImageSource;
-import dev.yolotrt.model.ModelMetadata;
+import dev.yolotrt.backend.ModelMetadata;
 import dev.yolotrt.util.Progress;
 import org.bytedeco.opencv.opencv_core.Mat;
 

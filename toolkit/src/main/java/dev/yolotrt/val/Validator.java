@@ -4,7 +4,8 @@ import dev.yolotrt.data.Dataset;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.data.Label;
 import dev.yolotrt.data.LabelScan;
-import dev.yolotrt.model.Yolo;
+import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.util.Settings;
 import dev.yolotrt.predict.Decoder;
 import dev.yolotrt.predict.Letterbox;
 import dev.yolotrt.predict.PredictOptions;
@@ -28,18 +29,20 @@ public final class Validator {
     private Validator() {
     }
 
-    public static Run run(Yolo model, ValOptions o) {
-        Dataset ds = Dataset.load(o.data(), model.settings());
-        if (ds.nc() != model.metadata().nc()) {
-            throw new YoloException(ds.name() + " names " + ds.nc() + " classes but " + model.file().getFileName() + " predicts "
-                    + model.metadata().nc() + "; validate with the dataset the model was trained on");
+    /**
+     * Validates {@code predictor} (a model called {@code name}, described by {@code metadata}) on
+     * {@code ds}'s split; {@code settings} say where a missing dataset is downloaded to.
+     */
+    public static Run run(Predictor predictor, ModelMetadata metadata, String name, Dataset ds, Settings settings, ValOptions o) {
+        if (ds.nc() != metadata.nc()) {
+            throw new YoloException(ds.name() + " names " + ds.nc() + " classes but " + name + " predicts "
+                    + metadata.nc() + "; validate with the dataset the model was trained on");
         }
-        LabelScan scan = LabelScan.of(ds.images(o.split(), model.settings()), ds.nc());
+        LabelScan scan = LabelScan.of(ds.images(o.split(), settings), ds.nc());
         Progress.note(String.format("val: scanning %s %s: %s", ds.name(), o.split(), scan.summary()));
         if (scan.warning() != null) Progress.note(scan.warning());
         List<Path> files = scan.images();
         if (files.isEmpty()) throw new YoloException(ds.name() + ": every image of the '" + o.split() + "' split has a bad label file; " + scan.firstProblem());
-        Predictor predictor = model.predictor();
         PredictOptions po = o.predictOptions();
         int chunk = predictor.chunk(po);
         predictor.warmup(po);
@@ -78,6 +81,6 @@ public final class Validator {
         }
         int n = files.size();
         Map<String, Double> speed = Map.of("preprocess", pre / n, "inference", inf / n, "postprocess", post / n);
-        return new Run(acc.metrics(model.file().getFileName().toString(), ds.name(), o.split(), speed), json);
+        return new Run(acc.metrics(name, ds.name(), o.split(), speed), json);
     }
 }

@@ -1,6 +1,6 @@
 package dev.yolotrt.export;
 
-import dev.yolotrt.model.ModelMetadata;
+import dev.yolotrt.backend.ModelMetadata;
 import dev.yolotrt.util.YoloException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -5,7 +5,7 @@ import dev.yolotrt.export.CalibrationCache;
 import dev.yolotrt.export.EngineFile;
 import dev.yolotrt.export.ExportOptions;
 import dev.yolotrt.export.Exporter;
-import dev.yolotrt.model.ModelMetadata;
+import dev.yolotrt.backend.ModelMetadata;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.Boxes;
 import dev.yolotrt.predict.Nms;
@@ -52,7 +52,7 @@ class TensorRtGpuTest {
     }
 
     static Path engine(String precision) {
-        return Exporter.cached(onnx, Benchmark.exportOptions(precision, 8, 640, "coco8.yaml"), System.out::println).engine();
+        return Exporter.cached(onnx.source(), Benchmark.exportOptions(precision, 8, 640, "coco8.yaml"), System.out::println).engine();
     }
 
     @Test
@@ -117,7 +117,7 @@ class TensorRtGpuTest {
     void calibratorsCompare() {
         for (String algo : List.of("entropy2", "percentile")) {
             ExportOptions o = ExportOptions.builder().int8(true).calibrator(algo).batch(8).imgsz(640).data("coco8.yaml").build();
-            try (Yolo trt = Yolo.load(Exporter.cached(onnx, o, System.out::println).engine(), Shared.settings())) {
+            try (Yolo trt = Yolo.load(Exporter.cached(onnx.source(), o, System.out::println).engine(), Shared.settings())) {
                 Results r = trt.predict(Shared.image("bus.jpg").toString()).get(0);
                 System.out.println("INT8 " + algo + " bus.jpg: " + r + "\n" + r.boxes());
                 System.out.println("INT8 " + algo + " coco8 val: mAP50-95 " + trt.val(Map.of("data", "coco8.yaml", "verbose", false)).map());
@@ -169,7 +169,7 @@ class TensorRtGpuTest {
         assertTrue(Files.exists(cache), cache.toString());
         List<String> lines = new ArrayList<>();
         long t0 = System.nanoTime();
-        Exporter.Result again = Exporter.export(onnx, Benchmark.exportOptions("int8", 8, 640, "coco8.yaml").withOutput(e), false, lines::add);
+        Exporter.Result again = Exporter.export(onnx.source(), Benchmark.exportOptions("int8", 8, 640, "coco8.yaml").withOutput(e), false, lines::add);
         double secs = (System.nanoTime() - t0) / 1e9;
         System.out.println("INT8 rebuild with calibration + timing cache: " + secs + " s; " + lines);
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("Using calibration cache")), lines.toString());
@@ -178,13 +178,13 @@ class TensorRtGpuTest {
 
     @Test
     void gpuErrorsAreOneLine(@TempDir Path tmp) throws Exception {
-        YoloException dla = assertThrows(YoloException.class, () -> Exporter.export(onnx,
+        YoloException dla = assertThrows(YoloException.class, () -> Exporter.export(onnx.source(),
                 ExportOptions.builder().device("dla:0").output(tmp.resolve("dla.engine")).build(), false, s -> { }));
         assertTrue(dla.getMessage().contains("has no DLA cores"), dla.getMessage());
-        YoloException ws = assertThrows(YoloException.class, () -> Exporter.export(onnx,
+        YoloException ws = assertThrows(YoloException.class, () -> Exporter.export(onnx.source(),
                 ExportOptions.builder().workspace(4096.0).output(tmp.resolve("ws.engine")).build(), false, s -> { }));
         assertTrue(ws.getMessage().contains("more than the GPU's"), ws.getMessage());
-        YoloException none = assertThrows(YoloException.class, () -> Exporter.export(onnx,
+        YoloException none = assertThrows(YoloException.class, () -> Exporter.export(onnx.source(),
                 ExportOptions.builder().int8(true).fp16Layers("^/nothing/").output(tmp.resolve("none.engine")).build(), false, s -> { }));
         assertTrue(none.getMessage().startsWith("fp16_layers=^/nothing/ matches none of the"), none.getMessage());
         Path corrupt = tmp.resolve("corrupt.engine");

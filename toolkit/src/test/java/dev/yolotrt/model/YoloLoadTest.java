@@ -1,5 +1,6 @@
 package dev.yolotrt.model;
 
+import dev.yolotrt.backend.ModelMetadata;
 import dev.yolotrt.testutil.Shared;
 import dev.yolotrt.testutil.TinyOnnx;
 import dev.yolotrt.util.Settings;

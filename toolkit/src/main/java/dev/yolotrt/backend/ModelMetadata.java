@@ -1,4 +1,4 @@
-package dev.yolotrt.model;
+package dev.yolotrt.backend;
 
 import dev.yolotrt.util.YoloException;
 

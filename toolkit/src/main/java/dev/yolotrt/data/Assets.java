@@ -1,4 +1,4 @@
-package dev.yolotrt.model;
+package dev.yolotrt.data;
 
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.Settings;
