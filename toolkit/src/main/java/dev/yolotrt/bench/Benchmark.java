@@ -31,7 +31,7 @@ import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * The seed's "TensorRT export performance" table: per precision and batch, milliseconds per image for
+ * The Ultralytics TensorRT guide's "TensorRT export performance" table: per precision and batch, milliseconds per image for
  * the engine alone (mean / min / max over repetitions) and for end-to-end predict on decoded images
  * (letterbox, copies, inference, decode + NMS), with mAP50 and mAP50-95 from val beside them.
  * Without a GPU it measures the ONNX Runtime CPU backend instead, so the command runs anywhere.

@@ -60,7 +60,7 @@ public final class Cfg {
         key("fraction", Type.FLOAT, 1.0, "fraction of the dataset used for INT8 calibration");
         key("iters", Type.INT, 100, "benchmark: end-to-end calls timed per row (mean, min and max are over them)");
         key("precisions", Type.STRING, "fp32,fp16,int8,fp16+nms", "benchmark: engine variants to build and time");
-        key("calibrator", Type.STRING, "minmax", "INT8 calibration algorithm: minmax (the seed's), entropy2 or percentile");
+        key("calibrator", Type.STRING, "minmax", "INT8 calibration algorithm: minmax (the Ultralytics guide's), entropy2 or percentile");
         key("calib_batch", Type.INT, null, "images per INT8 calibration batch (None: 2 x batch)");
         key("fp16_layers", Type.STRING, null, "INT8: keep layers whose names match this regex in FP16, e.g. /model\\.22/");
         key("threads", Type.INT, 0, "CPU inference threads (0: ONNX Runtime decides)");

@@ -28,7 +28,7 @@ import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 
 /**
- * INT8 calibrators fed with letterboxed images: MinMax (the seed's choice, the default) or Entropy
+ * INT8 calibrators fed with letterboxed images: MinMax (the Ultralytics TensorRT guide's choice, the default) or Entropy
  * v2. Images are read and letterboxed on a background thread, ahead of TensorRT's requests; the
  * cache TensorRT writes is kept, with a record of what it was calibrated on.
  */

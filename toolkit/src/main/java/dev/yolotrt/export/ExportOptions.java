@@ -10,7 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * TensorRT export settings with the seed guide's names and defaults: imgsz 640, half False, int8
+ * TensorRT export settings with the Ultralytics TensorRT guide's names and defaults: imgsz 640, half False, int8
  * False, dynamic False, simplify True, workspace None (GiB), nms False, batch 1, data coco8.yaml,
  * fraction 1.0, device None. {@code output} (null: beside the model) and {@code optimizationLevel}
  * (null: TensorRT's default) are ours, as are the INT8 tuning knobs: {@code split} (which split of
@@ -67,7 +67,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
                 .timingCache(timingCache).output(output);
     }
 
-    /** Images per calibration batch: {@code calibBatch}, else the seed's 2 × batch (small batches scale activations badly). */
+    /** Images per calibration batch: {@code calibBatch}, else the Ultralytics TensorRT guide's 2 × batch (small batches scale activations badly). */
     public int calibrationBatch() {
         return calibBatch != null ? calibBatch : 2 * batch;
     }
