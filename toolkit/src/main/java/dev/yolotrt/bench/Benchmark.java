@@ -38,10 +38,18 @@ import java.util.function.Consumer;
  */
 public final class Benchmark {
 
-    /** How much to measure; defaults match the raw baseline's method (50 warm-up, 5×200 or 5×1000 runs). */
-    public record Plan(List<String> precisions, int batch, int imgsz, String data, int warmup, int reps, int e2eIters) {
+    /**
+     * How much to measure; defaults match the raw baseline's method (50 warm-up, 5×200 or 5×1000 runs).
+     * {@code calibSplit}: the split INT8 engines calibrate on ({@code val} as Ultralytics; {@code train} with a
+     * held-out val split such as coco128-val2017.yaml's, so mAP is scored on images that set no ranges).
+     */
+    public record Plan(List<String> precisions, int batch, int imgsz, String data, int warmup, int reps, int e2eIters, String calibSplit) {
         public static Plan defaults(int batch, int imgsz, String data) {
-            return new Plan(List.of("fp32", "fp16", "int8", "fp16+nms"), batch, imgsz, data, 50, 10, 100);
+            return new Plan(List.of("fp32", "fp16", "int8", "fp16+nms"), batch, imgsz, data, 50, 10, 100, "val");
+        }
+
+        public Plan calibratingOn(String split) {
+            return new Plan(precisions, batch, imgsz, data, warmup, reps, e2eIters, split);
         }
     }
 
@@ -73,7 +81,8 @@ public final class Benchmark {
             return b.table(title + " (CPU)");
         }
         for (String p : plan.precisions()) {
-            Exporter.Result r = Exporter.cached(model.source(), exportOptions(p, plan.batch(), plan.imgsz(), plan.data()), info);
+            Exporter.Result r = Exporter.cached(model.source(), exportOptions(p, plan.batch(), plan.imgsz(), plan.data())
+                    .withSplit(plan.calibSplit()), info);
             try (Yolo engine = Yolo.load(r.engine(), model.settings())) {
                 b.measure(engine, "engine", p, plan, images, r.buildSeconds(), fileMb(r.engine()), info);
             }

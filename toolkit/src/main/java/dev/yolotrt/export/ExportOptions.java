@@ -59,6 +59,11 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         return toBuilder().output(file).build();
     }
 
+    /** The same options calibrating INT8 on {@code split}. */
+    public ExportOptions withSplit(String split) {
+        return toBuilder().split(split).build();
+    }
+
     /** A builder holding these options, to derive variants from. */
     public Builder toBuilder() {
         return builder().format(format).imgsz(imgsz).half(half).int8(int8).dynamic(dynamic).simplify(simplify).workspace(workspace)

@@ -63,7 +63,7 @@ public final class Charts {
         StatisticalBarRenderer renderer = new StatisticalBarRenderer();
         renderer.setErrorIndicatorPaint(Color.DARK_GRAY);
         c.getCategoryPlot().setRenderer(renderer);
-        return c;
+        return Theme.apply(c);
     }
 
     /** mAP50-95 (and mAP50) per precision, one bar each; rows of the same precision share their mAP. */
@@ -76,7 +76,7 @@ public final class Charts {
         }
         JFreeChart c = ChartFactory.createBarChart("mAP per precision", "precision", "mAP", d, PlotOrientation.VERTICAL, true, false, false);
         ((NumberAxis) c.getCategoryPlot().getRangeAxis()).setRange(0, 1);
-        return c;
+        return Theme.apply(c);
     }
 
     /** Engine ms per image against batch, one line per precision. */
@@ -94,8 +94,10 @@ public final class Charts {
             }
             s.add(bench.intColumn("Batch").get(r), bench.doubleColumn("Engine ms/img").get(r));
         }
-        return ChartFactory.createXYLineChart("Latency against batch", "batch", "engine ms / image", d, PlotOrientation.VERTICAL,
+        JFreeChart c = ChartFactory.createXYLineChart("Latency against batch", "batch", "engine ms / image", d, PlotOrientation.VERTICAL,
                 true, false, false);
+        ((XYLineAndShapeRenderer) c.getXYPlot().getRenderer()).setDefaultShapesVisible(true);
+        return Theme.apply(c);
     }
 
     /** Precision against recall at IoU 0.5 for each class with labels. */
@@ -113,7 +115,7 @@ public final class Charts {
         XYPlot p = c.getXYPlot();
         ((NumberAxis) p.getDomainAxis()).setRange(0, 1);
         ((NumberAxis) p.getRangeAxis()).setRange(0, 1.05);
-        return c;
+        return Theme.apply(c);
     }
 
     /** The confusion matrix over the classes that occur, plus background, as counts in blue. */
@@ -156,40 +158,65 @@ public final class Charts {
         XYPlot plot = new XYPlot(d, new SymbolAxis("true", labels), new SymbolAxis("predicted", labels), r);
         JFreeChart c = new JFreeChart("Confusion matrix (conf 0.25, IoU 0.45)", plot);
         c.removeLegend();
+        Theme.apply(c);
         PaintScaleLegend legend = new PaintScaleLegend(scale, new NumberAxis("count"));
         c.addSubtitle(legend);
         return c;
     }
 
     /**
-     * The calibration sweep: mAP50-95 per setting as bars, one colour per knob, and engine ms per image
-     * as points on a second axis, so a setting that wins accuracy at a price in speed shows both.
+     * The calibration sweep: mAP50-95 per setting as bars (coloured by knob, value on each bar) and the
+     * engine's ms per image of every setting as a marker on a second axis, so a setting that wins
+     * accuracy at a price in speed shows both.
      */
     public static JFreeChart calibrationSweep(Table tuning) {
         DefaultCategoryDataset acc = new DefaultCategoryDataset();
         DefaultCategoryDataset speed = new DefaultCategoryDataset();
+        List<String> groups = new ArrayList<>();
+        List<Integer> groupOf = new ArrayList<>();
         for (int r = 0; r < tuning.rowCount(); r++) {
-            String key = tuning.stringColumn("Group").get(r) + ": " + tuning.stringColumn("Setting").get(r);
-            acc.addValue(tuning.doubleColumn("mAP50-95").get(r), tuning.stringColumn("Group").get(r), key);
+            String g = tuning.stringColumn("Group").get(r);
+            String key = g + ": " + tuning.stringColumn("Setting").get(r);
+            if (!groups.contains(g)) groups.add(g);
+            groupOf.add(groups.indexOf(g));
+            // One series for all bars (so each category has exactly one bar), coloured per group below.
+            acc.addValue(tuning.doubleColumn("mAP50-95").get(r), "mAP50-95", key);
             speed.addValue(tuning.doubleColumn("Engine ms/img").get(r), "engine ms/img", key);
         }
         JFreeChart c = ChartFactory.createBarChart("INT8 calibration sweep", null, "mAP50-95", acc, PlotOrientation.VERTICAL, true, false, false);
         CategoryPlot plot = c.getCategoryPlot();
-        ((BarRenderer) plot.getRenderer()).setItemMargin(-1.5); // one bar per setting: the other groups' slots are empty
+        plot.setRenderer(new BarRenderer() {
+            @Override
+            public Paint getItemPaint(int row, int column) {
+                return Theme.colour(groupOf.get(column));
+            }
+        });
         plot.getDomainAxis().setCategoryLabelPositions(CategoryLabelPositions.UP_45);
-        NumberAxis ms = new NumberAxis("engine ms / image");
+        NumberAxis ms = new NumberAxis("engine ms / image (markers)");
         ms.setAutoRangeIncludesZero(true);
         plot.setRangeAxis(1, ms);
         plot.setDataset(1, speed);
         plot.mapDatasetToRangeAxis(1, 1);
+        plot.setDatasetRenderingOrder(org.jfree.chart.plot.DatasetRenderingOrder.FORWARD);
         LineAndShapeRenderer dots = new LineAndShapeRenderer(false, true);
-        dots.setSeriesPaint(0, Color.BLACK);
         plot.setRenderer(1, dots);
+        Theme.apply(c);
+        dots.setSeriesPaint(0, Color.BLACK);
+        dots.setSeriesShape(0, new java.awt.geom.Rectangle2D.Double(-4, -4, 8, 8));
+        org.jfree.chart.LegendItemCollection legend = new org.jfree.chart.LegendItemCollection();
+        for (int g = 0; g < groups.size(); g++) legend.add(new org.jfree.chart.LegendItem(groups.get(g), Theme.colour(g)));
+        legend.add(new org.jfree.chart.LegendItem("engine ms / image", Color.BLACK));
+        plot.setFixedLegendItems(legend);
         return c;
     }
 
     /** mAP50-95 against engine ms per image, one point per setting with its label: up and left is better. */
     public static JFreeChart tradeoff(Table tuning) {
+        return tradeoff(tuning, -1);
+    }
+
+    /** As {@link #tradeoff(Table)}, with row {@code chosen} of the table ringed and named as the chosen setting. */
+    public static JFreeChart tradeoff(Table tuning, int chosen) {
         XYSeriesCollection d = new XYSeriesCollection();
         Map<String, List<String>> labels = new HashMap<>();
         for (int r = 0; r < tuning.rowCount(); r++) {
@@ -202,11 +229,30 @@ public final class Charts {
         }
         JFreeChart c = ChartFactory.createScatterPlot("mAP50-95 against latency", "engine ms / image", "mAP50-95", d,
                 PlotOrientation.VERTICAL, true, false, false);
+        Theme.apply(c);
         XYItemRenderer r = c.getXYPlot().getRenderer();
         r.setDefaultItemLabelGenerator((data, series, item) -> labels.get((String) data.getSeriesKey(series)).get(item));
         r.setDefaultItemLabelsVisible(true);
-        ((NumberAxis) c.getXYPlot().getDomainAxis()).setAutoRangeIncludesZero(false);
-        ((NumberAxis) c.getXYPlot().getRangeAxis()).setAutoRangeIncludesZero(false);
+        NumberAxis x0 = (NumberAxis) c.getXYPlot().getDomainAxis(), y0 = (NumberAxis) c.getXYPlot().getRangeAxis();
+        x0.setAutoRangeIncludesZero(false);
+        y0.setAutoRangeIncludesZero(false);
+        // Room for the point labels at the edges.
+        x0.setLowerMargin(0.12);
+        x0.setUpperMargin(0.12);
+        y0.setUpperMargin(0.12);
+        y0.setLowerMargin(0.12);
+        if (chosen >= 0 && chosen < tuning.rowCount()) {
+            double x = tuning.doubleColumn("Engine ms/img").get(chosen), y = tuning.doubleColumn("mAP50-95").get(chosen);
+            var ring = new org.jfree.chart.annotations.XYShapeAnnotation(new java.awt.geom.Ellipse2D.Double(x, y, 0, 0),
+                    new java.awt.BasicStroke(2f), Color.BLACK);
+            c.getXYPlot().addAnnotation(ring);
+            var pointer = new org.jfree.chart.annotations.XYPointerAnnotation("chosen: " + tuning.stringColumn("Group").get(chosen) + " "
+                    + tuning.stringColumn("Setting").get(chosen), x, y, 3 * Math.PI / 4);
+            pointer.setFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 12));
+            pointer.setArrowPaint(Color.BLACK);
+            pointer.setTextAnchor(org.jfree.chart.ui.TextAnchor.CENTER_RIGHT); // text leftwards of the arrow, inside the plot
+            c.getXYPlot().addAnnotation(pointer);
+        }
         return c;
     }
 
@@ -230,6 +276,6 @@ public final class Charts {
         log.setNumberFormatOverride(new java.text.DecimalFormat("0.#"));
         c.getXYPlot().setRangeAxis(log);
         ((XYLineAndShapeRenderer) c.getXYPlot().getRenderer()).setDefaultShapesVisible(true);
-        return c;
+        return Theme.apply(c);
     }
 }

@@ -35,9 +35,19 @@ class ChartsTest {
                 DoubleColumn.create("mAP50-95", 0.5998, 0.5998));
     }
 
+    /** Renders at notebook size; with -Dcharts.dir=DIR the PNGs are kept there for a person to look at. */
     static void renders(JFreeChart c) {
         BufferedImage img = c.createBufferedImage(800, 480);
         assertEquals(800, img.getWidth());
+        String dir = System.getProperty("charts.dir");
+        if (dir != null) {
+            try {
+                java.nio.file.Files.createDirectories(java.nio.file.Path.of(dir));
+                javax.imageio.ImageIO.write(img, "png", java.nio.file.Path.of(dir, c.getTitle().getText().replaceAll("\\W+", "_") + ".png").toFile());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
     }
 
     @Test
@@ -77,13 +87,25 @@ class ChartsTest {
         JFreeChart sweep = Charts.calibrationSweep(t);
         var bars = sweep.getCategoryPlot().getDataset(0);
         assertEquals(4, bars.getColumnCount());
-        assertEquals(0.65, bars.getValue("fp16 block", "fp16 block: head in FP16").doubleValue(), 1e-12);
-        assertEquals(0.130, sweep.getCategoryPlot().getDataset(1).getValue("engine ms/img", "reference: FP16").doubleValue(), 1e-12);
+        assertEquals(0.65, bars.getValue("mAP50-95", "fp16 block: head in FP16").doubleValue(), 1e-12);
+        // Every setting has its latency marker, not only the first group's.
+        var ms = sweep.getCategoryPlot().getDataset(1);
+        assertEquals(4, ms.getColumnCount());
+        for (int col = 0; col < 4; col++) assertTrue(ms.getValue(0, col).doubleValue() > 0, "marker " + col);
+        assertEquals(0.130, ms.getValue("engine ms/img", "reference: FP16").doubleValue(), 1e-12);
+        // One theme: white plot, Okabe-Ito colours per knob, values on the bars.
+        assertEquals(java.awt.Color.WHITE, sweep.getCategoryPlot().getBackgroundPaint());
+        assertEquals(Theme.colour(0), sweep.getCategoryPlot().getRenderer().getItemPaint(0, 0));
+        assertTrue(sweep.getCategoryPlot().getRenderer().getDefaultItemLabelsVisible());
         renders(sweep);
         JFreeChart scatter = Charts.tradeoff(t);
         XYDataset d = scatter.getXYPlot().getDataset();
         assertEquals(3, d.getSeriesCount());
         assertEquals("entropy2", scatter.getXYPlot().getRenderer().getItemLabelGenerator(0, 1).generateLabel(d, 0, 1));
+        assertEquals(0, scatter.getXYPlot().getAnnotations().size());
         renders(scatter);
+        JFreeChart chosen = Charts.tradeoff(t, 2);
+        assertEquals(2, chosen.getXYPlot().getAnnotations().size()); // the ring and the "chosen: ..." pointer
+        renders(chosen);
     }
 }
