@@ -20,7 +20,8 @@ t0=$(date +%s)
 cli export model=yolov8n.onnx batch=8 dynamic=true > "$out/export.log" 2>&1; say "export fp32 b8: rc=$? $(( $(date +%s) - t0 )) s"
 
 # 2. GPU tests: native lifetimes, FP32 against the CPU.
-java -Djava.security.manager=allow -jar "$lib"/junit-platform-console-standalone-*.jar execute --class-path "$cp" \
+# The launcher on the class path itself, so JShell cells inside the tests see the toolkit too.
+java -Djava.security.manager=allow -cp "$cp:$(ls "$lib"/junit-platform-console-standalone-*.jar)" org.junit.platform.console.ConsoleLauncher execute \
   --select-class dev.yolotrt.gpu.NativeLifetimeGpuTest --select-method dev.yolotrt.gpu.TensorRtGpuTest#fp32AgreesWithTheCpuWithinOnePixel \
   --details=tree --disable-banner > "$out/gpu-tests.log" 2>&1
 say "gpu tests rc=$?"; grep -E "tests (successful|failed)|✘|LEAK" "$out/gpu-tests.log" | tee -a "$summary"

@@ -8,7 +8,8 @@ import java.util.Deque;
 /**
  * Owns the native objects of one piece of work (a TensorRT build: builder, network, parser, config,
  * timing cache, plan) and releases them on close in reverse order of creation, as JavaCPP's
- * TensorRT samples do in their {@code finally}. Null results are not kept.
+ * TensorRT samples do in their {@code finally}. TensorRT objects are deleted through their virtual
+ * destructors ({@link TrtDelete}); memory JavaCPP allocated is deallocated. Null results are not kept.
  */
 public final class NativeScope implements AutoCloseable {
 
@@ -22,6 +23,12 @@ public final class NativeScope implements AutoCloseable {
 
     @Override
     public void close() {
-        while (!owned.isEmpty()) owned.pop().deallocate();
+        while (!owned.isEmpty()) release(owned.pop());
+    }
+
+    /** Frees one native object the way its kind needs. */
+    public static void release(Pointer p) {
+        if (p instanceof org.bytedeco.tensorrt.nvinfer.INoCopy trt) TrtDelete.delete(trt);
+        else p.deallocate();
     }
 }

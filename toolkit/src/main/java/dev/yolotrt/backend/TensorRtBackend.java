@@ -141,8 +141,8 @@ public final class TensorRtBackend implements Backend {
         if (closed) return;
         if (open > 0) throw new IllegalStateException(open + " TensorRT session(s) of " + name + " still open; close them first");
         closed = true;
-        engine.deallocate();
-        runtime.deallocate();
+        NativeScope.release(engine);
+        NativeScope.release(runtime);
     }
 
     private static long[] dims(Dims64 d) {
@@ -304,7 +304,7 @@ public final class TensorRtBackend implements Backend {
             if (hostIn != null) cudaFreeHost(hostIn);
             if (!devIn.isNull()) cudaFree(devIn);
             if (!stream.isNull()) cudaStreamDestroy(stream);
-            context.deallocate();
+            NativeScope.release(context);
         }
     }
 

@@ -7,7 +7,6 @@ import org.bytedeco.javacv.Java2DFrameConverter;
 import org.bytedeco.javacv.OpenCVFrameConverter;
 import org.bytedeco.opencv.opencv_core.Mat;
 
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,49 +30,37 @@ public final class Images {
     public static Mat read(Path file) {
         if (!Files.isRegularFile(file)) throw new YoloException("image not found: " + file);
         if (!Files.isReadable(file)) throw new YoloException("image not readable: " + file + " (check its permissions)");
-        try {
-            if (Files.size(file) == 0) throw new YoloException("cannot decode image " + file + " (the file is empty)");
-            try (var in = ImageIO.createImageInputStream(file.toFile())) {
-                checkSize(in, file.toString());
-            }
+        byte[] head = new byte[64 * 1024];
+        int n;
+        try (var in = Files.newInputStream(file)) {
+            n = in.readNBytes(head, 0, head.length);
         } catch (java.io.IOException e) {
             throw new YoloException("cannot read image " + file + ": " + e.getMessage());
         }
+        if (n == 0) throw new YoloException("cannot decode image " + file + " (the file is empty)");
+        checkSize(head, n, file.toString());
         return decoded(() -> imread(file.toString(), IMREAD_COLOR), file.toString());
     }
 
     /** Decodes encoded image bytes (JPEG, PNG ...); {@code what} names them in errors. */
     public static Mat decode(byte[] bytes, String what) {
         if (bytes.length == 0) throw new YoloException("cannot decode image " + what + " (it is empty)");
-        try (var in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(bytes))) {
-            checkSize(in, what);
-        } catch (java.io.IOException e) {
-            throw new YoloException("cannot read image " + what + ": " + e.getMessage());
-        }
+        checkSize(bytes, bytes.length, what);
         try (BytePointer data = new BytePointer(bytes);
              Mat encoded = new Mat(1, bytes.length, org.bytedeco.opencv.global.opencv_core.CV_8UC1, data)) {
             return decoded(() -> imdecode(encoded, IMREAD_COLOR), what);
         }
     }
 
-    /** Reads the size from the header where ImageIO knows the format (JPEG, PNG, BMP, GIF, TIFF) and bounds it. */
-    private static void checkSize(javax.imageio.stream.ImageInputStream in, String what) throws java.io.IOException {
-        if (in == null) return;
-        var readers = ImageIO.getImageReaders(in);
-        if (!readers.hasNext()) return;
-        var reader = readers.next();
-        try {
-            reader.setInput(in, true, true);
-            long w = reader.getWidth(0), h = reader.getHeight(0);
-            if (w * h > MAX_PIXELS) {
-                throw new YoloException("image " + what + " is " + w + "x" + h + " pixels, more than the " + MAX_PIXELS / 1_000_000
-                        + " megapixels allowed; scale it down first");
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            if (e instanceof YoloException y) throw y;
-            // A header ImageIO cannot parse: OpenCV decides below.
-        } finally {
-            reader.dispose();
+    /**
+     * Bounds the size a PNG or JPEG header claims before anything decodes it. Read from the bytes
+     * here, not through ImageIO, whose JPEG reader needs a system libjpeg that slim JREs lack.
+     */
+    static void checkSize(byte[] b, int n, String what) {
+        long[] wh = HeaderSize.of(b, n);
+        if (wh != null && wh[0] * wh[1] > MAX_PIXELS) {
+            throw new YoloException("image " + what + " is " + wh[0] + "x" + wh[1] + " pixels, more than the " + MAX_PIXELS / 1_000_000
+                    + " megapixels allowed; scale it down first");
         }
     }
 
