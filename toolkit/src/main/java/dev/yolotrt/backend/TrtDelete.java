@@ -30,10 +30,11 @@ final class TrtDelete {
         obj.setNull();
     }
 
-    private static Pointer at(long address) {
+    private static Pointer at(long where) {
+        // Not "address": inside the anonymous class that name is the inherited field, not the parameter.
         return new Pointer() {
             {
-                this.address = address;
+                address = where;
             }
         };
     }
