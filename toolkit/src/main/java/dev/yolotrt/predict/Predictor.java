@@ -79,7 +79,7 @@ public final class Predictor implements AutoCloseable {
             FloatBuffer input = session.inputBuffer(batch, h, w);
             // Images are independent: letterbox them on all cores, each into its own slice of the batch.
             Letterbox[] boxes = new Letterbox[n];
-            IntStream.range(0, n).parallel().forEach(i -> {
+            indices(n).forEach(i -> {
                 Mat img = images.get(i);
                 boxes[i] = o.valResize() && h == w ? Letterbox.forVal(img.rows(), img.cols(), h) : Letterbox.of(img.rows(), img.cols(), h, w);
                 boxes[i].toChw(img, input, i * 3 * h * w);
@@ -90,7 +90,7 @@ public final class Predictor implements AutoCloseable {
             // Outputs view the session's buffers: decode before the lease is given back.
             Decoder.Detections[] dets = new Decoder.Detections[n];
             boolean endToEnd = meta.engineArgs().nms();
-            IntStream.range(0, n).parallel().forEach(i -> {
+            indices(n).forEach(i -> {
                 dets[i] = endToEnd
                         ? Decoder.endToEnd(out.get(0), i, (float) o.conf(), o.maxDet(), o.classes())
                         : Decoder.decode(out.get(0), i, (float) o.conf(), (float) o.iou(), o.maxDet(), o.classes(),
@@ -142,6 +142,11 @@ public final class Predictor implements AutoCloseable {
         List<Results> out = new ArrayList<>();
         stream(sources, o, out::add);
         return out;
+    }
+
+    /** Images of a batch in parallel; one image on the calling thread (no fork/join hand-off at batch 1). */
+    private static IntStream indices(int n) {
+        return n > 1 ? IntStream.range(0, n).parallel() : IntStream.range(0, n);
     }
 
     /** Closes the sessions; the backend is closed by its owner afterwards. */
