@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * strings), in an engine file as JSON. {@code imgsz} is (height, width).
  */
 public record ModelMetadata(String description, String author, String date, String version, String task,
-                            int stride, int batch, int[] imgsz, List<String> names, Map<String, Object> args) {
+                            int stride, int batch, int[] imgsz, List<String> names, Map<String, Object> args, int[] kptShape) {
 
     /** Bounds for numbers read from model files: they size allocations, so they are checked first. */
     public static final int MAX_CLASSES = 100_000;
@@ -23,9 +23,14 @@ public record ModelMetadata(String description, String author, String date, Stri
     private static final Pattern NAME = Pattern.compile("(\\d+)\\s*:\\s*(?:'((?:[^'\\\\]|\\\\.)*)'|\"((?:[^\"\\\\]|\\\\.)*)\")");
     private static final Pattern INT = Pattern.compile("-?\\d+");
 
+    /** The tasks of the guide; {@code task=} overrides what the file says. */
+    public static final List<String> TASKS = List.of("detect", "segment", "pose", "classify", "obb");
+
     public ModelMetadata {
         names = List.copyOf(names);
         imgsz = imgsz.clone();
+        kptShape = kptShape == null ? null : kptShape.clone();
+        if (!TASKS.contains(task)) throw new YoloException("metadata task=" + task + " is not one of " + String.join(", ", TASKS));
         args = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(args)); // values may be null (None)
     }
 
@@ -42,6 +47,17 @@ public record ModelMetadata(String description, String author, String date, Stri
         return imgsz.clone();
     }
 
+    /** Keypoints per object and values per keypoint ([17, 3] for COCO pose), or null. */
+    @Override
+    public int[] kptShape() {
+        return kptShape == null ? null : kptShape.clone();
+    }
+
+    /** The same metadata for another task (the {@code task=} override). */
+    public ModelMetadata withTask(String newTask) {
+        return new ModelMetadata(description, author, date, version, newTask, stride, batch, imgsz, names, args, kptShape);
+    }
+
     /**
      * Reads Ultralytics' ONNX metadata_props; returns null when the map holds none of them (a model
      * exported by something else). {@code fallbackImgsz} and {@code nc} come from the graph's shapes.
@@ -54,15 +70,17 @@ public record ModelMetadata(String description, String author, String date, Stri
         if (imgsz.length != 2) throw new YoloException("metadata imgsz=" + props.get("imgsz") + " is not one size or [height, width]");
         Map<String, Object> args = new LinkedHashMap<>();
         if (props.containsKey("args")) args.put("args", props.get("args"));
+        int[] kpt = props.containsKey("kpt_shape") ? parseInts(props.get("kpt_shape"), "metadata kpt_shape", 1, 1000) : null;
+        if (kpt != null && kpt.length != 2) throw new YoloException("metadata kpt_shape=" + props.get("kpt_shape") + " is not [keypoints, values]");
         return new ModelMetadata(props.getOrDefault("description", ""), props.getOrDefault("author", ""),
                 props.getOrDefault("date", ""), props.getOrDefault("version", ""),
-                props.getOrDefault("task", "detect"), intOr(props.get("stride"), "metadata stride", 1, 1024, 32), Math.max(1, intOr(props.get("batch"), "metadata batch", -1, 1 << 16, 1)),
-                imgsz, names, args);
+                props.getOrDefault("task", "detect").strip(), intOr(props.get("stride"), "metadata stride", 1, 1024, 32), Math.max(1, intOr(props.get("batch"), "metadata batch", -1, 1 << 16, 1)),
+                imgsz, names, args, kpt);
     }
 
     /** Metadata for a model without Ultralytics' props, inferred from its shapes. */
     public static ModelMetadata inferred(int[] imgsz, int nc, int batch) {
-        return new ModelMetadata("", "", "", "", "detect", 32, batch, imgsz, defaultNames(nc), Map.of());
+        return new ModelMetadata("", "", "", "", "detect", 32, batch, imgsz, defaultNames(nc), Map.of(), null);
     }
 
     /** Parses Python's {@code {0: 'person', 1: 'bicycle'}} as Ultralytics writes it. */
@@ -136,6 +154,6 @@ public record ModelMetadata(String description, String author, String date, Stri
 
     /** The same metadata with another batch, imgsz and args (what an export records). */
     public ModelMetadata with(int newBatch, int[] newImgsz, Map<String, Object> newArgs) {
-        return new ModelMetadata(description, author, date, version, task, stride, newBatch, newImgsz, names, newArgs);
+        return new ModelMetadata(description, author, date, version, task, stride, newBatch, newImgsz, names, newArgs, kptShape);
     }
 }

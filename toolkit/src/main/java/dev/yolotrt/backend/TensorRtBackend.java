@@ -108,6 +108,13 @@ public final class TensorRtBackend implements Backend {
         return (int) maxInput[0];
     }
 
+    /** Output shapes in engine order (-1 where dynamic). */
+    public List<long[]> outputShapes() {
+        List<long[]> shapes = new ArrayList<>();
+        for (String o : outputs) shapes.add(dims(engine.getTensorShape(o)));
+        return shapes;
+    }
+
     /** Output tensor names, in engine order. */
     public List<String> outputNames() {
         return List.copyOf(outputs);

@@ -27,6 +27,7 @@ public final class Cfg {
 
     static {
         key("model", Type.STRING, "yolov8n.onnx", "model file (.onnx or .engine), by path or by name in YOLO_TRT_MODELS");
+        key("task", Type.STRING, null, "detect, segment, pose, classify or obb (default: the model's own)");
         key("source", Type.STRING, "bus.jpg", "image file, folder, glob, comma-separated list or URL");
         key("data", Type.STRING, "coco8.yaml", "dataset YAML (val, and INT8 calibration)");
         key("imgsz", Type.INTS, List.of(640), "input size: one number, or height,width");

@@ -80,7 +80,7 @@ final class Commands {
         Cfg c = cfg.isSet("save") ? cfg : cfg.with(Map.of("save", true));
         PredictOptions o = PredictOptions.builder().apply(c).build();
         Settings settings = settings(c);
-        try (Yolo model = Yolo.load(c.string("model"), settings)) {
+        try (Yolo model = Yolo.load(c.string("model"), settings, c.string("task"))) {
             List<ImageSource> sources = ImageSource.resolve(c.string("source"), settings);
             ResultWriter writer = ResultWriter.forRun(c, "predict");
             int[] index = {0};
@@ -109,7 +109,7 @@ final class Commands {
     private int val(Cfg c) {
         ValOptions o = ValOptions.of(c);
         long t0 = System.nanoTime();
-        try (Yolo model = Yolo.load(c.string("model"), settings(c))) {
+        try (Yolo model = Yolo.load(c.string("model"), settings(c), c.string("task"))) {
             Validator.Run run = model.validate(o);
             Metrics m = run.metrics();
             out.print(m.report(o.verbose()));
@@ -127,7 +127,7 @@ final class Commands {
 
     private int export(Cfg c) {
         ExportOptions o = ExportOptions.builder().apply(c).build();
-        try (Yolo model = Yolo.load(c.string("model"), settings(c))) {
+        try (Yolo model = Yolo.load(c.string("model"), settings(c), c.string("task"))) {
             Exporter.Result r = Exporter.export(model.source(), o, false, err::println);
             out.println("Exported " + model.file().getFileName() + " -> " + r.engine());
             out.println("Predict:  yolo-trt predict model=" + r.engine() + " source=bus.jpg");
@@ -138,7 +138,7 @@ final class Commands {
 
     private int benchmark(Cfg c) {
         if (c.integer("iters") < 1) throw new YoloException("iters=" + c.integer("iters") + " must be at least 1");
-        try (Yolo model = Yolo.load(c.string("model"), settings(c))) {
+        try (Yolo model = Yolo.load(c.string("model"), settings(c), c.string("task"))) {
             // The model's own size unless imgsz is given (a fixed 320 export is not benchmarked at 640).
             int imgsz = c.isSet("imgsz") ? c.ints("imgsz").get(0) : model.metadata().imgsz()[0];
             Benchmark.Plan d = Benchmark.Plan.defaults(c.integer("batch"), imgsz, c.string("data"));

@@ -88,6 +88,7 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
         Map<String, String> names = new LinkedHashMap<>();
         for (int i = 0; i < source.nc(); i++) names.put(String.valueOf(i), source.name(i));
         m.put("names", names);
+        if (source.kptShape() != null) m.put("kpt_shape", List.of(source.kptShape()[0], source.kptShape()[1]));
         m.put("args", args);
         m.put("channels", 3);
         m.put("producer", producer);
@@ -121,8 +122,16 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
         Object a = metadata.get("args");
         if (a != null && !(a instanceof Map)) throw new YoloException("engine metadata: args must be a map");
         Map<String, Object> args = a == null ? Map.of() : (Map<String, Object>) a;
+        int[] kpt = null;
+        Object k = metadata.get("kpt_shape");
+        if (k instanceof List<?> l && l.size() == 2 && l.get(0) instanceof Number kn && l.get(1) instanceof Number kv
+                && kn.intValue() >= 1 && kn.intValue() <= 1000 && kv.intValue() >= 2 && kv.intValue() <= 3) {
+            kpt = new int[] {kn.intValue(), kv.intValue()};
+        } else if (k != null) {
+            throw new YoloException("engine metadata: kpt_shape=" + k + " is not [keypoints, 2 or 3]");
+        }
         ModelMetadata m = new ModelMetadata(str("description"), str("author"), str("date"), str("version"), (String) task,
-                num("stride", 32, 1, 1024), Math.max(1, num("batch", 1, -1, 1 << 16)), imgsz, names, new LinkedHashMap<>(args));
+                num("stride", 32, 1, 1024), Math.max(1, num("batch", 1, -1, 1 << 16)), imgsz, names, new LinkedHashMap<>(args), kpt);
         m.engineArgs(); // checks the args' types now, not at the first prediction
         return m;
     }

@@ -16,6 +16,7 @@ import dev.yolotrt.export.Source;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;
+import dev.yolotrt.predict.TaskLayout;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.Settings;
 import dev.yolotrt.val.Metrics;
@@ -59,19 +60,32 @@ public final class Yolo implements AutoCloseable {
         return load(Assets.model(model, settings), settings);
     }
 
+    /** As {@link #load(String, Settings)}, with the {@code task=} override (null: the model's own). */
+    public static Yolo load(String model, Settings settings, String task) {
+        return load(Assets.model(model, settings), settings, task);
+    }
+
     /** Loads a model or engine file with the settings of the environment. */
     public static Yolo load(Path file) {
         return load(file, Settings.fromEnvironment());
     }
 
     public static Yolo load(Path file, Settings settings) {
-        if (!Files.isRegularFile(file)) throw new YoloException("model not found: " + file);
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (name.endsWith(".engine") || name.endsWith(".plan")) return loadEngine(file, settings);
-        return loadOnnx(file, settings);
+        return load(file, settings, null);
     }
 
-    private static Yolo loadEngine(Path file, Settings settings) {
+    /** Loads a model whose task is {@code task} (detect, segment, pose, classify, obb), or its metadata's when null. */
+    public static Yolo load(Path file, Settings settings, String task) {
+        if (!Files.isRegularFile(file)) throw new YoloException("model not found: " + file);
+        if (task != null && !ModelMetadata.TASKS.contains(task)) {
+            throw new YoloException("task=" + task + " is not one of " + String.join(", ", ModelMetadata.TASKS));
+        }
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".engine") || name.endsWith(".plan")) return loadEngine(file, settings, task);
+        return loadOnnx(file, settings, task);
+    }
+
+    private static Yolo loadEngine(Path file, Settings settings, String task) {
         EngineFile ef = EngineFile.read(file);
         ModelMetadata meta;
         try {
@@ -87,6 +101,9 @@ public final class Yolo implements AutoCloseable {
                 int size = in[2] > 0 ? (int) in[2] : 640;
                 meta = ModelMetadata.inferred(new int[] {size, size}, 80, Math.max(1, backend.maxBatch()));
             }
+            if (task != null) meta = meta.withTask(task);
+            // An engine with NMS inside has Ultralytics' end-to-end output, not the raw head.
+            if (!built.nms()) TaskLayout.check(meta, backend.outputShapes(), file.toString());
             return new Yolo(file, meta, backend, settings);
         } catch (RuntimeException e) {
             backend.close();
@@ -94,37 +111,35 @@ public final class Yolo implements AutoCloseable {
         }
     }
 
-    private static Yolo loadOnnx(Path file, Settings settings) {
+    private static Yolo loadOnnx(Path file, Settings settings, String task) {
         OnnxRuntimeBackend backend = OnnxRuntimeBackend.open(file, settings.cpuThreads());
         try {
-            return new Yolo(file, onnxMetadata(file, backend), backend, settings);
+            return new Yolo(file, onnxMetadata(file, backend, task), backend, settings);
         } catch (RuntimeException e) {
             backend.close();
             throw e;
         }
     }
 
-    /** Ultralytics' metadata_props, checked against the graph's input and output shapes. */
-    static ModelMetadata onnxMetadata(Path file, OnnxRuntimeBackend backend) {
+    /** Ultralytics' metadata_props, checked against the graph's input and output shapes (task from the file unless {@code task}). */
+    static ModelMetadata onnxMetadata(Path file, OnnxRuntimeBackend backend, String task) {
         long[] in = backend.inputShape();
         Map<String, long[]> outs = backend.outputShapes();
         long[] out = outs.isEmpty() ? new long[0] : outs.values().iterator().next();
         String shapes = "input " + Arrays.toString(in) + ", outputs " + describe(outs);
-        if (in.length != 4 || in[1] != 3 || outs.size() != 1 || out.length != 3 || out[1] < 5) {
-            throw new YoloException(file + " is not an Ultralytics YOLO detect model (" + shapes
-                    + "); expected images [B,3,H,W] -> output0 [B,4+nc,anchors]");
+        if (in.length != 4 || in[1] != 3 || outs.isEmpty() || out.length < 2) {
+            throw new YoloException(file + " is not an Ultralytics YOLO model (" + shapes
+                    + "); expected images [B,3,H,W] -> output0 [B,4+nc,anchors] (detect) or [B,nc] (classify)");
         }
-        int nc = (int) out[1] - 4;
         int[] size = {in[2] > 0 ? (int) in[2] : 640, in[3] > 0 ? (int) in[3] : 640};
         int batch = in[0] > 0 ? (int) in[0] : 1;
-        ModelMetadata meta = ModelMetadata.fromOnnxProps(backend.metadataProps(), size, nc);
-        if (meta == null) return ModelMetadata.inferred(size, nc, batch);
-        if (!"detect".equals(meta.task())) {
-            throw new YoloException(file + " is a YOLO '" + meta.task() + "' model; this toolkit runs detect models");
+        ModelMetadata meta = ModelMetadata.fromOnnxProps(backend.metadataProps(), size, out.length == 2 ? (int) out[1] : (int) out[1] - 4);
+        if (meta == null) {
+            if (out.length != 3 || out[1] < 5) throw new YoloException(file + " has no Ultralytics metadata and is not a detect model (" + shapes + ")");
+            meta = ModelMetadata.inferred(size, (int) out[1] - 4, batch);
         }
-        if (meta.nc() != nc) {
-            throw new YoloException(file + " names " + meta.nc() + " classes but its output has " + nc + " (" + shapes + ")");
-        }
+        if (task != null) meta = meta.withTask(task);
+        TaskLayout.check(meta, List.copyOf(outs.values()), file.toString());
         return meta;
     }
 

@@ -83,11 +83,13 @@ class MainTest {
 
     @Test
     void missingImageIsOneLine(@TempDir Path tmp) {
+        Shared.require();
         assertOneLineError(run("predict", "source=" + tmp.resolve("nope.jpg"), "project=" + tmp), "nope.jpg");
     }
 
     @Test
     void unreadableImageIsOneLineAndNothingIsSaved(@TempDir Path tmp) throws Exception {
+        Shared.require();
         Path broken = Files.writeString(tmp.resolve("broken.jpg"), "not a jpeg");
         Run r = run("predict", "source=" + broken, "project=" + tmp.resolve("runs"));
         assertOneLineError(r, "cannot decode image " + broken);
@@ -103,6 +105,7 @@ class MainTest {
 
     @Test
     void valPrintsTheTableAndSavesResults(@TempDir Path tmp) throws Exception {
+        Shared.require();
         Run r = run("val", "model=yolov8n.onnx", "data=coco8.yaml", "save_json=true", "project=" + tmp, "name=v");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("Box(P"), r.out());
@@ -113,6 +116,7 @@ class MainTest {
 
     @Test
     void valWithAMissingDatasetIsOneLine(@TempDir Path tmp) throws Exception {
+        Shared.require();
         assertOneLineError(run("val", "data=" + tmp.resolve("none.yaml")), "none.yaml not found");
         Path yaml = Files.writeString(tmp.resolve("bad.yaml"), "path: " + tmp + "\nval: images\nnames: [a]\n");
         assertOneLineError(run("val", "data=" + yaml), "names 1 classes but yolov8n.onnx predicts 80");
@@ -132,6 +136,7 @@ class MainTest {
 
     @Test
     void benchmarkWithoutAGpuMeasuresTheCpuBackend(@TempDir Path tmp) throws Exception {
+        Shared.require();
         org.junit.jupiter.api.Assumptions.assumeFalse(dev.yolotrt.backend.TensorRt.available(), "a GPU is present");
         Run r = run("benchmark", "model=yolov8n.onnx", "project=" + tmp, "name=b");
         assertEquals(0, r.code(), r.err());

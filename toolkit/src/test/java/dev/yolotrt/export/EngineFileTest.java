@@ -51,7 +51,7 @@ class EngineFileTest {
     @Test
     void writeThenReadRoundTrips(@TempDir Path tmp) throws Exception {
         ModelMetadata src = new ModelMetadata("d", "Ultralytics", "x", "8.0.175", "detect", 32, 1, new int[] {640, 640},
-                List.of("person", "bus"), Map.of());
+                List.of("person", "bus"), Map.of(), null);
         byte[] plan = new byte[1000];
         new java.util.Random(3).nextBytes(plan);
         Path f = EngineFile.write(tmp.resolve("a.engine"), EngineFile.metadata(src, 8, 640, new ExportOptions.Builder().half(true).batch(8).build().args(640), Map.of("tensorrt", "10.6.0")), plan);

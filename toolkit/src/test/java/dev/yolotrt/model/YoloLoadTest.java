@@ -64,7 +64,7 @@ class YoloLoadTest {
     @Test
     void aFileThatIsNotOnnx(@TempDir Path dir) throws Exception {
         Path bogus = Files.writeString(dir.resolve("model.onnx"), "this is not a protobuf");
-        YoloException e = assertThrows(YoloException.class, () -> Yolo.load(bogus, Shared.settings()));
+        YoloException e = assertThrows(YoloException.class, () -> Yolo.load(bogus, Settings.from(Map.of(Settings.CACHE, dir.toString()))));
         assertTrue(e.getMessage().startsWith(bogus + " is not a readable ONNX model"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
     }
@@ -72,7 +72,7 @@ class YoloLoadTest {
     @Test
     void anOnnxThatIsNotYolo(@TempDir Path dir) throws Exception {
         Path identity = TinyOnnx.identity(dir.resolve("identity.onnx"), 1, 3, 8, 8);
-        YoloException e = assertThrows(YoloException.class, () -> Yolo.load(identity, Shared.settings()));
+        YoloException e = assertThrows(YoloException.class, () -> Yolo.load(identity, Settings.from(Map.of(Settings.CACHE, dir.toString()))));
         assertTrue(e.getMessage().contains("is not an Ultralytics YOLO detect model"), e.getMessage());
         assertTrue(e.getMessage().contains("[1, 3, 8, 8]"), e.getMessage());
     }

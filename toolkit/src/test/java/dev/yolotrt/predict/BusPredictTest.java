@@ -32,7 +32,7 @@ class BusPredictTest {
 
     @AfterAll
     static void close() {
-        model.close();
+        if (model != null) model.close();
     }
 
     @Test
