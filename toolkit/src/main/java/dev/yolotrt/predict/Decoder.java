@@ -14,8 +14,16 @@ public final class Decoder {
     /** Ultralytics' cap on boxes that enter NMS. */
     public static final int MAX_NMS = 30_000;
 
-    /** Boxes of one image: 4 floats each (x1, y1, x2, y2), a score and a class. */
-    public record Detections(float[] xyxy, float[] conf, int[] cls) {
+    /**
+     * Boxes of one image: 4 floats each (x1, y1, x2, y2), a score and a class, and the anchor (column
+     * of the raw output) each came from, where the extra rows of a task (mask coefficients, keypoints,
+     * angle) are read; null for end-to-end outputs.
+     */
+    public record Detections(float[] xyxy, float[] conf, int[] cls, int[] anchor) {
+        public Detections(float[] xyxy, float[] conf, int[] cls) {
+            this(xyxy, conf, cls, null);
+        }
+
         public int size() {
             return conf.length;
         }
@@ -56,10 +64,20 @@ public final class Decoder {
      */
     public static Detections decode(Tensor output, int b, float conf, float iou, int maxDet, int[] classes,
                                     boolean agnostic, boolean multiLabel) {
+        return decode(output, b, output.dim(1) - 4, false, conf, iou, maxDet, classes, agnostic, multiLabel);
+    }
+
+    /**
+     * Decodes image {@code b} of a head with {@code nc} class rows after the 4 box rows (rows after
+     * them are a task's extras). {@code rotated}: the last row is an angle and NMS compares rotated
+     * boxes by Ultralytics' probabilistic IoU (the boxes returned stay axis-aligned; the task decoder
+     * reads centre, size and angle again at each kept anchor).
+     */
+    public static Detections decode(Tensor output, int b, int nc, boolean rotated, float conf, float iou, int maxDet, int[] classes,
+                                    boolean agnostic, boolean multiLabel) {
         int channels = output.dim(1);
         int anchors = output.dim(2);
-        int nc = channels - 4;
-        if (nc < 1) throw new IllegalArgumentException("output " + output + " has no class rows");
+        if (nc < 1 || 4 + nc > channels) throw new IllegalArgumentException("output " + output + " has no class rows");
         FloatBuffer data = output.data();
         int base = b * channels * anchors;
         boolean[] allowed = null;
@@ -146,15 +164,32 @@ public final class Decoder {
             xyxy[i * 4 + 2] = cx + w / 2;
             xyxy[i * 4 + 3] = cy + h / 2;
         }
-        int[] keep = Nms.run(xyxy, scoreOf, clsOf, n, iou, agnostic, maxDet);
+        int[] keep;
+        if (rotated) {
+            float[] xywhr = new float[n * 5];
+            int angleRow = base + (channels - 1) * anchors;
+            for (int i = 0; i < n; i++) {
+                int a = anchorOf[i];
+                xywhr[i * 5] = (xyxy[i * 4] + xyxy[i * 4 + 2]) / 2;
+                xywhr[i * 5 + 1] = (xyxy[i * 4 + 1] + xyxy[i * 4 + 3]) / 2;
+                xywhr[i * 5 + 2] = xyxy[i * 4 + 2] - xyxy[i * 4];
+                xywhr[i * 5 + 3] = xyxy[i * 4 + 3] - xyxy[i * 4 + 1];
+                xywhr[i * 5 + 4] = data.get(angleRow + a);
+            }
+            keep = Nms.rotated(xywhr, scoreOf, clsOf, n, iou, agnostic, maxDet);
+        } else {
+            keep = Nms.run(xyxy, scoreOf, clsOf, n, iou, agnostic, maxDet);
+        }
         float[] kx = new float[keep.length * 4];
         float[] ks = new float[keep.length];
         int[] kc = new int[keep.length];
+        int[] ka = new int[keep.length];
         for (int i = 0; i < keep.length; i++) {
             System.arraycopy(xyxy, keep[i] * 4, kx, i * 4, 4);
             ks[i] = scoreOf[keep[i]];
             kc[i] = clsOf[keep[i]];
+            ka[i] = anchorOf[keep[i]];
         }
-        return new Detections(kx, ks, kc);
+        return new Detections(kx, ks, kc, ka);
     }
 }

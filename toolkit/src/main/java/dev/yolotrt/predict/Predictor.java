@@ -25,10 +25,11 @@ public final class Predictor implements AutoCloseable {
 
     /**
      * Detections per image (original pixels), the letterbox each image went through (val maps its
-     * labels with it) and the time each stage took for the whole batch.
+     * labels with it; null for classification), what the task adds per image, and the time each stage
+     * took for the whole batch.
      */
-    public record Batch(List<Decoder.Detections> detections, List<Letterbox> letterboxes, double preMs, double inferMs,
-                        double postMs) {
+    public record Batch(List<Decoder.Detections> detections, List<Letterbox> letterboxes, List<Extras> extras, double preMs,
+                        double inferMs, double postMs) {
     }
 
     private final Backend backend;
@@ -77,10 +78,15 @@ public final class Predictor implements AutoCloseable {
         try (SessionPool.Lease lease = sessions.lease()) {
             Backend.Session session = lease.session();
             FloatBuffer input = session.inputBuffer(batch, h, w);
-            // Images are independent: letterbox them on all cores, each into its own slice of the batch.
+            String task = meta.task();
+            // Images are independent: preprocess them on all cores, each into its own slice of the batch.
             Letterbox[] boxes = new Letterbox[n];
             indices(n).forEach(i -> {
                 Mat img = images.get(i);
+                if (task.equals("classify")) {
+                    ClassifyTransform.toChw(img, h, input, i * 3 * h * w);
+                    return;
+                }
                 boxes[i] = o.valResize() && h == w ? Letterbox.forVal(img.rows(), img.cols(), h) : Letterbox.of(img.rows(), img.cols(), h, w);
                 boxes[i].toChw(img, input, i * 3 * h * w);
             });
@@ -89,17 +95,57 @@ public final class Predictor implements AutoCloseable {
             long t2 = System.nanoTime();
             // Outputs view the session's buffers: decode before the lease is given back.
             Decoder.Detections[] dets = new Decoder.Detections[n];
+            Extras[] extras = new Extras[n];
+            Tensor head = out.get(0);
+            Tensor protos = out.stream().filter(t -> t.shape().length == 4).findFirst().orElse(null);
+            if (protos != null) head = out.stream().filter(t -> t.shape().length == 3).findFirst().orElseThrow();
+            Tensor raw = head;
             boolean endToEnd = meta.engineArgs().nms();
+            int nc = meta.nc();
             indices(n).forEach(i -> {
-                dets[i] = endToEnd
-                        ? Decoder.endToEnd(out.get(0), i, (float) o.conf(), o.maxDet(), o.classes())
-                        : Decoder.decode(out.get(0), i, (float) o.conf(), (float) o.iou(), o.maxDet(), o.classes(),
-                        o.agnosticNms(), o.multiLabel());
-                boxes[i].toOriginal(dets[i].xyxy(), dets[i].size());
+                Mat img = images.get(i);
+                switch (task) {
+                    case "classify" -> {
+                        dets[i] = new Decoder.Detections(new float[0], new float[0], new int[0]);
+                        extras[i] = new Extras(null, null, null, TaskDecoder.probs(raw, i));
+                        return;
+                    }
+                    case "detect" -> dets[i] = endToEnd
+                            ? Decoder.endToEnd(raw, i, (float) o.conf(), o.maxDet(), o.classes())
+                            : Decoder.decode(raw, i, nc, false, (float) o.conf(), (float) o.iou(), o.maxDet(), o.classes(),
+                            o.agnosticNms(), o.multiLabel());
+                    default -> dets[i] = Decoder.decode(raw, i, nc, task.equals("obb"), (float) o.conf(), (float) o.iou(), o.maxDet(),
+                            o.classes(), o.agnosticNms(), o.multiLabel());
+                }
+                extras[i] = switch (task) {
+                    case "segment" -> new Extras(TaskDecoder.masks(raw, protos, i, nc, dets[i], h, w, img.rows(), img.cols()), null, null, null);
+                    case "pose" -> new Extras(null, TaskDecoder.keypoints(raw, i, nc, meta.kptShape(), dets[i], h, w, img.rows(), img.cols()), null, null);
+                    case "obb" -> new Extras(null, null, TaskDecoder.obb(raw, i, dets[i], boxes[i], meta.names()), null);
+                    default -> Extras.NONE;
+                };
+                if (extras[i].obb() != null) {
+                    dets[i] = enclosing(extras[i].obb(), dets[i]);
+                } else {
+                    boxes[i].toOriginal(dets[i].xyxy(), dets[i].size());
+                }
             });
             long t3 = System.nanoTime();
-            return new Batch(List.of(dets), List.of(boxes), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
+            return new Batch(List.of(dets), java.util.Collections.unmodifiableList(java.util.Arrays.asList(boxes)), List.of(extras),
+                    (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
         }
+    }
+
+    /** For oriented boxes, the axis-aligned boxes that enclose them (original pixels). */
+    private static Decoder.Detections enclosing(Obb obb, Decoder.Detections d) {
+        float[] xyxy = new float[obb.size() * 4];
+        for (int j = 0; j < obb.size(); j++) {
+            float[] c = obb.xyxyxyxy(j);
+            xyxy[j * 4] = Math.min(Math.min(c[0], c[2]), Math.min(c[4], c[6]));
+            xyxy[j * 4 + 1] = Math.min(Math.min(c[1], c[3]), Math.min(c[5], c[7]));
+            xyxy[j * 4 + 2] = Math.max(Math.max(c[0], c[2]), Math.max(c[4], c[6]));
+            xyxy[j * 4 + 3] = Math.max(Math.max(c[1], c[3]), Math.max(c[5], c[7]));
+        }
+        return new Decoder.Detections(xyxy, d.conf(), d.cls(), d.anchor());
     }
 
     /**
@@ -133,7 +179,7 @@ public final class Predictor implements AutoCloseable {
                 Mat img = images.get(i);
                 Decoder.Detections d = b.detections().get(i);
                 Boxes boxes = new Boxes(d.xyxy(), d.conf(), d.cls(), meta.names(), img.rows(), img.cols());
-                sink.accept(new Results(part.get(i).path(), img, img.rows(), img.cols(), hw, boxes, speed));
+                sink.accept(new Results(part.get(i).path(), img, img.rows(), img.cols(), hw, boxes, b.extras().get(i), meta.names(), speed));
             }
         }
     }

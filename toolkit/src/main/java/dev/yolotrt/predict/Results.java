@@ -20,16 +20,45 @@ public final class Results {
     private final int origW;
     private final int[] inputShape;
     private final Boxes boxes;
+    private final Extras extras;
+    private final List<String> names;
     private final Map<String, Double> speed;
 
     public Results(String path, Mat image, int origH, int origW, int[] inputShape, Boxes boxes, Map<String, Double> speed) {
+        this(path, image, origH, origW, inputShape, boxes, Extras.NONE, List.of(), speed);
+    }
+
+    public Results(String path, Mat image, int origH, int origW, int[] inputShape, Boxes boxes, Extras extras, List<String> names,
+                   Map<String, Double> speed) {
         this.path = path;
         this.image = image;
         this.origH = origH;
         this.origW = origW;
         this.inputShape = inputShape.clone();
         this.boxes = boxes;
+        this.extras = extras == null ? Extras.NONE : extras;
+        this.names = List.copyOf(names);
         this.speed = Map.copyOf(speed);
+    }
+
+    /** Instance masks (segment), or null. */
+    public Masks masks() {
+        return extras.masks();
+    }
+
+    /** Keypoints (pose), or null. */
+    public Keypoints keypoints() {
+        return extras.keypoints();
+    }
+
+    /** Oriented boxes (obb), or null. */
+    public Obb obb() {
+        return extras.obb();
+    }
+
+    /** Class probabilities (classify), or null. */
+    public Probs probs() {
+        return extras.probs();
     }
 
     public String path() {
@@ -98,9 +127,10 @@ public final class Results {
         return sb.toString();
     }
 
-    /** "640x640 4 persons, 1 bus" like Ultralytics' per-image line, without the timing. */
+    /** "640x640 4 persons, 1 bus" (or "224x224 cats 0.51, dogs 0.49") like Ultralytics' per-image line, without the timing. */
     public String summary() {
         StringBuilder sb = new StringBuilder().append(inputShape[0]).append('x').append(inputShape[1]).append(' ');
+        if (probs() != null) return sb.append(probs().summary(names)).toString();
         if (boxes.size() == 0) return sb.append("(no detections)").toString();
         List<String> parts = counts().entrySet().stream()
                 .map(e -> e.getValue() + " " + e.getKey() + (e.getValue() > 1 ? "s" : "")).toList();

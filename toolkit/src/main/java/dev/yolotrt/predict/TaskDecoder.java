@@ -1,0 +1,157 @@
+package dev.yolotrt.predict;
+
+import dev.yolotrt.backend.Tensor;
+
+import java.nio.FloatBuffer;
+import java.util.List;
+
+/**
+ * The per-task part of Ultralytics' postprocessing, read at the anchors that survived NMS: mask
+ * coefficients × prototypes (segment), keypoints (pose), angles (obb), probabilities (classify).
+ * Boxes come in letterboxed pixels; what is returned is in original pixels.
+ */
+final class TaskDecoder {
+
+    private TaskDecoder() {
+    }
+
+    /**
+     * Ultralytics' process_mask (upsample=True): coefficients × prototypes, cropped to the box scaled
+     * to prototype resolution, bilinearly upsampled (align_corners=False) to the input size, > 0.
+     */
+    static Masks masks(Tensor out0, Tensor protos, int b, int nc, Decoder.Detections d, int ih, int iw, int origH, int origW) {
+        int anchors = out0.dim(2), channels = out0.dim(1);
+        int nm = protos.dim(1), mh = protos.dim(2), mw = protos.dim(3);
+        FloatBuffer o = out0.data(), p = protos.data();
+        int obase = b * channels * anchors, pbase = b * nm * mh * mw, plane = mh * mw;
+        byte[][] data = new byte[d.size()][];
+        float sx = (float) mw / iw, sy = (float) mh / ih;
+        for (int j = 0; j < d.size(); j++) {
+            float x1 = d.xyxy()[j * 4] * sx, y1 = d.xyxy()[j * 4 + 1] * sy, x2 = d.xyxy()[j * 4 + 2] * sx, y2 = d.xyxy()[j * 4 + 3] * sy;
+            // Prototype pixels the crop keeps. Ultralytics' crop_mask on the CPU with fewer than 50 masks
+            // rounds the box and zeroes with Python slices (masks[:y1] = 0, masks[y2:] = 0 ...), negative
+            // ends counting from the far side; otherwise it keeps column r with x1 <= r < x2.
+            int c0, c1, r0, r1;
+            if (d.size() < 50) {
+                c0 = sliceEnd(Math.rint(x1), mw);
+                c1 = sliceStart(Math.rint(x2), mw);
+                r0 = sliceEnd(Math.rint(y1), mh);
+                r1 = sliceStart(Math.rint(y2), mh);
+            } else {
+                c0 = Math.max(0, (int) Math.ceil(x1));
+                c1 = Math.min(mw, (int) Math.ceil(x2));
+                r0 = Math.max(0, (int) Math.ceil(y1));
+                r1 = Math.min(mh, (int) Math.ceil(y2));
+            }
+            float[] coef = new float[nm];
+            for (int k = 0; k < nm; k++) coef[k] = o.get(obase + (4 + nc + k) * anchors + d.anchor()[j]);
+            float[] raw = new float[plane];
+            for (int r = r0; r < r1; r++) {
+                for (int c = c0; c < c1; c++) {
+                    float v = 0;
+                    for (int k = 0; k < nm; k++) v += coef[k] * p.get(pbase + k * plane + r * mw + c);
+                    raw[r * mw + c] = v;
+                }
+            }
+            data[j] = upsampleAboveZero(raw, mh, mw, ih, iw, r0, r1, c0, c1);
+        }
+        return new Masks(data, ih, iw, origH, origW);
+    }
+
+    /** Where {@code masks[:end] = 0} stops zeroing in Python: a negative end counts from {@code n}. */
+    private static int sliceEnd(double end, int n) {
+        int e = (int) end;
+        return e < 0 ? Math.max(0, n + e) : Math.min(n, e);
+    }
+
+    /** Where {@code masks[start:] = 0} starts zeroing in Python. */
+    private static int sliceStart(double start, int n) {
+        int s = (int) start;
+        return s < 0 ? Math.max(0, n + s) : Math.min(n, s);
+    }
+
+    /** PyTorch's bilinear interpolate (align_corners=False) of {@code raw} to ih × iw, thresholded at 0. */
+    private static byte[] upsampleAboveZero(float[] raw, int mh, int mw, int ih, int iw, int r0, int r1, int c0, int c1) {
+        byte[] out = new byte[ih * iw];
+        if (r1 <= r0 || c1 <= c0) return out;
+        float ry = (float) mh / ih, rx = (float) mw / iw;
+        // Outside these rows and columns every tap reads a cropped-away (zero) value.
+        int y0 = Math.max(0, (int) ((r0 - 1) / ry) - 1), yEnd = Math.min(ih, (int) ((r1 + 1) / ry) + 1);
+        int x0 = Math.max(0, (int) ((c0 - 1) / rx) - 1), xEnd = Math.min(iw, (int) ((c1 + 1) / rx) + 1);
+        for (int y = y0; y < yEnd; y++) {
+            float fy = Math.max(0f, (y + 0.5f) * ry - 0.5f);
+            int ya = (int) fy, yb = ya < mh - 1 ? ya + 1 : ya;
+            float ly1 = fy - ya, ly0 = 1f - ly1;
+            for (int x = x0; x < xEnd; x++) {
+                float fx = Math.max(0f, (x + 0.5f) * rx - 0.5f);
+                int xa = (int) fx, xb = xa < mw - 1 ? xa + 1 : xa;
+                float lx1 = fx - xa, lx0 = 1f - lx1;
+                float v = ly0 * (lx0 * raw[ya * mw + xa] + lx1 * raw[ya * mw + xb]) + ly1 * (lx0 * raw[yb * mw + xa] + lx1 * raw[yb * mw + xb]);
+                if (v > 0) out[y * iw + x] = 1;
+            }
+        }
+        return out;
+    }
+
+    /** Keypoints at each kept anchor, mapped back as Ultralytics' scale_coords (unrounded padding, clipped). */
+    static Keypoints keypoints(Tensor out, int b, int nc, int[] kptShape, Decoder.Detections d, int ih, int iw, int origH, int origW) {
+        int anchors = out.dim(2), channels = out.dim(1), k = kptShape[0], dim = kptShape[1];
+        FloatBuffer o = out.data();
+        int base = b * channels * anchors;
+        double gain = Math.min((double) ih / origH, (double) iw / origW);
+        double padX = (iw - origW * gain) / 2, padY = (ih - origH * gain) / 2;
+        float[][] xy = new float[d.size()][2 * k];
+        float[][] conf = dim == 3 ? new float[d.size()][k] : null;
+        for (int j = 0; j < d.size(); j++) {
+            int a = d.anchor()[j];
+            for (int q = 0; q < k; q++) {
+                int row = 4 + nc + q * dim;
+                double x = (o.get(base + row * anchors + a) - padX) / gain, y = (o.get(base + (row + 1) * anchors + a) - padY) / gain;
+                xy[j][2 * q] = (float) Math.max(0, Math.min(origW, x));
+                xy[j][2 * q + 1] = (float) Math.max(0, Math.min(origH, y));
+                if (conf != null) conf[j][q] = o.get(base + (row + 2) * anchors + a);
+            }
+        }
+        return new Keypoints(xy, conf, origH, origW);
+    }
+
+    /**
+     * Oriented boxes at each kept anchor: centre and size from the box rows, angle from the last row,
+     * regularised as Ultralytics does (w and h swapped when the angle mod π is ≥ π/2, angle mod π/2),
+     * then scaled back like boxes (rounded padding, no clipping).
+     */
+    static Obb obb(Tensor out, int b, Decoder.Detections d, Letterbox lb, List<String> names) {
+        int anchors = out.dim(2), channels = out.dim(1);
+        FloatBuffer o = out.data();
+        int base = b * channels * anchors;
+        float[] xywhr = new float[d.size() * 5];
+        for (int j = 0; j < d.size(); j++) {
+            int a = d.anchor()[j];
+            double x = o.get(base + a), y = o.get(base + anchors + a), w = o.get(base + 2 * anchors + a), h = o.get(base + 3 * anchors + a);
+            double t = o.get(base + (channels - 1) * anchors + a);
+            boolean swap = floorMod(t, Math.PI) >= Math.PI / 2;
+            double w2 = swap ? h : w, h2 = swap ? w : h;
+            t = floorMod(t, Math.PI / 2);
+            xywhr[j * 5] = (float) ((x - lb.left()) / lb.gain());
+            xywhr[j * 5 + 1] = (float) ((y - lb.top()) / lb.gain());
+            xywhr[j * 5 + 2] = (float) (w2 / lb.gain());
+            xywhr[j * 5 + 3] = (float) (h2 / lb.gain());
+            xywhr[j * 5 + 4] = (float) t;
+        }
+        return new Obb(xywhr, d.conf(), d.cls(), names);
+    }
+
+    /** Python's float modulo: the result has the sign of {@code m}. */
+    private static double floorMod(double v, double m) {
+        double r = v % m;
+        return r < 0 ? r + m : r;
+    }
+
+    /** The probabilities of image {@code b} (Ultralytics' classification export applies softmax). */
+    static Probs probs(Tensor out, int b) {
+        int nc = out.dim(1);
+        float[] p = new float[nc];
+        out.data().get(b * nc, p);
+        return new Probs(p);
+    }
+}
