@@ -115,12 +115,43 @@ public final class Results {
         return tech.tablesaw.api.Table.create(path, cls, name, conf, x1, y1, x2, y2);
     }
 
-    /** YOLO-format label lines: class cx cy w h (normalized), with the confidence when asked (save_txt, save_conf). */
+    /**
+     * Ultralytics' save_txt lines (normalised), with the confidence when asked: {@code cls cx cy w h} for
+     * boxes, {@code cls x1 y1 x2 y2 ...} polygons for masks, box then {@code x y v} per keypoint for pose,
+     * the four corners for oriented boxes, {@code prob name} for the top 5 of a classification.
+     */
     public String labelLines(boolean withConf) {
         StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < boxes.size(); i++) {
-            float[] b = boxes.xywh(i);
-            sb.append(String.format(Locale.ROOT, "%d %.6f %.6f %.6f %.6f", boxes.cls(i), b[0] / origW, b[1] / origH, b[2] / origW, b[3] / origH));
+        if (probs() != null) {
+            for (int c : probs().top5()) sb.append(String.format(Locale.ROOT, "%.2f %s%n", probs().data()[c], boxes.className(c)));
+            return sb.toString();
+        }
+        int n = obb() != null ? obb().size() : boxes.size();
+        for (int i = 0; i < n; i++) {
+            if (obb() != null) {
+                sb.append(obb().cls(i));
+                float[] c = obb().xyxyxyxy(i);
+                for (int k = 0; k < 8; k += 2) sb.append(String.format(Locale.ROOT, " %.6f %.6f", c[k] / origW, c[k + 1] / origH));
+                if (withConf) sb.append(String.format(Locale.ROOT, " %.6f", obb().conf(i)));
+                sb.append('\n');
+                continue;
+            }
+            sb.append(boxes.cls(i));
+            if (masks() != null) {
+                float[] xyn = masks().xyn(i);
+                for (float v : xyn) sb.append(String.format(Locale.ROOT, " %.6f", v));
+            } else {
+                float[] b = boxes.xywh(i);
+                sb.append(String.format(Locale.ROOT, " %.6f %.6f %.6f %.6f", b[0] / origW, b[1] / origH, b[2] / origW, b[3] / origH));
+                if (keypoints() != null) {
+                    float[] xyn = keypoints().xyn(i);
+                    float[] v = keypoints().conf(i);
+                    for (int q = 0; q < xyn.length / 2; q++) {
+                        sb.append(String.format(Locale.ROOT, " %.6f %.6f", xyn[2 * q], xyn[2 * q + 1]));
+                        if (v != null) sb.append(String.format(Locale.ROOT, " %.6f", v[q]));
+                    }
+                }
+            }
             if (withConf) sb.append(String.format(Locale.ROOT, " %.6f", boxes.conf(i)));
             sb.append('\n');
         }

@@ -41,11 +41,25 @@ public final class Annotator {
         return Integer.parseInt(PALETTE[Math.floorMod(cls, PALETTE.length)], 16);
     }
 
-    /** The result's image with labelled boxes, as a new BGR Mat the caller owns. */
+    /**
+     * The result's image with what its task found, as a new BGR Mat the caller owns: translucent masks
+     * under the boxes (segment), the COCO skeleton (pose), rotated boxes (obb), the top-5 list (classify).
+     */
     public static Mat plot(Results r, boolean labels, boolean conf, Integer lineWidth) {
         if (r.image() == null) throw new YoloException("this result kept no image to draw on (" + r.path() + ")");
         Mat out = r.image().clone();
-        draw(out, r.boxes(), labels, conf, lineWidth);
+        int lw = lineWidth != null ? lineWidth : Math.max((int) Math.round((out.cols() + out.rows()) / 2.0 * 0.003), 2);
+        if (r.probs() != null) {
+            TaskDrawing.probs(out, r.probs(), r.boxes(), lw);
+            return out;
+        }
+        if (r.masks() != null) TaskDrawing.masks(out, r.masks(), r.boxes());
+        if (r.obb() != null) {
+            TaskDrawing.obb(out, r.obb(), labels, conf, lw);
+        } else {
+            draw(out, r.boxes(), labels, conf, lw);
+        }
+        if (r.keypoints() != null) TaskDrawing.keypoints(out, r.keypoints(), lw);
         return out;
     }
 
@@ -66,33 +80,32 @@ public final class Annotator {
         return out;
     }
 
-    /** Draws {@code boxes} onto {@code bgr} in place. */
-    public static void draw(Mat bgr, Boxes boxes, boolean labels, boolean conf, Integer lineWidth) {
-        int lw = lineWidth != null ? lineWidth : Math.max((int) Math.round((bgr.cols() + bgr.rows()) / 2.0 * 0.003), 2);
+    /** Draws {@code boxes} onto {@code bgr} in place with line width {@code lw}. */
+    public static void draw(Mat bgr, Boxes boxes, boolean labels, boolean conf, int lw) {
         if (lw < 1) throw new YoloException("line_width=" + lw + " must be at least 1");
-        int tf = Math.max(lw - 1, 1);
-        double sf = lw / 3.0;
-        int[] baseline = new int[1];
         // Lowest confidence first, so the strongest boxes end up on top.
         for (int i = boxes.size() - 1; i >= 0; i--) {
             float[] b = boxes.xyxy(i);
             int c = rgb(boxes.cls(i));
-            Scalar colour = bgr(c);
             Point p1 = new Point((int) b[0], (int) b[1]);
-            rectangle(bgr, p1, new Point((int) b[2], (int) b[3]), colour, lw, LINE_AA, 0);
-            if (!labels) continue;
-            String text = conf ? String.format(Locale.ROOT, "%s %.2f", boxes.name(i), boxes.conf(i)) : boxes.name(i);
-            Size ts = getTextSize(text, FONT_HERSHEY_SIMPLEX, sf, tf, baseline);
-            int w = ts.width(), h = ts.height() + 3;
-            boolean outside = p1.y() >= h; // the tab fits above the box
-            int x = Math.min(p1.x(), bgr.cols() - w);
-            int y = p1.y();
-            rectangle(bgr, new Point(x, y), new Point(x + w, outside ? y - h : y + h), colour, FILLED, LINE_AA, 0);
-            putText(bgr, text, new Point(x, outside ? y - 2 : y + h - 1), FONT_HERSHEY_SIMPLEX, sf, textColour(c), tf, LINE_AA, false);
+            rectangle(bgr, p1, new Point((int) b[2], (int) b[3]), bgr(c), lw, LINE_AA, 0);
+            if (labels) label(bgr, p1.x(), p1.y(), conf ? String.format(Locale.ROOT, "%s %.2f", boxes.name(i), boxes.conf(i)) : boxes.name(i), c, lw);
         }
     }
 
-    private static Scalar bgr(int rgb) {
+    /** A filled label tab at (x, y) in Ultralytics' layout: above the point when it fits, else below. */
+    static void label(Mat bgr, int px, int py, String text, int rgb, int lw) {
+        int tf = Math.max(lw - 1, 1);
+        double sf = lw / 3.0;
+        Size ts = getTextSize(text, FONT_HERSHEY_SIMPLEX, sf, tf, new int[1]);
+        int w = ts.width(), h = ts.height() + 3;
+        boolean outside = py >= h; // the tab fits above
+        int x = Math.min(px, bgr.cols() - w);
+        rectangle(bgr, new Point(x, py), new Point(x + w, outside ? py - h : py + h), bgr(rgb), FILLED, LINE_AA, 0);
+        putText(bgr, text, new Point(x, outside ? py - 2 : py + h - 1), FONT_HERSHEY_SIMPLEX, sf, textColour(rgb), tf, LINE_AA, false);
+    }
+
+    static Scalar bgr(int rgb) {
         return new Scalar(rgb & 0xff, (rgb >> 8) & 0xff, (rgb >> 16) & 0xff, 0);
     }
 
