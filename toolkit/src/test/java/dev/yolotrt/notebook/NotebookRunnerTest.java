@@ -81,6 +81,15 @@ class NotebookRunnerTest {
     }
 
     @Test
+    void tasksNotebookShowsEachTaskAndTheSummary(@TempDir Path tmp) throws Exception {
+        Path repo = Path.of(System.getProperty("user.dir")).getParent();
+        JsonNode cells = run(repo.resolve("notebooks/05-tasks.ipynb"), tmp.resolve("05.ipynb")).get("cells");
+        assertTrue(count(cells, "image/png") >= 4, "segment, pose, classify and obb images");
+        String all = cells.toString();
+        for (String s : List.of("4 persons, 1 bus", "cats 0.55, dogs 0.45", "Masks of bus.jpg", "obb")) assertTrue(all.contains(s), s);
+    }
+
+    @Test
     void exportNotebookSkipsTensorRtWithoutAGpuAndStillTabulates(@TempDir Path tmp) throws Exception {
         JsonNode cells = runWithoutGpu("02-export-tensorrt.ipynb", tmp);
         String all = cells.toString();
