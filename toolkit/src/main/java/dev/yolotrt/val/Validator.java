@@ -34,6 +34,10 @@ public final class Validator {
      * {@code ds}'s split; {@code settings} say where a missing dataset is downloaded to.
      */
     public static Run run(Predictor predictor, ModelMetadata metadata, String name, Dataset ds, Settings settings, ValOptions o) {
+        if (!metadata.task().equals("detect")) {
+            throw new YoloException(name + " is a " + metadata.task() + " model; val scores detect models so far (mask, pose, "
+                    + "oriented-box and classification metrics are not implemented yet)");
+        }
         if (ds.nc() != metadata.nc()) {
             throw new YoloException(ds.name() + " names " + ds.nc() + " classes but " + name + " predicts "
                     + metadata.nc() + "; validate with the dataset the model was trained on");

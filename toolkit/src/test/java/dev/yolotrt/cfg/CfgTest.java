@@ -32,7 +32,7 @@ class CfgTest {
     void unknownKeySuggestsTheClosestAndListsAll() {
         YoloException e = assertThrows(YoloException.class, () -> Cfg.parse(List.of("confidence=0.5")));
         assertTrue(e.getMessage().startsWith("'confidence' is not a valid option"), e.getMessage());
-        assertTrue(e.getMessage().contains("Valid keys: model, source"), e.getMessage());
+        assertTrue(e.getMessage().contains("Valid keys: model, task, source"), e.getMessage());
         YoloException typo = assertThrows(YoloException.class, () -> Cfg.of(Map.of("max_dett", 3)));
         assertTrue(typo.getMessage().contains("did you mean 'max_det'"), typo.getMessage());
     }

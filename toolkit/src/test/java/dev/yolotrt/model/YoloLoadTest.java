@@ -73,7 +73,7 @@ class YoloLoadTest {
     void anOnnxThatIsNotYolo(@TempDir Path dir) throws Exception {
         Path identity = TinyOnnx.identity(dir.resolve("identity.onnx"), 1, 3, 8, 8);
         YoloException e = assertThrows(YoloException.class, () -> Yolo.load(identity, Settings.from(Map.of(Settings.CACHE, dir.toString()))));
-        assertTrue(e.getMessage().contains("is not an Ultralytics YOLO detect model"), e.getMessage());
+        assertTrue(e.getMessage().contains("has no Ultralytics metadata and is not a detect model"), e.getMessage());
         assertTrue(e.getMessage().contains("[1, 3, 8, 8]"), e.getMessage());
     }
 }
