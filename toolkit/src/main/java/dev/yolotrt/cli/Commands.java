@@ -13,6 +13,7 @@ import dev.yolotrt.notebook.NotebookRunner;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.util.Settings;
 import dev.yolotrt.util.YoloException;
+import dev.yolotrt.val.ClassifyValidator;
 import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
 import dev.yolotrt.val.Validator;
@@ -110,6 +111,15 @@ final class Commands {
         ValOptions o = ValOptions.of(c);
         long t0 = System.nanoTime();
         try (Yolo model = Yolo.load(c.string("model"), settings(c), c.string("task"))) {
+            if (model.metadata().task().equals("classify")) {
+                ClassifyValidator.Result r = model.valClassify(o);
+                out.print(r.report());
+                Path dir = RunDirs.next(c, "val");
+                Tables.writeCsv(r.table(), dir.resolve("results.csv"));
+                out.printf(Locale.ROOT, "Validated %s on %s %s (%d images) in %.1fs; results saved to %s%n", model.file().getFileName(),
+                        r.dataset(), r.split(), r.images(), (System.nanoTime() - t0) / 1e9, dir);
+                return 0;
+            }
             Validator.Run run = model.validate(o);
             Metrics m = run.metrics();
             out.print(m.report(o.verbose()));

@@ -107,6 +107,11 @@ public record ImageSource(String path, Supplier<Mat> loader) {
     }
 
     /** An image file by its suffix; hidden files (unfinished writes among them) are skipped, as Python's glob does. */
+    /** An image file by its suffix, not hidden (what folders of images are listed by). */
+    public static boolean isImageFile(Path f) {
+        return isImage(f);
+    }
+
     static boolean isImage(Path f) {
         if (f.getFileName() == null) return false;
         String n = f.getFileName().toString();

@@ -19,6 +19,7 @@ import dev.yolotrt.predict.Predictor;
 import dev.yolotrt.predict.TaskLayout;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.Settings;
+import dev.yolotrt.val.ClassifyValidator;
 import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
 import dev.yolotrt.val.Validator;
@@ -222,6 +223,15 @@ public final class Yolo implements AutoCloseable {
     /** Validation with the COCO predictions kept (save_json), for the CLI and benchmarks. */
     public Validator.Run validate(ValOptions options) {
         return Validator.run(predictor, metadata, file.getFileName().toString(), Dataset.load(options.data(), settings), settings, options);
+    }
+
+    /** Top-1 / top-5 accuracy of a classifier on an ImageNet-style folder ({@code data}: the folder holding {@code split}/). */
+    public ClassifyValidator.Result valClassify(ValOptions options) {
+        if (options.data() == null || options.data().endsWith(".yaml")) {
+            throw new YoloException("classification val takes data=FOLDER (FOLDER/" + options.split() + "/<class>/*.jpg), not " + options.data());
+        }
+        Path root = Path.of(options.data());
+        return ClassifyValidator.run(predictor, metadata, file.getFileName().toString(), root, options.split(), options);
     }
 
     /** Validates with {@code key=value} options, e.g. {@code Map.of("data", "coco8.yaml", "split", "train")}. */

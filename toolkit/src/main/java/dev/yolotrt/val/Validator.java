@@ -35,8 +35,8 @@ public final class Validator {
      */
     public static Run run(Predictor predictor, ModelMetadata metadata, String name, Dataset ds, Settings settings, ValOptions o) {
         if (!metadata.task().equals("detect")) {
-            throw new YoloException(name + " is a " + metadata.task() + " model; val scores detect models so far (mask, pose, "
-                    + "oriented-box and classification metrics are not implemented yet)");
+            throw new YoloException(name + " is a " + metadata.task() + " model; val scores detect and classify models so far "
+                    + "(mask, pose and oriented-box metrics are not implemented yet)");
         }
         if (ds.nc() != metadata.nc()) {
             throw new YoloException(ds.name() + " names " + ds.nc() + " classes but " + name + " predicts "
