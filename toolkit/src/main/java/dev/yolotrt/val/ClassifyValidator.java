@@ -35,7 +35,8 @@ public final class ClassifyValidator {
         /** Ultralytics' table: classes, top1_acc, top5_acc. */
         public Table table() {
             return Table.create("Classification " + dataset + " " + split, StringColumn.create("Class", List.of("all")),
-                    IntColumn.create("Images", images), DoubleColumn.create("top1_acc", top1), DoubleColumn.create("top5_acc", top5));
+                    IntColumn.create("Images", new int[] {images}), DoubleColumn.create("top1_acc", new double[] {top1}),
+                    DoubleColumn.create("top5_acc", new double[] {top5}));
         }
 
         public String report() {

@@ -37,6 +37,8 @@ class ClassifyValidatorTest {
             assertEquals(0.8, r.top1(), 1e-12);
             assertEquals(1.0, r.top5(), 1e-12);
             assertTrue(r.report().contains("all      0.800      1.000"), r.report());
+            assertEquals(1, r.table().rowCount());
+            assertEquals(0.8, r.table().doubleColumn("top1_acc").get(0), 1e-12);
         }
     }
 
