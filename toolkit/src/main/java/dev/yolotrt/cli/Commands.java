@@ -123,8 +123,13 @@ final class Commands {
             Validator.Run run = model.validate(o);
             Metrics m = run.metrics();
             out.print(m.report(o.verbose()));
+            if (run.pose() != null) {
+                out.println("Keypoints (OKS, COCO sigmas):");
+                out.print(run.pose().report(o.verbose()));
+            }
             Path dir = RunDirs.next(c, "val");
             Tables.writeCsv(m.table(), dir.resolve("results.csv"));
+            if (run.pose() != null) Tables.writeCsv(run.pose().table(), dir.resolve("results-pose.csv"));
             if (run.predictions() != null) {
                 run.predictions().write(dir.resolve("predictions.json"));
                 out.println("Saved " + run.predictions().size() + " COCO-format predictions to " + dir.resolve("predictions.json"));

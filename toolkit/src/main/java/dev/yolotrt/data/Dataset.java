@@ -26,7 +26,7 @@ import java.util.zip.ZipInputStream;
  * {@code download}. A relative {@code path} resolves in {@link Settings#datasetsDir()}.
  */
 public record Dataset(String name, Path yaml, Path root, Map<String, Object> splits, List<String> names,
-                      Map<String, String> download) {
+                      Map<String, String> download, int[] kptShape) {
 
     /** Loads {@code data} by path, or by name among the YAMLs shipped with the toolkit (coco8.yaml ...). */
     public static Dataset load(String data, Settings settings) {
@@ -41,7 +41,7 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
         } else {
             try (InputStream in = Dataset.class.getResourceAsStream("/dev/yolotrt/datasets/" + data)) {
                 if (in == null || file.getNameCount() > 1) {
-                    throw new YoloException("dataset YAML " + data + " not found (give a path, or one of coco8.yaml, coco128.yaml, coco128-val2017.yaml, coco.yaml)");
+                    throw new YoloException("dataset YAML " + data + " not found (give a path, or one of coco8.yaml, coco8-pose.yaml, coco128.yaml, coco128-val2017.yaml, coco.yaml)");
                 }
                 yaml = parse(in, data);
             } catch (IOException e) {
@@ -113,7 +113,15 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
         else if (d instanceof List<?> l) l.forEach(u -> download.put(String.valueOf(u), "."));
         else if (d instanceof Map<?, ?> m) m.forEach((k, v) -> download.put(String.valueOf(k), String.valueOf(v)));
         String name = yamlFile != null ? yamlFile.getFileName().toString() : what;
-        return new Dataset(name, yamlFile, root, splits, names, download);
+        int[] kpt = null;
+        Object k = y.get("kpt_shape");
+        if (k instanceof List<?> l && l.size() == 2 && l.get(0) instanceof Integer kn && l.get(1) instanceof Integer kv && kn > 0 && kn <= 1000
+                && (kv == 2 || kv == 3)) {
+            kpt = new int[] {kn, kv};
+        } else if (k != null) {
+            throw new YoloException(what + ": kpt_shape must be [keypoints, 2 or 3], got " + k);
+        }
+        return new Dataset(name, yamlFile, root, splits, names, download, kpt);
     }
 
     /** The image files of a split, sorted; downloads the dataset first when they are missing and a URL is known. */

@@ -1,7 +1,14 @@
 package dev.yolotrt.data;
 
-/** One ground-truth box: class id and normalized centre/size, as in a YOLO label line. */
-public record Label(int cls, double cx, double cy, double w, double h) {
+/**
+ * One ground-truth box: class id and normalized centre/size, as in a YOLO label line, and for pose
+ * datasets its keypoints (x, y and, with 3 values per point, visibility; normalized), else null.
+ */
+public record Label(int cls, double cx, double cy, double w, double h, double[] keypoints) {
+
+    public Label(int cls, double cx, double cy, double w, double h) {
+        this(cls, cx, cy, w, h, null);
+    }
 
     /** Normalised x1, y1, x2, y2. */
     public double[] xyxyn() {

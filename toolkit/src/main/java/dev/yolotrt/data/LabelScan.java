@@ -23,6 +23,11 @@ public record LabelScan(List<Path> images, List<List<Label>> labels, int backgro
 
     /** Scans the label file of each image; {@code nc} bounds the class ids. */
     public static LabelScan of(List<Path> images, int nc) {
+        return of(images, nc, null);
+    }
+
+    /** As {@link #of(List, int)}, reading pose labels when {@code kptShape} is given. */
+    public static LabelScan of(List<Path> images, int nc, int[] kptShape) {
         List<Path> kept = new ArrayList<>();
         List<List<Label>> labels = new ArrayList<>();
         int backgrounds = 0, corrupt = 0, duplicates = 0;
@@ -33,7 +38,7 @@ public record LabelScan(List<Path> images, List<List<Label>> labels, int backgro
             labelFiles.add(file.toAbsolutePath().normalize());
             List<Label> l;
             try {
-                l = Labels.read(file, nc);
+                l = Labels.read(file, nc, kptShape);
             } catch (YoloException e) {
                 corrupt++;
                 if (first == null) first = e.getMessage();

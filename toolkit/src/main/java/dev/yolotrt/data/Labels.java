@@ -30,6 +30,11 @@ public final class Labels {
 
     /** Reads a label file; {@code nc} bounds the class ids. Returns an empty list when there is none. */
     public static List<Label> read(Path file, int nc) {
+        return read(file, nc, null);
+    }
+
+    /** As {@link #read(Path, int)}, for a pose dataset with {@code kptShape} (keypoints, values per keypoint), or null. */
+    public static List<Label> read(Path file, int nc, int[] kptShape) {
         if (!Files.exists(file)) return List.of();
         List<String> lines;
         try {
@@ -41,9 +46,27 @@ public final class Labels {
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             if (line.isEmpty()) continue;
-            out.add(parse(line, file, i + 1, nc));
+            out.add(kptShape == null ? parse(line, file, i + 1, nc) : parsePose(line, file, i + 1, nc, kptShape));
         }
         return out;
+    }
+
+    /** A pose label line: {@code cls cx cy w h} then K × D keypoint values (x, y[, visibility]), normalized. */
+    static Label parsePose(String line, Path file, int lineNo, int nc, int[] kptShape) {
+        String[] f = line.split("\\s+");
+        int want = 5 + kptShape[0] * kptShape[1];
+        if (f.length != want) {
+            throw new YoloException(file + ":" + lineNo + ": a pose label has " + want + " values (class, box, " + kptShape[0] + " x "
+                    + kptShape[1] + " keypoint values), got " + f.length + "; are these labels of another task?");
+        }
+        Label box = parse(String.join(" ", java.util.Arrays.copyOf(f, 5)), file, lineNo, nc);
+        double[] k = new double[want - 5];
+        try {
+            for (int i = 0; i < k.length; i++) k[i] = Double.parseDouble(f[5 + i]);
+        } catch (NumberFormatException e) {
+            throw new YoloException(file + ":" + lineNo + ": not numbers: '" + line + "'");
+        }
+        return new Label(box.cls(), box.cx(), box.cy(), box.w(), box.h(), k);
     }
 
     /** One label line; errors name {@code file}:{@code lineNo}. */

@@ -93,13 +93,18 @@ final class TaskDecoder {
         return out;
     }
 
-    /** Keypoints at each kept anchor, mapped back as Ultralytics' scale_coords (unrounded padding, clipped). */
-    static Keypoints keypoints(Tensor out, int b, int nc, int[] kptShape, Decoder.Detections d, int ih, int iw, int origH, int origW) {
+    /**
+     * Keypoints at each kept anchor, mapped back as Ultralytics' scale_coords: with the padding computed
+     * from the shapes, unrounded, and clipped (predict), or with val's letterbox gain and padding
+     * ({@code ratioPad}) and unclipped, as val measures them.
+     */
+    static Keypoints keypoints(Tensor out, int b, int nc, int[] kptShape, Decoder.Detections d, int ih, int iw, int origH, int origW,
+                               Letterbox ratioPad) {
         int anchors = out.dim(2), channels = out.dim(1), k = kptShape[0], dim = kptShape[1];
         FloatBuffer o = out.data();
         int base = b * channels * anchors;
-        double gain = Math.min((double) ih / origH, (double) iw / origW);
-        double padX = (iw - origW * gain) / 2, padY = (ih - origH * gain) / 2;
+        double gain = ratioPad != null ? ratioPad.gain() : Math.min((double) ih / origH, (double) iw / origW);
+        double padX = ratioPad != null ? ratioPad.left() : (iw - origW * gain) / 2, padY = ratioPad != null ? ratioPad.top() : (ih - origH * gain) / 2;
         float[][] xy = new float[d.size()][2 * k];
         float[][] conf = dim == 3 ? new float[d.size()][k] : null;
         for (int j = 0; j < d.size(); j++) {
@@ -107,8 +112,9 @@ final class TaskDecoder {
             for (int q = 0; q < k; q++) {
                 int row = 4 + nc + q * dim;
                 double x = (o.get(base + row * anchors + a) - padX) / gain, y = (o.get(base + (row + 1) * anchors + a) - padY) / gain;
-                xy[j][2 * q] = (float) Math.max(0, Math.min(origW, x));
-                xy[j][2 * q + 1] = (float) Math.max(0, Math.min(origH, y));
+                // Val scores keypoints unclipped (Ultralytics compares them in letterbox space); predict clips.
+                xy[j][2 * q] = (float) (ratioPad != null ? x : Math.max(0, Math.min(origW, x)));
+                xy[j][2 * q + 1] = (float) (ratioPad != null ? y : Math.max(0, Math.min(origH, y)));
                 if (conf != null) conf[j][q] = o.get(base + (row + 2) * anchors + a);
             }
         }

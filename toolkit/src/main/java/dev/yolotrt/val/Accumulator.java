@@ -39,6 +39,25 @@ public final class Accumulator {
         confusion.add(predXyxy, predConf, predClasses, trueXyxy, trueClasses);
     }
 
+    /**
+     * Adds one image whose predictions were matched elsewhere ({@code correct[p][t]}, e.g. by keypoint
+     * similarity): the same bookkeeping, without a confusion matrix.
+     */
+    public void addMatched(boolean[][] correct, float[] predConf, int[] predClasses, int[] trueClasses) {
+        images++;
+        for (int i = 0; i < predConf.length; i++) {
+            tp.add(correct[i]);
+            conf.add((double) predConf[i]);
+            predCls.add(predClasses[i]);
+        }
+        java.util.Set<Integer> present = new java.util.HashSet<>();
+        for (int c : trueClasses) {
+            targetCls.add(c);
+            present.add(c);
+        }
+        present.forEach(c -> imagesPerClass.merge(c, 1, Integer::sum));
+    }
+
     public Metrics metrics(String model, String dataset, String split, Map<String, Double> speed) {
         ApMetrics.PerClass pc = ApMetrics.compute(tp.toArray(new boolean[0][]),
                 conf.stream().mapToDouble(Double::doubleValue).toArray(),

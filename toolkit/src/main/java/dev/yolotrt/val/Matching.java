@@ -22,13 +22,21 @@ public final class Matching {
     /** correct[p][t]: prediction p is a true positive at threshold t. */
     public static boolean[][] match(float[] predXyxy, int[] predCls, float[] trueXyxy, int[] trueCls, double[] thresholds) {
         int np = predCls.length, nl = trueCls.length;
+        float[][] iou = new float[np][nl];
+        for (int p = 0; p < np; p++) {
+            for (int l = 0; l < nl; l++) iou[p][l] = Nms.iou(trueXyxy, l * 4, predXyxy, p * 4);
+        }
+        return match(iou, predCls, trueCls, thresholds);
+    }
+
+    /** The same rule on any similarity {@code sim[p][l]} (box IoU, keypoint OKS ...); other classes count 0. */
+    public static boolean[][] match(float[][] sim, int[] predCls, int[] trueCls, double[] thresholds) {
+        int np = predCls.length, nl = trueCls.length;
         boolean[][] correct = new boolean[np][thresholds.length];
         if (np == 0 || nl == 0) return correct;
         float[][] iou = new float[np][nl];
         for (int p = 0; p < np; p++) {
-            for (int l = 0; l < nl; l++) {
-                iou[p][l] = trueCls[l] == predCls[p] ? Nms.iou(trueXyxy, l * 4, predXyxy, p * 4) : 0f;
-            }
+            for (int l = 0; l < nl; l++) iou[p][l] = trueCls[l] == predCls[p] ? sim[p][l] : 0f;
         }
         for (int t = 0; t < thresholds.length; t++) {
             boolean[] taken = new boolean[nl];

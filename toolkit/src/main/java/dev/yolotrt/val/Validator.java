@@ -22,8 +22,8 @@ import java.util.Map;
 /** Runs a model over a dataset split and scores its boxes the Ultralytics way. */
 public final class Validator {
 
-    /** What a run produced: the metrics and, with save_json, the COCO predictions. */
-    public record Run(Metrics metrics, CocoJson predictions) {
+    /** What a run produced: the box metrics, keypoint metrics (pose models, else null) and, with save_json, the COCO predictions. */
+    public record Run(Metrics metrics, CocoJson predictions, Metrics pose) {
     }
 
     private Validator() {
@@ -34,7 +34,12 @@ public final class Validator {
      * {@code ds}'s split; {@code settings} say where a missing dataset is downloaded to.
      */
     public static Run run(Predictor predictor, ModelMetadata metadata, String name, Dataset ds, Settings settings, ValOptions o) {
-        if (!metadata.task().equals("detect")) {
+        boolean pose = metadata.task().equals("pose");
+        if (pose && (ds.kptShape() == null || !java.util.Arrays.equals(ds.kptShape(), metadata.kptShape()))) {
+            throw new YoloException(ds.name() + " has kpt_shape " + java.util.Arrays.toString(ds.kptShape()) + " but " + name + " predicts "
+                    + java.util.Arrays.toString(metadata.kptShape()) + "; validate a pose model on a pose dataset of its keypoints");
+        }
+        if (!metadata.task().equals("detect") && !pose) {
             throw new YoloException(name + " is a " + metadata.task() + " model; val scores detect and classify models so far "
                     + "(mask, pose and oriented-box metrics are not implemented yet)");
         }
@@ -42,7 +47,7 @@ public final class Validator {
             throw new YoloException(ds.name() + " names " + ds.nc() + " classes but " + name + " predicts "
                     + metadata.nc() + "; validate with the dataset the model was trained on");
         }
-        LabelScan scan = LabelScan.of(ds.images(o.split(), settings), ds.nc());
+        LabelScan scan = LabelScan.of(ds.images(o.split(), settings), ds.nc(), pose ? ds.kptShape() : null);
         Progress.note(String.format("val: scanning %s %s: %s", ds.name(), o.split(), scan.summary()));
         if (scan.warning() != null) Progress.note(scan.warning());
         List<Path> files = scan.images();
@@ -51,6 +56,7 @@ public final class Validator {
         int chunk = predictor.chunk(po);
         predictor.warmup(po);
         Accumulator acc = new Accumulator(ds.names());
+        Accumulator kpt = pose ? new Accumulator(ds.names()) : null;
         CocoJson json = o.saveJson() ? new CocoJson(CocoJson.isCoco(ds.names())) : null;
         double pre = 0, inf = 0, post = 0;
         try (Progress bar = Progress.start(String.format("val %s %s", ds.name(), o.split()), files.size())) {
@@ -77,6 +83,10 @@ public final class Validator {
                     }
                     Decoder.Detections d = b.detections().get(i);
                     acc.add(d.xyxy(), d.conf(), d.cls(), txyxy, tcls);
+                    if (kpt != null) {
+                        float[][] sim = keypointSimilarity(labels, lb, txyxy, b.extras().get(i).keypoints(), ds.kptShape()[1]);
+                        kpt.addMatched(Matching.match(sim, d.cls(), tcls, Matching.IOU_THRESHOLDS), d.conf(), d.cls(), tcls);
+                    }
                     if (json != null) json.add(part.get(i), d.xyxy(), d.conf(), d.cls());
                     img.close();
                 }
@@ -85,6 +95,30 @@ public final class Validator {
         }
         int n = files.size();
         Map<String, Double> speed = Map.of("preprocess", pre / n, "inference", inf / n, "postprocess", post / n);
-        return new Run(acc.metrics(name, ds.name(), o.split(), speed), json);
+        return new Run(acc.metrics(name, ds.name(), o.split(), speed), json, kpt == null ? null : kpt.metrics(name, ds.name(), o.split(), speed));
+    }
+
+    /** OKS of each prediction's keypoints with each label's, both in original pixels as Ultralytics' pose val maps them. */
+    private static float[][] keypointSimilarity(List<Label> labels, Letterbox lb, float[] txyxy, dev.yolotrt.predict.Keypoints pred, int dim) {
+        int nl = labels.size();
+        float[][] truth = new float[nl][];
+        boolean[][] visible = new boolean[nl][];
+        double[] area = new double[nl];
+        for (int l = 0; l < nl; l++) {
+            double[] k = labels.get(l).keypoints();
+            int n = k.length / dim;
+            truth[l] = new float[2 * n];
+            visible[l] = new boolean[n];
+            for (int q = 0; q < n; q++) {
+                float[] xy = lb.labelToOriginal(k[q * dim], k[q * dim + 1], k[q * dim], k[q * dim + 1]);
+                truth[l][2 * q] = xy[0];
+                truth[l][2 * q + 1] = xy[1];
+                visible[l][q] = dim < 3 || k[q * dim + 2] != 0;
+            }
+            area[l] = (txyxy[l * 4 + 2] - txyxy[l * 4]) * (double) (txyxy[l * 4 + 3] - txyxy[l * 4 + 1]) * 0.53;
+        }
+        float[][] p = new float[pred.size()][];
+        for (int i = 0; i < pred.size(); i++) p[i] = pred.xy(i);
+        return Oks.matrix(p, truth, visible, area);
     }
 }
