@@ -124,8 +124,7 @@ final class Commands {
             Metrics m = run.metrics();
             out.print(m.report(o.verbose()));
             if (run.pose() != null) {
-                out.println("Keypoints (OKS, COCO sigmas):");
-                out.print(run.pose().report(o.verbose()));
+                out.print(run.pose().report(o.verbose(), "Pose"));
             }
             Path dir = RunDirs.next(c, "val");
             Tables.writeCsv(m.table(), dir.resolve("results.csv"));

@@ -58,8 +58,13 @@ public record Metrics(String model, String dataset, String split, int images, in
 
     /** The table as Ultralytics prints it, plus the speed line. */
     public String report(boolean perClassRows) {
+        return report(perClassRows, "Box");
+    }
+
+    /** As {@link #report(boolean)} with the metric's name in the header: "Box", "Pose", "Mask". */
+    public String report(boolean perClassRows, String kind) {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%22s%11s%11s%11s%11s%11s%11s%n",
-                "Class", "Images", "Instances", "Box(P", "R", "mAP50", "mAP50-95)"));
+                "Class", "Images", "Instances", kind + "(P", "R", "mAP50", "mAP50-95)"));
         Table t = table();
         int rows = perClassRows ? t.rowCount() : 1;
         for (int i = 0; i < rows; i++) {
