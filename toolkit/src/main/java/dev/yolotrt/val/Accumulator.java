@@ -23,19 +23,7 @@ public final class Accumulator {
 
     /** Adds one image: detections (4 floats per box, conf, class) and labels (4 floats per box, class). */
     public void add(float[] predXyxy, float[] predConf, int[] predClasses, float[] trueXyxy, int[] trueClasses) {
-        images++;
-        boolean[][] correct = Matching.match(predXyxy, predClasses, trueXyxy, trueClasses, Matching.IOU_THRESHOLDS);
-        for (int i = 0; i < predConf.length; i++) {
-            tp.add(correct[i]);
-            conf.add((double) predConf[i]);
-            predCls.add(predClasses[i]);
-        }
-        java.util.Set<Integer> present = new java.util.HashSet<>();
-        for (int c : trueClasses) {
-            targetCls.add(c);
-            present.add(c);
-        }
-        present.forEach(c -> imagesPerClass.merge(c, 1, Integer::sum));
+        addMatched(Matching.match(predXyxy, predClasses, trueXyxy, trueClasses, Matching.IOU_THRESHOLDS), predConf, predClasses, trueClasses);
         confusion.add(predXyxy, predConf, predClasses, trueXyxy, trueClasses);
     }
 
