@@ -124,11 +124,11 @@ final class Commands {
             Metrics m = run.metrics();
             out.print(m.report(o.verbose()));
             if (run.pose() != null) {
-                out.print(run.pose().report(o.verbose(), "Pose"));
+                out.print(run.pose().report(o.verbose(), model.metadata().task().equals("segment") ? "Mask" : "Pose"));
             }
             Path dir = RunDirs.next(c, "val");
             Tables.writeCsv(m.table(), dir.resolve("results.csv"));
-            if (run.pose() != null) Tables.writeCsv(run.pose().table(), dir.resolve("results-pose.csv"));
+            if (run.pose() != null) Tables.writeCsv(run.pose().table(), dir.resolve("results-" + model.metadata().task() + ".csv"));
             if (run.predictions() != null) {
                 run.predictions().write(dir.resolve("predictions.json"));
                 out.println("Saved " + run.predictions().size() + " COCO-format predictions to " + dir.resolve("predictions.json"));

@@ -66,7 +66,7 @@ public final class Labels {
         } catch (NumberFormatException e) {
             throw new YoloException(file + ":" + lineNo + ": not numbers: '" + line + "'");
         }
-        return new Label(box.cls(), box.cx(), box.cy(), box.w(), box.h(), k);
+        return new Label(box.cls(), box.cx(), box.cy(), box.w(), box.h(), k, null);
     }
 
     /** One label line; errors name {@code file}:{@code lineNo}. */
@@ -105,6 +105,6 @@ public final class Labels {
             y1 = Math.min(y1, v[k + 1]);
             y2 = Math.max(y2, v[k + 1]);
         }
-        return new Label(cls, (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1);
+        return new Label(cls, (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1, null, v);
     }
 }

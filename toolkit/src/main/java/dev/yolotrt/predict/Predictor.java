@@ -118,7 +118,7 @@ public final class Predictor implements AutoCloseable {
                             o.classes(), o.agnosticNms(), o.multiLabel());
                 }
                 extras[i] = switch (task) {
-                    case "segment" -> new Extras(TaskDecoder.masks(raw, protos, i, nc, dets[i], h, w, img.rows(), img.cols()), null, null, null);
+                    case "segment" -> new Extras(TaskDecoder.masks(raw, protos, i, nc, dets[i], h, w, img.rows(), img.cols(), !o.valResize()), null, null, null);
                     case "pose" -> new Extras(null, TaskDecoder.keypoints(raw, i, nc, meta.kptShape(), dets[i], h, w, img.rows(), img.cols(),
                             o.valResize() ? boxes[i] : null), null, null);
                     case "obb" -> new Extras(null, null, TaskDecoder.obb(raw, i, dets[i], boxes[i], meta.names()), null);

@@ -16,10 +16,11 @@ final class TaskDecoder {
     }
 
     /**
-     * Ultralytics' process_mask (upsample=True): coefficients × prototypes, cropped to the box scaled
-     * to prototype resolution, bilinearly upsampled (align_corners=False) to the input size, > 0.
+     * Ultralytics' process_mask: coefficients × prototypes, cropped to the box scaled to prototype
+     * resolution, bilinearly upsampled (align_corners=False) to the input size when {@code upsample}
+     * (predict), > 0.
      */
-    static Masks masks(Tensor out0, Tensor protos, int b, int nc, Decoder.Detections d, int ih, int iw, int origH, int origW) {
+    static Masks masks(Tensor out0, Tensor protos, int b, int nc, Decoder.Detections d, int ih, int iw, int origH, int origW, boolean upsample) {
         int anchors = out0.dim(2), channels = out0.dim(1);
         int nm = protos.dim(1), mh = protos.dim(2), mw = protos.dim(3);
         FloatBuffer o = out0.data(), p = protos.data();
@@ -53,9 +54,15 @@ final class TaskDecoder {
                     raw[r * mw + c] = v;
                 }
             }
-            data[j] = upsampleAboveZero(raw, mh, mw, ih, iw, r0, r1, c0, c1);
+            if (upsample) {
+                data[j] = upsampleAboveZero(raw, mh, mw, ih, iw, r0, r1, c0, c1);
+            } else {
+                // Val keeps masks at prototype resolution (Ultralytics' process_mask without upsample).
+                data[j] = new byte[plane];
+                for (int q = 0; q < plane; q++) if (raw[q] > 0) data[j][q] = 1;
+            }
         }
-        return new Masks(data, ih, iw, origH, origW);
+        return upsample ? new Masks(data, ih, iw, origH, origW) : new Masks(data, mh, mw, origH, origW);
     }
 
     /** Where {@code masks[:end] = 0} stops zeroing in Python: a negative end counts from {@code n}. */

@@ -22,8 +22,15 @@ import java.util.Map;
 /** Runs a model over a dataset split and scores its boxes the Ultralytics way. */
 public final class Validator {
 
-    /** What a run produced: the box metrics, keypoint metrics (pose models, else null) and, with save_json, the COCO predictions. */
+    /**
+     * What a run produced: the box metrics, with save_json the COCO predictions, and the task's second
+     * metric (keypoints for pose, masks for segment; null for detect).
+     */
     public record Run(Metrics metrics, CocoJson predictions, Metrics pose) {
+        /** The mask metrics of a segment model (the same slot as a pose model's keypoint metrics). */
+        public Metrics masks() {
+            return pose;
+        }
     }
 
     private Validator() {
@@ -34,14 +41,14 @@ public final class Validator {
      * {@code ds}'s split; {@code settings} say where a missing dataset is downloaded to.
      */
     public static Run run(Predictor predictor, ModelMetadata metadata, String name, Dataset ds, Settings settings, ValOptions o) {
-        boolean pose = metadata.task().equals("pose");
+        boolean pose = metadata.task().equals("pose"), segment = metadata.task().equals("segment");
         if (pose && (ds.kptShape() == null || !java.util.Arrays.equals(ds.kptShape(), metadata.kptShape()))) {
             throw new YoloException(ds.name() + " has kpt_shape " + java.util.Arrays.toString(ds.kptShape()) + " but " + name + " predicts "
                     + java.util.Arrays.toString(metadata.kptShape()) + "; validate a pose model on a pose dataset of its keypoints");
         }
-        if (!metadata.task().equals("detect") && !pose) {
-            throw new YoloException(name + " is a " + metadata.task() + " model; val scores detect and classify models so far "
-                    + "(mask, pose and oriented-box metrics are not implemented yet)");
+        if (metadata.task().equals("obb") || metadata.task().equals("classify")) {
+            throw new YoloException(name + " is a " + metadata.task() + " model; val scores it " + (metadata.task().equals("classify")
+                    ? "with Yolo.valClassify / the CLI on an ImageNet-style folder" : "not yet (oriented-box metrics are not implemented)"));
         }
         if (ds.nc() != metadata.nc()) {
             throw new YoloException(ds.name() + " names " + ds.nc() + " classes but " + name + " predicts "
@@ -56,7 +63,7 @@ public final class Validator {
         int chunk = predictor.chunk(po);
         predictor.warmup(po);
         Accumulator acc = new Accumulator(ds.names());
-        Accumulator kpt = pose ? new Accumulator(ds.names()) : null;
+        Accumulator kpt = pose || segment ? new Accumulator(ds.names()) : null;
         CocoJson json = o.saveJson() ? new CocoJson(CocoJson.isCoco(ds.names())) : null;
         double pre = 0, inf = 0, post = 0;
         try (Progress bar = Progress.start(String.format("val %s %s", ds.name(), o.split()), files.size())) {
@@ -83,9 +90,15 @@ public final class Validator {
                     }
                     Decoder.Detections d = b.detections().get(i);
                     acc.add(d.xyxy(), d.conf(), d.cls(), txyxy, tcls);
-                    if (kpt != null) {
+                    if (pose) {
                         float[][] sim = keypointSimilarity(labels, lb, txyxy, b.extras().get(i).keypoints(), ds.kptShape()[1]);
                         kpt.addMatched(Matching.match(sim, d.cls(), tcls, Matching.IOU_THRESHOLDS), d.conf(), d.cls(), tcls);
+                    } else if (segment) {
+                        // Labels in Ultralytics' order for masks: largest first, as its overlap masks sort them.
+                        MaskTargets t = MaskTargets.of(labels, lb, lb.dstH() / b.extras().get(i).masks().height());
+                        int[] sortedCls = java.util.Arrays.stream(t.order()).map(k -> tcls[k]).toArray();
+                        float[][] sim = t.iou(b.extras().get(i).masks());
+                        kpt.addMatched(Matching.match(sim, d.cls(), sortedCls, Matching.IOU_THRESHOLDS), d.conf(), d.cls(), sortedCls);
                     }
                     if (json != null) json.add(part.get(i), d.xyxy(), d.conf(), d.cls());
                     img.close();
