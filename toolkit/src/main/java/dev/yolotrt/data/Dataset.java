@@ -41,7 +41,7 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
         } else {
             try (InputStream in = Dataset.class.getResourceAsStream("/dev/yolotrt/datasets/" + data)) {
                 if (in == null || file.getNameCount() > 1) {
-                    throw new YoloException("dataset YAML " + data + " not found (give a path, or one of coco8.yaml, coco8-seg.yaml, coco8-pose.yaml, coco128.yaml, coco128-val2017.yaml, coco.yaml)");
+                    throw new YoloException("dataset YAML " + data + " not found (give a path, or one of coco8.yaml, coco8-seg.yaml, coco8-pose.yaml, dota8.yaml, coco128.yaml, coco128-val2017.yaml, coco.yaml)");
                 }
                 yaml = parse(in, data);
             } catch (IOException e) {

@@ -90,8 +90,9 @@ public final class Labels {
             throw new YoloException(where + ": class id " + cls + " is out of range; the dataset names " + nc + " classes (0-" + (nc - 1) + ")");
         }
         for (double x : v) {
-            if (x < 0 || x > 1.0001 || Double.isNaN(x)) {
-                throw new YoloException(where + ": coordinates must be normalized to 0..1, got '" + line + "'");
+            // Ultralytics' verify_image_label allows 1 % beyond the image either way.
+            if (x < -0.01 || x > 1.01 || Double.isNaN(x)) {
+                throw new YoloException(where + ": coordinates must be normalized to 0..1 (1 % tolerance), got '" + line + "'");
             }
         }
         if (v.length == 4) {

@@ -46,9 +46,9 @@ public final class Validator {
             throw new YoloException(ds.name() + " has kpt_shape " + java.util.Arrays.toString(ds.kptShape()) + " but " + name + " predicts "
                     + java.util.Arrays.toString(metadata.kptShape()) + "; validate a pose model on a pose dataset of its keypoints");
         }
-        if (metadata.task().equals("obb") || metadata.task().equals("classify")) {
-            throw new YoloException(name + " is a " + metadata.task() + " model; val scores it " + (metadata.task().equals("classify")
-                    ? "with Yolo.valClassify / the CLI on an ImageNet-style folder" : "not yet (oriented-box metrics are not implemented)"));
+        boolean obb = metadata.task().equals("obb");
+        if (metadata.task().equals("classify")) {
+            throw new YoloException(name + " is a classify model; val scores it with Yolo.valClassify / the CLI on an ImageNet-style folder");
         }
         if (ds.nc() != metadata.nc()) {
             throw new YoloException(ds.name() + " names " + ds.nc() + " classes but " + name + " predicts "
@@ -89,7 +89,13 @@ public final class Validator {
                         tcls[k] = labels.get(k).cls();
                     }
                     Decoder.Detections d = b.detections().get(i);
-                    acc.add(d.xyxy(), d.conf(), d.cls(), txyxy, tcls);
+                    if (obb) {
+                        // Oriented boxes are matched by probabilistic IoU of the rotated boxes only, as Ultralytics' OBB val does.
+                        acc.addMatched(Matching.match(rotatedSimilarity(labels, lb, b.extras().get(i).obb()), d.cls(), tcls,
+                                Matching.IOU_THRESHOLDS), d.conf(), d.cls(), tcls);
+                    } else {
+                        acc.add(d.xyxy(), d.conf(), d.cls(), txyxy, tcls);
+                    }
                     if (pose) {
                         float[][] sim = keypointSimilarity(labels, lb, txyxy, b.extras().get(i).keypoints(), ds.kptShape()[1]);
                         kpt.addMatched(Matching.match(sim, d.cls(), tcls, Matching.IOU_THRESHOLDS), d.conf(), d.cls(), tcls);
@@ -109,6 +115,23 @@ public final class Validator {
         int n = files.size();
         Map<String, Double> speed = Map.of("preprocess", pre / n, "inference", inf / n, "postprocess", post / n);
         return new Run(acc.metrics(name, ds.name(), o.split(), speed), json, kpt == null ? null : kpt.metrics(name, ds.name(), o.split(), speed));
+    }
+
+    /** Probabilistic IoU of each predicted oriented box with each label's (its four corners' minimum-area rectangle). */
+    private static float[][] rotatedSimilarity(List<Label> labels, Letterbox lb, dev.yolotrt.predict.Obb pred) {
+        float[][] truth = new float[labels.size()][];
+        for (int l = 0; l < labels.size(); l++) {
+            double[] p = labels.get(l).polygon();
+            if (p == null || p.length != 8) throw new YoloException("an oriented-box label has 4 corners (class x1 y1 ... x4 y4); got a plain box");
+            float[] xy = new float[8];
+            for (int k = 0; k < 8; k += 2) System.arraycopy(lb.labelToOriginal(p[k], p[k + 1], p[k], p[k + 1]), 0, xy, k, 2);
+            truth[l] = RotatedBoxes.fromCorners(xy);
+        }
+        float[][] out = new float[pred.size()][labels.size()];
+        for (int i = 0; i < pred.size(); i++) {
+            for (int l = 0; l < labels.size(); l++) out[i][l] = (float) dev.yolotrt.predict.Nms.probiou(pred.xywhr(i), truth[l]);
+        }
+        return out;
     }
 
     /** OKS of each prediction's keypoints with each label's, both in original pixels as Ultralytics' pose val maps them. */
