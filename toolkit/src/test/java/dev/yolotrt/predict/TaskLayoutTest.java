@@ -44,9 +44,11 @@ class TaskLayoutTest {
 
     @Test
     void aTaskOverrideThatDoesNotFitIsOneLine() {
-        YoloException e = assertThrows(YoloException.class, () -> Yolo.load(Shared.model("yolov8n.onnx"), Shared.settings(), "segment"));
+        var model = Shared.model("yolov8n.onnx");
+        var settings = Shared.settings();
+        YoloException e = assertThrows(YoloException.class, () -> Yolo.load(model, settings, "segment"));
         assertTrue(e.getMessage().contains("is a YOLO segment model by its metadata, but its outputs ([1, 84, 8400])"), e.getMessage());
-        YoloException bad = assertThrows(YoloException.class, () -> Yolo.load(Shared.model("yolov8n.onnx"), Shared.settings(), "tracking"));
+        YoloException bad = assertThrows(YoloException.class, () -> Yolo.load(model, settings, "tracking"));
         assertTrue(bad.getMessage().startsWith("task=tracking is not one of detect, segment, pose, classify, obb"), bad.getMessage());
     }
 }
