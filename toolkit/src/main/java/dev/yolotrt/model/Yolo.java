@@ -203,6 +203,22 @@ public final class Yolo implements AutoCloseable {
     }
 
     /**
+     * The predictions of {@code source} as a lazy stream in input order (a folder of thousands of images
+     * never sits in memory: images are decoded a few batches ahead); close the stream, or use it in a
+     * try-with-resources, to stop the decoding threads early.
+     */
+    public java.util.stream.Stream<Results> stream(Object source, PredictOptions options) {
+        Predictor.Predictions it = predictor.iterate(ImageSource.resolve(source, settings), options);
+        return java.util.stream.StreamSupport.stream(java.util.Spliterators.spliteratorUnknownSize(it, java.util.Spliterator.ORDERED), false)
+                .onClose(it::close);
+    }
+
+    /** {@link #predict(Object, Map)} on another thread. */
+    public java.util.concurrent.CompletableFuture<List<Results>> predictAsync(Object source, Map<String, ?> options) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> predict(source, options));
+    }
+
+    /**
      * Exports this ONNX model to a TensorRT engine (Ultralytics' {@code model.export(format="engine")})
      * and returns the engine, loaded. Needs an NVIDIA GPU with TensorRT.
      */

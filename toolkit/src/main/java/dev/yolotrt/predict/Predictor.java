@@ -3,6 +3,7 @@ package dev.yolotrt.predict;
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.SessionPool;
 import dev.yolotrt.backend.Tensor;
+import dev.yolotrt.data.ImageLoader;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.backend.ModelMetadata;
 import dev.yolotrt.util.Progress;
@@ -162,26 +163,70 @@ public final class Predictor implements AutoCloseable {
         warm = true;
     }
 
-    /** Predicts on each source, handing each result over as soon as its batch is done. */
+    /**
+     * Predicts on each source, handing each result over in input order as soon as its batch is done;
+     * images are decoded on all cores ahead of inference (bounded: a slow sink holds decoding back).
+     */
     public void stream(List<ImageSource> sources, PredictOptions o, Consumer<Results> sink) {
-        int chunk = chunk(o);
-        int[] hw = inputSize(o);
+        try (Predictions it = iterate(sources, o)) {
+            while (it.hasNext()) sink.accept(it.next());
+        }
+    }
+
+    /** The results of {@code sources} one by one, in input order; close it to stop the decoding threads. */
+    public Predictions iterate(List<ImageSource> sources, PredictOptions o) {
         if (!warm) warmup(o);
-        for (int start = 0; start < sources.size(); start += chunk) {
-            List<ImageSource> part = sources.subList(start, Math.min(sources.size(), start + chunk));
-            long t0 = System.nanoTime();
-            List<Mat> images = part.stream().map(ImageSource::load).toList();
-            double readMs = (System.nanoTime() - t0) / 1e6;
+        return new Predictions(sources, o);
+    }
+
+    /** Pull-based predictions: decode ahead on all cores, infer a batch when the consumer needs the next result. */
+    public final class Predictions implements java.util.Iterator<Results>, AutoCloseable {
+        private final PredictOptions o;
+        private final int chunk;
+        private final int[] hw;
+        private final ImageLoader<ImageSource> loader;
+        private final java.util.ArrayDeque<Results> ready = new java.util.ArrayDeque<>();
+
+        private Predictions(List<ImageSource> sources, PredictOptions o) {
+            this.o = o;
+            this.chunk = chunk(o);
+            this.hw = inputSize(o);
+            int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 16));
+            // Enough decoded images for the next batch and the one after it, never the whole folder.
+            this.loader = new ImageLoader<>(sources, ImageSource::load, threads, Math.max(2 * chunk, threads));
+        }
+
+        @Override
+        public boolean hasNext() {
+            return !ready.isEmpty() || loader.hasNext();
+        }
+
+        @Override
+        public Results next() {
+            if (ready.isEmpty()) runBatch();
+            return ready.poll();
+        }
+
+        private void runBatch() {
+            List<ImageLoader.Loaded<ImageSource>> part = new ArrayList<>();
+            while (part.size() < chunk && loader.hasNext()) part.add(loader.next());
+            List<Mat> images = part.stream().map(ImageLoader.Loaded::image).toList();
             Batch b = run(images, o);
             int n = images.size();
-            Map<String, Double> speed = Map.of("preprocess", (readMs + b.preMs()) / n, "inference", b.inferMs() / n,
+            double decodeMs = part.stream().mapToDouble(ImageLoader.Loaded::decodeMs).sum();
+            Map<String, Double> speed = Map.of("preprocess", (decodeMs + b.preMs()) / n, "inference", b.inferMs() / n,
                     "postprocess", b.postMs() / n);
             for (int i = 0; i < n; i++) {
                 Mat img = images.get(i);
                 Decoder.Detections d = b.detections().get(i);
                 Boxes boxes = new Boxes(d.xyxy(), d.conf(), d.cls(), meta.names(), img.rows(), img.cols());
-                sink.accept(new Results(part.get(i).path(), img, img.rows(), img.cols(), hw, boxes, b.extras().get(i), meta.names(), speed));
+                ready.add(new Results(part.get(i).source().path(), img, img.rows(), img.cols(), hw, boxes, b.extras().get(i), meta.names(), speed));
             }
+        }
+
+        @Override
+        public void close() {
+            loader.close();
         }
     }
 

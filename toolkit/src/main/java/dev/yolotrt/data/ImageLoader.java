@@ -1,0 +1,108 @@
+package dev.yolotrt.data;
+
+import dev.yolotrt.util.YoloException;
+import org.bytedeco.opencv.opencv_core.Mat;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+
+/**
+ * Decodes images on several threads ahead of their consumer and hands them over in input order. At
+ * most {@code window} images are decoded and not yet taken, so a slow consumer holds decoding back
+ * instead of filling memory (back-pressure). Close it to stop the threads and free what was decoded
+ * but never taken.
+ */
+public final class ImageLoader<T> implements Iterator<ImageLoader.Loaded<T>>, AutoCloseable {
+
+    /** One decoded image, its source and how long decoding took. */
+    public record Loaded<T>(T source, Mat image, double decodeMs) {
+    }
+
+    private final List<T> items;
+    private final Function<T, Mat> load;
+    private final int window;
+    private final ExecutorService pool;
+    private final Deque<Future<Loaded<T>>> ahead = new ArrayDeque<>();
+    private int submitted;
+    private int taken;
+
+    /** Decodes {@code items} with {@code load} on {@code threads} threads, at most {@code window} ahead. */
+    public ImageLoader(List<T> items, Function<T, Mat> load, int threads, int window) {
+        this.items = List.copyOf(items);
+        this.load = load;
+        this.window = Math.max(1, window);
+        this.pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
+            Thread t = new Thread(r, "image-decode");
+            t.setDaemon(true);
+            return t;
+        });
+        fill();
+    }
+
+    /** Decoded images waiting to be taken (for tests of the back-pressure). */
+    public synchronized int ahead() {
+        return ahead.size();
+    }
+
+    private synchronized void fill() {
+        while (submitted < items.size() && ahead.size() < window) {
+            T item = items.get(submitted++);
+            ahead.add(pool.submit(() -> {
+                long t0 = System.nanoTime();
+                Mat m = load.apply(item);
+                return new Loaded<>(item, m, (System.nanoTime() - t0) / 1e6);
+            }));
+        }
+    }
+
+    @Override
+    public boolean hasNext() {
+        return taken < items.size();
+    }
+
+    /** The next image in input order, waiting for it if it is still being decoded. */
+    @Override
+    public Loaded<T> next() {
+        if (!hasNext()) throw new NoSuchElementException();
+        Future<Loaded<T>> f;
+        synchronized (this) {
+            f = ahead.poll();
+        }
+        try {
+            Loaded<T> l = f.get();
+            taken++;
+            fill();
+            return l;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new YoloException("decoding failed: " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new YoloException("decoding was interrupted");
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+        synchronized (this) {
+            for (Future<Loaded<T>> f : ahead) {
+                try {
+                    if (f.isDone() && !f.isCancelled()) f.get().image().close();
+                    else f.cancel(true);
+                } catch (ExecutionException | InterruptedException | java.util.concurrent.CancellationException e) {
+                    // nothing decoded to free
+                }
+            }
+            ahead.clear();
+        }
+    }
+}
