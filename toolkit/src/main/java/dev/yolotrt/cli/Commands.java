@@ -83,7 +83,7 @@ final class Commands {
         Settings settings = settings(c);
         try (Yolo model = Yolo.load(c.string("model"), settings, c.string("task"))) {
             List<ImageSource> sources = ImageSource.resolve(c.string("source"), settings);
-            ResultWriter writer = ResultWriter.forRun(c, "predict");
+            ResultWriter writer = ResultWriter.forRun(c, "predict", model.metadata().task());
             int[] index = {0};
             double[] total = new double[3];
             model.predictor().stream(sources, o, r -> {
@@ -114,7 +114,7 @@ final class Commands {
             if (model.metadata().task().equals("classify")) {
                 ClassifyValidator.Result r = model.valClassify(o);
                 out.print(r.report());
-                Path dir = RunDirs.next(c, "val");
+                Path dir = RunDirs.next(c, "val", "classify");
                 Tables.writeCsv(r.table(), dir.resolve("results.csv"));
                 out.printf(Locale.ROOT, "Validated %s on %s %s (%d images) in %.1fs; results saved to %s%n", model.file().getFileName(),
                         r.dataset(), r.split(), r.images(), (System.nanoTime() - t0) / 1e9, dir);
@@ -126,7 +126,7 @@ final class Commands {
             if (run.pose() != null) {
                 out.print(run.pose().report(o.verbose(), model.metadata().task().equals("segment") ? "Mask" : "Pose"));
             }
-            Path dir = RunDirs.next(c, "val");
+            Path dir = RunDirs.next(c, "val", model.metadata().task());
             Tables.writeCsv(m.table(), dir.resolve("results.csv"));
             if (run.pose() != null) Tables.writeCsv(run.pose().table(), dir.resolve("results-" + model.metadata().task() + ".csv"));
             if (run.predictions() != null) {

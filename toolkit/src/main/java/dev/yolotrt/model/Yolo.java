@@ -193,7 +193,7 @@ public final class Yolo implements AutoCloseable {
         Cfg c = Cfg.of(options);
         if (!c.isSet("save")) c = c.with(Map.of("save", false));
         List<Results> results = predict(source, PredictOptions.builder().apply(c).build());
-        ResultWriter writer = ResultWriter.forRun(c, "predict");
+        ResultWriter writer = ResultWriter.forRun(c, "predict", metadata.task());
         if (writer != null) results.forEach(writer::write);
         return results;
     }

@@ -41,9 +41,9 @@ public final class ResultWriter {
     }
 
     /** A writer into the next run folder ({@code project}/{@code name}), or null when nothing is to be saved. */
-    public static ResultWriter forRun(Cfg c, String mode) {
+    public static ResultWriter forRun(Cfg c, String mode, String task) {
         Options o = Options.of(c);
-        return o.any() ? new ResultWriter(RunDirs.next(c, mode), o) : null;
+        return o.any() ? new ResultWriter(RunDirs.next(c, mode, task), o) : null;
     }
 
     public Path dir() {

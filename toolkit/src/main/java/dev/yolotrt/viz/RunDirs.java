@@ -7,13 +7,18 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Ultralytics' run folders: runs/detect/predict, predict2, predict3 ... unless exist_ok. */
+/** Ultralytics' run folders: runs/&lt;task&gt;/predict, predict2, predict3 ... unless exist_ok. */
 public final class RunDirs {
     private RunDirs() {
     }
 
     public static Path next(Cfg cfg, String mode) {
-        Path project = Path.of(cfg.get("project") != null ? cfg.string("project") : "runs/detect");
+        return next(cfg, mode, "detect");
+    }
+
+    /** The next run folder of {@code mode} for a {@code task} model: runs/pose/predict, runs/segment/val ... */
+    public static Path next(Cfg cfg, String mode, String task) {
+        Path project = Path.of(cfg.get("project") != null ? cfg.string("project") : "runs/" + task);
         String name = cfg.get("name") != null ? cfg.string("name") : mode;
         // A run is one folder inside project: a name with separators or dots could write anywhere.
         if (name.isBlank() || name.equals(".") || name.equals("..") || name.contains("/") || name.contains("\\") || name.indexOf('\0') >= 0) {
