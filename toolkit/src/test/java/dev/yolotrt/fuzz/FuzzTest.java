@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Seeded fuzzing of the entry points that read what users and files hand us: engine headers, dataset
- * YAML, label lines, CLI arguments and notebook JSON. Mutations are structure-aware (values swapped
+ * YAML, label lines, CLI arguments, notebook JSON and the pickles of .pt checkpoints. Mutations are structure-aware (values swapped
  * for huge, negative, non-finite, wrong-typed or missing ones, keys dropped) and byte-level (flips,
  * cuts, inserts). Each input either parses or fails with the toolkit's own error and a message;
  * anything else (NumberFormatException, ClassCastException, OutOfMemoryError, ...) fails the test
@@ -58,6 +58,7 @@ class FuzzTest {
         fuzzText("label line", LABEL_SEEDS, rnd, line -> Labels.parse(line, Path.of("fuzz.txt"), 1, 80));
         fuzzArgs(rnd);
         fuzzJson("notebook JSON", notebookSeed(), rnd, json -> NotebookRunner.parse(json.getBytes(StandardCharsets.UTF_8), "fuzz.ipynb"));
+        fuzzCheckpoints(rnd);
         double s = (System.nanoTime() - t0) / 1e9;
         System.out.printf("fuzz: %d cases in %.1f s, %d escapes%n", cases, s, failures.size());
         assertTrue(cases >= 100_000, "cases: " + cases);
@@ -101,6 +102,47 @@ class FuzzTest {
         return "{\"cells\":[{\"cell_type\":\"markdown\",\"metadata\":{},\"source\":[\"# title\"]},"
                 + "{\"cell_type\":\"code\",\"execution_count\":null,\"metadata\":{},\"outputs\":[],\"source\":[\"int x = 1;\\n\",\"x + 1\"]}],"
                 + "\"metadata\":{\"kernelspec\":{\"name\":\"yolo-trt\"}},\"nbformat\":4,\"nbformat_minor\":5}";
+    }
+
+    // --- .pt checkpoints: the pickle inside mutated byte by byte -------------------------------------
+
+    private void fuzzCheckpoints(Random rnd) throws Exception {
+        Path pt = dev.yolotrt.testutil.Shared.model("yolov8n.pt");
+        byte[] pickle;
+        try (var z = new java.util.zip.ZipFile(pt.toFile())) {
+            pickle = z.getInputStream(z.getEntry("yolov8n/data.pkl")).readAllBytes();
+        }
+        Path dir = java.nio.file.Files.createTempDirectory("fuzz-pt");
+        try {
+            for (int i = 0; i < 2_000; i++) {
+                byte[] b = pickle.clone();
+                for (int k = 0, m = 1 + rnd.nextInt(4); k < m; k++) {
+                    int at = rnd.nextInt(b.length);
+                    switch (rnd.nextInt(3)) {
+                        case 0 -> b[at] = (byte) rnd.nextInt(256);
+                        case 1 -> b = java.util.Arrays.copyOf(b, at);
+                        default -> b[at] = (byte) "cq\u0080\u0093RQ.(tX\n".charAt(rnd.nextInt(11));
+                    }
+                    if (b.length == 0) break;
+                }
+                Path f = dir.resolve("m.pt");
+                try (var z = new java.util.zip.ZipOutputStream(java.nio.file.Files.newOutputStream(f))) {
+                    z.putNextEntry(new java.util.zip.ZipEntry("yolov8n/data.pkl"));
+                    z.write(b);
+                }
+                check("checkpoint", "pickle mutation " + i, () -> {
+                    try (var c = dev.yolotrt.model.pt.Checkpoint.read(f)) {
+                        c.task();
+                        var sd = c.stateDict();
+                        if (!sd.isEmpty()) sd.values().iterator().next().floats();
+                    }
+                });
+            }
+        } finally {
+            try (var s = java.nio.file.Files.walk(dir)) {
+                for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.deleteIfExists(p);
+            }
+        }
     }
 
     // --- JSON: structure-aware and byte-level ----------------------------------------------------
