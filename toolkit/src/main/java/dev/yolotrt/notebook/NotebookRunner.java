@@ -77,16 +77,20 @@ public final class NotebookRunner {
                 Display.install(bundle -> outputs.add(output("display_data", bundle, null)));
                 System.setOut(capture.out);
                 System.setErr(capture.err);
-                java.util.concurrent.ScheduledFuture<?> timer = timeout == null ? null
-                        : TIMER.schedule(shell::stop, timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                // Set before stopping, so the cell sees it however soon the stop returns control.
+                java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
+                java.util.concurrent.ScheduledFuture<?> timer = timeout == null ? null : TIMER.schedule(() -> {
+                    stopped.set(true);
+                    shell.stop();
+                }, timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
                 try (AutoCloseable guard = ExitGuard.cell()) {
                     JShellEvaluator.Outcome o = Magics.handle(source, shell) ? new JShellEvaluator.Outcome(false, null) : shell.eval(source);
-                    if (timer != null && timer.isDone()) throw new JShellEvaluator.CellException("stopped after the " + timeout.toSeconds() + " s timeout");
+                    if (stopped.get()) throw new JShellEvaluator.CellException("stopped after the " + timeout.toSeconds() + " s timeout");
                     capture.flushTo(outputs);
                     if (o.hasValue() && o.value() != null) outputs.add(output("execute_result", Rich.bundle(o.value()), count));
                 } catch (Exception e) {
                     capture.flushTo(outputs);
-                    String msg = timer != null && timer.isDone() ? "stopped after the " + timeout.toSeconds() + " s timeout"
+                    String msg = stopped.get() ? "stopped after the " + timeout.toSeconds() + " s timeout"
                             : e instanceof JShellEvaluator.CellException ? e.getMessage() : JShellEvaluator.describe(e);
                     ObjectNode err = outputs.addObject();
                     err.put("output_type", "error");
