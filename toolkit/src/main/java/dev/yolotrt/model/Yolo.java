@@ -83,6 +83,14 @@ public final class Yolo implements AutoCloseable {
         }
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".engine") || name.endsWith(".plan")) return loadEngine(file, settings, task);
+        if (name.endsWith(".pt")) {
+            // Read (safely, as data) to say what it is; building the network from it is the next step.
+            try (dev.yolotrt.model.pt.Checkpoint c = dev.yolotrt.model.pt.Checkpoint.read(file)) {
+                throw new YoloException(file.getFileName() + " is an Ultralytics " + c.task() + " checkpoint (" + c.stateDict().size()
+                        + " tensors); converting .pt to ONNX in Java is not done yet: export it once with `yolo export model="
+                        + file.getFileName() + " format=onnx` and load the .onnx");
+            }
+        }
         return loadOnnx(file, settings, task);
     }
 

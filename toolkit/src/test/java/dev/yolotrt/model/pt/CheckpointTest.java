@@ -36,6 +36,15 @@ class CheckpointTest {
     }
 
     @Test
+    void loadingAPtSaysWhatItIsAndWhatToDo() {
+        var file = Shared.model("yolov8n.pt");
+        var settings = Shared.settings();
+        YoloException e = assertThrows(YoloException.class, () -> dev.yolotrt.model.Yolo.load(file, settings));
+        assertTrue(e.getMessage().startsWith("yolov8n.pt is an Ultralytics detect checkpoint (355 tensors); converting .pt to ONNX"),
+                e.getMessage());
+    }
+
+    @Test
     void yolov8nWeightsAreTheOnnxWeights() throws Exception {
         var graph = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(Shared.model("yolov8n.onnx"))).getGraph();
         Map<String, float[]> onnx = new java.util.HashMap<>();
