@@ -83,14 +83,7 @@ public final class Yolo implements AutoCloseable {
         }
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".engine") || name.endsWith(".plan")) return loadEngine(file, settings, task);
-        if (name.endsWith(".pt")) {
-            // Read (safely, as data) to say what it is; building the network from it is the next step.
-            try (dev.yolotrt.model.pt.Checkpoint c = dev.yolotrt.model.pt.Checkpoint.read(file)) {
-                throw new YoloException(file.getFileName() + " is an Ultralytics " + c.task() + " checkpoint (" + c.stateDict().size()
-                        + " tensors); converting .pt to ONNX in Java is not done yet: export it once with `yolo export model="
-                        + file.getFileName() + " format=onnx` and load the .onnx");
-            }
-        }
+        if (name.endsWith(".pt")) return loadOnnx(converted(file, settings), settings, task);
         return loadOnnx(file, settings, task);
     }
 
@@ -117,6 +110,31 @@ public final class Yolo implements AutoCloseable {
         } catch (RuntimeException e) {
             backend.close();
             throw e;
+        }
+    }
+
+    /**
+     * The ONNX graph of a .pt checkpoint, rebuilt in Java (read as data, nothing in it run) and kept in
+     * the cache by the checkpoint's hash, so the conversion happens once.
+     */
+    static Path converted(Path pt, Settings settings) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(pt);
+        } catch (java.io.IOException e) {
+            throw new YoloException("cannot read " + pt + ": " + e.getMessage());
+        }
+        String stem = pt.getFileName().toString().replaceFirst("(?i)\\.pt$", "");
+        Path out = settings.cacheDir().resolve("converted").resolve(stem + "-" + dev.yolotrt.util.Downloads.sha256(bytes).substring(0, 12) + ".onnx");
+        if (Files.isRegularFile(out)) return out;
+        try (dev.yolotrt.model.pt.Checkpoint c = dev.yolotrt.model.pt.Checkpoint.read(pt)) {
+            if (!c.task().equals("detect")) {
+                throw new YoloException(pt.getFileName() + " is an Ultralytics " + c.task() + " checkpoint; converting " + c.task()
+                        + " checkpoints in Java is not done yet (detect is): export it once with `yolo export model=" + pt.getFileName()
+                        + " format=onnx` and load the .onnx");
+            }
+            byte[] onnx = dev.yolotrt.model.pt.OnnxWriter.write(c, 640);
+            return dev.yolotrt.util.AtomicWrite.write(out, onnx);
         }
     }
 

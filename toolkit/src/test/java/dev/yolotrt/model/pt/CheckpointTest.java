@@ -36,11 +36,11 @@ class CheckpointTest {
     }
 
     @Test
-    void loadingAPtSaysWhatItIsAndWhatToDo() {
-        var file = Shared.model("yolov8n.pt");
+    void aPtOfAnotherTaskSaysWhatItIsAndWhatToDo() {
+        var file = Shared.model("yolov8n-obb-dota8.pt");
         var settings = Shared.settings();
         YoloException e = assertThrows(YoloException.class, () -> dev.yolotrt.model.Yolo.load(file, settings));
-        assertTrue(e.getMessage().startsWith("yolov8n.pt is an Ultralytics detect checkpoint (355 tensors); converting .pt to ONNX"),
+        assertTrue(e.getMessage().startsWith("yolov8n-obb-dota8.pt is an Ultralytics obb checkpoint; converting obb checkpoints in Java"),
                 e.getMessage());
     }
 

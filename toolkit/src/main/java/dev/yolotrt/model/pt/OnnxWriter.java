@@ -1,0 +1,354 @@
+package dev.yolotrt.model.pt;
+
+import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.ByteString;
+import dev.yolotrt.util.YoloException;
+import net.razorvine.pickle.objects.ClassDict;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Rebuilds a YOLOv8 detection network from a checkpoint's modules as an ONNX graph in Ultralytics'
+ * export layout: input {@code images} [1, 3, H, W], output {@code output0} [1, 4 + nc, anchors] with
+ * boxes decoded to pixels (xywh) and class scores after the sigmoid, BatchNorm folded into the
+ * convolutions, Ultralytics' metadata_props. Modules: Conv, C2f (+ Bottleneck), SPPF, Upsample,
+ * Concat, Detect; anything else is one line naming it.
+ */
+public final class OnnxWriter {
+
+    private final OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder().setName("yolo-trt");
+    private int counter;
+
+    private OnnxWriter() {
+    }
+
+    /** The ONNX model bytes of {@code c} at input size {@code imgsz} × {@code imgsz}. */
+    public static byte[] write(Checkpoint c, int imgsz) {
+        if (!c.task().equals("detect")) throw new YoloException("converting " + c.task() + " checkpoints to ONNX is not done yet (detect only)");
+        OnnxWriter w = new OnnxWriter();
+        ClassDict model = c.model();
+        Map<?, ?> layers = modules(child(model, "model"));
+        w.graph.addInput(valueInfo("images", 1, 3, imgsz, imgsz));
+        List<String> outs = new ArrayList<>();
+        List<Integer> sizes = new ArrayList<>(); // feature-map side per layer, for the anchors
+        int nc = 0;
+        for (int i = 0; i < layers.size(); i++) {
+            ClassDict m = (ClassDict) layers.get(String.valueOf(i));
+            String type = m.getClassName();
+            Object f = m.get("f");
+            Object first = list(f).get(0); // Concat and Detect take several; the rest one
+            String in = i == 0 ? "images" : outs.get(from(first, i, outs.size()));
+            int inSize = i == 0 ? imgsz : sizes.get(from(first, i, outs.size()));
+            String out;
+            int size = inSize;
+            switch (type.substring(type.lastIndexOf('.') + 1)) {
+                case "Conv" -> {
+                    out = w.conv(in, m);
+                    size = inSize / stride(m);
+                }
+                case "C2f" -> out = w.c2f(in, m);
+                case "SPPF" -> out = w.sppf(in, m);
+                case "Upsample" -> {
+                    out = w.upsample(in, m);
+                    size = inSize * 2;
+                }
+                case "Concat" -> {
+                    List<String> parts = new ArrayList<>();
+                    for (Object k : list(f)) parts.add(outs.get(from(k, i, outs.size())));
+                    out = w.node("Concat", parts, Map.of("axis", 1L));
+                }
+                case "Detect" -> {
+                    List<String> feats = new ArrayList<>();
+                    List<Integer> fs = new ArrayList<>();
+                    for (Object k : list(f)) {
+                        feats.add(outs.get(from(k, i, outs.size())));
+                        fs.add(sizes.get(from(k, i, outs.size())));
+                    }
+                    nc = m.get("nc") instanceof Number n ? n.intValue()
+                            : ((Number) m.get("no")).intValue() - 4 * ((Number) m.get("reg_max")).intValue();
+                    out = w.detect(feats, fs, m, imgsz, nc);
+                }
+                default -> throw new YoloException("module " + type + " (layer " + i + ") is not supported by the .pt converter yet");
+            }
+            outs.add(out);
+            sizes.add(size);
+        }
+        w.graph.addOutput(valueInfo("output0", 1, 4 + nc, -1));
+        OnnxMl.ModelProto.Builder mp = OnnxMl.ModelProto.newBuilder().setIrVersion(8).setProducerName("yolo-trt")
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(w.graph);
+        metadata(mp, c, imgsz);
+        return mp.build().toByteArray();
+    }
+
+    private static void metadata(OnnxMl.ModelProto.Builder mp, Checkpoint c, int imgsz) {
+        ClassDict model = c.model();
+        StringBuilder names = new StringBuilder("{");
+        if (model.get("names") instanceof Map<?, ?> n) {
+            n.forEach((k, v) -> names.append(names.length() > 1 ? ", " : "").append(k).append(": '").append(String.valueOf(v).replace("'", "\\'")).append('\''));
+        }
+        names.append('}');
+        long stride = 32;
+        if (model.get("stride") instanceof Checkpoint.Tensor t) {
+            float[] s = t.floats();
+            stride = (long) s[s.length - 1];
+        }
+        Object version = c.root() instanceof Map<?, ?> r ? r.get("version") : null;
+        Map<String, String> props = new java.util.LinkedHashMap<>();
+        props.put("description", "Ultralytics model converted from a .pt checkpoint by yolo-trt");
+        props.put("author", "Ultralytics");
+        props.put("version", String.valueOf(version));
+        props.put("stride", String.valueOf(stride));
+        props.put("task", c.task());
+        props.put("batch", "1");
+        props.put("imgsz", "[" + imgsz + ", " + imgsz + "]");
+        props.put("names", names.toString());
+        props.forEach((k, v) -> mp.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+    }
+
+    /** A pickled tuple (Object[]) or list as a List; a single value as a one-element list. */
+    private static List<?> list(Object o) {
+        if (o instanceof Object[] a) return List.of(a);
+        if (o instanceof List<?> l) return l;
+        return List.of(o);
+    }
+
+    private static int from(Object f, int i, int n) {
+        int k = ((Number) f).intValue();
+        return k < 0 ? i + k : k;
+    }
+
+    private static Map<?, ?> modules(ClassDict m) {
+        return (Map<?, ?>) m.get("_modules");
+    }
+
+    private static ClassDict child(ClassDict m, String name) {
+        Object c = modules(m).get(name);
+        if (!(c instanceof ClassDict d)) throw new YoloException("module " + m.getClassName() + " has no child " + name);
+        return d;
+    }
+
+    private static Checkpoint.Tensor param(ClassDict m, String name) {
+        Object p = m.get("_parameters") instanceof Map<?, ?> ps ? ps.get(name) : null;
+        if (p == null && m.get("_buffers") instanceof Map<?, ?> bs) p = bs.get(name);
+        return (Checkpoint.Tensor) p;
+    }
+
+    private static int stride(ClassDict conv) {
+        return ((Number) list(child(conv, "conv").get("stride")).get(0)).intValue();
+    }
+
+    private String name(String op) {
+        return "/" + op.toLowerCase(Locale.ROOT) + "_" + (counter++);
+    }
+
+    private String node(String op, List<String> inputs, Map<String, Object> attrs) {
+        String out = name(op);
+        OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType(op).setName(out).addAllInput(inputs).addOutput(out);
+        attrs.forEach((k, v) -> n.addAttribute(attribute(k, v)));
+        graph.addNode(n);
+        return out;
+    }
+
+    private static OnnxMl.AttributeProto attribute(String k, Object v) {
+        OnnxMl.AttributeProto.Builder a = OnnxMl.AttributeProto.newBuilder().setName(k);
+        if (v instanceof Long l) a.setType(OnnxMl.AttributeProto.AttributeType.INT).setI(l);
+        else if (v instanceof String s) a.setType(OnnxMl.AttributeProto.AttributeType.STRING).setS(ByteString.copyFromUtf8(s));
+        else if (v instanceof long[] ls) {
+            a.setType(OnnxMl.AttributeProto.AttributeType.INTS);
+            for (long l : ls) a.addInts(l);
+        } else {
+            throw new IllegalArgumentException("attribute " + k);
+        }
+        return a.build();
+    }
+
+    private String constant(float[] values, long... dims) {
+        String n = name("const");
+        ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) b.putFloat(v);
+        OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(n).setDataType(OnnxMl.TensorProto.DataType.FLOAT.getNumber())
+                .setRawData(ByteString.copyFrom(b.array()));
+        for (long d : dims) t.addDims(d);
+        graph.addInitializer(t);
+        return n;
+    }
+
+    private String longs(long... values) {
+        String n = name("shape");
+        OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(n).setDataType(OnnxMl.TensorProto.DataType.INT64.getNumber())
+                .addDims(values.length);
+        for (long v : values) t.addInt64Data(v);
+        graph.addInitializer(t);
+        return n;
+    }
+
+    /** Conv2d + BatchNorm2d (folded) + SiLU of an Ultralytics Conv module. */
+    private String conv(String in, ClassDict m) {
+        return silu(conv2d(in, child(m, "conv"), modules(m).get("bn") instanceof ClassDict bn ? bn : null));
+    }
+
+    private String silu(String x) {
+        return node("Mul", List.of(x, node("Sigmoid", List.of(x), Map.of())), Map.of());
+    }
+
+    /** A Conv2d with an optional BatchNorm2d folded in: w·γ/√(σ²+ε), (b − μ)·γ/√(σ²+ε) + β. */
+    private String conv2d(String in, ClassDict conv, ClassDict bn) {
+        Checkpoint.Tensor wt = param(conv, "weight");
+        float[] w = wt.floats();
+        long[] shape = wt.shape();
+        int out = (int) shape[0], per = w.length / out;
+        Checkpoint.Tensor bt = param(conv, "bias");
+        float[] b = bt != null ? bt.floats() : new float[out];
+        if (bn != null) {
+            float[] g = param(bn, "weight").floats(), beta = param(bn, "bias").floats();
+            float[] mean = param(bn, "running_mean").floats(), var = param(bn, "running_var").floats();
+            double eps = ((Number) bn.get("eps")).doubleValue();
+            for (int o = 0; o < out; o++) {
+                double s = g[o] / Math.sqrt(var[o] + eps);
+                for (int k = 0; k < per; k++) w[o * per + k] = (float) (w[o * per + k] * s);
+                b[o] = (float) ((b[o] - mean[o]) * s + beta[o]);
+            }
+        }
+        List<?> k = list(conv.get("kernel_size")), st = list(conv.get("stride")), pad = list(conv.get("padding")), dil = list(conv.get("dilation"));
+        long p0 = ((Number) pad.get(0)).longValue(), p1 = ((Number) pad.get(1)).longValue();
+        return node("Conv", List.of(in, constant(w, shape), constant(b, out)), Map.of(
+                "kernel_shape", new long[] {((Number) k.get(0)).longValue(), ((Number) k.get(1)).longValue()},
+                "strides", new long[] {((Number) st.get(0)).longValue(), ((Number) st.get(1)).longValue()},
+                "pads", new long[] {p0, p1, p0, p1},
+                "dilations", new long[] {((Number) dil.get(0)).longValue(), ((Number) dil.get(1)).longValue()},
+                "group", ((Number) conv.get("groups")).longValue()));
+    }
+
+    /** C2f: cv1, split in two, each Bottleneck on the last piece, concatenate all, cv2. */
+    private String c2f(String in, ClassDict m) {
+        String y = conv(in, child(m, "cv1"));
+        long c = ((Number) m.get("c")).longValue();
+        String[] halves = split(y, c, c);
+        List<String> parts = new ArrayList<>(List.of(halves));
+        Map<?, ?> blocks = modules(child(m, "m"));
+        for (int i = 0; i < blocks.size(); i++) {
+            ClassDict b = (ClassDict) blocks.get(String.valueOf(i));
+            String last = parts.get(parts.size() - 1);
+            String z = conv(conv(last, child(b, "cv1")), child(b, "cv2"));
+            if (Boolean.TRUE.equals(b.get("add"))) z = node("Add", List.of(last, z), Map.of());
+            parts.add(z);
+        }
+        return conv(node("Concat", parts, Map.of("axis", 1L)), child(m, "cv2"));
+    }
+
+    private String[] split(String x, long... sizes) {
+        String base = name("split");
+        OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType("Split").setName(base).addInput(x).addInput(longs(sizes))
+                .addAttribute(attribute("axis", 1L));
+        String[] outs = new String[sizes.length];
+        for (int i = 0; i < sizes.length; i++) {
+            outs[i] = base + "_" + i;
+            n.addOutput(outs[i]);
+        }
+        graph.addNode(n);
+        return outs;
+    }
+
+    /** SPPF: cv1, three k×k max-pools in a row, concatenate the four, cv2. */
+    private String sppf(String in, ClassDict m) {
+        String x = conv(in, child(m, "cv1"));
+        ClassDict pool = child(m, "m");
+        long k = ((Number) pool.get("kernel_size")).longValue();
+        List<String> parts = new ArrayList<>(List.of(x));
+        for (int i = 0; i < 3; i++) {
+            parts.add(node("MaxPool", List.of(parts.get(parts.size() - 1)), Map.of("kernel_shape", new long[] {k, k}, "strides", new long[] {1, 1},
+                    "pads", new long[] {k / 2, k / 2, k / 2, k / 2})));
+        }
+        return conv(node("Concat", parts, Map.of("axis", 1L)), child(m, "cv2"));
+    }
+
+    /** torch's nearest 2× upsample as Resize (asymmetric coordinates, floor). */
+    private String upsample(String in, ClassDict m) {
+        return node("Resize", List.of(in, "", constant(new float[] {1, 1, 2, 2}, 4)), Map.of("mode", "nearest",
+                "coordinate_transformation_mode", "asymmetric", "nearest_mode", "floor"));
+    }
+
+    /**
+     * Detect: per level box (cv2) and class (cv3) branches concatenated and flattened, all levels
+     * joined; DFL (softmax over reg_max bins, expectation), distances to boxes around the anchor
+     * centres (cell + 0.5), times the level's stride; sigmoid scores.
+     */
+    private String detect(List<String> feats, List<Integer> sizes, ClassDict m, int imgsz, int nc) {
+        long reg = ((Number) m.get("reg_max")).longValue(), no = nc + 4 * reg;
+        Map<?, ?> cv2 = modules(child(m, "cv2")), cv3 = modules(child(m, "cv3"));
+        List<String> flat = new ArrayList<>();
+        int anchors = 0;
+        for (int l = 0; l < feats.size(); l++) {
+            String box = branch(feats.get(l), (ClassDict) cv2.get(String.valueOf(l)));
+            String cls = branch(feats.get(l), (ClassDict) cv3.get(String.valueOf(l)));
+            String cat = node("Concat", List.of(box, cls), Map.of("axis", 1L));
+            flat.add(node("Reshape", List.of(cat, longs(1, no, -1)), Map.of()));
+            anchors += sizes.get(l) * sizes.get(l);
+        }
+        String x = node("Concat", flat, Map.of("axis", 2L));
+        String[] parts = split(x, 4 * reg, nc);
+        // DFL: [1, 4·reg, A] → [1, 4, reg, A], softmax over reg, expectation with 0..reg−1.
+        String bins = node("Softmax", List.of(node("Reshape", List.of(parts[0], longs(1, 4, reg, anchors)), Map.of())), Map.of("axis", 2L));
+        float[] range = new float[(int) reg];
+        for (int i = 0; i < reg; i++) range[i] = i;
+        String dist = node("ReduceSum", List.of(node("Mul", List.of(bins, constant(range, 1, 1, reg, 1)), Map.of()), longs(2)),
+                Map.of("keepdims", 0L)); // [1, 4, A]: left, top, right, bottom
+        float[] ax = new float[anchors], ay = new float[anchors], st = new float[anchors];
+        int a = 0;
+        for (int s : sizes) {
+            float stride = (float) imgsz / s;
+            for (int y = 0; y < s; y++) {
+                for (int xx = 0; xx < s; xx++) {
+                    ax[a] = xx + 0.5f;
+                    ay[a] = y + 0.5f;
+                    st[a++] = stride;
+                }
+            }
+        }
+        float[] anchorXY = new float[2 * anchors];
+        System.arraycopy(ax, 0, anchorXY, 0, anchors);
+        System.arraycopy(ay, 0, anchorXY, anchors, anchors);
+        String anchor = constant(anchorXY, 1, 2, anchors);
+        String[] ltrb = split2(dist);
+        String x1y1 = node("Sub", List.of(anchor, ltrb[0]), Map.of());
+        String x2y2 = node("Add", List.of(anchor, ltrb[1]), Map.of());
+        String centre = node("Div", List.of(node("Add", List.of(x1y1, x2y2), Map.of()), constant(new float[] {2}, 1)), Map.of());
+        String wh = node("Sub", List.of(x2y2, x1y1), Map.of());
+        String boxes = node("Mul", List.of(node("Concat", List.of(centre, wh), Map.of("axis", 1L)), constant(st, 1, 1, anchors)), Map.of());
+        String scores = node("Sigmoid", List.of(parts[1]), Map.of());
+        String out = node("Concat", List.of(boxes, scores), Map.of("axis", 1L));
+        graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Identity").setName("output0").addInput(out).addOutput("output0"));
+        return "output0";
+    }
+
+    /** [1, 4, A] distances into left-top and right-bottom halves ([1, 2, A] each). */
+    private String[] split2(String dist) {
+        return split(dist, 2, 2);
+    }
+
+    /** A Sequential of Conv, Conv, Conv2d (the head's branches). */
+    private String branch(String in, ClassDict seq) {
+        Map<?, ?> ms = modules(seq);
+        String x = in;
+        for (int i = 0; i < ms.size(); i++) {
+            ClassDict mod = (ClassDict) ms.get(String.valueOf(i));
+            x = mod.getClassName().endsWith(".Conv2d") ? conv2d(x, mod, null) : conv(x, mod);
+        }
+        return x;
+    }
+
+    private static OnnxMl.ValueInfoProto valueInfo(String name, long... dims) {
+        OnnxMl.TensorShapeProto.Builder s = OnnxMl.TensorShapeProto.newBuilder();
+        for (long d : dims) {
+            s.addDim(d >= 0 ? OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(d)
+                    : OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimParam("anchors"));
+        }
+        return OnnxMl.ValueInfoProto.newBuilder().setName(name).setType(OnnxMl.TypeProto.newBuilder().setTensorType(
+                OnnxMl.TypeProto.Tensor.newBuilder().setElemType(OnnxMl.TensorProto.DataType.FLOAT.getNumber()).setShape(s))).build();
+    }
+}
