@@ -140,6 +140,7 @@ final class Commands {
     }
 
     private int export(Cfg c) {
+        if ("onnx".equalsIgnoreCase(c.string("format"))) return exportOnnx(c);
         ExportOptions o = ExportOptions.builder().apply(c).build();
         try (Yolo model = Yolo.load(c.string("model"), settings(c), c.string("task"))) {
             Exporter.Result r = Exporter.export(model.source(), o, false, err::println);
@@ -189,6 +190,22 @@ final class Commands {
         NotebookRunner.Report r = NotebookRunner.run(in, target, err::println, timeout);
         out.println("Executed " + r.cells() + " cells of " + in + "; outputs written to " + target);
         if (!r.ok()) throw new YoloException(in + " failed at " + r.error());
+        return 0;
+    }
+
+    /** format=onnx: a .pt checkpoint's network, rebuilt in Java, written beside it as Ultralytics' export would. */
+    private int exportOnnx(Cfg c) {
+        Path pt = dev.yolotrt.data.Assets.model(c.string("model"), settings(c));
+        if (!pt.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".pt")) {
+            throw new YoloException("format=onnx exports .pt checkpoints; " + pt.getFileName() + " is not one");
+        }
+        Path onnx = pt.resolveSibling(pt.getFileName().toString().replaceFirst("(?i)\\.pt$", ".onnx"));
+        try {
+            dev.yolotrt.util.AtomicWrite.write(onnx, Files.readAllBytes(Yolo.converted(pt, settings(c))));
+        } catch (java.io.IOException e) {
+            throw new YoloException("cannot write " + onnx + ": " + e.getMessage());
+        }
+        out.println("Exported " + pt.getFileName() + " -> " + onnx);
         return 0;
     }
 

@@ -117,7 +117,7 @@ public final class Yolo implements AutoCloseable {
      * The ONNX graph of a .pt checkpoint, rebuilt in Java (read as data, nothing in it run) and kept in
      * the cache by the checkpoint's hash, so the conversion happens once.
      */
-    static Path converted(Path pt, Settings settings) {
+    public static Path converted(Path pt, Settings settings) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(pt);

@@ -148,6 +148,17 @@ class MainTest {
     }
 
     @Test
+    void exportOnnxFromAPtWritesItBesideTheCheckpoint(@TempDir Path tmp) throws Exception {
+        Path pt = Files.copy(Shared.model("yolov8n.pt"), tmp.resolve("yolov8n.pt"));
+        Run r = run("export", "model=" + pt, "format=onnx");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Exported yolov8n.pt -> " + tmp.resolve("yolov8n.onnx")), r.out());
+        Run p = run("predict", "model=" + tmp.resolve("yolov8n.onnx"), "source=" + Shared.image("bus.jpg"), "save=false");
+        assertTrue(p.out().contains("4 persons, 1 bus"), p.out());
+        assertOneLineError(run("export", "model=" + Shared.model("yolov8n.onnx"), "format=onnx"), "format=onnx exports .pt checkpoints");
+    }
+
+    @Test
     void helpAndVersion() {
         Run help = run("help");
         assertEquals(0, help.code());
