@@ -128,12 +128,12 @@ public final class Yolo implements AutoCloseable {
         Path out = settings.cacheDir().resolve("converted").resolve(stem + "-" + dev.yolotrt.util.Downloads.sha256(bytes).substring(0, 12) + ".onnx");
         if (Files.isRegularFile(out)) return out;
         try (dev.yolotrt.model.pt.Checkpoint c = dev.yolotrt.model.pt.Checkpoint.read(pt)) {
-            if (!c.task().equals("detect")) {
+            if (!c.task().equals("detect") && !c.task().equals("classify")) {
                 throw new YoloException(pt.getFileName() + " is an Ultralytics " + c.task() + " checkpoint; converting " + c.task()
-                        + " checkpoints in Java is not done yet (detect is): export it once with `yolo export model=" + pt.getFileName()
-                        + " format=onnx` and load the .onnx");
+                        + " checkpoints in Java is not done yet (detect and classify are): export it once with `yolo export model="
+                        + pt.getFileName() + " format=onnx` and load the .onnx");
             }
-            byte[] onnx = dev.yolotrt.model.pt.OnnxWriter.write(c, 640);
+            byte[] onnx = dev.yolotrt.model.pt.OnnxWriter.write(c, c.imgsz());
             return dev.yolotrt.util.AtomicWrite.write(out, onnx);
         }
     }

@@ -124,6 +124,15 @@ public final class Checkpoint implements AutoCloseable {
         return c;
     }
 
+    /** The image size the model was trained at (train_args.imgsz), 640 when the checkpoint does not say. */
+    public int imgsz() {
+        if (root instanceof Map<?, ?> m && m.get("train_args") instanceof Map<?, ?> args && args.get("imgsz") instanceof Number n
+                && n.intValue() >= 32 && n.intValue() <= 16_384) {
+            return n.intValue();
+        }
+        return 640;
+    }
+
     /** The Ultralytics task, from the model's class (DetectionModel → detect ...). */
     public String task() {
         String cls = model().getClassName();

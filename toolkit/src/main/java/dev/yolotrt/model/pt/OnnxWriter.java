@@ -13,11 +13,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Rebuilds a YOLOv8 detection network from a checkpoint's modules as an ONNX graph in Ultralytics'
- * export layout: input {@code images} [1, 3, H, W], output {@code output0} [1, 4 + nc, anchors] with
- * boxes decoded to pixels (xywh) and class scores after the sigmoid, BatchNorm folded into the
- * convolutions, Ultralytics' metadata_props. Modules: Conv, C2f (+ Bottleneck), SPPF, Upsample,
- * Concat, Detect; anything else is one line naming it.
+ * Rebuilds a YOLOv8 detection or classification network from a checkpoint's modules as an ONNX graph
+ * in Ultralytics' export layout: input {@code images} [1, 3, H, W], output {@code output0} [1, 4 + nc,
+ * anchors] with boxes decoded to pixels (xywh) and class scores after the sigmoid, or [1, nc]
+ * probabilities; BatchNorm folded into the convolutions, Ultralytics' metadata_props. Modules: Conv,
+ * C2f (+ Bottleneck), SPPF, Upsample, Concat, Detect, Classify; anything else is one line naming it.
  */
 public final class OnnxWriter {
 
@@ -29,7 +29,9 @@ public final class OnnxWriter {
 
     /** The ONNX model bytes of {@code c} at input size {@code imgsz} × {@code imgsz}. */
     public static byte[] write(Checkpoint c, int imgsz) {
-        if (!c.task().equals("detect")) throw new YoloException("converting " + c.task() + " checkpoints to ONNX is not done yet (detect only)");
+        if (!c.task().equals("detect") && !c.task().equals("classify")) {
+            throw new YoloException("converting " + c.task() + " checkpoints to ONNX is not done yet (detect and classify are)");
+        }
         OnnxWriter w = new OnnxWriter();
         ClassDict model = c.model();
         Map<?, ?> layers = modules(child(model, "model"));
@@ -62,6 +64,11 @@ public final class OnnxWriter {
                     for (Object k : list(f)) parts.add(outs.get(from(k, i, outs.size())));
                     out = w.node("Concat", parts, Map.of("axis", 1L));
                 }
+                case "Classify" -> {
+                    ClassDict linear = child(m, "linear");
+                    nc = ((Number) linear.get("out_features")).intValue();
+                    out = w.classify(in, m);
+                }
                 case "Detect" -> {
                     List<String> feats = new ArrayList<>();
                     List<Integer> fs = new ArrayList<>();
@@ -78,7 +85,7 @@ public final class OnnxWriter {
             outs.add(out);
             sizes.add(size);
         }
-        w.graph.addOutput(valueInfo("output0", 1, 4 + nc, -1));
+        w.graph.addOutput(c.task().equals("classify") ? valueInfo("output0", 1, nc) : valueInfo("output0", 1, 4 + nc, -1));
         OnnxMl.ModelProto.Builder mp = OnnxMl.ModelProto.newBuilder().setIrVersion(8).setProducerName("yolo-trt")
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(w.graph);
         metadata(mp, c, imgsz);
@@ -329,6 +336,18 @@ public final class OnnxWriter {
     /** [1, 4, A] distances into left-top and right-bottom halves ([1, 2, A] each). */
     private String[] split2(String dist) {
         return split(dist, 2, 2);
+    }
+
+    /** Classify: Conv, global average pool, flatten, Linear, softmax (Ultralytics' export keeps the softmax). */
+    private String classify(String in, ClassDict m) {
+        String x = node("Flatten", List.of(node("GlobalAveragePool", List.of(conv(in, child(m, "conv"))), Map.of())), Map.of("axis", 1L));
+        ClassDict linear = child(m, "linear");
+        Checkpoint.Tensor w = param(linear, "weight");
+        String y = node("Gemm", List.of(x, constant(w.floats(), w.shape()), constant(param(linear, "bias").floats(), w.shape()[0])),
+                Map.of("transB", 1L));
+        String out = node("Softmax", List.of(y), Map.of("axis", 1L));
+        graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Identity").setName("output0").addInput(out).addOutput("output0"));
+        return "output0";
     }
 
     /** A Sequential of Conv, Conv, Conv2d (the head's branches). */
