@@ -133,7 +133,8 @@ public final class Yolo implements AutoCloseable {
                         + " checkpoints in Java is not done yet (detect and classify are): export it once with `yolo export model="
                         + pt.getFileName() + " format=onnx` and load the .onnx");
             }
-            byte[] onnx = dev.yolotrt.model.pt.OnnxWriter.write(c, c.imgsz());
+            // Classifiers pool globally, so any size runs; Ultralytics exports them at 224 by default.
+            byte[] onnx = dev.yolotrt.model.pt.OnnxWriter.write(c, c.task().equals("classify") ? 224 : c.imgsz());
             return dev.yolotrt.util.AtomicWrite.write(out, onnx);
         }
     }

@@ -17,7 +17,8 @@ import java.util.Map;
  * in Ultralytics' export layout: input {@code images} [1, 3, H, W], output {@code output0} [1, 4 + nc,
  * anchors] with boxes decoded to pixels (xywh) and class scores after the sigmoid, or [1, nc]
  * probabilities; BatchNorm folded into the convolutions, Ultralytics' metadata_props. Modules: Conv,
- * C2f (+ Bottleneck), SPPF, Upsample, Concat, Detect, Classify; anything else is one line naming it.
+ * C2f, C3k2 (+ Bottleneck, C3k), C2PSA (+ PSABlock, Attention), SPPF, Upsample, Concat, Detect,
+ * Classify; anything else is one line naming it.
  */
 public final class OnnxWriter {
 
@@ -53,7 +54,8 @@ public final class OnnxWriter {
                     out = w.conv(in, m);
                     size = inSize / stride(m);
                 }
-                case "C2f" -> out = w.c2f(in, m);
+                case "C2f", "C3k2" -> out = w.c2f(in, m);
+                case "C2PSA" -> out = w.c2psa(in, m, inSize);
                 case "SPPF" -> out = w.sppf(in, m);
                 case "Upsample" -> {
                     out = w.upsample(in, m);
@@ -194,9 +196,13 @@ public final class OnnxWriter {
         return n;
     }
 
-    /** Conv2d + BatchNorm2d (folded) + SiLU of an Ultralytics Conv module. */
+    /** Conv2d + BatchNorm2d (folded) + its activation (SiLU, or none: Identity) of an Ultralytics Conv module. */
     private String conv(String in, ClassDict m) {
-        return silu(conv2d(in, child(m, "conv"), modules(m).get("bn") instanceof ClassDict bn ? bn : null));
+        String y = conv2d(in, child(m, "conv"), modules(m).get("bn") instanceof ClassDict bn ? bn : null);
+        String act = child(m, "act").getClassName();
+        if (act.endsWith(".SiLU")) return silu(y);
+        if (act.endsWith(".Identity")) return y;
+        throw new YoloException("activation " + act + " is not supported by the .pt converter yet");
     }
 
     private String silu(String x) {
@@ -231,7 +237,7 @@ public final class OnnxWriter {
                 "group", ((Number) conv.get("groups")).longValue()));
     }
 
-    /** C2f: cv1, split in two, each Bottleneck on the last piece, concatenate all, cv2. */
+    /** C2f and C3k2: cv1, split in two, each block (Bottleneck or C3k) on the last piece, concatenate all, cv2. */
     private String c2f(String in, ClassDict m) {
         String y = conv(in, child(m, "cv1"));
         long c = ((Number) m.get("c")).longValue();
@@ -241,17 +247,71 @@ public final class OnnxWriter {
         for (int i = 0; i < blocks.size(); i++) {
             ClassDict b = (ClassDict) blocks.get(String.valueOf(i));
             String last = parts.get(parts.size() - 1);
-            String z = conv(conv(last, child(b, "cv1")), child(b, "cv2"));
-            if (Boolean.TRUE.equals(b.get("add"))) z = node("Add", List.of(last, z), Map.of());
-            parts.add(z);
+            parts.add(b.getClassName().endsWith(".C3k") ? c3(last, b) : bottleneck(last, b));
         }
         return conv(node("Concat", parts, Map.of("axis", 1L)), child(m, "cv2"));
     }
 
+    private String bottleneck(String x, ClassDict b) {
+        String z = conv(conv(x, child(b, "cv1")), child(b, "cv2"));
+        return Boolean.TRUE.equals(b.get("add")) ? node("Add", List.of(x, z), Map.of()) : z;
+    }
+
+    /** C3 (C3k): cv3 of the concatenation of the Bottlenecks on cv1 and of cv2. */
+    private String c3(String in, ClassDict m) {
+        String a = conv(in, child(m, "cv1"));
+        Map<?, ?> blocks = modules(child(m, "m"));
+        for (int i = 0; i < blocks.size(); i++) a = bottleneck(a, (ClassDict) blocks.get(String.valueOf(i)));
+        return conv(node("Concat", List.of(a, conv(in, child(m, "cv2"))), Map.of("axis", 1L)), child(m, "cv3"));
+    }
+
+    /** C2PSA: cv1 split in two, the PSA blocks on the second half, concatenated back, cv2. */
+    private String c2psa(String in, ClassDict m, int size) {
+        long c = ((Number) m.get("c")).longValue();
+        String[] ab = split(conv(in, child(m, "cv1")), c, c);
+        String b = ab[1];
+        Map<?, ?> blocks = modules(child(m, "m"));
+        for (int i = 0; i < blocks.size(); i++) {
+            ClassDict blk = (ClassDict) blocks.get(String.valueOf(i));
+            boolean add = Boolean.TRUE.equals(blk.get("add"));
+            String att = attention(b, child(blk, "attn"), c, size);
+            b = add ? node("Add", List.of(b, att), Map.of()) : att;
+            Map<?, ?> ffn = modules(child(blk, "ffn"));
+            String f = b;
+            for (int k = 0; k < ffn.size(); k++) f = conv(f, (ClassDict) ffn.get(String.valueOf(k)));
+            b = add ? node("Add", List.of(b, f), Map.of()) : f;
+        }
+        return conv(node("Concat", List.of(ab[0], b), Map.of("axis", 1L)), child(m, "cv2"));
+    }
+
+    /**
+     * Ultralytics' Attention: qkv as one conv, per head q·k scaled and softmaxed over the keys, v
+     * weighted by it, plus a depthwise positional conv of v, then proj.
+     */
+    private String attention(String x, ClassDict a, long dim, int size) {
+        long heads = ((Number) a.get("num_heads")).longValue(), kd = ((Number) a.get("key_dim")).longValue();
+        long hd = ((Number) a.get("head_dim")).longValue(), n = (long) size * size;
+        float scale = ((Number) a.get("scale")).floatValue();
+        String qkv = node("Reshape", List.of(conv(x, child(a, "qkv")), longs(1, heads, 2 * kd + hd, n)), Map.of());
+        String[] parts = split(qkv, 2, kd, kd, hd);
+        String qt = node("Transpose", List.of(parts[0]), Map.of("perm", new long[] {0, 1, 3, 2}));
+        String attn = node("Softmax", List.of(node("Mul", List.of(node("MatMul", List.of(qt, parts[1]), Map.of()),
+                constant(new float[] {scale}, 1)), Map.of())), Map.of("axis", -1L));
+        String weighted = node("MatMul", List.of(parts[2], node("Transpose", List.of(attn), Map.of("perm", new long[] {0, 1, 3, 2}))), Map.of());
+        String image = node("Reshape", List.of(weighted, longs(1, dim, size, size)), Map.of());
+        String pe = conv(node("Reshape", List.of(parts[2], longs(1, dim, size, size)), Map.of()), child(a, "pe"));
+        return conv(node("Add", List.of(image, pe), Map.of()), child(a, "proj"));
+    }
+
+    /** Split along channels. */
     private String[] split(String x, long... sizes) {
+        return split(x, 1, sizes);
+    }
+
+    private String[] split(String x, int axis, long... sizes) {
         String base = name("split");
         OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType("Split").setName(base).addInput(x).addInput(longs(sizes))
-                .addAttribute(attribute("axis", 1L));
+                .addAttribute(attribute("axis", (long) axis));
         String[] outs = new String[sizes.length];
         for (int i = 0; i < sizes.length; i++) {
             outs[i] = base + "_" + i;
@@ -335,7 +395,7 @@ public final class OnnxWriter {
 
     /** [1, 4, A] distances into left-top and right-bottom halves ([1, 2, A] each). */
     private String[] split2(String dist) {
-        return split(dist, 2, 2);
+        return split(dist, 1, 2, 2);
     }
 
     /** Classify: Conv, global average pool, flatten, Linear, softmax (Ultralytics' export keeps the softmax). */

@@ -66,17 +66,17 @@ class OnnxWriterTest {
         }
     }
 
-    @Test
-    void yolov8nClsWastePtMatchesItsUltralyticsExport(@TempDir Path tmp) throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"yolov8n-cls-waste", "yolo11n-cls-dogcat"})
+    void classifierPtsMatchTheirUltralyticsExports(String name, @TempDir Path tmp) throws Exception {
         Path ours;
-        try (Checkpoint c = Checkpoint.read(Shared.model("yolov8n-cls-waste.pt"))) {
-            org.junit.jupiter.api.Assertions.assertEquals(224, c.imgsz());
-            ours = Files.write(tmp.resolve("waste-java.onnx"), OnnxWriter.write(c, c.imgsz()));
+        try (Checkpoint c = Checkpoint.read(Shared.model(name + ".pt"))) {
+            ours = Files.write(tmp.resolve(name + "-java.onnx"), OnnxWriter.write(c, 224));
         }
         float[] input = new float[3 * 224 * 224];
         Random r = new Random(9);
         for (int i = 0; i < input.length; i++) input[i] = r.nextFloat();
-        try (OnnxRuntimeBackend a = OnnxRuntimeBackend.open(ours, 0); OnnxRuntimeBackend b = OnnxRuntimeBackend.open(Shared.model("yolov8n-cls-waste.onnx"), 0)) {
+        try (OnnxRuntimeBackend a = OnnxRuntimeBackend.open(ours, 0); OnnxRuntimeBackend b = OnnxRuntimeBackend.open(Shared.model(name + ".onnx"), 0)) {
             Tensor ta = a.infer(FloatBuffer.wrap(input), 1, 224, 224).get(0), tb = b.infer(FloatBuffer.wrap(input), 1, 224, 224).get(0);
             assertArrayEquals(tb.shape(), ta.shape());
             for (int k = 0; k < tb.data().limit(); k++) {
