@@ -17,8 +17,8 @@ import java.util.Map;
  * in Ultralytics' export layout: input {@code images} [1, 3, H, W], output {@code output0} [1, 4 + nc,
  * anchors] with boxes decoded to pixels (xywh) and class scores after the sigmoid, or [1, nc]
  * probabilities; BatchNorm folded into the convolutions, Ultralytics' metadata_props. Modules: Conv,
- * C2f, C3k2 (+ Bottleneck, C3k), C2PSA (+ PSABlock, Attention), SPPF, Upsample, Concat, Detect,
- * Classify; anything else is one line naming it.
+ * C2f, C3k2 (+ Bottleneck, C3k), C2PSA (+ PSABlock, Attention), SPPF, Upsample, Concat, Detect, OBB
+ * (angles and rotated decoding appended), Classify; anything else is one line naming it.
  */
 public final class OnnxWriter {
 
@@ -30,8 +30,8 @@ public final class OnnxWriter {
 
     /** The ONNX model bytes of {@code c} at input size {@code imgsz} × {@code imgsz}. */
     public static byte[] write(Checkpoint c, int imgsz) {
-        if (!c.task().equals("detect") && !c.task().equals("classify")) {
-            throw new YoloException("converting " + c.task() + " checkpoints to ONNX is not done yet (detect and classify are)");
+        if (!List.of("detect", "classify", "obb").contains(c.task())) {
+            throw new YoloException("converting " + c.task() + " checkpoints to ONNX is not done yet (detect, classify and obb are)");
         }
         OnnxWriter w = new OnnxWriter();
         ClassDict model = c.model();
@@ -71,7 +71,7 @@ public final class OnnxWriter {
                     nc = ((Number) linear.get("out_features")).intValue();
                     out = w.classify(in, m);
                 }
-                case "Detect" -> {
+                case "Detect", "OBB" -> {
                     List<String> feats = new ArrayList<>();
                     List<Integer> fs = new ArrayList<>();
                     for (Object k : list(f)) {
@@ -80,14 +80,15 @@ public final class OnnxWriter {
                     }
                     nc = m.get("nc") instanceof Number n ? n.intValue()
                             : ((Number) m.get("no")).intValue() - 4 * ((Number) m.get("reg_max")).intValue();
-                    out = w.detect(feats, fs, m, imgsz, nc);
+                    out = w.detect(feats, fs, m, imgsz, nc, type.endsWith(".OBB"));
                 }
                 default -> throw new YoloException("module " + type + " (layer " + i + ") is not supported by the .pt converter yet");
             }
             outs.add(out);
             sizes.add(size);
         }
-        w.graph.addOutput(c.task().equals("classify") ? valueInfo("output0", 1, nc) : valueInfo("output0", 1, 4 + nc, -1));
+        w.graph.addOutput(c.task().equals("classify") ? valueInfo("output0", 1, nc)
+                : valueInfo("output0", 1, 4 + nc + (c.task().equals("obb") ? 1 : 0), -1));
         OnnxMl.ModelProto.Builder mp = OnnxMl.ModelProto.newBuilder().setIrVersion(8).setProducerName("yolo-trt")
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(w.graph);
         metadata(mp, c, imgsz);
@@ -345,7 +346,7 @@ public final class OnnxWriter {
      * joined; DFL (softmax over reg_max bins, expectation), distances to boxes around the anchor
      * centres (cell + 0.5), times the level's stride; sigmoid scores.
      */
-    private String detect(List<String> feats, List<Integer> sizes, ClassDict m, int imgsz, int nc) {
+    private String detect(List<String> feats, List<Integer> sizes, ClassDict m, int imgsz, int nc, boolean obb) {
         long reg = ((Number) m.get("reg_max")).longValue(), no = nc + 4 * reg;
         Map<?, ?> cv2 = modules(child(m, "cv2")), cv3 = modules(child(m, "cv3"));
         List<String> flat = new ArrayList<>();
@@ -382,13 +383,34 @@ public final class OnnxWriter {
         System.arraycopy(ay, 0, anchorXY, anchors, anchors);
         String anchor = constant(anchorXY, 1, 2, anchors);
         String[] ltrb = split2(dist);
-        String x1y1 = node("Sub", List.of(anchor, ltrb[0]), Map.of());
-        String x2y2 = node("Add", List.of(anchor, ltrb[1]), Map.of());
-        String centre = node("Div", List.of(node("Add", List.of(x1y1, x2y2), Map.of()), constant(new float[] {2}, 1)), Map.of());
-        String wh = node("Sub", List.of(x2y2, x1y1), Map.of());
-        String boxes = node("Mul", List.of(node("Concat", List.of(centre, wh), Map.of("axis", 1L)), constant(st, 1, 1, anchors)), Map.of());
+        String strides = constant(st, 1, 1, anchors);
         String scores = node("Sigmoid", List.of(parts[1]), Map.of());
-        String out = node("Concat", List.of(boxes, scores), Map.of("axis", 1L));
+        String out;
+        if (obb) {
+            // OBB: angle = (sigmoid(cv4) − 1/4)·π; dist2rbox: the box centre offset (rb − lt)/2 rotated by it.
+            Map<?, ?> cv4 = modules(child(m, "cv4"));
+            List<String> angles = new ArrayList<>();
+            for (int l = 0; l < feats.size(); l++) {
+                angles.add(node("Reshape", List.of(branch(feats.get(l), (ClassDict) cv4.get(String.valueOf(l))), longs(1, 1, -1)), Map.of()));
+            }
+            String angle = node("Mul", List.of(node("Sub", List.of(node("Sigmoid", List.of(node("Concat", angles, Map.of("axis", 2L))), Map.of()),
+                    constant(new float[] {0.25f}, 1)), Map.of()), constant(new float[] {(float) Math.PI}, 1)), Map.of());
+            String cos = node("Cos", List.of(angle), Map.of()), sin = node("Sin", List.of(angle), Map.of());
+            String[] fxy = split(node("Div", List.of(node("Sub", List.of(ltrb[1], ltrb[0]), Map.of()), constant(new float[] {2}, 1)), Map.of()), 1, 1, 1);
+            String rx = node("Sub", List.of(node("Mul", List.of(fxy[0], cos), Map.of()), node("Mul", List.of(fxy[1], sin), Map.of())), Map.of());
+            String ry = node("Add", List.of(node("Mul", List.of(fxy[0], sin), Map.of()), node("Mul", List.of(fxy[1], cos), Map.of())), Map.of());
+            String xy = node("Add", List.of(node("Concat", List.of(rx, ry), Map.of("axis", 1L)), anchor), Map.of());
+            String wh = node("Add", List.of(ltrb[0], ltrb[1]), Map.of());
+            String boxes = node("Mul", List.of(node("Concat", List.of(xy, wh), Map.of("axis", 1L)), strides), Map.of());
+            out = node("Concat", List.of(boxes, scores, angle), Map.of("axis", 1L));
+        } else {
+            String x1y1 = node("Sub", List.of(anchor, ltrb[0]), Map.of());
+            String x2y2 = node("Add", List.of(anchor, ltrb[1]), Map.of());
+            String centre = node("Div", List.of(node("Add", List.of(x1y1, x2y2), Map.of()), constant(new float[] {2}, 1)), Map.of());
+            String wh = node("Sub", List.of(x2y2, x1y1), Map.of());
+            String boxes = node("Mul", List.of(node("Concat", List.of(centre, wh), Map.of("axis", 1L)), strides), Map.of());
+            out = node("Concat", List.of(boxes, scores), Map.of("axis", 1L));
+        }
         graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Identity").setName("output0").addInput(out).addOutput("output0"));
         return "output0";
     }

@@ -36,11 +36,13 @@ class CheckpointTest {
     }
 
     @Test
-    void aPtOfAnotherTaskSaysWhatItIsAndWhatToDo() {
-        var file = Shared.model("yolov8n-obb-dota8.pt");
-        var settings = Shared.settings();
-        YoloException e = assertThrows(YoloException.class, () -> dev.yolotrt.model.Yolo.load(file, settings));
-        assertTrue(e.getMessage().startsWith("yolov8n-obb-dota8.pt is an Ultralytics obb checkpoint; converting obb checkpoints in Java"),
+    void aPtOfATaskNotConvertedYetSaysWhatItIsAndWhatToDo(@TempDir Path tmp) throws Exception {
+        // {'model': SegmentationModel()} as a protocol-2 pickle: enough to be told apart, nothing to convert.
+        Path seg = zip(tmp.resolve("yolo11n-seg.pt"), "yolo11n-seg/data.pkl",
+                java.util.HexFormat.of().parseHex("80027d58050000006d6f64656c63756c7472616c79746963732e6e6e2e7461736b730a5365676d656e746174696f6e4d6f64656c0a29817d62732e"));
+        var settings = dev.yolotrt.util.Settings.from(Map.of(dev.yolotrt.util.Settings.CACHE, tmp.toString()));
+        YoloException e = assertThrows(YoloException.class, () -> dev.yolotrt.model.Yolo.load(seg, settings));
+        assertTrue(e.getMessage().startsWith("yolo11n-seg.pt is an Ultralytics segment checkpoint; converting segment checkpoints in Java"),
                 e.getMessage());
     }
 

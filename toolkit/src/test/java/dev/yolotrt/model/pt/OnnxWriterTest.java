@@ -84,4 +84,27 @@ class OnnxWriterTest {
             }
         }
     }
+
+    @Test
+    void obbPtMatchesItsUltralyticsExport(@TempDir Path tmp) throws Exception {
+        Path ours;
+        try (Checkpoint c = Checkpoint.read(Shared.model("yolov8n-obb-dota8.pt"))) {
+            ours = Files.write(tmp.resolve("obb-java.onnx"), OnnxWriter.write(c, 640));
+        }
+        float[] input = new float[3 * 640 * 640];
+        Random r = new Random(11);
+        for (int i = 0; i < input.length; i++) input[i] = r.nextFloat();
+        try (OnnxRuntimeBackend a = OnnxRuntimeBackend.open(ours, 0); OnnxRuntimeBackend b = OnnxRuntimeBackend.open(Shared.model("yolov8n-obb-dota8.onnx"), 0)) {
+            Tensor ta = a.infer(FloatBuffer.wrap(input), 1, 640, 640).get(0), tb = b.infer(FloatBuffer.wrap(input), 1, 640, 640).get(0);
+            assertArrayEquals(tb.shape(), ta.shape());
+            int anchors = tb.dim(2);
+            double box = 0, rest = 0;
+            for (int k = 0; k < tb.data().limit(); k++) {
+                double d = Math.abs(ta.data().get(k) - tb.data().get(k));
+                if (k < 4 * anchors) box = Math.max(box, d);
+                else rest = Math.max(rest, d);
+            }
+            assertTrue(box <= 1e-2 && rest <= 1e-3, "boxes differ by " + box + " px, scores and angles by " + rest);
+        }
+    }
 }
