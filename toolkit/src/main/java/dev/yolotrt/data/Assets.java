@@ -39,8 +39,14 @@ public final class Assets {
      * table has a URL for it. Fails with one line saying where to put the file.
      */
     public static Path model(String nameOrPath, Settings settings) {
+        // An ONNX name whose checkpoint is there instead: the checkpoint (converted in Java when loaded).
+        Path pt = settings.modelsDir().resolve(stem(nameOrPath) + ".pt");
+        if (nameOrPath.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx") && Path.of(nameOrPath).getNameCount() == 1
+                && !Files.exists(Path.of(nameOrPath)) && !Files.exists(settings.modelsDir().resolve(nameOrPath)) && Files.isRegularFile(pt)) {
+            return pt;
+        }
         return resolve(nameOrPath, settings.modelsDir(), Settings.MODELS,
-                "export it with `yolo export model=" + stem(nameOrPath) + ".pt format=onnx`");
+                "put " + stem(nameOrPath) + ".pt there (converted in Java), or export it with `yolo export model=" + stem(nameOrPath) + ".pt format=onnx`");
     }
 
     /** A sample image given by path, or by name in {@link Settings#assetsDir()} (bus.jpg, zidane.jpg). */

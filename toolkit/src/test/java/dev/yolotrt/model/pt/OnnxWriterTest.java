@@ -107,4 +107,15 @@ class OnnxWriterTest {
             assertTrue(box <= 1e-2 && rest <= 1e-3, "boxes differ by " + box + " px, scores and angles by " + rest);
         }
     }
+
+    @Test
+    void anOnnxNameWhoseCheckpointIsThereUsesTheCheckpoint(@TempDir Path tmp) throws Exception {
+        Files.copy(Shared.model("yolov8n.pt"), tmp.resolve("yolov8n.pt"));
+        var settings = dev.yolotrt.util.Settings.from(java.util.Map.of(dev.yolotrt.util.Settings.MODELS, tmp.toString(),
+                dev.yolotrt.util.Settings.CACHE, tmp.resolve("cache").toString()));
+        try (var m = dev.yolotrt.model.Yolo.load("yolov8n.onnx", settings)) {
+            assertTrue(m.file().startsWith(tmp.resolve("cache/converted")), m.file().toString());
+            org.junit.jupiter.api.Assertions.assertEquals("detect", m.metadata().task());
+        }
+    }
 }
