@@ -153,6 +153,7 @@ final class Commands {
 
     private int benchmark(Cfg c) {
         if (c.integer("iters") < 1) throw new YoloException("iters=" + c.integer("iters") + " must be at least 1");
+        if (c.isSet("source")) return throughput(c);
         try (Yolo model = Yolo.load(c.string("model"), settings(c), c.string("task"))) {
             // The model's own size unless imgsz is given (a fixed 320 export is not benchmarked at 640).
             int imgsz = c.isSet("imgsz") ? c.ints("imgsz").get(0) : model.metadata().imgsz()[0];
@@ -190,6 +191,19 @@ final class Commands {
         NotebookRunner.Report r = NotebookRunner.run(in, target, err::println, timeout);
         out.println("Executed " + r.cells() + " cells of " + in + "; outputs written to " + target);
         if (!r.ok()) throw new YoloException(in + " failed at " + r.error());
+        return 0;
+    }
+
+    /** benchmark source=...: images per second over the images, old and pipelined path side by side. */
+    private int throughput(Cfg c) {
+        PredictOptions o = PredictOptions.builder().apply(c.isSet("conf") ? c : c.with(Map.of("conf", 0.25))).build();
+        try (Yolo model = Yolo.load(c.string("model"), settings(c), c.string("task"))) {
+            Table t = dev.yolotrt.bench.Throughput.run(model, ImageSource.resolve(c.string("source"), settings(c)), o);
+            out.println(t.printAll());
+            Path dir = RunDirs.next(c.isSet("project") ? c : c.with(Map.of("project", "runs")), "throughput");
+            Tables.writeMarkdown(t, dir.resolve("throughput.md"));
+            out.println("Results saved to " + dir);
+        }
         return 0;
     }
 

@@ -159,6 +159,15 @@ class MainTest {
     }
 
     @Test
+    void benchmarkOverASourceComparesTheTwoPaths(@TempDir Path tmp) throws Exception {
+        Shared.require();
+        Run r = run("benchmark", "model=yolov8n.onnx", "source=" + Shared.image("bus.jpg") + "," + Shared.image("zidane.jpg"), "project=" + tmp);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("sequential decode") && r.out().contains("pipelined"), r.out());
+        assertTrue(Files.readString(tmp.resolve("throughput/throughput.md")).contains("| Images/s |"));
+    }
+
+    @Test
     void helpAndVersion() {
         Run help = run("help");
         assertEquals(0, help.code());

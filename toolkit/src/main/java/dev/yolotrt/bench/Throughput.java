@@ -1,0 +1,91 @@
+package dev.yolotrt.bench;
+
+import dev.yolotrt.data.ImageLoader;
+import dev.yolotrt.data.ImageSource;
+import dev.yolotrt.model.Yolo;
+import dev.yolotrt.predict.PredictOptions;
+import dev.yolotrt.predict.Predictor;
+import dev.yolotrt.predict.Results;
+import org.bytedeco.opencv.opencv_core.Mat;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.numbers.NumberColumnFormatter;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Images per second over a folder (or any source), decode included, for the old path (decode one image
+ * after another, then infer) and the pipelined one (decode on all cores ahead of inference), with the
+ * time each stage takes per image and the stage that limits the rate.
+ */
+public final class Throughput {
+
+    private Throughput() {
+    }
+
+    public static Table run(Yolo model, List<ImageSource> sources, PredictOptions o) {
+        Predictor p = model.predictor();
+        p.warmup(o);
+        StringColumn path = StringColumn.create("Path"), limit = StringColumn.create("Limited by");
+        IntColumn images = IntColumn.create("Images");
+        DoubleColumn seconds = DoubleColumn.create("Seconds"), rate = DoubleColumn.create("Images/s"), decode = DoubleColumn.create("Decode ms/img"),
+                pre = DoubleColumn.create("Preprocess ms/img"), inf = DoubleColumn.create("Inference ms/img"), post = DoubleColumn.create("Postprocess ms/img");
+
+        // Old path: each batch's images decoded one after another, then letterboxed, inferred, decoded.
+        double[] st = new double[4];
+        long t0 = System.nanoTime();
+        int chunk = p.chunk(o);
+        for (int start = 0; start < sources.size(); start += chunk) {
+            List<Mat> mats = new ArrayList<>();
+            long d0 = System.nanoTime();
+            for (ImageSource s : sources.subList(start, Math.min(sources.size(), start + chunk))) mats.add(s.load());
+            st[0] += (System.nanoTime() - d0) / 1e6;
+            Predictor.Batch b = p.run(mats, o);
+            st[1] += b.preMs();
+            st[2] += b.inferMs();
+            st[3] += b.postMs();
+            mats.forEach(Mat::close);
+        }
+        row(path, images, seconds, rate, decode, pre, inf, post, limit, "sequential decode", sources.size(), (System.nanoTime() - t0) / 1e9, st);
+
+        // Pipelined: decoding on all cores, a window ahead; the stage times come from the results.
+        double[] pt = new double[4];
+        t0 = System.nanoTime();
+        try (Predictor.Predictions it = p.iterate(sources, o)) {
+            while (it.hasNext()) {
+                Results r = it.next();
+                Map<String, Double> s = r.speed();
+                pt[1] += s.get("preprocess");
+                pt[2] += s.get("inference");
+                pt[3] += s.get("postprocess");
+                if (r.image() != null) r.image().close();
+            }
+        }
+        row(path, images, seconds, rate, decode, pre, inf, post, limit, "pipelined (" + ImageLoader.class.getSimpleName() + ")",
+                sources.size(), (System.nanoTime() - t0) / 1e9, pt);
+        for (DoubleColumn c : List.of(seconds, rate, decode, pre, inf, post)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(2));
+        return Table.create(model.file().getFileName() + " throughput on " + model.backend().name(), path, images, seconds, rate, decode, pre, inf,
+                post, limit);
+    }
+
+    private static void row(StringColumn path, IntColumn images, DoubleColumn seconds, DoubleColumn rate, DoubleColumn decode, DoubleColumn pre,
+                            DoubleColumn inf, DoubleColumn post, StringColumn limit, String name, int n, double s, double[] st) {
+        path.append(name);
+        images.append(n);
+        seconds.append(s);
+        rate.append(n / s);
+        // Pipelined rows fold decoding into preprocess (it overlaps inference): no separate decode column there.
+        decode.append(st[0] == 0 ? Double.NaN : st[0] / n);
+        pre.append(st[1] / n);
+        inf.append(st[2] / n);
+        post.append(st[3] / n);
+        String[] names = {"decode", "preprocess", "inference", "postprocess"};
+        int max = 0;
+        for (int i = 1; i < 4; i++) if (st[i] > st[max]) max = i;
+        limit.append(names[max]);
+    }
+}
