@@ -32,6 +32,14 @@ class DownloadsTest {
             x.getResponseBody().write(BODY);
             x.close();
         });
+        server.createContext("/cut", x -> {
+            // Promises 100,000 bytes, sends 10 and hangs up: an interrupted transfer.
+            x.sendResponseHeaders(200, 100_000);
+            x.getResponseBody().write(BODY, 0, 10);
+            x.getResponseBody().flush();
+            x.getHttpContext().getServer();
+            x.close();
+        });
         server.start();
         base = "http://127.0.0.1:" + server.getAddress().getPort();
     }
@@ -58,6 +66,15 @@ class DownloadsTest {
         assertTrue(missing.getMessage().startsWith("could not download " + base + "/none (HTTP 404). Offline?"), missing.getMessage());
         try (var s = Files.list(tmp)) {
             assertEquals(List.of(), s.toList());
+        }
+    }
+
+    @Test
+    void anInterruptedTransferLeavesNothing(@TempDir Path tmp) throws Exception {
+        YoloException e = assertThrows(YoloException.class, () -> Downloads.fetch(base + "/cut", tmp.resolve("w.pt"), null, "Offline? Put it in X."));
+        assertTrue(e.getMessage().startsWith("could not download " + base + "/cut"), e.getMessage());
+        try (var s = Files.list(tmp)) {
+            assertEquals(List.of(), s.toList()); // neither the file nor a hidden part
         }
     }
 }
