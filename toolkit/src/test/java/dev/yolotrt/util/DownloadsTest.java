@@ -37,7 +37,6 @@ class DownloadsTest {
             x.sendResponseHeaders(200, 100_000);
             x.getResponseBody().write(BODY, 0, 10);
             x.getResponseBody().flush();
-            x.getHttpContext().getServer();
             x.close();
         });
         server.start();
