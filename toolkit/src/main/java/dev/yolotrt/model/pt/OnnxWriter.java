@@ -432,13 +432,17 @@ public final class OnnxWriter {
         return "output0";
     }
 
-    /** A Sequential of Conv, Conv, Conv2d (the head's branches). */
+    /**
+     * A head branch: a Sequential of Conv, Conv, Conv2d; YOLO11's class branch nests Sequentials of
+     * DWConv (a grouped Conv) and Conv in it.
+     */
     private String branch(String in, ClassDict seq) {
         Map<?, ?> ms = modules(seq);
         String x = in;
         for (int i = 0; i < ms.size(); i++) {
             ClassDict mod = (ClassDict) ms.get(String.valueOf(i));
-            x = mod.getClassName().endsWith(".Conv2d") ? conv2d(x, mod, null) : conv(x, mod);
+            String type = mod.getClassName();
+            x = type.endsWith(".Conv2d") ? conv2d(x, mod, null) : type.endsWith(".Sequential") ? branch(x, mod) : conv(x, mod);
         }
         return x;
     }

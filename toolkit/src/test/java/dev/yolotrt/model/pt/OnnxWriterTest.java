@@ -5,6 +5,7 @@ import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.testutil.Shared;
 import dev.yolotrt.util.Settings;
+import net.razorvine.pickle.objects.ClassDict;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,8 +32,14 @@ class OnnxWriterTest {
     /** Our conversion of {@code name}.pt and Ultralytics' {@code name}.onnx, run on one random image. */
     private record Outputs(Tensor ours, Tensor theirs) {
         static Outputs of(String pt, String onnx, int imgsz, long seed, Path tmp) throws Exception {
+            return of(pt, c -> { }, onnx, imgsz, seed, tmp);
+        }
+
+        /** The same, with the checkpoint's module tree edited before conversion. */
+        static Outputs of(String pt, Consumer<Checkpoint> edit, String onnx, int imgsz, long seed, Path tmp) throws Exception {
             Path ours;
             try (Checkpoint c = Checkpoint.read(Shared.model(pt))) {
+                edit.accept(c);
                 ours = Files.write(tmp.resolve("java.onnx"), OnnxWriter.write(c, imgsz));
             }
             float[] input = new float[3 * imgsz * imgsz];
@@ -79,6 +87,30 @@ class OnnxWriterTest {
         System.out.printf("yolov8n.pt vs yolov8n.onnx: boxes %.4f px, scores %.6f%n", d[0], d[1]);
         assertTrue(d[0] <= 1.5, "boxes differ by up to " + d[0] + " px");
         assertTrue(d[1] <= 1e-3, "scores differ by up to " + d[1]);
+    }
+
+    @Test
+    void nestedSequentialBranchesAsInYolo11HeadsConvertToo(@TempDir Path tmp) throws Exception {
+        // YOLO11's class branches are Sequential(Sequential(DWConv, Conv), Sequential(DWConv, Conv), Conv2d).
+        // Wrapping yolov8n's first class-branch Conv of every level in a Sequential of its own changes nothing
+        // mathematically, so the output must still be yolov8n.onnx's.
+        Consumer<Checkpoint> nest = c -> {
+            ClassDict detect = (ClassDict) modules(modules(c.model()).get("model")).get("22");
+            Map<?, ?> levels = modules(modules(detect).get("cv3"));
+            for (Object level : levels.values()) {
+                @SuppressWarnings("unchecked")
+                Map<Object, Object> seq = (Map<Object, Object>) modules(level);
+                ClassDict wrapper = new ClassDict("torch.nn.modules.container", "Sequential");
+                wrapper.put("_modules", new java.util.LinkedHashMap<>(Map.of("0", seq.get("0"))));
+                seq.put("0", wrapper);
+            }
+        };
+        double[] d = Outputs.of("yolov8n.pt", nest, "yolov8n.onnx", 640, 5, tmp).maxDiffs();
+        assertTrue(d[0] <= 1.5 && d[1] <= 1e-3, "boxes differ by " + d[0] + " px, scores by " + d[1]);
+    }
+
+    private static Map<?, ?> modules(Object module) {
+        return (Map<?, ?>) ((ClassDict) module).get("_modules");
     }
 
     @ParameterizedTest
