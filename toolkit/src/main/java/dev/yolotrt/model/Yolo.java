@@ -128,9 +128,10 @@ public final class Yolo implements AutoCloseable {
         Path out = settings.cacheDir().resolve("converted").resolve(stem + "-" + dev.yolotrt.util.Downloads.sha256(bytes).substring(0, 12) + ".onnx");
         if (Files.isRegularFile(out)) return out;
         try (dev.yolotrt.model.pt.Checkpoint c = dev.yolotrt.model.pt.Checkpoint.read(pt)) {
-            if (!List.of("detect", "classify", "obb").contains(c.task())) {
+            if (!dev.yolotrt.model.pt.OnnxWriter.CONVERTED.contains(c.task())) {
                 throw new YoloException(pt.getFileName() + " is an Ultralytics " + c.task() + " checkpoint; converting " + c.task()
-                        + " checkpoints in Java is not done yet (detect, classify and obb are): export it once with `yolo export model="
+                        + " checkpoints in Java is not done yet (" + String.join(", ", dev.yolotrt.model.pt.OnnxWriter.CONVERTED)
+                        + " are): export it once with `yolo export model="
                         + pt.getFileName() + " format=onnx` and load the .onnx");
             }
             // Classifiers pool globally, so any size runs; Ultralytics exports them at 224 by default.

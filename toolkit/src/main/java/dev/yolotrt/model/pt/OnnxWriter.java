@@ -18,9 +18,13 @@ import java.util.Map;
  * anchors] with boxes decoded to pixels (xywh) and class scores after the sigmoid, or [1, nc]
  * probabilities; BatchNorm folded into the convolutions, Ultralytics' metadata_props. Modules: Conv,
  * C2f, C3k2 (+ Bottleneck, C3k), C2PSA (+ PSABlock, Attention), SPPF, Upsample, Concat, Detect, OBB
- * (angles and rotated decoding appended), Classify; anything else is one line naming it.
+ * (angles and rotated decoding appended), Pose (decoded keypoints appended), Classify; anything else is
+ * one line naming it.
  */
 public final class OnnxWriter {
+
+    /** The tasks whose checkpoints convert. */
+    public static final List<String> CONVERTED = List.of("detect", "classify", "obb", "pose");
 
     private final OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder().setName("yolo-trt");
     private int counter;
@@ -30,8 +34,8 @@ public final class OnnxWriter {
 
     /** The ONNX model bytes of {@code c} at input size {@code imgsz} × {@code imgsz}. */
     public static byte[] write(Checkpoint c, int imgsz) {
-        if (!List.of("detect", "classify", "obb").contains(c.task())) {
-            throw new YoloException("converting " + c.task() + " checkpoints to ONNX is not done yet (detect, classify and obb are)");
+        if (!CONVERTED.contains(c.task())) {
+            throw new YoloException("converting " + c.task() + " checkpoints to ONNX is not done yet (" + String.join(", ", CONVERTED) + " are)");
         }
         OnnxWriter w = new OnnxWriter();
         ClassDict model = c.model();
@@ -40,6 +44,7 @@ public final class OnnxWriter {
         List<String> outs = new ArrayList<>();
         List<Integer> sizes = new ArrayList<>(); // feature-map side per layer, for the anchors
         int nc = 0;
+        int[] kpt = null;
         for (int i = 0; i < layers.size(); i++) {
             ClassDict m = (ClassDict) layers.get(String.valueOf(i));
             String type = m.getClassName();
@@ -71,7 +76,7 @@ public final class OnnxWriter {
                     nc = ((Number) linear.get("out_features")).intValue();
                     out = w.classify(in, m);
                 }
-                case "Detect", "OBB" -> {
+                case "Detect", "OBB", "Pose" -> {
                     List<String> feats = new ArrayList<>();
                     List<Integer> fs = new ArrayList<>();
                     for (Object k : list(f)) {
@@ -80,7 +85,11 @@ public final class OnnxWriter {
                     }
                     nc = m.get("nc") instanceof Number n ? n.intValue()
                             : ((Number) m.get("no")).intValue() - 4 * ((Number) m.get("reg_max")).intValue();
-                    out = w.detect(feats, fs, m, imgsz, nc, type.endsWith(".OBB"));
+                    if (type.endsWith(".Pose")) {
+                        List<?> k = list(m.get("kpt_shape"));
+                        kpt = new int[] {((Number) k.get(0)).intValue(), ((Number) k.get(1)).intValue()};
+                    }
+                    out = w.detect(feats, fs, m, imgsz, nc, type.endsWith(".OBB"), kpt);
                 }
                 default -> throw new YoloException("module " + type + " (layer " + i + ") is not supported by the .pt converter yet");
             }
@@ -88,14 +97,14 @@ public final class OnnxWriter {
             sizes.add(size);
         }
         w.graph.addOutput(c.task().equals("classify") ? valueInfo("output0", 1, nc)
-                : valueInfo("output0", 1, 4 + nc + (c.task().equals("obb") ? 1 : 0), -1));
+                : valueInfo("output0", 1, 4 + nc + (c.task().equals("obb") ? 1 : 0) + (kpt == null ? 0 : kpt[0] * kpt[1]), -1));
         OnnxMl.ModelProto.Builder mp = OnnxMl.ModelProto.newBuilder().setIrVersion(8).setProducerName("yolo-trt")
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(w.graph);
-        metadata(mp, c, imgsz);
+        metadata(mp, c, imgsz, kpt);
         return mp.build().toByteArray();
     }
 
-    private static void metadata(OnnxMl.ModelProto.Builder mp, Checkpoint c, int imgsz) {
+    private static void metadata(OnnxMl.ModelProto.Builder mp, Checkpoint c, int imgsz, int[] kpt) {
         ClassDict model = c.model();
         StringBuilder names = new StringBuilder("{");
         if (model.get("names") instanceof Map<?, ?> n) {
@@ -117,6 +126,7 @@ public final class OnnxWriter {
         props.put("batch", "1");
         props.put("imgsz", "[" + imgsz + ", " + imgsz + "]");
         props.put("names", names.toString());
+        if (kpt != null) props.put("kpt_shape", "[" + kpt[0] + ", " + kpt[1] + "]");
         props.forEach((k, v) -> mp.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
     }
 
@@ -344,9 +354,10 @@ public final class OnnxWriter {
     /**
      * Detect: per level box (cv2) and class (cv3) branches concatenated and flattened, all levels
      * joined; DFL (softmax over reg_max bins, expectation), distances to boxes around the anchor
-     * centres (cell + 0.5), times the level's stride; sigmoid scores.
+     * centres (cell + 0.5), times the level's stride; sigmoid scores. OBB appends the angle, Pose
+     * ({@code kpt} = [keypoints, 2 or 3]) the keypoints: (raw·2 + cell)·stride, visibility after a sigmoid.
      */
-    private String detect(List<String> feats, List<Integer> sizes, ClassDict m, int imgsz, int nc, boolean obb) {
+    private String detect(List<String> feats, List<Integer> sizes, ClassDict m, int imgsz, int nc, boolean obb, int[] kpt) {
         long reg = ((Number) m.get("reg_max")).longValue(), no = nc + 4 * reg;
         Map<?, ?> cv2 = modules(child(m, "cv2")), cv3 = modules(child(m, "cv3"));
         List<String> flat = new ArrayList<>();
@@ -409,10 +420,33 @@ public final class OnnxWriter {
             String centre = node("Div", List.of(node("Add", List.of(x1y1, x2y2), Map.of()), constant(new float[] {2}, 1)), Map.of());
             String wh = node("Sub", List.of(x2y2, x1y1), Map.of());
             String boxes = node("Mul", List.of(node("Concat", List.of(centre, wh), Map.of("axis", 1L)), strides), Map.of());
-            out = node("Concat", List.of(boxes, scores), Map.of("axis", 1L));
+            out = node("Concat", kpt == null ? List.of(boxes, scores) : List.of(boxes, scores, keypoints(feats, m, kpt, ax, ay, st)),
+                    Map.of("axis", 1L));
         }
         graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Identity").setName("output0").addInput(out).addOutput("output0"));
         return "output0";
+    }
+
+    /** Pose's cv4 branches decoded as its export does: [1, K·ndim, A], x and y in pixels, visibility 0..1. */
+    private String keypoints(List<String> feats, ClassDict m, int[] kpt, float[] ax, float[] ay, float[] st) {
+        Map<?, ?> cv4 = modules(child(m, "cv4"));
+        List<String> raw = new ArrayList<>();
+        for (int l = 0; l < feats.size(); l++) {
+            raw.add(node("Reshape", List.of(branch(feats.get(l), (ClassDict) cv4.get(String.valueOf(l))), longs(1, (long) kpt[0] * kpt[1], -1)), Map.of()));
+        }
+        int anchors = ax.length;
+        String y = node("Reshape", List.of(node("Concat", raw, Map.of("axis", 2L)), longs(1, kpt[0], kpt[1], anchors)), Map.of());
+        String[] parts = kpt[1] == 3 ? split(y, 2, 2, 1) : new String[] {y};
+        // The anchor centres minus 0.5: the cell's column and row.
+        float[] cell = new float[2 * anchors];
+        for (int a = 0; a < anchors; a++) {
+            cell[a] = ax[a] - 0.5f;
+            cell[anchors + a] = ay[a] - 0.5f;
+        }
+        String xy = node("Mul", List.of(node("Add", List.of(node("Mul", List.of(parts[0], constant(new float[] {2}, 1)), Map.of()),
+                constant(cell, 1, 1, 2, anchors)), Map.of()), constant(st, 1, 1, 1, anchors)), Map.of());
+        String all = kpt[1] == 3 ? node("Concat", List.of(xy, node("Sigmoid", List.of(parts[1]), Map.of())), Map.of("axis", 2L)) : xy;
+        return node("Reshape", List.of(all, longs(1, (long) kpt[0] * kpt[1], anchors)), Map.of());
     }
 
     /** [1, 4, A] distances into left-top and right-bottom halves ([1, 2, A] each). */

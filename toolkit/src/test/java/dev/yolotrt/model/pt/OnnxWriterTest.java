@@ -46,14 +46,13 @@ class OnnxWriterTest {
             Random r = new Random(seed);
             for (int i = 0; i < input.length; i++) input[i] = r.nextFloat();
             try (OnnxRuntimeBackend a = OnnxRuntimeBackend.open(ours, 0); OnnxRuntimeBackend b = OnnxRuntimeBackend.open(Shared.model(onnx), 0)) {
-                Outputs o = new Outputs(a.infer(FloatBuffer.wrap(input), 1, imgsz, imgsz).get(0), b.infer(FloatBuffer.wrap(input), 1, imgsz, imgsz).get(0));
-                assertArrayEquals(o.theirs.shape(), o.ours.shape());
-                return o;
+                return new Outputs(a.infer(FloatBuffer.wrap(input), 1, imgsz, imgsz).get(0), b.infer(FloatBuffer.wrap(input), 1, imgsz, imgsz).get(0));
             }
         }
 
         /** Largest difference in the box rows (the first four of each anchor column), then in the rest. */
         double[] maxDiffs() {
+            assertArrayEquals(theirs.shape(), ours.shape());
             int anchors = theirs.dim(2);
             double box = 0, rest = 0;
             for (int k = 0; k < theirs.data().limit(); k++) {
@@ -109,6 +108,67 @@ class OnnxWriterTest {
         assertTrue(d[0] <= 1.5 && d[1] <= 1e-3, "boxes differ by " + d[0] + " px, scores by " + d[1]);
     }
 
+    @Test
+    void poseHeadsDecodeKeypointsAsUltralyticsExportDoes(@TempDir Path tmp) throws Exception {
+        // yolov8n made a pose model whose keypoint branch (cv4) is its class branch (cv3): kpt_shape [40, 2],
+        // so keypoint value k is the class logit k decoded as a keypoint, (logit·2 + cell)·stride, which we
+        // recompute from the class scores (logit = ln(s / (1 − s))).
+        Consumer<Checkpoint> pose = c -> {
+            ClassDict detection = c.model();
+            @SuppressWarnings("unchecked")
+            Map<Object, Object> layers = (Map<Object, Object>) modules(modules(detection).get("model"));
+            ClassDict detect = (ClassDict) layers.get("22");
+            ClassDict head = new ClassDict("ultralytics.nn.modules.head", "Pose");
+            head.putAll(detect);
+            head.put("kpt_shape", new Object[] {40, 2});
+            Map<Object, Object> children = new java.util.LinkedHashMap<>(modules(detect));
+            children.put("cv4", children.get("cv3"));
+            head.put("_modules", children);
+            layers.put("22", head);
+            ClassDict model = new ClassDict("ultralytics.nn.tasks", "PoseModel");
+            model.putAll(detection);
+            @SuppressWarnings("unchecked")
+            Map<Object, Object> root = (Map<Object, Object>) c.root();
+            root.remove("ema");
+            root.put("model", model);
+        };
+        Outputs o = Outputs.of("yolov8n.pt", pose, "yolov8n.onnx", 640, 5, tmp);
+        assertArrayEquals(new long[] {1, 4 + 80 + 80, 8400}, o.ours().shape());
+        FloatBuffer ours = o.ours().data(), theirs = o.theirs().data();
+        int anchors = 8400;
+        double box = 0, score = 0, kpt = 0;
+        int checked = 0;
+        for (int a = 0, level = 0, start = 0; a < anchors; a++) {
+            int side = 80 >> level;
+            if (a - start == side * side) {
+                start = a;
+                side = 80 >> ++level;
+            }
+            int stride = 8 << level, cell = a - start;
+            for (int r = 0; r < 84; r++) {
+                double d = Math.abs(ours.get(r * anchors + a) - theirs.get(r * anchors + a));
+                if (r < 4) box = Math.max(box, d);
+                else score = Math.max(score, d);
+            }
+            for (int k = 0; k < 80; k++) {
+                double s = ours.get((4 + k) * anchors + a);
+                if (s < 1e-3 || s > 0.999) continue; // the sigmoid's rounding hides the logit there
+                double logit = Math.log(s / (1 - s));
+                double expected = (logit * 2 + (k % 2 == 0 ? cell % side : cell / side)) * stride;
+                kpt = Math.max(kpt, Math.abs(ours.get((84 + k) * anchors + a) - expected) / Math.max(1, Math.abs(expected)));
+                checked++;
+            }
+        }
+        assertTrue(box <= 1.5 && score <= 1e-3, "boxes differ by " + box + " px, scores by " + score);
+        assertTrue(checked > 100, checked + " keypoint values checked");
+        assertTrue(kpt <= 1e-3, "keypoints differ by up to " + kpt + " (relative), " + checked + " values checked");
+        try (var m = Yolo.load(tmp.resolve("java.onnx"), Shared.settings())) {
+            assertEquals("pose", m.metadata().task());
+            assertArrayEquals(new int[] {40, 2}, m.metadata().kptShape());
+            assertEquals(40, m.predict(Shared.image("bus.jpg").toString()).get(0).keypoints().xy(0).length / 2);
+        }
+    }
+
     private static Map<?, ?> modules(Object module) {
         return (Map<?, ?>) ((ClassDict) module).get("_modules");
     }
@@ -117,6 +177,7 @@ class OnnxWriterTest {
     @ValueSource(strings = {"yolov8n-cls-waste", "yolo11n-cls-dogcat"})
     void classifierPtsMatchTheirUltralyticsExports(String name, @TempDir Path tmp) throws Exception {
         Outputs o = Outputs.of(name + ".pt", name + ".onnx", 224, 9, tmp);
+        assertArrayEquals(o.theirs().shape(), o.ours().shape());
         for (int k = 0; k < o.theirs().data().limit(); k++) {
             assertEquals(o.theirs().data().get(k), o.ours().data().get(k), 1e-3, "probability " + k);
         }
