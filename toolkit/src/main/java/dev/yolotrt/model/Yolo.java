@@ -128,14 +128,16 @@ public final class Yolo implements AutoCloseable {
         Path out = settings.cacheDir().resolve("converted").resolve(stem + "-" + dev.yolotrt.util.Downloads.sha256(bytes).substring(0, 12) + ".onnx");
         if (Files.isRegularFile(out)) return out;
         try (dev.yolotrt.model.pt.Checkpoint c = dev.yolotrt.model.pt.Checkpoint.read(pt)) {
-            if (!dev.yolotrt.model.pt.OnnxWriter.CONVERTED.contains(c.task())) {
-                throw new YoloException(pt.getFileName() + " is an Ultralytics " + c.task() + " checkpoint; converting " + c.task()
-                        + " checkpoints in Java is not done yet (" + String.join(", ", dev.yolotrt.model.pt.OnnxWriter.CONVERTED)
-                        + " are): export it once with `yolo export model="
-                        + pt.getFileName() + " format=onnx` and load the .onnx");
+            byte[] onnx;
+            try {
+                // Classifiers pool globally, so any size runs; Ultralytics exports them at 224 by default.
+                onnx = dev.yolotrt.model.pt.OnnxWriter.write(c, c.task().equals("classify") ? 224 : c.imgsz());
+            } catch (RuntimeException e) {
+                // A module layout the converter does not know (or a damaged one) is one line, never a stack trace.
+                throw new YoloException(pt.getFileName() + " (an Ultralytics " + c.task() + " checkpoint) cannot be converted in Java: "
+                        + (e instanceof YoloException ? e.getMessage() : e.getClass().getSimpleName() + " " + e.getMessage())
+                        + ". Export it once with `yolo export model=" + pt.getFileName() + " format=onnx` and load the .onnx", e);
             }
-            // Classifiers pool globally, so any size runs; Ultralytics exports them at 224 by default.
-            byte[] onnx = dev.yolotrt.model.pt.OnnxWriter.write(c, c.task().equals("classify") ? 224 : c.imgsz());
             return dev.yolotrt.util.AtomicWrite.write(out, onnx);
         }
     }

@@ -18,13 +18,10 @@ import java.util.Map;
  * anchors] with boxes decoded to pixels (xywh) and class scores after the sigmoid, or [1, nc]
  * probabilities; BatchNorm folded into the convolutions, Ultralytics' metadata_props. Modules: Conv,
  * C2f, C3k2 (+ Bottleneck, C3k), C2PSA (+ PSABlock, Attention), SPPF, Upsample, Concat, Detect, OBB
- * (angles and rotated decoding appended), Pose (decoded keypoints appended), Classify; anything else is
- * one line naming it.
+ * (angles and rotated decoding appended), Pose (decoded keypoints appended), Segment (mask
+ * coefficients appended, prototypes as output1), Classify; anything else is one line naming it.
  */
 public final class OnnxWriter {
-
-    /** The tasks whose checkpoints convert. */
-    public static final List<String> CONVERTED = List.of("detect", "classify", "obb", "pose");
 
     private final OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder().setName("yolo-trt");
     private int counter;
@@ -34,9 +31,6 @@ public final class OnnxWriter {
 
     /** The ONNX model bytes of {@code c} at input size {@code imgsz} × {@code imgsz}. */
     public static byte[] write(Checkpoint c, int imgsz) {
-        if (!CONVERTED.contains(c.task())) {
-            throw new YoloException("converting " + c.task() + " checkpoints to ONNX is not done yet (" + String.join(", ", CONVERTED) + " are)");
-        }
         OnnxWriter w = new OnnxWriter();
         ClassDict model = c.model();
         Map<?, ?> layers = modules(child(model, "model"));
@@ -45,6 +39,7 @@ public final class OnnxWriter {
         List<Integer> sizes = new ArrayList<>(); // feature-map side per layer, for the anchors
         int nc = 0;
         int[] kpt = null;
+        int nm = 0, protoSize = 0;
         for (int i = 0; i < layers.size(); i++) {
             ClassDict m = (ClassDict) layers.get(String.valueOf(i));
             String type = m.getClassName();
@@ -76,7 +71,7 @@ public final class OnnxWriter {
                     nc = ((Number) linear.get("out_features")).intValue();
                     out = w.classify(in, m);
                 }
-                case "Detect", "OBB", "Pose" -> {
+                case "Detect", "OBB", "Pose", "Segment" -> {
                     List<String> feats = new ArrayList<>();
                     List<Integer> fs = new ArrayList<>();
                     for (Object k : list(f)) {
@@ -89,6 +84,10 @@ public final class OnnxWriter {
                         List<?> k = list(m.get("kpt_shape"));
                         kpt = new int[] {((Number) k.get(0)).intValue(), ((Number) k.get(1)).intValue()};
                     }
+                    if (type.endsWith(".Segment")) {
+                        nm = ((Number) m.get("nm")).intValue();
+                        protoSize = fs.get(0) * 2;
+                    }
                     out = w.detect(feats, fs, m, imgsz, nc, type.endsWith(".OBB"), kpt);
                 }
                 default -> throw new YoloException("module " + type + " (layer " + i + ") is not supported by the .pt converter yet");
@@ -97,7 +96,8 @@ public final class OnnxWriter {
             sizes.add(size);
         }
         w.graph.addOutput(c.task().equals("classify") ? valueInfo("output0", 1, nc)
-                : valueInfo("output0", 1, 4 + nc + (c.task().equals("obb") ? 1 : 0) + (kpt == null ? 0 : kpt[0] * kpt[1]), -1));
+                : valueInfo("output0", 1, 4 + nc + (c.task().equals("obb") ? 1 : 0) + (kpt == null ? 0 : kpt[0] * kpt[1]) + nm, -1));
+        if (nm > 0) w.graph.addOutput(valueInfo("output1", 1, nm, protoSize, protoSize));
         OnnxMl.ModelProto.Builder mp = OnnxMl.ModelProto.newBuilder().setIrVersion(8).setProducerName("yolo-trt")
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(w.graph);
         metadata(mp, c, imgsz, kpt);
@@ -143,7 +143,8 @@ public final class OnnxWriter {
     }
 
     private static Map<?, ?> modules(ClassDict m) {
-        return (Map<?, ?>) m.get("_modules");
+        if (!(m.get("_modules") instanceof Map<?, ?> children)) throw new YoloException("module " + m.getClassName() + " holds no submodules");
+        return children;
     }
 
     private static ClassDict child(ClassDict m, String name) {
@@ -399,12 +400,7 @@ public final class OnnxWriter {
         String out;
         if (obb) {
             // OBB: angle = (sigmoid(cv4) − 1/4)·π; dist2rbox: the box centre offset (rb − lt)/2 rotated by it.
-            Map<?, ?> cv4 = modules(child(m, "cv4"));
-            List<String> angles = new ArrayList<>();
-            for (int l = 0; l < feats.size(); l++) {
-                angles.add(node("Reshape", List.of(branch(feats.get(l), (ClassDict) cv4.get(String.valueOf(l))), longs(1, 1, -1)), Map.of()));
-            }
-            String angle = node("Mul", List.of(node("Sub", List.of(node("Sigmoid", List.of(node("Concat", angles, Map.of("axis", 2L))), Map.of()),
+            String angle = node("Mul", List.of(node("Sub", List.of(node("Sigmoid", List.of(cv4(feats, m, 1)), Map.of()),
                     constant(new float[] {0.25f}, 1)), Map.of()), constant(new float[] {(float) Math.PI}, 1)), Map.of());
             String cos = node("Cos", List.of(angle), Map.of()), sin = node("Sin", List.of(angle), Map.of());
             String[] fxy = split(node("Div", List.of(node("Sub", List.of(ltrb[1], ltrb[0]), Map.of()), constant(new float[] {2}, 1)), Map.of()), 1, 1, 1);
@@ -420,22 +416,51 @@ public final class OnnxWriter {
             String centre = node("Div", List.of(node("Add", List.of(x1y1, x2y2), Map.of()), constant(new float[] {2}, 1)), Map.of());
             String wh = node("Sub", List.of(x2y2, x1y1), Map.of());
             String boxes = node("Mul", List.of(node("Concat", List.of(centre, wh), Map.of("axis", 1L)), strides), Map.of());
-            out = node("Concat", kpt == null ? List.of(boxes, scores) : List.of(boxes, scores, keypoints(feats, m, kpt, ax, ay, st)),
-                    Map.of("axis", 1L));
+            List<String> rows = new ArrayList<>(List.of(boxes, scores));
+            if (kpt != null) rows.add(keypoints(feats, m, kpt, ax, ay, st));
+            if (m.getClassName().endsWith(".Segment")) {
+                rows.add(cv4(feats, m, ((Number) m.get("nm")).longValue()));
+                proto(feats.get(0), child(m, "proto"));
+            }
+            out = node("Concat", rows, Map.of("axis", 1L));
         }
         graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Identity").setName("output0").addInput(out).addOutput("output0"));
         return "output0";
     }
 
-    /** Pose's cv4 branches decoded as its export does: [1, K·ndim, A], x and y in pixels, visibility 0..1. */
-    private String keypoints(List<String> feats, ClassDict m, int[] kpt, float[] ax, float[] ay, float[] st) {
+    /** The head's extra branch (cv4: angles, keypoints or mask coefficients) of every level: [1, channels, A]. */
+    private String cv4(List<String> feats, ClassDict m, long channels) {
         Map<?, ?> cv4 = modules(child(m, "cv4"));
         List<String> raw = new ArrayList<>();
         for (int l = 0; l < feats.size(); l++) {
-            raw.add(node("Reshape", List.of(branch(feats.get(l), (ClassDict) cv4.get(String.valueOf(l))), longs(1, (long) kpt[0] * kpt[1], -1)), Map.of()));
+            raw.add(node("Reshape", List.of(branch(feats.get(l), (ClassDict) cv4.get(String.valueOf(l))), longs(1, channels, -1)), Map.of()));
         }
+        return node("Concat", raw, Map.of("axis", 2L));
+    }
+
+    /**
+     * Segment's Proto on the first level: cv1, a 2× ConvTranspose2d, cv2, cv3, as output1 [1, nm, H/4,
+     * W/4]. Its mask coefficients are cv4, appended to output0 as they are (no sigmoid).
+     */
+    private void proto(String p3, ClassDict proto) {
+        ClassDict up = child(proto, "upsample");
+        Checkpoint.Tensor wt = param(up, "weight"), bt = param(up, "bias");
+        List<?> k = list(up.get("kernel_size")), st = list(up.get("stride")), pad = list(up.get("padding"));
+        long out = wt.shape()[1];
+        String x = node("ConvTranspose", List.of(conv(p3, child(proto, "cv1")), constant(wt.floats(), wt.shape()),
+                constant(bt != null ? bt.floats() : new float[(int) out], out)), Map.of(
+                "kernel_shape", new long[] {((Number) k.get(0)).longValue(), ((Number) k.get(1)).longValue()},
+                "strides", new long[] {((Number) st.get(0)).longValue(), ((Number) st.get(1)).longValue()},
+                "pads", new long[] {((Number) pad.get(0)).longValue(), ((Number) pad.get(1)).longValue(),
+                        ((Number) pad.get(0)).longValue(), ((Number) pad.get(1)).longValue()}));
+        String y = conv(conv(x, child(proto, "cv2")), child(proto, "cv3"));
+        graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Identity").setName("output1").addInput(y).addOutput("output1"));
+    }
+
+    /** Pose's cv4 branches decoded as its export does: [1, K·ndim, A], x and y in pixels, visibility 0..1. */
+    private String keypoints(List<String> feats, ClassDict m, int[] kpt, float[] ax, float[] ay, float[] st) {
         int anchors = ax.length;
-        String y = node("Reshape", List.of(node("Concat", raw, Map.of("axis", 2L)), longs(1, kpt[0], kpt[1], anchors)), Map.of());
+        String y = node("Reshape", List.of(cv4(feats, m, (long) kpt[0] * kpt[1]), longs(1, kpt[0], kpt[1], anchors)), Map.of());
         String[] parts = kpt[1] == 3 ? split(y, 2, 2, 1) : new String[] {y};
         // The anchor centres minus 0.5: the cell's column and row.
         float[] cell = new float[2 * anchors];

@@ -36,14 +36,15 @@ class CheckpointTest {
     }
 
     @Test
-    void aPtOfATaskNotConvertedYetSaysWhatItIsAndWhatToDo(@TempDir Path tmp) throws Exception {
-        // {'model': SegmentationModel()} as a protocol-2 pickle: enough to be told apart, nothing to convert.
+    void aCheckpointThatCannotBeConvertedSaysWhatItIsAndWhatToDo(@TempDir Path tmp) throws Exception {
+        // {'model': SegmentationModel()} as a protocol-2 pickle: enough to be told apart, no modules to convert.
         Path seg = zip(tmp.resolve("yolo11n-seg.pt"), "yolo11n-seg/data.pkl",
                 java.util.HexFormat.of().parseHex("80027d58050000006d6f64656c63756c7472616c79746963732e6e6e2e7461736b730a5365676d656e746174696f6e4d6f64656c0a29817d62732e"));
         var settings = dev.yolotrt.util.Settings.from(Map.of(dev.yolotrt.util.Settings.CACHE, tmp.toString()));
         YoloException e = assertThrows(YoloException.class, () -> dev.yolotrt.model.Yolo.load(seg, settings));
-        assertTrue(e.getMessage().startsWith("yolo11n-seg.pt is an Ultralytics segment checkpoint; converting segment checkpoints in Java"),
-                e.getMessage());
+        assertEquals("yolo11n-seg.pt (an Ultralytics segment checkpoint) cannot be converted in Java: module"
+                + " ultralytics.nn.tasks.SegmentationModel holds no submodules. Export it once with `yolo export model=yolo11n-seg.pt"
+                + " format=onnx` and load the .onnx", e.getMessage());
     }
 
     @Test

@@ -14,6 +14,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
@@ -30,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OnnxWriterTest {
 
     /** Our conversion of {@code name}.pt and Ultralytics' {@code name}.onnx, run on one random image. */
-    private record Outputs(Tensor ours, Tensor theirs) {
+    private record Outputs(List<Tensor> oursAll, Tensor theirs) {
         static Outputs of(String pt, String onnx, int imgsz, long seed, Path tmp) throws Exception {
             return of(pt, c -> { }, onnx, imgsz, seed, tmp);
         }
@@ -46,17 +47,21 @@ class OnnxWriterTest {
             Random r = new Random(seed);
             for (int i = 0; i < input.length; i++) input[i] = r.nextFloat();
             try (OnnxRuntimeBackend a = OnnxRuntimeBackend.open(ours, 0); OnnxRuntimeBackend b = OnnxRuntimeBackend.open(Shared.model(onnx), 0)) {
-                return new Outputs(a.infer(FloatBuffer.wrap(input), 1, imgsz, imgsz).get(0), b.infer(FloatBuffer.wrap(input), 1, imgsz, imgsz).get(0));
+                return new Outputs(a.infer(FloatBuffer.wrap(input), 1, imgsz, imgsz), b.infer(FloatBuffer.wrap(input), 1, imgsz, imgsz).get(0));
             }
+        }
+
+        Tensor ours() {
+            return oursAll.get(0);
         }
 
         /** Largest difference in the box rows (the first four of each anchor column), then in the rest. */
         double[] maxDiffs() {
-            assertArrayEquals(theirs.shape(), ours.shape());
+            assertArrayEquals(theirs.shape(), ours().shape());
             int anchors = theirs.dim(2);
             double box = 0, rest = 0;
             for (int k = 0; k < theirs.data().limit(); k++) {
-                double d = Math.abs(ours.data().get(k) - theirs.data().get(k));
+                double d = Math.abs(ours().data().get(k) - theirs.data().get(k));
                 if (k < 4 * anchors) box = Math.max(box, d);
                 else rest = Math.max(rest, d);
             }
@@ -113,30 +118,26 @@ class OnnxWriterTest {
         // yolov8n made a pose model whose keypoint branch (cv4) is its class branch (cv3): kpt_shape [40, 2],
         // so keypoint value k is the class logit k decoded as a keypoint, (logit·2 + cell)·stride, which we
         // recompute from the class scores (logit = ln(s / (1 − s))).
-        Consumer<Checkpoint> pose = c -> {
-            ClassDict detection = c.model();
-            @SuppressWarnings("unchecked")
-            Map<Object, Object> layers = (Map<Object, Object>) modules(modules(detection).get("model"));
-            ClassDict detect = (ClassDict) layers.get("22");
-            ClassDict head = new ClassDict("ultralytics.nn.modules.head", "Pose");
-            head.putAll(detect);
-            head.put("kpt_shape", new Object[] {40, 2});
-            Map<Object, Object> children = new java.util.LinkedHashMap<>(modules(detect));
-            children.put("cv4", children.get("cv3"));
-            head.put("_modules", children);
-            layers.put("22", head);
-            ClassDict model = new ClassDict("ultralytics.nn.tasks", "PoseModel");
-            model.putAll(detection);
-            @SuppressWarnings("unchecked")
-            Map<Object, Object> root = (Map<Object, Object>) c.root();
-            root.remove("ema");
-            root.put("model", model);
-        };
+        Consumer<Checkpoint> pose = c -> retask(c, "Pose", "PoseModel", Map.of("kpt_shape", new Object[] {40, 2}), Map.of());
         Outputs o = Outputs.of("yolov8n.pt", pose, "yolov8n.onnx", 640, 5, tmp);
         assertArrayEquals(new long[] {1, 4 + 80 + 80, 8400}, o.ours().shape());
+        assertExtraRowsAreTheClassLogits(o, true);
+        try (var m = Yolo.load(tmp.resolve("java.onnx"), Shared.settings())) {
+            assertEquals("pose", m.metadata().task());
+            assertArrayEquals(new int[] {40, 2}, m.metadata().kptShape());
+            assertEquals(40, m.predict(Shared.image("bus.jpg").toString()).get(0).keypoints().xy(0).length / 2);
+        }
+    }
+
+    /**
+     * Rows 84.. of our output0 against the class logits recomputed from its scores (logit = ln(s / (1 − s))):
+     * decoded as keypoints, (logit·2 + cell)·stride, or as they are (mask coefficients); rows 0..83 equal
+     * yolov8n.onnx's.
+     */
+    private static void assertExtraRowsAreTheClassLogits(Outputs o, boolean asKeypoints) {
         FloatBuffer ours = o.ours().data(), theirs = o.theirs().data();
         int anchors = 8400;
-        double box = 0, score = 0, kpt = 0;
+        double box = 0, score = 0, extra = 0;
         int checked = 0;
         for (int a = 0, level = 0, start = 0; a < anchors; a++) {
             int side = 80 >> level;
@@ -154,18 +155,169 @@ class OnnxWriterTest {
                 double s = ours.get((4 + k) * anchors + a);
                 if (s < 1e-3 || s > 0.999) continue; // the sigmoid's rounding hides the logit there
                 double logit = Math.log(s / (1 - s));
-                double expected = (logit * 2 + (k % 2 == 0 ? cell % side : cell / side)) * stride;
-                kpt = Math.max(kpt, Math.abs(ours.get((84 + k) * anchors + a) - expected) / Math.max(1, Math.abs(expected)));
+                double expected = asKeypoints ? (logit * 2 + (k % 2 == 0 ? cell % side : cell / side)) * stride : logit;
+                extra = Math.max(extra, Math.abs(ours.get((84 + k) * anchors + a) - expected) / Math.max(1, Math.abs(expected)));
                 checked++;
             }
         }
         assertTrue(box <= 1.5 && score <= 1e-3, "boxes differ by " + box + " px, scores by " + score);
-        assertTrue(checked > 100, checked + " keypoint values checked");
-        assertTrue(kpt <= 1e-3, "keypoints differ by up to " + kpt + " (relative), " + checked + " values checked");
-        try (var m = Yolo.load(tmp.resolve("java.onnx"), Shared.settings())) {
-            assertEquals("pose", m.metadata().task());
-            assertArrayEquals(new int[] {40, 2}, m.metadata().kptShape());
-            assertEquals(40, m.predict(Shared.image("bus.jpg").toString()).get(0).keypoints().xy(0).length / 2);
+        assertTrue(checked > 100, checked + " values checked");
+        assertTrue(extra <= 1e-3, "rows 84.. differ by up to " + extra + " (relative), " + checked + " values checked");
+    }
+
+    @Test
+    void segmentHeadsGiveCoefficientsAndPrototypes(@TempDir Path tmp) throws Exception {
+        // yolov8n made a segment model: its class branch (cv3) as the coefficient branch (cv4, nm = 80), and a
+        // Proto of 1×1 identity convolutions around a 2× ConvTranspose2d whose weights we choose. Run once with
+        // the transposed convolution copying each channel into its 2×2 block, and once with channel i feeding
+        // channel i + 1 times (2·ky + kx + 1) plus a bias of 0.5: the second prototypes follow from the first.
+        float[] copy = new float[64 * 64 * 4], shifted = new float[64 * 64 * 4];
+        for (int i = 0; i < 64; i++) {
+            for (int q = 0; q < 4; q++) {
+                copy[(i * 64 + i) * 4 + q] = 1;
+                shifted[(i * 64 + (i + 1) % 64) * 4 + q] = q + 1;
+            }
+        }
+        float[] half = new float[64];
+        java.util.Arrays.fill(half, 0.5f);
+        Path first = tmp.resolve("a"), second = tmp.resolve("b");
+        Files.createDirectories(first);
+        Files.createDirectories(second);
+        Outputs a, b;
+        try (Synthetic w = new Synthetic(tmp.resolve("w.zip"), Map.of("copy", copy, "shifted", shifted, "half", half,
+                "eye64", eye(64, 64), "eye80", eye(80, 64)))) {
+            a = Outputs.of("yolov8n.pt", c -> segment(c, w, "copy", null), "yolov8n.onnx", 640, 5, first);
+            b = Outputs.of("yolov8n.pt", c -> segment(c, w, "shifted", "half"), "yolov8n.onnx", 640, 5, second);
+        }
+        assertArrayEquals(new long[] {1, 4 + 80 + 80, 8400}, a.ours().shape());
+        assertExtraRowsAreTheClassLogits(a, false);
+        Tensor pa = a.oursAll().get(1), pb = b.oursAll().get(1);
+        assertArrayEquals(new long[] {1, 80, 160, 160}, pa.shape());
+        double copyErr = 0, shiftErr = 0, range = 0;
+        for (int q = 0; q < 80; q++) {
+            for (int y = 0; y < 160; y++) {
+                for (int x = 0; x < 160; x++) {
+                    float v = pa.data().get((q * 160 + y) * 160 + x);
+                    range = Math.max(range, Math.abs(v));
+                    // nearest-neighbour: every pixel equals its 2×2 block's top-left one
+                    copyErr = Math.max(copyErr, Math.abs(v - pa.data().get((q * 160 + y / 2 * 2) * 160 + x / 2 * 2)));
+                    int from = ((q % 64) + 63) % 64;
+                    double expected = pa.data().get((from * 160 + y) * 160 + x) * (2 * (y % 2) + (x % 2) + 1) + 0.5;
+                    shiftErr = Math.max(shiftErr, Math.abs(pb.data().get((q * 160 + y) * 160 + x) - expected));
+                }
+            }
+        }
+        assertTrue(range > 1, "prototypes all near zero: " + range);
+        assertTrue(copyErr <= 1e-5 && shiftErr <= 1e-4, "copy " + copyErr + ", shifted " + shiftErr);
+        try (var m = Yolo.load(first.resolve("java.onnx"), Shared.settings())) {
+            assertEquals("segment", m.metadata().task());
+            var r = m.predict(Shared.image("bus.jpg").toString()).get(0);
+            assertTrue(r.boxes().size() > 0);
+            assertEquals(r.boxes().size(), r.masks().size());
+        }
+    }
+
+    /** An identity matrix [rows, cols] (row r picks column r mod cols), as 1×1 convolution weights. */
+    private static float[] eye(int rows, int cols) {
+        float[] w = new float[rows * cols];
+        for (int r = 0; r < rows; r++) w[r * cols + r % cols] = 1;
+        return w;
+    }
+
+    /** Turns yolov8n's checkpoint into a segment one: see {@link #segmentHeadsGiveCoefficientsAndPrototypes}. */
+    private static void segment(Checkpoint c, Synthetic w, String upWeight, String upBias) {
+        ClassDict up = module("torch.nn.modules.conv", "ConvTranspose2d", Map.of());
+        up.put("_parameters", params(w.tensor(upWeight, 64, 64, 2, 2), upBias == null ? null : w.tensor(upBias, 64)));
+        up.put("kernel_size", new Object[] {2, 2});
+        up.put("stride", new Object[] {2, 2});
+        up.put("padding", new Object[] {0, 0});
+        ClassDict proto = module("ultralytics.nn.modules.block", "Proto", Map.of("cv1", identity(w, "eye64", 64),
+                "upsample", up, "cv2", identity(w, "eye64", 64), "cv3", identity(w, "eye80", 80)));
+        retask(c, "Segment", "SegmentationModel", Map.of("nm", 80), Map.of("proto", proto));
+    }
+
+    /**
+     * yolov8n's checkpoint with its Detect head made a {@code head} of a {@code model}: the attributes and
+     * children added, and its class branch (cv3) also as the head's extra branch (cv4).
+     */
+    private static void retask(Checkpoint c, String head, String model, Map<String, Object> attributes, Map<String, Object> children) {
+        ClassDict detection = c.model();
+        @SuppressWarnings("unchecked")
+        Map<Object, Object> layers = (Map<Object, Object>) modules(modules(detection).get("model"));
+        ClassDict detect = (ClassDict) layers.get("22");
+        ClassDict h = new ClassDict("ultralytics.nn.modules.head", head);
+        h.putAll(detect);
+        h.putAll(attributes);
+        Map<Object, Object> kids = new java.util.LinkedHashMap<>(modules(detect));
+        kids.put("cv4", kids.get("cv3"));
+        kids.putAll(children);
+        h.put("_modules", kids);
+        layers.put("22", h);
+        ClassDict m = new ClassDict("ultralytics.nn.tasks", model);
+        m.putAll(detection);
+        @SuppressWarnings("unchecked")
+        Map<Object, Object> root = (Map<Object, Object>) c.root();
+        root.remove("ema");
+        root.put("model", m);
+    }
+
+    /** An Ultralytics Conv of a 1×1 Conv2d with the given weights [out, 64] and no activation. */
+    private static ClassDict identity(Synthetic w, String weight, int out) {
+        ClassDict conv = module("torch.nn.modules.conv", "Conv2d", Map.of());
+        conv.put("_parameters", params(w.tensor(weight, out, 64, 1, 1), null));
+        conv.put("kernel_size", new Object[] {1, 1});
+        conv.put("stride", new Object[] {1, 1});
+        conv.put("padding", new Object[] {0, 0});
+        conv.put("dilation", new Object[] {1, 1});
+        conv.put("groups", 1);
+        return module("ultralytics.nn.modules.conv", "Conv", Map.of("conv", conv, "act", module("torch.nn.modules.linear", "Identity", Map.of())));
+    }
+
+    private static Map<String, Object> params(Checkpoint.Tensor weight, Checkpoint.Tensor bias) {
+        Map<String, Object> p = new java.util.HashMap<>();
+        p.put("weight", weight);
+        p.put("bias", bias);
+        return p;
+    }
+
+    private static ClassDict module(String pkg, String cls, Map<String, Object> children) {
+        ClassDict m = new ClassDict(pkg, cls);
+        m.put("_modules", new java.util.LinkedHashMap<>(children));
+        return m;
+    }
+
+    /** Float tensors of our choosing, stored in a zip as a checkpoint stores them. */
+    private static final class Synthetic implements AutoCloseable {
+        private final java.util.zip.ZipFile zip;
+        private final Map<String, float[]> values;
+
+        Synthetic(Path file, Map<String, float[]> values) throws Exception {
+            this.values = values;
+            try (var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+                for (var e : values.entrySet()) {
+                    out.putNextEntry(new java.util.zip.ZipEntry("w/data/" + e.getKey()));
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(e.getValue().length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    for (float v : e.getValue()) b.putFloat(v);
+                    out.write(b.array());
+                    out.closeEntry();
+                }
+            }
+            zip = new java.util.zip.ZipFile(file.toFile());
+        }
+
+        Checkpoint.Tensor tensor(String key, long... shape) {
+            long[] stride = new long[shape.length];
+            long n = 1;
+            for (int d = shape.length - 1; d >= 0; d--) {
+                stride[d] = n;
+                n *= shape[d];
+            }
+            return new Checkpoint.Tensor(zip, "w", key, new Checkpoint.Storage("float", key, values.get(key).length), 0, shape, stride);
+        }
+
+        @Override
+        public void close() throws Exception {
+            zip.close();
         }
     }
 
