@@ -129,6 +129,45 @@ class OnnxWriterTest {
         }
     }
 
+    @Test
+    void keypointVisibilityIsDecodedWithASigmoid(@TempDir Path tmp) throws Exception {
+        // kpt_shape [2, 3] from a keypoint branch of zero weights and a bias: every anchor's raw values are the
+        // bias, so x = (b·2 + column)·stride, y = (b·2 + row)·stride, visibility = sigmoid(b), by hand.
+        float[] bias = {0.25f, -0.5f, 1.0f, 0.75f, 0.1f, -2.0f};
+        Outputs o;
+        try (Synthetic w = new Synthetic(tmp.resolve("w.zip"), Map.of("z64", new float[6 * 64], "z128", new float[6 * 128],
+                "z256", new float[6 * 256], "b", bias))) {
+            Map<String, Object> levels = new java.util.HashMap<>();
+            int[] channels = {64, 128, 256};
+            for (int l = 0; l < 3; l++) {
+                levels.put(String.valueOf(l), module("torch.nn.modules.container", "Sequential",
+                        Map.of("0", conv1x1(w, "z" + channels[l], "b", 6, channels[l]))));
+            }
+            ClassDict cv4 = module("torch.nn.modules.container", "ModuleList", levels);
+            o = Outputs.of("yolov8n.pt", c -> retask(c, "Pose", "PoseModel", Map.of("kpt_shape", new Object[] {2, 3}), Map.of("cv4", cv4)),
+                    "yolov8n.onnx", 640, 5, tmp);
+        }
+        assertArrayEquals(new long[] {1, 4 + 80 + 6, 8400}, o.ours().shape());
+        FloatBuffer ours = o.ours().data();
+        double worst = 0;
+        for (int a = 0, level = 0, start = 0; a < 8400; a++) {
+            int side = 80 >> level;
+            if (a - start == side * side) {
+                start = a;
+                side = 80 >> ++level;
+            }
+            int stride = 8 << level, cell = a - start;
+            for (int k = 0; k < 2; k++) {
+                double x = (bias[3 * k] * 2 + cell % side) * stride, y = (bias[3 * k + 1] * 2 + cell / side) * stride;
+                double v = 1 / (1 + Math.exp(-bias[3 * k + 2]));
+                worst = Math.max(worst, Math.abs(ours.get((84 + 3 * k) * 8400 + a) - x));
+                worst = Math.max(worst, Math.abs(ours.get((85 + 3 * k) * 8400 + a) - y));
+                worst = Math.max(worst, Math.abs(ours.get((86 + 3 * k) * 8400 + a) - v));
+            }
+        }
+        assertTrue(worst <= 1e-3, "keypoints differ from the hand-computed ones by " + worst);
+    }
+
     /**
      * Rows 84.. of our output0 against the class logits recomputed from its scores (logit = ln(s / (1 − s))):
      * decoded as keypoints, (logit·2 + cell)·stride, or as they are (mask coefficients); rows 0..83 equal
@@ -263,14 +302,20 @@ class OnnxWriterTest {
 
     /** An Ultralytics Conv of a 1×1 Conv2d with the given weights [out, 64] and no activation. */
     private static ClassDict identity(Synthetic w, String weight, int out) {
+        return module("ultralytics.nn.modules.conv", "Conv", Map.of("conv", conv1x1(w, weight, null, out, 64),
+                "act", module("torch.nn.modules.linear", "Identity", Map.of())));
+    }
+
+    /** A 1×1 torch Conv2d of weights [out, in] and an optional bias. */
+    private static ClassDict conv1x1(Synthetic w, String weight, String bias, int out, int in) {
         ClassDict conv = module("torch.nn.modules.conv", "Conv2d", Map.of());
-        conv.put("_parameters", params(w.tensor(weight, out, 64, 1, 1), null));
+        conv.put("_parameters", params(w.tensor(weight, out, in, 1, 1), bias == null ? null : w.tensor(bias, out)));
         conv.put("kernel_size", new Object[] {1, 1});
         conv.put("stride", new Object[] {1, 1});
         conv.put("padding", new Object[] {0, 0});
         conv.put("dilation", new Object[] {1, 1});
         conv.put("groups", 1);
-        return module("ultralytics.nn.modules.conv", "Conv", Map.of("conv", conv, "act", module("torch.nn.modules.linear", "Identity", Map.of())));
+        return conv;
     }
 
     private static Map<String, Object> params(Checkpoint.Tensor weight, Checkpoint.Tensor bias) {
