@@ -150,15 +150,10 @@ class OnnxWriterTest {
         assertArrayEquals(new long[] {1, 4 + 80 + 6, 8400}, o.ours().shape());
         FloatBuffer ours = o.ours().data();
         double worst = 0;
-        for (int a = 0, level = 0, start = 0; a < 8400; a++) {
-            int side = 80 >> level;
-            if (a - start == side * side) {
-                start = a;
-                side = 80 >> ++level;
-            }
-            int stride = 8 << level, cell = a - start;
+        for (int a = 0; a < 8400; a++) {
+            int[] g = grid(a);
             for (int k = 0; k < 2; k++) {
-                double x = (bias[3 * k] * 2 + cell % side) * stride, y = (bias[3 * k + 1] * 2 + cell / side) * stride;
+                double x = (bias[3 * k] * 2 + g[1]) * g[0], y = (bias[3 * k + 1] * 2 + g[2]) * g[0];
                 double v = 1 / (1 + Math.exp(-bias[3 * k + 2]));
                 worst = Math.max(worst, Math.abs(ours.get((84 + 3 * k) * 8400 + a) - x));
                 worst = Math.max(worst, Math.abs(ours.get((85 + 3 * k) * 8400 + a) - y));
@@ -166,6 +161,15 @@ class OnnxWriterTest {
             }
         }
         assertTrue(worst <= 1e-3, "keypoints differ from the hand-computed ones by " + worst);
+    }
+
+    /** Anchor {@code a}'s stride, column and row in yolov8n's 80, 40 and 20 cell grids at 640. */
+    private static int[] grid(int a) {
+        for (int level = 0, start = 0; ; level++) {
+            int side = 80 >> level;
+            if (a < start + side * side) return new int[] {8 << level, (a - start) % side, (a - start) / side};
+            start += side * side;
+        }
     }
 
     /**
@@ -178,13 +182,8 @@ class OnnxWriterTest {
         int anchors = 8400;
         double box = 0, score = 0, extra = 0;
         int checked = 0;
-        for (int a = 0, level = 0, start = 0; a < anchors; a++) {
-            int side = 80 >> level;
-            if (a - start == side * side) {
-                start = a;
-                side = 80 >> ++level;
-            }
-            int stride = 8 << level, cell = a - start;
+        for (int a = 0; a < anchors; a++) {
+            int[] g = grid(a);
             for (int r = 0; r < 84; r++) {
                 double d = Math.abs(ours.get(r * anchors + a) - theirs.get(r * anchors + a));
                 if (r < 4) box = Math.max(box, d);
@@ -194,7 +193,7 @@ class OnnxWriterTest {
                 double s = ours.get((4 + k) * anchors + a);
                 if (s < 1e-3 || s > 0.999) continue; // the sigmoid's rounding hides the logit there
                 double logit = Math.log(s / (1 - s));
-                double expected = asKeypoints ? (logit * 2 + (k % 2 == 0 ? cell % side : cell / side)) * stride : logit;
+                double expected = asKeypoints ? (logit * 2 + g[1 + k % 2]) * g[0] : logit;
                 extra = Math.max(extra, Math.abs(ours.get((84 + k) * anchors + a) - expected) / Math.max(1, Math.abs(expected)));
                 checked++;
             }
