@@ -39,22 +39,22 @@ public final class Assets {
      * table has a URL for it. Fails with one line saying where to put the file.
      */
     public static Path model(String nameOrPath, Settings settings) {
-        // An ONNX name whose checkpoint is there instead: the checkpoint (converted in Java when loaded).
-        Path pt = settings.modelsDir().resolve(stem(nameOrPath) + ".pt");
-        if (nameOrPath.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx") && Path.of(nameOrPath).getNameCount() == 1
-                && !Files.exists(Path.of(nameOrPath)) && !Files.exists(settings.modelsDir().resolve(nameOrPath)) && Files.isRegularFile(pt)) {
-            return pt;
-        }
-        return resolve(nameOrPath, settings.modelsDir(), Settings.MODELS,
-                "put " + stem(nameOrPath) + ".pt there (converted in Java), or export it with `yolo export model=" + stem(nameOrPath) + ".pt format=onnx`");
+        // An ONNX name whose checkpoint is there, or can be downloaded, instead: the checkpoint (converted in
+        // Java when loaded), as Ultralytics publishes only checkpoints.
+        String pt = stem(nameOrPath) + ".pt";
+        boolean checkpointInstead = nameOrPath.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx") && Path.of(nameOrPath).getNameCount() == 1
+                && !Files.exists(Path.of(nameOrPath)) && !Files.exists(settings.modelsDir().resolve(nameOrPath))
+                && (Files.isRegularFile(settings.modelsDir().resolve(pt)) || TABLE.containsKey(pt) && !TABLE.get(pt).url().isEmpty());
+        return resolve(checkpointInstead ? pt : nameOrPath, settings, settings.modelsDir(), Settings.MODELS,
+                "put " + pt + " there (converted in Java), or export it with `yolo export model=" + pt + " format=onnx`");
     }
 
     /** A sample image given by path, or by name in {@link Settings#assetsDir()} (bus.jpg, zidane.jpg). */
     public static Path image(String nameOrPath, Settings settings) {
-        return resolve(nameOrPath, settings.assetsDir(), Settings.ASSETS, "give a file, folder, glob or URL");
+        return resolve(nameOrPath, settings, settings.assetsDir(), Settings.ASSETS, "give a file, folder, glob or URL");
     }
 
-    private static Path resolve(String nameOrPath, Path dir, String env, String how) {
+    private static Path resolve(String nameOrPath, Settings settings, Path dir, String env, String how) {
         Path direct = Path.of(nameOrPath);
         if (Files.exists(direct)) return direct;
         boolean bare = direct.getNameCount() == 1;
@@ -63,7 +63,7 @@ public final class Assets {
             if (Files.exists(inDir)) return inDir;
             Asset asset = TABLE.get(nameOrPath);
             if (asset != null && !asset.url().isEmpty()) {
-                return Downloads.fetch(asset.url(), inDir, asset.sha256(),
+                return Downloads.fetch(asset.url().replace("{releases}", settings.releases()), inDir, asset.sha256(),
                         "Offline? Put " + nameOrPath + " in " + dir + " (or set " + env + ")");
             }
             throw new YoloException(nameOrPath + " not found here or in " + dir + " (set " + env

@@ -8,13 +8,16 @@ import java.util.Map;
  * variable (or the system property of the same name in lower case with dots, e.g.
  * {@code yolo.trt.models}) and defaults to a folder of the user cache, so nothing is global.
  */
-public record Settings(Path modelsDir, Path datasetsDir, Path assetsDir, Path cacheDir, int cpuThreads) {
+public record Settings(Path modelsDir, Path datasetsDir, Path assetsDir, Path cacheDir, int cpuThreads, String releases) {
 
     public static final String MODELS = "YOLO_TRT_MODELS";
     public static final String DATASETS = "YOLO_TRT_DATASETS";
     public static final String ASSETS = "YOLO_TRT_ASSETS";
     public static final String CACHE = "YOLO_TRT_CACHE";
     public static final String THREADS = "YOLO_TRT_THREADS";
+    /** Where official checkpoints are downloaded from (Ultralytics' release assets; a mirror may stand in). */
+    public static final String RELEASES = "YOLO_TRT_RELEASES";
+    public static final String DEFAULT_RELEASES = "https://github.com/ultralytics/assets/releases/download/v8.3.0";
 
     /** Settings from the process environment and system properties. */
     public static Settings fromEnvironment() {
@@ -28,11 +31,12 @@ public record Settings(Path modelsDir, Path datasetsDir, Path assetsDir, Path ca
                 path(env, DATASETS, cache.resolve("datasets")),
                 path(env, ASSETS, cache.resolve("assets")),
                 cache,
-                Integer.parseInt(value(env, THREADS, "0")));
+                Integer.parseInt(value(env, THREADS, "0")),
+                value(env, RELEASES, DEFAULT_RELEASES).replaceFirst("/+$", ""));
     }
 
     public Settings withCpuThreads(int threads) {
-        return new Settings(modelsDir, datasetsDir, assetsDir, cacheDir, threads);
+        return new Settings(modelsDir, datasetsDir, assetsDir, cacheDir, threads, releases);
     }
 
     private static Path defaultCache() {
