@@ -124,6 +124,8 @@ public final class Downloads {
     public static String oneLine(Throwable e) {
         String m = e.getMessage();
         if (m == null || m.isBlank()) return e.getClass().getSimpleName();
+        // Its message is the bare host name, which alone reads as no reason at all.
+        if (e instanceof java.net.UnknownHostException) return "unknown host " + m.strip() + ": no network or no DNS";
         int nl = m.indexOf('\n');
         return (nl >= 0 ? m.substring(0, nl) : m).strip();
     }

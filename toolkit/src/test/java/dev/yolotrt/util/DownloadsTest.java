@@ -69,6 +69,11 @@ class DownloadsTest {
     }
 
     @Test
+    void anUnknownHostIsSaidSo() {
+        assertEquals("unknown host github.com: no network or no DNS", Downloads.oneLine(new java.net.UnknownHostException("github.com")));
+    }
+
+    @Test
     void anInterruptedTransferLeavesNothing(@TempDir Path tmp) throws Exception {
         YoloException e = assertThrows(YoloException.class, () -> Downloads.fetch(base + "/cut", tmp.resolve("w.pt"), null, "Offline? Put it in X."));
         assertTrue(e.getMessage().startsWith("could not download " + base + "/cut"), e.getMessage());
