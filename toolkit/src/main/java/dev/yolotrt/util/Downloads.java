@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * HTTP downloads: to a file with a progress bar (written through {@link AtomicWrite}), or into memory.
@@ -33,6 +35,9 @@ public final class Downloads {
      * differs is discarded and reported. {@code hint} tells an offline user what to do instead.
      */
     public static Path fetch(String url, Path target, String sha256, String hint) {
+        // The folders this download creates; removed again if it fails, so a failed download leaves nothing.
+        List<Path> created = new ArrayList<>();
+        for (Path p = target.toAbsolutePath().getParent(); p != null && !Files.exists(p); p = p.getParent()) created.add(p);
         try {
             return AtomicWrite.write(target, tmp -> {
                 String digest = download(url, tmp, target.getFileName().toString());
@@ -42,6 +47,13 @@ public final class Downloads {
                 }
             });
         } catch (YoloException e) {
+            for (Path p : created) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException notEmpty) {
+                    break; // something else was written there meanwhile: keep it
+                }
+            }
             if (e.getCause() instanceof IOException io) {
                 throw new YoloException("could not download " + url + " (" + oneLine(io) + "). " + hint, io);
             }
