@@ -215,7 +215,7 @@ final class Commands {
         }
         Path onnx = pt.resolveSibling(pt.getFileName().toString().replaceFirst("(?i)\\.pt$", ".onnx"));
         try {
-            dev.yolotrt.util.AtomicWrite.write(onnx, Files.readAllBytes(Yolo.converted(pt, settings(c))));
+            dev.yolotrt.util.AtomicWrite.write(onnx, Files.readAllBytes(dev.yolotrt.model.pt.Converted.onnx(pt, settings(c).cacheDir())));
         } catch (java.io.IOException e) {
             throw new YoloException("cannot write " + onnx + ": " + e.getMessage());
         }

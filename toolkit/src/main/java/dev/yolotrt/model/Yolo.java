@@ -13,6 +13,7 @@ import dev.yolotrt.export.EngineFile;
 import dev.yolotrt.export.ExportOptions;
 import dev.yolotrt.export.Exporter;
 import dev.yolotrt.export.Source;
+import dev.yolotrt.model.pt.Converted;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;
@@ -83,7 +84,7 @@ public final class Yolo implements AutoCloseable {
         }
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".engine") || name.endsWith(".plan")) return loadEngine(file, settings, task);
-        if (name.endsWith(".pt")) return loadOnnx(converted(file, settings), settings, task);
+        if (name.endsWith(".pt")) return loadOnnx(Converted.onnx(file, settings.cacheDir()), settings, task);
         return loadOnnx(file, settings, task);
     }
 
@@ -110,35 +111,6 @@ public final class Yolo implements AutoCloseable {
         } catch (RuntimeException e) {
             backend.close();
             throw e;
-        }
-    }
-
-    /**
-     * The ONNX graph of a .pt checkpoint, rebuilt in Java (read as data, nothing in it run) and kept in
-     * the cache by the checkpoint's hash, so the conversion happens once.
-     */
-    public static Path converted(Path pt, Settings settings) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(pt);
-        } catch (java.io.IOException e) {
-            throw new YoloException("cannot read " + pt + ": " + e.getMessage());
-        }
-        String stem = pt.getFileName().toString().replaceFirst("(?i)\\.pt$", "");
-        Path out = settings.cacheDir().resolve("converted").resolve(stem + "-" + dev.yolotrt.util.Downloads.sha256(bytes).substring(0, 12) + ".onnx");
-        if (Files.isRegularFile(out)) return out;
-        try (dev.yolotrt.model.pt.Checkpoint c = dev.yolotrt.model.pt.Checkpoint.read(pt)) {
-            byte[] onnx;
-            try {
-                // Classifiers pool globally, so any size runs; Ultralytics exports them at 224 by default.
-                onnx = dev.yolotrt.model.pt.OnnxWriter.write(c, c.task().equals("classify") ? 224 : c.imgsz());
-            } catch (RuntimeException e) {
-                // A module layout the converter does not know (or a damaged one) is one line, never a stack trace.
-                throw new YoloException(pt.getFileName() + " (an Ultralytics " + c.task() + " checkpoint) cannot be converted in Java: "
-                        + (e instanceof YoloException ? e.getMessage() : e.getClass().getSimpleName() + " " + e.getMessage())
-                        + ". Export it once with `yolo export model=" + pt.getFileName() + " format=onnx` and load the .onnx", e);
-            }
-            return dev.yolotrt.util.AtomicWrite.write(out, onnx);
         }
     }
 

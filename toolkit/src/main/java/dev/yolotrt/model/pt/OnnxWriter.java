@@ -160,7 +160,7 @@ public final class OnnxWriter {
     }
 
     private static int stride(ClassDict conv) {
-        return ((Number) list(child(conv, "conv").get("stride")).get(0)).intValue();
+        return (int) pair(child(conv, "conv"), "stride")[0];
     }
 
     private String name(String op) {
@@ -239,14 +239,27 @@ public final class OnnxWriter {
                 b[o] = (float) ((b[o] - mean[o]) * s + beta[o]);
             }
         }
-        List<?> k = list(conv.get("kernel_size")), st = list(conv.get("stride")), pad = list(conv.get("padding")), dil = list(conv.get("dilation"));
-        long p0 = ((Number) pad.get(0)).longValue(), p1 = ((Number) pad.get(1)).longValue();
         return node("Conv", List.of(in, constant(w, shape), constant(b, out)), Map.of(
-                "kernel_shape", new long[] {((Number) k.get(0)).longValue(), ((Number) k.get(1)).longValue()},
-                "strides", new long[] {((Number) st.get(0)).longValue(), ((Number) st.get(1)).longValue()},
-                "pads", new long[] {p0, p1, p0, p1},
-                "dilations", new long[] {((Number) dil.get(0)).longValue(), ((Number) dil.get(1)).longValue()},
-                "group", ((Number) conv.get("groups")).longValue()));
+                "kernel_shape", pair(conv, "kernel_size"), "strides", pair(conv, "stride"), "pads", pads(conv),
+                "dilations", pair(conv, "dilation"), "group", ((Number) conv.get("groups")).longValue()));
+    }
+
+    /** A torch layer's (height, width) attribute, e.g. kernel_size. */
+    private static long[] pair(ClassDict layer, String key) {
+        List<?> v = list(layer.get(key));
+        return new long[] {((Number) v.get(0)).longValue(), ((Number) v.get(1)).longValue()};
+    }
+
+    /** torch's symmetric padding as ONNX pads: top, left, bottom, right. */
+    private static long[] pads(ClassDict layer) {
+        long[] p = pair(layer, "padding");
+        return new long[] {p[0], p[1], p[0], p[1]};
+    }
+
+    /** Names the graph output {@code name} (output0, output1) as Ultralytics' export does. */
+    private String output(String from, String name) {
+        graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Identity").setName(name).addInput(from).addOutput(name));
+        return name;
     }
 
     /** C2f and C3k2: cv1, split in two, each block (Bottleneck or C3k) on the last piece, concatenate all, cv2. */
@@ -424,8 +437,7 @@ public final class OnnxWriter {
             }
             out = node("Concat", rows, Map.of("axis", 1L));
         }
-        graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Identity").setName("output0").addInput(out).addOutput("output0"));
-        return "output0";
+        return output(out, "output0");
     }
 
     /** The head's extra branch (cv4: angles, keypoints or mask coefficients) of every level: [1, channels, A]. */
@@ -445,16 +457,11 @@ public final class OnnxWriter {
     private void proto(String p3, ClassDict proto) {
         ClassDict up = child(proto, "upsample");
         Checkpoint.Tensor wt = param(up, "weight"), bt = param(up, "bias");
-        List<?> k = list(up.get("kernel_size")), st = list(up.get("stride")), pad = list(up.get("padding"));
         long out = wt.shape()[1];
         String x = node("ConvTranspose", List.of(conv(p3, child(proto, "cv1")), constant(wt.floats(), wt.shape()),
-                constant(bt != null ? bt.floats() : new float[(int) out], out)), Map.of(
-                "kernel_shape", new long[] {((Number) k.get(0)).longValue(), ((Number) k.get(1)).longValue()},
-                "strides", new long[] {((Number) st.get(0)).longValue(), ((Number) st.get(1)).longValue()},
-                "pads", new long[] {((Number) pad.get(0)).longValue(), ((Number) pad.get(1)).longValue(),
-                        ((Number) pad.get(0)).longValue(), ((Number) pad.get(1)).longValue()}));
-        String y = conv(conv(x, child(proto, "cv2")), child(proto, "cv3"));
-        graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Identity").setName("output1").addInput(y).addOutput("output1"));
+                constant(bt != null ? bt.floats() : new float[(int) out], out)),
+                Map.of("kernel_shape", pair(up, "kernel_size"), "strides", pair(up, "stride"), "pads", pads(up)));
+        output(conv(conv(x, child(proto, "cv2")), child(proto, "cv3")), "output1");
     }
 
     /** Pose's cv4 branches decoded as its export does: [1, K·ndim, A], x and y in pixels, visibility 0..1. */
@@ -487,8 +494,7 @@ public final class OnnxWriter {
         String y = node("Gemm", List.of(x, constant(w.floats(), w.shape()), constant(param(linear, "bias").floats(), w.shape()[0])),
                 Map.of("transB", 1L));
         String out = node("Softmax", List.of(y), Map.of("axis", 1L));
-        graph.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Identity").setName("output0").addInput(out).addOutput("output0"));
-        return "output0";
+        return output(out, "output0");
     }
 
     /**

@@ -1,0 +1,45 @@
+package dev.yolotrt.model.pt;
+
+import dev.yolotrt.util.AtomicWrite;
+import dev.yolotrt.util.Downloads;
+import dev.yolotrt.util.YoloException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The ONNX graph of a .pt checkpoint, rebuilt in Java (read as data, nothing in it run) and kept in a
+ * cache folder by the checkpoint's hash, so the conversion happens once.
+ */
+public final class Converted {
+
+    private Converted() {
+    }
+
+    /** The cached ONNX file of {@code pt}, converted now when it is not in {@code cacheDir}/converted yet. */
+    public static Path onnx(Path pt, Path cacheDir) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(pt);
+        } catch (IOException e) {
+            throw new YoloException("cannot read " + pt + ": " + e.getMessage());
+        }
+        String stem = pt.getFileName().toString().replaceFirst("(?i)\\.pt$", "");
+        Path out = cacheDir.resolve("converted").resolve(stem + "-" + Downloads.sha256(bytes).substring(0, 12) + ".onnx");
+        if (Files.isRegularFile(out)) return out;
+        try (Checkpoint c = Checkpoint.read(pt)) {
+            byte[] onnx;
+            try {
+                // Classifiers pool globally, so any size runs; Ultralytics exports them at 224 by default.
+                onnx = OnnxWriter.write(c, c.task().equals("classify") ? 224 : c.imgsz());
+            } catch (RuntimeException e) {
+                // A module layout the converter does not know (or a damaged one) is one line, never a stack trace.
+                throw new YoloException(pt.getFileName() + " (an Ultralytics " + c.task() + " checkpoint) cannot be converted in Java: "
+                        + (e instanceof YoloException ? e.getMessage() : e.getClass().getSimpleName() + " " + e.getMessage())
+                        + ". Export it once with `yolo export model=" + pt.getFileName() + " format=onnx` and load the .onnx", e);
+            }
+            return AtomicWrite.write(out, onnx);
+        }
+    }
+}
