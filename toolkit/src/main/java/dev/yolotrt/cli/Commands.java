@@ -217,7 +217,8 @@ final class Commands {
         try {
             dev.yolotrt.util.AtomicWrite.write(onnx, Files.readAllBytes(dev.yolotrt.model.pt.Converted.onnx(pt, settings(c).cacheDir())));
         } catch (java.io.IOException e) {
-            throw new YoloException("cannot write " + onnx + ": " + e.getMessage());
+            // AtomicWrite reports its own failures: this one is reading the cached conversion back.
+            throw new YoloException("cannot read " + pt.getFileName() + "'s converted ONNX: " + e.getMessage());
         }
         out.println("Exported " + pt.getFileName() + " -> " + onnx);
         return 0;
