@@ -3,6 +3,7 @@ package dev.yolotrt.bench;
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.TensorRt;
 import dev.yolotrt.backend.TensorRtBackend;
+import dev.yolotrt.data.ClassFolders;
 import dev.yolotrt.data.Dataset;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.export.ExportOptions;
@@ -10,6 +11,7 @@ import dev.yolotrt.export.Exporter;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;
+import dev.yolotrt.val.ClassifyValidator;
 import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
 import dev.yolotrt.val.Validator;
@@ -26,14 +28,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
  * The Ultralytics TensorRT guide's "TensorRT export performance" table: per precision and batch, milliseconds per image for
  * the engine alone (mean / min / max over repetitions) and for end-to-end predict on decoded images
- * (letterbox, copies, inference, decode + NMS), with mAP50 and mAP50-95 from val beside them.
+ * (letterbox, copies, inference, decode + NMS), with the task's accuracy from val beside them (see {@link #score}).
  * Without a GPU it measures the ONNX Runtime CPU backend instead, so the command runs anywhere.
  */
 public final class Benchmark {
@@ -62,8 +65,8 @@ public final class Benchmark {
     private final DoubleColumn e2eMean = DoubleColumn.create("End-to-end ms/img");
     private final DoubleColumn e2eMin = DoubleColumn.create("E2E min");
     private final DoubleColumn e2eMax = DoubleColumn.create("E2E max");
-    private final DoubleColumn map50 = DoubleColumn.create("mAP50");
-    private final DoubleColumn map = DoubleColumn.create("mAP50-95");
+    /** The task's accuracy columns, in the order of its first row's scores. */
+    private final Map<String, DoubleColumn> scores = new LinkedHashMap<>();
     private final DoubleColumn build = DoubleColumn.create("Build s");
     private final DoubleColumn size = DoubleColumn.create("Size MB");
 
@@ -97,7 +100,7 @@ public final class Benchmark {
     }
 
     private void measure(Yolo m, String fmt, String prec, Plan plan, List<Mat> images, double buildS, double mb, Consumer<String> info) {
-        Metrics metrics = validate(m, plan.data(), plan.imgsz(), plan.batch());
+        Map<String, Double> score = score(m, plan.data(), plan.imgsz(), plan.batch());
         List<Integer> batches = new ArrayList<>(List.of(1));
         if (plan.batch() > 1 && m.backend().dynamicBatch()) batches.add(plan.batch());
         for (int bs : batches) {
@@ -112,13 +115,46 @@ public final class Benchmark {
             e2eMean.append(mean(e2e));
             e2eMin.append(Arrays.stream(e2e).min().orElse(0));
             e2eMax.append(Arrays.stream(e2e).max().orElse(0));
-            map50.append(metrics.map50());
-            map.append(metrics.map());
+            score.forEach((k, v) -> scores.computeIfAbsent(k, DoubleColumn::create).append(v));
             build.append(buildS);
             size.append(mb);
-            info.accept(String.format(Locale.ROOT, "%s %s batch %d: engine %.4f ms/img, end-to-end %.4f ms/img, mAP50-95 %.4f",
-                    fmt, prec, bs, mean(eng), mean(e2e), metrics.map()));
+            info.accept(String.format(Locale.ROOT, "%s %s batch %d: engine %.4f ms/img, end-to-end %.4f ms/img, %s",
+                    fmt, prec, bs, mean(eng), mean(e2e), describe(score)));
         }
+    }
+
+    /**
+     * The accuracy a task's table in the Ultralytics guide shows: box mAP50 / mAP50-95 for every task with boxes, plus mask
+     * (M) or keypoint (P) mAP for segment and pose; top-1 / top-5 accuracy of a classifier on an ImageNet-style folder.
+     */
+    static Map<String, Double> score(Yolo m, String data, int imgsz, int batch) {
+        ValOptions o = ValOptions.of(Map.of("data", data, "imgsz", imgsz, "batch", Math.min(batch, m.backend().maxBatch()), "verbose", false));
+        Map<String, Double> s = new LinkedHashMap<>();
+        if (m.metadata().task().equals("classify")) {
+            ClassifyValidator.Result r = m.valClassify(o);
+            s.put("top1", r.top1());
+            s.put("top5", r.top5());
+            return s;
+        }
+        Validator.Run r = m.validate(o);
+        s.put("mAP50", r.metrics().map50());
+        s.put("mAP50-95", r.metrics().map());
+        String second = switch (m.metadata().task()) {
+            case "segment" -> "M";
+            case "pose" -> "P";
+            default -> null;
+        };
+        if (second != null) {
+            s.put("mAP50(" + second + ")", r.pose().map50());
+            s.put("mAP50-95(" + second + ")", r.pose().map());
+        }
+        return s;
+    }
+
+    private static String describe(Map<String, Double> score) {
+        StringBuilder b = new StringBuilder();
+        score.forEach((k, v) -> b.append(b.isEmpty() ? "" : ", ").append(k).append(String.format(Locale.ROOT, " %.4f", v)));
+        return b.toString();
     }
 
     /** mAP on {@code data}'s val split with val's defaults (conf 0.001, IoU 0.7), in batches the model takes. */
@@ -164,14 +200,19 @@ public final class Benchmark {
     }
 
     private static List<Mat> decodedImages(Yolo model, String data) {
-        Dataset ds = Dataset.load(data, model.settings());
-        return ds.images("val", model.settings()).stream().limit(16).map(Images::read).toList();
+        List<Path> files = model.metadata().task().equals("classify") ? ClassFolders.images(Path.of(data), "val")
+                : Dataset.load(data, model.settings()).images("val", model.settings());
+        return files.stream().limit(16).map(Images::read).toList();
     }
 
     private Table table(String title) {
         for (DoubleColumn c : List.of(engMean, engMin, engMax, e2eMean, e2eMin, e2eMax)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
-        for (DoubleColumn c : List.of(map50, map, build, size)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(3));
-        return Table.create(title, format, precision, batch, engMean, engMin, engMax, e2eMean, e2eMin, e2eMax, map50, map, build, size);
+        List<DoubleColumn> tail = new ArrayList<>(scores.values());
+        tail.addAll(List.of(build, size));
+        for (DoubleColumn c : tail) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(3));
+        Table t = Table.create(title, format, precision, batch, engMean, engMin, engMax, e2eMean, e2eMin, e2eMax);
+        tail.forEach(t::addColumns);
+        return t;
     }
 
     static double mean(double[] v) {

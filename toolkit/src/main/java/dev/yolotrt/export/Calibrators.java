@@ -1,6 +1,7 @@
 package dev.yolotrt.export;
 
 import dev.yolotrt.data.Images;
+import dev.yolotrt.predict.ClassifyTransform;
 import dev.yolotrt.predict.Letterbox;
 import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.YoloException;
@@ -28,7 +29,7 @@ import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 
 /**
- * INT8 calibrators fed with letterboxed images: MinMax (the Ultralytics TensorRT guide's choice, the default) or Entropy
+ * INT8 calibrators fed with images preprocessed as the task predicts (letterbox; a classifier's resize and centre crop): MinMax (the Ultralytics TensorRT guide's choice, the default) or Entropy
  * v2. Images are read and letterboxed on a background thread, ahead of TensorRT's requests; the
  * cache TensorRT writes is kept, with a record of what it was calibrated on.
  */
@@ -44,6 +45,7 @@ public final class Calibrators {
     static final class Feed implements AutoCloseable {
         private final int batchSize;
         private final int imgsz;
+        private final boolean classify;
         private final int total;
         private final BlockingQueue<float[]> queue = new ArrayBlockingQueue<>(2);
         private final Thread reader;
@@ -54,9 +56,10 @@ public final class Calibrators {
         private volatile RuntimeException failure;
         private BytePointer cacheHold;
 
-        Feed(List<List<Path>> batches, int imgsz, byte[] cacheIn, Consumer<byte[]> cacheOut) {
+        Feed(List<List<Path>> batches, int imgsz, boolean classify, byte[] cacheIn, Consumer<byte[]> cacheOut) {
             this.batchSize = batches.get(0).size();
             this.imgsz = imgsz;
+            this.classify = classify;
             this.total = batches.size();
             this.cacheIn = cacheIn;
             this.cacheOut = cacheOut;
@@ -70,7 +73,8 @@ public final class Calibrators {
                         FloatBuffer fb = FloatBuffer.wrap(data);
                         for (int i = 0; i < batch.size(); i++) {
                             try (Mat img = Images.read(batch.get(i))) {
-                                Letterbox.forVal(img.rows(), img.cols(), imgsz).toChw(img, fb, i * plane);
+                                if (classify) ClassifyTransform.toChw(img, imgsz, fb, i * plane);
+                                else Letterbox.forVal(img.rows(), img.cols(), imgsz).toChw(img, fb, i * plane);
                             }
                         }
                         queue.put(data);

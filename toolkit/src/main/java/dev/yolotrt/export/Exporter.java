@@ -1,6 +1,7 @@
 package dev.yolotrt.export;
 
 import dev.yolotrt.backend.TensorRt;
+import dev.yolotrt.data.ClassFolders;
 import dev.yolotrt.data.Dataset;
 import dev.yolotrt.backend.ModelMetadata;
 import dev.yolotrt.util.Downloads;
@@ -32,6 +33,13 @@ public final class Exporter {
     /** The images that calibrate an INT8 export: {@code data}'s {@code split}, in calibration batches. */
     private record Calibration(String dataset, String split, List<Path> images, List<List<Path>> batches) {
         static Calibration of(Source model, ExportOptions o) {
+            if (model.metadata().task().equals("classify")) {
+                // A classifier calibrates on an ImageNet-style folder (data=FOLDER, FOLDER/split/<class>/*.jpg), as its val reads.
+                Path root = Path.of(o.data());
+                List<Path> images = ClassFolders.images(root, o.split());
+                String name = root.getFileName().toString();
+                return new Calibration(name, o.split(), images, CalibrationData.batches(images, o.fraction(), o.calibrationBatch(), name));
+            }
             Dataset ds = Dataset.load(o.data(), model.settings());
             List<Path> images = ds.images(o.split(), model.settings());
             return new Calibration(ds.name(), o.split(), images, CalibrationData.batches(images, o.fraction(), o.calibrationBatch(), ds.name()));
@@ -64,7 +72,7 @@ public final class Exporter {
         if (cached != null) info.accept("Using calibration cache " + cache + " (calibration skipped)");
         else info.accept("Calibrating INT8 (" + o.calibrator() + ") on " + Math.min(c.images().size(), (int) Math.ceil(c.images().size() * o.fraction()))
                 + " images of " + c.what() + ": " + c.batches().size() + " batches of " + batch);
-        return new Calibrators.Feed(c.batches(), imgsz, cached, bytes -> CalibrationCache.save(cache, bytes, key));
+        return new Calibrators.Feed(c.batches(), imgsz, model.metadata().task().equals("classify"), cached, bytes -> CalibrationCache.save(cache, bytes, key));
     }
 
     /**
@@ -133,7 +141,7 @@ public final class Exporter {
             }
         }
 
-        Path cacheFile = TimingCache.file(model.settings().cacheDir(), TimingCache.key(TensorRt.gpu(), TensorRt.version(), sha));
+        Path cacheFile = TimingCache.file(model.settings().cacheDir(), TimingCache.key(TensorRt.gpu(), TensorRt.version()));
         byte[] cache = o.timingCache() ? TimingCache.load(cacheFile) : new byte[0];
         boolean percentile = o.int8() && o.calibrator().equals("percentile");
         Map<String, Float> ranges = percentile ? percentileRanges(model, o, imgsz, onnx, info) : null;

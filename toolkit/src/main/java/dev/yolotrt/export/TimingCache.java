@@ -8,18 +8,20 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Where TensorRT's timing cache for one (GPU, TensorRT version, model) lives: a rebuild with the
- * cache skips the kernel timing that dominates build time. Precisions share it (TensorRT keys its
- * entries by layer and tactic), so an FP16 build reuses the FP32 build's FP32 timings.
+ * Where TensorRT's timing cache for one (GPU, TensorRT version) lives: a rebuild with the cache skips the
+ * kernel timing that dominates build time. TensorRT keys its entries by layer configuration and tactic, so
+ * precisions and models share one file: an FP16 build reuses the FP32 build's FP32 timings, a checkpoint
+ * converted in Java reuses its ONNX twin's, and models of one family (a segment and a pose model on the same
+ * backbone) reuse each other's.
  */
 public final class TimingCache {
     private TimingCache() {
     }
 
-    /** A file name safe key: e.g. {@code nvidia-h100-80gb-hbm3-sm90_trt10.6.0_9697a185dd8eb744}. */
-    public static String key(String gpu, String trtVersion, String modelSha256) {
+    /** A file name safe key: e.g. {@code nvidia-h100-80gb-hbm3-sm-90_trt10.6.0}. */
+    public static String key(String gpu, String trtVersion) {
         String g = gpu.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("(^-|-$)", "");
-        return g + "_trt" + trtVersion + "_" + modelSha256.substring(0, Math.min(16, modelSha256.length()));
+        return g + "_trt" + trtVersion;
     }
 
     public static Path file(Path cacheDir, String key) {

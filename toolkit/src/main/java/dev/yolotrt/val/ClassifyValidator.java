@@ -1,6 +1,7 @@
 package dev.yolotrt.val;
 
 import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.data.ClassFolders;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.predict.Predictor;
 import dev.yolotrt.predict.Probs;
@@ -12,14 +13,11 @@ import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Ultralytics' ClassificationValidator on an ImageNet-style folder ({@code root/split/<class>/*.jpg},
@@ -48,18 +46,8 @@ public final class ClassifyValidator {
     }
 
     public static Result run(Predictor predictor, ModelMetadata meta, String name, Path root, String split, ValOptions o) {
-        Path dir = root.resolve(split);
-        if (!Files.isDirectory(dir) && split.equals("val") && Files.isDirectory(root.resolve("test"))) dir = root.resolve("test");
-        if (!Files.isDirectory(dir)) {
-            throw new YoloException("classification val needs a folder " + dir + " with one subfolder of images per class (ImageNet layout: "
-                    + root + "/" + split + "/<class>/*.jpg)");
-        }
-        List<Path> classDirs;
-        try (Stream<Path> s = Files.list(dir)) {
-            classDirs = s.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
-        } catch (IOException e) {
-            throw new YoloException("cannot list " + dir + ": " + e.getMessage());
-        }
+        Path dir = ClassFolders.splitDir(root, split);
+        List<Path> classDirs = ClassFolders.classDirs(dir);
         if (classDirs.size() != meta.nc()) {
             throw new YoloException(dir + " has " + classDirs.size() + " class folders but " + name + " predicts " + meta.nc()
                     + " classes (" + String.join(", ", meta.names()) + ")");
@@ -67,13 +55,9 @@ public final class ClassifyValidator {
         List<Path> images = new ArrayList<>();
         List<Integer> labels = new ArrayList<>();
         for (int c = 0; c < classDirs.size(); c++) {
-            try (Stream<Path> s = Files.list(classDirs.get(c))) {
-                for (Path p : s.filter(dev.yolotrt.data.ImageSource::isImageFile).sorted().toList()) {
-                    images.add(p);
-                    labels.add(c);
-                }
-            } catch (IOException e) {
-                throw new YoloException("cannot list " + classDirs.get(c) + ": " + e.getMessage());
+            for (Path p : ClassFolders.imagesIn(classDirs.get(c))) {
+                images.add(p);
+                labels.add(c);
             }
         }
         if (images.isEmpty()) throw new YoloException("no images in the class folders of " + dir);
@@ -104,4 +88,5 @@ public final class ClassifyValidator {
         return new Result(name, root.getFileName().toString(), dir.getFileName().toString(), n, (double) top1 / n, (double) top5 / n, classes,
                 Map.of("preprocess", pre / n, "inference", inf / n, "postprocess", post / n));
     }
+
 }

@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Native memory comes back: predictions from new threads, engine load/close cycles, engine builds
  * and notebook cells (each on a new thread, as the kernel runs them) leave free device memory within
- * 64 MiB of where it started, and host RSS bounded.
+ * 64 MiB of where it started, and host memory outside the Java heap bounded: a second round of the same work
+ * adds less than 256 MB.
  */
 @Tag("gpu")
 class NativeLifetimeGpuTest {
@@ -38,16 +39,29 @@ class NativeLifetimeGpuTest {
         try (Yolo warm = Yolo.load(engine, Shared.settings())) {
             warm.predict(bus);
         }
-        long base = TensorRt.freeMemory(), rss0 = rssMb(), native0 = nativeMb();
-        report("start", base, base, rss0);
+        long base = TensorRt.freeMemory();
+        report("start", base, base, rssMb());
+        // The same work twice: the first round pays one-time costs (JIT, metaspace, JShell's compiler, malloc arenas of
+        // new threads); a leak shows as growth in the second round too.
+        long native0 = nativeMb();
+        round(1, engine, bus, tmp, base);
+        long native1 = nativeMb();
+        round(2, engine, bus, tmp, base);
+        long native2 = nativeMb();
+        System.out.printf(Locale.ROOT, "LEAK host memory outside the Java heap: round 1 %+d MB, round 2 %+d MB%n", native1 - native0, native2 - native1);
+        // The Java heap may grow up to its maximum (a quarter of the machine by default); what must stay
+        // bounded is the memory outside it: native buffers, TensorRT's host allocations.
+        assertTrue(native2 - native1 < 256, "host memory outside the Java heap grew by " + (native2 - native1) + " MB in round 2");
+    }
 
+    private static void round(int n, Path engine, String bus, Path tmp, long base) throws Exception {
         for (int i = 0; i < 20; i++) {
             try (Yolo y = Yolo.load(engine, Shared.settings())) {
                 y.predict(bus);
             }
         }
         long cycles = TensorRt.freeMemory();
-        report("20 engine load/close cycles", base, cycles, rssMb());
+        report(n + ": 20 engine load/close cycles", base, cycles, rssMb());
 
         int sessions;
         try (Yolo y = Yolo.load(engine, Shared.settings())) {
@@ -59,7 +73,7 @@ class NativeLifetimeGpuTest {
             sessions = y.predictor().sessions();
         }
         long threads = TensorRt.freeMemory();
-        report("200 predictions, each from a new thread (" + sessions + " session)", base, threads, rssMb());
+        report(n + ": 200 predictions, each from a new thread (" + sessions + " session)", base, threads, rssMb());
 
         try (Yolo onnx = Yolo.load("yolov8n.onnx", Shared.settings())) {
             for (int i = 0; i < 10; i++) {
@@ -69,7 +83,7 @@ class NativeLifetimeGpuTest {
             }
         }
         long builds = TensorRt.freeMemory();
-        report("10 engine builds from the timing cache", base, builds, rssMb());
+        report(n + ": 10 engine builds from the timing cache", base, builds, rssMb());
 
         try (JShellEvaluator shell = new JShellEvaluator()) {
             cell(shell, "var y = dev.yolotrt.model.Yolo.load(java.nio.file.Path.of(\"" + engine + "\"));");
@@ -77,15 +91,12 @@ class NativeLifetimeGpuTest {
             cell(shell, "y.close();");
         }
         long cells = TensorRt.freeMemory();
-        report("50 notebook cells predicting, each on a new thread", base, cells, rssMb());
+        report(n + ": 50 notebook cells predicting, each on a new thread", base, cells, rssMb());
 
         for (long after : new long[] {cycles, threads, builds, cells}) {
             assertTrue(base - after < SLACK, "device memory not given back: " + (base - after) / (1 << 20) + " MiB");
         }
         assertTrue(sessions == 1, "sequential callers share one session, got " + sessions);
-        // The Java heap may grow up to its maximum (a quarter of the machine by default); what must stay
-        // bounded is the memory outside it: native buffers, TensorRT's host allocations.
-        assertTrue(nativeMb() - native0 < 1024, "host memory outside the Java heap grew by " + (nativeMb() - native0) + " MB");
     }
 
     /** Runs a cell on a thread of its own, as the kernel does. */

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# On a GPU machine: per model, the guide's task table (benchmark, batch 1; PRECISIONS, default fp16,fp32,int8, INT8
+# calibrated on the task's own data), then that model's FP16 engine against the CPU (TasksGpuTest, reusing the engine).
+#
+#   YOLO_TRT_LIB=/opt/deps scripts/gpu-tasks-check.sh OUT_DIR [MODEL ...]
+#   (default: all six task models; several GPUs: one call per GPU with CUDA_VISIBLE_DEVICES and its own models)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-runs/gpu-tasks}; mkdir -p "$out"; shift || true
+. scripts/java-cp.sh
+export YOLO_TRT_CACHE=${YOLO_TRT_CACHE:-$PWD/$out/cache}
+say() { echo "$(date -u +%T) $*" | tee -a "$out/summary.txt"; }
+
+# ImageNet-style folders of the photos for the classifiers (the hand-made sets of ClassifyValidatorTest).
+cls=$PWD/$out/cls; rm -rf "$cls"
+mkdir -p "$cls"/dogcat/val/{cats,dogs} "$cls"/waste/val/class{0,1,2,3,4,5,6,7,8,9}
+cp "$YOLO_TRT_ASSETS"/{eagle,kite}.jpg "$cls"/dogcat/val/cats/; cp "$YOLO_TRT_ASSETS"/{dog,giraffe,zidane}.jpg "$cls"/dogcat/val/dogs/
+cp "$YOLO_TRT_ASSETS"/bus.jpg "$cls"/waste/val/class6/; cp "$YOLO_TRT_ASSETS"/dog.jpg "$cls"/waste/val/class3/
+cp "$YOLO_TRT_ASSETS"/eagle.jpg "$cls"/waste/val/class0/; cp "$YOLO_TRT_ASSETS"/giraffe.jpg "$cls"/waste/val/class1/
+data_of() {
+  case $1 in
+    *-seg*) echo coco8-seg.yaml ;; *-pose*) echo coco8-pose.yaml ;; *-obb*) echo dota8.yaml ;;
+    *cls-dogcat*) echo "$cls/dogcat" ;; *cls-waste*) echo "$cls/waste" ;; *) echo coco8.yaml ;;
+  esac
+}
+
+models=("$@"); [ ${#models[@]} -gt 0 ] || models=(yolo11n-seg.onnx yolo11n-pose.onnx yolov8n-obb-dota8.onnx yolo11n-cls-dogcat.onnx
+  yolov8n-cls-waste.onnx yolo11n-320.onnx)
+for model in "${models[@]}"; do
+  name=${model%.onnx}
+  cli benchmark model="$model" data="$(data_of "$model")" batch=1 precisions="${PRECISIONS:-fp16,fp32,int8}" project="$out" name="$name" \
+    exist_ok=true > "$out/$name.log" 2>&1
+  say "benchmark $model rc=$?"; sed -n '/benchmark on/,$p' "$out/$name.log" | tee -a "$out/summary.txt"
+  java -Dyolo.tasks="$model" -cp "$cp:$(ls "$lib"/junit-platform-console-standalone-*.jar)" org.junit.platform.console.ConsoleLauncher execute \
+    --select-class dev.yolotrt.gpu.TasksGpuTest --details=tree --disable-banner > "$out/$name-gpu-test.log" 2>&1
+  say "TasksGpuTest $model rc=$?"; grep -E "tests (successful|failed)|✘|differences|^  " "$out/$name-gpu-test.log" | head -30 | tee -a "$out/summary.txt"
+done
