@@ -35,12 +35,16 @@ class ModelsByNameTest {
     void serve() throws Exception {
         byte[] checkpoint = Files.readAllBytes(Shared.model("yolov8n.pt"));
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/v8.3.0/yolov8n.pt", x -> {
-            requests.incrementAndGet();
-            x.sendResponseHeaders(200, checkpoint.length);
-            x.getResponseBody().write(checkpoint);
-            x.close();
-        });
+        // The test checkpoint (yolov8n weights, not Ultralytics' file) under two official names: yolov8s.pt, whose
+        // sha256 the table does not pin yet, and yolov8n.pt, whose pinned sha256 it does not have.
+        for (String name : new String[] {"yolov8s.pt", "yolov8n.pt"}) {
+            server.createContext("/v8.3.0/" + name, x -> {
+                requests.incrementAndGet();
+                x.sendResponseHeaders(200, checkpoint.length);
+                x.getResponseBody().write(checkpoint);
+                x.close();
+            });
+        }
         server.start();
         base = "http://127.0.0.1:" + server.getAddress().getPort() + "/v8.3.0/";
     }
@@ -58,14 +62,22 @@ class ModelsByNameTest {
     @Test
     void anOnnxNameFallsBackToDownloadingItsCheckpoint(@TempDir Path tmp) throws Exception {
         Settings s = settings(tmp, base);
-        Path got = Assets.model("yolov8n.onnx", s);
-        assertEquals(tmp.resolve("models/yolov8n.pt"), got);
+        Path got = Assets.model("yolov8s.onnx", s);
+        assertEquals(tmp.resolve("models/yolov8s.pt"), got);
         assertArrayEquals(Files.readAllBytes(Shared.model("yolov8n.pt")), Files.readAllBytes(got));
-        try (Yolo m = Yolo.load("yolov8n.pt", s)) {
+        try (Yolo m = Yolo.load("yolov8s.pt", s)) {
             assertEquals("detect", m.metadata().task());
             assertEquals(80, m.metadata().names().size());
         }
         assertEquals(1, requests.get(), "downloaded once, then found in the models folder");
+    }
+
+    @Test
+    void aPinnedNameRefusesOtherBytes(@TempDir Path tmp) {
+        YoloException e = assertThrows(YoloException.class, () -> Assets.model("yolov8n.pt", settings(tmp, base)));
+        assertTrue(e.getMessage().contains("expected f59b3d833e2ff32e194b5bb8e08d211dc7c5bdf144b90d2c8412c47ccfc83b36; the file was discarded"),
+                e.getMessage());
+        assertTrue(!Files.exists(tmp.resolve("models")), "nothing is left of the refused download");
     }
 
     @Test

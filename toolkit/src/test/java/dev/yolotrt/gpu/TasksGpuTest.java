@@ -28,7 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every task's FP16 engine (the benchmark's, batch 1) against the same model on the CPU, with the parity rules of the
  * CPU tests and boxes ± 2 px: same classes and boxes above conf 0.25, mask IoU ≥ 0.95, keypoints ± 2 px, oriented
- * boxes' centre ± 2 px and angle ± 0.01 rad, the same top-5 classes with probabilities ± 1e-3. A detection within 0.02
+ * boxes' centre ± 2 px and angle ± 0.01 rad, the same top-5 classes in the same order with probabilities ± 0.02 (the CPU
+ * rule's 1e-3 is below what FP16 keeps: on the H200 the classifiers' FP16 engines moved probabilities by up to 0.0096,
+ * with every top-5 list unchanged). A detection within 0.02
  * of the threshold may be on one side only (FP16 moves scores by that much); it is printed, not failed. Every
  * difference of a model is listed before the test fails, so one GPU run shows them all.
  */
@@ -37,7 +39,7 @@ class TasksGpuTest {
 
     private static final List<String> PHOTOS = List.of("bus.jpg", "dog.jpg", "eagle.jpg", "giraffe.jpg", "horses.jpg", "kite.jpg",
             "person.jpg", "zidane.jpg");
-    private static final double CONF = 0.25, MARGIN = 0.02;
+    private static final double CONF = 0.25, MARGIN = 0.02, PROB = 0.02;
 
     @ParameterizedTest
     @ValueSource(strings = {"yolo11n-320.onnx", "yolo11n-seg.onnx", "yolo11n-pose.onnx", "yolov8n-obb-dota8.onnx", "yolo11n-cls-dogcat.onnx",
@@ -174,7 +176,7 @@ class TasksGpuTest {
         float[] ca = a.top5conf(), cb = b.top5conf();
         for (int k = 0; k < ta.length; k++) {
             if (ta[k] != tb[k]) problems.add(img + " top-" + (k + 1) + ": CPU class " + ta[k] + ", engine class " + tb[k]);
-            else if (Math.abs(ca[k] - cb[k]) > 1e-3) {
+            else if (Math.abs(ca[k] - cb[k]) > PROB) {
                 problems.add(String.format(Locale.ROOT, "%s top-%d probability: CPU %.5f, engine %.5f", img, k + 1, ca[k], cb[k]));
             }
         }
