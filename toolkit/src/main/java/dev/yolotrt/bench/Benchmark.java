@@ -45,14 +45,25 @@ public final class Benchmark {
      * How much to measure; defaults match the raw baseline's method (50 warm-up, 5×200 or 5×1000 runs).
      * {@code calibSplit}: the split INT8 engines calibrate on ({@code val} as Ultralytics; {@code train} with a
      * held-out val split such as coco128-val2017.yaml's, so mAP is scored on images that set no ranges).
+     * {@code alsoOn}: more datasets whose val mAP50-95 gets a column of its own, e.g. coco8 beside coco128 val2017.
      */
-    public record Plan(List<String> precisions, int batch, int imgsz, String data, int warmup, int reps, int e2eIters, String calibSplit) {
+    public record Plan(List<String> precisions, int batch, int imgsz, String data, int warmup, int reps, int e2eIters, String calibSplit,
+                       List<String> alsoOn) {
+        public Plan {
+            precisions = List.copyOf(precisions);
+            alsoOn = List.copyOf(alsoOn);
+        }
+
         public static Plan defaults(int batch, int imgsz, String data) {
-            return new Plan(List.of("fp32", "fp16", "int8", "fp16+nms"), batch, imgsz, data, 50, 10, 100, "val");
+            return new Plan(List.of("fp32", "fp16", "int8", "fp16+nms"), batch, imgsz, data, 50, 10, 100, "val", List.of());
         }
 
         public Plan calibratingOn(String split) {
-            return new Plan(precisions, batch, imgsz, data, warmup, reps, e2eIters, split);
+            return new Plan(precisions, batch, imgsz, data, warmup, reps, e2eIters, split, alsoOn);
+        }
+
+        public Plan alsoScoring(String... datasets) {
+            return new Plan(precisions, batch, imgsz, data, warmup, reps, e2eIters, calibSplit, List.of(datasets));
         }
     }
 
@@ -101,6 +112,11 @@ public final class Benchmark {
 
     private void measure(Yolo m, String fmt, String prec, Plan plan, List<Mat> images, double buildS, double mb, Consumer<String> info) {
         Map<String, Double> score = score(m, plan.data(), plan.imgsz(), plan.batch());
+        for (String d : plan.alsoOn()) {
+            Map<String, Double> other = score(m, d, plan.imgsz(), plan.batch());
+            String key = other.containsKey("mAP50-95") ? "mAP50-95" : other.keySet().iterator().next();
+            score.put(key + " " + d.replaceFirst("\\.yaml$", ""), other.get(key));
+        }
         List<Integer> batches = new ArrayList<>(List.of(1));
         if (plan.batch() > 1 && m.backend().dynamicBatch()) batches.add(plan.batch());
         for (int bs : batches) {

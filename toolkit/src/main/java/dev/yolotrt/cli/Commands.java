@@ -159,7 +159,7 @@ final class Commands {
             int imgsz = c.isSet("imgsz") ? c.ints("imgsz").get(0) : model.metadata().imgsz()[0];
             Benchmark.Plan d = Benchmark.Plan.defaults(c.integer("batch"), imgsz, c.string("data"));
             Benchmark.Plan plan = new Benchmark.Plan(List.of(c.string("precisions").split(",")), d.batch(), d.imgsz(), d.data(),
-                    d.warmup(), d.reps(), c.integer("iters"), c.string("split"));
+                    d.warmup(), d.reps(), c.integer("iters"), c.string("split"), List.of());
             Table t = Benchmark.run(model, plan, err::println);
             out.println(t.printAll());
             Path dir = RunDirs.next(c.isSet("project") ? c : c.with(Map.of("project", "runs")), "benchmark");
