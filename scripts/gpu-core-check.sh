@@ -21,7 +21,8 @@ cli export model=yolov8n.onnx batch=8 dynamic=true > "$out/export.log" 2>&1; say
 
 # 2. GPU tests: native lifetimes, FP32 against the CPU.
 # The launcher on the class path itself, so JShell cells inside the tests see the toolkit too.
-java -Djava.security.manager=allow -cp "$cp:$(ls "$lib"/junit-platform-console-standalone-*.jar)" org.junit.platform.console.ConsoleLauncher execute \
+# A fixed, pre-touched heap, so that RSS minus the heap is the memory native code holds.
+java -Xms4g -Xmx4g -XX:+AlwaysPreTouch -Djava.security.manager=allow -cp "$cp:$(ls "$lib"/junit-platform-console-standalone-*.jar)" org.junit.platform.console.ConsoleLauncher execute \
   --select-class dev.yolotrt.gpu.NativeLifetimeGpuTest --select-method dev.yolotrt.gpu.TensorRtGpuTest#fp32AgreesWithTheCpuWithinOnePixel \
   --details=tree --disable-banner > "$out/gpu-tests.log" 2>&1
 say "gpu tests rc=$?"; grep -E "tests (successful|failed)|✘|LEAK" "$out/gpu-tests.log" | tee -a "$summary"
