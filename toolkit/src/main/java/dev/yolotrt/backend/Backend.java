@@ -46,6 +46,19 @@ public interface Backend extends AutoCloseable {
          */
         List<Tensor> infer(FloatBuffer input, int batch, int height, int width);
 
+        /** Whether {@link #inferImages} letterboxes on the device (TensorRT sessions). */
+        default boolean letterboxesOnDevice() {
+            return false;
+        }
+
+        /**
+         * Runs a batch of decoded 8-bit BGR images, the {@code i}-th letterboxed into input slot {@code i} on the device as
+         * its job says; slots past the jobs keep what they held.
+         */
+        default List<Tensor> inferImages(List<DeviceLetterbox.Job> jobs, int batch, int height, int width) {
+            throw new UnsupportedOperationException("this backend letterboxes on the host");
+        }
+
         @Override
         void close();
     }

@@ -28,6 +28,7 @@ import static org.bytedeco.cuda.global.cudart.cudaGraphInstantiate;
 import static org.bytedeco.cuda.global.cudart.cudaGraphLaunch;
 import static org.bytedeco.cuda.global.cudart.cudaMalloc;
 import static org.bytedeco.cuda.global.cudart.cudaMallocHost;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
@@ -182,6 +183,9 @@ public final class TensorRtBackend implements Backend {
         private final List<Pointer> devOut = new ArrayList<>();
         private final List<FloatPointer> hostOut = new ArrayList<>();
         private final Map<String, Graph> graphs = new LinkedHashMap<>();
+        private final Pointer hostPix = new Pointer(), devPix = new Pointer();
+        private long pixCapacity;
+        private final DeviceLetterbox.Args args = new DeviceLetterbox.Args();
         private boolean released;
 
         TrtSession() {
@@ -223,17 +227,76 @@ public final class TensorRtBackend implements Backend {
         /** Runs a batch; the tensors view this session's pinned output buffers. */
         @Override
         public List<Tensor> infer(FloatBuffer in, int batch, int height, int width) {
-            long n = (long) batch * 3 * height * width;
-            if (batch > maxInput[0] || height > maxInput[2] || width > maxInput[3]) {
-                throw new YoloException("input " + batch + "x3x" + height + "x" + width + " exceeds the engine's largest shape "
-                        + java.util.Arrays.toString(maxInput) + "; export with a larger batch or imgsz");
-            }
+            long n = checkShape(batch, height, width);
             if (!in.isDirect() || new Pointer(in).address() != hostIn.address()) {
                 FloatBuffer dst = hostIn.limit(n).asBuffer();
                 dst.put(0, in, in.position(), (int) n);
             }
-            Graph g = graph(batch, height, width);
             check(cudaMemcpyAsync(devIn, hostIn, n * Float.BYTES, cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync H2D");
+            return run(batch, height, width);
+        }
+
+        @Override
+        public boolean letterboxesOnDevice() {
+            return true;
+        }
+
+        /**
+         * Uploads the images' 8-bit pixels (4 × less than floats) through pinned staging and letterboxes each into its
+         * input slot with the kernel, on this session's stream, before the engine runs.
+         */
+        @Override
+        public List<Tensor> inferImages(List<DeviceLetterbox.Job> jobs, int batch, int height, int width) {
+            checkShape(batch, height, width);
+            long total = 0;
+            for (DeviceLetterbox.Job j : jobs) total += j.bytes();
+            stagePixels(total);
+            long off = 0, plane = 3L * height * width;
+            for (int i = 0; i < jobs.size(); i++) {
+                DeviceLetterbox.Job j = jobs.get(i);
+                Pointer.memcpy(new BytePointer(hostPix).position(off), new BytePointer(j.pixels()).capacity(j.bytes()), j.bytes());
+                check(cudaMemcpyAsync(new BytePointer(devPix).position(off), new BytePointer(hostPix).position(off), j.bytes(),
+                        cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync H2D (pixels)");
+                args.launch(stream, j, devPix.address() + off, devIn.address() + i * plane * Float.BYTES, width, height);
+                off += j.bytes();
+            }
+            return run(batch, height, width);
+        }
+
+        /** The first {@code n} floats of the engine's input as the last call left them, read back (to check the device letterbox). */
+        public float[] input(int n) {
+            float[] out = new float[n];
+            try (FloatPointer host = new FloatPointer(n)) {
+                check(cudaMemcpy(host, devIn, (long) n * Float.BYTES, cudaMemcpyDeviceToHost), "cudaMemcpy D2H");
+                host.get(out);
+            }
+            return out;
+        }
+
+        /** Pinned and device buffers for {@code bytes} of pixels, grown (never shrunk) as images need. */
+        private void stagePixels(long bytes) {
+            if (bytes <= pixCapacity) return;
+            if (!hostPix.isNull()) cudaFreeHost(hostPix);
+            if (!devPix.isNull()) cudaFree(devPix);
+            hostPix.setNull();
+            devPix.setNull();
+            pixCapacity = 0;
+            check(cudaMallocHost(hostPix, bytes), "cudaMallocHost (pixels)");
+            check(cudaMalloc(devPix, bytes), "cudaMalloc (pixels)");
+            pixCapacity = bytes;
+        }
+
+        private long checkShape(int batch, int height, int width) {
+            if (batch > maxInput[0] || height > maxInput[2] || width > maxInput[3]) {
+                throw new YoloException("input " + batch + "x3x" + height + "x" + width + " exceeds the engine's largest shape "
+                        + java.util.Arrays.toString(maxInput) + "; export with a larger batch or imgsz");
+            }
+            return (long) batch * 3 * height * width;
+        }
+
+        /** The engine's graph on the staged input, outputs copied back; the tensors view the pinned output buffers. */
+        private List<Tensor> run(int batch, int height, int width) {
+            Graph g = graph(batch, height, width);
             check(cudaGraphLaunch(g.exec, stream), "cudaGraphLaunch");
             for (int i = 0; i < outputs.size(); i++) {
                 long count = count(g.outShapes.get(i));
@@ -306,6 +369,9 @@ public final class TensorRtBackend implements Backend {
                 cudaGraphDestroy(g.graph());
             }
             graphs.clear();
+            args.close();
+            if (!devPix.isNull()) cudaFree(devPix);
+            if (!hostPix.isNull()) cudaFreeHost(hostPix);
             for (int i = hostOut.size() - 1; i >= 0; i--) cudaFreeHost(hostOut.get(i));
             for (int i = devOut.size() - 1; i >= 0; i--) cudaFree(devOut.get(i));
             if (hostIn != null) cudaFreeHost(hostIn);

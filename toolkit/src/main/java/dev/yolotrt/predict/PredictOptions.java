@@ -9,11 +9,12 @@ import java.util.Map;
 
 /**
  * Prediction settings with Ultralytics' names and defaults (conf 0.25, iou 0.7, max_det 300).
- * {@code imgsz} null means the model's own size; {@code batch} applies to dynamic-batch models.
+ * {@code imgsz} null means the model's own size; {@code batch} applies to dynamic-batch models. {@code gpuPreprocess}
+ * letterboxes on the GPU (engines; not yet verified on a GPU, so off by default).
  */
 public record PredictOptions(double conf, double iou, int maxDet, int[] classes, boolean agnosticNms,
                              int[] imgsz, int batch, boolean multiLabel, boolean valResize, boolean save,
-                             boolean showLabels, boolean showConf, Integer lineWidth, boolean verbose) {
+                             boolean showLabels, boolean showConf, Integer lineWidth, boolean verbose, boolean gpuPreprocess) {
 
     public static final double DEFAULT_CONF = Cfg.PREDICT_CONF;
 
@@ -66,6 +67,7 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
         private boolean showConf = true;
         private Integer lineWidth;
         private boolean verbose = true;
+        private boolean gpuPreprocess;
 
         public Builder apply(Cfg cfg) {
             if (cfg.get("conf") != null) conf = cfg.number("conf");
@@ -81,6 +83,7 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
             showConf = cfg.bool("show_conf");
             lineWidth = cfg.integer("line_width");
             verbose = cfg.bool("verbose");
+            gpuPreprocess = cfg.bool("gpu_preprocess");
             return this;
         }
 
@@ -100,6 +103,7 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
         public Builder showConf(boolean v) { showConf = v; return this; }
         public Builder lineWidth(Integer v) { lineWidth = v; return this; }
         public Builder verbose(boolean v) { verbose = v; return this; }
+        public Builder gpuPreprocess(boolean v) { gpuPreprocess = v; return this; }
 
         private void imgsz(List<Integer> v) {
             imgsz = v.size() == 1 ? new int[] {v.get(0), v.get(0)} : v.stream().mapToInt(Integer::intValue).toArray();
@@ -107,7 +111,7 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
 
         public PredictOptions build() {
             return new PredictOptions(conf, iou, maxDet, classes, agnosticNms, imgsz, batch, multiLabel, valResize, save,
-                    showLabels, showConf, lineWidth, verbose);
+                    showLabels, showConf, lineWidth, verbose, gpuPreprocess);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.yolotrt.predict;
 
 import dev.yolotrt.backend.Backend;
+import dev.yolotrt.backend.DeviceLetterbox;
 import dev.yolotrt.backend.SessionPool;
 import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.data.ImageLoader;
@@ -15,6 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
+
+import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
+import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
 
 /**
  * The pipeline shared by predict, val and benchmark on every backend: letterbox a batch, infer,
@@ -78,21 +82,26 @@ public final class Predictor implements AutoCloseable {
         long t0 = System.nanoTime();
         try (SessionPool.Lease lease = sessions.lease()) {
             Backend.Session session = lease.session();
-            FloatBuffer input = session.inputBuffer(batch, h, w);
             String task = meta.task();
-            // Images are independent: preprocess them on all cores, each into its own slice of the batch.
             Letterbox[] boxes = new Letterbox[n];
-            indices(n).forEach(i -> {
-                Mat img = images.get(i);
-                if (task.equals("classify")) {
-                    ClassifyTransform.toChw(img, h, input, i * 3 * h * w);
-                    return;
+            if (!task.equals("classify")) {
+                for (int i = 0; i < n; i++) {
+                    Mat img = images.get(i);
+                    boxes[i] = o.valResize() && h == w ? Letterbox.forVal(img.rows(), img.cols(), h) : Letterbox.of(img.rows(), img.cols(), h, w);
                 }
-                boxes[i] = o.valResize() && h == w ? Letterbox.forVal(img.rows(), img.cols(), h) : Letterbox.of(img.rows(), img.cols(), h, w);
-                boxes[i].toChw(img, input, i * 3 * h * w);
-            });
+            }
+            List<DeviceLetterbox.Job> jobs = o.gpuPreprocess() && session.letterboxesOnDevice() ? deviceJobs(images, boxes) : null;
+            FloatBuffer input = jobs == null ? session.inputBuffer(batch, h, w) : null;
+            if (jobs == null) {
+                // Images are independent: preprocess them on all cores, each into its own slice of the batch.
+                indices(n).forEach(i -> {
+                    Mat img = images.get(i);
+                    if (task.equals("classify")) ClassifyTransform.toChw(img, h, input, i * 3 * h * w);
+                    else boxes[i].toChw(img, input, i * 3 * h * w);
+                });
+            }
             long t1 = System.nanoTime();
-            List<Tensor> out = session.infer(input, batch, h, w);
+            List<Tensor> out = jobs != null ? session.inferImages(jobs, batch, h, w) : session.infer(input, batch, h, w);
             long t2 = System.nanoTime();
             // Outputs view the session's buffers: decode before the lease is given back.
             Decoder.Detections[] dets = new Decoder.Detections[n];
@@ -135,6 +144,22 @@ public final class Predictor implements AutoCloseable {
             return new Batch(List.of(dets), java.util.Collections.unmodifiableList(java.util.Arrays.asList(boxes)), List.of(extras),
                     (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
         }
+    }
+
+    /**
+     * The device letterbox's jobs, or null where the kernel does not apply and the host letterboxes: classification
+     * (centre crop), val's INTER_AREA shrinking, and images that are not continuous 8-bit BGR.
+     */
+    private static List<DeviceLetterbox.Job> deviceJobs(List<Mat> images, Letterbox[] boxes) {
+        List<DeviceLetterbox.Job> jobs = new java.util.ArrayList<>(images.size());
+        for (int i = 0; i < images.size(); i++) {
+            Mat img = images.get(i);
+            Letterbox b = boxes[i];
+            boolean resized = b != null && (b.newW() != b.srcW() || b.newH() != b.srcH());
+            if (b == null || resized && b.interpolation() != INTER_LINEAR || img.type() != CV_8UC3 || !img.isContinuous()) return null;
+            jobs.add(new DeviceLetterbox.Job(img.data(), img.cols(), img.rows(), img.step(), b.newW(), b.newH(), b.left(), b.top()));
+        }
+        return jobs;
     }
 
     /** For oriented boxes, the axis-aligned boxes that enclose them (original pixels). */

@@ -52,7 +52,12 @@ class TensorRtGpuTest {
     }
 
     static Path engine(String precision) {
-        return Exporter.cached(onnx.source(), Benchmark.exportOptions(precision, 8, 640, "coco8.yaml"), System.out::println).engine();
+        return engine(onnx, precision);
+    }
+
+    /** The benchmark's engine of {@code model} (dynamic batch 1..8, 640), built once into the engine cache. */
+    static Path engine(Yolo model, String precision) {
+        return Exporter.cached(model.source(), Benchmark.exportOptions(precision, 8, 640, "coco8.yaml"), System.out::println).engine();
     }
 
     @Test

@@ -1,0 +1,102 @@
+package dev.yolotrt.gpu;
+
+import dev.yolotrt.backend.Backend;
+import dev.yolotrt.backend.DeviceLetterbox;
+import dev.yolotrt.backend.TensorRtBackend;
+import dev.yolotrt.data.Images;
+import dev.yolotrt.model.Yolo;
+import dev.yolotrt.predict.Boxes;
+import dev.yolotrt.predict.Letterbox;
+import dev.yolotrt.predict.PredictOptions;
+import dev.yolotrt.testutil.Shared;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The letterbox kernel against the host letterbox: every float of the engine input within 1/255 on the 8 photos and
+ * coco128 val2017, and predictions with {@code gpu_preprocess} equal to the host path's (boxes ± 1 px) on bus.jpg and
+ * coco8. Uses the benchmark's FP32 engine (dynamic batch 1..8, 640).
+ */
+@Tag("gpu")
+class DeviceLetterboxGpuTest {
+
+    private static List<Path> images() throws Exception {
+        List<Path> all = new ArrayList<>();
+        try (Stream<Path> s = Files.list(Shared.image("bus.jpg").getParent())) {
+            s.filter(p -> p.toString().endsWith(".jpg")).sorted().forEach(all::add);
+        }
+        try (Stream<Path> s = Files.list(Shared.datasets().resolve("coco128/images/val2017"))) {
+            s.sorted().forEach(all::add);
+        }
+        return all;
+    }
+
+    @Test
+    void kernelEqualsTheHostLetterboxWithinOneLevel() throws Exception {
+        try (Yolo onnx = Yolo.load("yolov8n.onnx", Shared.settings());
+             Yolo trt = Yolo.load(TensorRtGpuTest.engine(onnx, "fp32"), Shared.settings());
+             Backend.Session session = trt.backend().openSession()) {
+            TensorRtBackend.TrtSession s = (TensorRtBackend.TrtSession) session;
+            int size = 640, plane = 3 * size * size, checked = 0;
+            double worst = 0;
+            long off = 0;
+            for (Path p : images()) {
+                try (Mat img = Images.read(p)) {
+                    Letterbox b = Letterbox.of(img.rows(), img.cols(), size, size);
+                    FloatBuffer host = FloatBuffer.allocate(plane);
+                    b.toChw(img, host, 0);
+                    s.inferImages(List.of(new DeviceLetterbox.Job(img.data(), img.cols(), img.rows(), img.step(), b.newW(), b.newH(),
+                            b.left(), b.top())), 1, size, size);
+                    float[] dev = s.input(plane);
+                    long differ = 0;
+                    double max = 0;
+                    for (int i = 0; i < plane; i++) {
+                        double d = Math.abs(dev[i] - host.get(i));
+                        if (d > 1e-6) differ++;
+                        max = Math.max(max, d);
+                    }
+                    worst = Math.max(worst, max);
+                    off += differ;
+                    checked++;
+                    assertTrue(max <= 1 / 255.0 + 1e-6, p.getFileName() + ": max difference " + max * 255 + " levels");
+                }
+            }
+            System.out.printf(Locale.ROOT, "Device letterbox: %d images, %d of %d floats differ from the host's, at most %.2f levels%n",
+                    checked, off, (long) checked * plane, worst * 255);
+            assertTrue(checked >= 136, "8 photos and 128 val2017 images, got " + checked);
+        }
+    }
+
+    @Test
+    void predictionsWithTheKernelEqualTheHostPath() throws Exception {
+        List<Path> files = new ArrayList<>(List.of(Shared.image("bus.jpg")));
+        try (Stream<Path> s = Files.list(Shared.datasets().resolve("coco8/images/val"))) {
+            s.sorted().forEach(files::add);
+        }
+        try (Yolo onnx = Yolo.load("yolov8n.onnx", Shared.settings());
+             Yolo trt = Yolo.load(TensorRtGpuTest.engine(onnx, "fp32"), Shared.settings())) {
+            for (Path f : files) {
+                Boxes host = trt.predict(f.toString(), PredictOptions.builder().build()).get(0).boxes();
+                Boxes dev = trt.predict(f.toString(), PredictOptions.builder().gpuPreprocess(true).build()).get(0).boxes();
+                assertEquals(host.size(), dev.size(), f.getFileName() + ": count");
+                for (int i = 0; i < host.size(); i++) {
+                    assertEquals(host.cls(i), dev.cls(i), f.getFileName() + " box " + i + " class");
+                    for (int k = 0; k < 4; k++) assertEquals(host.xyxy(i)[k], dev.xyxy(i)[k], 1.0, f.getFileName() + " box " + i);
+                }
+                System.out.println("gpu_preprocess " + f.getFileName() + ": " + dev.size() + " boxes as the host path");
+            }
+        }
+    }
+}
