@@ -21,6 +21,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.IntPredicate;
+import java.util.function.IntToDoubleFunction;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -81,7 +83,9 @@ class TasksGpuTest {
         boolean[] used = new boolean[obb ? gpu.obb().size() : gpu.boxes().size()];
         for (int i = 0; i < n; i++) {
             float conf = obb ? cpu.obb().conf(i) : cpu.boxes().conf(i);
-            int j = obb ? nearestObb(cpu.obb(), i, gpu.obb(), used) : nearestBox(cpu.boxes(), i, gpu.boxes(), used);
+            int k = i;
+            int j = obb ? nearest(gpu.obb().size(), c -> gpu.obb().cls(c) == cpu.obb().cls(k), c -> maxAbs(cpu.obb().xywhr(k), gpu.obb().xywhr(c), 2), used)
+                    : nearest(gpu.boxes().size(), c -> gpu.boxes().cls(c) == cpu.boxes().cls(k), c -> maxAbs(cpu.boxes().xyxy(k), gpu.boxes().xyxy(c), 4), used);
             if (j < 0) {
                 report(conf, img + " CPU detection " + i + " (conf " + conf + ") has no engine detection of its class", problems);
                 continue;
@@ -106,26 +110,13 @@ class TasksGpuTest {
         else problems.add(what);
     }
 
-    private static int nearestBox(Boxes a, int i, Boxes b, boolean[] used) {
+    /** The unused candidate of the same class closest to detection {@code i} (within 20 px), or -1. */
+    private static int nearest(int count, IntPredicate sameClass, IntToDoubleFunction distance, boolean[] used) {
         int best = -1;
         double bestD = Double.MAX_VALUE;
-        for (int j = 0; j < b.size(); j++) {
-            if (used[j] || b.cls(j) != a.cls(i)) continue;
-            double d = maxAbs(a.xyxy(i), b.xyxy(j), 4);
-            if (d < bestD && d < 20) {
-                bestD = d;
-                best = j;
-            }
-        }
-        return best;
-    }
-
-    private static int nearestObb(Obb a, int i, Obb b, boolean[] used) {
-        int best = -1;
-        double bestD = Double.MAX_VALUE;
-        for (int j = 0; j < b.size(); j++) {
-            if (used[j] || b.cls(j) != a.cls(i)) continue;
-            double d = maxAbs(a.xywhr(i), b.xywhr(j), 2);
+        for (int j = 0; j < count; j++) {
+            if (used[j] || !sameClass.test(j)) continue;
+            double d = distance.applyAsDouble(j);
             if (d < bestD && d < 20) {
                 bestD = d;
                 best = j;
