@@ -24,6 +24,14 @@ public interface Backend extends AutoCloseable {
         return inputShape()[0] < 0;
     }
 
+    /**
+     * How many batches a pipelined caller keeps running at once: 1 where inference already uses every core (ONNX Runtime
+     * on the CPU), more where the host can prepare one batch while the device runs another.
+     */
+    default int concurrency() {
+        return 1;
+    }
+
     /** Opens the per-stream state one caller runs inference with (context, stream, buffers). */
     Session openSession();
 

@@ -121,6 +121,12 @@ public final class TensorRtBackend implements Backend {
         return List.copyOf(outputs);
     }
 
+    /** Two batches per engine: one on the GPU while the host letterboxes, decodes and runs NMS for the other. */
+    @Override
+    public int concurrency() {
+        return 2;
+    }
+
     @Override
     public TrtSession openSession() {
         synchronized (this) {

@@ -200,57 +200,110 @@ public final class Predictor implements AutoCloseable {
 
     /** The results of {@code sources} one by one, in input order; close it to stop the decoding threads. */
     public Predictions iterate(List<ImageSource> sources, PredictOptions o) {
-        if (!warm) warmup(o);
-        return new Predictions(sources, o);
+        return iterate(sources, o, backend.concurrency());
     }
 
-    /** Pull-based predictions: decode ahead on all cores, infer a batch when the consumer needs the next result. */
+    /** As {@link #iterate(List, PredictOptions)} with up to {@code inFlight} batches running at once. */
+    Predictions iterate(List<ImageSource> sources, PredictOptions o, int inFlight) {
+        if (!warm) warmup(o);
+        return new Predictions(sources, o, inFlight);
+    }
+
+    /**
+     * Pull-based predictions: images decode ahead on all cores; up to {@code inFlight} batches run at once, each on a
+     * session of its own (the GPU infers one while the host prepares and decodes the next), and results come out in
+     * input order. Bounded: the decoder stays a couple of batches ahead, and no batch starts before a slot is free.
+     */
     public final class Predictions implements java.util.Iterator<Results>, AutoCloseable {
         private final PredictOptions o;
         private final int chunk;
         private final int[] hw;
         private final ImageLoader<ImageSource> loader;
         private final java.util.ArrayDeque<Results> ready = new java.util.ArrayDeque<>();
+        private final java.util.ArrayDeque<java.util.concurrent.Future<List<Results>>> running = new java.util.ArrayDeque<>();
+        private final int inFlight;
+        private final java.util.concurrent.ExecutorService workers;
 
-        private Predictions(List<ImageSource> sources, PredictOptions o) {
+        private Predictions(List<ImageSource> sources, PredictOptions o, int inFlight) {
             this.o = o;
             this.chunk = chunk(o);
             this.hw = inputSize(o);
+            this.inFlight = Math.max(1, inFlight);
             int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 16));
-            // Enough decoded images for the next batch and the one after it, never the whole folder.
-            this.loader = new ImageLoader<>(sources, ImageSource::load, threads, Math.max(2 * chunk, threads));
+            // Enough decoded images for the batches in flight and the next one, never the whole folder.
+            this.loader = new ImageLoader<>(sources, ImageSource::load, threads, Math.max((this.inFlight + 1) * chunk, threads));
+            java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+            this.workers = java.util.concurrent.Executors.newFixedThreadPool(this.inFlight, r -> {
+                Thread t = new Thread(r, "yolo-predict-" + count.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
         }
 
         @Override
         public boolean hasNext() {
-            return !ready.isEmpty() || loader.hasNext();
+            return !ready.isEmpty() || !running.isEmpty() || loader.hasNext();
         }
 
         @Override
         public Results next() {
-            if (ready.isEmpty()) runBatch();
+            if (ready.isEmpty()) {
+                start();
+                if (running.isEmpty()) throw new java.util.NoSuchElementException();
+                ready.addAll(finished(running.poll()));
+                start();
+            }
             return ready.poll();
         }
 
-        private void runBatch() {
-            List<ImageLoader.Loaded<ImageSource>> part = new ArrayList<>();
-            while (part.size() < chunk && loader.hasNext()) part.add(loader.next());
+        /** Starts batches while slots are free and images remain. */
+        private void start() {
+            while (running.size() < inFlight && loader.hasNext()) {
+                List<ImageLoader.Loaded<ImageSource>> part = new ArrayList<>();
+                while (part.size() < chunk && loader.hasNext()) part.add(loader.next());
+                running.add(workers.submit(() -> results(part)));
+            }
+        }
+
+        private List<Results> finished(java.util.concurrent.Future<List<Results>> f) {
+            try {
+                return f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new dev.yolotrt.util.YoloException("interrupted while predicting");
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException r) throw r;
+                if (e.getCause() instanceof Error err) throw err;
+                throw new dev.yolotrt.util.YoloException("prediction failed: " + e.getCause());
+            }
+        }
+
+        private List<Results> results(List<ImageLoader.Loaded<ImageSource>> part) {
             List<Mat> images = part.stream().map(ImageLoader.Loaded::image).toList();
             Batch b = run(images, o);
             int n = images.size();
             double decodeMs = part.stream().mapToDouble(ImageLoader.Loaded::decodeMs).sum();
             Map<String, Double> speed = Map.of("preprocess", (decodeMs + b.preMs()) / n, "inference", b.inferMs() / n,
                     "postprocess", b.postMs() / n);
+            List<Results> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 Mat img = images.get(i);
                 Decoder.Detections d = b.detections().get(i);
                 Boxes boxes = new Boxes(d.xyxy(), d.conf(), d.cls(), meta.names(), img.rows(), img.cols());
-                ready.add(new Results(part.get(i).source().path(), img, img.rows(), img.cols(), hw, boxes, b.extras().get(i), meta.names(), speed));
+                out.add(new Results(part.get(i).source().path(), img, img.rows(), img.cols(), hw, boxes, b.extras().get(i), meta.names(), speed));
             }
+            return out;
         }
 
         @Override
         public void close() {
+            // Batches still running finish on their sessions before the model can close them.
+            workers.shutdown();
+            try {
+                workers.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             loader.close();
         }
     }

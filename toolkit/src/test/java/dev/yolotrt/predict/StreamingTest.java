@@ -39,4 +39,29 @@ class StreamingTest {
             assertEquals(want.subList(0, 1), m.predictAsync(sources.get(0), Map.of()).get().stream().map(Results::summary).toList());
         }
     }
+
+    @Test
+    void batchesInFlightAtOnceStillComeOutInInputOrder() throws Exception {
+        List<dev.yolotrt.data.ImageSource> sources = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            for (String p : List.of("bus.jpg", "zidane.jpg", "dog.jpg", "horses.jpg", "kite.jpg", "person.jpg", "eagle.jpg")) {
+                sources.addAll(dev.yolotrt.data.ImageSource.resolve(Shared.image(p).toString(), Shared.settings()));
+            }
+        }
+        PredictOptions o = PredictOptions.builder().batch(2).build();
+        try (Yolo m = Yolo.load("yolov8n.onnx", Shared.settings())) {
+            List<String> one = new ArrayList<>(), three = new ArrayList<>();
+            try (Predictor.Predictions it = m.predictor().iterate(sources, o, 1)) {
+                it.forEachRemaining(r -> one.add(Path.of(r.path()).getFileName() + " " + r.summary()));
+            }
+            // Three batches of two running at once on three sessions, finishing in any order.
+            try (Predictor.Predictions it = m.predictor().iterate(sources, o, 3)) {
+                it.forEachRemaining(r -> three.add(Path.of(r.path()).getFileName() + " " + r.summary()));
+            }
+            assertEquals(21, one.size());
+            assertEquals(one, three);
+            assertEquals(sources.stream().map(s -> Path.of(s.path()).getFileName().toString()).toList(),
+                    three.stream().map(s -> s.substring(0, s.indexOf(' '))).toList());
+        }
+    }
 }
