@@ -77,6 +77,13 @@ public final class TensorRt {
         return unavailable;
     }
 
+    /** How many CUDA GPUs this process sees (after CUDA_VISIBLE_DEVICES). */
+    public static int deviceCount() {
+        int[] n = new int[1];
+        check(cudaGetDeviceCount(n), "cudaGetDeviceCount");
+        return n[0];
+    }
+
     /** "10.6.0" */
     public static String version() {
         int v = getInferLibVersion();

@@ -37,6 +37,7 @@ import static org.bytedeco.cuda.global.cudart.cudaStreamCaptureModeThreadLocal;
 import static org.bytedeco.cuda.global.cudart.cudaStreamCreate;
 import static org.bytedeco.cuda.global.cudart.cudaStreamDestroy;
 import static org.bytedeco.cuda.global.cudart.cudaStreamEndCapture;
+import static org.bytedeco.cuda.global.cudart.cudaSetDevice;
 import static org.bytedeco.cuda.global.cudart.cudaStreamSynchronize;
 import static org.bytedeco.tensorrt.global.nvinfer.createInferRuntime;
 
@@ -54,14 +55,26 @@ public final class TensorRtBackend implements Backend {
     private final List<String> outputs = new ArrayList<>();
     private final long[] inputShape;
     private final long[] maxInput;
+    private final int device;
     private int open;
     private boolean closed;
 
-    /**
-     * Deserializes {@code plan}. {@code what} names the file in errors.
-     */
+    /** Deserializes {@code plan} on the current GPU. {@code what} names the file in errors. */
     public TensorRtBackend(byte[] plan, String what, String precision, boolean plugins) {
+        this(plan, what, precision, plugins, -1);
+    }
+
+    /**
+     * Deserializes {@code plan} on GPU {@code device} (-1: the current one); every CUDA call of this engine and its
+     * sessions then runs on that GPU, whichever thread makes it.
+     */
+    public TensorRtBackend(byte[] plan, String what, String precision, boolean plugins, int device) {
         TensorRt.require("running " + what);
+        if (device >= TensorRt.deviceCount()) {
+            throw new YoloException("device=" + device + " but this machine has " + TensorRt.deviceCount() + " GPU(s), numbered from 0");
+        }
+        this.device = device;
+        bind();
         log = TensorRt.logger();
         log.clear();
         // Engines with NMS inside use TensorRT's plugin library; register it before deserializing.
@@ -91,7 +104,12 @@ public final class TensorRtBackend implements Backend {
         maxInput = inputShape[0] < 0 || inputShape[2] < 0 || inputShape[3] < 0
                 ? dims(engine.getProfileShape(input, 0, org.bytedeco.tensorrt.global.nvinfer.OptProfileSelector.kMAX))
                 : inputShape;
-        this.name = "tensorrt-" + precision;
+        this.name = "tensorrt-" + precision + (device >= 0 ? "-gpu" + device : "");
+    }
+
+    /** Makes this engine's GPU current on the calling thread (CUDA's current device is per thread). */
+    private void bind() {
+        if (device >= 0) check(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
     }
 
     @Override
@@ -155,6 +173,7 @@ public final class TensorRtBackend implements Backend {
         if (closed) return;
         if (open > 0) throw new IllegalStateException(open + " TensorRT session(s) of " + name + " still open; close them first");
         closed = true;
+        bind();
         NativeScope.release(engine);
         NativeScope.release(runtime);
     }
@@ -182,7 +201,7 @@ public final class TensorRtBackend implements Backend {
      * time; freed in reverse order of creation on close.
      */
     public final class TrtSession implements Session {
-        private final IExecutionContext context = engine.createExecutionContext();
+        private final IExecutionContext context;
         private final CUstream_st stream = new CUstream_st();
         private final Pointer devIn = new Pointer();
         private final FloatPointer hostIn;
@@ -195,6 +214,8 @@ public final class TensorRtBackend implements Backend {
         private boolean released;
 
         TrtSession() {
+            bind();
+            context = engine.createExecutionContext();
             if (context == null || context.isNull()) {
                 throw new YoloException("TensorRT could not create an execution context (" + log.errors() + "); is GPU memory exhausted?");
             }
@@ -233,6 +254,7 @@ public final class TensorRtBackend implements Backend {
         /** Runs a batch; the tensors view this session's pinned output buffers. */
         @Override
         public List<Tensor> infer(FloatBuffer in, int batch, int height, int width) {
+            bind();
             long n = checkShape(batch, height, width);
             if (!in.isDirect() || new Pointer(in).address() != hostIn.address()) {
                 FloatBuffer dst = hostIn.limit(n).asBuffer();
@@ -253,6 +275,7 @@ public final class TensorRtBackend implements Backend {
          */
         @Override
         public List<Tensor> inferImages(List<DeviceLetterbox.Job> jobs, int batch, int height, int width) {
+            bind();
             checkShape(batch, height, width);
             long total = 0;
             for (DeviceLetterbox.Job j : jobs) total += j.bytes();
@@ -271,6 +294,7 @@ public final class TensorRtBackend implements Backend {
 
         /** The first {@code n} floats of the engine's input as the last call left them, read back (to check the device letterbox). */
         public float[] input(int n) {
+            bind();
             float[] out = new float[n];
             try (FloatPointer host = new FloatPointer(n)) {
                 check(cudaMemcpy(host, devIn, (long) n * Float.BYTES, cudaMemcpyDeviceToHost), "cudaMemcpy D2H");
@@ -322,6 +346,7 @@ public final class TensorRtBackend implements Backend {
          * buffers (no copies), synchronised per repetition. Returns milliseconds per image, one per repetition.
          */
         public double[] timeEngine(int batch, int height, int width, int warmup, int reps, int runs) {
+            bind();
             Graph g = graph(batch, height, width);
             for (int i = 0; i < warmup; i++) check(cudaGraphLaunch(g.exec, stream), "cudaGraphLaunch");
             check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
@@ -369,6 +394,7 @@ public final class TensorRtBackend implements Backend {
         /** Frees what was created, newest first. */
         private void release() {
             released = true;
+            bind();
             if (!stream.isNull()) cudaStreamSynchronize(stream);
             for (Graph g : graphs.values()) {
                 cudaGraphExecDestroy(g.exec());

@@ -1,6 +1,5 @@
 package dev.yolotrt.bench;
 
-import dev.yolotrt.data.ImageLoader;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.PredictOptions;
@@ -19,7 +18,8 @@ import java.util.Map;
 
 /**
  * Images per second over a folder (or any source), decode included, for the old path (decode one image
- * after another, then infer) and the pipelined one (decode on all cores ahead of inference), with the
+ * after another, then infer) and the pipelined one (decode on all cores ahead of inference, batches in flight on
+ * sessions of their own, one engine per GPU of {@code device=0,1}), with the
  * time each stage takes per image and the stage that limits the rate.
  */
 public final class Throughput {
@@ -65,7 +65,8 @@ public final class Throughput {
                 if (r.image() != null) r.image().close();
             }
         }
-        row(path, images, seconds, rate, decode, pre, inf, post, limit, "pipelined (" + ImageLoader.class.getSimpleName() + ")",
+        row(path, images, seconds, rate, decode, pre, inf, post, limit, "pipelined (decode ahead, " + p.concurrency() + " batch"
+                        + (p.concurrency() > 1 ? "es" : "") + " in flight)",
                 sources.size(), (System.nanoTime() - t0) / 1e9, pt);
         for (DoubleColumn c : List.of(seconds, rate, decode, pre, inf, post)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(2));
         return Table.create(model.file().getFileName() + " throughput on " + model.backend().name(), path, images, seconds, rate, decode, pre, inf,

@@ -226,7 +226,21 @@ final class Commands {
 
     static Settings settings(Cfg cfg) {
         Settings s = Settings.fromEnvironment();
+        s = s.withDevices(gpus(cfg.string("device")));
         return cfg.integer("threads") > 0 ? s.withCpuThreads(cfg.integer("threads")) : s;
+    }
+
+    /** The GPUs of {@code device=0} or {@code device=0,1} (one engine on each); none for cpu, dla:N (export) or unset. */
+    static List<Integer> gpus(String device) {
+        if (device == null || device.isBlank() || device.equalsIgnoreCase("cpu") || device.toLowerCase(Locale.ROOT).startsWith("dla:")) {
+            return List.of();
+        }
+        if (!device.matches("\\d{1,3}(,\\d{1,3})*")) {
+            throw new YoloException("device=" + device + ": expected cpu, a GPU number (0), several (0,1) or dla:N");
+        }
+        List<Integer> ids = java.util.Arrays.stream(device.split(",")).map(Integer::valueOf).distinct().toList();
+        if (ids.size() != device.split(",").length) throw new YoloException("device=" + device + " names a GPU twice");
+        return ids;
     }
 
     static String version() {

@@ -28,6 +28,7 @@ import dev.yolotrt.util.YoloException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -41,16 +42,23 @@ public final class Yolo implements AutoCloseable {
 
     private final Path file;
     private final ModelMetadata metadata;
+    private final List<Backend> backends;
     private final Backend backend;
     private final Settings settings;
     private final Predictor predictor;
 
     Yolo(Path file, ModelMetadata metadata, Backend backend, Settings settings) {
+        this(file, metadata, List.of(backend), settings);
+    }
+
+    /** A model with one backend per device ({@code device=0,1}): predictions take turns between them. */
+    Yolo(Path file, ModelMetadata metadata, List<Backend> backends, Settings settings) {
         this.file = file;
         this.metadata = metadata;
-        this.backend = backend;
+        this.backends = List.copyOf(backends);
+        this.backend = backends.get(0);
         this.settings = settings;
-        this.predictor = new Predictor(backend, metadata);
+        this.predictor = new Predictor(this.backends, metadata);
     }
 
     /** Loads a model by path or by file name in {@code YOLO_TRT_MODELS}. */
@@ -97,8 +105,12 @@ public final class Yolo implements AutoCloseable {
             throw new YoloException(file + ": " + e.getMessage() + "; export the engine again");
         }
         EngineArgs built = meta == null ? EngineArgs.of(Map.of()) : meta.engineArgs();
-        TensorRtBackend backend = new TensorRtBackend(ef.plan(), file.toString(), built.variant(), built.nms());
+        // One engine per GPU of device=0,1 (deserialized on each); the current GPU when none is named.
+        List<Integer> devices = settings.devices().isEmpty() ? List.of(-1) : settings.devices();
+        List<Backend> engines = new ArrayList<>();
         try {
+            for (int d : devices) engines.add(new TensorRtBackend(ef.plan(), file.toString(), built.variant(), built.nms(), d));
+            TensorRtBackend backend = (TensorRtBackend) engines.get(0);
             long[] in = backend.inputShape();
             if (meta == null) {
                 int size = in[2] > 0 ? (int) in[2] : 640;
@@ -107,9 +119,9 @@ public final class Yolo implements AutoCloseable {
             if (task != null) meta = meta.withTask(task);
             // An engine with NMS inside has Ultralytics' end-to-end output, not the raw head.
             if (!built.nms()) TaskLayout.check(meta, backend.outputShapes(), file.toString());
-            return new Yolo(file, meta, backend, settings);
+            return new Yolo(file, meta, engines, settings);
         } catch (RuntimeException e) {
-            backend.close();
+            for (int i = engines.size() - 1; i >= 0; i--) engines.get(i).close();
             throw e;
         }
     }
@@ -263,7 +275,7 @@ public final class Yolo implements AutoCloseable {
         try {
             predictor.close();
         } finally {
-            backend.close();
+            for (int i = backends.size() - 1; i >= 0; i--) backends.get(i).close();
         }
     }
 

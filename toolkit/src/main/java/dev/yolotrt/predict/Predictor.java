@@ -39,19 +39,39 @@ public final class Predictor implements AutoCloseable {
 
     private final Backend backend;
     private final ModelMetadata meta;
-    private final SessionPool sessions;
+    private final List<SessionPool> pools = new ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger turn = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean warm;
     private volatile boolean warnedImgsz;
 
     public Predictor(Backend backend, ModelMetadata meta) {
-        this.backend = backend;
+        this(List.of(backend), meta);
+    }
+
+    /**
+     * A predictor over copies of one model on several devices (one engine per GPU): calls take turns between them, so
+     * batches in flight at once run on different GPUs. The first backend answers for the model's shape.
+     */
+    public Predictor(List<Backend> backends, ModelMetadata meta) {
+        if (backends.isEmpty()) throw new IllegalArgumentException("no backend");
+        this.backend = backends.get(0);
         this.meta = meta;
-        this.sessions = new SessionPool(backend);
+        for (Backend b : backends) pools.add(new SessionPool(b));
     }
 
     /** Sessions opened so far: at most the number of calls that ran at the same time. */
     public int sessions() {
-        return sessions.size();
+        return pools.stream().mapToInt(SessionPool::size).sum();
+    }
+
+    /** Sessions opened so far on each backend (device), in the order the backends were given. */
+    public List<Integer> sessionsPerBackend() {
+        return pools.stream().map(SessionPool::size).toList();
+    }
+
+    /** Batches a pipelined caller keeps in flight: each device's own concurrency, added up. */
+    public int concurrency() {
+        return pools.size() * backend.concurrency();
     }
 
     /** How many images one inference call takes with these options. */
@@ -80,7 +100,8 @@ public final class Predictor implements AutoCloseable {
         // A static batch larger than the images is padded with empty slots.
         int batch = backend.dynamicBatch() ? n : Math.max(n, (int) backend.inputShape()[0]);
         long t0 = System.nanoTime();
-        try (SessionPool.Lease lease = sessions.lease()) {
+        SessionPool pool = pools.get(Math.floorMod(turn.getAndIncrement(), pools.size()));
+        try (SessionPool.Lease lease = pool.lease()) {
             Backend.Session session = lease.session();
             String task = meta.task();
             Letterbox[] boxes = new Letterbox[n];
@@ -200,7 +221,7 @@ public final class Predictor implements AutoCloseable {
 
     /** The results of {@code sources} one by one, in input order; close it to stop the decoding threads. */
     public Predictions iterate(List<ImageSource> sources, PredictOptions o) {
-        return iterate(sources, o, backend.concurrency());
+        return iterate(sources, o, concurrency());
     }
 
     /** As {@link #iterate(List, PredictOptions)} with up to {@code inFlight} batches running at once. */
@@ -319,9 +340,9 @@ public final class Predictor implements AutoCloseable {
         return n > 1 ? IntStream.range(0, n).parallel() : IntStream.range(0, n);
     }
 
-    /** Closes the sessions; the backend is closed by its owner afterwards. */
+    /** Closes the sessions, last device first; the backends are closed by their owner afterwards. */
     @Override
     public void close() {
-        sessions.close();
+        for (int i = pools.size() - 1; i >= 0; i--) pools.get(i).close();
     }
 }

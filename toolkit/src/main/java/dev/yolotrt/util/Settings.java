@@ -6,9 +6,15 @@ import java.util.Map;
 /**
  * Where models, datasets, sample images and caches live. Each directory comes from an environment
  * variable (or the system property of the same name in lower case with dots, e.g.
- * {@code yolo.trt.models}) and defaults to a folder of the user cache, so nothing is global.
+ * {@code yolo.trt.models}) and defaults to a folder of the user cache, so nothing is global. {@code devices}: the GPUs an
+ * engine runs on, one engine per GPU (Ultralytics' {@code device=0,1}); empty, the current GPU.
  */
-public record Settings(Path modelsDir, Path datasetsDir, Path assetsDir, Path cacheDir, int cpuThreads, String releases) {
+public record Settings(Path modelsDir, Path datasetsDir, Path assetsDir, Path cacheDir, int cpuThreads, String releases,
+                       java.util.List<Integer> devices) {
+
+    public Settings {
+        devices = java.util.List.copyOf(devices);
+    }
 
     public static final String MODELS = "YOLO_TRT_MODELS";
     public static final String DATASETS = "YOLO_TRT_DATASETS";
@@ -32,11 +38,15 @@ public record Settings(Path modelsDir, Path datasetsDir, Path assetsDir, Path ca
                 path(env, ASSETS, cache.resolve("assets")),
                 cache,
                 Integer.parseInt(value(env, THREADS, "0")),
-                value(env, RELEASES, DEFAULT_RELEASES).replaceFirst("/+$", ""));
+                value(env, RELEASES, DEFAULT_RELEASES).replaceFirst("/+$", ""), java.util.List.of());
     }
 
     public Settings withCpuThreads(int threads) {
-        return new Settings(modelsDir, datasetsDir, assetsDir, cacheDir, threads, releases);
+        return new Settings(modelsDir, datasetsDir, assetsDir, cacheDir, threads, releases, devices);
+    }
+
+    public Settings withDevices(java.util.List<Integer> gpus) {
+        return new Settings(modelsDir, datasetsDir, assetsDir, cacheDir, cpuThreads, releases, gpus);
     }
 
     private static Path defaultCache() {

@@ -175,4 +175,15 @@ class MainTest {
         Run v = run("version");
         assertTrue(v.out().matches("yolo-trt \\d+\\.\\d+\\.\\d+.*\\R"), v.out());
     }
+
+    @Test
+    void deviceListsNameGpus() {
+        assertEquals(java.util.List.of(0, 1), Commands.gpus("0,1"));
+        assertEquals(java.util.List.of(2), Commands.gpus("2"));
+        assertEquals(java.util.List.of(), Commands.gpus("cpu"));
+        assertEquals(java.util.List.of(), Commands.gpus("dla:1"));
+        assertEquals(java.util.List.of(), Commands.gpus(null));
+        assertOneLineError(run("predict", "model=yolov8n.onnx", "device=0,a"), "device=0,a: expected cpu, a GPU number (0), several (0,1) or dla:N");
+        assertOneLineError(run("predict", "model=yolov8n.onnx", "device=1,1"), "device=1,1 names a GPU twice");
+    }
 }
