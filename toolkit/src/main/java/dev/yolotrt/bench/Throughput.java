@@ -65,12 +65,29 @@ public final class Throughput {
                 if (r.image() != null) r.image().close();
             }
         }
-        row(path, images, seconds, rate, decode, pre, inf, post, limit, "pipelined (decode ahead, " + p.concurrency() + " batch"
-                        + (p.concurrency() > 1 ? "es" : "") + " in flight)",
+        row(path, images, seconds, rate, decode, pre, inf, post, limit, "pipelined (" + p.concurrency() + " in flight)",
                 sources.size(), (System.nanoTime() - t0) / 1e9, pt);
         for (DoubleColumn c : List.of(seconds, rate, decode, pre, inf, post)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(2));
         return Table.create(model.file().getFileName() + " throughput on " + model.backend().name(), path, images, seconds, rate, decode, pre, inf,
                 post, limit);
+    }
+
+    /**
+     * {@link #run} on {@code engine} with one GPU, then with one engine on each of {@code gpus} GPUs (1, 2, ... up to
+     * that many), rows marked with their GPU count.
+     */
+    public static Table byGpuCount(java.nio.file.Path engine, List<ImageSource> sources, PredictOptions o, dev.yolotrt.util.Settings settings,
+                                   int gpus) {
+        Table all = null;
+        for (int n = 1; n <= gpus; n++) {
+            List<Integer> ids = java.util.stream.IntStream.range(0, n).boxed().toList();
+            try (Yolo m = Yolo.load(engine, settings.withDevices(ids))) {
+                Table t = run(m, sources, o);
+                t.addColumns(IntColumn.create("GPUs", java.util.Collections.nCopies(t.rowCount(), n).stream().mapToInt(Integer::intValue).toArray()));
+                all = all == null ? t : all.append(t);
+            }
+        }
+        return all;
     }
 
     private static void row(StringColumn path, IntColumn images, DoubleColumn seconds, DoubleColumn rate, DoubleColumn decode, DoubleColumn pre,

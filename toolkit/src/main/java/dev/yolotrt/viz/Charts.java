@@ -66,6 +66,40 @@ public final class Charts {
         return Theme.apply(c);
     }
 
+    /**
+     * A throughput table ({@code bench.Throughput}): images per second per path (and GPU count, where the table has a
+     * GPUs column), decode included, one labelled bar each.
+     */
+    public static JFreeChart throughput(Table t) {
+        DefaultCategoryDataset d = new DefaultCategoryDataset();
+        for (int r = 0; r < t.rowCount(); r++) d.setValue(t.doubleColumn("Images/s").getDouble(r), "images / s", throughputRow(t, r));
+        JFreeChart c = ChartFactory.createBarChart("Throughput, decoding included", null, "images / s", d, PlotOrientation.VERTICAL,
+                false, false, false);
+        return Theme.apply(c);
+    }
+
+    /** The same rows' time per image in each stage (stacked), with the stage that limits each. */
+    public static JFreeChart stages(Table t) {
+        DefaultCategoryDataset d = new DefaultCategoryDataset();
+        for (int r = 0; r < t.rowCount(); r++) {
+            String row = throughputRow(t, r);
+            for (String stage : List.of("Decode", "Preprocess", "Inference", "Postprocess")) {
+                double v = t.doubleColumn(stage + " ms/img").getDouble(r);
+                d.setValue(Double.isNaN(v) ? 0 : v, stage.toLowerCase(java.util.Locale.ROOT), row);
+            }
+        }
+        JFreeChart c = ChartFactory.createStackedBarChart("Time per image in each stage", null, "ms / image", d, PlotOrientation.VERTICAL,
+                true, false, false);
+        return Theme.apply(c);
+    }
+
+    private static String throughputRow(Table t, int r) {
+        String path = t.stringColumn("Path").get(r);
+        if (!t.columnNames().contains("GPUs")) return path;
+        int n = t.intColumn("GPUs").get(r);
+        return n + (n == 1 ? " GPU: " : " GPUs: ") + path;
+    }
+
     /** mAP50-95 (and mAP50) per precision, one bar each; rows of the same precision share their mAP. */
     public static JFreeChart mapByPrecision(Table bench) {
         DefaultCategoryDataset d = new DefaultCategoryDataset();

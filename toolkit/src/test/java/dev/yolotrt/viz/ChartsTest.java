@@ -108,4 +108,27 @@ class ChartsTest {
         assertEquals(2, chosen.getXYPlot().getAnnotations().size()); // the ring and the "chosen: ..." pointer
         renders(chosen);
     }
+
+    @Test
+    void throughputRowsCarryTheirGpuCountAndMissingDecodeCountsAsZero() {
+        Table t = Table.create("t",
+                StringColumn.create("Path", "sequential decode", "pipelined (2 in flight)", "sequential decode", "pipelined (4 in flight)"),
+                DoubleColumn.create("Images/s", 110, 480, 112, 900),
+                DoubleColumn.create("Decode ms/img", 4.0, Double.NaN, 4.1, Double.NaN),
+                DoubleColumn.create("Preprocess ms/img", 3.0, 3.2, 3.0, 3.3),
+                DoubleColumn.create("Inference ms/img", 0.4, 0.4, 0.4, 0.4),
+                DoubleColumn.create("Postprocess ms/img", 1.4, 1.5, 1.4, 1.5),
+                IntColumn.create("GPUs", 1, 1, 2, 2));
+        JFreeChart rate = Charts.throughput(t), stages = Charts.stages(t);
+        renders(rate);
+        renders(stages);
+        var d = (org.jfree.data.category.CategoryDataset) rate.getCategoryPlot().getDataset();
+        assertEquals(List.of("1 GPU: sequential decode", "1 GPU: pipelined (2 in flight)", "2 GPUs: sequential decode", "2 GPUs: pipelined (4 in flight)"),
+                d.getColumnKeys());
+        assertEquals(900.0, d.getValue(0, 3).doubleValue());
+        var st = (org.jfree.data.category.CategoryDataset) stages.getCategoryPlot().getDataset();
+        assertEquals(List.of("decode", "preprocess", "inference", "postprocess"), st.getRowKeys());
+        assertEquals(0.0, st.getValue("decode", "1 GPU: pipelined (2 in flight)").doubleValue(), "decode overlaps in the pipeline");
+        assertEquals(4.1, st.getValue("decode", "2 GPUs: sequential decode").doubleValue(), 1e-12);
+    }
 }
