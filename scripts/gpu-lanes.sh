@@ -5,8 +5,8 @@
 #
 #   YOLO_TRT_LIB=/opt/deps YOLO_TRT_MODELS=... YOLO_TRT_DATASETS=... YOLO_TRT_ASSETS=... setsid scripts/gpu-lanes.sh OUT_DIR &
 #
-# lane 0: safe core (fixed heap, three rounds) and the device letterbox; lane 1: notebooks 04 and 03 on coco128;
-# lanes 2 and 3: the task tables (FP16, FP32, INT8); then, with two GPUs free, device=0,1.
+# lane 0: safe core (fixed heap, three rounds); lane 1: notebooks 04 and 03 on coco128; lanes 2 and 3: the task tables
+# (FP16, FP32, INT8); then, with every GPU free, the pipeline (device letterbox, device=0,1).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/gpu-lanes}; mkdir -p "$out"
@@ -14,7 +14,7 @@ ngpu=$(nvidia-smi -L | wc -l)
 lane() {
   local l=$1
   case $l in
-    0) scripts/gpu-core-check.sh "$out/core" && scripts/gpu-pipeline-check.sh "$out/pipeline" ;;
+    0) scripts/gpu-core-check.sh "$out/core" ;;
     1) NOTEBOOKS="04-benchmark-and-map 03-int8-calibration-tuning" scripts/gpu-notebooks.sh "$out/notebooks" ;;
     2) scripts/gpu-tasks-check.sh "$out/tasks-a" yolo11n-seg.onnx yolo11n-320.onnx yolo11n-cls-dogcat.onnx ;;
     3) scripts/gpu-tasks-check.sh "$out/tasks-b" yolo11n-pose.onnx yolov8n-obb-dota8.onnx yolov8n-cls-waste.onnx ;;
@@ -31,9 +31,7 @@ for g in $(seq 0 $((ngpu - 1))); do
   ) &
 done
 wait
-# Two engines on two GPUs, the FP32 engine of lane 0's cache (built again there if missing).
-if [ "$ngpu" -ge 2 ]; then
-  CUDA_VISIBLE_DEVICES=0,1 YOLO_TRT_CACHE=$PWD/$out/cache-0 scripts/gpu-multi-check.sh "$out/multi" > "$out/multi.log" 2>&1
-  echo "$(date -u +%T) multi done rc=$?" >> "$out/lanes.log"
-fi
+# The pipeline with every GPU free (device=0,1 needs two), on lane 0's FP32 engine.
+YOLO_TRT_CACHE=$PWD/$out/cache-0 scripts/gpu-pipeline-check.sh "$out/pipeline" > "$out/pipeline.log" 2>&1
+echo "$(date -u +%T) pipeline done rc=$?" >> "$out/lanes.log"
 echo "$(date -u +%T) all done" >> "$out/lanes.log"

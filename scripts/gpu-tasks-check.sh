@@ -31,7 +31,6 @@ for model in "${models[@]}"; do
   cli benchmark model="$model" data="$(data_of "$model")" batch=1 precisions="${PRECISIONS:-fp16,fp32,int8}" project="$out" name="$name" \
     exist_ok=true > "$out/$name.log" 2>&1
   say "benchmark $model rc=$?"; sed -n '/benchmark on/,$p' "$out/$name.log" | tee -a "$out/summary.txt"
-  java -Dyolo.tasks="$model" -cp "$cp:$(ls "$lib"/junit-platform-console-standalone-*.jar)" org.junit.platform.console.ConsoleLauncher execute \
-    --select-class dev.yolotrt.gpu.TasksGpuTest --details=tree --disable-banner > "$out/$name-gpu-test.log" 2>&1
+  junit "$out/$name-gpu-test.log" dev.yolotrt.gpu.TasksGpuTest -Dyolo.tasks="$model"
   say "TasksGpuTest $model rc=$?"; grep -E "tests (successful|failed)|✘|differences|^  " "$out/$name-gpu-test.log" | head -30 | tee -a "$out/summary.txt"
 done

@@ -3,3 +3,9 @@
 lib=${YOLO_TRT_LIB:-toolkit/target/lib}
 cp="toolkit/target/yolo-trt.jar:toolkit/target/test-classes:$(ls "$lib"/*.jar | grep -v junit-platform-console | tr '\n' ':')"
 cli() { java -cp "$cp" dev.yolotrt.cli.Main "$@"; }
+# junit LOG CLASS [JVM_OPTION ...]: one test class through the console launcher, its output in LOG.
+junit() {
+  local log=$1 cls=$2; shift 2
+  java "$@" -cp "$cp:$(ls "$lib"/junit-platform-console-standalone-*.jar)" org.junit.platform.console.ConsoleLauncher execute \
+    --select-class "$cls" --details=tree --disable-banner > "$log" 2>&1
+}
