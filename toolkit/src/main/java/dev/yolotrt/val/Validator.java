@@ -60,6 +60,13 @@ public final class Validator {
         if (scan.warning() != null) Progress.note(scan.warning());
         List<Path> files = scan.images();
         if (files.isEmpty()) throw new YoloException(ds.name() + ": every image of the '" + o.split() + "' split has a bad label file; " + scan.firstProblem());
+        // Labels of another task: masks need polygons, oriented boxes their four corners; box lines alone score neither.
+        boolean shapes = scan.labels().stream().flatMap(List::stream).anyMatch(l -> l.polygon() != null);
+        if ((segment || obb) && !shapes && scan.labels().stream().anyMatch(l -> !l.isEmpty())) {
+            throw new YoloException(ds.name() + " has box labels only (class x y w h), but " + name + " is a" + (segment
+                    ? " segment model, scored on polygons: validate it on a segment dataset such as coco8-seg.yaml"
+                    : "n OBB model, scored on four corners (class x1 y1 ... x4 y4): validate it on an OBB dataset such as dota8.yaml"));
+        }
         PredictOptions po = o.predictOptions();
         int chunk = predictor.chunk(po);
         predictor.warmup(po);
