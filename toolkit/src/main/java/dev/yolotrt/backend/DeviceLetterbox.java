@@ -21,7 +21,7 @@ import static org.bytedeco.cuda.global.cudart.cuModuleLoadData;
 /**
  * The letterbox kernel ({@code letterbox.cu}, shipped as PTX): one 8-bit BGR image in device memory, resized as OpenCV's
  * INTER_LINEAR, padded with grey 114 and written as RGB floats in [0, 1], CHW, into one slot of an engine's input.
- * The module is loaded once per process into the primary context, as the CUDA runtime that TensorRT uses shares it.
+ * The module is loaded once per GPU, into that GPU's primary context (the one the CUDA runtime and TensorRT use there).
  */
 public final class DeviceLetterbox {
 
@@ -32,13 +32,18 @@ public final class DeviceLetterbox {
         }
     }
 
-    private static CUfunc_st function;
+    /** The kernel per GPU: a module belongs to the context it was loaded in. */
+    private static final java.util.Map<Integer, CUfunc_st> FUNCTIONS = new java.util.HashMap<>();
 
     private DeviceLetterbox() {
     }
 
+    /** The kernel in the current GPU's context (the caller has made a runtime call there, so the context is current). */
     private static synchronized CUfunc_st function() {
-        if (function != null) return function;
+        int[] device = new int[1];
+        dev.yolotrt.backend.TensorRt.check(org.bytedeco.cuda.global.cudart.cudaGetDevice(device), "cudaGetDevice");
+        CUfunc_st cached = FUNCTIONS.get(device[0]);
+        if (cached != null) return cached;
         byte[] ptx;
         try (InputStream in = DeviceLetterbox.class.getResourceAsStream("letterbox.ptx")) {
             if (in == null) throw new YoloException("letterbox.ptx is missing from the toolkit jar; rebuild it (scripts/ptx.sh)");
@@ -47,12 +52,16 @@ public final class DeviceLetterbox {
             throw new YoloException("cannot read letterbox.ptx: " + e.getMessage());
         }
         CUmod_st module = new CUmod_st();
-        // The module stays loaded for the process, like the CUDA context it lives in.
+        // The module stays loaded for the process, like the context it lives in.
         BytePointer image = new BytePointer(ptx.length + 1L).put(ptx).put(ptx.length, (byte) 0);
-        check(cuModuleLoadData(module, image), "cuModuleLoadData (letterbox.ptx)");
+        int r = cuModuleLoadData(module, image);
+        if (r == 222) { // CUDA_ERROR_UNSUPPORTED_PTX_VERSION
+            throw new YoloException("the GPU driver is older than the CUDA 12.6 PTX of the letterbox kernel; update the driver, or predict without gpu_preprocess");
+        }
+        check(r, "cuModuleLoadData (letterbox.ptx)");
         CUfunc_st f = new CUfunc_st();
         check(cuModuleGetFunction(f, module, "letterbox"), "cuModuleGetFunction");
-        function = f;
+        FUNCTIONS.put(device[0], f);
         return f;
     }
 
