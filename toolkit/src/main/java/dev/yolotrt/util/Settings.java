@@ -23,7 +23,7 @@ public record Settings(Path modelsDir, Path datasetsDir, Path assetsDir, Path ca
     public static final String THREADS = "YOLO_TRT_THREADS";
     /** Where official checkpoints are downloaded from (Ultralytics' release assets; a mirror may stand in). */
     public static final String RELEASES = "YOLO_TRT_RELEASES";
-    public static final String DEFAULT_RELEASES = "https://github.com/ultralytics/assets/releases/download/v8.3.0";
+    public static final String DEFAULT_RELEASES = "https://github.com/ultralytics/assets/releases/download/v8.4.0";
 
     /** Settings from the process environment and system properties. */
     public static Settings fromEnvironment() {

@@ -38,7 +38,7 @@ class ModelsByNameTest {
         // The test checkpoint (yolov8n weights, not Ultralytics' file) under two official names: yolov8s.pt, whose
         // sha256 the table does not pin yet, and yolov8n.pt, whose pinned sha256 it does not have.
         for (String name : new String[] {"yolov8s.pt", "yolov8n.pt"}) {
-            server.createContext("/v8.3.0/" + name, x -> {
+            server.createContext("/v8.4.0/" + name, x -> {
                 requests.incrementAndGet();
                 x.sendResponseHeaders(200, checkpoint.length);
                 x.getResponseBody().write(checkpoint);
@@ -46,7 +46,7 @@ class ModelsByNameTest {
             });
         }
         server.start();
-        base = "http://127.0.0.1:" + server.getAddress().getPort() + "/v8.3.0/";
+        base = "http://127.0.0.1:" + server.getAddress().getPort() + "/v8.4.0/";
     }
 
     @AfterEach
