@@ -75,9 +75,11 @@ class NotebookRunnerTest {
     void benchmarkNotebookShowsTablesAndCharts(@TempDir Path tmp) throws Exception {
         Path repo = Path.of(System.getProperty("user.dir")).getParent();
         JsonNode cells = run(repo.resolve("notebooks/04-benchmark-and-map.ipynb"), tmp.resolve("04.ipynb")).get("cells");
-        assertEquals(6, count(cells, "image/png"), "charts");      // 2 latency, mAP, latency vs batch, PR, confusion
+        // 2 latency, mAP, latency vs batch, PR, confusion, throughput, stages
+        assertEquals(8, count(cells, "image/png"), "charts");
         long htmls = count(cells, "text/html");
-        assertTrue(htmls >= 2, "tables: " + htmls);                // the benchmark table and the metrics
+        assertTrue(htmls >= 3, "tables: " + htmls);                // the benchmark table, the metrics, the throughput
+        assertTrue(cells.toString().contains("pipelined (1 in flight)"), "the CPU's throughput rows");
     }
 
     @Test
