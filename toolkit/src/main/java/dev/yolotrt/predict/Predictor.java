@@ -43,6 +43,8 @@ public final class Predictor implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger turn = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean warm;
     private volatile boolean warnedImgsz;
+    /** Long-lived threads that run pipelined batches: CUDA keeps state per host thread, so threads are not made per call. */
+    private java.util.concurrent.ThreadPoolExecutor workers;
 
     public Predictor(Backend backend, ModelMetadata meta) {
         this(List.of(backend), meta);
@@ -243,7 +245,6 @@ public final class Predictor implements AutoCloseable {
         private final java.util.ArrayDeque<Results> ready = new java.util.ArrayDeque<>();
         private final java.util.ArrayDeque<java.util.concurrent.Future<List<Results>>> running = new java.util.ArrayDeque<>();
         private final int inFlight;
-        private final java.util.concurrent.ExecutorService workers;
 
         private Predictions(List<ImageSource> sources, PredictOptions o, int inFlight) {
             this.o = o;
@@ -253,12 +254,6 @@ public final class Predictor implements AutoCloseable {
             int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 16));
             // Enough decoded images for the batches in flight and the next one, never the whole folder.
             this.loader = new ImageLoader<>(sources, ImageSource::load, threads, Math.max((this.inFlight + 1) * chunk, threads));
-            java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
-            this.workers = java.util.concurrent.Executors.newFixedThreadPool(this.inFlight, r -> {
-                Thread t = new Thread(r, "yolo-predict-" + count.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
         }
 
         @Override
@@ -282,7 +277,7 @@ public final class Predictor implements AutoCloseable {
             while (running.size() < inFlight && loader.hasNext()) {
                 List<ImageLoader.Loaded<ImageSource>> part = new ArrayList<>();
                 while (part.size() < chunk && loader.hasNext()) part.add(loader.next());
-                running.add(workers.submit(() -> results(part)));
+                running.add(workers(inFlight).submit(() -> results(part)));
             }
         }
 
@@ -318,13 +313,18 @@ public final class Predictor implements AutoCloseable {
 
         @Override
         public void close() {
-            // Batches still running finish on their sessions before the model can close them.
-            workers.shutdown();
-            try {
-                workers.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            // Batches still running finish on their sessions before the model can close them; their results are dropped.
+            for (java.util.concurrent.Future<List<Results>> f : running) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                } catch (java.util.concurrent.ExecutionException ignored) {
+                    // the consumer stopped before this batch: its failure is nobody's to report
+                }
             }
+            running.clear();
             loader.close();
         }
     }
@@ -340,9 +340,36 @@ public final class Predictor implements AutoCloseable {
         return n > 1 ? IntStream.range(0, n).parallel() : IntStream.range(0, n);
     }
 
-    /** Closes the sessions, last device first; the backends are closed by their owner afterwards. */
+    /** The pool pipelined batches run on, grown to {@code size} threads (created on first use, kept until close). */
+    private synchronized java.util.concurrent.ExecutorService workers(int size) {
+        if (workers == null) {
+            java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+            workers = new java.util.concurrent.ThreadPoolExecutor(size, size, 1, java.util.concurrent.TimeUnit.MINUTES,
+                    new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                        Thread t = new Thread(r, "yolo-predict-" + count.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    });
+        } else if (workers.getMaximumPoolSize() < size) {
+            workers.setMaximumPoolSize(size);
+            workers.setCorePoolSize(size);
+        }
+        return workers;
+    }
+
+    /** Stops the batch threads, then closes the sessions, last device first; the backends are closed by their owner afterwards. */
     @Override
     public void close() {
+        synchronized (this) {
+            if (workers != null) {
+                workers.shutdown();
+                try {
+                    workers.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
         for (int i = pools.size() - 1; i >= 0; i--) pools.get(i).close();
     }
 }
