@@ -144,7 +144,7 @@ public final class Benchmark {
      * (M) or keypoint (P) mAP for segment and pose; top-1 / top-5 accuracy of a classifier on an ImageNet-style folder.
      */
     static Map<String, Double> score(Yolo m, String data, int imgsz, int batch) {
-        ValOptions o = ValOptions.of(Map.of("data", data, "imgsz", imgsz, "batch", Math.min(batch, m.backend().maxBatch()), "verbose", false));
+        ValOptions o = valOptions(m, data, imgsz, batch);
         Map<String, Double> s = new LinkedHashMap<>();
         if (m.metadata().task().equals("classify")) {
             ClassifyValidator.Result r = m.valClassify(o);
@@ -175,8 +175,12 @@ public final class Benchmark {
 
     /** mAP on {@code data}'s val split with val's defaults (conf 0.001, IoU 0.7), in batches the model takes. */
     static Metrics validate(Yolo m, String data, int imgsz, int batch) {
-        return m.validate(ValOptions.of(Map.of("data", data, "imgsz", imgsz, "batch", Math.min(batch, m.backend().maxBatch()),
-                "verbose", false))).metrics();
+        return m.validate(valOptions(m, data, imgsz, batch)).metrics();
+    }
+
+    /** val's defaults on {@code data}, in batches the model takes. */
+    private static ValOptions valOptions(Yolo m, String data, int imgsz, int batch) {
+        return ValOptions.of(Map.of("data", data, "imgsz", imgsz, "batch", Math.min(batch, m.backend().maxBatch()), "verbose", false));
     }
 
     /** The engine alone: TensorRT graph launches on device buffers; ONNX Runtime runs on a fixed tensor. */
