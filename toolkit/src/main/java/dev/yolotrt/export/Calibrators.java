@@ -1,8 +1,7 @@
 package dev.yolotrt.export;
 
 import dev.yolotrt.data.Images;
-import dev.yolotrt.predict.ClassifyTransform;
-import dev.yolotrt.predict.Letterbox;
+import dev.yolotrt.predict.ValInput;
 import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.javacpp.BytePointer;
@@ -73,8 +72,7 @@ public final class Calibrators {
                         FloatBuffer fb = FloatBuffer.wrap(data);
                         for (int i = 0; i < batch.size(); i++) {
                             try (Mat img = Images.read(batch.get(i))) {
-                                if (classify) ClassifyTransform.toChw(img, imgsz, fb, i * plane);
-                                else Letterbox.forVal(img.rows(), img.cols(), imgsz).toChw(img, fb, i * plane);
+                                ValInput.toChw(classify, img, imgsz, fb, i * plane);
                             }
                         }
                         queue.put(data);
