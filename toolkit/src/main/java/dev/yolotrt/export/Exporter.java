@@ -53,7 +53,8 @@ public final class Exporter {
     private static Map<String, Float> percentileRanges(Source model, ExportOptions o, int imgsz, byte[] onnx, Consumer<String> info) {
         Calibration c = Calibration.of(model, o);
         info.accept("Calibrating INT8 (percentile " + PercentileRanges.DEFAULT_PERCENTILE + ") on " + c.what());
-        return PercentileRanges.compute(onnx, c.batches(), imgsz, PercentileRanges.DEFAULT_PERCENTILE);
+        return PercentileRanges.compute(onnx, c.batches(), imgsz, model.metadata().task().equals("classify"),
+                PercentileRanges.DEFAULT_PERCENTILE);
     }
 
     /** The calibration feed for an INT8 export: cached scales when they match, else images of {@code data}'s {@code split}. */

@@ -8,7 +8,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.yolotrt.data.Dataset;
 import dev.yolotrt.data.Images;
-import dev.yolotrt.predict.Letterbox;
+import dev.yolotrt.predict.ValInput;
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.YoloException;
@@ -47,8 +47,8 @@ public final class PercentileRanges {
     }
 
     /** tensor name → |x| range, from the distinct images of {@code batches}. */
-    public static Map<String, Float> compute(byte[] onnx, List<List<Path>> batches, int imgsz, double percentile) {
-        return trace(onnx, batches.stream().flatMap(List::stream).distinct().toList(), imgsz).ranges(percentile);
+    public static Map<String, Float> compute(byte[] onnx, List<List<Path>> batches, int imgsz, boolean classify, double percentile) {
+        return trace(onnx, batches.stream().flatMap(List::stream).distinct().toList(), imgsz, classify).ranges(percentile);
     }
 
     /**
@@ -109,11 +109,11 @@ public final class PercentileRanges {
     /** Traces {@code model} (an ONNX model) on the images of {@code data}'s {@code split}, at the model's size. */
     public static Trace trace(Source model, String data, String split) {
         List<Path> images = Dataset.load(data, model.settings()).images(split, model.settings());
-        return trace(OnnxFiles.read(model.file()), images, model.metadata().imgsz()[0]);
+        return trace(OnnxFiles.read(model.file()), images, model.metadata().imgsz()[0], model.metadata().task().equals("classify"));
     }
 
     /** Runs {@code images} through the model with every float activation as an output, one image at a time. */
-    public static Trace trace(byte[] onnx, List<Path> images, int imgsz) {
+    public static Trace trace(byte[] onnx, List<Path> images, int imgsz, boolean classify) {
         byte[] traced = withAllOutputs(onnx);
         Map<String, float[]> samples = new LinkedHashMap<>();
         Map<String, Integer> filled = new LinkedHashMap<>();
@@ -126,7 +126,7 @@ public final class PercentileRanges {
             for (Path p : images) {
                 FloatBuffer fb = FloatBuffer.allocate(plane);
                 try (Mat img = Images.read(p)) {
-                    Letterbox.forVal(img.rows(), img.cols(), imgsz).toChw(img, fb, 0);
+                    ValInput.toChw(classify, img, imgsz, fb, 0);
                 }
                 try (OnnxTensor t = OnnxTensor.createTensor(env, fb, new long[] {1, 3, imgsz, imgsz});
                      OrtSession.Result r = session.run(Map.of(input, t))) {

@@ -17,8 +17,8 @@ class PercentileRangesTest {
     void tracesEveryActivationAndClipsOutliers() throws Exception {
         byte[] onnx = Files.readAllBytes(Shared.model("yolov8n.onnx"));
         List<List<Path>> batches = List.of(List.of(Shared.image("bus.jpg"), Shared.image("zidane.jpg"), Shared.image("bus.jpg")));
-        Map<String, Float> p9999 = PercentileRanges.compute(onnx, batches, 640, 99.99);
-        Map<String, Float> p100 = PercentileRanges.compute(onnx, batches, 640, 100);
+        Map<String, Float> p9999 = PercentileRanges.compute(onnx, batches, 640, false, 99.99);
+        Map<String, Float> p100 = PercentileRanges.compute(onnx, batches, 640, false, 100);
         assertTrue(p9999.size() > 150, "activations traced: " + p9999.size());
         assertEquals(p9999.keySet(), p100.keySet());
         // The final output holds pixel coordinates (up to 640 and beyond for boxes at the border).
@@ -34,7 +34,7 @@ class PercentileRangesTest {
     @Test
     void perModuleRangesOfYolov8n() throws Exception {
         byte[] onnx = Files.readAllBytes(Shared.model("yolov8n.onnx"));
-        var t = PercentileRanges.trace(onnx, List.of(Shared.image("bus.jpg")), 640).byModule(99.99);
+        var t = PercentileRanges.trace(onnx, List.of(Shared.image("bus.jpg")), 640, false).byModule(99.99);
         // model.0 .. model.22, each with its activations.
         assertEquals(23, t.rowCount());
         assertEquals(0, t.intColumn("Module").get(0));
