@@ -11,9 +11,21 @@ import dev.yolotrt.util.Progress;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 import java.nio.FloatBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
@@ -40,11 +52,11 @@ public final class Predictor implements AutoCloseable {
     private final Backend backend;
     private final ModelMetadata meta;
     private final List<SessionPool> pools = new ArrayList<>();
-    private final java.util.concurrent.atomic.AtomicInteger turn = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger turn = new AtomicInteger();
     private volatile boolean warm;
     private volatile boolean warnedImgsz;
     /** Long-lived threads that run pipelined batches: CUDA keeps state per host thread, so threads are not made per call. */
-    private java.util.concurrent.ThreadPoolExecutor workers;
+    private ThreadPoolExecutor workers;
 
     public Predictor(Backend backend, ModelMetadata meta) {
         this(List.of(backend), meta);
@@ -164,7 +176,7 @@ public final class Predictor implements AutoCloseable {
                 }
             });
             long t3 = System.nanoTime();
-            return new Batch(List.of(dets), java.util.Collections.unmodifiableList(java.util.Arrays.asList(boxes)), List.of(extras),
+            return new Batch(List.of(dets), Collections.unmodifiableList(Arrays.asList(boxes)), List.of(extras),
                     (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
         }
     }
@@ -174,7 +186,7 @@ public final class Predictor implements AutoCloseable {
      * (centre crop), val's INTER_AREA shrinking, and images that are not continuous 8-bit BGR.
      */
     private static List<DeviceLetterbox.Job> deviceJobs(List<Mat> images, Letterbox[] boxes) {
-        List<DeviceLetterbox.Job> jobs = new java.util.ArrayList<>(images.size());
+        List<DeviceLetterbox.Job> jobs = new ArrayList<>(images.size());
         for (int i = 0; i < images.size(); i++) {
             Mat img = images.get(i);
             Letterbox b = boxes[i];
@@ -206,7 +218,7 @@ public final class Predictor implements AutoCloseable {
         int[] hw = inputSize(o);
         try (Mat blank = new Mat(hw[0], hw[1], org.bytedeco.opencv.global.opencv_core.CV_8UC3,
                 new org.bytedeco.opencv.opencv_core.Scalar(Letterbox.PAD, Letterbox.PAD, Letterbox.PAD, 0))) {
-            run(java.util.Collections.nCopies(chunk(o), blank), o);
+            run(Collections.nCopies(chunk(o), blank), o);
         }
         warm = true;
     }
@@ -237,13 +249,13 @@ public final class Predictor implements AutoCloseable {
      * session of its own (the GPU infers one while the host prepares and decodes the next), and results come out in
      * input order. Bounded: the decoder stays a couple of batches ahead, and no batch starts before a slot is free.
      */
-    public final class Predictions implements java.util.Iterator<Results>, AutoCloseable {
+    public final class Predictions implements Iterator<Results>, AutoCloseable {
         private final PredictOptions o;
         private final int chunk;
         private final int[] hw;
         private final ImageLoader<ImageSource> loader;
-        private final java.util.ArrayDeque<Results> ready = new java.util.ArrayDeque<>();
-        private final java.util.ArrayDeque<java.util.concurrent.Future<List<Results>>> running = new java.util.ArrayDeque<>();
+        private final ArrayDeque<Results> ready = new ArrayDeque<>();
+        private final ArrayDeque<Future<List<Results>>> running = new ArrayDeque<>();
         private final int inFlight;
 
         private Predictions(List<ImageSource> sources, PredictOptions o, int inFlight) {
@@ -265,7 +277,7 @@ public final class Predictor implements AutoCloseable {
         public Results next() {
             if (ready.isEmpty()) {
                 start();
-                if (running.isEmpty()) throw new java.util.NoSuchElementException();
+                if (running.isEmpty()) throw new NoSuchElementException();
                 ready.addAll(finished(running.poll()));
                 start();
             }
@@ -281,13 +293,13 @@ public final class Predictor implements AutoCloseable {
             }
         }
 
-        private List<Results> finished(java.util.concurrent.Future<List<Results>> f) {
+        private List<Results> finished(Future<List<Results>> f) {
             try {
                 return f.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new dev.yolotrt.util.YoloException("interrupted while predicting");
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 if (e.getCause() instanceof RuntimeException r) throw r;
                 if (e.getCause() instanceof Error err) throw err;
                 throw new dev.yolotrt.util.YoloException("prediction failed: " + e.getCause());
@@ -314,13 +326,13 @@ public final class Predictor implements AutoCloseable {
         @Override
         public void close() {
             // Batches still running finish on their sessions before the model can close them; their results are dropped.
-            for (java.util.concurrent.Future<List<Results>> f : running) {
+            for (Future<List<Results>> f : running) {
                 try {
                     f.get();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     break;
-                } catch (java.util.concurrent.ExecutionException ignored) {
+                } catch (ExecutionException ignored) {
                     // the consumer stopped before this batch: its failure is nobody's to report
                 }
             }
@@ -341,11 +353,11 @@ public final class Predictor implements AutoCloseable {
     }
 
     /** The pool pipelined batches run on, grown to {@code size} threads (created on first use, kept until close). */
-    private synchronized java.util.concurrent.ExecutorService workers(int size) {
+    private synchronized ExecutorService workers(int size) {
         if (workers == null) {
-            java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
-            workers = new java.util.concurrent.ThreadPoolExecutor(size, size, 1, java.util.concurrent.TimeUnit.MINUTES,
-                    new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+            AtomicInteger count = new AtomicInteger();
+            workers = new ThreadPoolExecutor(size, size, 1, TimeUnit.MINUTES,
+                    new LinkedBlockingQueue<>(), r -> {
                         Thread t = new Thread(r, "yolo-predict-" + count.incrementAndGet());
                         t.setDaemon(true);
                         return t;
@@ -364,7 +376,7 @@ public final class Predictor implements AutoCloseable {
             if (workers != null) {
                 workers.shutdown();
                 try {
-                    workers.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+                    workers.awaitTermination(1, TimeUnit.MINUTES);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
