@@ -80,9 +80,8 @@ final class Commands {
         // As in Ultralytics, the CLI saves annotated images unless told not to; the Java API does not.
         Cfg c = cfg.isSet("save") ? cfg : cfg.with(Map.of("save", true));
         PredictOptions o = PredictOptions.builder().apply(c).build();
-        Settings settings = settings(c);
-        try (Yolo model = Yolo.load(c.string("model"), settings, c.string("task"))) {
-            List<ImageSource> sources = ImageSource.resolve(c.string("source"), settings);
+        try (Yolo model = load(c)) {
+            List<ImageSource> sources = ImageSource.resolve(c.string("source"), model.settings());
             ResultWriter writer = ResultWriter.forRun(c, "predict", model.metadata().task());
             int[] index = {0};
             double[] total = new double[3];
@@ -110,7 +109,7 @@ final class Commands {
     private int val(Cfg c) {
         ValOptions o = ValOptions.of(c);
         long t0 = System.nanoTime();
-        try (Yolo model = Yolo.load(c.string("model"), settings(c), c.string("task"))) {
+        try (Yolo model = load(c)) {
             if (model.metadata().task().equals("classify")) {
                 ClassifyValidator.Result r = model.valClassify(o);
                 out.print(r.report());
@@ -142,7 +141,7 @@ final class Commands {
     private int export(Cfg c) {
         if ("onnx".equalsIgnoreCase(c.string("format"))) return exportOnnx(c);
         ExportOptions o = ExportOptions.builder().apply(c).build();
-        try (Yolo model = Yolo.load(c.string("model"), settings(c), c.string("task"))) {
+        try (Yolo model = load(c)) {
             Exporter.Result r = Exporter.export(model.source(), o, false, err::println);
             out.println("Exported " + model.file().getFileName() + " -> " + r.engine());
             out.println("Predict:  yolo-trt predict model=" + r.engine() + " source=bus.jpg");
@@ -154,7 +153,7 @@ final class Commands {
     private int benchmark(Cfg c) {
         if (c.integer("iters") < 1) throw new YoloException("iters=" + c.integer("iters") + " must be at least 1");
         if (c.isSet("source")) return throughput(c);
-        try (Yolo model = Yolo.load(c.string("model"), settings(c), c.string("task"))) {
+        try (Yolo model = load(c)) {
             // The model's own size unless imgsz is given (a fixed 320 export is not benchmarked at 640).
             int imgsz = c.isSet("imgsz") ? c.ints("imgsz").get(0) : model.metadata().imgsz()[0];
             Benchmark.Plan d = Benchmark.Plan.defaults(c.integer("batch"), imgsz, c.string("data"));
@@ -162,7 +161,7 @@ final class Commands {
                     d.warmup(), d.reps(), c.integer("iters"), c.string("split"), List.of());
             Table t = Benchmark.run(model, plan, err::println);
             out.println(t.printAll());
-            Path dir = RunDirs.next(c.isSet("project") ? c : c.with(Map.of("project", "runs")), "benchmark");
+            Path dir = RunDirs.next(inRuns(c), "benchmark");
             Tables.writeCsv(t, dir.resolve("benchmark.csv"));
             Tables.writeMarkdown(t, dir.resolve("benchmark.md"));
             out.println("Results saved to " + dir);
@@ -197,10 +196,10 @@ final class Commands {
     /** benchmark source=...: images per second over the images, old and pipelined path side by side. */
     private int throughput(Cfg c) {
         PredictOptions o = PredictOptions.builder().apply(c.isSet("conf") ? c : c.with(Map.of("conf", 0.25))).build();
-        try (Yolo model = Yolo.load(c.string("model"), settings(c), c.string("task"))) {
-            Table t = dev.yolotrt.bench.Throughput.run(model, ImageSource.resolve(c.string("source"), settings(c)), o);
+        try (Yolo model = load(c)) {
+            Table t = dev.yolotrt.bench.Throughput.run(model, ImageSource.resolve(c.string("source"), model.settings()), o);
             out.println(t.printAll());
-            Path dir = RunDirs.next(c.isSet("project") ? c : c.with(Map.of("project", "runs")), "throughput");
+            Path dir = RunDirs.next(inRuns(c), "throughput");
             Tables.writeMarkdown(t, dir.resolve("throughput.md"));
             out.println("Results saved to " + dir);
         }
@@ -209,19 +208,30 @@ final class Commands {
 
     /** format=onnx: a .pt checkpoint's network, rebuilt in Java, written beside it as Ultralytics' export would. */
     private int exportOnnx(Cfg c) {
-        Path pt = dev.yolotrt.data.Assets.model(c.string("model"), settings(c));
+        Settings settings = settings(c);
+        Path pt = dev.yolotrt.data.Assets.model(c.string("model"), settings);
         if (!pt.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".pt")) {
             throw new YoloException("format=onnx exports .pt checkpoints; " + pt.getFileName() + " is not one");
         }
         Path onnx = pt.resolveSibling(pt.getFileName().toString().replaceFirst("(?i)\\.pt$", ".onnx"));
         try {
-            dev.yolotrt.util.AtomicWrite.write(onnx, Files.readAllBytes(dev.yolotrt.model.pt.Converted.onnx(pt, settings(c).cacheDir())));
+            dev.yolotrt.util.AtomicWrite.write(onnx, Files.readAllBytes(dev.yolotrt.model.pt.Converted.onnx(pt, settings.cacheDir())));
         } catch (java.io.IOException e) {
             // AtomicWrite reports its own failures: this one is reading the cached conversion back.
             throw new YoloException("cannot read " + pt.getFileName() + "'s converted ONNX: " + e.getMessage());
         }
         out.println("Exported " + pt.getFileName() + " -> " + onnx);
         return 0;
+    }
+
+    /** The model= of a command, with its settings and task= override. */
+    private static Yolo load(Cfg c) {
+        return Yolo.load(c.string("model"), settings(c), c.string("task"));
+    }
+
+    /** Benchmarks keep their runs under runs/ unless project= says otherwise. */
+    private static Cfg inRuns(Cfg c) {
+        return c.isSet("project") ? c : c.with(Map.of("project", "runs"));
     }
 
     static Settings settings(Cfg cfg) {
