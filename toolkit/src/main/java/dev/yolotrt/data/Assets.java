@@ -45,8 +45,10 @@ public final class Assets {
         boolean checkpointInstead = nameOrPath.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx") && Path.of(nameOrPath).getNameCount() == 1
                 && !Files.exists(Path.of(nameOrPath)) && !Files.exists(settings.modelsDir().resolve(nameOrPath))
                 && (Files.isRegularFile(settings.modelsDir().resolve(pt)) || TABLE.containsKey(pt) && !TABLE.get(pt).url().isEmpty());
-        return resolve(checkpointInstead ? pt : nameOrPath, settings, settings.modelsDir(), Settings.MODELS,
-                "put " + pt + " there (converted in Java), or export it with `yolo export model=" + pt + " format=onnx`");
+        boolean engine = nameOrPath.toLowerCase(java.util.Locale.ROOT).matches(".*\\.(engine|plan)");
+        return resolve(checkpointInstead ? pt : nameOrPath, settings, settings.modelsDir(), Settings.MODELS, engine
+                ? "build it on this GPU first: yolo-trt export model=" + stem(nameOrPath) + ".onnx format=engine"
+                : "put " + pt + " there (converted in Java), or export it with `yolo export model=" + pt + " format=onnx`");
     }
 
     /** A sample image given by path, or by name in {@link Settings#assetsDir()} (bus.jpg, zidane.jpg). */

@@ -81,6 +81,14 @@ class ModelsByNameTest {
     }
 
     @Test
+    void aMissingEngineSaysHowToBuildIt(@TempDir Path tmp) {
+        YoloException e = assertThrows(YoloException.class, () -> Assets.model("yolov8n.engine", settings(tmp, base)));
+        assertTrue(e.getMessage().endsWith("(set YOLO_TRT_MODELS to the folder that holds it, or build it on this GPU first: "
+                + "yolo-trt export model=yolov8n.onnx format=engine)"), e.getMessage());
+        assertEquals(0, requests.get(), "engines are never downloaded");
+    }
+
+    @Test
     void offlineItSaysWhereToPutTheFile(@TempDir Path tmp) {
         server.stop(0);
         YoloException e = assertThrows(YoloException.class, () -> Assets.model("yolo11n-seg.pt", settings(tmp, base)));
