@@ -1,5 +1,7 @@
 package dev.yolotrt.notebook;
 
+import dev.yolotrt.util.YoloException;
+
 import jdk.jshell.Diag;
 import jdk.jshell.EvalException;
 import jdk.jshell.ExpressionSnippet;
@@ -110,11 +112,15 @@ public final class JShellEvaluator implements AutoCloseable {
         return "line " + line + ": " + d.getMessage(Locale.ROOT);
     }
 
-    /** The user's exception as Java prints it: class, message, and the frames of their own cells. */
+    /**
+     * The user's exception as Java prints it: class, message, and the frames of their own cells. The toolkit's own
+     * errors already say what went wrong and what to do, so they are that one line, as the CLI prints them.
+     */
     static String describe(Throwable t) {
         String cls = t instanceof EvalException ee ? ee.getExceptionClassName() : t.getClass().getName();
         StringBuilder sb = new StringBuilder(cls);
         if (t.getMessage() != null) sb.append(": ").append(t.getMessage());
+        if (cls.equals(YoloException.class.getName())) return sb.toString();
         for (StackTraceElement el : t.getStackTrace()) {
             if (el.getClassName().startsWith("jdk.jshell") || el.getClassName().startsWith("java.lang.reflect")
                     || el.getClassName().startsWith("jdk.internal")) continue;

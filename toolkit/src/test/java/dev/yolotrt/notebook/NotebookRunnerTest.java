@@ -134,6 +134,16 @@ class NotebookRunnerTest {
     }
 
     @Test
+    void theToolkitsOwnErrorIsOneLine(@TempDir Path tmp) throws Exception {
+        Path in = notebook(tmp, "dev.yolotrt.model.Yolo.load(java.nio.file.Path.of(\"no-such-model.onnx\"))");
+        NotebookRunner.Report r = NotebookRunner.run(in, tmp.resolve("out.ipynb"), s -> { });
+        assertFalse(r.ok());
+        assertEquals("cell 1: dev.yolotrt.util.YoloException: model not found: no-such-model.onnx", r.error());
+        JsonNode err = JSON.readTree(tmp.resolve("out.ipynb").toFile()).get("cells").get(0).get("outputs").get(0);
+        assertEquals(1, err.get("traceback").size(), err.toString());
+    }
+
+    @Test
     void compileErrorsNameTheLine(@TempDir Path tmp) throws Exception {
         Path in = notebook(tmp, "int a = 1;\nString s = a;");
         NotebookRunner.Report r = NotebookRunner.run(in, tmp.resolve("out.ipynb"), s -> { });
