@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# On a GPU machine: the pipeline of issue 12. DeviceLetterboxGpuTest (kernel vs host letterbox within 1/255 on the photos
-# and coco128 val2017, predictions equal with and without it), MultiGpuTest (device=0,1 gives one GPU's detections; skipped
-# on one GPU), then images/s over coco128 val2017 at batch 8: host letterbox, gpu_preprocess=true, and with two or more
-# GPUs device=0,1.
+# On a GPU machine: the pipeline of issue 12, yolov8n 640, dynamic batch 1..8.
+#  1. benchmark FP32 and FP16: engine alone, end-to-end on decoded images with the host letterbox and with
+#     gpu_preprocess=true, batch 1 and 8 (1000 calls each), mAP50-95 on coco128 val2017;
+#  2. DeviceLetterboxGpuTest (kernel vs host letterbox within 1/255 on the photos and coco128 val2017, predictions
+#     equal), MultiGpuTest (device=0,1 gives one GPU's detections; skipped on one GPU);
+#  3. val on coco128 val2017 with and without gpu_preprocess (mAP50-95 must not move);
+#  4. images/s over 1,024 COCO JPEGs (coco128 train2017 + val2017, four times) with the FP16 engine: host letterbox,
+#     gpu_preprocess=true, and with two or more GPUs device=0,1.
 #
 #   YOLO_TRT_LIB=/opt/deps scripts/gpu-pipeline-check.sh OUT_DIR
 set -uo pipefail
@@ -11,18 +15,36 @@ out=${1:-runs/gpu-pipeline}; mkdir -p "$out"
 . scripts/java-cp.sh
 export YOLO_TRT_CACHE=${YOLO_TRT_CACHE:-$PWD/$out/cache}
 say() { echo "$(date -u +%T) $*" | tee -a "$out/summary.txt"; }
+# The GPUs this process sees (nvidia-smi lists all of them, whatever CUDA_VISIBLE_DEVICES says).
+gpus=$(if [ -n "${CUDA_VISIBLE_DEVICES:-}" ]; then echo "$CUDA_VISIBLE_DEVICES" | tr ',' '\n' | wc -l; else nvidia-smi -L | wc -l; fi)
+say "== $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1) x $gpus, $(nproc) cores"
+
+cli benchmark model=yolov8n.onnx batch=8 precisions=fp32,fp16 iters=1000 data=coco128-val2017.yaml project="$out" name=e2e \
+  exist_ok=true > "$out/e2e.log" 2>&1
+say "benchmark fp32,fp16 rc=$?"; sed -n '/benchmark on/,$p' "$out/e2e.log" | tee -a "$out/summary.txt"
 
 for t in DeviceLetterboxGpuTest MultiGpuTest; do
   junit "$out/$t.log" dev.yolotrt.gpu.$t
   say "$t rc=$?"; grep -E "tests (successful|failed|aborted)|✘|Device letterbox|gpu_preprocess|device=0,1" "$out/$t.log" | tee -a "$out/summary.txt"
 done
 
-engine=$(ls "$YOLO_TRT_CACHE"/engines/yolov8n-fp32-b8-640-dynamic.engine)
+engine=$YOLO_TRT_CACHE/engines/yolov8n-fp16-b8-640-dynamic.engine
+for g in false true; do
+  cli val model="$engine" data=coco128-val2017.yaml batch=8 gpu_preprocess=$g > "$out/val-$g.log" 2>&1
+  say "val coco128 val2017 fp16 gpu_preprocess=$g rc=$?"; grep -E "^\s+all" "$out/val-$g.log" | tee -a "$out/summary.txt"
+done
+
+jpgs=$out/jpg1024; mkdir -p "$jpgs"
+for k in 1 2 3 4; do
+  for f in "$YOLO_TRT_DATASETS"/coco128/images/train2017/*.jpg "$YOLO_TRT_DATASETS"/coco128/images/val2017/*.jpg; do
+    ln -sf "$f" "$jpgs/$k-$(basename "$f")"
+  done
+done
+say "throughput folder: $(ls "$jpgs" | wc -l) JPEGs"
 runs="device=0:gpu_preprocess=false device=0:gpu_preprocess=true"
-[ "$(nvidia-smi -L | wc -l)" -ge 2 ] && runs="$runs device=0,1:gpu_preprocess=false device=0,1:gpu_preprocess=true"
+[ "$gpus" -ge 2 ] && runs="$runs device=0,1:gpu_preprocess=false device=0,1:gpu_preprocess=true"
 for r in $runs; do
   name=$(echo "$r" | tr ':=,' '---')
-  cli benchmark model="$engine" source="$YOLO_TRT_DATASETS/coco128/images/val2017" batch=8 ${r/:/ } project="$out" name="$name" \
-    exist_ok=true > "$out/$name.log" 2>&1
-  say "benchmark source=val2017 ${r/:/ } rc=$?"; grep -v "^\s*$" "$out/$name.log" | tail -6 | tee -a "$out/summary.txt"
+  cli benchmark model="$engine" source="$jpgs" batch=8 ${r/:/ } project="$out" name="$name" exist_ok=true > "$out/$name.log" 2>&1
+  say "benchmark source=jpg1024 ${r/:/ } rc=$?"; grep -v "^\s*$" "$out/$name.log" | tail -6 | tee -a "$out/summary.txt"
 done

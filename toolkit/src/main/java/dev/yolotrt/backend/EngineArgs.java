@@ -6,15 +6,18 @@ import java.util.Map;
 
 /**
  * How an engine was built, read once from the export args its header records: precision (fp32,
- * fp16, int8), NMS inside the engine, and the INT8 calibrator. Values of the wrong type are one
- * clear line, never a ClassCastException later.
+ * fp16, int8), NMS inside the engine with the confidence threshold it keeps (0 without NMS), and the INT8
+ * calibrator. Values of the wrong type are one clear line, never a ClassCastException later.
  */
-public record EngineArgs(String precision, boolean nms, String calibrator) {
+public record EngineArgs(String precision, boolean nms, double nmsConf, String calibrator) {
 
     public static EngineArgs of(Map<String, Object> args) {
-        boolean int8 = flag(args, "int8"), half = flag(args, "half");
+        boolean int8 = flag(args, "int8"), half = flag(args, "half"), nms = flag(args, "nms");
         Object cal = args.get("calibrator");
-        return new EngineArgs(int8 ? "int8" : half ? "fp16" : "fp32", flag(args, "nms"), cal == null ? null : String.valueOf(cal));
+        Object conf = args.get("conf");
+        if (nms && conf != null && !(conf instanceof Number)) throw new YoloException("engine metadata: args.conf=" + conf + " is not a number");
+        return new EngineArgs(int8 ? "int8" : half ? "fp16" : "fp32", nms, nms && conf != null ? ((Number) conf).doubleValue() : 0,
+                cal == null ? null : String.valueOf(cal));
     }
 
     private static boolean flag(Map<String, Object> args, String key) {

@@ -76,6 +76,10 @@ public final class Benchmark {
     private final DoubleColumn e2eMean = DoubleColumn.create("End-to-end ms/img");
     private final DoubleColumn e2eMin = DoubleColumn.create("E2E min");
     private final DoubleColumn e2eMax = DoubleColumn.create("E2E max");
+    /** End-to-end with the letterbox on the GPU ({@code gpu_preprocess=true}): engines only, beside the host path. */
+    private final DoubleColumn gpuMean = DoubleColumn.create("GPU-pre E2E ms/img");
+    private final DoubleColumn gpuMin = DoubleColumn.create("GPU-pre min");
+    private final DoubleColumn gpuMax = DoubleColumn.create("GPU-pre max");
     /** The task's accuracy columns, in the order of its first row's scores. */
     private final Map<String, DoubleColumn> scores = new LinkedHashMap<>();
     private final DoubleColumn build = DoubleColumn.create("Build s");
@@ -121,7 +125,8 @@ public final class Benchmark {
         if (plan.batch() > 1 && m.backend().dynamicBatch()) batches.add(plan.batch());
         for (int bs : batches) {
             double[] eng = engineTimes(m.backend(), bs, plan, fmt.equals("onnx"));
-            double[] e2e = endToEnd(m.predictor(), images, bs, plan, fmt.equals("onnx"));
+            double[] e2e = endToEnd(m.predictor(), images, bs, plan, fmt.equals("onnx"), false);
+            double[] gpu = fmt.equals("onnx") ? new double[] {Double.NaN} : endToEnd(m.predictor(), images, bs, plan, false, true);
             format.append(fmt);
             precision.append(prec.toUpperCase(Locale.ROOT));
             batch.append(bs);
@@ -131,11 +136,15 @@ public final class Benchmark {
             e2eMean.append(mean(e2e));
             e2eMin.append(Arrays.stream(e2e).min().orElse(0));
             e2eMax.append(Arrays.stream(e2e).max().orElse(0));
+            gpuMean.append(mean(gpu));
+            gpuMin.append(Arrays.stream(gpu).min().orElse(0));
+            gpuMax.append(Arrays.stream(gpu).max().orElse(0));
             score.forEach((k, v) -> scores.computeIfAbsent(k, DoubleColumn::create).append(v));
             build.append(buildS);
             size.append(mb);
-            info.accept(String.format(Locale.ROOT, "%s %s batch %d: engine %.4f ms/img, end-to-end %.4f ms/img, %s",
-                    fmt, prec, bs, mean(eng), mean(e2e), describe(score)));
+            info.accept(String.format(Locale.ROOT, "%s %s batch %d: engine %.4f ms/img, end-to-end %.4f ms/img%s, %s",
+                    fmt, prec, bs, mean(eng), mean(e2e), fmt.equals("onnx") ? "" : String.format(Locale.ROOT, " (%.4f with gpu_preprocess)", mean(gpu)),
+                    describe(score)));
         }
     }
 
@@ -203,9 +212,9 @@ public final class Benchmark {
         }
     }
 
-    /** Predict on decoded images, {@code bs} per call: ms per image for each call. */
-    private static double[] endToEnd(Predictor p, List<Mat> images, int bs, Plan plan, boolean cpu) {
-        PredictOptions o = PredictOptions.builder().batch(bs).imgsz(plan.imgsz()).build();
+    /** Predict on decoded images, {@code bs} per call, letterboxed on the host or the GPU: ms per image for each call. */
+    private static double[] endToEnd(Predictor p, List<Mat> images, int bs, Plan plan, boolean cpu, boolean gpuPreprocess) {
+        PredictOptions o = PredictOptions.builder().batch(bs).imgsz(plan.imgsz()).gpuPreprocess(gpuPreprocess).build();
         List<Mat> batchImgs = new ArrayList<>();
         for (int i = 0; i < bs; i++) batchImgs.add(images.get(i % images.size()));
         int iters = cpu ? 5 : plan.e2eIters();
@@ -226,11 +235,15 @@ public final class Benchmark {
     }
 
     private Table table(String title) {
-        for (DoubleColumn c : List.of(engMean, engMin, engMax, e2eMean, e2eMin, e2eMax)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
+        for (DoubleColumn c : List.of(engMean, engMin, engMax, e2eMean, e2eMin, e2eMax, gpuMean, gpuMin, gpuMax)) {
+            c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
+        }
         List<DoubleColumn> tail = new ArrayList<>(scores.values());
         tail.addAll(List.of(build, size));
         for (DoubleColumn c : tail) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(3));
         Table t = Table.create(title, format, precision, batch, engMean, engMin, engMax, e2eMean, e2eMin, e2eMax);
+        // Only engines letterbox on the GPU: a CPU table has no such columns.
+        if (gpuMean.countMissing() < gpuMean.size()) t.addColumns(gpuMean, gpuMin, gpuMax);
         tail.forEach(t::addColumns);
         return t;
     }

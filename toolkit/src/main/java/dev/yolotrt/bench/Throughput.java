@@ -101,7 +101,7 @@ public final class Throughput {
         pre.append(st[1] / n);
         inf.append(st[2] / n);
         post.append(st[3] / n);
-        String[] names = {"decode", "preprocess", "inference", "postprocess"};
+        String[] names = {"decode", st[0] == 0 ? "decode + preprocess" : "preprocess", "inference", "postprocess"};
         int max = 0;
         for (int i = 1; i < 4; i++) if (st[i] > st[max]) max = i;
         limit.append(names[max]);

@@ -46,7 +46,11 @@ final class EngineBuilder {
     private EngineBuilder() {
     }
 
-    static Built build(byte[] onnx, String what, ExportOptions o, int imgsz, byte[] timingCache,
+    /**
+     * {@code timingCache} reads the shared timing cache: once before the build, and again after it, so that timings
+     * another process saved meanwhile (builds side by side on several GPUs) are merged in rather than overwritten.
+     */
+    static Built build(byte[] onnx, String what, ExportOptions o, int imgsz, java.util.function.Supplier<byte[]> timingCache,
                        IInt8Calibrator calibrator, Map<String, Float> ranges, Consumer<String> info) {
         TensorRt.Log log = TensorRt.logger();
         log.clear();
@@ -57,7 +61,7 @@ final class EngineBuilder {
     }
 
     private static Built build(NativeScope scope, TensorRt.Log log, long t0, byte[] onnx, String what, ExportOptions o, int imgsz,
-                               byte[] timingCache, IInt8Calibrator calibrator, Map<String, Float> ranges, Consumer<String> info) {
+                               java.util.function.Supplier<byte[]> timings, IInt8Calibrator calibrator, Map<String, Float> ranges, Consumer<String> info) {
         IBuilder builder = scope.own(createInferBuilder(log));
         INetworkDefinition network = scope.own(builder.createNetworkV2(0));
         IParser parser = scope.own(createParser(network, log));
@@ -129,6 +133,7 @@ final class EngineBuilder {
             }
         }
 
+        byte[] timingCache = timings.get();
         BytePointer cacheBytes = scope.own(new BytePointer(timingCache.length == 0 ? new byte[1] : timingCache));
         ITimingCache cache = scope.own(config.createTimingCache(cacheBytes, timingCache.length));
         config.setTimingCache(cache, false);
@@ -154,7 +159,12 @@ final class EngineBuilder {
         java.lang.ref.Reference.reachabilityFence(nms); // its constants are read during the build
         byte[] out = new byte[(int) plan.size()];
         new BytePointer(plan.data()).capacity(plan.size()).get(out);
-        IHostMemory serializedCache = scope.own(config.getTimingCache().serialize());
+        byte[] saved = timings.get();
+        if (saved.length > 0 && !java.util.Arrays.equals(saved, timingCache)) {
+            ITimingCache theirs = scope.own(config.createTimingCache(scope.own(new BytePointer(saved)), saved.length));
+            cache.combine(theirs, true);
+        }
+        IHostMemory serializedCache = scope.own(cache.serialize());
         byte[] cacheOut = new byte[(int) serializedCache.size()];
         new BytePointer(serializedCache.data()).capacity(serializedCache.size()).get(cacheOut);
         return new Built(out, cacheOut, (System.nanoTime() - t0) / 1e9);

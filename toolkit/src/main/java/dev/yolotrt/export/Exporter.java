@@ -143,7 +143,6 @@ public final class Exporter {
         }
 
         Path cacheFile = TimingCache.file(model.settings().cacheDir(), TimingCache.key(TensorRt.gpu(), TensorRt.version()));
-        byte[] cache = o.timingCache() ? TimingCache.load(cacheFile) : new byte[0];
         boolean percentile = o.int8() && o.calibrator().equals("percentile");
         Map<String, Float> ranges = percentile ? percentileRanges(model, o, imgsz, onnx, info) : null;
         Calibrators.Feed feed = o.int8() && !percentile
@@ -151,7 +150,8 @@ public final class Exporter {
         EngineBuilder.Built built;
         try {
             IInt8Calibrator calibrator = feed == null ? null : Calibrators.create(o.calibrator(), feed);
-            built = EngineBuilder.build(onnx, src.getFileName().toString(), o, imgsz, cache, calibrator, ranges, info);
+            built = EngineBuilder.build(onnx, src.getFileName().toString(), o, imgsz,
+                    () -> o.timingCache() ? TimingCache.load(cacheFile) : new byte[0], calibrator, ranges, info);
         } finally {
             if (feed != null) feed.close();
         }

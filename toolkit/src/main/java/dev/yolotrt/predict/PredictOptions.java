@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * Prediction settings with Ultralytics' names and defaults (conf 0.25, iou 0.7, max_det 300).
  * {@code imgsz} null means the model's own size; {@code batch} applies to dynamic-batch models. {@code gpuPreprocess}
- * letterboxes on the GPU (engines; not yet verified on a GPU, so off by default).
+ * letterboxes on the GPU (engines; the default, bit-exact with the host letterbox on the H200); ONNX Runtime always
+ * letterboxes on the host.
  */
 public record PredictOptions(double conf, double iou, int maxDet, int[] classes, boolean agnosticNms,
                              int[] imgsz, int batch, boolean multiLabel, boolean valResize, boolean save,
@@ -67,7 +68,7 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
         private boolean showConf = true;
         private Integer lineWidth;
         private boolean verbose = true;
-        private boolean gpuPreprocess;
+        private boolean gpuPreprocess = Cfg.DEFAULTS.bool("gpu_preprocess");
 
         public Builder apply(Cfg cfg) {
             if (cfg.get("conf") != null) conf = cfg.number("conf");

@@ -263,7 +263,7 @@ public final class Predictor implements AutoCloseable {
             this.chunk = chunk(o);
             this.hw = inputSize(o);
             this.inFlight = Math.max(1, inFlight);
-            int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 16));
+            int threads = ImageLoader.defaultThreads();
             // Enough decoded images for the batches in flight and the next one, never the whole folder.
             this.loader = new ImageLoader<>(sources, ImageSource::load, threads, Math.max((this.inFlight + 1) * chunk, threads));
         }

@@ -8,7 +8,7 @@ import java.util.Map;
 
 /** Validation settings with Ultralytics' val defaults: conf 0.001, iou 0.7, max_det 300, split val. */
 public record ValOptions(String data, String split, Integer imgsz, int batch, double conf, double iou, int maxDet,
-                         boolean saveJson, boolean verbose) {
+                         boolean saveJson, boolean verbose, boolean gpuPreprocess) {
 
     public static final double DEFAULT_CONF = Cfg.VAL_CONF;
 
@@ -24,13 +24,16 @@ public record ValOptions(String data, String split, Integer imgsz, int batch, do
         List<Integer> sz = c.isSet("imgsz") ? c.ints("imgsz") : null;
         return new ValOptions(c.string("data"), c.string("split"), sz == null ? null : sz.get(0), c.integer("batch"),
                 c.get("conf") != null ? c.number("conf") : DEFAULT_CONF, c.number("iou"), c.integer("max_det"),
-                c.bool("save_json"), c.bool("verbose"));
+                c.bool("save_json"), c.bool("verbose"), c.bool("gpu_preprocess"));
     }
 
-    /** The prediction settings validation runs with: every class per box, Ultralytics' val resize. */
+    /**
+     * The prediction settings validation runs with: every class per box, Ultralytics' val resize (images the letterbox
+     * shrinks with INTER_AREA stay on the host even with {@code gpu_preprocess}: the kernel is bilinear).
+     */
     public PredictOptions predictOptions() {
         PredictOptions.Builder b = PredictOptions.builder().conf(conf).iou(iou).maxDet(maxDet).batch(batch)
-                .multiLabel(true).valResize(true);
+                .multiLabel(true).valResize(true).gpuPreprocess(gpuPreprocess);
         if (imgsz != null) b.imgsz(imgsz);
         return b.build();
     }

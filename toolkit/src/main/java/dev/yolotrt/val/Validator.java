@@ -55,6 +55,12 @@ public final class Validator {
             throw new YoloException(ds.name() + " names " + ds.nc() + " classes but " + name + " predicts "
                     + metadata.nc() + "; validate with the dataset the model was trained on");
         }
+        if (metadata.engineArgs().nms() && metadata.engineArgs().nmsConf() > o.conf()) {
+            // Ultralytics' matching pairs labels by IoU, not by score: a low-score box can take a label from a better-scored
+            // one, so dropping low scores changes (usually raises) mAP. The numbers then compare only with others at that conf.
+            Progress.note(String.format(java.util.Locale.ROOT, "WARNING: %s has NMS inside (nms=true) and keeps only conf >= %.3g, not val's "
+                    + "%.3g: its mAP is not comparable with an engine without nms=true", name, metadata.engineArgs().nmsConf(), o.conf()));
+        }
         LabelScan scan = LabelScan.of(ds.images(o.split(), settings), ds.nc(), pose ? ds.kptShape() : null);
         Progress.note(String.format("val: scanning %s %s: %s", ds.name(), o.split(), scan.summary()));
         if (scan.warning() != null) Progress.note(scan.warning());
@@ -74,7 +80,7 @@ public final class Validator {
         Accumulator kpt = pose || segment ? new Accumulator(ds.names()) : null;
         CocoJson json = o.saveJson() ? new CocoJson(CocoJson.isCoco(ds.names())) : null;
         double pre = 0, inf = 0, post = 0;
-        int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 16));
+        int threads = ImageLoader.defaultThreads();
         // Images decoded on all cores a couple of batches ahead of inference, in order.
         try (Progress bar = Progress.start(String.format("val %s %s", ds.name(), o.split()), files.size());
              ImageLoader<Path> loader = new ImageLoader<>(files, Images::read, threads, Math.max(2 * chunk, threads))) {

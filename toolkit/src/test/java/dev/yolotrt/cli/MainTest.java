@@ -68,6 +68,7 @@ class MainTest {
         assertTrue(spec.contains("dev.yolotrt.notebook.YoloKernel"), spec);
         assertTrue(spec.contains("{connection_file}"), spec);
         assertTrue(spec.contains("\"display_name\" : \"Java (yolo-test)\""), spec);
+        assertTrue(spec.contains("\"MALLOC_ARENA_MAX\" : \"2\""), spec);
         assertOneLineError(run("kernel", "install", "--name", "bad name!"), "--name bad name!");
     }
 

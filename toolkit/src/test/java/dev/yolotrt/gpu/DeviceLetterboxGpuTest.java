@@ -88,7 +88,7 @@ class DeviceLetterboxGpuTest {
         try (Yolo onnx = Yolo.load("yolov8n.onnx", Shared.settings());
              Yolo trt = Yolo.load(TensorRtGpuTest.engine(onnx, "fp32"), Shared.settings())) {
             for (Path f : files) {
-                Boxes host = trt.predict(f.toString(), PredictOptions.builder().build()).get(0).boxes();
+                Boxes host = trt.predict(f.toString(), PredictOptions.builder().gpuPreprocess(false).build()).get(0).boxes();
                 Boxes dev = trt.predict(f.toString(), PredictOptions.builder().gpuPreprocess(true).build()).get(0).boxes();
                 assertEquals(host.size(), dev.size(), f.getFileName() + ": count");
                 for (int i = 0; i < host.size(); i++) {

@@ -78,7 +78,7 @@ class DevicePathTest {
         try (Yolo m = Yolo.load("yolov8n-dynamic.onnx", Shared.settings());
              HostAsDevice fake = new HostAsDevice(OnnxRuntimeBackend.open(m.file(), 1));
              Predictor p = new Predictor(fake, m.metadata())) {
-            PredictOptions host = PredictOptions.builder().batch(2).build(), device = PredictOptions.builder().batch(2).gpuPreprocess(true).build();
+            PredictOptions host = PredictOptions.builder().batch(2).gpuPreprocess(false).build(), device = PredictOptions.builder().batch(2).gpuPreprocess(true).build();
             List<Results> want = m.predictor().predict(sources, host), got = p.predict(sources, device);
             assertEquals(want.size(), got.size());
             for (int i = 0; i < want.size(); i++) {
