@@ -6,8 +6,8 @@
 #   lane 0: the safe core (gpu-core-check.sh), then the pipeline (gpu-pipeline-check.sh) on GPU 0
 #   lane 1: notebook 04 on GPUs 1 and 0 (its throughput section compares one GPU with two)
 #   lane 2: notebook 03 on GPU 2
-#   lane 3: notebook 03's INT8 engines from the last to the first (PREBUILD notebook, optional), then the segment and
-#           YOLO11-320 task tables (FP16)
+#   lane 3: notebook 03's INT8 engines from the last to the first (scripts/gpu-prebuild-03.ipynb, into lane 2's engine
+#           cache: the two meet halfway), then the segment and YOLO11-320 task tables (FP16)
 #   then on GPUs 0 and 1: MultiGpuTest and images/s with device=0,1.
 #
 # Staged as docs/benchmarks.md says (base, deps, data with coco128, fonts from scripts/gpu-fonts.sh for the charts):
@@ -27,10 +27,8 @@ lane() {
        CUDA_VISIBLE_DEVICES=0 YOLO_TRT_CACHE=$(cache 0) scripts/gpu-pipeline-check.sh "$out/pipeline" ;;
     1) CUDA_VISIBLE_DEVICES=1,0 YOLO_TRT_CACHE=$(cache 1) NOTEBOOKS=04-benchmark-and-map fonts scripts/gpu-notebooks.sh "$out/notebooks" ;;
     2) CUDA_VISIBLE_DEVICES=2 YOLO_TRT_CACHE=$(cache 23) NOTEBOOKS=03-int8-calibration-tuning fonts scripts/gpu-notebooks.sh "$out/notebooks" ;;
-    3) if [ -n "${PREBUILD:-}" ]; then
-         CUDA_VISIBLE_DEVICES=3 YOLO_TRT_CACHE=$(cache 23) cli notebook run "$PREBUILD" "$out/prebuild.ipynb" > "$out/prebuild.log" 2>&1
-         log "prebuild rc=$?"
-       fi
+    3) CUDA_VISIBLE_DEVICES=3 YOLO_TRT_CACHE=$(cache 23) cli notebook run scripts/gpu-prebuild-03.ipynb "$out/prebuild.ipynb" > "$out/prebuild.log" 2>&1
+       log "prebuild rc=$?"
        CUDA_VISIBLE_DEVICES=3 YOLO_TRT_CACHE=$(cache 3) PRECISIONS=fp16 scripts/gpu-tasks-check.sh "$out/tasks" yolo11n-seg.onnx yolo11n-320.onnx ;;
   esac
 }
