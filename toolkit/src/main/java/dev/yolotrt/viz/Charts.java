@@ -24,6 +24,7 @@ import org.jfree.data.statistics.DefaultStatisticalCategoryDataset;
 import org.jfree.data.xy.DefaultXYZDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
+import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.Table;
 
 import java.awt.Color;
@@ -31,6 +32,7 @@ import java.awt.Paint;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 
 /**
@@ -72,17 +74,21 @@ public final class Charts {
      */
     public static JFreeChart throughput(Table t) {
         DefaultCategoryDataset d = new DefaultCategoryDataset();
-        for (int r = 0; r < t.rowCount(); r++) d.setValue(t.doubleColumn("Images/s").getDouble(r), "images / s", throughputRow(t, r));
+        for (int r = 0; r < t.rowCount(); r++) d.setValue(t.doubleColumn("Images/s").getDouble(r), pathKind(t, r), gpus(t, r));
         JFreeChart c = ChartFactory.createBarChart("Throughput, decoding included", null, "images / s", d, PlotOrientation.VERTICAL,
-                false, false, false);
-        return Theme.apply(c);
+                true, false, false);
+        Theme.apply(c);
+        // Whole images per second: decimals would only crowd the bars.
+        c.getCategoryPlot().getRenderer().setDefaultItemLabelGenerator(
+                new org.jfree.chart.labels.StandardCategoryItemLabelGenerator("{2}", new java.text.DecimalFormat("#,##0")));
+        return c;
     }
 
     /** The same rows' time per image in each stage (stacked), with the stage that limits each. */
     public static JFreeChart stages(Table t) {
         DefaultCategoryDataset d = new DefaultCategoryDataset();
         for (int r = 0; r < t.rowCount(); r++) {
-            String row = throughputRow(t, r);
+            String row = gpus(t, r) + ", " + pathKind(t, r);
             for (String stage : List.of("Decode", "Preprocess", "Inference", "Postprocess")) {
                 double v = t.doubleColumn(stage + " ms/img").getDouble(r);
                 d.setValue(Double.isNaN(v) ? 0 : v, stage.toLowerCase(java.util.Locale.ROOT), row);
@@ -93,11 +99,15 @@ public final class Charts {
         return Theme.apply(c);
     }
 
-    private static String throughputRow(Table t, int r) {
-        String path = t.stringColumn("Path").get(r);
-        if (!t.columnNames().contains("GPUs")) return path;
+    /** "sequential" or "pipelined": a throughput row's path without its details, short enough for an axis. */
+    private static String pathKind(Table t, int r) {
+        return t.stringColumn("Path").get(r).replaceFirst(" \\(.*", "").replace(" decode", "");
+    }
+
+    private static String gpus(Table t, int r) {
+        if (!t.columnNames().contains("GPUs")) return "this machine";
         int n = t.intColumn("GPUs").get(r);
-        return n + (n == 1 ? " GPU: " : " GPUs: ") + path;
+        return n + (n == 1 ? " GPU" : " GPUs");
     }
 
     /** mAP50-95 (and mAP50) per precision, one bar each; rows of the same precision share their mAP. */
@@ -264,8 +274,12 @@ public final class Charts {
         JFreeChart c = ChartFactory.createScatterPlot("mAP50-95 against latency", "engine ms / image", "mAP50-95", d,
                 PlotOrientation.VERTICAL, true, false, false);
         Theme.apply(c);
+        Set<String> shown = labelled(tuning, chosen);
         XYItemRenderer r = c.getXYPlot().getRenderer();
-        r.setDefaultItemLabelGenerator((data, series, item) -> labels.get((String) data.getSeriesKey(series)).get(item));
+        r.setDefaultItemLabelGenerator((data, series, item) -> {
+            String g = (String) data.getSeriesKey(series), label = labels.get(g).get(item);
+            return shown.contains(g + "\n" + label) ? label : null;
+        });
         r.setDefaultItemLabelsVisible(true);
         NumberAxis x0 = (NumberAxis) c.getXYPlot().getDomainAxis(), y0 = (NumberAxis) c.getXYPlot().getRangeAxis();
         x0.setAutoRangeIncludesZero(false);
@@ -280,14 +294,48 @@ public final class Charts {
             var ring = new org.jfree.chart.annotations.XYShapeAnnotation(new java.awt.geom.Ellipse2D.Double(x, y, 0, 0),
                     new java.awt.BasicStroke(2f), Color.BLACK);
             c.getXYPlot().addAnnotation(ring);
-            var pointer = new org.jfree.chart.annotations.XYPointerAnnotation("chosen: " + tuning.stringColumn("Group").get(chosen) + " "
-                    + tuning.stringColumn("Setting").get(chosen), x, y, 3 * Math.PI / 4);
+            // The text goes from the point towards the middle of the plot, where scatter plots are emptiest, and well away
+            // from the point's neighbours: never cut at an edge, never over another label.
+            DoubleColumn ms = tuning.doubleColumn("Engine ms/img"), map = tuning.doubleColumn("mAP50-95");
+            double dx = ((ms.min() + ms.max()) / 2 - x) / Math.max(ms.max() - ms.min(), 1e-9);
+            double dy = -((map.min() + map.max()) / 2 - y) / Math.max(map.max() - map.min(), 1e-9); // screen y grows downwards
+            double angle = Math.atan2(dy, dx);
+            var pointer = new org.jfree.chart.annotations.XYPointerAnnotation("chosen: " + tuning.stringColumn("Setting").get(chosen), x, y, angle);
+            pointer.setBaseRadius(80);
+            pointer.setLabelOffset(4);
             pointer.setFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 12));
             pointer.setArrowPaint(Color.BLACK);
-            pointer.setTextAnchor(org.jfree.chart.ui.TextAnchor.CENTER_RIGHT); // text leftwards of the arrow, inside the plot
+            pointer.setTextAnchor(Math.cos(angle) >= 0 ? org.jfree.chart.ui.TextAnchor.CENTER_LEFT : org.jfree.chart.ui.TextAnchor.CENTER_RIGHT);
             c.getXYPlot().addAnnotation(pointer);
         }
         return c;
+    }
+
+    /**
+     * The rows of a trade-off plot that get a text label ("group\nsetting"): references first, then the rest in table
+     * order, each only if no labelled point lies within 4% of the plot's width and 3% of its height (a cluster of
+     * equal settings gets one label, the legend's colours tell the rest). The chosen row has its own annotation.
+     */
+    private static Set<String> labelled(Table t, int chosen) {
+        DoubleColumn xs = t.doubleColumn("Engine ms/img"), ys = t.doubleColumn("mAP50-95");
+        double w = Math.max(xs.max() - xs.min(), 1e-9), h = Math.max(ys.max() - ys.min(), 1e-9);
+        List<Integer> order = new ArrayList<>();
+        for (int r = 0; r < t.rowCount(); r++) if (t.stringColumn("Group").get(r).equals("reference")) order.add(r);
+        for (int r = 0; r < t.rowCount(); r++) if (!order.contains(r)) order.add(r);
+        List<Integer> placed = new ArrayList<>();
+        if (chosen >= 0 && chosen < t.rowCount()) placed.add(chosen);
+        Set<String> shown = new java.util.HashSet<>();
+        for (int r : order) {
+            if (r == chosen) continue;
+            boolean crowded = false;
+            for (int q : placed) {
+                crowded |= Math.abs(xs.get(r) - xs.get(q)) < 0.04 * w && Math.abs(ys.get(r) - ys.get(q)) < 0.03 * h;
+            }
+            if (crowded) continue;
+            placed.add(r);
+            shown.add(t.stringColumn("Group").get(r) + "\n" + t.stringColumn("Setting").get(r));
+        }
+        return shown;
     }
 
     /**

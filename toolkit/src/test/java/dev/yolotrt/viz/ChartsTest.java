@@ -110,6 +110,33 @@ class ChartsTest {
     }
 
     @Test
+    void tradeoffLabelsOnePointOfACluster() {
+        // Three INT8 settings at the same spot (as MinMax's calibration batches are), one apart, two references.
+        Table t = Table.create("t", StringColumn.create("Group", "reference", "reference", "calib_batch", "calib_batch", "calib_batch", "calibrator"),
+                StringColumn.create("Setting", "FP32", "FP16", "calib_batch 4", "calib_batch 8", "calib_batch 16", "entropy2"),
+                StringColumn.create("Precision", "FP32", "FP16", "INT8", "INT8", "INT8", "INT8"),
+                DoubleColumn.create("mAP50-95", 0.435, 0.435, 0.419, 0.419, 0.419, 0.388),
+                DoubleColumn.create("Engine ms/img", 0.203, 0.138, 0.1122, 0.1123, 0.1115, 0.1076));
+        JFreeChart c = Charts.tradeoff(t, 5);
+        XYDataset d = c.getXYPlot().getDataset();
+        var gen = c.getXYPlot().getRenderer().getItemLabelGenerator(0, 0);
+        List<String> shown = new java.util.ArrayList<>();
+        for (int s = 0; s < d.getSeriesCount(); s++) {
+            for (int i = 0; i < d.getItemCount(s); i++) {
+                String label = gen.generateLabel(d, s, i);
+                if (label != null) shown.add(label);
+            }
+        }
+        // The chosen entropy2 is named by its pointer, not again by a label.
+        assertEquals(List.of("FP32", "FP16", "calib_batch 4"), shown);
+        var pointer = (org.jfree.chart.annotations.XYPointerAnnotation) c.getXYPlot().getAnnotations().get(1);
+        assertEquals("chosen: entropy2", pointer.getText());
+        // The chosen point is at the left: its text goes right, into the plot.
+        assertEquals(org.jfree.chart.ui.TextAnchor.CENTER_LEFT, pointer.getTextAnchor());
+        renders(c);
+    }
+
+    @Test
     void throughputRowsCarryTheirGpuCountAndMissingDecodeCountsAsZero() {
         Table t = Table.create("t",
                 StringColumn.create("Path", "sequential decode", "pipelined (2 in flight)", "sequential decode", "pipelined (4 in flight)"),
@@ -123,12 +150,14 @@ class ChartsTest {
         renders(rate);
         renders(stages);
         var d = (org.jfree.data.category.CategoryDataset) rate.getCategoryPlot().getDataset();
-        assertEquals(List.of("1 GPU: sequential decode", "1 GPU: pipelined (2 in flight)", "2 GPUs: sequential decode", "2 GPUs: pipelined (4 in flight)"),
-                d.getColumnKeys());
-        assertEquals(900.0, d.getValue(0, 3).doubleValue());
+        // Bars grouped by GPU count, one colour per path; labels short enough for the axis.
+        assertEquals(List.of("1 GPU", "2 GPUs"), d.getColumnKeys());
+        assertEquals(List.of("sequential", "pipelined"), d.getRowKeys());
+        assertEquals(900.0, d.getValue("pipelined", "2 GPUs").doubleValue());
+        assertEquals("900", rate.getCategoryPlot().getRenderer().getDefaultItemLabelGenerator().generateLabel(d, 1, 1));
         var st = (org.jfree.data.category.CategoryDataset) stages.getCategoryPlot().getDataset();
         assertEquals(List.of("decode", "preprocess", "inference", "postprocess"), st.getRowKeys());
-        assertEquals(0.0, st.getValue("decode", "1 GPU: pipelined (2 in flight)").doubleValue(), "decode overlaps in the pipeline");
-        assertEquals(4.1, st.getValue("decode", "2 GPUs: sequential decode").doubleValue(), 1e-12);
+        assertEquals(0.0, st.getValue("decode", "1 GPU, pipelined").doubleValue(), "decode overlaps in the pipeline");
+        assertEquals(4.1, st.getValue("decode", "2 GPUs, sequential").doubleValue(), 1e-12);
     }
 }
