@@ -277,17 +277,20 @@ public final class TensorRtBackend implements Backend {
         public List<Tensor> inferImages(List<DeviceLetterbox.Job> jobs, int batch, int height, int width) {
             bind();
             checkShape(batch, height, width);
-            long total = 0;
-            for (DeviceLetterbox.Job j : jobs) total += j.bytes();
+            long[] offsets = new long[jobs.size() + 1];
+            for (int i = 0; i < jobs.size(); i++) offsets[i + 1] = offsets[i] + jobs.get(i).bytes();
+            long total = offsets[jobs.size()], plane = 3L * height * width;
             stagePixels(total);
-            long off = 0, plane = 3L * height * width;
-            for (int i = 0; i < jobs.size(); i++) {
+            // Copying a megabyte-sized image into pinned memory takes a tenth of a millisecond or more: the images of a batch are
+            // copied side by side, then uploaded in one transfer.
+            java.util.stream.IntStream copies = java.util.stream.IntStream.range(0, jobs.size());
+            (jobs.size() > 1 ? copies.parallel() : copies).forEach(i -> {
                 DeviceLetterbox.Job j = jobs.get(i);
-                Pointer.memcpy(new BytePointer(hostPix).position(off), new BytePointer(j.pixels()).capacity(j.bytes()), j.bytes());
-                check(cudaMemcpyAsync(new BytePointer(devPix).position(off), new BytePointer(hostPix).position(off), j.bytes(),
-                        cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync H2D (pixels)");
-                args.launch(stream, j, devPix.address() + off, devIn.address() + i * plane * Float.BYTES, width, height);
-                off += j.bytes();
+                Pointer.memcpy(new BytePointer(hostPix).position(offsets[i]), new BytePointer(j.pixels()).capacity(j.bytes()), j.bytes());
+            });
+            check(cudaMemcpyAsync(devPix, hostPix, total, cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync H2D (pixels)");
+            for (int i = 0; i < jobs.size(); i++) {
+                args.launch(stream, jobs.get(i), devPix.address() + offsets[i], devIn.address() + i * plane * Float.BYTES, width, height);
             }
             return run(batch, height, width);
         }
