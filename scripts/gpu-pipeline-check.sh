@@ -4,9 +4,9 @@
 #     gpu_preprocess=true, batch 1 and 8 (1000 calls each), mAP50-95 on coco128 val2017;
 #  2. DeviceLetterboxGpuTest (kernel vs host letterbox within 1/255 on the photos and coco128 val2017, predictions
 #     equal), MultiGpuTest (device=0,1 gives one GPU's detections; skipped on one GPU);
-#  3. val on coco128 val2017 with and without gpu_preprocess (mAP50-95 must not move);
+#  3. val on coco128 val2017 with the host letterbox, gpu_preprocess=true, and gpu_decode=true too (mAP50-95 must not move);
 #  4. images/s over 1,024 COCO JPEGs (coco128 train2017 + val2017, four times) with the FP16 engine: host letterbox,
-#     gpu_preprocess=true, and with two or more GPUs device=0,1.
+#     gpu_preprocess=true, gpu_decode=true too, and with two or more GPUs device=0,1.
 #
 #   YOLO_TRT_LIB=/opt/deps scripts/gpu-pipeline-check.sh OUT_DIR
 set -uo pipefail
@@ -29,9 +29,10 @@ for t in DeviceLetterboxGpuTest MultiGpuTest; do
 done
 
 engine=$YOLO_TRT_CACHE/engines/yolov8n-fp16-b8-640-dynamic.engine
-for g in false true; do
-  cli val model="$engine" data=coco128-val2017.yaml batch=8 gpu_preprocess=$g > "$out/val-$g.log" 2>&1
-  say "val coco128 val2017 fp16 gpu_preprocess=$g rc=$?"; grep -E "^\s+all" "$out/val-$g.log" | tee -a "$out/summary.txt"
+for g in "gpu_preprocess=false gpu_decode=false" "gpu_preprocess=true gpu_decode=false" "gpu_preprocess=true gpu_decode=true"; do
+  name=val-$(echo "$g" | tr ' =' '--')
+  cli val model="$engine" data=coco128-val2017.yaml batch=8 $g > "$out/$name.log" 2>&1
+  say "val coco128 val2017 fp16 $g rc=$?"; grep -E "^\s+all|Speed" "$out/$name.log" | tee -a "$out/summary.txt"
 done
 
 jpgs=$out/jpg1024; mkdir -p "$jpgs"
@@ -41,10 +42,10 @@ for k in 1 2 3 4; do
   done
 done
 say "throughput folder: $(ls "$jpgs" | wc -l) JPEGs"
-runs="device=0:gpu_preprocess=false device=0:gpu_preprocess=true"
-[ "$gpus" -ge 2 ] && runs="$runs device=0,1:gpu_preprocess=false device=0,1:gpu_preprocess=true"
+runs="device=0:gpu_preprocess=false device=0:gpu_preprocess=true device=0:gpu_preprocess=true:gpu_decode=true"
+[ "$gpus" -ge 2 ] && runs="$runs device=0,1:gpu_preprocess=true:gpu_decode=true"
 for r in $runs; do
   name=$(echo "$r" | tr ':=,' '---')
-  cli benchmark model="$engine" source="$jpgs" batch=8 ${r/:/ } project="$out" name="$name" exist_ok=true > "$out/$name.log" 2>&1
-  say "benchmark source=jpg1024 ${r/:/ } rc=$?"; grep -v "^\s*$" "$out/$name.log" | tail -6 | tee -a "$out/summary.txt"
+  cli benchmark model="$engine" source="$jpgs" batch=8 ${r//:/ } project="$out" name="$name" exist_ok=true > "$out/$name.log" 2>&1
+  say "benchmark source=jpg1024 ${r//:/ } rc=$?"; grep -v "^\s*$" "$out/$name.log" | tail -6 | tee -a "$out/summary.txt"
 done

@@ -67,6 +67,19 @@ public interface Backend extends AutoCloseable {
             throw new UnsupportedOperationException("this backend letterboxes on the host");
         }
 
+        /** Whether {@link #inferPicked} picks a detect head's candidates on the device (TensorRT sessions). */
+        default boolean picksOnDevice() {
+            return false;
+        }
+
+        /**
+         * Runs a batch as {@link #infer} (when {@code jobs} is null) or {@link #inferImages} would, but copies back only the
+         * candidates {@code pick} keeps of the detect head (output 0, [batch, 4 + nc, anchors]) instead of the head.
+         */
+        default Picked inferPicked(FloatBuffer input, List<DeviceLetterbox.Job> jobs, int batch, int height, int width, Picked.Pick pick) {
+            throw new UnsupportedOperationException("this backend decodes on the host");
+        }
+
         @Override
         void close();
     }

@@ -1,27 +1,18 @@
 package dev.yolotrt.backend;
 
-import dev.yolotrt.util.YoloException;
-import org.bytedeco.cuda.cudart.CUfunc_st;
-import org.bytedeco.cuda.cudart.CUmod_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
-import java.io.IOException;
-import java.io.InputStream;
 
-import static org.bytedeco.cuda.global.cudart.CUDA_SUCCESS;
 import static org.bytedeco.cuda.global.cudart.cuLaunchKernel;
-import static org.bytedeco.cuda.global.cudart.cuModuleGetFunction;
-import static org.bytedeco.cuda.global.cudart.cuModuleLoadData;
 
 /**
  * The letterbox kernel ({@code letterbox.cu}, shipped as PTX): one 8-bit BGR image in device memory, resized as OpenCV's
  * INTER_LINEAR, padded with grey 114 and written as RGB floats in [0, 1], CHW, into one slot of an engine's input.
- * The module is loaded once per GPU, into that GPU's primary context (the one the CUDA runtime and TensorRT use there).
+ * The module is loaded once per GPU ({@link DeviceKernels}).
  */
 public final class DeviceLetterbox {
 
@@ -32,41 +23,7 @@ public final class DeviceLetterbox {
         }
     }
 
-    /** The kernel per GPU: a module belongs to the context it was loaded in. */
-    private static final java.util.Map<Integer, CUfunc_st> FUNCTIONS = new java.util.HashMap<>();
-
     private DeviceLetterbox() {
-    }
-
-    /** The kernel in the current GPU's context (the caller has made a runtime call there, so the context is current). */
-    private static synchronized CUfunc_st function() {
-        int[] device = new int[1];
-        dev.yolotrt.backend.TensorRt.check(org.bytedeco.cuda.global.cudart.cudaGetDevice(device), "cudaGetDevice");
-        CUfunc_st cached = FUNCTIONS.get(device[0]);
-        if (cached != null) return cached;
-        byte[] ptx;
-        try (InputStream in = DeviceLetterbox.class.getResourceAsStream("letterbox.ptx")) {
-            if (in == null) throw new YoloException("letterbox.ptx is missing from the toolkit jar; rebuild it (scripts/ptx.sh)");
-            ptx = in.readAllBytes();
-        } catch (IOException e) {
-            throw new YoloException("cannot read letterbox.ptx: " + e.getMessage());
-        }
-        CUmod_st module = new CUmod_st();
-        // The module stays loaded for the process, like the context it lives in.
-        BytePointer image = new BytePointer(ptx.length + 1L).put(ptx).put(ptx.length, (byte) 0);
-        int r = cuModuleLoadData(module, image);
-        if (r == 222) { // CUDA_ERROR_UNSUPPORTED_PTX_VERSION
-            throw new YoloException("the GPU driver is older than the CUDA 12.6 PTX of the letterbox kernel; update the driver, or predict without gpu_preprocess");
-        }
-        check(r, "cuModuleLoadData (letterbox.ptx)");
-        CUfunc_st f = new CUfunc_st();
-        check(cuModuleGetFunction(f, module, "letterbox"), "cuModuleGetFunction");
-        FUNCTIONS.put(device[0], f);
-        return f;
-    }
-
-    private static void check(int r, String what) {
-        if (r != CUDA_SUCCESS) throw new YoloException(what + " failed: CUDA driver error " + r);
     }
 
     /**
@@ -94,7 +51,7 @@ public final class DeviceLetterbox {
             int[] v = {job.srcW(), job.srcH(), (int) job.step(), dstW, dstH, job.newW(), job.newH(), job.left(), job.top()};
             for (int i = 0; i < v.length; i++) ints[i].put(0, v[i]);
             int bx = 32, by = 8;
-            check(cuLaunchKernel(function(), (dstW + bx - 1) / bx, (dstH + by - 1) / by, 1, bx, by, 1, 0, stream, params,
+            DeviceKernels.check(cuLaunchKernel(DeviceKernels.function("letterbox.ptx", "letterbox", "gpu_preprocess"), (dstW + bx - 1) / bx, (dstH + by - 1) / by, 1, bx, by, 1, 0, stream, params,
                     (PointerPointer<?>) null), "cuLaunchKernel (letterbox)");
         }
 

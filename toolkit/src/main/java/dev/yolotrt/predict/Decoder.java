@@ -1,9 +1,11 @@
 package dev.yolotrt.predict;
 
+import dev.yolotrt.backend.Picked;
 import dev.yolotrt.backend.Tensor;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.Comparator;
 
 /**
  * Turns a raw YOLOv8/YOLO11 detect output, [batch, 4 + nc, anchors] with rows cx, cy, w, h then
@@ -136,22 +138,12 @@ public final class Decoder {
             }
         }
 
-        if (n > MAX_NMS) {
-            Integer[] idx = new Integer[n];
-            for (int i = 0; i < n; i++) idx[i] = i;
-            float[] s = scoreOf;
-            Arrays.sort(idx, (x, y) -> Float.compare(s[y], s[x]));
-            int[] a2 = new int[MAX_NMS], c2 = new int[MAX_NMS];
-            float[] s2 = new float[MAX_NMS];
-            for (int i = 0; i < MAX_NMS; i++) {
-                a2[i] = anchorOf[idx[i]];
-                c2[i] = clsOf[idx[i]];
-                s2[i] = scoreOf[idx[i]];
-            }
-            anchorOf = a2;
-            clsOf = c2;
-            scoreOf = s2;
-            n = MAX_NMS;
+        int[] top = topByScore(scoreOf, n);
+        if (top.length < n) {
+            anchorOf = pick(anchorOf, top);
+            clsOf = pick(clsOf, top);
+            scoreOf = pick(scoreOf, top);
+            n = top.length;
         }
 
         float[] xyxy = new float[n * 4];
@@ -180,6 +172,69 @@ public final class Decoder {
         } else {
             keep = Nms.run(xyxy, scoreOf, clsOf, n, iou, agnostic, maxDet);
         }
+        return kept(keep, xyxy, scoreOf, clsOf, anchorOf);
+    }
+
+    /**
+     * Detections from the candidates a device picked ({@code gpu_decode}): the result {@link #decode} gives on the whole
+     * head. The pairs come in the order of the device's atomics; they are sorted back into the order decode gathers them
+     * (class by class, anchors ascending, with {@code multiLabel}; by anchor otherwise), so that equal scores keep the same
+     * order through NMS.
+     */
+    public static Detections fromCandidates(Picked.Candidates c, float iou, int maxDet, boolean agnostic, boolean multiLabel) {
+        int n = c.size();
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Comparator<Integer> byAnchor = Comparator.comparingInt(i -> c.anchor()[i]);
+        Arrays.sort(order, multiLabel ? Comparator.<Integer>comparingInt(i -> c.cls()[i]).thenComparing(byAnchor) : byAnchor);
+        int[] sorted = new int[n];
+        for (int i = 0; i < n; i++) sorted[i] = order[i];
+        int[] top = topByScore(pick(c.score(), sorted), n);
+        int[] at = new int[top.length];
+        for (int i = 0; i < top.length; i++) at[i] = sorted[top[i]];
+        int[] anchorOf = pick(c.anchor(), at), clsOf = pick(c.cls(), at);
+        float[] scoreOf = pick(c.score(), at);
+        float[] xyxy = new float[at.length * 4];
+        for (int i = 0; i < at.length; i++) {
+            float[] b = c.cxcywh();
+            int k = at[i] * 4;
+            float cx = b[k], cy = b[k + 1], w = b[k + 2], h = b[k + 3];
+            xyxy[i * 4] = cx - w / 2;
+            xyxy[i * 4 + 1] = cy - h / 2;
+            xyxy[i * 4 + 2] = cx + w / 2;
+            xyxy[i * 4 + 3] = cy + h / 2;
+        }
+        int[] keep = Nms.run(xyxy, scoreOf, clsOf, at.length, iou, agnostic, maxDet);
+        return kept(keep, xyxy, scoreOf, clsOf, anchorOf);
+    }
+
+    /**
+     * Which of {@code n} candidates NMS looks at: all of them, or, past Ultralytics' max_nms, the {@link #MAX_NMS} best
+     * scores (a stable sort: equal scores keep their order).
+     */
+    private static int[] topByScore(float[] score, int n) {
+        Integer[] idx = new Integer[n];
+        for (int i = 0; i < n; i++) idx[i] = i;
+        if (n > MAX_NMS) Arrays.sort(idx, (x, y) -> Float.compare(score[y], score[x]));
+        int[] top = new int[Math.min(n, MAX_NMS)];
+        for (int i = 0; i < top.length; i++) top[i] = idx[i];
+        return top;
+    }
+
+    private static int[] pick(int[] v, int[] at) {
+        int[] out = new int[at.length];
+        for (int i = 0; i < at.length; i++) out[i] = v[at[i]];
+        return out;
+    }
+
+    private static float[] pick(float[] v, int[] at) {
+        float[] out = new float[at.length];
+        for (int i = 0; i < at.length; i++) out[i] = v[at[i]];
+        return out;
+    }
+
+    /** The kept candidates' boxes, scores, classes and anchors. */
+    private static Detections kept(int[] keep, float[] xyxy, float[] scoreOf, int[] clsOf, int[] anchorOf) {
         float[] kx = new float[keep.length * 4];
         float[] ks = new float[keep.length];
         int[] kc = new int[keep.length];

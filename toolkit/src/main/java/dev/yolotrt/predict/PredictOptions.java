@@ -11,11 +11,12 @@ import java.util.Map;
  * Prediction settings with Ultralytics' names and defaults (conf 0.25, iou 0.7, max_det 300).
  * {@code imgsz} null means the model's own size; {@code batch} applies to dynamic-batch models. {@code gpuPreprocess}
  * letterboxes on the GPU (engines; the default, bit-exact with the host letterbox on the H200); ONNX Runtime always
- * letterboxes on the host.
+ * letterboxes on the host. {@code gpuDecode} picks a detect head's candidates on the GPU (engines; off until it has run
+ * on one).
  */
 public record PredictOptions(double conf, double iou, int maxDet, int[] classes, boolean agnosticNms,
                              int[] imgsz, int batch, boolean multiLabel, boolean valResize, boolean save,
-                             boolean showLabels, boolean showConf, Integer lineWidth, boolean verbose, boolean gpuPreprocess) {
+                             boolean showLabels, boolean showConf, Integer lineWidth, boolean verbose, boolean gpuPreprocess, boolean gpuDecode) {
 
     public static final double DEFAULT_CONF = Cfg.PREDICT_CONF;
 
@@ -69,6 +70,7 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
         private Integer lineWidth;
         private boolean verbose = true;
         private boolean gpuPreprocess = Cfg.DEFAULTS.bool("gpu_preprocess");
+        private boolean gpuDecode = Cfg.DEFAULTS.bool("gpu_decode");
 
         public Builder apply(Cfg cfg) {
             if (cfg.get("conf") != null) conf = cfg.number("conf");
@@ -85,6 +87,7 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
             lineWidth = cfg.integer("line_width");
             verbose = cfg.bool("verbose");
             gpuPreprocess = cfg.bool("gpu_preprocess");
+            gpuDecode = cfg.bool("gpu_decode");
             return this;
         }
 
@@ -105,6 +108,7 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
         public Builder lineWidth(Integer v) { lineWidth = v; return this; }
         public Builder verbose(boolean v) { verbose = v; return this; }
         public Builder gpuPreprocess(boolean v) { gpuPreprocess = v; return this; }
+        public Builder gpuDecode(boolean v) { gpuDecode = v; return this; }
 
         private void imgsz(List<Integer> v) {
             imgsz = v.size() == 1 ? new int[] {v.get(0), v.get(0)} : v.stream().mapToInt(Integer::intValue).toArray();
@@ -112,7 +116,7 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
 
         public PredictOptions build() {
             return new PredictOptions(conf, iou, maxDet, classes, agnosticNms, imgsz, batch, multiLabel, valResize, save,
-                    showLabels, showConf, lineWidth, verbose, gpuPreprocess);
+                    showLabels, showConf, lineWidth, verbose, gpuPreprocess, gpuDecode);
         }
     }
 

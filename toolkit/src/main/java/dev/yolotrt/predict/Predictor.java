@@ -2,6 +2,7 @@ package dev.yolotrt.predict;
 
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.DeviceLetterbox;
+import dev.yolotrt.backend.Picked;
 import dev.yolotrt.backend.SessionPool;
 import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.data.ImageLoader;
@@ -136,19 +137,28 @@ public final class Predictor implements AutoCloseable {
                 });
             }
             long t1 = System.nanoTime();
-            List<Tensor> out = jobs != null ? session.inferImages(jobs, batch, h, w) : session.infer(input, batch, h, w);
+            boolean endToEnd = meta.engineArgs().nms();
+            // A detect head's candidates picked on the device: only they cross back (a class filter stays on the host).
+            Picked picked = o.gpuDecode() && task.equals("detect") && !endToEnd && o.classes() == null && session.picksOnDevice()
+                    ? session.inferPicked(input, jobs, batch, h, w, new Picked.Pick((float) o.conf(), o.multiLabel())) : null;
+            List<Tensor> out = picked != null ? picked.head() : jobs != null ? session.inferImages(jobs, batch, h, w) : session.infer(input, batch, h, w);
             long t2 = System.nanoTime();
             // Outputs view the session's buffers: decode before the lease is given back.
             Decoder.Detections[] dets = new Decoder.Detections[n];
             Extras[] extras = new Extras[n];
-            Tensor head = out.get(0);
-            Tensor protos = out.stream().filter(t -> t.shape().length == 4).findFirst().orElse(null);
+            Tensor head = out == null ? null : out.get(0);
+            Tensor protos = out == null ? null : out.stream().filter(t -> t.shape().length == 4).findFirst().orElse(null);
             if (protos != null) head = out.stream().filter(t -> t.shape().length == 3).findFirst().orElseThrow();
             Tensor raw = head;
-            boolean endToEnd = meta.engineArgs().nms();
             int nc = meta.nc();
             indices(n).forEach(i -> {
                 Mat img = images.get(i);
+                if (out == null) {
+                    dets[i] = Decoder.fromCandidates(picked.images().get(i), (float) o.iou(), o.maxDet(), o.agnosticNms(), o.multiLabel());
+                    extras[i] = Extras.NONE;
+                    boxes[i].toOriginal(dets[i].xyxy(), dets[i].size());
+                    return;
+                }
                 switch (task) {
                     case "classify" -> {
                         dets[i] = new Decoder.Detections(new float[0], new float[0], new int[0]);

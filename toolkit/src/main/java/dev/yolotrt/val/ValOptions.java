@@ -8,7 +8,7 @@ import java.util.Map;
 
 /** Validation settings with Ultralytics' val defaults: conf 0.001, iou 0.7, max_det 300, split val. */
 public record ValOptions(String data, String split, Integer imgsz, int batch, double conf, double iou, int maxDet,
-                         boolean saveJson, boolean verbose, boolean gpuPreprocess) {
+                         boolean saveJson, boolean verbose, boolean gpuPreprocess, boolean gpuDecode) {
 
     public static final double DEFAULT_CONF = Cfg.VAL_CONF;
 
@@ -24,7 +24,7 @@ public record ValOptions(String data, String split, Integer imgsz, int batch, do
         List<Integer> sz = c.isSet("imgsz") ? c.ints("imgsz") : null;
         return new ValOptions(c.string("data"), c.string("split"), sz == null ? null : sz.get(0), c.integer("batch"),
                 c.get("conf") != null ? c.number("conf") : DEFAULT_CONF, c.number("iou"), c.integer("max_det"),
-                c.bool("save_json"), c.bool("verbose"), c.bool("gpu_preprocess"));
+                c.bool("save_json"), c.bool("verbose"), c.bool("gpu_preprocess"), c.bool("gpu_decode"));
     }
 
     /**
@@ -33,7 +33,7 @@ public record ValOptions(String data, String split, Integer imgsz, int batch, do
      */
     public PredictOptions predictOptions() {
         PredictOptions.Builder b = PredictOptions.builder().conf(conf).iou(iou).maxDet(maxDet).batch(batch)
-                .multiLabel(true).valResize(true).gpuPreprocess(gpuPreprocess);
+                .multiLabel(true).valResize(true).gpuPreprocess(gpuPreprocess).gpuDecode(gpuDecode);
         if (imgsz != null) b.imgsz(imgsz);
         return b.build();
     }

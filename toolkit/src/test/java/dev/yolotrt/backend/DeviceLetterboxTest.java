@@ -14,9 +14,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The shipped PTX is the current letterbox.cu compiled (scripts/ptx.sh records the source's hash in it), and its entry
- * takes the arguments DeviceLetterbox.Args passes, in that order: src, srcW, srcH, step, dst, dstW, dstH, newW, newH,
- * left, top. The kernel's output is checked against the host letterbox on the GPU (DeviceLetterboxGpuTest).
+ * The shipped PTX is the current letterbox.cu and candidates.cu compiled (scripts/ptx.sh records each source's hash in
+ * it), and each entry takes the arguments its Args class passes, in that order: letterbox(src, srcW, srcH, step, dst,
+ * dstW, dstH, newW, newH, left, top) and candidates(head, channels, anchors, nc, conf, multiLabel, cap, counts, out). The
+ * kernels' output is checked on the GPU (DeviceLetterboxGpuTest).
  */
 class DeviceLetterboxTest {
 
@@ -29,23 +30,30 @@ class DeviceLetterboxTest {
 
     @Test
     void ptxIsTheCurrentSourceCompiled() throws Exception {
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(resource("letterbox.cu")));
-        String ptx = new String(resource("letterbox.ptx"), java.nio.charset.StandardCharsets.US_ASCII);
-        assertTrue(ptx.contains("// generated from letterbox.cu sha256 " + sha), "letterbox.ptx is stale: run scripts/ptx.sh");
-        assertTrue(ptx.contains(".target sm_80"), "PTX for compute 8.0, which the driver compiles for Ampere and newer");
+        for (String kernel : List.of("letterbox", "candidates")) {
+            String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(resource(kernel + ".cu")));
+            String ptx = new String(resource(kernel + ".ptx"), java.nio.charset.StandardCharsets.US_ASCII);
+            assertTrue(ptx.contains("// generated from " + kernel + ".cu sha256 " + sha), kernel + ".ptx is stale: run scripts/ptx.sh");
+            assertTrue(ptx.contains(".target sm_80"), "PTX for compute 8.0, which the driver compiles for Ampere and newer");
+        }
     }
 
     @Test
-    void entryTakesTheArgumentsInTheOrderTheLaunchPassesThem() throws Exception {
-        String ptx = new String(resource("letterbox.ptx"), java.nio.charset.StandardCharsets.US_ASCII);
-        Matcher m = Pattern.compile("\\.param \\.(u64|u32) letterbox_param_(\\d+)").matcher(ptx);
-        StringBuilder types = new StringBuilder();
-        int n = 0;
+    void entriesTakeTheArgumentsInTheOrderTheLaunchesPassThem() throws Exception {
+        assertEquals(List.of("u64", "u32", "u32", "u32", "u64", "u32", "u32", "u32", "u32", "u32", "u32"), params("letterbox"),
+                "pointer, 3 ints, pointer, 6 ints");
+        assertEquals(List.of("u64", "u32", "u32", "u32", "f32", "u32", "u32", "u64", "u64"), params("candidates"),
+                "pointer, 3 ints, a float, 2 ints, 2 pointers");
+    }
+
+    private static List<String> params(String entry) throws Exception {
+        String ptx = new String(resource(entry + ".ptx"), java.nio.charset.StandardCharsets.US_ASCII);
+        Matcher m = Pattern.compile("\\.param \\.(u64|u32|f32) " + entry + "_param_(\\d+)").matcher(ptx);
+        List<String> types = new java.util.ArrayList<>();
         while (m.find()) {
-            assertEquals(n++, Integer.parseInt(m.group(2)));
-            types.append(m.group(1)).append(' ');
+            assertEquals(types.size(), Integer.parseInt(m.group(2)));
+            types.add(m.group(1));
         }
-        assertEquals(String.join(" ", List.of("u64", "u32", "u32", "u32", "u64", "u32", "u32", "u32", "u32", "u32", "u32")) + " ",
-                types.toString(), "pointer, 3 ints, pointer, 6 ints");
+        return types;
     }
 }

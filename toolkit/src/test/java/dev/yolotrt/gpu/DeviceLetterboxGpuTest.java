@@ -99,4 +99,37 @@ class DeviceLetterboxGpuTest {
             }
         }
     }
+
+    /**
+     * gpu_decode: the candidates kernel's pairs give the host decoder's detections exactly, at predict's and val's
+     * settings, on bus.jpg and coco128 val2017 (val's conf 0.001 sends the most pairs through the atomics).
+     */
+    @Test
+    void candidatesPickedOnTheGpuGiveTheHostDecodersDetections() throws Exception {
+        List<Path> files = new ArrayList<>(List.of(Shared.image("bus.jpg")));
+        try (Stream<Path> s = Files.list(Shared.datasets().resolve("coco128/images/val2017"))) {
+            s.sorted().forEach(files::add);
+        }
+        try (Yolo onnx = Yolo.load("yolov8n.onnx", Shared.settings());
+             Yolo trt = Yolo.load(TensorRtGpuTest.engine(onnx, "fp32"), Shared.settings())) {
+            int pairs = 0;
+            for (boolean val : new boolean[] {false, true}) {
+                for (Path f : files) {
+                    try (Mat img = Images.read(f)) {
+                        PredictOptions.Builder o = PredictOptions.builder();
+                        if (val) o.conf(0.001).multiLabel(true).valResize(true);
+                        var host = trt.predictor().run(List.of(img), o.gpuDecode(false).build()).detections().get(0);
+                        var dev = trt.predictor().run(List.of(img), o.gpuDecode(true).build()).detections().get(0);
+                        String what = f.getFileName() + (val ? " (val)" : "");
+                        assertEquals(host.size(), dev.size(), what);
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(host.cls(), dev.cls(), what);
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(host.conf(), dev.conf(), what);
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(host.xyxy(), dev.xyxy(), 1e-3f, what);
+                        pairs += dev.size();
+                    }
+                }
+            }
+            System.out.println("gpu_decode: " + files.size() + " images at predict's and val's settings, " + pairs + " detections as the host decoder's");
+        }
+    }
 }

@@ -3,6 +3,7 @@ package dev.yolotrt.predict;
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.DeviceLetterbox;
 import dev.yolotrt.backend.OnnxRuntimeBackend;
+import dev.yolotrt.backend.Picked;
 import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.data.Images;
@@ -18,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
 import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -31,10 +33,60 @@ class DevicePathTest {
     /** ONNX Runtime behind a session that takes decoded images, as a TensorRT session does. */
     private static final class HostAsDevice implements Backend {
         private final Backend inner;
-        private final AtomicInteger imagesCalls = new AtomicInteger();
+        private final AtomicInteger imagesCalls = new AtomicInteger(), pickCalls = new AtomicInteger(), fullHeads = new AtomicInteger();
+        /** Pairs kept per image, as DeviceCandidates.CAP; past it the whole head comes back. */
+        private final int cap;
 
         HostAsDevice(Backend inner) {
+            this(inner, 30_000);
+        }
+
+        HostAsDevice(Backend inner, int cap) {
             this.inner = inner;
+            this.cap = cap;
+        }
+
+        /** What candidates.cu keeps of a head, each image's pairs handed over in reverse order (the atomics promise none). */
+        private Picked pick(List<Tensor> out, int batch, Picked.Pick p) {
+            Tensor head = out.get(0);
+            int channels = head.dim(1), anchors = head.dim(2), nc = channels - 4;
+            FloatBuffer d = head.data();
+            List<Picked.Candidates> images = new ArrayList<>();
+            for (int b = 0; b < batch; b++) {
+                int base = b * channels * anchors;
+                List<float[]> pairs = new ArrayList<>();
+                for (int a = 0; a < anchors; a++) {
+                    float[] box = {d.get(base + a), d.get(base + anchors + a), d.get(base + 2 * anchors + a), d.get(base + 3 * anchors + a)};
+                    float best = Float.NEGATIVE_INFINITY;
+                    int bc = 0;
+                    for (int c = 0; c < nc; c++) {
+                        float s = d.get(base + (4 + c) * anchors + a);
+                        if (p.multiLabel() && s > p.conf()) pairs.add(new float[] {a, c, s, box[0], box[1], box[2], box[3]});
+                        if (s > best) {
+                            best = s;
+                            bc = c;
+                        }
+                    }
+                    if (!p.multiLabel() && best > p.conf()) pairs.add(new float[] {a, bc, best, box[0], box[1], box[2], box[3]});
+                }
+                if (pairs.size() > cap) {
+                    fullHeads.incrementAndGet();
+                    return new Picked(null, out);
+                }
+                java.util.Collections.reverse(pairs);
+                int n = pairs.size();
+                int[] anchor = new int[n], cls = new int[n];
+                float[] score = new float[n], cxcywh = new float[4 * n];
+                for (int i = 0; i < n; i++) {
+                    float[] q = pairs.get(i);
+                    anchor[i] = (int) q[0];
+                    cls[i] = (int) q[1];
+                    score[i] = q[2];
+                    System.arraycopy(q, 3, cxcywh, 4 * i, 4);
+                }
+                images.add(new Picked.Candidates(anchor, cls, score, cxcywh));
+            }
+            return new Picked(images, null);
         }
 
         @Override public String name() { return "host-as-device"; }
@@ -62,6 +114,14 @@ class DevicePathTest {
                         }
                     }
                     return s.infer(in, batch, height, width);
+                }
+
+                @Override public boolean picksOnDevice() { return true; }
+
+                @Override
+                public Picked inferPicked(FloatBuffer input, List<DeviceLetterbox.Job> jobs, int batch, int height, int width, Picked.Pick p) {
+                    pickCalls.incrementAndGet();
+                    return pick(jobs == null ? s.infer(input, batch, height, width) : inferImages(jobs, batch, height, width), batch, p);
                 }
 
                 @Override public void close() { s.close(); }
@@ -97,5 +157,51 @@ class DevicePathTest {
             }
             assertEquals(before, fake.imagesCalls.get());
         }
+    }
+
+    /**
+     * gpu_decode without a GPU: candidates picked as candidates.cu picks them, in scrambled order, give exactly the
+     * detections the host decoder gives on the whole head, for predict (conf 0.25, best class) and val (conf 0.001, every
+     * class), with the letterbox on the host or "on the device", and when an image has more pairs than the cap.
+     */
+    @Test
+    void candidatesPickedOnTheDeviceGiveTheHostDecodersDetections() throws Exception {
+        List<Mat> images = new ArrayList<>();
+        for (String p : List.of("bus.jpg", "zidane.jpg", "dog.jpg", "horses.jpg", "kite.jpg", "giraffe.jpg")) images.add(Images.read(Shared.image(p)));
+        try (Yolo m = Yolo.load("yolov8n-dynamic.onnx", Shared.settings())) {
+            for (int cap : new int[] {30_000, 50}) {
+                try (HostAsDevice fake = new HostAsDevice(OnnxRuntimeBackend.open(m.file(), 1), cap);
+                     Predictor p = new Predictor(fake, m.metadata())) {
+                    for (boolean forVal : new boolean[] {false, true}) {
+                        for (boolean gpuPre : new boolean[] {false, true}) {
+                            for (int i = 0; i < images.size(); i += 2) {
+                                List<Mat> two = images.subList(i, i + 2);
+                                Predictor.Batch want = m.predictor().run(two, options(forVal).gpuPreprocess(false).gpuDecode(false).build());
+                                Predictor.Batch got = p.run(two, options(forVal).gpuPreprocess(gpuPre).gpuDecode(true).build());
+                                for (int k = 0; k < 2; k++) {
+                                    Decoder.Detections a = want.detections().get(k), b = got.detections().get(k);
+                                    String what = "cap " + cap + (forVal ? ", val" : ", predict") + ", image " + (i + k);
+                                    assertEquals(a.size(), b.size(), what);
+                                    assertArrayEquals(a.xyxy(), b.xyxy(), what);
+                                    assertArrayEquals(a.conf(), b.conf(), what);
+                                    assertArrayEquals(a.cls(), b.cls(), what);
+                                }
+                            }
+                        }
+                    }
+                    assertEquals(2 * 2 * 3, fake.pickCalls.get());
+                    // val's conf 0.001 gives some image more than 50 pairs: that batch came back as the whole head.
+                    assertEquals(cap == 50, fake.fullHeads.get() > 0, "cap " + cap);
+                }
+            }
+        } finally {
+            images.forEach(Mat::close);
+        }
+    }
+
+    /** Predict's options (conf 0.25, each anchor's best class) or val's (conf 0.001, every class, val's resize), batch 2. */
+    private static PredictOptions.Builder options(boolean val) {
+        PredictOptions.Builder b = PredictOptions.builder().batch(2);
+        return val ? b.conf(0.001).multiLabel(true).valResize(true) : b;
     }
 }
