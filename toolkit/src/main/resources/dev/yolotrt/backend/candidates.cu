@@ -5,6 +5,19 @@
 // decoder gathers in before NMS. An image with more than `cap` pairs counts them all but stores `cap`: the host then
 // copies the whole head instead. Compiled to candidates.ptx by scripts/ptx.sh.
 
+// Appends one pair to image b's list: its key (anchor * nc + class, as int bits), score and box.
+__device__ void push(int* counts, float* list, int b, int cap, int key, float score, float cx, float cy, float w, float h) {
+    int i = atomicAdd(&counts[b], 1);
+    if (i >= cap) return;
+    float* p = list + (size_t) i * 6;
+    p[0] = __int_as_float(key);
+    p[1] = score;
+    p[2] = cx;
+    p[3] = cy;
+    p[4] = w;
+    p[5] = h;
+}
+
 extern "C" __global__ void candidates(const float* head, int channels, int anchors, int nc, float conf, int multiLabel, int cap,
                                       int* counts, float* out) {
     int a = blockIdx.x * blockDim.x + threadIdx.x;
@@ -13,43 +26,15 @@ extern "C" __global__ void candidates(const float* head, int channels, int ancho
     const float* img = head + (size_t) b * channels * anchors;
     float* list = out + (size_t) b * cap * 6;
     float cx = img[a], cy = img[anchors + a], w = img[2 * anchors + a], h = img[3 * anchors + a];
-    if (multiLabel) {
-        for (int c = 0; c < nc; c++) {
-            float s = img[(size_t) (4 + c) * anchors + a];
-            if (s > conf) {
-                int i = atomicAdd(&counts[b], 1);
-                if (i < cap) {
-                    float* p = list + (size_t) i * 6;
-                    p[0] = __int_as_float(a * nc + c);
-                    p[1] = s;
-                    p[2] = cx;
-                    p[3] = cy;
-                    p[4] = w;
-                    p[5] = h;
-                }
-            }
-        }
-    } else {
-        float best = -__int_as_float(0x7f800000);
-        int bc = 0;
-        for (int c = 0; c < nc; c++) {
-            float s = img[(size_t) (4 + c) * anchors + a];
-            if (s > best) {
-                best = s;
-                bc = c;
-            }
-        }
-        if (best > conf) {
-            int i = atomicAdd(&counts[b], 1);
-            if (i < cap) {
-                float* p = list + (size_t) i * 6;
-                p[0] = __int_as_float(a * nc + bc);
-                p[1] = best;
-                p[2] = cx;
-                p[3] = cy;
-                p[4] = w;
-                p[5] = h;
-            }
+    float best = -__int_as_float(0x7f800000);
+    int bc = 0;
+    for (int c = 0; c < nc; c++) {
+        float s = img[(size_t) (4 + c) * anchors + a];
+        if (multiLabel && s > conf) push(counts, list, b, cap, a * nc + c, s, cx, cy, w, h);
+        if (s > best) {
+            best = s;
+            bc = c;
         }
     }
+    if (!multiLabel && best > conf) push(counts, list, b, cap, a * nc + bc, best, cx, cy, w, h);
 }

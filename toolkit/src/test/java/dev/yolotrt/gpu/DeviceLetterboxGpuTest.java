@@ -43,6 +43,15 @@ class DeviceLetterboxGpuTest {
         return all;
     }
 
+    /** bus.jpg, then the images of {@code dir} (under the datasets), sorted. */
+    private static List<Path> busAnd(String dir) throws Exception {
+        List<Path> files = new ArrayList<>(List.of(Shared.image("bus.jpg")));
+        try (Stream<Path> s = Files.list(Shared.datasets().resolve(dir))) {
+            s.sorted().forEach(files::add);
+        }
+        return files;
+    }
+
     @Test
     void kernelEqualsTheHostLetterboxWithinOneLevel() throws Exception {
         try (Yolo onnx = Yolo.load("yolov8n.onnx", Shared.settings());
@@ -81,10 +90,7 @@ class DeviceLetterboxGpuTest {
 
     @Test
     void predictionsWithTheKernelEqualTheHostPath() throws Exception {
-        List<Path> files = new ArrayList<>(List.of(Shared.image("bus.jpg")));
-        try (Stream<Path> s = Files.list(Shared.datasets().resolve("coco8/images/val"))) {
-            s.sorted().forEach(files::add);
-        }
+        List<Path> files = busAnd("coco8/images/val");
         try (Yolo onnx = Yolo.load("yolov8n.onnx", Shared.settings());
              Yolo trt = Yolo.load(TensorRtGpuTest.engine(onnx, "fp32"), Shared.settings())) {
             for (Path f : files) {
@@ -106,10 +112,7 @@ class DeviceLetterboxGpuTest {
      */
     @Test
     void candidatesPickedOnTheGpuGiveTheHostDecodersDetections() throws Exception {
-        List<Path> files = new ArrayList<>(List.of(Shared.image("bus.jpg")));
-        try (Stream<Path> s = Files.list(Shared.datasets().resolve("coco128/images/val2017"))) {
-            s.sorted().forEach(files::add);
-        }
+        List<Path> files = busAnd("coco128/images/val2017");
         try (Yolo onnx = Yolo.load("yolov8n.onnx", Shared.settings());
              Yolo trt = Yolo.load(TensorRtGpuTest.engine(onnx, "fp32"), Shared.settings())) {
             int pairs = 0;
