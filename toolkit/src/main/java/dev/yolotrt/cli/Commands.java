@@ -281,8 +281,9 @@ final class Commands {
                 Models are found by path or by name in $YOLO_TRT_MODELS; sample images (bus.jpg, zidane.jpg)
                 in $YOLO_TRT_ASSETS. Keys and defaults:
                 """);
+        int width = Cfg.keys().keySet().stream().mapToInt(String::length).max().orElse(0);
         for (Cfg.Key k : Cfg.keys().values()) {
-            sb.append(String.format(Locale.ROOT, "  %-13s %-14s %s%n", k.name(),
+            sb.append(String.format(Locale.ROOT, "  %-" + width + "s %-14s %s%n", k.name(),
                     k.fallback() == null ? "None" : k.fallback().toString().replaceAll("[\\[\\] ]", ""), k.help()));
         }
         return sb.toString();
