@@ -28,12 +28,12 @@ import static org.bytedeco.cuda.global.cudart.cudaGraphExecDestroy;
 import static org.bytedeco.cuda.global.cudart.cudaGraphInstantiate;
 import static org.bytedeco.cuda.global.cudart.cudaGraphLaunch;
 import static org.bytedeco.cuda.global.cudart.cudaMalloc;
-import static org.bytedeco.cuda.global.cudart.cudaMemsetAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMallocHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
+import static org.bytedeco.cuda.global.cudart.cudaMemsetAsync;
 import static org.bytedeco.cuda.global.cudart.cudaSetDevice;
 import static org.bytedeco.cuda.global.cudart.cudaStreamBeginCapture;
 import static org.bytedeco.cuda.global.cudart.cudaStreamCaptureModeThreadLocal;
@@ -353,15 +353,14 @@ public final class TensorRtBackend implements Backend {
             for (int b = 0; b < batch; b++) {
                 int n = counts[b];
                 int[] anchor = new int[n], cls = new int[n];
-                float[] score = new float[n], box = new float[n * 4], row = new float[DeviceCandidates.FLOATS];
-                long base = (long) b * DeviceCandidates.CAP * DeviceCandidates.FLOATS;
+                float[] score = new float[n], box = new float[n * 4], rows = new float[n * DeviceCandidates.FLOATS];
+                lists.position((long) b * DeviceCandidates.CAP * DeviceCandidates.FLOATS).get(rows);
                 for (int i = 0; i < n; i++) {
-                    lists.position(base + (long) i * DeviceCandidates.FLOATS).get(row);
-                    int key = Float.floatToRawIntBits(row[0]);
+                    int r = i * DeviceCandidates.FLOATS, key = Float.floatToRawIntBits(rows[r]);
                     anchor[i] = key / nc;
                     cls[i] = key % nc;
-                    score[i] = row[1];
-                    System.arraycopy(row, 2, box, i * 4, 4);
+                    score[i] = rows[r + 1];
+                    System.arraycopy(rows, r + 2, box, i * 4, 4);
                 }
                 images.add(new Picked.Candidates(anchor, cls, score, box));
             }
