@@ -51,7 +51,7 @@ final class DeviceCandidates {
             counts.put(0, countsAddress);
             out.put(0, outAddress);
             int block = 256;
-            DeviceKernels.check(cuLaunchKernel(DeviceKernels.function("candidates.ptx", "candidates", "gpu_decode"), (anchors + block - 1) / block, batch,
+            DeviceKernels.check(cuLaunchKernel(DeviceKernels.function("candidates.ptx", "candidates"), (anchors + block - 1) / block, batch,
                     1, block, 1, 1, 0, stream, params, (PointerPointer<?>) null), "cuLaunchKernel (candidates)");
         }
 

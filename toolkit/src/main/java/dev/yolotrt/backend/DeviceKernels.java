@@ -29,9 +29,9 @@ final class DeviceKernels {
 
     /**
      * Kernel {@code entry} of {@code ptx} in the current GPU's context (the caller has made a runtime call there, so the
-     * context is current); {@code option} names the setting that avoids it, for the one line a too-old driver gets.
+     * context is current). A driver too old for the PTX gets {@link KernelUnavailable}.
      */
-    static synchronized CUfunc_st function(String ptx, String entry, String option) {
+    static synchronized CUfunc_st function(String ptx, String entry) {
         int[] device = new int[1];
         TensorRt.check(cudaGetDevice(device), "cudaGetDevice");
         String key = device[0] + "/" + ptx + "/" + entry;
@@ -47,8 +47,9 @@ final class DeviceKernels {
         CUmod_st module = new CUmod_st();
         BytePointer image = new BytePointer(code.length + 1L).put(code).put(code.length, (byte) 0);
         int r = cuModuleLoadData(module, image);
-        if (r == 222) { // CUDA_ERROR_UNSUPPORTED_PTX_VERSION
-            throw new YoloException("the GPU driver is older than the CUDA 12.6 PTX of " + ptx + "; update the driver, or set " + option + "=false");
+        // CUDA_ERROR_NO_BINARY_FOR_GPU, CUDA_ERROR_INVALID_PTX, CUDA_ERROR_UNSUPPORTED_PTX_VERSION: PTX from CUDA 12.6 needs driver 560 or newer.
+        if (r == 209 || r == 218 || r == 222) {
+            throw new KernelUnavailable("this GPU driver cannot run " + ptx + " (CUDA 12.6 PTX, CUDA driver error " + r + "; driver 560 or newer runs it)");
         }
         check(r, "cuModuleLoadData (" + ptx + ")");
         CUfunc_st f = new CUfunc_st();

@@ -2,6 +2,7 @@ package dev.yolotrt.predict;
 
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.DeviceLetterbox;
+import dev.yolotrt.backend.KernelUnavailable;
 import dev.yolotrt.backend.Picked;
 import dev.yolotrt.backend.SessionPool;
 import dev.yolotrt.backend.Tensor;
@@ -56,6 +57,8 @@ public final class Predictor implements AutoCloseable {
     private final AtomicInteger turn = new AtomicInteger();
     private volatile boolean warm;
     private volatile boolean warnedImgsz;
+    /** Set once a kernel could not load on this GPU's driver: batches then letterbox and decode on the host. */
+    private volatile boolean hostOnly;
     /** Long-lived threads that run pipelined batches: CUDA keeps state per host thread, so threads are not made per call. */
     private ThreadPoolExecutor workers;
 
@@ -110,6 +113,20 @@ public final class Predictor implements AutoCloseable {
 
     /** Runs the pipeline on up to {@link #chunk} images. */
     public Batch run(List<Mat> images, PredictOptions o) {
+        if (!hostOnly) {
+            try {
+                return run(images, o, true);
+            } catch (KernelUnavailable e) {
+                // The kernels only speed up what the host does too: without them, every later batch stays on the host.
+                hostOnly = true;
+                Progress.note("WARNING: " + e.getMessage() + "; letterboxing and decoding on the host instead");
+            }
+        }
+        return run(images, o, false);
+    }
+
+    /** The pipeline; {@code kernels}: the letterbox and candidates kernels may run where the options and the session allow. */
+    private Batch run(List<Mat> images, PredictOptions o, boolean kernels) {
         int[] hw = inputSize(o);
         int h = hw[0], w = hw[1], n = images.size();
         // A static batch larger than the images is padded with empty slots.
@@ -126,7 +143,7 @@ public final class Predictor implements AutoCloseable {
                     boxes[i] = o.valResize() && h == w ? Letterbox.forVal(img.rows(), img.cols(), h) : Letterbox.of(img.rows(), img.cols(), h, w);
                 }
             }
-            List<DeviceLetterbox.Job> jobs = o.gpuPreprocess() && session.letterboxesOnDevice() ? deviceJobs(images, boxes) : null;
+            List<DeviceLetterbox.Job> jobs = kernels && o.gpuPreprocess() && session.letterboxesOnDevice() ? deviceJobs(images, boxes) : null;
             FloatBuffer input = jobs == null ? session.inputBuffer(batch, h, w) : null;
             if (jobs == null) {
                 // Images are independent: preprocess them on all cores, each into its own slice of the batch.
@@ -139,7 +156,7 @@ public final class Predictor implements AutoCloseable {
             long t1 = System.nanoTime();
             boolean endToEnd = meta.engineArgs().nms();
             // A detect head's candidates picked on the device: only they cross back (a class filter stays on the host).
-            Picked picked = o.gpuDecode() && task.equals("detect") && !endToEnd && o.classes() == null && session.picksOnDevice()
+            Picked picked = kernels && o.gpuDecode() && task.equals("detect") && !endToEnd && o.classes() == null && session.picksOnDevice()
                     ? session.inferPicked(input, jobs, batch, h, w, new Picked.Pick((float) o.conf(), o.multiLabel())) : null;
             List<Tensor> out = picked != null ? picked.head() : jobs != null ? session.inferImages(jobs, batch, h, w) : session.infer(input, batch, h, w);
             long t2 = System.nanoTime();

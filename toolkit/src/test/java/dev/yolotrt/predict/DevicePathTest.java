@@ -2,6 +2,7 @@ package dev.yolotrt.predict;
 
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.DeviceLetterbox;
+import dev.yolotrt.backend.KernelUnavailable;
 import dev.yolotrt.backend.OnnxRuntimeBackend;
 import dev.yolotrt.backend.Picked;
 import dev.yolotrt.backend.Tensor;
@@ -36,6 +37,8 @@ class DevicePathTest {
         private final AtomicInteger imagesCalls = new AtomicInteger(), pickCalls = new AtomicInteger(), fullHeads = new AtomicInteger();
         /** Pairs kept per image, as DeviceCandidates.CAP; past it the whole head comes back. */
         private final int cap;
+        /** Plays a driver too old for the kernels' PTX: every device call fails as DeviceKernels then does. */
+        private volatile boolean oldDriver;
 
         HostAsDevice(Backend inner) {
             this(inner, 30_000);
@@ -105,6 +108,7 @@ class DevicePathTest {
                 @Override
                 public List<Tensor> inferImages(List<DeviceLetterbox.Job> jobs, int batch, int height, int width) {
                     imagesCalls.incrementAndGet();
+                    if (oldDriver) throw new KernelUnavailable("this GPU driver cannot run letterbox.ptx (CUDA 12.6 PTX, CUDA driver error 222)");
                     FloatBuffer in = s.inputBuffer(batch, height, width);
                     for (int i = 0; i < jobs.size(); i++) {
                         DeviceLetterbox.Job j = jobs.get(i);
@@ -121,6 +125,7 @@ class DevicePathTest {
                 @Override
                 public Picked inferPicked(FloatBuffer input, List<DeviceLetterbox.Job> jobs, int batch, int height, int width, Picked.Pick p) {
                     pickCalls.incrementAndGet();
+                    if (oldDriver) throw new KernelUnavailable("this GPU driver cannot run candidates.ptx (CUDA 12.6 PTX, CUDA driver error 222)");
                     return pick(jobs == null ? s.infer(input, batch, height, width) : inferImages(jobs, batch, height, width), batch, p);
                 }
 
@@ -203,5 +208,30 @@ class DevicePathTest {
     private static PredictOptions.Builder options(boolean val) {
         PredictOptions.Builder b = PredictOptions.builder().batch(2);
         return val ? b.conf(0.001).multiLabel(true).valResize(true) : b;
+    }
+
+    /**
+     * A driver too old for the kernels' PTX (the default gpu_preprocess would then fail every prediction): the first
+     * batch finds out, warns once, and it and every later batch run on the host with the host's results.
+     */
+    @Test
+    void aDriverTooOldForTheKernelsLeavesTheWorkToTheHost() throws Exception {
+        List<ImageSource> sources = new ArrayList<>();
+        for (String p : List.of("bus.jpg", "zidane.jpg", "dog.jpg")) sources.addAll(ImageSource.resolve(Shared.image(p).toString(), Shared.settings()));
+        List<String> notes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        dev.yolotrt.util.Progress.Sink previous = dev.yolotrt.util.Progress.install((label, done, total, line) -> notes.add(line));
+        try (Yolo m = Yolo.load("yolov8n-dynamic.onnx", Shared.settings());
+             HostAsDevice fake = new HostAsDevice(OnnxRuntimeBackend.open(m.file(), 1));
+             Predictor p = new Predictor(fake, m.metadata())) {
+            fake.oldDriver = true;
+            List<Results> want = m.predictor().predict(sources, PredictOptions.builder().gpuPreprocess(false).build());
+            List<Results> got = p.predict(sources, PredictOptions.builder().gpuPreprocess(true).gpuDecode(true).build());
+            for (int i = 0; i < want.size(); i++) assertEquals(want.get(i).summary(), got.get(i).summary(), want.get(i).path());
+            // Only the warm-up tried the kernel; the warning came once.
+            assertEquals(1, fake.imagesCalls.get() + fake.pickCalls.get());
+            assertEquals(1, notes.stream().filter(n -> n.contains("cannot run") && n.contains("on the host instead")).count(), notes.toString());
+        } finally {
+            dev.yolotrt.util.Progress.install(previous);
+        }
     }
 }
