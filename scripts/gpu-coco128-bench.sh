@@ -5,9 +5,8 @@
 #   YOLO_TRT_LIB=/opt/deps scripts/gpu-coco128-bench.sh OUT_DIR
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-runs/gpu-coco128}; mkdir -p "$out"
 . scripts/java-cp.sh
-export YOLO_TRT_CACHE=${YOLO_TRT_CACHE:-$PWD/$out/cache}
+run_dir "${1:-runs/gpu-coco128}"
 cli benchmark model=yolov8n.onnx batch=8 data=coco128-val2017.yaml split=train precisions=fp32,fp16,int8 \
   project="$out" name=benchmark exist_ok=true > "$out/benchmark.log" 2>&1
 echo "coco128 benchmark rc=$?" | tee -a "$out/summary.txt"; sed -n '/benchmark on/,$p' "$out/benchmark.log" | tee -a "$out/summary.txt"

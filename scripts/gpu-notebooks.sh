@@ -8,10 +8,8 @@
 # side time their tactics on a shared GPU and took 3x longer each (FP16 970 s instead of ~350 s).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-runs/gpu-notebooks}; mkdir -p "$out"
 . scripts/java-cp.sh
-export YOLO_TRT_CACHE=${YOLO_TRT_CACHE:-$PWD/$out/cache}
-say() { echo "$(date -u +%T) $*" | tee -a "$out/summary.txt"; }
+run_dir "${1:-runs/gpu-notebooks}"
 
 say "$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null) | $(java -version 2>&1 | head -1)"
 for nb in ${NOTEBOOKS:-04-benchmark-and-map 02-export-tensorrt 03-int8-calibration-tuning}; do

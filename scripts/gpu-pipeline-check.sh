@@ -11,10 +11,8 @@
 #   YOLO_TRT_LIB=/opt/deps scripts/gpu-pipeline-check.sh OUT_DIR
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-runs/gpu-pipeline}; mkdir -p "$out"
 . scripts/java-cp.sh
-export YOLO_TRT_CACHE=${YOLO_TRT_CACHE:-$PWD/$out/cache}
-say() { echo "$(date -u +%T) $*" | tee -a "$out/summary.txt"; }
+run_dir "${1:-runs/gpu-pipeline}"
 # The GPUs this process sees (nvidia-smi lists all of them, whatever CUDA_VISIBLE_DEVICES says).
 gpus=$(if [ -n "${CUDA_VISIBLE_DEVICES:-}" ]; then echo "$CUDA_VISIBLE_DEVICES" | tr ',' '\n' | wc -l; else nvidia-smi -L | wc -l; fi)
 say "== $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1) x $gpus, $(nproc) cores"

@@ -5,10 +5,8 @@
 #   YOLO_TRT_LIB=/opt/deps scripts/gpu-pt-check.sh OUT_DIR
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-runs/gpu-pt}; mkdir -p "$out"
 . scripts/java-cp.sh
-export YOLO_TRT_CACHE=${YOLO_TRT_CACHE:-$PWD/$out/cache}
-say() { echo "$(date -u +%T) $*" | tee -a "$out/summary.txt"; }
+run_dir "${1:-runs/gpu-pt}"
 t0=$(date +%s)
 cli export model=yolov8n.pt format=engine > "$out/export.log" 2>&1; say "export model=yolov8n.pt format=engine: rc=$? $(( $(date +%s) - t0 )) s"
 tail -3 "$out/export.log" | tee -a "$out/summary.txt"

@@ -6,10 +6,8 @@
 #   (default: all six task models; several GPUs: one call per GPU with CUDA_VISIBLE_DEVICES and its own models)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-runs/gpu-tasks}; mkdir -p "$out"; shift || true
 . scripts/java-cp.sh
-export YOLO_TRT_CACHE=${YOLO_TRT_CACHE:-$PWD/$out/cache}
-say() { echo "$(date -u +%T) $*" | tee -a "$out/summary.txt"; }
+run_dir "${1:-runs/gpu-tasks}"; shift || true
 
 # ImageNet-style folders of the photos for the classifiers (the hand-made sets of ClassifyValidatorTest).
 cls=$PWD/$out/cls; rm -rf "$cls"

@@ -11,3 +11,7 @@ junit() {
   java "$@" -cp "$cp:$(ls "$lib"/junit-platform-console-standalone-*.jar)" org.junit.platform.console.ConsoleLauncher execute \
     --select-class "$cls" --details=tree --disable-banner > "$log" 2>&1
 }
+# run_dir DIR: the script's output folder ($out, created) and, unless YOLO_TRT_CACHE names one, its engine cache.
+run_dir() { out=$1; mkdir -p "$out"; export YOLO_TRT_CACHE=${YOLO_TRT_CACHE:-$(cd "$out" && pwd)/cache}; }
+# say LINE: the line, timestamped, on stdout and in $out/summary.txt.
+say() { echo "$(date -u +%T) $*" | tee -a "$out/summary.txt"; }
