@@ -5,6 +5,7 @@ import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;
 import dev.yolotrt.predict.Results;
+import dev.yolotrt.util.Settings;
 import org.bytedeco.opencv.opencv_core.Mat;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
@@ -12,9 +13,12 @@ import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.columns.numbers.NumberColumnFormatter;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Images per second over a folder (or any source), decode included, for the old path (decode one image
@@ -76,14 +80,14 @@ public final class Throughput {
      * {@link #run} on {@code engine} with one GPU, then with one engine on each of {@code gpus} GPUs (1, 2, ... up to
      * that many), rows marked with their GPU count.
      */
-    public static Table byGpuCount(java.nio.file.Path engine, List<ImageSource> sources, PredictOptions o, dev.yolotrt.util.Settings settings,
-                                   int gpus) {
+    public static Table byGpuCount(Path engine, List<ImageSource> sources, PredictOptions o, Settings settings, int gpus) {
         Table all = null;
         for (int n = 1; n <= gpus; n++) {
-            List<Integer> ids = java.util.stream.IntStream.range(0, n).boxed().toList();
-            try (Yolo m = Yolo.load(engine, settings.withDevices(ids))) {
+            try (Yolo m = Yolo.load(engine, settings.withDevices(IntStream.range(0, n).boxed().toList()))) {
                 Table t = run(m, sources, o);
-                t.addColumns(IntColumn.create("GPUs", java.util.Collections.nCopies(t.rowCount(), n).stream().mapToInt(Integer::intValue).toArray()));
+                int[] count = new int[t.rowCount()];
+                Arrays.fill(count, n);
+                t.addColumns(IntColumn.create("GPUs", count));
                 all = all == null ? t : all.append(t);
             }
         }

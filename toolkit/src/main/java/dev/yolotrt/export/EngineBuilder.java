@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import static org.bytedeco.tensorrt.global.nvinfer.BuilderFlag;
 import static org.bytedeco.tensorrt.global.nvinfer.DataType;
@@ -50,7 +51,7 @@ final class EngineBuilder {
      * {@code timingCache} reads the shared timing cache: once before the build, and again after it, so that timings
      * another process saved meanwhile (builds side by side on several GPUs) are merged in rather than overwritten.
      */
-    static Built build(byte[] onnx, String what, ExportOptions o, int imgsz, java.util.function.Supplier<byte[]> timingCache,
+    static Built build(byte[] onnx, String what, ExportOptions o, int imgsz, Supplier<byte[]> timingCache,
                        IInt8Calibrator calibrator, Map<String, Float> ranges, Consumer<String> info) {
         TensorRt.Log log = TensorRt.logger();
         log.clear();
@@ -61,7 +62,7 @@ final class EngineBuilder {
     }
 
     private static Built build(NativeScope scope, TensorRt.Log log, long t0, byte[] onnx, String what, ExportOptions o, int imgsz,
-                               java.util.function.Supplier<byte[]> timings, IInt8Calibrator calibrator, Map<String, Float> ranges, Consumer<String> info) {
+                               Supplier<byte[]> timings, IInt8Calibrator calibrator, Map<String, Float> ranges, Consumer<String> info) {
         IBuilder builder = scope.own(createInferBuilder(log));
         INetworkDefinition network = scope.own(builder.createNetworkV2(0));
         IParser parser = scope.own(createParser(network, log));

@@ -194,9 +194,8 @@ public final class Decoder {
         for (int i = 0; i < top.length; i++) at[i] = sorted[top[i]];
         int[] anchorOf = pick(c.anchor(), at), clsOf = pick(c.cls(), at);
         float[] scoreOf = pick(c.score(), at);
-        float[] xyxy = new float[at.length * 4];
+        float[] xyxy = new float[at.length * 4], b = c.cxcywh();
         for (int i = 0; i < at.length; i++) {
-            float[] b = c.cxcywh();
             int k = at[i] * 4;
             float cx = b[k], cy = b[k + 1], w = b[k + 2], h = b[k + 3];
             xyxy[i * 4] = cx - w / 2;

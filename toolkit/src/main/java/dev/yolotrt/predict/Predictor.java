@@ -10,6 +10,7 @@ import dev.yolotrt.data.ImageLoader;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.backend.ModelMetadata;
 import dev.yolotrt.util.Progress;
+import dev.yolotrt.util.YoloException;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 import java.nio.FloatBuffer;
@@ -325,11 +326,11 @@ public final class Predictor implements AutoCloseable {
                 return f.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new dev.yolotrt.util.YoloException("interrupted while predicting");
+                throw new YoloException("interrupted while predicting");
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof RuntimeException r) throw r;
                 if (e.getCause() instanceof Error err) throw err;
-                throw new dev.yolotrt.util.YoloException("prediction failed: " + e.getCause());
+                throw new YoloException("prediction failed: " + e.getCause());
             }
         }
 

@@ -1,6 +1,7 @@
 package dev.yolotrt.util;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -10,10 +11,10 @@ import java.util.Map;
  * engine runs on, one engine per GPU (Ultralytics' {@code device=0,1}); empty, the current GPU.
  */
 public record Settings(Path modelsDir, Path datasetsDir, Path assetsDir, Path cacheDir, int cpuThreads, String releases,
-                       java.util.List<Integer> devices) {
+                       List<Integer> devices) {
 
     public Settings {
-        devices = java.util.List.copyOf(devices);
+        devices = List.copyOf(devices);
     }
 
     public static final String MODELS = "YOLO_TRT_MODELS";
@@ -38,14 +39,14 @@ public record Settings(Path modelsDir, Path datasetsDir, Path assetsDir, Path ca
                 path(env, ASSETS, cache.resolve("assets")),
                 cache,
                 Integer.parseInt(value(env, THREADS, "0")),
-                value(env, RELEASES, DEFAULT_RELEASES).replaceFirst("/+$", ""), java.util.List.of());
+                value(env, RELEASES, DEFAULT_RELEASES).replaceFirst("/+$", ""), List.of());
     }
 
     public Settings withCpuThreads(int threads) {
         return new Settings(modelsDir, datasetsDir, assetsDir, cacheDir, threads, releases, devices);
     }
 
-    public Settings withDevices(java.util.List<Integer> gpus) {
+    public Settings withDevices(List<Integer> gpus) {
         return new Settings(modelsDir, datasetsDir, assetsDir, cacheDir, cpuThreads, releases, gpus);
     }
 
