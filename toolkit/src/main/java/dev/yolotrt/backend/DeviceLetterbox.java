@@ -6,7 +6,6 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
-
 import static org.bytedeco.cuda.global.cudart.cuLaunchKernel;
 
 /**
@@ -51,8 +50,8 @@ public final class DeviceLetterbox {
             int[] v = {job.srcW(), job.srcH(), (int) job.step(), dstW, dstH, job.newW(), job.newH(), job.left(), job.top()};
             for (int i = 0; i < v.length; i++) ints[i].put(0, v[i]);
             int bx = 32, by = 8;
-            DeviceKernels.check(cuLaunchKernel(DeviceKernels.function("letterbox.ptx", "letterbox"), (dstW + bx - 1) / bx, (dstH + by - 1) / by, 1, bx, by, 1, 0, stream, params,
-                    (PointerPointer<?>) null), "cuLaunchKernel (letterbox)");
+            DeviceKernels.check(cuLaunchKernel(DeviceKernels.function("letterbox.ptx", "letterbox"), (dstW + bx - 1) / bx, (dstH + by - 1) / by, 1,
+                    bx, by, 1, 0, stream, params, (PointerPointer<?>) null), "cuLaunchKernel (letterbox)");
         }
 
         @Override

@@ -32,8 +32,8 @@ import java.awt.Paint;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The notebook charts, from the toolkit's own tables and records: latency per precision with min/max
