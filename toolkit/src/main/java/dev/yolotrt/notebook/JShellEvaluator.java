@@ -29,10 +29,13 @@ public final class JShellEvaluator implements AutoCloseable {
     public record Outcome(boolean hasValue, Object value) {
     }
 
-    /** A cell that did not compile or threw; the message is what the user reads. */
+    /**
+     * A cell that did not compile or threw; the message is what the user reads. It carries no stack trace: the kernel's
+     * own frames would be all of it, and Jupyter's execute reply (what nbconvert prints) lists them above the message.
+     */
     public static final class CellException extends Exception {
         public CellException(String message) {
-            super(message);
+            super(message, null, false, false);
         }
     }
 

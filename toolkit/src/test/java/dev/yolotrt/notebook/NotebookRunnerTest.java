@@ -144,6 +144,15 @@ class NotebookRunnerTest {
     }
 
     @Test
+    void aCellsErrorReachesJupytersReplyAsItsMessageAlone() {
+        // nbconvert prints the execute reply's traceback: the kernel's frames there would bury the one line.
+        var reply = io.github.spencerpark.jupyter.messages.reply.ErrorReply.of(
+                new JShellEvaluator.CellException("dev.yolotrt.util.YoloException: model not found: no-such-model.onnx"));
+        assertEquals(List.of(), reply.getStacktrace());
+        assertEquals("dev.yolotrt.util.YoloException: model not found: no-such-model.onnx", reply.getErrorMessage());
+    }
+
+    @Test
     void compileErrorsNameTheLine(@TempDir Path tmp) throws Exception {
         Path in = notebook(tmp, "int a = 1;\nString s = a;");
         NotebookRunner.Report r = NotebookRunner.run(in, tmp.resolve("out.ipynb"), s -> { });
