@@ -141,10 +141,10 @@ public final class TensorRtBackend implements Backend {
         return List.copyOf(outputs);
     }
 
-    /** Two batches per engine: one on the GPU while the host letterboxes, decodes and runs NMS for the other. */
+    /** Three batches per engine: one uploads and letterboxes while another infers and the host runs NMS for a third. */
     @Override
     public int concurrency() {
-        return 2;
+        return 3;
     }
 
     @Override

@@ -14,6 +14,7 @@ import dev.yolotrt.predict.Predictor;
 import dev.yolotrt.val.ClassifyValidator;
 import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
+import dev.yolotrt.util.Futures;
 import dev.yolotrt.val.Validator;
 import org.bytedeco.opencv.opencv_core.Mat;
 import tech.tablesaw.api.DoubleColumn;
@@ -31,6 +32,10 @@ import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -76,10 +81,15 @@ public final class Benchmark {
     private final DoubleColumn e2eMean = DoubleColumn.create("End-to-end ms/img");
     private final DoubleColumn e2eMin = DoubleColumn.create("E2E min");
     private final DoubleColumn e2eMax = DoubleColumn.create("E2E max");
-    /** End-to-end with the letterbox on the GPU ({@code gpu_preprocess=true}): engines only, beside the host path. */
-    private final DoubleColumn gpuMean = DoubleColumn.create("GPU-pre E2E ms/img");
-    private final DoubleColumn gpuMin = DoubleColumn.create("GPU-pre min");
-    private final DoubleColumn gpuMax = DoubleColumn.create("GPU-pre max");
+    /**
+     * End-to-end on the GPU path (engines only, beside the host path): the letterbox on the GPU ({@code gpu_preprocess}) and,
+     * for detect heads, only the candidates above conf copied back ({@code gpu_decode}).
+     */
+    private final DoubleColumn gpuMean = DoubleColumn.create("GPU E2E ms/img");
+    private final DoubleColumn gpuMin = DoubleColumn.create("GPU min");
+    private final DoubleColumn gpuMax = DoubleColumn.create("GPU max");
+    /** The GPU path with the predictor's batches in flight at once, as a folder streams: wall time ÷ images. */
+    private final DoubleColumn piped = DoubleColumn.create("Pipelined ms/img");
     /** The task's accuracy columns, in the order of its first row's scores. */
     private final Map<String, DoubleColumn> scores = new LinkedHashMap<>();
     private final DoubleColumn build = DoubleColumn.create("Build s");
@@ -124,26 +134,30 @@ public final class Benchmark {
         List<Integer> batches = new ArrayList<>(List.of(1));
         if (plan.batch() > 1 && m.backend().dynamicBatch()) batches.add(plan.batch());
         for (int bs : batches) {
-            double[] eng = engineTimes(m.backend(), bs, plan, fmt.equals("onnx"));
-            double[] e2e = endToEnd(m.predictor(), images, bs, plan, fmt.equals("onnx"), false);
-            double[] gpu = fmt.equals("onnx") ? new double[] {Double.NaN} : endToEnd(m.predictor(), images, bs, plan, false, true);
+            boolean cpu = fmt.equals("onnx");
+            double[] eng = engineTimes(m.backend(), bs, plan, cpu);
+            Timed host = endToEnd(m.predictor(), images, bs, plan, cpu, false);
+            Timed gpu = cpu ? null : endToEnd(m.predictor(), images, bs, plan, false, true);
+            double pipe = cpu ? Double.NaN : pipelined(m.predictor(), images, bs, plan);
             format.append(fmt);
             precision.append(prec.toUpperCase(Locale.ROOT));
             batch.append(bs);
             engMean.append(mean(eng));
             engMin.append(Arrays.stream(eng).min().orElse(0));
             engMax.append(Arrays.stream(eng).max().orElse(0));
-            e2eMean.append(mean(e2e));
-            e2eMin.append(Arrays.stream(e2e).min().orElse(0));
-            e2eMax.append(Arrays.stream(e2e).max().orElse(0));
-            gpuMean.append(mean(gpu));
-            gpuMin.append(Arrays.stream(gpu).min().orElse(0));
-            gpuMax.append(Arrays.stream(gpu).max().orElse(0));
+            e2eMean.append(mean(host.ms()));
+            e2eMin.append(Arrays.stream(host.ms()).min().orElse(0));
+            e2eMax.append(Arrays.stream(host.ms()).max().orElse(0));
+            gpuMean.append(gpu == null ? Double.NaN : mean(gpu.ms()));
+            gpuMin.append(gpu == null ? Double.NaN : Arrays.stream(gpu.ms()).min().orElse(0));
+            gpuMax.append(gpu == null ? Double.NaN : Arrays.stream(gpu.ms()).max().orElse(0));
+            piped.append(pipe);
             score.forEach((k, v) -> scores.computeIfAbsent(k, DoubleColumn::create).append(v));
             build.append(buildS);
             size.append(mb);
-            info.accept(String.format(Locale.ROOT, "%s %s batch %d: engine %.4f ms/img, end-to-end %.4f ms/img%s, %s",
-                    fmt, prec, bs, mean(eng), mean(e2e), fmt.equals("onnx") ? "" : String.format(Locale.ROOT, " (%.4f with gpu_preprocess)", mean(gpu)),
+            info.accept(String.format(Locale.ROOT, "%s %s batch %d: engine %.4f ms/img, end-to-end %.4f ms/img (%s)%s, %s",
+                    fmt, prec, bs, mean(eng), mean(host.ms()), host.stages(),
+                    gpu == null ? "" : String.format(Locale.ROOT, "; GPU path %.4f (%s), pipelined %.4f", mean(gpu.ms()), gpu.stages(), pipe),
                     describe(score)));
         }
     }
@@ -212,20 +226,73 @@ public final class Benchmark {
         }
     }
 
-    /** Predict on decoded images, {@code bs} per call, letterboxed on the host or the GPU: ms per image for each call. */
-    private static double[] endToEnd(Predictor p, List<Mat> images, int bs, Plan plan, boolean cpu, boolean gpuPreprocess) {
-        PredictOptions o = PredictOptions.builder().batch(bs).imgsz(plan.imgsz()).gpuPreprocess(gpuPreprocess).build();
-        List<Mat> batchImgs = new ArrayList<>();
-        for (int i = 0; i < bs; i++) batchImgs.add(images.get(i % images.size()));
+    /** Milliseconds per image of each call, and the mean per image of each stage (letterbox, inference, decode + NMS). */
+    private record Timed(double[] ms, double pre, double infer, double post) {
+        String stages() {
+            return String.format(Locale.ROOT, "letterbox %.4f, inference %.4f, NMS %.4f", pre, infer, post);
+        }
+    }
+
+    /** The options of an end-to-end row: the host path, or the GPU path (letterbox and, for detect heads, candidates on the GPU). */
+    private static PredictOptions options(int bs, Plan plan, boolean gpu) {
+        return PredictOptions.builder().batch(bs).imgsz(plan.imgsz()).gpuPreprocess(gpu).gpuDecode(gpu).build();
+    }
+
+    /** Predict on decoded images, {@code bs} per call, one call at a time: ms per image for each call. */
+    private static Timed endToEnd(Predictor p, List<Mat> images, int bs, Plan plan, boolean cpu, boolean gpu) {
+        PredictOptions o = options(bs, plan, gpu);
+        List<Mat> batchImgs = batchOf(images, bs);
         int iters = cpu ? 5 : plan.e2eIters();
         for (int i = 0; i < Math.min(10, iters); i++) p.run(batchImgs, o);
         double[] ms = new double[iters];
+        double pre = 0, infer = 0, post = 0;
         for (int i = 0; i < iters; i++) {
             long t0 = System.nanoTime();
-            p.run(batchImgs, o);
+            Predictor.Batch b = p.run(batchImgs, o);
             ms[i] = (System.nanoTime() - t0) / 1e6 / bs;
+            pre += b.preMs();
+            infer += b.inferMs();
+            post += b.postMs();
         }
-        return ms;
+        double per = (double) iters * bs;
+        return new Timed(ms, pre / per, infer / per, post / per);
+    }
+
+    /**
+     * The GPU path with {@link Predictor#concurrency()} calls running at once (one uploads and letterboxes while another
+     * infers and a third runs NMS), as streaming a folder does: wall time per image over {@code e2eIters} batches.
+     */
+    private static double pipelined(Predictor p, List<Mat> images, int bs, Plan plan) {
+        PredictOptions o = options(bs, plan, true);
+        List<Mat> batchImgs = batchOf(images, bs);
+        int lanes = p.concurrency();
+        ExecutorService pool = Executors.newFixedThreadPool(lanes);
+        try {
+            timedLanes(pool, lanes, Math.min(10, plan.e2eIters()) * lanes, () -> p.run(batchImgs, o));
+            return timedLanes(pool, lanes, plan.e2eIters(), () -> p.run(batchImgs, o)) / plan.e2eIters() / bs;
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** Runs {@code calls} calls of {@code call} on {@code lanes} threads; milliseconds from the first start to the last end. */
+    private static double timedLanes(ExecutorService pool, int lanes, int calls, Runnable call) {
+        AtomicInteger left = new AtomicInteger(calls);
+        long t0 = System.nanoTime();
+        List<Future<?>> running = new ArrayList<>();
+        for (int l = 0; l < lanes; l++) {
+            running.add(pool.submit(() -> {
+                while (left.getAndDecrement() > 0) call.run();
+            }));
+        }
+        for (Future<?> f : running) Futures.get(f, "benchmarking");
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    private static List<Mat> batchOf(List<Mat> images, int bs) {
+        List<Mat> batchImgs = new ArrayList<>();
+        for (int i = 0; i < bs; i++) batchImgs.add(images.get(i % images.size()));
+        return batchImgs;
     }
 
     private static List<Mat> decodedImages(Yolo model, String data) {
@@ -235,7 +302,7 @@ public final class Benchmark {
     }
 
     private Table table(String title) {
-        for (DoubleColumn c : List.of(engMean, engMin, engMax, e2eMean, e2eMin, e2eMax, gpuMean, gpuMin, gpuMax)) {
+        for (DoubleColumn c : List.of(engMean, engMin, engMax, e2eMean, e2eMin, e2eMax, gpuMean, gpuMin, gpuMax, piped)) {
             c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
         }
         List<DoubleColumn> tail = new ArrayList<>(scores.values());
@@ -243,7 +310,7 @@ public final class Benchmark {
         for (DoubleColumn c : tail) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(3));
         Table t = Table.create(title, format, precision, batch, engMean, engMin, engMax, e2eMean, e2eMin, e2eMax);
         // Only engines letterbox on the GPU: a CPU table has no such columns.
-        if (gpuMean.countMissing() < gpuMean.size()) t.addColumns(gpuMean, gpuMin, gpuMax);
+        if (gpuMean.countMissing() < gpuMean.size()) t.addColumns(gpuMean, gpuMin, gpuMax, piped);
         tail.forEach(t::addColumns);
         return t;
     }

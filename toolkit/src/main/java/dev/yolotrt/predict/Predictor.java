@@ -9,6 +9,7 @@ import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.data.ImageLoader;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.util.Futures;
 import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.opencv.opencv_core.Mat;
@@ -279,6 +280,9 @@ public final class Predictor implements AutoCloseable {
      */
     public final class Predictions implements Iterator<Results>, AutoCloseable {
         private final PredictOptions o;
+        /** Milliseconds summed over the images so far: decode, letterbox, inference, NMS (batches' times shared per image). */
+        private final double[] stageMs = new double[4];
+        private final int threads;
         private final int chunk;
         private final int[] hw;
         private final ImageLoader<ImageSource> loader;
@@ -291,7 +295,7 @@ public final class Predictor implements AutoCloseable {
             this.chunk = chunk(o);
             this.hw = inputSize(o);
             this.inFlight = Math.max(1, inFlight);
-            int threads = ImageLoader.defaultThreads();
+            this.threads = ImageLoader.defaultThreads();
             // Enough decoded images for the batches in flight and the next one, never the whole folder.
             this.loader = new ImageLoader<>(sources, ImageSource::load, threads, Math.max((this.inFlight + 1) * chunk, threads));
         }
@@ -312,6 +316,14 @@ public final class Predictor implements AutoCloseable {
             return ready.poll();
         }
 
+        /**
+         * Where the time went so far, each stage at its own parallelism: decoding runs on {@link Stages#decodeThreads} threads,
+         * batches (letterbox, inference, NMS) on {@link Stages#inFlight} sessions at once.
+         */
+        public synchronized Stages stages() {
+            return new Stages(stageMs[0], stageMs[1], stageMs[2], stageMs[3], threads, inFlight);
+        }
+
         /** Starts batches while slots are free and images remain. */
         private void start() {
             while (running.size() < inFlight && loader.hasNext()) {
@@ -322,16 +334,7 @@ public final class Predictor implements AutoCloseable {
         }
 
         private List<Results> finished(Future<List<Results>> f) {
-            try {
-                return f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new YoloException("interrupted while predicting");
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof RuntimeException r) throw r;
-                if (e.getCause() instanceof Error err) throw err;
-                throw new YoloException("prediction failed: " + e.getCause());
-            }
+            return Futures.get(f, "predicting");
         }
 
         private List<Results> results(List<ImageLoader.Loaded<ImageSource>> part) {
@@ -339,6 +342,12 @@ public final class Predictor implements AutoCloseable {
             Batch b = run(images, o);
             int n = images.size();
             double decodeMs = part.stream().mapToDouble(ImageLoader.Loaded::decodeMs).sum();
+            synchronized (this) {
+                stageMs[0] += decodeMs;
+                stageMs[1] += b.preMs();
+                stageMs[2] += b.inferMs();
+                stageMs[3] += b.postMs();
+            }
             Map<String, Double> speed = Map.of("preprocess", (decodeMs + b.preMs()) / n, "inference", b.inferMs() / n,
                     "postprocess", b.postMs() / n);
             List<Results> out = new ArrayList<>(n);
@@ -366,6 +375,20 @@ public final class Predictor implements AutoCloseable {
             }
             running.clear();
             loader.close();
+        }
+    }
+
+    /**
+     * Summed stage times of a pipelined run and the parallelism of each: images decode on {@code decodeThreads} threads,
+     * batches run {@code inFlight} at once.
+     */
+    public record Stages(double decodeMs, double preMs, double inferMs, double postMs, int decodeThreads, int inFlight) {
+        /** The stage that bounds the rate: decoding, or the batches' work, each divided by the threads doing it. */
+        public String limit() {
+            double batches = (preMs + inferMs + postMs) / inFlight;
+            if (decodeMs / decodeThreads >= batches) return "decode (" + decodeThreads + " threads)";
+            String part = inferMs >= preMs && inferMs >= postMs ? "inference" : preMs >= postMs ? "preprocess" : "postprocess";
+            return part + " (" + inFlight + " batches in flight)";
         }
     }
 

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Streaming predictions come back in input order with the same boxes as one-by-one predictions; the async call too. */
 class StreamingTest {
@@ -40,6 +41,16 @@ class StreamingTest {
         }
     }
 
+    /** The limiting stage weighs each stage by its parallelism (hand-computed: 160 ms on 16 threads is 10 ms per thread). */
+    @Test
+    void theLimitingStageIsTheSlowestAtItsOwnParallelism() {
+        // Decoding 160 / 16 = 10 against batches (3 + 20 + 4) / 3 = 9: decoding limits.
+        assertEquals("decode (16 threads)", new Predictor.Stages(160, 3, 20, 4, 16, 3).limit());
+        // Decoding 128 / 16 = 8 against 9: the batches limit, inference the largest part of them.
+        assertEquals("inference (3 batches in flight)", new Predictor.Stages(128, 3, 20, 4, 16, 3).limit());
+        assertEquals("postprocess (2 batches in flight)", new Predictor.Stages(10, 3, 2, 40, 16, 2).limit());
+    }
+
     @Test
     void batchesInFlightAtOnceStillComeOutInInputOrder() throws Exception {
         List<dev.yolotrt.data.ImageSource> sources = new ArrayList<>();
@@ -55,9 +66,13 @@ class StreamingTest {
                 it.forEachRemaining(r -> one.add(Path.of(r.path()).getFileName() + " " + r.summary()));
             }
             // Three batches of two running at once on three sessions, finishing in any order.
+            Predictor.Stages stages;
             try (Predictor.Predictions it = m.predictor().iterate(sources, o, 3)) {
                 it.forEachRemaining(r -> three.add(Path.of(r.path()).getFileName() + " " + r.summary()));
+                stages = it.stages();
             }
+            assertEquals(3, stages.inFlight());
+            assertTrue(stages.decodeMs() > 0 && stages.inferMs() > 0, stages.toString());
             assertEquals(21, one.size());
             assertEquals(one, three);
             assertEquals(sources.stream().map(s -> Path.of(s.path()).getFileName().toString()).toList(),
