@@ -15,7 +15,10 @@ import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_COLOR;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.imdecode;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.imread;
 
-/** Image I/O through OpenCV (BGR {@link Mat}s) and conversion to and from {@link BufferedImage}. */
+/**
+ * Image I/O through OpenCV (BGR {@link Mat}s; JPEGs through libturbojpeg where the system has it, with OpenCV's pixels, see
+ * {@link TurboJpeg}) and conversion to and from {@link BufferedImage}.
+ */
 public final class Images {
     private Images() {
     }
@@ -39,13 +42,29 @@ public final class Images {
         }
         if (n == 0) throw new YoloException("cannot decode image " + file + " (the file is empty)");
         checkSize(head, n, file.toString());
+        if (TurboJpeg.available() && n >= 2 && (head[0] & 0xff) == 0xFF && (head[1] & 0xff) == 0xD8) {
+            byte[] all;
+            try {
+                all = Files.readAllBytes(file);
+            } catch (java.io.IOException e) {
+                throw new YoloException("cannot read image " + file + ": " + e.getMessage());
+            }
+            return decode(all, file.toString());
+        }
         return decoded(() -> imread(file.toString(), IMREAD_COLOR), file.toString());
+    }
+
+    /** What decodes JPEGs here: libturbojpeg with SIMD, or OpenCV (and why). */
+    public static String jpegDecoder() {
+        return TurboJpeg.available() ? "libturbojpeg" : "OpenCV (" + TurboJpeg.whyUnavailable() + ")";
     }
 
     /** Decodes encoded image bytes (JPEG, PNG ...); {@code what} names them in errors. */
     public static Mat decode(byte[] bytes, String what) {
         if (bytes.length == 0) throw new YoloException("cannot decode image " + what + " (it is empty)");
         checkSize(bytes, bytes.length, what);
+        Mat fast = TurboJpeg.decode(bytes);
+        if (fast != null) return fast;
         try (BytePointer data = new BytePointer(bytes);
              Mat encoded = new Mat(1, bytes.length, org.bytedeco.opencv.global.opencv_core.CV_8UC1, data)) {
             return decoded(() -> imdecode(encoded, IMREAD_COLOR), what);
