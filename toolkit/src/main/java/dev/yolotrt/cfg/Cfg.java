@@ -38,7 +38,7 @@ public final class Cfg {
         key("max_det", Type.INT, 300, "maximum detections per image");
         key("classes", Type.INTS, null, "keep only these class ids, e.g. classes=0,2");
         key("agnostic_nms", Type.BOOL, false, "class-agnostic NMS");
-        key("gpu_decode", Type.BOOL, false, "engines, detect: pick the boxes above conf on the GPU and copy back only those (not yet run on a GPU)");
+        key("gpu_decode", Type.BOOL, true, "engines, detect: pick the boxes above conf on the GPU and copy back only those (false: the whole head, decoded on the host)");
         key("gpu_preprocess", Type.BOOL, true, "engines: letterbox on the GPU (uint8 upload, resize, pad, normalise in one kernel); false: on the host");
         key("save", Type.BOOL, true, "save annotated images (predict) or plots (val)");
         key("save_txt", Type.BOOL, false, "save YOLO-format labels of the predictions");

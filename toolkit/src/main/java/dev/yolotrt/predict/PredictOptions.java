@@ -11,8 +11,8 @@ import java.util.Map;
  * Prediction settings with Ultralytics' names and defaults (conf 0.25, iou 0.7, max_det 300).
  * {@code imgsz} null means the model's own size; {@code batch} applies to dynamic-batch models. {@code gpuPreprocess}
  * letterboxes on the GPU (engines; the default, bit-exact with the host letterbox on the H200); ONNX Runtime always
- * letterboxes on the host. {@code gpuDecode} picks a detect head's candidates on the GPU (engines; off until it has run
- * on one).
+ * letterboxes on the host. {@code gpuDecode} picks a detect head's candidates on the GPU (engines; the default, the host
+ * decoder's detections exactly on the H200).
  */
 public record PredictOptions(double conf, double iou, int maxDet, int[] classes, boolean agnosticNms,
                              int[] imgsz, int batch, boolean multiLabel, boolean valResize, boolean save,
