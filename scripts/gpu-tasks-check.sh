@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # On a GPU machine: per model, the guide's task table (benchmark, batch 1; PRECISIONS, default fp16,fp32,int8, INT8
-# calibrated on the task's own data), then that model's FP16 engine against the CPU (TasksGpuTest, reusing the engine).
+# calibrated on the task's own data), then that model's engines against the CPU (TasksGpuTest, reusing the engine; TEST_PRECISIONS,
+# default fp16).
 #
 #   YOLO_TRT_LIB=/opt/deps scripts/gpu-tasks-check.sh OUT_DIR [MODEL ...]
 #   (default: all six task models; several GPUs: one call per GPU with CUDA_VISIBLE_DEVICES and its own models)
 set -uo pipefail
+TEST_PRECISIONS=${TEST_PRECISIONS:-fp16}
 cd "$(dirname "$0")/.."
 . scripts/java-cp.sh
 run_dir "${1:-runs/gpu-tasks}"; shift || true
@@ -29,6 +31,8 @@ for model in "${models[@]}"; do
   cli benchmark model="$model" data="$(data_of "$model")" batch=1 precisions="${PRECISIONS:-fp16,fp32,int8}" project="$out" name="$name" \
     exist_ok=true > "$out/$name.log" 2>&1
   say "benchmark $model rc=$?"; sed -n '/benchmark on/,$p' "$out/$name.log" | tee -a "$out/summary.txt"
-  junit "$out/$name-gpu-test.log" dev.yolotrt.gpu.TasksGpuTest -Dyolo.tasks="$model"
-  say "TasksGpuTest $model rc=$?"; grep -E "tests (successful|failed)|✘|differences|^  " "$out/$name-gpu-test.log" | head -30 | tee -a "$out/summary.txt"
+  for p in ${TEST_PRECISIONS//,/ }; do
+    junit "$out/$name-gpu-test-$p.log" dev.yolotrt.gpu.TasksGpuTest -Dyolo.tasks="$model" -Dyolo.precision="$p"
+    say "TasksGpuTest $model $p rc=$?"; grep -E "tests (successful|failed)|✘|differences|^  " "$out/$name-gpu-test-$p.log" | head -30 | tee -a "$out/summary.txt"
+  done
 done
