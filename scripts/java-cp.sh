@@ -2,6 +2,8 @@
 # YOLO_TRT_LIB: folder of the dependency jars (and junit-platform-console-standalone), default toolkit/target/lib.
 lib=${YOLO_TRT_LIB:-toolkit/target/lib}
 cp="toolkit/target/yolo-trt.jar:toolkit/target/test-classes:$(ls "$lib"/*.jar | grep -v junit-platform-console | tr '\n' ':')"
+# libturbojpeg staged beside the jars (GPU machines have no apt): JPEGs decode with SIMD, as on a machine with libturbojpeg0.
+[ -f "$lib/libturbojpeg.so.0" ] && export YOLO_TRT_TURBOJPEG=${YOLO_TRT_TURBOJPEG:-$(cd "$lib" && pwd)/libturbojpeg.so.0}
 # The launcher's malloc setting (./yolo-trt says why), for the JVMs these scripts start themselves.
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 cli() { java -cp "$cp" dev.yolotrt.cli.Main "$@"; }
