@@ -48,7 +48,11 @@ public final class ClassifyTransform {
         dst.put(offset, chw);
     }
 
-    /** PIL's ImagingResample with the bilinear filter on 3-channel 8-bit pixels. */
+    /**
+     * PIL's ImagingResample with the bilinear filter on 3-channel 8-bit pixels. Sums are 32-bit as in PIL's 8-bit path
+     * (weights of 22 bits times 8-bit pixels stay below 2^31); rows are independent, so a large image's rows are
+     * resampled on all cores.
+     */
     static byte[] resize(byte[] in, int w0, int h0, int w, int h) {
         byte[] tmp = in;
         int tw = w0, th = h0;
@@ -59,36 +63,51 @@ public final class ClassifyTransform {
             Coeffs horiz = Coeffs.of(w0, w);
             th = last - first;
             tw = w;
-            tmp = new byte[th * tw * 3];
-            for (int y = 0; y < th; y++) {
-                for (int x = 0; x < tw; x++) {
-                    int xmin = horiz.bounds[x * 2], xmax = horiz.bounds[x * 2 + 1];
-                    for (int ch = 0; ch < 3; ch++) {
-                        long ss = 1L << (PRECISION_BITS - 1);
-                        for (int k = 0; k < xmax; k++) ss += (in[((y + first) * w0 + xmin + k) * 3 + ch] & 0xff) * (long) horiz.kk[x * horiz.ksize + k];
-                        tmp[(y * tw + x) * 3 + ch] = clip8(ss);
+            byte[] rows = new byte[th * tw * 3];
+            int outW = tw;
+            rows(th, outW, y -> {
+                int src = (y + first) * w0 * 3, dst = y * outW * 3;
+                for (int x = 0; x < outW; x++) {
+                    int at = src + horiz.bounds[x * 2] * 3, n = horiz.bounds[x * 2 + 1], kb = x * horiz.ksize;
+                    int s0 = HALF, s1 = HALF, s2 = HALF;
+                    for (int k = 0; k < n; k++, at += 3) {
+                        int c = horiz.kk[kb + k];
+                        s0 += (in[at] & 0xff) * c;
+                        s1 += (in[at + 1] & 0xff) * c;
+                        s2 += (in[at + 2] & 0xff) * c;
                     }
+                    rows[dst++] = clip8(s0);
+                    rows[dst++] = clip8(s1);
+                    rows[dst++] = clip8(s2);
                 }
-            }
+            });
+            tmp = rows;
             for (int y = 0; y < h; y++) vert.bounds[y * 2] -= first;
         }
         if (h == h0) return tmp == in ? in.clone() : tmp; // PIL skips the vertical pass when the height stays
-        byte[] out = new byte[h * tw * 3];
-        for (int y = 0; y < h; y++) {
-            int ymin = vert.bounds[y * 2], ymax = vert.bounds[y * 2 + 1];
-            for (int x = 0; x < tw; x++) {
-                for (int ch = 0; ch < 3; ch++) {
-                    long ss = 1L << (PRECISION_BITS - 1);
-                    for (int k = 0; k < ymax; k++) ss += (tmp[((ymin + k) * tw + x) * 3 + ch] & 0xff) * (long) vert.kk[y * vert.ksize + k];
-                    out[(y * tw + x) * 3 + ch] = clip8(ss);
-                }
+        byte[] out = new byte[h * tw * 3], src = tmp;
+        int stride = tw * 3;
+        rows(h, tw, y -> {
+            int from = vert.bounds[y * 2] * stride, n = vert.bounds[y * 2 + 1], kb = y * vert.ksize, dst = y * stride;
+            for (int i = 0; i < stride; i++) {
+                int ss = HALF;
+                for (int k = 0, at = from + i; k < n; k++, at += stride) ss += (src[at] & 0xff) * vert.kk[kb + k];
+                out[dst + i] = clip8(ss);
             }
-        }
+        });
         return out;
     }
 
-    private static byte clip8(long ss) {
-        long v = ss >> PRECISION_BITS;
+    private static final int HALF = 1 << (PRECISION_BITS - 1);
+
+    /** Runs {@code row} for rows 0..n-1: in parallel once an image is large enough for it to pay. */
+    private static void rows(int n, int width, java.util.function.IntConsumer row) {
+        java.util.stream.IntStream ys = java.util.stream.IntStream.range(0, n);
+        (n * width >= 1 << 16 ? ys.parallel() : ys).forEach(row);
+    }
+
+    private static byte clip8(int ss) {
+        int v = ss >> PRECISION_BITS;
         return (byte) (v < 0 ? 0 : v > 255 ? 255 : v);
     }
 
