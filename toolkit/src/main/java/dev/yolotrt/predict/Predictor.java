@@ -388,7 +388,7 @@ public final class Predictor implements AutoCloseable {
             double batches = (preMs + inferMs + postMs) / inFlight;
             if (decodeMs / decodeThreads >= batches) return "decode (" + decodeThreads + " threads)";
             String part = inferMs >= preMs && inferMs >= postMs ? "inference" : preMs >= postMs ? "preprocess" : "postprocess";
-            return part + " (" + inFlight + " batches in flight)";
+            return part + " (" + inFlight + (inFlight == 1 ? " batch" : " batches") + " in flight)";
         }
     }
 

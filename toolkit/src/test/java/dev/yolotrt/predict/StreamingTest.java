@@ -49,6 +49,7 @@ class StreamingTest {
         // Decoding 128 / 16 = 8 against 9: the batches limit, inference the largest part of them.
         assertEquals("inference (3 batches in flight)", new Predictor.Stages(128, 3, 20, 4, 16, 3).limit());
         assertEquals("postprocess (2 batches in flight)", new Predictor.Stages(10, 3, 2, 40, 16, 2).limit());
+        assertEquals("inference (1 batch in flight)", new Predictor.Stages(10, 3, 20, 4, 16, 1).limit());
     }
 
     @Test
