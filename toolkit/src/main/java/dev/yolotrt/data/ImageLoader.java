@@ -35,8 +35,9 @@ public final class ImageLoader<T> implements Iterator<ImageLoader.Loaded<T>>, Au
     private int taken;
 
     /**
-     * Decoding threads for a pipeline: every core, up to 64. JPEG decoding is the host's slowest stage (3.5-6 ms per COCO
-     * image and core); capped at 16 threads it was the limiting stage on a 64-core host with two H200s (1,917 images/s).
+     * Decoding threads for a pipeline: every core, up to 64. JPEG decoding is the host's slowest stage even through
+     * libturbojpeg (4.7-5.4 ms per COCO image and thread on an H200 host, 7.3 through OpenCV): 16 cores feed one H200 at
+     * about 2,600 images/s.
      * The cap bounds the decoded images kept ahead (at least one per thread) when photos are large.
      */
     public static int defaultThreads() {
