@@ -5,6 +5,7 @@ import dev.yolotrt.viz.ResultWriter;
 import dev.yolotrt.viz.RunDirs;
 import dev.yolotrt.bench.Benchmark;
 import dev.yolotrt.data.ImageSource;
+import dev.yolotrt.data.Images;
 import dev.yolotrt.export.ExportOptions;
 import dev.yolotrt.export.Exporter;
 import tech.tablesaw.api.Table;
@@ -260,7 +261,9 @@ final class Commands {
         } catch (IOException ignored) {
             // fall through to "unknown"
         }
-        return "yolo-trt " + p.getProperty("version", "unknown") + " (Java " + System.getProperty("java.version") + ")";
+        // Which JPEG decoder runs tells a user whether folders decode at full speed (libturbojpeg) or not, and why.
+        return "yolo-trt " + p.getProperty("version", "unknown") + " (Java " + System.getProperty("java.version") + "; JPEGs decoded by "
+                + Images.jpegDecoder() + ")";
     }
 
     static String help() {

@@ -25,9 +25,11 @@ final class TurboJpeg {
     static {
         String why;
         try {
-            String lib = find();
+            String named = System.getenv("YOLO_TRT_TURBOJPEG");
+            String lib = find(named);
             if (lib == null) {
-                why = "libturbojpeg.so.0 not found (apt-get install libturbojpeg0, or set YOLO_TRT_TURBOJPEG to the library file)";
+                why = named != null && !named.isBlank() ? "YOLO_TRT_TURBOJPEG=" + named + " is not a file"
+                        : "libturbojpeg.so.0 not found: apt-get install libturbojpeg0, or set YOLO_TRT_TURBOJPEG to the library file";
             } else {
                 System.load(lib);
                 new TJDecompressor().close();
@@ -131,9 +133,8 @@ final class TurboJpeg {
         return le ? (u16(b, at, true) | (long) u16(b, at + 2, true) << 16) : ((long) u16(b, at, false) << 16 | u16(b, at + 2, false));
     }
 
-    /** YOLO_TRT_TURBOJPEG, else libturbojpeg.so.0 in LD_LIBRARY_PATH or the usual library folders. */
-    private static String find() {
-        String named = System.getenv("YOLO_TRT_TURBOJPEG");
+    /** The file {@code named} (YOLO_TRT_TURBOJPEG) when set, else libturbojpeg.so.0 in LD_LIBRARY_PATH or the usual library folders. */
+    private static String find(String named) {
         if (named != null && !named.isBlank()) return Files.isRegularFile(Path.of(named)) ? Path.of(named).toAbsolutePath().toString() : null;
         List<String> dirs = new ArrayList<>();
         String ld = System.getenv("LD_LIBRARY_PATH");

@@ -175,6 +175,7 @@ class MainTest {
         assertTrue(help.out().contains("max_det"), help.out());
         Run v = run("version");
         assertTrue(v.out().matches("yolo-trt \\d+\\.\\d+\\.\\d+.*\\R"), v.out());
+        assertTrue(v.out().contains("; JPEGs decoded by " + dev.yolotrt.data.Images.jpegDecoder() + ")"), v.out());
     }
 
     @Test
