@@ -46,12 +46,15 @@ final class TaskDecoder {
             }
             float[] coef = new float[nm];
             for (int k = 0; k < nm; k++) coef[k] = o.get(obase + (4 + nc + k) * anchors + d.anchor()[j]);
+            // Prototype by prototype (contiguous reads); each pixel still sums its terms in the order k = 0, 1, ..., so the
+            // floats are those of a per-pixel dot product.
             float[] raw = new float[plane];
-            for (int r = r0; r < r1; r++) {
-                for (int c = c0; c < c1; c++) {
-                    float v = 0;
-                    for (int k = 0; k < nm; k++) v += coef[k] * p.get(pbase + k * plane + r * mw + c);
-                    raw[r * mw + c] = v;
+            for (int k = 0; k < nm; k++) {
+                float ck = coef[k];
+                int kb = pbase + k * plane;
+                for (int r = r0; r < r1; r++) {
+                    int row = r * mw;
+                    for (int c = c0; c < c1; c++) raw[row + c] += ck * p.get(kb + row + c);
                 }
             }
             if (upsample) {
@@ -85,16 +88,28 @@ final class TaskDecoder {
         // Outside these rows and columns every tap reads a cropped-away (zero) value.
         int y0 = Math.max(0, (int) ((r0 - 1) / ry) - 1), yEnd = Math.min(ih, (int) ((r1 + 1) / ry) + 1);
         int x0 = Math.max(0, (int) ((c0 - 1) / rx) - 1), xEnd = Math.min(iw, (int) ((c1 + 1) / rx) + 1);
+        // The columns' taps and weights are the same on every row: worked out once.
+        int n = Math.max(0, xEnd - x0);
+        int[] xas = new int[n], xbs = new int[n];
+        float[] lx0s = new float[n], lx1s = new float[n];
+        for (int x = x0; x < xEnd; x++) {
+            float fx = Math.max(0f, (x + 0.5f) * rx - 0.5f);
+            int xa = (int) fx;
+            xas[x - x0] = xa;
+            xbs[x - x0] = xa < mw - 1 ? xa + 1 : xa;
+            lx1s[x - x0] = fx - xa;
+            lx0s[x - x0] = 1f - (fx - xa);
+        }
         for (int y = y0; y < yEnd; y++) {
             float fy = Math.max(0f, (y + 0.5f) * ry - 0.5f);
             int ya = (int) fy, yb = ya < mh - 1 ? ya + 1 : ya;
             float ly1 = fy - ya, ly0 = 1f - ly1;
-            for (int x = x0; x < xEnd; x++) {
-                float fx = Math.max(0f, (x + 0.5f) * rx - 0.5f);
-                int xa = (int) fx, xb = xa < mw - 1 ? xa + 1 : xa;
-                float lx1 = fx - xa, lx0 = 1f - lx1;
-                float v = ly0 * (lx0 * raw[ya * mw + xa] + lx1 * raw[ya * mw + xb]) + ly1 * (lx0 * raw[yb * mw + xa] + lx1 * raw[yb * mw + xb]);
-                if (v > 0) out[y * iw + x] = 1;
+            int rowA = ya * mw, rowB = yb * mw, o = y * iw + x0;
+            for (int i = 0; i < n; i++) {
+                int xa = xas[i], xb = xbs[i];
+                float lx0 = lx0s[i], lx1 = lx1s[i];
+                float v = ly0 * (lx0 * raw[rowA + xa] + lx1 * raw[rowA + xb]) + ly1 * (lx0 * raw[rowB + xa] + lx1 * raw[rowB + xb]);
+                if (v > 0) out[o + i] = 1;
             }
         }
         return out;
