@@ -14,7 +14,6 @@ import dev.yolotrt.predict.Predictor;
 import dev.yolotrt.val.ClassifyValidator;
 import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
-import dev.yolotrt.util.Futures;
 import dev.yolotrt.val.Validator;
 import org.bytedeco.opencv.opencv_core.Mat;
 import tech.tablesaw.api.DoubleColumn;
@@ -32,10 +31,6 @@ import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -259,34 +254,14 @@ public final class Benchmark {
     }
 
     /**
-     * The GPU path with {@link Predictor#concurrency()} calls running at once (one uploads and letterboxes while another
-     * infers and a third runs NMS), as streaming a folder does: wall time per image over {@code e2eIters} batches.
+     * The GPU path with {@link Predictor#concurrency()} calls running at once, as streaming a folder does: wall time per
+     * image over {@code e2eIters} batches.
      */
     private static double pipelined(Predictor p, List<Mat> images, int bs, Plan plan) {
         PredictOptions o = options(bs, plan, true);
         List<Mat> batchImgs = batchOf(images, bs);
-        int lanes = p.concurrency();
-        ExecutorService pool = Executors.newFixedThreadPool(lanes);
-        try {
-            timedLanes(pool, lanes, Math.min(10, plan.e2eIters()) * lanes, () -> p.run(batchImgs, o));
-            return timedLanes(pool, lanes, plan.e2eIters(), () -> p.run(batchImgs, o)) / plan.e2eIters() / bs;
-        } finally {
-            pool.shutdown();
-        }
-    }
-
-    /** Runs {@code calls} calls of {@code call} on {@code lanes} threads; milliseconds from the first start to the last end. */
-    private static double timedLanes(ExecutorService pool, int lanes, int calls, Runnable call) {
-        AtomicInteger left = new AtomicInteger(calls);
-        long t0 = System.nanoTime();
-        List<Future<?>> running = new ArrayList<>();
-        for (int l = 0; l < lanes; l++) {
-            running.add(pool.submit(() -> {
-                while (left.getAndDecrement() > 0) call.run();
-            }));
-        }
-        for (Future<?> f : running) Futures.get(f, "benchmarking");
-        return (System.nanoTime() - t0) / 1e6;
+        p.timeInFlight(batchImgs, o, Math.min(10, plan.e2eIters()) * p.concurrency());
+        return p.timeInFlight(batchImgs, o, plan.e2eIters()) / plan.e2eIters() / bs;
     }
 
     private static List<Mat> batchOf(List<Mat> images, int bs) {

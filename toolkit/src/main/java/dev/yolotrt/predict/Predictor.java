@@ -240,6 +240,22 @@ public final class Predictor implements AutoCloseable {
     }
 
     /**
+     * Runs {@code images} {@code calls} times with {@link #concurrency()} batches in flight on the predictor's batch threads,
+     * as streaming a folder does (one batch uploads while another infers and a third is decoded); wall milliseconds.
+     */
+    public double timeInFlight(List<Mat> images, PredictOptions o, int calls) {
+        int lanes = concurrency();
+        ArrayDeque<Future<Batch>> running = new ArrayDeque<>();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < calls; i++) {
+            if (running.size() == lanes) Futures.get(running.poll(), "predicting");
+            running.add(workers(lanes).submit(() -> run(images, o)));
+        }
+        while (!running.isEmpty()) Futures.get(running.poll(), "predicting");
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    /**
      * One inference on a blank image, as Ultralytics' warmup: loads OpenCV's natives and lets the
      * backend allocate, so that the first real image's timings are not inflated.
      */

@@ -52,6 +52,18 @@ class StreamingTest {
         assertEquals("inference (1 batch in flight)", new Predictor.Stages(10, 3, 20, 4, 16, 1).limit());
     }
 
+    /** Batches timed in flight run on the predictor's sessions, never more than it keeps in flight. */
+    @Test
+    void timingInFlightUsesThePredictorsSessions() {
+        try (Yolo m = Yolo.load("yolov8n.onnx", Shared.settings());
+             org.bytedeco.opencv.opencv_core.Mat bus = dev.yolotrt.data.Images.read(Shared.image("bus.jpg"))) {
+            Predictor p = m.predictor();
+            double ms = p.timeInFlight(List.of(bus), PredictOptions.defaults(), 3);
+            assertTrue(ms > 0, "wall ms " + ms);
+            assertEquals(p.concurrency(), p.sessions());
+        }
+    }
+
     @Test
     void batchesInFlightAtOnceStillComeOutInInputOrder() throws Exception {
         List<dev.yolotrt.data.ImageSource> sources = new ArrayList<>();
