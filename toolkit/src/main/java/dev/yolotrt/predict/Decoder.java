@@ -138,8 +138,8 @@ public final class Decoder {
             }
         }
 
-        int[] top = topByScore(scoreOf, n);
-        if (top.length < n) {
+        if (n > MAX_NMS) {
+            int[] top = topByScore(scoreOf, n);
             anchorOf = pick(anchorOf, top);
             clsOf = pick(clsOf, top);
             scoreOf = pick(scoreOf, top);
@@ -189,9 +189,7 @@ public final class Decoder {
         Arrays.sort(order, multiLabel ? Comparator.<Integer>comparingInt(i -> c.cls()[i]).thenComparing(byAnchor) : byAnchor);
         int[] sorted = new int[n];
         for (int i = 0; i < n; i++) sorted[i] = order[i];
-        int[] top = topByScore(pick(c.score(), sorted), n);
-        int[] at = new int[top.length];
-        for (int i = 0; i < top.length; i++) at[i] = sorted[top[i]];
+        int[] at = n > MAX_NMS ? pick(sorted, topByScore(pick(c.score(), sorted), n)) : sorted;
         int[] anchorOf = pick(c.anchor(), at), clsOf = pick(c.cls(), at);
         float[] scoreOf = pick(c.score(), at);
         float[] xyxy = new float[at.length * 4], b = c.cxcywh();
@@ -208,14 +206,14 @@ public final class Decoder {
     }
 
     /**
-     * Which of {@code n} candidates NMS looks at: all of them, or, past Ultralytics' max_nms, the {@link #MAX_NMS} best
-     * scores (a stable sort: equal scores keep their order).
+     * Past Ultralytics' max_nms, the candidates NMS looks at: the {@link #MAX_NMS} best scores of {@code n} (a stable sort:
+     * equal scores keep their order).
      */
     private static int[] topByScore(float[] score, int n) {
         Integer[] idx = new Integer[n];
         for (int i = 0; i < n; i++) idx[i] = i;
-        if (n > MAX_NMS) Arrays.sort(idx, (x, y) -> Float.compare(score[y], score[x]));
-        int[] top = new int[Math.min(n, MAX_NMS)];
+        Arrays.sort(idx, (x, y) -> Float.compare(score[y], score[x]));
+        int[] top = new int[MAX_NMS];
         for (int i = 0; i < top.length; i++) top[i] = idx[i];
         return top;
     }
