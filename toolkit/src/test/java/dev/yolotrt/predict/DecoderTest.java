@@ -26,6 +26,47 @@ class DecoderTest {
         return new Tensor("output0", new long[] {1, 6, 4}, fb);
     }
 
+    /**
+     * 4,000 anchors x 10 classes, all 40,000 pairs above conf, each anchor's box apart from every other and NMS per class:
+     * without Ultralytics' max_nms cap all 40,000 would survive; with it, exactly the 30,000 best scores do, from the
+     * whole head and from the same pairs picked on a device alike.
+     */
+    @Test
+    void pastMaxNmsOnlyTheBestScoresEnterNms() {
+        int anchors = 4000, nc = 10, pairs = anchors * nc;
+        FloatBuffer fb = FloatBuffer.allocate((4 + nc) * anchors);
+        int[] anchor = new int[pairs], cls = new int[pairs];
+        float[] score = new float[pairs], cxcywh = new float[pairs * 4];
+        for (int a = 0; a < anchors; a++) {
+            float[] box = {(a % 64) * 20 + 10, (a / 64) * 20 + 10, 10, 10};
+            for (int k = 0; k < 4; k++) fb.put(k * anchors + a, box[k]);
+            for (int c = 0; c < nc; c++) {
+                int i = a * nc + c;
+                // Distinct scores, interleaved so that the best 30,000 are not one block of anchors.
+                float s = 0.01f + ((i * 7919) % pairs) / 100_000f;
+                fb.put((4 + c) * anchors + a, s);
+                anchor[i] = a;
+                cls[i] = c;
+                score[i] = s;
+                System.arraycopy(box, 0, cxcywh, i * 4, 4);
+            }
+        }
+        float[] sorted = score.clone();
+        java.util.Arrays.sort(sorted);
+        float cutoff = sorted[pairs - Decoder.MAX_NMS];
+        Tensor head = new Tensor("output0", new long[] {1, 4 + nc, anchors}, fb);
+        Decoder.Detections d = Decoder.decode(head, 0, 0.001f, 0.7f, pairs, null, false, true);
+        Decoder.Detections p = Decoder.fromCandidates(new dev.yolotrt.backend.Picked.Candidates(anchor, cls, score, cxcywh), 0.7f, pairs, false, true);
+        for (Decoder.Detections x : new Decoder.Detections[] {d, p}) {
+            assertEquals(Decoder.MAX_NMS, x.size());
+            float min = Float.MAX_VALUE;
+            for (float c : x.conf()) min = Math.min(min, c);
+            assertEquals(cutoff, min);
+        }
+        assertArrayEquals(d.conf(), p.conf());
+        assertArrayEquals(d.cls(), p.cls());
+    }
+
     @Test
     void bestClassDecodeAndNms() {
         Decoder.Detections d = Decoder.decode(output(), 0, 0.25f, 0.7f, 300, null, false, false);
