@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 import static dev.yolotrt.backend.TensorRt.check;
 import static org.bytedeco.cuda.global.cudart.cudaFree;
@@ -213,7 +214,7 @@ public final class TensorRtBackend implements Backend {
         private final Pointer hostPix = new Pointer(), devPix = new Pointer();
         private long pixCapacity;
         private final DeviceLetterbox.Args args = new DeviceLetterbox.Args();
-        /** The candidates kernel's arguments and lists (device and pinned), made on the first {@link #inferPicked}. */
+        /** The candidates kernel's arguments; its lists (device and pinned) are made on the first {@link #inferPicked}. */
         private final DeviceCandidates.Args pickArgs = new DeviceCandidates.Args();
         private final Pointer devCounts = new Pointer(), hostCounts = new Pointer(), devCand = new Pointer(), hostCand = new Pointer();
         private boolean released;
@@ -299,7 +300,7 @@ public final class TensorRtBackend implements Backend {
             stagePixels(total);
             // Copying a megabyte-sized image into pinned memory takes a tenth of a millisecond or more: the images of a batch are
             // copied side by side, then uploaded in one transfer.
-            java.util.stream.IntStream copies = java.util.stream.IntStream.range(0, jobs.size());
+            IntStream copies = IntStream.range(0, jobs.size());
             (jobs.size() > 1 ? copies.parallel() : copies).forEach(i -> {
                 DeviceLetterbox.Job j = jobs.get(i);
                 Pointer.memcpy(new BytePointer(hostPix).position(offsets[i]), new BytePointer(j.pixels()).capacity(j.bytes()), j.bytes());
@@ -324,8 +325,7 @@ public final class TensorRtBackend implements Backend {
             bind();
             if (jobs == null) stage(in, batch, height, width);
             else stage(jobs, batch, height, width);
-            Graph g = graph(batch, height, width);
-            check(cudaGraphLaunch(g.exec, stream), "cudaGraphLaunch");
+            Graph g = launch(batch, height, width);
             long[] head = g.outShapes.get(0);
             int channels = (int) head[1], anchors = (int) head[2], nc = channels - 4;
             long listBytes = (long) DeviceCandidates.CAP * DeviceCandidates.FLOATS * Float.BYTES;
@@ -401,9 +401,14 @@ public final class TensorRtBackend implements Backend {
 
         /** The engine's graph on the staged input, outputs copied back; the tensors view the pinned output buffers. */
         private List<Tensor> run(int batch, int height, int width) {
+            return copyOutputs(launch(batch, height, width));
+        }
+
+        /** Queues the engine's graph for this input shape on the staged input. */
+        private Graph launch(int batch, int height, int width) {
             Graph g = graph(batch, height, width);
             check(cudaGraphLaunch(g.exec, stream), "cudaGraphLaunch");
-            return copyOutputs(g);
+            return g;
         }
 
         /** Every output of the graph's last launch copied back; the tensors view the pinned output buffers. */
