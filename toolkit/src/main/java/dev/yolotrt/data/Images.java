@@ -34,23 +34,21 @@ public final class Images {
         if (!Files.isRegularFile(file)) throw new YoloException("image not found: " + file);
         if (!Files.isReadable(file)) throw new YoloException("image not readable: " + file + " (check its permissions)");
         byte[] head = new byte[64 * 1024];
-        int n;
+        byte[] jpeg = null;
         try (var in = Files.newInputStream(file)) {
-            n = in.readNBytes(head, 0, head.length);
+            int n = in.readNBytes(head, 0, head.length);
+            if (n == 0) throw new YoloException("cannot decode image " + file + " (the file is empty)");
+            checkSize(head, n, file.toString());
+            // A JPEG for libturbojpeg: the rest of the same read, not a second one.
+            if (TurboJpeg.available() && n >= 2 && (head[0] & 0xff) == 0xFF && (head[1] & 0xff) == 0xD8) {
+                byte[] rest = in.readAllBytes();
+                jpeg = java.util.Arrays.copyOf(head, n + rest.length);
+                System.arraycopy(rest, 0, jpeg, n, rest.length);
+            }
         } catch (java.io.IOException e) {
             throw new YoloException("cannot read image " + file + ": " + e.getMessage());
         }
-        if (n == 0) throw new YoloException("cannot decode image " + file + " (the file is empty)");
-        checkSize(head, n, file.toString());
-        if (TurboJpeg.available() && n >= 2 && (head[0] & 0xff) == 0xFF && (head[1] & 0xff) == 0xD8) {
-            byte[] all;
-            try {
-                all = Files.readAllBytes(file);
-            } catch (java.io.IOException e) {
-                throw new YoloException("cannot read image " + file + ": " + e.getMessage());
-            }
-            return decode(all, file.toString());
-        }
+        if (jpeg != null) return decode(jpeg, file.toString());
         return decoded(() -> imread(file.toString(), IMREAD_COLOR), file.toString());
     }
 
