@@ -54,7 +54,8 @@ public final class Throughput {
             st[3] += b.postMs();
             mats.forEach(Mat::close);
         }
-        row(path, images, seconds, rate, decode, pre, inf, post, limit, "sequential decode", sources.size(), (System.nanoTime() - t0) / 1e9, st);
+        row(path, images, seconds, rate, decode, pre, inf, post, limit, "sequential decode", sources.size(), (System.nanoTime() - t0) / 1e9, st,
+                largest(st));
 
         // Pipelined: decoding on all cores, a window ahead, batches in flight; each stage is limited at its own parallelism.
         // An untimed pass first opens every session in flight (contexts, buffers, graphs) and starts the decoding threads.
@@ -74,8 +75,7 @@ public final class Throughput {
         }
         double[] pt = {stages.decodeMs(), stages.preMs(), stages.inferMs(), stages.postMs()};
         row(path, images, seconds, rate, decode, pre, inf, post, limit, "pipelined (" + p.concurrency() + " in flight)",
-                sources.size(), (System.nanoTime() - t0) / 1e9, pt);
-        limit.set(limit.size() - 1, stages.limit());
+                sources.size(), (System.nanoTime() - t0) / 1e9, pt, stages.limit());
         for (DoubleColumn c : List.of(seconds, rate, decode, pre, inf, post)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(2));
         return Table.create(model.file().getFileName() + " throughput on " + model.backend().name() + ", JPEGs decoded by "
                 + Images.jpegDecoder(), path, images, seconds, rate, decode, pre, inf, post, limit);
@@ -100,7 +100,8 @@ public final class Throughput {
     }
 
     private static void row(StringColumn path, IntColumn images, DoubleColumn seconds, DoubleColumn rate, DoubleColumn decode, DoubleColumn pre,
-                            DoubleColumn inf, DoubleColumn post, StringColumn limit, String name, int n, double s, double[] st) {
+                            DoubleColumn inf, DoubleColumn post, StringColumn limit, String name, int n, double s, double[] st,
+                            String limitedBy) {
         path.append(name);
         images.append(n);
         seconds.append(s);
@@ -109,9 +110,14 @@ public final class Throughput {
         pre.append(st[1] / n);
         inf.append(st[2] / n);
         post.append(st[3] / n);
+        limit.append(limitedBy);
+    }
+
+    /** One stage after another: the one that takes longest (decode, preprocess, inference, postprocess). */
+    private static String largest(double[] st) {
         String[] names = {"decode", "preprocess", "inference", "postprocess"};
         int max = 0;
         for (int i = 1; i < 4; i++) if (st[i] > st[max]) max = i;
-        limit.append(names[max]);
+        return names[max];
     }
 }

@@ -4,6 +4,7 @@ import dev.yolotrt.cfg.Cfg;
 import dev.yolotrt.viz.ResultWriter;
 import dev.yolotrt.viz.RunDirs;
 import dev.yolotrt.bench.Benchmark;
+import dev.yolotrt.bench.Throughput;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.export.ExportOptions;
@@ -198,7 +199,7 @@ final class Commands {
     private int throughput(Cfg c) {
         PredictOptions o = PredictOptions.builder().apply(c.isSet("conf") ? c : c.with(Map.of("conf", 0.25))).build();
         try (Yolo model = load(c)) {
-            Table t = dev.yolotrt.bench.Throughput.run(model, ImageSource.resolve(c.string("source"), model.settings()), o);
+            Table t = Throughput.run(model, ImageSource.resolve(c.string("source"), model.settings()), o);
             out.println(t.printAll());
             Path dir = RunDirs.next(inRuns(c), "throughput");
             Tables.writeMarkdown(t, dir.resolve("throughput.md"));
