@@ -3,6 +3,8 @@ package dev.yolotrt.predict;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 import java.nio.FloatBuffer;
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
 
 /**
  * Ultralytics' classification preprocessing (classify_transforms): the short side resized to
@@ -101,8 +103,8 @@ public final class ClassifyTransform {
     private static final int HALF = 1 << (PRECISION_BITS - 1);
 
     /** Runs {@code row} for rows 0..n-1: in parallel once an image is large enough for it to pay. */
-    private static void rows(int n, int width, java.util.function.IntConsumer row) {
-        java.util.stream.IntStream ys = java.util.stream.IntStream.range(0, n);
+    private static void rows(int n, int width, IntConsumer row) {
+        IntStream ys = IntStream.range(0, n);
         (n * width >= 1 << 16 ? ys.parallel() : ys).forEach(row);
     }
 
