@@ -1,5 +1,6 @@
 package dev.yolotrt.backend;
 
+import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
@@ -25,41 +26,27 @@ final class DeviceCandidates {
     private DeviceCandidates() {
     }
 
-    /** The kernel's arguments for one session, kept so that a launch allocates nothing (cuLaunchKernel reads them through pointers). */
-    static final class Args implements AutoCloseable {
-        private final LongPointer head = new LongPointer(1), counts = new LongPointer(1), out = new LongPointer(1);
-        private final IntPointer channels = new IntPointer(1), anchors = new IntPointer(1), nc = new IntPointer(1), multiLabel = new IntPointer(1),
-                cap = new IntPointer(1);
-        private final FloatPointer conf = new FloatPointer(1);
-        private final PointerPointer<Pointer> params = new PointerPointer<>(9);
+    /** The kernel in the current GPU's context; loaded before a capture begins, since loading a module cannot be captured. */
+    static CUfunc_st kernel() {
+        return DeviceKernels.function("candidates.ptx", "candidates");
+    }
 
-        Args() {
-            // candidates(head, channels, anchors, nc, conf, multiLabel, cap, counts, out)
-            Pointer[] order = {head, channels, anchors, nc, conf, multiLabel, cap, counts, out};
-            for (int i = 0; i < order.length; i++) params.put(i, order[i]);
-        }
-
-        /** Queues the kernel on {@code stream} for {@code batch} images of a [batch, channels, anchors] head at {@code headAddress}. */
-        void launch(CUstream_st stream, long headAddress, int batch, int channels, int anchors, Picked.Pick pick, long countsAddress, long outAddress) {
-            head.put(0, headAddress);
-            this.channels.put(0, channels);
-            this.anchors.put(0, anchors);
-            nc.put(0, channels - 4);
-            conf.put(0, pick.conf());
-            multiLabel.put(0, pick.multiLabel() ? 1 : 0);
-            cap.put(0, CAP);
-            counts.put(0, countsAddress);
-            out.put(0, outAddress);
+    /**
+     * Queues {@code kernel} on {@code stream} for {@code batch} images of a [batch, channels, anchors] head at
+     * {@code headAddress}: each image's pairs go to its list of {@link #CAP} at {@code outAddress}, its count to {@code countsAddress}.
+     */
+    static void launch(CUfunc_st kernel, CUstream_st stream, long headAddress, int batch, int channels, int anchors, Picked.Pick pick,
+                       long countsAddress, long outAddress) {
+        // candidates(head, channels, anchors, nc, conf, multiLabel, cap, counts, out)
+        try (LongPointer head = new LongPointer(1).put(headAddress); IntPointer ch = new IntPointer(1).put(channels);
+             IntPointer an = new IntPointer(1).put(anchors); IntPointer nc = new IntPointer(1).put(channels - 4);
+             FloatPointer conf = new FloatPointer(1).put(pick.conf()); IntPointer multiLabel = new IntPointer(1).put(pick.multiLabel() ? 1 : 0);
+             IntPointer cap = new IntPointer(1).put(CAP); LongPointer counts = new LongPointer(1).put(countsAddress);
+             LongPointer out = new LongPointer(1).put(outAddress);
+             PointerPointer<Pointer> params = new PointerPointer<>(head, ch, an, nc, conf, multiLabel, cap, counts, out)) {
             int block = 256;
-            DeviceKernels.check(cuLaunchKernel(DeviceKernels.function("candidates.ptx", "candidates"), (anchors + block - 1) / block, batch,
-                    1, block, 1, 1, 0, stream, params, (PointerPointer<?>) null), "cuLaunchKernel (candidates)");
-        }
-
-        @Override
-        public void close() {
-            params.close();
-            conf.close();
-            for (Pointer p : new Pointer[] {cap, multiLabel, nc, anchors, channels, out, counts, head}) p.close();
+            DeviceKernels.check(cuLaunchKernel(kernel, (anchors + block - 1) / block, batch, 1, block, 1, 1, 0, stream, params,
+                    (PointerPointer<?>) null), "cuLaunchKernel (candidates)");
         }
     }
 }

@@ -1,16 +1,19 @@
 package dev.yolotrt.backend;
 
+import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
+import java.util.List;
+
 import static org.bytedeco.cuda.global.cudart.cuLaunchKernel;
 
 /**
- * The letterbox kernel ({@code letterbox.cu}, shipped as PTX): one 8-bit BGR image in device memory, resized as OpenCV's
- * INTER_LINEAR, padded with grey 114 and written as RGB floats in [0, 1], CHW, into one slot of an engine's input.
+ * The letterbox kernel ({@code letterbox.cu}, shipped as PTX): a batch of 8-bit BGR images in device memory, each resized
+ * as OpenCV's INTER_LINEAR, padded with grey 114 and written as RGB floats in [0, 1], CHW, into its slot of an engine's input.
  * The module is loaded once per GPU ({@link DeviceKernels}).
  */
 public final class DeviceLetterbox {
@@ -25,41 +28,43 @@ public final class DeviceLetterbox {
     private DeviceLetterbox() {
     }
 
+    /** Longs per slot in the kernel's table: pixel offset, srcW, srcH, step, newW, newH, left, top. */
+    static final int FIELDS = 8;
+
     /**
-     * The kernel's arguments for one session, kept so that a launch allocates nothing: cuLaunchKernel reads each value
-     * through a pointer when it is called.
+     * Writes a batch's table into {@code table} (pinned host memory, {@code batch * FIELDS} longs): job {@code i}'s
+     * geometry and its pixels' offset in the upload; slots past the jobs get srcW 0, which the kernel leaves as they are.
      */
-    static final class Args implements AutoCloseable {
-        private final LongPointer src = new LongPointer(1), dst = new LongPointer(1);
-        private final IntPointer[] ints = new IntPointer[9];
-        private final PointerPointer<Pointer> params = new PointerPointer<>(11);
-
-        Args() {
-            for (int i = 0; i < ints.length; i++) ints[i] = new IntPointer(1);
-            // letterbox(src, srcW, srcH, step, dst, dstW, dstH, newW, newH, left, top)
-            params.put(0, src);
-            for (int i = 0; i < 3; i++) params.put(1 + i, ints[i]);
-            params.put(4, dst);
-            for (int i = 3; i < 9; i++) params.put(2 + i, ints[i]);
+    static void table(LongPointer table, List<Job> jobs, long[] offsets, int batch) {
+        for (int b = 0; b < batch; b++) {
+            long at = (long) b * FIELDS;
+            if (b >= jobs.size()) {
+                for (int f = 0; f < FIELDS; f++) table.put(at + f, 0);
+                continue;
+            }
+            Job j = jobs.get(b);
+            long[] row = {offsets[b], j.srcW(), j.srcH(), j.step(), j.newW(), j.newH(), j.left(), j.top()};
+            for (int f = 0; f < FIELDS; f++) table.put(at + f, row[f]);
         }
+    }
 
-        /** Queues the kernel on {@code stream}: {@code job}'s pixels at device address {@code srcAddress} into the float slot at {@code dstAddress}. */
-        void launch(CUstream_st stream, Job job, long srcAddress, long dstAddress, int dstW, int dstH) {
-            src.put(0, srcAddress);
-            dst.put(0, dstAddress);
-            int[] v = {job.srcW(), job.srcH(), (int) job.step(), dstW, dstH, job.newW(), job.newH(), job.left(), job.top()};
-            for (int i = 0; i < v.length; i++) ints[i].put(0, v[i]);
+    /** The kernel in the current GPU's context; loaded before a capture begins, since loading a module cannot be captured. */
+    static CUfunc_st kernel() {
+        return DeviceKernels.function("letterbox.ptx", "letterbox");
+    }
+
+    /**
+     * Queues {@code kernel} on {@code stream} for a whole batch: the pixels uploaded at {@code pixels}, each slot's row of
+     * the table at {@code table}, into the engine's input at {@code input}. The arguments are the same for every batch of
+     * one shape (only the table's contents change), so a CUDA graph can hold the launch.
+     */
+    static void launch(CUfunc_st kernel, CUstream_st stream, long pixels, long table, long input, int batch, int dstW, int dstH) {
+        try (LongPointer src = new LongPointer(1).put(pixels); LongPointer jobs = new LongPointer(1).put(table);
+             LongPointer dst = new LongPointer(1).put(input); IntPointer w = new IntPointer(1).put(dstW); IntPointer h = new IntPointer(1).put(dstH);
+             PointerPointer<Pointer> params = new PointerPointer<>(src, jobs, dst, w, h)) {
             int bx = 32, by = 8;
-            DeviceKernels.check(cuLaunchKernel(DeviceKernels.function("letterbox.ptx", "letterbox"), (dstW + bx - 1) / bx, (dstH + by - 1) / by, 1,
-                    bx, by, 1, 0, stream, params, (PointerPointer<?>) null), "cuLaunchKernel (letterbox)");
-        }
-
-        @Override
-        public void close() {
-            params.close();
-            for (int i = ints.length - 1; i >= 0; i--) ints[i].close();
-            dst.close();
-            src.close();
+            DeviceKernels.check(cuLaunchKernel(kernel, (dstW + bx - 1) / bx, (dstH + by - 1) / by,
+                    batch, bx, by, 1, 0, stream, params, (PointerPointer<?>) null), "cuLaunchKernel (letterbox)");
         }
     }
 }

@@ -22,6 +22,8 @@ import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.columns.numbers.NumberColumnFormatter;
 
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -221,11 +223,24 @@ public final class Benchmark {
         }
     }
 
-    /** Milliseconds per image of each call, and the mean per image of each stage (letterbox, inference, decode + NMS). */
-    private record Timed(double[] ms, double pre, double infer, double post) {
+    /**
+     * Milliseconds per image of each call, the mean per image of each stage (letterbox, inference, decode + NMS), and the
+     * garbage collections that ran during the timed calls (a pause lands in some call's time, most often its max).
+     */
+    private record Timed(double[] ms, double pre, double infer, double post, long gcs, long gcMs) {
         String stages() {
-            return String.format(Locale.ROOT, "letterbox %.4f, inference %.4f, NMS %.4f", pre, infer, post);
+            return String.format(Locale.ROOT, "letterbox %.4f, inference %.4f, NMS %.4f; %d GC run(s), %d ms", pre, infer, post, gcs, gcMs);
         }
+    }
+
+    /** Collections so far and their milliseconds, over every collector. */
+    private static long[] gcSoFar() {
+        long n = 0, ms = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            n += Math.max(0, gc.getCollectionCount());
+            ms += Math.max(0, gc.getCollectionTime());
+        }
+        return new long[] {n, ms};
     }
 
     /** The options of an end-to-end row: the host path, or the GPU path (letterbox and, for detect heads, candidates on the GPU). */
@@ -238,7 +253,9 @@ public final class Benchmark {
         PredictOptions o = options(bs, plan, gpu);
         List<Mat> batchImgs = batchOf(images, bs);
         int iters = cpu ? 5 : plan.e2eIters();
-        for (int i = 0; i < Math.min(10, iters); i++) p.run(batchImgs, o);
+        // Enough warm-up calls for the JIT to compile the decoder's loops before timing.
+        for (int i = 0; i < Math.min(100, iters); i++) p.run(batchImgs, o);
+        long[] gc0 = gcSoFar();
         double[] ms = new double[iters];
         double pre = 0, infer = 0, post = 0;
         for (int i = 0; i < iters; i++) {
@@ -249,8 +266,9 @@ public final class Benchmark {
             infer += b.inferMs();
             post += b.postMs();
         }
+        long[] gc1 = gcSoFar();
         double per = (double) iters * bs;
-        return new Timed(ms, pre / per, infer / per, post / per);
+        return new Timed(ms, pre / per, infer / per, post / per, gc1[0] - gc0[0], gc1[1] - gc0[1]);
     }
 
     /**

@@ -1,13 +1,24 @@
 // Ultralytics' predict letterbox on the device, one thread per output pixel: 8-bit BGR (HWC, rows `step` bytes apart)
 // resized as OpenCV's INTER_LINEAR does for 8-bit images (source x = (dx + 0.5) * scale - 0.5, 11-bit fixed-point
 // weights, the vertical pass rounded as its SIMD path), padded with grey 114, written as RGB floats in [0, 1], planar (CHW).
+// One launch letterboxes a whole batch (blockIdx.z is the slot): each slot's geometry comes from a table in device memory,
+// uploaded with the pixels, so that the launch's own arguments stay the same from batch to batch and it can sit in a
+// CUDA graph with the upload, the engine and the download.
 // Compiled to letterbox.ptx by scripts/ptx.sh; the toolkit loads the PTX with the driver API (no NVRTC at run time).
 
-extern "C" __global__ void letterbox(const unsigned char* src, int srcW, int srcH, int step, float* dst, int dstW, int dstH,
-                                     int newW, int newH, int left, int top) {
+// A slot's row of the table: byte offset of its pixels in `pixels`, srcW, srcH, step, newW, newH, left, top. srcW 0: the
+// slot has no image this batch and keeps what it holds.
+#define JOB_FIELDS 8
+
+extern "C" __global__ void letterbox(const unsigned char* pixels, const long long* jobs, float* input, int dstW, int dstH) {
+    const long long* job = jobs + (size_t) blockIdx.z * JOB_FIELDS;
+    int srcW = (int) job[1], srcH = (int) job[2], step = (int) job[3], newW = (int) job[4], newH = (int) job[5];
+    int left = (int) job[6], top = (int) job[7];
     int x = blockIdx.x * blockDim.x + threadIdx.x;
     int y = blockIdx.y * blockDim.y + threadIdx.y;
-    if (x >= dstW || y >= dstH) return;
+    if (srcW == 0 || x >= dstW || y >= dstH) return;
+    const unsigned char* src = pixels + job[0];
+    float* dst = input + (size_t) blockIdx.z * 3 * dstW * dstH;
     int plane = dstW * dstH, o = y * dstW + x;
     int rx = x - left, ry = y - top;
     if (rx < 0 || ry < 0 || rx >= newW || ry >= newH) {

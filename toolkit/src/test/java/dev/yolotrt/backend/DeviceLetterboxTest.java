@@ -1,5 +1,6 @@
 package dev.yolotrt.backend;
 
+import org.bytedeco.javacpp.LongPointer;
 import org.junit.jupiter.api.Test;
 
 import java.io.InputStream;
@@ -9,15 +10,16 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The shipped PTX is the current letterbox.cu and candidates.cu compiled (scripts/ptx.sh records each source's hash in
- * it), and each entry takes the arguments its Args class passes, in that order: letterbox(src, srcW, srcH, step, dst,
- * dstW, dstH, newW, newH, left, top) and candidates(head, channels, anchors, nc, conf, multiLabel, cap, counts, out). The
- * kernels' output is checked on the GPU (DeviceLetterboxGpuTest).
+ * it), each entry takes the arguments its launch passes, in that order: letterbox(pixels, jobs, input, dstW, dstH) and
+ * candidates(head, channels, anchors, nc, conf, multiLabel, cap, counts, out), and the letterbox table has the layout
+ * the kernel reads. The kernels' output is checked on the GPU (DeviceLetterboxGpuTest).
  */
 class DeviceLetterboxTest {
 
@@ -40,10 +42,31 @@ class DeviceLetterboxTest {
 
     @Test
     void entriesTakeTheArgumentsInTheOrderTheLaunchesPassThem() throws Exception {
-        assertEquals(List.of("u64", "u32", "u32", "u32", "u64", "u32", "u32", "u32", "u32", "u32", "u32"), params("letterbox"),
-                "pointer, 3 ints, pointer, 6 ints");
+        assertEquals(List.of("u64", "u64", "u64", "u32", "u32"), params("letterbox"), "3 pointers, 2 ints");
         assertEquals(List.of("u64", "u32", "u32", "u32", "f32", "u32", "u32", "u64", "u64"), params("candidates"),
                 "pointer, 3 ints, a float, 2 ints, 2 pointers");
+    }
+
+    /**
+     * Two images in a batch of three: each slot's row is its pixels' offset in the upload, then srcW, srcH, step, newW,
+     * newH, left, top (letterbox.cu reads them in that order); the empty third slot has srcW 0, which the kernel skips.
+     */
+    @Test
+    void tableRowsFollowTheKernelsLayout() throws Exception {
+        List<DeviceLetterbox.Job> jobs = List.of(new DeviceLetterbox.Job(null, 810, 1080, 2430, 480, 640, 80, 0),
+                new DeviceLetterbox.Job(null, 640, 427, 1920, 640, 427, 0, 106));
+        long[] offsets = {0, 2430L * 1080, 2430L * 1080 + 1920L * 427};
+        assertEquals(DeviceLetterbox.FIELDS, 8, "longs per slot in letterbox.cu (JOB_FIELDS)");
+        try (LongPointer table = new LongPointer(3 * DeviceLetterbox.FIELDS)) {
+            table.fill(0xff);
+            DeviceLetterbox.table(table, jobs, offsets, 3);
+            long[] got = new long[3 * DeviceLetterbox.FIELDS];
+            table.get(got);
+            assertArrayEquals(new long[] {0, 810, 1080, 2430, 480, 640, 80, 0, 2_624_400, 640, 427, 1920, 640, 427, 0, 106,
+                    0, 0, 0, 0, 0, 0, 0, 0}, got);
+        }
+        String cu = new String(resource("letterbox.cu"), java.nio.charset.StandardCharsets.US_ASCII);
+        assertTrue(cu.contains("#define JOB_FIELDS 8"), "letterbox.cu reads 8 longs per slot");
     }
 
     private static List<String> params(String entry) throws Exception {

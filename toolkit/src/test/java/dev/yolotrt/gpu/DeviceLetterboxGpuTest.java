@@ -135,4 +135,42 @@ class DeviceLetterboxGpuTest {
             System.out.println("gpu_decode: " + files.size() + " images at predict's and val's settings, " + pairs + " detections as the host decoder's");
         }
     }
+
+    /**
+     * Whole batches through one graph each (pixel upload, letterbox table, kernel, engine, candidates, copies back): eight
+     * coco128 val2017 images of different sizes per call, so that the pixel buffers grow and the graphs are captured
+     * again, at predict's settings and at val's (whose thousands of pairs per image need the copy after the graph's first
+     * 512), give each image the detections the host path gives it.
+     */
+    @Test
+    void batchesOfMixedSizesThroughOneGraphEqualTheHostPath() throws Exception {
+        List<Path> files = busAnd("coco128/images/val2017").subList(1, 33);
+        List<Mat> images = new ArrayList<>();
+        try (Yolo onnx = Yolo.load("yolov8n.onnx", Shared.settings());
+             Yolo trt = Yolo.load(TensorRtGpuTest.engine(onnx, "fp32"), Shared.settings())) {
+            for (Path f : files) images.add(Images.read(f));
+            int detections = 0, most = 0;
+            for (boolean val : new boolean[] {false, true}) {
+                for (int from = 0; from < images.size(); from += 8) {
+                    List<Mat> batch = images.subList(from, from + 8);
+                    PredictOptions.Builder o = PredictOptions.builder().batch(8);
+                    if (val) o.conf(0.001).multiLabel(true).valResize(true);
+                    var host = trt.predictor().run(batch, o.gpuPreprocess(false).gpuDecode(false).build()).detections();
+                    var dev = trt.predictor().run(batch, o.gpuPreprocess(true).gpuDecode(true).build()).detections();
+                    for (int i = 0; i < batch.size(); i++) {
+                        String what = files.get(from + i).getFileName() + (val ? " (val)" : "") + " in a batch of 8";
+                        assertEquals(host.get(i).size(), dev.get(i).size(), what);
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(host.get(i).cls(), dev.get(i).cls(), what);
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(host.get(i).xyxy(), dev.get(i).xyxy(), 1.0f, what);
+                        detections += dev.get(i).size();
+                        most = Math.max(most, dev.get(i).size());
+                    }
+                }
+            }
+            System.out.println("one graph per batch: " + files.size() + " images in batches of 8 at predict's and val's settings, "
+                    + detections + " detections as the host path's (at most " + most + " in one image)");
+        } finally {
+            images.forEach(Mat::close);
+        }
+    }
 }
