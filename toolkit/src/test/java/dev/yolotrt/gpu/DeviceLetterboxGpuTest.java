@@ -2,6 +2,7 @@ package dev.yolotrt.gpu;
 
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.DeviceLetterbox;
+import dev.yolotrt.backend.Picked;
 import dev.yolotrt.backend.TensorRtBackend;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.model.Yolo;
@@ -167,8 +168,21 @@ class DeviceLetterboxGpuTest {
                     }
                 }
             }
+            // Val's settings did send images past the graph's first 512 pairs, so the copy after the graph ran above.
+            int pairs;
+            try (Backend.Session session = trt.backend().openSession()) {
+                List<DeviceLetterbox.Job> jobs = new ArrayList<>();
+                for (Mat img : images.subList(0, 8)) {
+                    Letterbox b = Letterbox.of(img.rows(), img.cols(), 640, 640);
+                    jobs.add(new DeviceLetterbox.Job(img.data(), img.cols(), img.rows(), img.step(), b.newW(), b.newH(), b.left(), b.top()));
+                }
+                Picked picked = session.inferPicked(null, jobs, 8, 640, 640, new Picked.Pick(0.001f, true));
+                pairs = picked.images().stream().mapToInt(Picked.Candidates::size).max().orElse(0);
+            }
+            assertTrue(pairs > 512, "val's conf 0.001 keeps more than the graph's 512 pairs for some image, got at most " + pairs);
             System.out.println("one graph per batch: " + files.size() + " images in batches of 8 at predict's and val's settings, "
-                    + detections + " detections as the host path's (at most " + most + " in one image)");
+                    + detections + " detections as the host path's (at most " + most + " in one image; up to " + pairs
+                    + " pairs per image at val's conf)");
         } finally {
             images.forEach(Mat::close);
         }
