@@ -5,7 +5,6 @@ import dev.yolotrt.backend.Tensor;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;
-import java.util.Comparator;
 
 /**
  * Turns a raw YOLOv8/YOLO11 detect output, [batch, 4 + nc, anchors] with rows cx, cy, w, h then
@@ -149,12 +148,7 @@ public final class Decoder {
         float[] xyxy = new float[n * 4];
         for (int i = 0; i < n; i++) {
             int a = anchorOf[i];
-            float cx = data.get(base + a), cy = data.get(base + anchors + a);
-            float w = data.get(base + 2 * anchors + a), h = data.get(base + 3 * anchors + a);
-            xyxy[i * 4] = cx - w / 2;
-            xyxy[i * 4 + 1] = cy - h / 2;
-            xyxy[i * 4 + 2] = cx + w / 2;
-            xyxy[i * 4 + 3] = cy + h / 2;
+            corners(xyxy, i, data.get(base + a), data.get(base + anchors + a), data.get(base + 2 * anchors + a), data.get(base + 3 * anchors + a));
         }
         int[] keep;
         if (rotated) {
@@ -183,26 +177,34 @@ public final class Decoder {
      */
     public static Detections fromCandidates(Picked.Candidates c, float iou, int maxDet, boolean agnostic, boolean multiLabel) {
         int n = c.size();
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) order[i] = i;
-        Comparator<Integer> byAnchor = Comparator.comparingInt(i -> c.anchor()[i]);
-        Arrays.sort(order, multiLabel ? Comparator.<Integer>comparingInt(i -> c.cls()[i]).thenComparing(byAnchor) : byAnchor);
+        // Each pair's sort key (class, then anchor; or anchor alone) above its index, sorted as primitives: (anchor, class)
+        // pairs are unique, so no two keys tie. Anchors and indices stay below 2^20 (CAP is 30,000; 1280 px gives 33,600 anchors).
+        long[] keyed = new long[n];
+        for (int i = 0; i < n; i++) {
+            long key = multiLabel ? (long) c.cls()[i] << 20 | c.anchor()[i] : c.anchor()[i];
+            keyed[i] = key << 20 | i;
+        }
+        Arrays.sort(keyed);
         int[] sorted = new int[n];
-        for (int i = 0; i < n; i++) sorted[i] = order[i];
+        for (int i = 0; i < n; i++) sorted[i] = (int) (keyed[i] & 0xFFFFF);
         int[] at = n > MAX_NMS ? pick(sorted, topByScore(pick(c.score(), sorted), n)) : sorted;
         int[] anchorOf = pick(c.anchor(), at), clsOf = pick(c.cls(), at);
         float[] scoreOf = pick(c.score(), at);
         float[] xyxy = new float[at.length * 4], b = c.cxcywh();
         for (int i = 0; i < at.length; i++) {
             int k = at[i] * 4;
-            float cx = b[k], cy = b[k + 1], w = b[k + 2], h = b[k + 3];
-            xyxy[i * 4] = cx - w / 2;
-            xyxy[i * 4 + 1] = cy - h / 2;
-            xyxy[i * 4 + 2] = cx + w / 2;
-            xyxy[i * 4 + 3] = cy + h / 2;
+            corners(xyxy, i, b[k], b[k + 1], b[k + 2], b[k + 3]);
         }
         int[] keep = Nms.run(xyxy, scoreOf, clsOf, at.length, iou, agnostic, maxDet);
         return kept(keep, xyxy, scoreOf, clsOf, anchorOf);
+    }
+
+    /** Box {@code i} of {@code xyxy} from its centre and size. */
+    private static void corners(float[] xyxy, int i, float cx, float cy, float w, float h) {
+        xyxy[i * 4] = cx - w / 2;
+        xyxy[i * 4 + 1] = cy - h / 2;
+        xyxy[i * 4 + 2] = cx + w / 2;
+        xyxy[i * 4 + 3] = cy + h / 2;
     }
 
     /**
