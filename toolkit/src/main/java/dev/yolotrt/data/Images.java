@@ -8,8 +8,10 @@ import org.bytedeco.javacv.OpenCVFrameConverter;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_COLOR;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.imdecode;
@@ -42,13 +44,15 @@ public final class Images {
             // A JPEG for libturbojpeg: the rest of the same read, not a second one.
             if (TurboJpeg.available() && n >= 2 && (head[0] & 0xff) == 0xFF && (head[1] & 0xff) == 0xD8) {
                 byte[] rest = in.readAllBytes();
-                jpeg = java.util.Arrays.copyOf(head, n + rest.length);
+                jpeg = Arrays.copyOf(head, n + rest.length);
                 System.arraycopy(rest, 0, jpeg, n, rest.length);
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new YoloException("cannot read image " + file + ": " + e.getMessage());
         }
-        if (jpeg != null) return decode(jpeg, file.toString());
+        // Its size is checked above; what libturbojpeg leaves to OpenCV (EXIF orientation, CMYK, errors) imread reads as before.
+        Mat fast = jpeg == null ? null : TurboJpeg.decode(jpeg);
+        if (fast != null) return fast;
         return decoded(() -> imread(file.toString(), IMREAD_COLOR), file.toString());
     }
 
