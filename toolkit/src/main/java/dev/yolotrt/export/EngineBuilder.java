@@ -17,6 +17,7 @@ import org.bytedeco.tensorrt.nvinfer.ITensor;
 import org.bytedeco.tensorrt.nvinfer.ITimingCache;
 import org.bytedeco.tensorrt.nvonnxparser.IParser;
 
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -161,7 +162,7 @@ final class EngineBuilder {
         byte[] out = new byte[(int) plan.size()];
         new BytePointer(plan.data()).capacity(plan.size()).get(out);
         byte[] saved = timings.get();
-        if (saved.length > 0 && !java.util.Arrays.equals(saved, timingCache)) {
+        if (saved.length > 0 && !Arrays.equals(saved, timingCache)) {
             ITimingCache theirs = scope.own(config.createTimingCache(scope.own(new BytePointer(saved)), saved.length));
             cache.combine(theirs, true);
         }

@@ -17,7 +17,9 @@ import org.bytedeco.opencv.opencv_core.Mat;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** Runs a model over a dataset split and scores its boxes the Ultralytics way. */
@@ -43,9 +45,9 @@ public final class Validator {
      */
     public static Run run(Predictor predictor, ModelMetadata metadata, String name, Dataset ds, Settings settings, ValOptions o) {
         boolean pose = metadata.task().equals("pose"), segment = metadata.task().equals("segment");
-        if (pose && (ds.kptShape() == null || !java.util.Arrays.equals(ds.kptShape(), metadata.kptShape()))) {
-            throw new YoloException(ds.name() + " has kpt_shape " + java.util.Arrays.toString(ds.kptShape()) + " but " + name + " predicts "
-                    + java.util.Arrays.toString(metadata.kptShape()) + "; validate a pose model on a pose dataset of its keypoints");
+        if (pose && (ds.kptShape() == null || !Arrays.equals(ds.kptShape(), metadata.kptShape()))) {
+            throw new YoloException(ds.name() + " has kpt_shape " + Arrays.toString(ds.kptShape()) + " but " + name + " predicts "
+                    + Arrays.toString(metadata.kptShape()) + "; validate a pose model on a pose dataset of its keypoints");
         }
         boolean obb = metadata.task().equals("obb");
         if (metadata.task().equals("classify")) {
@@ -58,7 +60,7 @@ public final class Validator {
         if (metadata.engineArgs().nms() && metadata.engineArgs().nmsConf() > o.conf()) {
             // Ultralytics' matching pairs labels by IoU, not by score: a low-score box can take a label from a better-scored
             // one, so dropping low scores changes (usually raises) mAP. The numbers then compare only with others at that conf.
-            Progress.note(String.format(java.util.Locale.ROOT, "WARNING: %s has NMS inside (nms=true) and keeps only conf >= %.3g, not val's "
+            Progress.note(String.format(Locale.ROOT, "WARNING: %s has NMS inside (nms=true) and keeps only conf >= %.3g, not val's "
                     + "%.3g: its mAP is not comparable with an engine without nms=true", name, metadata.engineArgs().nmsConf(), o.conf()));
         }
         LabelScan scan = LabelScan.of(ds.images(o.split(), settings), ds.nc(), pose ? ds.kptShape() : null);
@@ -121,7 +123,7 @@ public final class Validator {
                     } else if (segment) {
                         // Labels in Ultralytics' order for masks: largest first, as its overlap masks sort them.
                         MaskTargets t = MaskTargets.of(labels, lb, lb.dstH() / b.extras().get(i).masks().height());
-                        int[] sortedCls = java.util.Arrays.stream(t.order()).map(k -> tcls[k]).toArray();
+                        int[] sortedCls = Arrays.stream(t.order()).map(k -> tcls[k]).toArray();
                         float[][] sim = t.iou(b.extras().get(i).masks());
                         kpt.addMatched(Matching.match(sim, d.cls(), sortedCls, Matching.IOU_THRESHOLDS), d.conf(), d.cls(), sortedCls);
                     }
