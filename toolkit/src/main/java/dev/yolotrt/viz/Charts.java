@@ -3,22 +3,29 @@ package dev.yolotrt.viz;
 import dev.yolotrt.val.Metrics;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.LegendItem;
+import org.jfree.chart.LegendItemCollection;
+import org.jfree.chart.annotations.XYPointerAnnotation;
+import org.jfree.chart.annotations.XYShapeAnnotation;
 import org.jfree.chart.axis.CategoryLabelPositions;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.SymbolAxis;
+import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
 import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.DatasetRenderingOrder;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.PaintScale;
 import org.jfree.chart.renderer.category.BarRenderer;
 import org.jfree.chart.renderer.category.LineAndShapeRenderer;
 import org.jfree.chart.renderer.category.StatisticalBarRenderer;
+import org.jfree.chart.renderer.xy.XYBlockRenderer;
 import org.jfree.chart.renderer.xy.XYItemRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
-import org.jfree.chart.renderer.xy.XYBlockRenderer;
 import org.jfree.chart.title.PaintScaleLegend;
+import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.statistics.DefaultStatisticalCategoryDataset;
 import org.jfree.data.xy.DefaultXYZDataset;
@@ -27,11 +34,18 @@ import org.jfree.data.xy.XYSeriesCollection;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.Table;
 
+import java.awt.BasicStroke;
 import java.awt.Color;
+import java.awt.Font;
 import java.awt.Paint;
+import java.awt.geom.Ellipse2D;
+import java.awt.geom.Rectangle2D;
+import java.text.DecimalFormat;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -80,7 +94,7 @@ public final class Charts {
         Theme.apply(c);
         // Whole images per second: decimals would only crowd the bars.
         c.getCategoryPlot().getRenderer().setDefaultItemLabelGenerator(
-                new org.jfree.chart.labels.StandardCategoryItemLabelGenerator("{2}", new java.text.DecimalFormat("#,##0")));
+                new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("#,##0")));
         return c;
     }
 
@@ -91,7 +105,7 @@ public final class Charts {
             String row = gpus(t, r) + ", " + pathKind(t, r);
             for (String stage : List.of("Decode", "Preprocess", "Inference", "Postprocess")) {
                 double v = t.doubleColumn(stage + " ms/img").getDouble(r);
-                d.setValue(Double.isNaN(v) ? 0 : v, stage.toLowerCase(java.util.Locale.ROOT), row);
+                d.setValue(Double.isNaN(v) ? 0 : v, stage.toLowerCase(Locale.ROOT), row);
             }
         }
         JFreeChart c = ChartFactory.createStackedBarChart("Time per image in each stage", null, "ms / image", d, PlotOrientation.VERTICAL,
@@ -150,11 +164,11 @@ public final class Charts {
         var pc = m.perClass();
         for (int i = 0; i < pc.classes().length; i++) {
             int c = pc.classes()[i];
-            XYSeries s = new XYSeries(String.format(java.util.Locale.ROOT, "%s %.3f", m.names().get(c), pc.ap()[i][0]));
+            XYSeries s = new XYSeries(String.format(Locale.ROOT, "%s %.3f", m.names().get(c), pc.ap()[i][0]));
             for (int k = 0; k < pc.px().length; k += 10) s.add(pc.px()[k], pc.prCurve()[i][k]);
             d.addSeries(s);
         }
-        JFreeChart c = ChartFactory.createXYLineChart(String.format(java.util.Locale.ROOT, "Precision-recall (all classes mAP50 %.3f)", m.map50()),
+        JFreeChart c = ChartFactory.createXYLineChart(String.format(Locale.ROOT, "Precision-recall (all classes mAP50 %.3f)", m.map50()),
                 "recall", "precision", d, PlotOrientation.VERTICAL, true, false, false);
         XYPlot p = c.getXYPlot();
         ((NumberAxis) p.getDomainAxis()).setRange(0, 1);
@@ -241,15 +255,15 @@ public final class Charts {
         plot.setRangeAxis(1, ms);
         plot.setDataset(1, speed);
         plot.mapDatasetToRangeAxis(1, 1);
-        plot.setDatasetRenderingOrder(org.jfree.chart.plot.DatasetRenderingOrder.FORWARD);
+        plot.setDatasetRenderingOrder(DatasetRenderingOrder.FORWARD);
         LineAndShapeRenderer dots = new LineAndShapeRenderer(false, true);
         plot.setRenderer(1, dots);
         Theme.apply(c);
         dots.setSeriesPaint(0, Color.BLACK);
-        dots.setSeriesShape(0, new java.awt.geom.Rectangle2D.Double(-4, -4, 8, 8));
-        org.jfree.chart.LegendItemCollection legend = new org.jfree.chart.LegendItemCollection();
-        for (int g = 0; g < groups.size(); g++) legend.add(new org.jfree.chart.LegendItem(groups.get(g), Theme.colour(g)));
-        legend.add(new org.jfree.chart.LegendItem("engine ms / image", Color.BLACK));
+        dots.setSeriesShape(0, new Rectangle2D.Double(-4, -4, 8, 8));
+        LegendItemCollection legend = new LegendItemCollection();
+        for (int g = 0; g < groups.size(); g++) legend.add(new LegendItem(groups.get(g), Theme.colour(g)));
+        legend.add(new LegendItem("engine ms / image", Color.BLACK));
         plot.setFixedLegendItems(legend);
         return c;
     }
@@ -291,8 +305,8 @@ public final class Charts {
         y0.setLowerMargin(0.12);
         if (chosen >= 0 && chosen < tuning.rowCount()) {
             double x = tuning.doubleColumn("Engine ms/img").get(chosen), y = tuning.doubleColumn("mAP50-95").get(chosen);
-            var ring = new org.jfree.chart.annotations.XYShapeAnnotation(new java.awt.geom.Ellipse2D.Double(x, y, 0, 0),
-                    new java.awt.BasicStroke(2f), Color.BLACK);
+            var ring = new XYShapeAnnotation(new Ellipse2D.Double(x, y, 0, 0),
+                    new BasicStroke(2f), Color.BLACK);
             c.getXYPlot().addAnnotation(ring);
             // The text goes from the point towards the middle of the plot, where scatter plots are emptiest, and well away
             // from the point's neighbours: never cut at an edge, never over another label.
@@ -300,12 +314,12 @@ public final class Charts {
             double dx = ((ms.min() + ms.max()) / 2 - x) / Math.max(ms.max() - ms.min(), 1e-9);
             double dy = -((map.min() + map.max()) / 2 - y) / Math.max(map.max() - map.min(), 1e-9); // screen y grows downwards
             double angle = Math.atan2(dy, dx);
-            var pointer = new org.jfree.chart.annotations.XYPointerAnnotation("chosen: " + tuning.stringColumn("Setting").get(chosen), x, y, angle);
+            var pointer = new XYPointerAnnotation("chosen: " + tuning.stringColumn("Setting").get(chosen), x, y, angle);
             pointer.setBaseRadius(80);
             pointer.setLabelOffset(4);
-            pointer.setFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 12));
+            pointer.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));
             pointer.setArrowPaint(Color.BLACK);
-            pointer.setTextAnchor(Math.cos(angle) >= 0 ? org.jfree.chart.ui.TextAnchor.CENTER_LEFT : org.jfree.chart.ui.TextAnchor.CENTER_RIGHT);
+            pointer.setTextAnchor(Math.cos(angle) >= 0 ? TextAnchor.CENTER_LEFT : TextAnchor.CENTER_RIGHT);
             c.getXYPlot().addAnnotation(pointer);
         }
         return c;
@@ -324,7 +338,7 @@ public final class Charts {
         for (int r = 0; r < t.rowCount(); r++) if (!order.contains(r)) order.add(r);
         List<Integer> placed = new ArrayList<>();
         if (chosen >= 0 && chosen < t.rowCount()) placed.add(chosen);
-        Set<String> shown = new java.util.HashSet<>();
+        Set<String> shown = new HashSet<>();
         for (int r : order) {
             if (r == chosen) continue;
             boolean crowded = false;
@@ -355,7 +369,7 @@ public final class Charts {
                 PlotOrientation.VERTICAL, true, false, false);
         LogAxis log = new LogAxis("|x| (log scale)");
         log.setTickUnit(new NumberTickUnit(0.5)); // in powers of ten: ticks at 1, 3.16, 10, 31.6, ...
-        log.setNumberFormatOverride(new java.text.DecimalFormat("0.#"));
+        log.setNumberFormatOverride(new DecimalFormat("0.#"));
         c.getXYPlot().setRangeAxis(log);
         ((XYLineAndShapeRenderer) c.getXYPlot().getRenderer()).setDefaultShapesVisible(true);
         return Theme.apply(c);
