@@ -2,15 +2,7 @@ package dev.yolotrt.model.pt;
 
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.YoloException;
-import net.razorvine.pickle.IObjectConstructor;
-import net.razorvine.pickle.Opcodes;
-import net.razorvine.pickle.PickleException;
-import net.razorvine.pickle.PickleUtils;
-import net.razorvine.pickle.Unpickler;
-import net.razorvine.pickle.objects.ClassDict;
-import net.razorvine.pickle.objects.SetConstructor;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -19,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,13 +24,15 @@ import java.util.zip.ZipFile;
  * protocol-2 pickle) and one entry per tensor storage. A pickle is a program, so this unpickler runs
  * none of it: the only callables it resolves are a strict allow-list (torch storages and tensor
  * rebuilds, OrderedDict, set, torch.Size, and torch / torchvision / Ultralytics module classes,
- * which become plain {@link ClassDict}s holding their state); any other global is refused in one line.
+ * which become plain {@link PyObject}s holding their state); any other global is refused in one line.
  */
 public final class Checkpoint implements AutoCloseable {
 
     /** Largest tensor accepted (elements), and largest storage entry (bytes): bounds before allocating. */
     static final long MAX_ELEMENTS = 1L << 28;
     private static final long MAX_PICKLE = 64L << 20;
+    /** How far a storage entry may inflate: torch stores them uncompressed, so anything near this is a zip bomb. */
+    private static final long MAX_INFLATION = 64;
 
     private static final Set<String> PLAIN_DATA_PREFIXES = Set.of("torch.nn.modules.", "ultralytics.nn.modules.", "ultralytics.nn.tasks.",
             "torchvision.transforms.");
@@ -79,27 +74,18 @@ public final class Checkpoint implements AutoCloseable {
             try (InputStream in = zip.getInputStream(pkl)) {
                 bytes = in.readNBytes((int) MAX_PICKLE + 1);
             }
-            Safe u = new Safe(zip, prefix, file.toString());
-            Object root;
-            try {
-                root = u.load(new ByteArrayInputStream(bytes));
-            } finally {
-                u.close();
-            }
+            if (bytes.length > MAX_PICKLE) throw new YoloException(file + ": its pickle inflates past " + (MAX_PICKLE >> 20) + " MiB, too large for a checkpoint");
+            Object root = Pickle.load(bytes, new Allowed(zip, prefix, file.toString()));
             return new Checkpoint(zip, prefix, root, file.toString());
-        } catch (PickleException | ClassCastException | IllegalArgumentException | IndexOutOfBoundsException e) {
+        } catch (Pickle.Bad e) {
             close(zip);
-            throw new YoloException(file + " is not a readable checkpoint: " + Downloads.oneLine(e));
+            throw new YoloException(file + " is not a readable checkpoint: " + e.getMessage());
         } catch (IOException e) {
             close(zip);
             throw new YoloException(file + " is truncated or damaged: " + Downloads.oneLine(e));
-        } catch (YoloException e) {
+        } catch (RuntimeException | StackOverflowError e) {
             close(zip);
-            throw e;
-        } catch (RuntimeException e) {
-            // Anything else the pickle machinery throws on a malformed file is still one line about the file.
-            close(zip);
-            throw new YoloException(file + " is not a readable checkpoint: " + e.getClass().getSimpleName() + " (" + Downloads.oneLine(e) + ")");
+            throw e instanceof YoloException y ? y : new YoloException(file + " is not a readable checkpoint: " + Damage.describe(e));
         }
     }
 
@@ -116,11 +102,11 @@ public final class Checkpoint implements AutoCloseable {
         return root;
     }
 
-    /** The model object (an Ultralytics *Model as a ClassDict); EMA first as Ultralytics' loader prefers it. */
-    public ClassDict model() {
+    /** The model object (an Ultralytics *Model as a PyObject); EMA first as Ultralytics' loader prefers it. */
+    public PyObject model() {
         if (!(root instanceof Map<?, ?> m)) throw new YoloException(what + " holds no dict with a 'model': not an Ultralytics checkpoint");
-        Object model = m.get("ema") instanceof ClassDict ema ? ema : m.get("model");
-        if (!(model instanceof ClassDict c)) throw new YoloException(what + " holds no 'model' object: not an Ultralytics checkpoint");
+        Object model = m.get("ema") instanceof PyObject ema ? ema : m.get("model");
+        if (!(model instanceof PyObject c)) throw new YoloException(what + " holds no 'model' object: not an Ultralytics checkpoint");
         return c;
     }
 
@@ -135,7 +121,7 @@ public final class Checkpoint implements AutoCloseable {
 
     /** The Ultralytics task, from the model's class (DetectionModel → detect ...). */
     public String task() {
-        String cls = model().getClassName();
+        String cls = model().className();
         String name = cls.substring(cls.lastIndexOf('.') + 1);
         return switch (name) {
             case "DetectionModel" -> "detect";
@@ -182,21 +168,36 @@ public final class Checkpoint implements AutoCloseable {
         private final long offset;
         private final long[] shape;
         private final long[] stride;
+        private final int numel;
 
+        /** Checks the view against its storage with exact arithmetic, so no offset or stride can overflow past the check. */
         Tensor(ZipFile zip, String prefix, String what, Storage storage, long offset, long[] shape, long[] stride) {
+            if (shape.length != stride.length) throw new Pickle.Bad("a tensor has " + shape.length + " dimensions but " + stride.length + " strides");
+            if (offset < 0) throw new Pickle.Bad("a tensor's offset " + offset + " is negative");
+            long n = 1, last = offset;
+            try {
+                for (int d = 0; d < shape.length; d++) {
+                    if (shape[d] < 0) throw new Pickle.Bad("a tensor's dimension " + shape[d] + " is negative");
+                    if (stride[d] < 0) throw new Pickle.Bad("a tensor's stride " + stride[d] + " is negative");
+                    n = Math.multiplyExact(n, shape[d]);
+                    if (shape[d] > 0) last = Math.addExact(last, Math.multiplyExact(shape[d] - 1, stride[d]));
+                }
+            } catch (ArithmeticException e) {
+                throw new Pickle.Bad("a tensor's shape, strides or offset overflow 64 bits");
+            }
+            if (n > MAX_ELEMENTS) throw new Pickle.Bad("a tensor of " + n + " elements is too large");
+            if (n > 0 && last >= storage.numel()) {
+                throw new Pickle.Bad("a tensor reaches element " + last + " of storage " + storage.key() + ", which holds " + storage.numel());
+            }
+            if (n > storage.numel()) throw new Pickle.Bad("a tensor of " + n + " elements views storage " + storage.key() + " of " + storage.numel());
             this.zip = zip;
             this.prefix = prefix;
             this.what = what;
-            long n = 1;
-            for (long d : shape) {
-                if (d < 0 || d > MAX_ELEMENTS) throw new PickleException("tensor dimension " + d + " is out of range");
-                n *= d;
-                if (n > MAX_ELEMENTS) throw new PickleException("a tensor of " + java.util.Arrays.toString(shape) + " is too large");
-            }
             this.storage = storage;
             this.offset = offset;
             this.shape = shape.clone();
             this.stride = stride.clone();
+            this.numel = (int) n;
         }
 
         public long[] shape() {
@@ -208,29 +209,25 @@ public final class Checkpoint implements AutoCloseable {
         }
 
         public int numel() {
-            long n = 1;
-            for (long d : shape) n *= d;
-            return (int) n;
+            return numel;
         }
 
         /** The values as floats, in row-major order of {@link #shape()}. */
         public float[] floats() {
-            int n = numel();
-            int size = Storage.bytes(storage.dtype());
-            long need = (offset + maxIndex() + 1) * size;
-            byte[] raw = storage.read(zip, prefix, need, what);
-            ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
-            float[] out = new float[n];
+            if (!List.of("half", "float", "double", "long").contains(storage.dtype())) {
+                throw new YoloException(what + ": tensors of " + storage.dtype() + " are not supported");
+            }
+            ByteBuffer b = ByteBuffer.wrap(storage.read(zip, prefix, what)).order(ByteOrder.LITTLE_ENDIAN);
+            float[] out = new float[numel];
             long[] idx = new long[shape.length];
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < numel; i++) {
                 long at = offset;
                 for (int d = 0; d < shape.length; d++) at += idx[d] * stride[d];
                 out[i] = switch (storage.dtype()) {
                     case "half" -> halfToFloat(b.getShort((int) (at * 2)));
                     case "float" -> b.getFloat((int) (at * 4));
                     case "double" -> (float) b.getDouble((int) (at * 8));
-                    case "long" -> b.getLong((int) (at * 8));
-                    default -> throw new YoloException(what + ": tensors of " + storage.dtype() + " are not supported");
+                    default -> b.getLong((int) (at * 8));
                 };
                 for (int d = shape.length - 1; d >= 0; d--) {
                     if (++idx[d] < shape[d]) break;
@@ -247,31 +244,24 @@ public final class Checkpoint implements AutoCloseable {
             if (exp == 31) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));             // inf, NaN
             return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
         }
-
-        private long maxIndex() {
-            long m = 0;
-            for (int d = 0; d < shape.length; d++) if (shape[d] > 0) m += (shape[d] - 1) * Math.abs(stride[d]);
-            return m;
-        }
     }
 
-    /** A storage entry of the zip: element type, entry key, element count. */
+    /** A storage entry of the zip: element type, entry key, element count (checked against the entry when pickled). */
     record Storage(String dtype, String key, long numel) {
         static int bytes(String dtype) {
             return switch (dtype) {
-                case "half" -> 2;
-                case "float" -> 4;
+                case "half", "bfloat16" -> 2;
+                case "float", "int" -> 4;
                 default -> 8;
             };
         }
 
-        byte[] read(ZipFile zip, String prefix, long need, String what) {
-            if (need > numel * bytes(dtype) || numel > MAX_ELEMENTS) throw new YoloException(what + ": storage " + key + " is smaller than its tensor");
-            ZipEntry e = zip.getEntry(prefix + "/data/" + key);
-            if (e == null) throw new YoloException(what + ": storage " + key + " is missing from the archive");
-            try (InputStream in = zip.getInputStream(e)) {
-                byte[] raw = in.readNBytes((int) (numel * bytes(dtype)));
-                if (raw.length < need) throw new YoloException(what + ": storage " + key + " is truncated");
+        byte[] read(ZipFile zip, String prefix, String what) {
+            long size = numel * bytes(dtype);
+            if (size > Integer.MAX_VALUE - 16) throw new YoloException(what + ": storage " + key + " is larger than 2 GB");
+            try (InputStream in = zip.getInputStream(zip.getEntry(prefix + "/data/" + key))) {
+                byte[] raw = in.readNBytes((int) size);
+                if (raw.length < size) throw new YoloException(what + ": storage " + key + " is truncated (" + raw.length + " of " + size + " bytes)");
                 return raw;
             } catch (IOException ex) {
                 throw new YoloException(what + ": cannot read storage " + key + ": " + Downloads.oneLine(ex));
@@ -284,97 +274,96 @@ public final class Checkpoint implements AutoCloseable {
             "torch.DoubleStorage", "double", "torch.LongStorage", "long", "torch.IntStorage", "int", "torch.BFloat16Storage", "bfloat16");
 
     /** A marker for an allowed storage class on the pickle stack. */
-    private record StorageType(String dtype) {
+    private record StorageType(String dtype) implements Pickle.Call {
+        @Override
+        public Object call(Object[] args) {
+            throw new Pickle.Bad("a storage class is called directly");
+        }
     }
 
-    /** The unpickler with the allow-list: resolves globals itself, never through Pyrolite's defaults. */
-    private static final class Safe extends Unpickler {
+    /** The allow-list: the only globals a checkpoint may name, each turned into data, never run. */
+    private static final class Allowed implements Pickle.Resolver {
         private final ZipFile zip;
         private final String prefix;
         private final String file;
 
-        Safe(ZipFile zip, String prefix, String file) {
+        Allowed(ZipFile zip, String prefix, String file) {
             this.zip = zip;
             this.prefix = prefix;
             this.file = file;
         }
 
         @Override
-        protected Object dispatch(short key) throws PickleException, IOException {
-            if (key == Opcodes.GLOBAL) {
-                String module = PickleUtils.readline(input), name = PickleUtils.readline(input);
-                stack.add(resolve(module, name));
-                return NO_RETURN_VALUE;
-            }
-            if (key == Opcodes.STACK_GLOBAL) {
-                String name = String.valueOf(stack.pop()), module = String.valueOf(stack.pop());
-                stack.add(resolve(module, name));
-                return NO_RETURN_VALUE;
-            }
-            boolean len4 = key == Opcodes.BINUNICODE || key == Opcodes.BINBYTES || key == Opcodes.BINSTRING || key == Opcodes.LONG4;
-            boolean len8 = key == Opcodes.BINUNICODE8 || key == Opcodes.BINBYTES8 || key == Opcodes.BYTEARRAY8 || key == Opcodes.FRAME;
-            if (len4 || len8) {
-                // Length fields are checked against what is left before anything is allocated for them.
-                input.mark(8);
-                byte[] n = input.readNBytes(len4 ? 4 : 8);
-                input.reset();
-                long len = 0;
-                for (int i = n.length - 1; i >= 0; i--) len = (len << 8) | (n[i] & 0xff);
-                if (len4) len = (int) len; // signed, as pickle's 4-byte lengths are
-                if (key != Opcodes.FRAME && (len < 0 || len > input.available() - n.length)) {
-                    throw new PickleException("a length field of " + len + " runs past the end of the pickle");
-                }
-            }
-            return super.dispatch(key);
-        }
-
-        private Object resolve(String module, String name) {
+        public Pickle.Call resolve(String module, String name) {
             String full = module + "." + name;
             if (STORAGES.containsKey(full)) return new StorageType(STORAGES.get(full));
             return switch (full) {
-                case "collections.OrderedDict" -> (IObjectConstructor) args -> new LinkedHashMap<String, Object>();
-                case "__builtin__.set", "builtins.set" -> new SetConstructor();
-                case "torch.Size" -> (IObjectConstructor) args -> args.length == 1 ? args[0] : List.of();
-                case "torch._utils._rebuild_tensor_v2" -> (IObjectConstructor) this::rebuildTensor;
-                case "torch._utils._rebuild_parameter" -> (IObjectConstructor) args -> args[0];
+                case "collections.OrderedDict" -> args -> new LinkedHashMap<String, Object>();
+                case "__builtin__.set", "builtins.set" -> args -> {
+                    if (args.length == 1 && args[0] instanceof List<?> l) return new LinkedHashSet<>(l);
+                    if (args.length == 0) return new LinkedHashSet<>();
+                    throw new Pickle.Bad("set() with " + args.length + " arguments");
+                };
+                case "torch.Size" -> args -> args.length == 1 ? args[0] : List.of();
+                case "torch._utils._rebuild_tensor_v2" -> this::rebuildTensor;
+                case "torch._utils._rebuild_parameter" -> args -> {
+                    if (args.length == 0) throw new Pickle.Bad("a parameter without a tensor");
+                    return args[0];
+                };
                 default -> {
                     if (PLAIN_DATA_PREFIXES.stream().anyMatch(full::startsWith)) yield plainData(module, name);
-                    throw new PickleException("it asks for " + full + ", which is not on the checkpoint allow-list (nothing was run)");
+                    throw new Pickle.Bad("it asks for " + full + ", which is not on the checkpoint allow-list (nothing was run)");
                 }
             };
         }
 
-        /** Module classes and enums as data: a ClassDict, whose state BUILD fills in; constructor arguments kept. */
-        private IObjectConstructor plainData(String module, String name) {
+        /** Module classes and enums as data: a PyObject, whose state BUILD fills in; constructor arguments kept. */
+        private static Pickle.Call plainData(String module, String name) {
             return args -> {
-                ClassDict d = new ClassDict(module, name);
+                PyObject d = new PyObject(module, name);
                 if (args.length > 0) d.put("__args__", List.of(args));
                 return d;
             };
         }
 
         private Object rebuildTensor(Object[] args) {
-            if (args.length < 4 || !(args[0] instanceof Storage s)) throw new PickleException("malformed tensor rebuild");
-            return new Tensor(zip, prefix, file, s, ((Number) args[1]).longValue(), longs(args[2]), longs(args[3]));
+            if (args.length < 4 || !(args[0] instanceof Storage s)) throw new Pickle.Bad("malformed tensor rebuild");
+            return new Tensor(zip, prefix, file, s, integer(args[1], "a tensor's offset"), longs(args[2], "a tensor's shape"),
+                    longs(args[3], "a tensor's strides"));
         }
 
-        private long[] longs(Object o) {
+        private static long integer(Object o, String what) {
+            if (o instanceof Long l) return l;
+            if (o instanceof Integer i) return i;
+            throw new Pickle.Bad(what + " is a " + Pickle.type(o) + ", not a 64-bit integer");
+        }
+
+        private static long[] longs(Object o, String what) {
             Object[] a = o instanceof Object[] x ? x : o instanceof List<?> l ? l.toArray() : new Object[] {o};
+            if (a.length > 16) throw new Pickle.Bad(what + " has " + a.length + " dimensions");
             long[] out = new long[a.length];
-            for (int i = 0; i < a.length; i++) out[i] = ((Number) a[i]).longValue();
+            for (int i = 0; i < a.length; i++) out[i] = integer(a[i], what);
             return out;
         }
 
         /** torch's persistent ids: ('storage', storage class, key, location, numel). */
         @Override
-        protected Object persistentLoad(Object pid) {
+        public Object persistent(Object pid) {
             if (!(pid instanceof Object[] t) || t.length < 5 || !"storage".equals(t[0]) || !(t[1] instanceof StorageType type)) {
-                throw new PickleException("unexpected persistent id in " + file);
+                throw new Pickle.Bad("unexpected persistent id (not a torch storage)");
             }
-            long numel = ((Number) t[4]).longValue();
-            if (numel < 0 || numel > MAX_ELEMENTS) throw new PickleException("a storage of " + numel + " elements is out of range");
-            String key = String.valueOf(t[2]);
-            if (!key.matches("\\w{1,32}")) throw new PickleException("storage key '" + key + "' is not a plain name");
+            long numel = integer(t[4], "a storage's size");
+            if (numel < 0 || numel > MAX_ELEMENTS) throw new Pickle.Bad("a storage of " + numel + " elements is out of range");
+            if (!(t[2] instanceof String key) || !key.matches("\\w{1,32}")) throw new Pickle.Bad("a storage key is not a plain name");
+            ZipEntry e = zip.getEntry(prefix + "/data/" + key);
+            if (e == null) throw new Pickle.Bad("storage " + key + " is missing from the archive");
+            long bytes = numel * Storage.bytes(type.dtype());
+            // Declared sizes are checked before anything is read: a storage larger than its entry, or an entry that
+            // would inflate far beyond what it takes in the file (a zip bomb), is refused.
+            if (e.getSize() >= 0 && e.getSize() < bytes) throw new Pickle.Bad("storage " + key + " holds " + e.getSize() + " bytes, less than its " + bytes);
+            if (e.getCompressedSize() >= 0 && bytes > (1L << 20) + MAX_INFLATION * e.getCompressedSize()) {
+                throw new Pickle.Bad("storage " + key + " would inflate " + e.getCompressedSize() + " bytes to " + bytes);
+            }
             return new Storage(type.dtype(), key, numel);
         }
     }

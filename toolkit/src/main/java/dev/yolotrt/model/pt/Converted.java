@@ -33,10 +33,10 @@ public final class Converted {
             try {
                 // Classifiers pool globally, so any size runs; Ultralytics exports them at 224 by default.
                 onnx = OnnxWriter.write(c, c.task().equals("classify") ? 224 : c.imgsz());
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | StackOverflowError e) {
                 // A module layout the converter does not know (or a damaged one) is one line, never a stack trace.
                 throw new YoloException(pt.getFileName() + " (an Ultralytics " + c.task() + " checkpoint) cannot be converted in Java: "
-                        + (e instanceof YoloException ? e.getMessage() : e.getClass().getSimpleName() + " " + e.getMessage())
+                        + Damage.describe(e)
                         + ". Export it once with `yolo export model=" + pt.getFileName() + " format=onnx` and load the .onnx", e);
             }
             return AtomicWrite.write(out, onnx);

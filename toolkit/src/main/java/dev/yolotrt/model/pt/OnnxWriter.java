@@ -3,7 +3,7 @@ package dev.yolotrt.model.pt;
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
 import dev.yolotrt.util.YoloException;
-import net.razorvine.pickle.objects.ClassDict;
+
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -32,7 +32,7 @@ public final class OnnxWriter {
     /** The ONNX model bytes of {@code c} at input size {@code imgsz} × {@code imgsz}. */
     public static byte[] write(Checkpoint c, int imgsz) {
         OnnxWriter w = new OnnxWriter();
-        ClassDict model = c.model();
+        PyObject model = c.model();
         Map<?, ?> layers = modules(child(model, "model"));
         w.graph.addInput(valueInfo("images", 1, 3, imgsz, imgsz));
         List<String> outs = new ArrayList<>();
@@ -41,59 +41,65 @@ public final class OnnxWriter {
         int[] kpt = null;
         int nm = 0, protoSize = 0;
         for (int i = 0; i < layers.size(); i++) {
-            ClassDict m = (ClassDict) layers.get(String.valueOf(i));
-            String type = m.getClassName();
-            Object f = m.get("f");
-            Object first = list(f).get(0); // Concat and Detect take several; the rest one
-            String in = i == 0 ? "images" : outs.get(from(first, i, outs.size()));
-            int inSize = i == 0 ? imgsz : sizes.get(from(first, i, outs.size()));
-            String out;
-            int size = inSize;
-            switch (type.substring(type.lastIndexOf('.') + 1)) {
-                case "Conv" -> {
-                    out = w.conv(in, m);
-                    size = inSize / stride(m);
-                }
-                case "C2f", "C3k2" -> out = w.c2f(in, m);
-                case "C2PSA" -> out = w.c2psa(in, m, inSize);
-                case "SPPF" -> out = w.sppf(in, m);
-                case "Upsample" -> {
-                    out = w.upsample(in, m);
-                    size = inSize * 2;
-                }
-                case "Concat" -> {
-                    List<String> parts = new ArrayList<>();
-                    for (Object k : list(f)) parts.add(outs.get(from(k, i, outs.size())));
-                    out = w.node("Concat", parts, Map.of("axis", 1L));
-                }
-                case "Classify" -> {
-                    ClassDict linear = child(m, "linear");
-                    nc = ((Number) linear.get("out_features")).intValue();
-                    out = w.classify(in, m);
-                }
-                case "Detect", "OBB", "Pose", "Segment" -> {
-                    List<String> feats = new ArrayList<>();
-                    List<Integer> fs = new ArrayList<>();
-                    for (Object k : list(f)) {
-                        feats.add(outs.get(from(k, i, outs.size())));
-                        fs.add(sizes.get(from(k, i, outs.size())));
+            try {
+                PyObject m = (PyObject) layers.get(String.valueOf(i));
+                String type = m.className();
+                Object f = m.get("f");
+                Object first = list(f).get(0); // Concat and Detect take several; the rest one
+                String in = i == 0 ? "images" : outs.get(from(first, i, outs.size()));
+                int inSize = i == 0 ? imgsz : sizes.get(from(first, i, outs.size()));
+                String out;
+                int size = inSize;
+                switch (type.substring(type.lastIndexOf('.') + 1)) {
+                    case "Conv" -> {
+                        out = w.conv(in, m);
+                        size = inSize / stride(m);
                     }
-                    nc = m.get("nc") instanceof Number n ? n.intValue()
-                            : ((Number) m.get("no")).intValue() - 4 * ((Number) m.get("reg_max")).intValue();
-                    if (type.endsWith(".Pose")) {
-                        List<?> k = list(m.get("kpt_shape"));
-                        kpt = new int[] {((Number) k.get(0)).intValue(), ((Number) k.get(1)).intValue()};
+                    case "C2f", "C3k2" -> out = w.c2f(in, m);
+                    case "C2PSA" -> out = w.c2psa(in, m, inSize);
+                    case "SPPF" -> out = w.sppf(in, m);
+                    case "Upsample" -> {
+                        out = w.upsample(in, m);
+                        size = inSize * 2;
                     }
-                    if (type.endsWith(".Segment")) {
-                        nm = ((Number) m.get("nm")).intValue();
-                        protoSize = fs.get(0) * 2;
+                    case "Concat" -> {
+                        List<String> parts = new ArrayList<>();
+                        for (Object k : list(f)) parts.add(outs.get(from(k, i, outs.size())));
+                        out = w.node("Concat", parts, Map.of("axis", 1L));
                     }
-                    out = w.detect(feats, fs, m, imgsz, nc, type.endsWith(".OBB"), kpt);
+                    case "Classify" -> {
+                        PyObject linear = child(m, "linear");
+                        nc = ((Number) linear.get("out_features")).intValue();
+                        out = w.classify(in, m);
+                    }
+                    case "Detect", "OBB", "Pose", "Segment" -> {
+                        List<String> feats = new ArrayList<>();
+                        List<Integer> fs = new ArrayList<>();
+                        for (Object k : list(f)) {
+                            feats.add(outs.get(from(k, i, outs.size())));
+                            fs.add(sizes.get(from(k, i, outs.size())));
+                        }
+                        nc = m.get("nc") instanceof Number n ? n.intValue()
+                                : ((Number) m.get("no")).intValue() - 4 * ((Number) m.get("reg_max")).intValue();
+                        if (type.endsWith(".Pose")) {
+                            List<?> k = list(m.get("kpt_shape"));
+                            kpt = new int[] {((Number) k.get(0)).intValue(), ((Number) k.get(1)).intValue()};
+                        }
+                        if (type.endsWith(".Segment")) {
+                            nm = ((Number) m.get("nm")).intValue();
+                            protoSize = fs.get(0) * 2;
+                        }
+                        out = w.detect(feats, fs, m, imgsz, nc, type.endsWith(".OBB"), kpt);
+                    }
+                    default -> throw new YoloException("module " + type + " (layer " + i + ") is not supported by the .pt converter yet");
                 }
-                default -> throw new YoloException("module " + type + " (layer " + i + ") is not supported by the .pt converter yet");
+                outs.add(out);
+                sizes.add(size);
+            } catch (YoloException e) {
+                throw e;
+            } catch (RuntimeException | StackOverflowError e) {
+                throw new YoloException("layer " + i + ": " + Damage.describe(e), e);
             }
-            outs.add(out);
-            sizes.add(size);
         }
         w.graph.addOutput(c.task().equals("classify") ? valueInfo("output0", 1, nc)
                 : valueInfo("output0", 1, 4 + nc + (c.task().equals("obb") ? 1 : 0) + (kpt == null ? 0 : kpt[0] * kpt[1]) + nm, -1));
@@ -105,10 +111,10 @@ public final class OnnxWriter {
     }
 
     private static void metadata(OnnxMl.ModelProto.Builder mp, Checkpoint c, int imgsz, int[] kpt) {
-        ClassDict model = c.model();
+        PyObject model = c.model();
         StringBuilder names = new StringBuilder("{");
         if (model.get("names") instanceof Map<?, ?> n) {
-            n.forEach((k, v) -> names.append(names.length() > 1 ? ", " : "").append(k).append(": '").append(String.valueOf(v).replace("'", "\\'")).append('\''));
+            n.forEach((k, v) -> names.append(names.length() > 1 ? ", " : "").append(k).append(": '").append(scalar(v).replace("'", "\\'")).append('\''));
         }
         names.append('}');
         long stride = 32;
@@ -120,7 +126,7 @@ public final class OnnxWriter {
         Map<String, String> props = new java.util.LinkedHashMap<>();
         props.put("description", "Ultralytics model converted from a .pt checkpoint by yolo-trt");
         props.put("author", "Ultralytics");
-        props.put("version", String.valueOf(version));
+        props.put("version", scalar(version));
         props.put("stride", String.valueOf(stride));
         props.put("task", c.task());
         props.put("batch", "1");
@@ -128,6 +134,12 @@ public final class OnnxWriter {
         props.put("names", names.toString());
         if (kpt != null) props.put("kpt_shape", "[" + kpt[0] + ", " + kpt[1] + "]");
         props.forEach((k, v) -> mp.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+    }
+
+    /** A str or number as text; anything else by its type only, as a hostile value may be huge or cyclic. */
+    private static String scalar(Object v) {
+        if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean) return String.valueOf(v);
+        return "<" + Pickle.type(v) + ">";
     }
 
     /** A pickled tuple (Object[]) or list as a List; a single value as a one-element list. */
@@ -142,24 +154,24 @@ public final class OnnxWriter {
         return k < 0 ? i + k : k;
     }
 
-    private static Map<?, ?> modules(ClassDict m) {
-        if (!(m.get("_modules") instanceof Map<?, ?> children)) throw new YoloException("module " + m.getClassName() + " holds no submodules");
+    private static Map<?, ?> modules(PyObject m) {
+        if (!(m.get("_modules") instanceof Map<?, ?> children)) throw new YoloException("module " + m.className() + " holds no submodules");
         return children;
     }
 
-    private static ClassDict child(ClassDict m, String name) {
+    private static PyObject child(PyObject m, String name) {
         Object c = modules(m).get(name);
-        if (!(c instanceof ClassDict d)) throw new YoloException("module " + m.getClassName() + " has no child " + name);
+        if (!(c instanceof PyObject d)) throw new YoloException("module " + m.className() + " has no child " + name);
         return d;
     }
 
-    private static Checkpoint.Tensor param(ClassDict m, String name) {
+    private static Checkpoint.Tensor param(PyObject m, String name) {
         Object p = m.get("_parameters") instanceof Map<?, ?> ps ? ps.get(name) : null;
         if (p == null && m.get("_buffers") instanceof Map<?, ?> bs) p = bs.get(name);
         return (Checkpoint.Tensor) p;
     }
 
-    private static int stride(ClassDict conv) {
+    private static int stride(PyObject conv) {
         return (int) pair(child(conv, "conv"), "stride")[0];
     }
 
@@ -209,9 +221,9 @@ public final class OnnxWriter {
     }
 
     /** Conv2d + BatchNorm2d (folded) + its activation (SiLU, or none: Identity) of an Ultralytics Conv module. */
-    private String conv(String in, ClassDict m) {
-        String y = conv2d(in, child(m, "conv"), modules(m).get("bn") instanceof ClassDict bn ? bn : null);
-        String act = child(m, "act").getClassName();
+    private String conv(String in, PyObject m) {
+        String y = conv2d(in, child(m, "conv"), modules(m).get("bn") instanceof PyObject bn ? bn : null);
+        String act = child(m, "act").className();
         if (act.endsWith(".SiLU")) return silu(y);
         if (act.endsWith(".Identity")) return y;
         throw new YoloException("activation " + act + " is not supported by the .pt converter yet");
@@ -222,7 +234,7 @@ public final class OnnxWriter {
     }
 
     /** A Conv2d with an optional BatchNorm2d folded in: w·γ/√(σ²+ε), (b − μ)·γ/√(σ²+ε) + β. */
-    private String conv2d(String in, ClassDict conv, ClassDict bn) {
+    private String conv2d(String in, PyObject conv, PyObject bn) {
         Checkpoint.Tensor wt = param(conv, "weight");
         float[] w = wt.floats();
         long[] shape = wt.shape();
@@ -245,13 +257,13 @@ public final class OnnxWriter {
     }
 
     /** A torch layer's (height, width) attribute, e.g. kernel_size. */
-    private static long[] pair(ClassDict layer, String key) {
+    private static long[] pair(PyObject layer, String key) {
         List<?> v = list(layer.get(key));
         return new long[] {((Number) v.get(0)).longValue(), ((Number) v.get(1)).longValue()};
     }
 
     /** torch's symmetric padding as ONNX pads: top, left, bottom, right. */
-    private static long[] pads(ClassDict layer) {
+    private static long[] pads(PyObject layer) {
         long[] p = pair(layer, "padding");
         return new long[] {p[0], p[1], p[0], p[1]};
     }
@@ -263,47 +275,47 @@ public final class OnnxWriter {
     }
 
     /** C2f and C3k2: cv1, split in two, each block (Bottleneck or C3k) on the last piece, concatenate all, cv2. */
-    private String c2f(String in, ClassDict m) {
+    private String c2f(String in, PyObject m) {
         String y = conv(in, child(m, "cv1"));
         long c = ((Number) m.get("c")).longValue();
         String[] halves = split(y, c, c);
         List<String> parts = new ArrayList<>(List.of(halves));
         Map<?, ?> blocks = modules(child(m, "m"));
         for (int i = 0; i < blocks.size(); i++) {
-            ClassDict b = (ClassDict) blocks.get(String.valueOf(i));
+            PyObject b = (PyObject) blocks.get(String.valueOf(i));
             String last = parts.get(parts.size() - 1);
-            parts.add(b.getClassName().endsWith(".C3k") ? c3(last, b) : bottleneck(last, b));
+            parts.add(b.className().endsWith(".C3k") ? c3(last, b) : bottleneck(last, b));
         }
         return conv(node("Concat", parts, Map.of("axis", 1L)), child(m, "cv2"));
     }
 
-    private String bottleneck(String x, ClassDict b) {
+    private String bottleneck(String x, PyObject b) {
         String z = conv(conv(x, child(b, "cv1")), child(b, "cv2"));
         return Boolean.TRUE.equals(b.get("add")) ? node("Add", List.of(x, z), Map.of()) : z;
     }
 
     /** C3 (C3k): cv3 of the concatenation of the Bottlenecks on cv1 and of cv2. */
-    private String c3(String in, ClassDict m) {
+    private String c3(String in, PyObject m) {
         String a = conv(in, child(m, "cv1"));
         Map<?, ?> blocks = modules(child(m, "m"));
-        for (int i = 0; i < blocks.size(); i++) a = bottleneck(a, (ClassDict) blocks.get(String.valueOf(i)));
+        for (int i = 0; i < blocks.size(); i++) a = bottleneck(a, (PyObject) blocks.get(String.valueOf(i)));
         return conv(node("Concat", List.of(a, conv(in, child(m, "cv2"))), Map.of("axis", 1L)), child(m, "cv3"));
     }
 
     /** C2PSA: cv1 split in two, the PSA blocks on the second half, concatenated back, cv2. */
-    private String c2psa(String in, ClassDict m, int size) {
+    private String c2psa(String in, PyObject m, int size) {
         long c = ((Number) m.get("c")).longValue();
         String[] ab = split(conv(in, child(m, "cv1")), c, c);
         String b = ab[1];
         Map<?, ?> blocks = modules(child(m, "m"));
         for (int i = 0; i < blocks.size(); i++) {
-            ClassDict blk = (ClassDict) blocks.get(String.valueOf(i));
+            PyObject blk = (PyObject) blocks.get(String.valueOf(i));
             boolean add = Boolean.TRUE.equals(blk.get("add"));
             String att = attention(b, child(blk, "attn"), c, size);
             b = add ? node("Add", List.of(b, att), Map.of()) : att;
             Map<?, ?> ffn = modules(child(blk, "ffn"));
             String f = b;
-            for (int k = 0; k < ffn.size(); k++) f = conv(f, (ClassDict) ffn.get(String.valueOf(k)));
+            for (int k = 0; k < ffn.size(); k++) f = conv(f, (PyObject) ffn.get(String.valueOf(k)));
             b = add ? node("Add", List.of(b, f), Map.of()) : f;
         }
         return conv(node("Concat", List.of(ab[0], b), Map.of("axis", 1L)), child(m, "cv2"));
@@ -313,7 +325,7 @@ public final class OnnxWriter {
      * Ultralytics' Attention: qkv as one conv, per head q·k scaled and softmaxed over the keys, v
      * weighted by it, plus a depthwise positional conv of v, then proj.
      */
-    private String attention(String x, ClassDict a, long dim, int size) {
+    private String attention(String x, PyObject a, long dim, int size) {
         long heads = ((Number) a.get("num_heads")).longValue(), kd = ((Number) a.get("key_dim")).longValue();
         long hd = ((Number) a.get("head_dim")).longValue(), n = (long) size * size;
         float scale = ((Number) a.get("scale")).floatValue();
@@ -347,9 +359,9 @@ public final class OnnxWriter {
     }
 
     /** SPPF: cv1, three k×k max-pools in a row, concatenate the four, cv2. */
-    private String sppf(String in, ClassDict m) {
+    private String sppf(String in, PyObject m) {
         String x = conv(in, child(m, "cv1"));
-        ClassDict pool = child(m, "m");
+        PyObject pool = child(m, "m");
         long k = ((Number) pool.get("kernel_size")).longValue();
         List<String> parts = new ArrayList<>(List.of(x));
         for (int i = 0; i < 3; i++) {
@@ -360,7 +372,7 @@ public final class OnnxWriter {
     }
 
     /** torch's nearest 2× upsample as Resize (asymmetric coordinates, floor). */
-    private String upsample(String in, ClassDict m) {
+    private String upsample(String in, PyObject m) {
         return node("Resize", List.of(in, "", constant(new float[] {1, 1, 2, 2}, 4)), Map.of("mode", "nearest",
                 "coordinate_transformation_mode", "asymmetric", "nearest_mode", "floor"));
     }
@@ -371,14 +383,14 @@ public final class OnnxWriter {
      * centres (cell + 0.5), times the level's stride; sigmoid scores. OBB appends the angle, Pose
      * ({@code kpt} = [keypoints, 2 or 3]) the keypoints: (raw·2 + cell)·stride, visibility after a sigmoid.
      */
-    private String detect(List<String> feats, List<Integer> sizes, ClassDict m, int imgsz, int nc, boolean obb, int[] kpt) {
+    private String detect(List<String> feats, List<Integer> sizes, PyObject m, int imgsz, int nc, boolean obb, int[] kpt) {
         long reg = ((Number) m.get("reg_max")).longValue(), no = nc + 4 * reg;
         Map<?, ?> cv2 = modules(child(m, "cv2")), cv3 = modules(child(m, "cv3"));
         List<String> flat = new ArrayList<>();
         int anchors = 0;
         for (int l = 0; l < feats.size(); l++) {
-            String box = branch(feats.get(l), (ClassDict) cv2.get(String.valueOf(l)));
-            String cls = branch(feats.get(l), (ClassDict) cv3.get(String.valueOf(l)));
+            String box = branch(feats.get(l), (PyObject) cv2.get(String.valueOf(l)));
+            String cls = branch(feats.get(l), (PyObject) cv3.get(String.valueOf(l)));
             String cat = node("Concat", List.of(box, cls), Map.of("axis", 1L));
             flat.add(node("Reshape", List.of(cat, longs(1, no, -1)), Map.of()));
             anchors += sizes.get(l) * sizes.get(l);
@@ -431,7 +443,7 @@ public final class OnnxWriter {
             String boxes = node("Mul", List.of(node("Concat", List.of(centre, wh), Map.of("axis", 1L)), strides), Map.of());
             List<String> rows = new ArrayList<>(List.of(boxes, scores));
             if (kpt != null) rows.add(keypoints(feats, m, kpt, ax, ay, st));
-            if (m.getClassName().endsWith(".Segment")) {
+            if (m.className().endsWith(".Segment")) {
                 rows.add(cv4(feats, m, ((Number) m.get("nm")).longValue()));
                 proto(feats.get(0), child(m, "proto"));
             }
@@ -441,11 +453,11 @@ public final class OnnxWriter {
     }
 
     /** The head's extra branch (cv4: angles, keypoints or mask coefficients) of every level: [1, channels, A]. */
-    private String cv4(List<String> feats, ClassDict m, long channels) {
+    private String cv4(List<String> feats, PyObject m, long channels) {
         Map<?, ?> cv4 = modules(child(m, "cv4"));
         List<String> raw = new ArrayList<>();
         for (int l = 0; l < feats.size(); l++) {
-            raw.add(node("Reshape", List.of(branch(feats.get(l), (ClassDict) cv4.get(String.valueOf(l))), longs(1, channels, -1)), Map.of()));
+            raw.add(node("Reshape", List.of(branch(feats.get(l), (PyObject) cv4.get(String.valueOf(l))), longs(1, channels, -1)), Map.of()));
         }
         return node("Concat", raw, Map.of("axis", 2L));
     }
@@ -454,8 +466,8 @@ public final class OnnxWriter {
      * Segment's Proto on the first level: cv1, a 2× ConvTranspose2d, cv2, cv3, as output1 [1, nm, H/4,
      * W/4]. Its mask coefficients are cv4, appended to output0 as they are (no sigmoid).
      */
-    private void proto(String p3, ClassDict proto) {
-        ClassDict up = child(proto, "upsample");
+    private void proto(String p3, PyObject proto) {
+        PyObject up = child(proto, "upsample");
         Checkpoint.Tensor wt = param(up, "weight"), bt = param(up, "bias");
         long out = wt.shape()[1];
         String x = node("ConvTranspose", List.of(conv(p3, child(proto, "cv1")), constant(wt.floats(), wt.shape()),
@@ -465,7 +477,7 @@ public final class OnnxWriter {
     }
 
     /** Pose's cv4 branches decoded as its export does: [1, K·ndim, A], x and y in pixels, visibility 0..1. */
-    private String keypoints(List<String> feats, ClassDict m, int[] kpt, float[] ax, float[] ay, float[] st) {
+    private String keypoints(List<String> feats, PyObject m, int[] kpt, float[] ax, float[] ay, float[] st) {
         int anchors = ax.length;
         String y = node("Reshape", List.of(cv4(feats, m, (long) kpt[0] * kpt[1]), longs(1, kpt[0], kpt[1], anchors)), Map.of());
         String[] parts = kpt[1] == 3 ? split(y, 2, 2, 1) : new String[] {y};
@@ -487,9 +499,9 @@ public final class OnnxWriter {
     }
 
     /** Classify: Conv, global average pool, flatten, Linear, softmax (Ultralytics' export keeps the softmax). */
-    private String classify(String in, ClassDict m) {
+    private String classify(String in, PyObject m) {
         String x = node("Flatten", List.of(node("GlobalAveragePool", List.of(conv(in, child(m, "conv"))), Map.of())), Map.of("axis", 1L));
-        ClassDict linear = child(m, "linear");
+        PyObject linear = child(m, "linear");
         Checkpoint.Tensor w = param(linear, "weight");
         String y = node("Gemm", List.of(x, constant(w.floats(), w.shape()), constant(param(linear, "bias").floats(), w.shape()[0])),
                 Map.of("transB", 1L));
@@ -501,12 +513,12 @@ public final class OnnxWriter {
      * A head branch: a Sequential of Conv, Conv, Conv2d; YOLO11's class branch nests Sequentials of
      * DWConv (a grouped Conv) and Conv in it.
      */
-    private String branch(String in, ClassDict seq) {
+    private String branch(String in, PyObject seq) {
         Map<?, ?> ms = modules(seq);
         String x = in;
         for (int i = 0; i < ms.size(); i++) {
-            ClassDict mod = (ClassDict) ms.get(String.valueOf(i));
-            String type = mod.getClassName();
+            PyObject mod = (PyObject) ms.get(String.valueOf(i));
+            String type = mod.className();
             x = type.endsWith(".Conv2d") ? conv2d(x, mod, null) : type.endsWith(".Sequential") ? branch(x, mod) : conv(x, mod);
         }
         return x;

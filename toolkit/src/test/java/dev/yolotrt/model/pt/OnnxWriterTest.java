@@ -5,7 +5,7 @@ import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.testutil.Shared;
 import dev.yolotrt.util.Settings;
-import net.razorvine.pickle.objects.ClassDict;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -99,12 +99,12 @@ class OnnxWriterTest {
         // Wrapping yolov8n's first class-branch Conv of every level in a Sequential of its own changes nothing
         // mathematically, so the output must still be yolov8n.onnx's.
         Consumer<Checkpoint> nest = c -> {
-            ClassDict detect = (ClassDict) modules(modules(c.model()).get("model")).get("22");
+            PyObject detect = (PyObject) modules(modules(c.model()).get("model")).get("22");
             Map<?, ?> levels = modules(modules(detect).get("cv3"));
             for (Object level : levels.values()) {
                 @SuppressWarnings("unchecked")
                 Map<Object, Object> seq = (Map<Object, Object>) modules(level);
-                ClassDict wrapper = new ClassDict("torch.nn.modules.container", "Sequential");
+                PyObject wrapper = new PyObject("torch.nn.modules.container", "Sequential");
                 wrapper.put("_modules", new java.util.LinkedHashMap<>(Map.of("0", seq.get("0"))));
                 seq.put("0", wrapper);
             }
@@ -143,7 +143,7 @@ class OnnxWriterTest {
                 levels.put(String.valueOf(l), module("torch.nn.modules.container", "Sequential",
                         Map.of("0", conv1x1(w, "z" + channels[l], "b", 6, channels[l]))));
             }
-            ClassDict cv4 = module("torch.nn.modules.container", "ModuleList", levels);
+            PyObject cv4 = module("torch.nn.modules.container", "ModuleList", levels);
             o = Outputs.of("yolov8n.pt", c -> retask(c, "Pose", "PoseModel", Map.of("kpt_shape", new Object[] {2, 3}), Map.of("cv4", cv4)),
                     "yolov8n.onnx", 640, 5, tmp);
         }
@@ -264,12 +264,12 @@ class OnnxWriterTest {
 
     /** Turns yolov8n's checkpoint into a segment one: see {@link #segmentHeadsGiveCoefficientsAndPrototypes}. */
     private static void segment(Checkpoint c, Synthetic w, String upWeight, String upBias) {
-        ClassDict up = module("torch.nn.modules.conv", "ConvTranspose2d", Map.of());
+        PyObject up = module("torch.nn.modules.conv", "ConvTranspose2d", Map.of());
         up.put("_parameters", params(w.tensor(upWeight, 64, 64, 2, 2), upBias == null ? null : w.tensor(upBias, 64)));
         up.put("kernel_size", new Object[] {2, 2});
         up.put("stride", new Object[] {2, 2});
         up.put("padding", new Object[] {0, 0});
-        ClassDict proto = module("ultralytics.nn.modules.block", "Proto", Map.of("cv1", identity(w, "eye64", 64),
+        PyObject proto = module("ultralytics.nn.modules.block", "Proto", Map.of("cv1", identity(w, "eye64", 64),
                 "upsample", up, "cv2", identity(w, "eye64", 64), "cv3", identity(w, "eye80", 80)));
         retask(c, "Segment", "SegmentationModel", Map.of("nm", 80), Map.of("proto", proto));
     }
@@ -279,11 +279,11 @@ class OnnxWriterTest {
      * children added, and its class branch (cv3) also as the head's extra branch (cv4).
      */
     private static void retask(Checkpoint c, String head, String model, Map<String, Object> attributes, Map<String, Object> children) {
-        ClassDict detection = c.model();
+        PyObject detection = c.model();
         @SuppressWarnings("unchecked")
         Map<Object, Object> layers = (Map<Object, Object>) modules(modules(detection).get("model"));
-        ClassDict detect = (ClassDict) layers.get("22");
-        ClassDict h = new ClassDict("ultralytics.nn.modules.head", head);
+        PyObject detect = (PyObject) layers.get("22");
+        PyObject h = new PyObject("ultralytics.nn.modules.head", head);
         h.putAll(detect);
         h.putAll(attributes);
         Map<Object, Object> kids = new java.util.LinkedHashMap<>(modules(detect));
@@ -291,7 +291,7 @@ class OnnxWriterTest {
         kids.putAll(children);
         h.put("_modules", kids);
         layers.put("22", h);
-        ClassDict m = new ClassDict("ultralytics.nn.tasks", model);
+        PyObject m = new PyObject("ultralytics.nn.tasks", model);
         m.putAll(detection);
         @SuppressWarnings("unchecked")
         Map<Object, Object> root = (Map<Object, Object>) c.root();
@@ -300,14 +300,14 @@ class OnnxWriterTest {
     }
 
     /** An Ultralytics Conv of a 1×1 Conv2d with the given weights [out, 64] and no activation. */
-    private static ClassDict identity(Synthetic w, String weight, int out) {
+    private static PyObject identity(Synthetic w, String weight, int out) {
         return module("ultralytics.nn.modules.conv", "Conv", Map.of("conv", conv1x1(w, weight, null, out, 64),
                 "act", module("torch.nn.modules.linear", "Identity", Map.of())));
     }
 
     /** A 1×1 torch Conv2d of weights [out, in] and an optional bias. */
-    private static ClassDict conv1x1(Synthetic w, String weight, String bias, int out, int in) {
-        ClassDict conv = module("torch.nn.modules.conv", "Conv2d", Map.of());
+    private static PyObject conv1x1(Synthetic w, String weight, String bias, int out, int in) {
+        PyObject conv = module("torch.nn.modules.conv", "Conv2d", Map.of());
         conv.put("_parameters", params(w.tensor(weight, out, in, 1, 1), bias == null ? null : w.tensor(bias, out)));
         conv.put("kernel_size", new Object[] {1, 1});
         conv.put("stride", new Object[] {1, 1});
@@ -324,8 +324,8 @@ class OnnxWriterTest {
         return p;
     }
 
-    private static ClassDict module(String pkg, String cls, Map<String, Object> children) {
-        ClassDict m = new ClassDict(pkg, cls);
+    private static PyObject module(String pkg, String cls, Map<String, Object> children) {
+        PyObject m = new PyObject(pkg, cls);
         m.put("_modules", new java.util.LinkedHashMap<>(children));
         return m;
     }
@@ -366,7 +366,7 @@ class OnnxWriterTest {
     }
 
     private static Map<?, ?> modules(Object module) {
-        return (Map<?, ?>) ((ClassDict) module).get("_modules");
+        return (Map<?, ?>) ((PyObject) module).get("_modules");
     }
 
     @ParameterizedTest
