@@ -34,6 +34,7 @@ public final class OnnxRuntimeBackend implements Backend {
 
     /** Opens {@code file}; {@code threads} ≤ 0 lets ONNX Runtime choose. */
     public static OnnxRuntimeBackend open(Path file, int threads) {
+        OnnxExternalData.check(file);
         // The session keeps what it needs of the options, so they are closed once it exists.
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);

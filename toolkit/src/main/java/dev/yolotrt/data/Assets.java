@@ -46,17 +46,17 @@ public final class Assets {
                 && !Files.exists(Path.of(nameOrPath)) && !Files.exists(settings.modelsDir().resolve(nameOrPath))
                 && (Files.isRegularFile(settings.modelsDir().resolve(pt)) || TABLE.containsKey(pt) && !TABLE.get(pt).url().isEmpty());
         boolean engine = nameOrPath.toLowerCase(java.util.Locale.ROOT).matches(".*\\.(engine|plan)");
-        return resolve(checkpointInstead ? pt : nameOrPath, settings, settings.modelsDir(), Settings.MODELS, engine
+        return resolve(checkpointInstead ? pt : nameOrPath, settings, settings.modelsDir(), Settings.MODELS, Downloads.Kind.MODEL, engine
                 ? "build it on this GPU first: yolo-trt export model=" + stem(nameOrPath) + ".onnx format=engine"
                 : "put " + pt + " there (converted in Java), or export it with `yolo export model=" + pt + " format=onnx`");
     }
 
     /** A sample image given by path, or by name in {@link Settings#assetsDir()} (bus.jpg, zidane.jpg). */
     public static Path image(String nameOrPath, Settings settings) {
-        return resolve(nameOrPath, settings, settings.assetsDir(), Settings.ASSETS, "give a file, folder, glob or URL");
+        return resolve(nameOrPath, settings, settings.assetsDir(), Settings.ASSETS, Downloads.Kind.IMAGE, "give a file, folder, glob or URL");
     }
 
-    private static Path resolve(String nameOrPath, Settings settings, Path dir, String env, String how) {
+    private static Path resolve(String nameOrPath, Settings settings, Path dir, String env, Downloads.Kind kind, String how) {
         Path direct = Path.of(nameOrPath);
         if (Files.exists(direct)) return direct;
         boolean bare = direct.getNameCount() == 1;
@@ -65,7 +65,7 @@ public final class Assets {
             if (Files.exists(inDir)) return inDir;
             Asset asset = TABLE.get(nameOrPath);
             if (asset != null && !asset.url().isEmpty()) {
-                return Downloads.fetch(asset.url().replace("{releases}", settings.releases()), inDir, asset.sha256(),
+                return Downloads.fetch(asset.url().replace("{releases}", settings.releases()), inDir, asset.sha256(), kind,
                         "Offline? Put " + nameOrPath + " in " + dir + " (or set " + env + ")");
             }
             throw new YoloException(nameOrPath + " not found here or in " + dir + " (set " + env

@@ -1,5 +1,6 @@
 package dev.yolotrt.data;
 
+import dev.yolotrt.util.Contained;
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.Settings;
@@ -17,6 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.io.OutputStream;
+import java.nio.file.StandardOpenOption;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 
@@ -103,7 +106,7 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
             root = yamlFile != null ? yamlFile.toAbsolutePath().getParent() : settings.datasetsDir();
         } else {
             Path pp = path(String.valueOf(p), what + " path");
-            root = pp.isAbsolute() ? pp : settings.datasetsDir().resolve(pp).normalize();
+            root = inside(pp.isAbsolute() ? pp : settings.datasetsDir().resolve(pp), folders(yamlFile, settings), what + " path");
         }
         Map<String, Object> splits = new LinkedHashMap<>();
         for (String s : List.of("train", "val", "test")) if (y.get(s) != null) splits.put(s, y.get(s));
@@ -129,7 +132,9 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
         Object spec = splits.get(split);
         if (spec == null) throw new YoloException(name + " has no '" + split + "' split (it has " + String.join(", ", splits.keySet()) + ")");
         List<Object> entries = spec instanceof List<?> l ? new ArrayList<>(l) : List.of(spec);
-        List<Path> targets = entries.stream().map(e -> root.resolve(path(String.valueOf(e), name + " " + split)).normalize()).toList();
+        List<Path> allowed = new ArrayList<>(folders(yaml, settings));
+        allowed.add(root);
+        List<Path> targets = entries.stream().map(e -> inside(root.resolve(path(String.valueOf(e), name + " " + split)), allowed, name + " " + split)).toList();
         if (targets.stream().anyMatch(t -> !Files.exists(t))) {
             if (download.isEmpty()) {
                 throw new YoloException(name + ": " + split + " images not found at " + firstMissing(targets)
@@ -140,10 +145,24 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
         List<Path> images = new ArrayList<>();
         for (Path t : targets) {
             if (!Files.exists(t)) throw new YoloException(name + ": " + split + " images not found at " + t + " (even after download)");
-            images.addAll(list(t));
+            for (Path img : list(t)) images.add(inside(img, allowed, name + " " + split + " image"));
         }
         if (images.isEmpty()) throw new YoloException(name + ": no images in the '" + split + "' split (" + targets + ")");
         return images;
+    }
+
+    /** The folders a dataset may read from: the datasets folder, and the YAML's own folder when it is a file. */
+    private static List<Path> folders(Path yamlFile, Settings settings) {
+        return yamlFile == null ? List.of(settings.datasetsDir()) : List.of(settings.datasetsDir(), yamlFile.toAbsolutePath().getParent());
+    }
+
+    /** {@code p} when it lies in one of {@code roots}; else one line that says how to allow it. */
+    private static Path inside(Path p, List<Path> roots, String what) {
+        try {
+            return Contained.check(p, roots, what);
+        } catch (YoloException e) {
+            throw new YoloException(e.getMessage() + ". Move the dataset into the datasets folder, or set " + Settings.DATASETS + " to a folder that holds it");
+        }
     }
 
     private static Path path(String p, String what) {
@@ -200,9 +219,8 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
                 throw new YoloException(name + ": its 'download' is a script, which this toolkit does not run; get the dataset by hand into "
                         + root + " (" + Settings.DATASETS + " sets the datasets folder)");
             }
-            Path into = base.resolve(e.getValue()).normalize();
-            String file = url.substring(url.lastIndexOf('/') + 1);
-            Path zip = Downloads.fetch(url, base.resolve(file), null,
+            Path into = Contained.resolve(base, e.getValue(), name + ": the download target");
+            Path zip = Downloads.fetch(url, base.resolve(archiveName(url)), null, Downloads.Kind.DATASET,
                     "Offline? Download it elsewhere and unzip it into " + into + " (or set " + Settings.DATASETS + ")");
             try {
                 unzip(zip, into);
@@ -214,6 +232,18 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
                 }
             }
         }
+    }
+
+    /** The archive's file name from its URL's last path segment; a name that is not plain becomes download.zip. */
+    static String archiveName(String url) {
+        String path;
+        try {
+            path = java.net.URI.create(url).getPath();
+        } catch (IllegalArgumentException e) {
+            path = null;
+        }
+        String last = path == null ? "" : path.substring(path.lastIndexOf('/') + 1);
+        return last.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}") ? last : "download.zip";
     }
 
     /** Unzips into a temporary folder beside {@code into}, then moves each top-level entry in place. */
@@ -231,33 +261,47 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
         }
     }
 
+    /** Unpacked bytes allowed per byte of archive (JPEG datasets barely compress) and entries per archive. */
+    private static final long MAX_UNZIP_RATIO = 20, MAX_ENTRIES = 10_000_000;
+
     private static void unzipInto(Path zip, Path tmp, Path into) throws IOException {
-        long total = Files.size(zip);
+        long total = Files.size(zip), budget = MAX_UNZIP_RATIO * total + (64L << 20), written = 0, entries = 0;
+        byte[] buf = new byte[1 << 16];
         try (ZipInputStream in = new ZipInputStream(Files.newInputStream(zip));
              Progress bar = Progress.bytes("Unzipping " + zip.getFileName(), total)) {
             for (ZipEntry entry; (entry = in.getNextEntry()) != null; ) {
-                Path out = tmp.resolve(entry.getName()).normalize();
-                if (!out.startsWith(tmp)) throw new YoloException(zip + " holds an unsafe entry " + entry.getName());
+                if (++entries > MAX_ENTRIES) throw new YoloException(zip + " holds more than " + MAX_ENTRIES + " entries; refused");
+                Path out = Contained.resolve(tmp, entry.getName(), zip + ": the archive entry");
                 if (entry.isDirectory()) {
                     Files.createDirectories(out);
                 } else {
                     Files.createDirectories(out.getParent());
-                    Files.copy(in, out);
+                    try (OutputStream o = Files.newOutputStream(out, StandardOpenOption.CREATE_NEW)) {
+                        for (int n; (n = in.read(buf)) > 0; ) {
+                            written += n;
+                            if (written > budget) {
+                                throw new YoloException(zip + " unpacks to more than " + MAX_UNZIP_RATIO + " times its size (a zip bomb?); refused");
+                            }
+                            o.write(buf, 0, n);
+                        }
+                    }
                 }
                 if (entry.getCompressedSize() > 0) bar.step(entry.getCompressedSize());
             }
         }
         try (Stream<Path> top = Files.list(tmp)) {
-            for (Path p : top.toList()) moveMerge(p, into.resolve(p.getFileName().toString()));
+            for (Path p : top.toList()) moveMerge(p, into.resolve(p.getFileName().toString()), into);
         }
     }
 
-    private static void moveMerge(Path src, Path dst) throws IOException {
+    /** Moves {@code src} to {@code dst}, merging folders; nothing is written through a link that leaves {@code into}. */
+    private static void moveMerge(Path src, Path dst, Path into) throws IOException {
+        Contained.check(dst, List.of(into), "unzipping into");
         if (Files.isDirectory(src) && Files.isDirectory(dst)) {
             try (Stream<Path> children = Files.list(src)) {
-                for (Path c : children.toList()) moveMerge(c, dst.resolve(c.getFileName().toString()));
+                for (Path c : children.toList()) moveMerge(c, dst.resolve(c.getFileName().toString()), into);
             }
-        } else if (!Files.exists(dst)) {
+        } else if (!Files.exists(dst, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             Files.move(src, dst);
         }
     }

@@ -1,6 +1,6 @@
 package dev.yolotrt.data;
 
-import dev.yolotrt.data.Assets;
+import dev.yolotrt.util.AtomicWrite;
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.Settings;
 import dev.yolotrt.util.YoloException;
@@ -70,7 +70,7 @@ public record ImageSource(String path, Supplier<Mat> loader) {
     private static void addString(String s, Settings settings, List<ImageSource> out) {
         String lower = s.toLowerCase(Locale.ROOT);
         if (lower.startsWith("http://") || lower.startsWith("https://")) {
-            out.add(new ImageSource(s, () -> Images.decode(Downloads.bytes(s, "image"), s)));
+            out.add(new ImageSource(s, () -> Images.decode(Downloads.bytes(s, Downloads.Kind.IMAGE, "image"), s)));
         } else if (s.contains("*") || s.contains("?")) {
             addGlob(s, out);
         } else if (s.contains(",") && !Files.exists(Path.of(s))) {
@@ -87,6 +87,8 @@ public record ImageSource(String path, Supplier<Mat> loader) {
             } catch (IOException e) {
                 throw new YoloException("cannot list folder " + p + ": " + Downloads.oneLine(e));
             }
+        } else if (AtomicWrite.isPartial(p)) {
+            throw new YoloException(p + " is an unfinished download or write (a .part file); give the finished file");
         } else if (Files.exists(p)) {
             out.add(of(p));
         } else {
@@ -106,8 +108,7 @@ public record ImageSource(String path, Supplier<Mat> loader) {
         }
     }
 
-    /** An image file by its suffix; hidden files (unfinished writes among them) are skipped, as Python's glob does. */
-    /** An image file by its suffix, not hidden (what folders of images are listed by). */
+    /** An image file by its suffix; hidden files and partial downloads (unfinished writes) are skipped. */
     public static boolean isImageFile(Path f) {
         return isImage(f);
     }
@@ -116,6 +117,6 @@ public record ImageSource(String path, Supplier<Mat> loader) {
         if (f.getFileName() == null) return false;
         String n = f.getFileName().toString();
         int dot = n.lastIndexOf('.');
-        return !n.startsWith(".") && Files.isRegularFile(f) && dot > 0 && IMAGE_SUFFIXES.contains(n.substring(dot + 1).toLowerCase(Locale.ROOT));
+        return !n.startsWith(".") && !AtomicWrite.isPartial(f) && Files.isRegularFile(f) && dot > 0 && IMAGE_SUFFIXES.contains(n.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 }

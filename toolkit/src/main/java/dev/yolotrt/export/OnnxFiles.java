@@ -2,6 +2,7 @@ package dev.yolotrt.export;
 
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.yolotrt.backend.OnnxExternalData;
 import dev.yolotrt.util.YoloException;
 
 import java.io.IOException;
@@ -13,12 +14,16 @@ final class OnnxFiles {
     private OnnxFiles() {
     }
 
+    /** The model's bytes, once its external data (if any) is known to stay in its folder. */
     static byte[] read(Path file) {
+        byte[] onnx;
         try {
-            return Files.readAllBytes(file);
+            onnx = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new YoloException("cannot read " + file + ": " + e.getMessage());
         }
+        OnnxExternalData.check(onnx, file);
+        return onnx;
     }
 
     /** The model's protobuf; {@code what} names it in the error (a file name, or "the model"). */

@@ -19,6 +19,7 @@ import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;
 import dev.yolotrt.predict.TaskLayout;
 import dev.yolotrt.predict.Results;
+import dev.yolotrt.util.AtomicWrite;
 import dev.yolotrt.util.Settings;
 import dev.yolotrt.val.ClassifyValidator;
 import dev.yolotrt.val.Metrics;
@@ -87,6 +88,7 @@ public final class Yolo implements AutoCloseable {
     /** Loads a model whose task is {@code task} (detect, segment, pose, classify, obb), or its metadata's when null. */
     public static Yolo load(Path file, Settings settings, String task) {
         if (!Files.isRegularFile(file)) throw new YoloException("model not found: " + file);
+        if (AtomicWrite.isPartial(file)) throw new YoloException(file + " is an unfinished download or write (a .part file); give the finished model");
         if (task != null && !ModelMetadata.TASKS.contains(task)) {
             throw new YoloException("task=" + task + " is not one of " + String.join(", ", ModelMetadata.TASKS));
         }

@@ -30,6 +30,7 @@ public final class AtomicWrite {
             String suffix = name.replaceFirst("^.*?(\\.[^.]*)?$", "$1");
             removeStale(dir, "." + name + ".");
             Path tmp = dir.resolve("." + name + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".part" + suffix);
+            IN_FLIGHT.add(tmp);
             try {
                 body.write(tmp);
                 if (!Files.exists(tmp)) throw new IOException("nothing was written");
@@ -37,10 +38,34 @@ public final class AtomicWrite {
                 return file;
             } finally {
                 Files.deleteIfExists(tmp);
+                IN_FLIGHT.remove(tmp);
             }
         } catch (IOException e) {
             throw new YoloException("cannot write " + file + ": " + Downloads.oneLine(e), e);
         }
+    }
+
+    /** A temporary file of this class's: hidden, with {@code .part} before its suffix. */
+    public static boolean isPartial(Path f) {
+        Path n = f.getFileName();
+        if (n == null) return false;
+        String s = n.toString();
+        return s.endsWith(".part") || s.startsWith(".") && s.matches(".*\\.part\\.[^.]*$");
+    }
+
+    /** Temporary files being written now; a JVM that is shut down (Ctrl-C, SIGTERM) removes them on the way out. */
+    private static final java.util.Set<Path> IN_FLIGHT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Path p : IN_FLIGHT) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // the next write of the same file removes it once it is an hour old
+                }
+            }
+        }, "yolo-trt-partial-cleanup"));
     }
 
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();

@@ -38,7 +38,7 @@ public record Settings(Path modelsDir, Path datasetsDir, Path assetsDir, Path ca
                 path(env, DATASETS, cache.resolve("datasets")),
                 path(env, ASSETS, cache.resolve("assets")),
                 cache,
-                Integer.parseInt(value(env, THREADS, "0")),
+                (int) bounded(THREADS, value(env, THREADS, "0"), 0, 4096),
                 value(env, RELEASES, DEFAULT_RELEASES).replaceFirst("/+$", ""), List.of());
     }
 
@@ -59,6 +59,25 @@ public record Settings(Path modelsDir, Path datasetsDir, Path assetsDir, Path ca
     private static Path path(Map<String, String> env, String key, Path fallback) {
         String v = value(env, key, null);
         return v == null ? fallback : Path.of(v).toAbsolutePath().normalize();
+    }
+
+    /**
+     * A positive whole number from {@code key} (environment variable, or its system property), {@code fallback}
+     * when unset: the limits of downloads and parsers are configured this way.
+     */
+    public static long positive(String key, long fallback) {
+        String v = value(System.getenv(), key, null);
+        return v == null ? fallback : bounded(key, v, 1, Long.MAX_VALUE >> 20);
+    }
+
+    private static long bounded(String key, String v, long min, long max) {
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n >= min && n <= max) return n;
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new YoloException(key + "=" + Text.clip(v) + " is not a whole number from " + min + " to " + max);
     }
 
     private static String value(Map<String, String> env, String key, String fallback) {
