@@ -171,8 +171,8 @@ class DownloadsTest {
     @Test
     void aKilledDownloadLeavesNoPartFile(@TempDir Path tmp) throws Exception {
         // A child JVM downloads from the dripping server and is stopped (SIGTERM) midway: its shutdown hook removes the part.
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Fetch.class.getName(), base + "/drip", tmp.resolve("m.pt").toString())
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"), Fetch.class.getName(), base + "/drip", tmp.resolve("m.pt").toString())
                 .redirectErrorStream(true).start();
         for (int i = 0; i < 100 && parts(tmp) == 0; i++) Thread.sleep(100);
         assertEquals(1, parts(tmp), "the download had begun");
