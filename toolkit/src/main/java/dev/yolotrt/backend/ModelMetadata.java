@@ -20,7 +20,8 @@ public record ModelMetadata(String description, String author, String date, Stri
     public static final int MAX_CLASSES = 100_000;
     public static final int MAX_IMGSZ = 16_384;
 
-    private static final Pattern NAME = Pattern.compile("(\\d+)\\s*:\\s*(?:'((?:[^'\\\\]|\\\\.)*)'|\"((?:[^\"\\\\]|\\\\.)*)\")");
+    // Possessive repeats: a backtracking (?:a|b)* recurses once per character and overflows the stack on a long value.
+    private static final Pattern NAME = Pattern.compile("(\\d+)\\s*:\\s*(?:'((?:[^'\\\\]|\\\\.)*+)'|\"((?:[^\"\\\\]|\\\\.)*+)\")");
     private static final Pattern INT = Pattern.compile("-?\\d+");
 
     /** The tasks of the guide; {@code task=} overrides what the file says. */
@@ -30,7 +31,7 @@ public record ModelMetadata(String description, String author, String date, Stri
         names = List.copyOf(names);
         imgsz = imgsz.clone();
         kptShape = kptShape == null ? null : kptShape.clone();
-        if (!TASKS.contains(task)) throw new YoloException("metadata task=" + task + " is not one of " + String.join(", ", TASKS));
+        if (!TASKS.contains(task)) throw new YoloException("metadata task=" + dev.yolotrt.util.Text.clip(task) + " is not one of " + String.join(", ", TASKS));
         args = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(args)); // values may be null (None)
     }
 
@@ -67,11 +68,11 @@ public record ModelMetadata(String description, String author, String date, Stri
         List<String> names = props.containsKey("names") ? parseNames(props.get("names")) : defaultNames(nc);
         int[] imgsz = props.containsKey("imgsz") ? parseInts(props.get("imgsz"), "metadata imgsz", 1, MAX_IMGSZ) : fallbackImgsz;
         if (imgsz.length == 1) imgsz = new int[] {imgsz[0], imgsz[0]};
-        if (imgsz.length != 2) throw new YoloException("metadata imgsz=" + props.get("imgsz") + " is not one size or [height, width]");
+        if (imgsz.length != 2) throw new YoloException("metadata imgsz=" + dev.yolotrt.util.Text.clip(props.get("imgsz")) + " is not one size or [height, width]");
         Map<String, Object> args = new LinkedHashMap<>();
         if (props.containsKey("args")) args.put("args", props.get("args"));
         int[] kpt = props.containsKey("kpt_shape") ? parseInts(props.get("kpt_shape"), "metadata kpt_shape", 1, 1000) : null;
-        if (kpt != null && kpt.length != 2) throw new YoloException("metadata kpt_shape=" + props.get("kpt_shape") + " is not [keypoints, values]");
+        if (kpt != null && kpt.length != 2) throw new YoloException("metadata kpt_shape=" + dev.yolotrt.util.Text.clip(props.get("kpt_shape")) + " is not [keypoints, values]");
         return new ModelMetadata(props.getOrDefault("description", ""), props.getOrDefault("author", ""),
                 props.getOrDefault("date", ""), props.getOrDefault("version", ""),
                 props.getOrDefault("task", "detect").strip(), intOr(props.get("stride"), "metadata stride", 1, 1024, 32), Math.max(1, intOr(props.get("batch"), "metadata batch", -1, 1 << 16, 1)),
@@ -106,9 +107,9 @@ public record ModelMetadata(String description, String author, String date, Stri
             try {
                 id = Long.parseLong(key);
             } catch (NumberFormatException ex) {
-                throw new YoloException(what + ": '" + key + "' is not a class id (expected 0, 1, 2 ...)");
+                throw new YoloException(what + ": '" + dev.yolotrt.util.Text.clip(key) + "' is not a class id (expected 0, 1, 2 ...)");
             }
-            if (id < 0 || id >= MAX_CLASSES) throw new YoloException(what + ": class id " + key + " is out of range (0-" + (MAX_CLASSES - 1) + ")");
+            if (id < 0 || id >= MAX_CLASSES) throw new YoloException(what + ": class id " + dev.yolotrt.util.Text.clip(key) + " is out of range (0-" + (MAX_CLASSES - 1) + ")");
             sorted.put((int) id, String.valueOf(e.getValue()));
         }
         List<String> names = new ArrayList<>();
@@ -131,7 +132,7 @@ public record ModelMetadata(String description, String author, String date, Stri
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new YoloException(what + "=" + text + " is not a whole number from " + min + " to " + max);
+        throw new YoloException(what + "=" + dev.yolotrt.util.Text.clip(text) + " is not a whole number from " + min + " to " + max);
     }
 
     /** The first number in {@code s} within [min, max]; a dynamic batch is recorded as -1. */

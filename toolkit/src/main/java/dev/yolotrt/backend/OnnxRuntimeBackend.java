@@ -18,7 +18,7 @@ import java.util.Map;
 /** ONNX Runtime on the CPU: the session is built once and reused until closed. */
 public final class OnnxRuntimeBackend implements Backend {
 
-    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtEnvironment env = environment();
     private final OrtSession session;
     private final String inputName;
     private final long[] inputShape;
@@ -32,6 +32,14 @@ public final class OnnxRuntimeBackend implements Backend {
         this.inputShape = ((TensorInfo) in.getValue().getInfo()).getShape();
     }
 
+    /**
+     * The one ONNX Runtime environment, logging only fatal errors: its warnings and errors would reach stderr as lines of
+     * its own beside the one line the toolkit prints for the same problem.
+     */
+    public static OrtEnvironment environment() {
+        return OrtEnvironment.getEnvironment(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "yolo-trt");
+    }
+
     /** Opens {@code file}; {@code threads} ≤ 0 lets ONNX Runtime choose. */
     public static OnnxRuntimeBackend open(Path file, int threads) {
         OnnxExternalData.check(file);
@@ -39,7 +47,7 @@ public final class OnnxRuntimeBackend implements Backend {
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             if (threads > 0) options.setIntraOpNumThreads(threads);
-            OrtSession session = OrtEnvironment.getEnvironment().createSession(file.toString(), options);
+            OrtSession session = environment().createSession(file.toString(), options);
             try {
                 return new OnnxRuntimeBackend(file, session);
             } catch (OrtException | RuntimeException e) {

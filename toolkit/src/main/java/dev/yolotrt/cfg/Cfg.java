@@ -69,8 +69,36 @@ public final class Cfg {
         key("threads", Type.INT, 0, "CPU inference threads (0: ONNX Runtime decides)");
     }
 
+    /**
+     * The range of each numeric option (each element, for lists): values past them hang, exhaust memory or fail
+     * late (after results were printed, in a half-made run folder), so they are refused here, before anything runs.
+     */
+    private static final Map<String, double[]> RANGES = Map.ofEntries(
+            Map.entry("imgsz", new double[] {32, 16_384}), Map.entry("batch", new double[] {1, 1024}),
+            Map.entry("conf", new double[] {0, 1}), Map.entry("iou", new double[] {0, 1}), Map.entry("max_det", new double[] {1, 100_000}),
+            Map.entry("classes", new double[] {0, 99_999}), Map.entry("line_width", new double[] {1, 100}),
+            Map.entry("workspace", new double[] {0, 1024}), Map.entry("fraction", new double[] {0, 1}),
+            Map.entry("iters", new double[] {1, 1_000_000}), Map.entry("calib_batch", new double[] {1, 1024}),
+            Map.entry("threads", new double[] {0, 1024}));
+
     private static void key(String name, Type type, Object fallback, String help) {
         KEYS.put(name, new Key(name, type, fallback, help));
+    }
+
+    /** {@code v} when it lies in the key's range (every element of a list), else one line naming the range. */
+    private static Object inRange(Key key, Object v) {
+        double[] r = RANGES.get(key.name());
+        if (r == null || v == null) return v;
+        List<?> all = v instanceof List<?> l ? l : List.of(v);
+        for (Object o : all) {
+            double d = ((Number) o).doubleValue();
+            if (d < r[0] || d > r[1]) {
+                String range = key.type() == Type.FLOAT ? r[0] + " to " + r[1] : (long) r[0] + " to " + (long) r[1];
+                throw new YoloException("bad value " + key.name() + "=" + dev.yolotrt.util.Text.clip(String.valueOf(v)) + ": must be from " + range
+                        + " (" + key.help() + ")");
+            }
+        }
+        return v;
     }
 
     private final Map<String, Object> values;
@@ -99,7 +127,7 @@ public final class Cfg {
         Map<String, Object> raw = new LinkedHashMap<>();
         for (String a : args) {
             int eq = a.indexOf('=');
-            if (eq <= 0) throw new YoloException("'" + a + "' is not key=value; valid keys: " + String.join(", ", KEYS.keySet()));
+            if (eq <= 0) throw new YoloException("'" + dev.yolotrt.util.Text.clip(a) + "' is not key=value; valid keys: " + String.join(", ", KEYS.keySet()));
             raw.put(a.substring(0, eq).strip(), a.substring(eq + 1).strip());
         }
         return of(raw);
@@ -111,7 +139,7 @@ public final class Cfg {
         for (var e : args.entrySet()) {
             Key key = KEYS.get(e.getKey());
             if (key == null) throw unknown(e.getKey());
-            values.put(key.name(), convert(key, e.getValue()));
+            values.put(key.name(), inRange(key, convert(key, e.getValue())));
         }
         return new Cfg(values);
     }
@@ -163,9 +191,10 @@ public final class Cfg {
     }
 
     static YoloException unknown(String key) {
-        String near = KEYS.keySet().stream().min((a, b) -> distance(key, a) - distance(key, b)).orElse("");
-        String hint = distance(key, near) <= Math.max(2, key.length() / 3) ? "; did you mean '" + near + "'?" : "";
-        return new YoloException("'" + key + "' is not a valid option" + hint + " Valid keys: " + String.join(", ", KEYS.keySet()));
+        // The edit distance is quadratic: a key of a million characters is near nothing anyway.
+        String near = key.length() > 64 ? "" : KEYS.keySet().stream().min((a, b) -> distance(key, a) - distance(key, b)).orElse("");
+        String hint = !near.isEmpty() && distance(key, near) <= Math.max(2, key.length() / 3) ? "; did you mean '" + near + "'?" : "";
+        return new YoloException("'" + dev.yolotrt.util.Text.clip(key) + "' is not a valid option" + hint + " Valid keys: " + String.join(", ", KEYS.keySet()));
     }
 
     private static Object convert(Key key, Object value) {
@@ -248,7 +277,7 @@ public final class Cfg {
             case STRING -> "text";
             case INTS -> "an integer or a list like 640 or 640,480";
         };
-        return new YoloException("bad value " + key.name() + "=" + value + ": expected " + expected + " (" + key.help() + ")");
+        return new YoloException("bad value " + key.name() + "=" + dev.yolotrt.util.Text.clip(String.valueOf(value)) + ": expected " + expected + " (" + key.help() + ")");
     }
 
     private static int distance(String a, String b) {

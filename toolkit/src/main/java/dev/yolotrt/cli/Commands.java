@@ -14,6 +14,7 @@ import dev.yolotrt.model.Yolo;
 import dev.yolotrt.notebook.NotebookRunner;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.util.Settings;
+import dev.yolotrt.util.Text;
 import dev.yolotrt.util.YoloException;
 import dev.yolotrt.val.ClassifyValidator;
 import dev.yolotrt.val.Metrics;
@@ -244,15 +245,33 @@ final class Commands {
 
     /** The GPUs of {@code device=0} or {@code device=0,1} (one engine on each); none for cpu, dla:N (export) or unset. */
     static List<Integer> gpus(String device) {
-        if (device == null || device.isBlank() || device.equalsIgnoreCase("cpu") || device.toLowerCase(Locale.ROOT).startsWith("dla:")) {
+        if (device == null || device.isBlank() || device.equalsIgnoreCase("cpu")) return List.of();
+        if (device.toLowerCase(Locale.ROOT).startsWith("dla:")) {
+            if (!device.matches("(?i)dla:[01]")) throw new YoloException("device=" + Text.clip(device) + ": a DLA core is dla:0 or dla:1");
             return List.of();
         }
         if (!device.matches("\\d{1,3}(,\\d{1,3})*")) {
-            throw new YoloException("device=" + device + ": expected cpu, a GPU number (0), several (0,1) or dla:N");
+            throw new YoloException("device=" + Text.clip(device) + ": expected cpu, a GPU number (0), several (0,1) or dla:N");
         }
         List<Integer> ids = java.util.Arrays.stream(device.split(",")).map(Integer::valueOf).distinct().toList();
         if (ids.size() != device.split(",").length) throw new YoloException("device=" + device + " names a GPU twice");
+        int have = gpuCount();
+        for (int id : ids) {
+            if (id >= have) {
+                throw new YoloException("device=" + device + ": " + (have == 0 ? "this machine has no NVIDIA GPU" : "this machine has GPU 0"
+                        + (have > 1 ? " to " + (have - 1) : "")) + "; use device=cpu" + (have > 0 ? " or one of its GPUs" : ""));
+            }
+        }
         return ids;
+    }
+
+    /** NVIDIA GPUs the driver shows (/dev/nvidia0, /dev/nvidia1 ...), counted without loading CUDA. */
+    static int gpuCount() {
+        try (var s = Files.list(Path.of("/dev"))) {
+            return (int) s.filter(p -> p.getFileName().toString().matches("nvidia\\d+")).count();
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     static String version() {

@@ -1,6 +1,7 @@
 package dev.yolotrt.cli;
 
 import dev.yolotrt.util.Downloads;
+import dev.yolotrt.util.Text;
 import dev.yolotrt.util.YoloException;
 
 import java.io.PrintStream;
@@ -12,6 +13,9 @@ import java.util.List;
  * reaches the terminal as one line and a non-zero exit code; set YOLO_TRT_DEBUG=1 for stack traces.
  */
 public final class Main {
+
+    /** The longest error line: messages quote files and arguments, which a stranger can make megabytes long. */
+    static final int MAX_LINE = 2000;
 
     private Main() {
     }
@@ -32,7 +36,7 @@ public final class Main {
         try {
             return new Commands(out, err).run(mode, rest);
         } catch (YoloException e) {
-            err.println("yolo-trt " + mode + ": " + e.getMessage());
+            err.println("yolo-trt " + Text.clip(mode) + ": " + Text.line(e.getMessage(), MAX_LINE));
             debug(e, err);
             return 1;
         } catch (OutOfMemoryError e) {
@@ -43,7 +47,7 @@ public final class Main {
         } catch (RuntimeException | Error e) {
             // Anything else is a bug of ours: one line with the arguments, the trace only on request.
             err.println("yolo-trt " + mode + ": internal error " + e.getClass().getSimpleName() + ": " + Downloads.oneLine(e)
-                    + " (running: " + String.join(" ", rest) + "; set YOLO_TRT_DEBUG=1 for the trace and report it)");
+                    + " (running: " + Text.clip(String.join(" ", rest)) + "; set YOLO_TRT_DEBUG=1 for the trace and report it)");
             debug(e, err);
             return 1;
         }

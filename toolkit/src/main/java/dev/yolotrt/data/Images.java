@@ -51,7 +51,7 @@ public final class Images {
             throw new YoloException("cannot read image " + file + ": " + e.getMessage());
         }
         // Its size is checked above; what libturbojpeg leaves to OpenCV (EXIF orientation, CMYK, errors) imread reads as before.
-        Mat fast = jpeg == null ? null : TurboJpeg.decode(jpeg);
+        Mat fast = jpeg == null ? null : TurboJpeg.decode(jpeg, file.toString());
         if (fast != null) return fast;
         return decoded(() -> imread(file.toString(), IMREAD_COLOR), file.toString());
     }
@@ -65,7 +65,7 @@ public final class Images {
     public static Mat decode(byte[] bytes, String what) {
         if (bytes.length == 0) throw new YoloException("cannot decode image " + what + " (it is empty)");
         checkSize(bytes, bytes.length, what);
-        Mat fast = TurboJpeg.decode(bytes);
+        Mat fast = TurboJpeg.decode(bytes, what);
         if (fast != null) return fast;
         try (BytePointer data = new BytePointer(bytes);
              Mat encoded = new Mat(1, bytes.length, org.bytedeco.opencv.global.opencv_core.CV_8UC1, data)) {

@@ -1,5 +1,6 @@
 package dev.yolotrt.data;
 
+import dev.yolotrt.util.Downloads;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.libjpegturbo.turbojpeg.TJDecompressor;
 import org.libjpegturbo.turbojpeg.TJException;
@@ -54,8 +55,12 @@ final class TurboJpeg {
         return WHY_NOT;
     }
 
-    /** The BGR image OpenCV's imread would give for these JPEG bytes, or null where OpenCV should decode them itself. */
-    static Mat decode(byte[] jpeg) {
+    /**
+     * The BGR image OpenCV's imread would give for these JPEG bytes, or null where OpenCV should decode them itself. A
+     * truncated or slightly corrupt JPEG gets one warning naming {@code what} and is left to OpenCV, which decodes it as far
+     * as it goes (the rows past the end differ between the two: OpenCV's are the ones Ultralytics predicts on).
+     */
+    static Mat decode(byte[] jpeg, String what) {
         if (!available() || jpeg.length < 4 || (jpeg[0] & 0xff) != 0xFF || (jpeg[1] & 0xff) != 0xD8) return null;
         int orientation = exifOrientation(jpeg);
         if (orientation >= 2 && orientation <= 8) return null;
@@ -65,7 +70,15 @@ final class TurboJpeg {
             if (h[3] == TJDecompressor.CS_CMYK || h[3] == TJDecompressor.CS_YCCK || w <= 0 || ht <= 0) return null;
             int n = Math.multiplyExact(Math.multiplyExact(w, ht), 3);
             byte[] px = buffer(n);
-            d.decompress(jpeg, jpeg.length, px, w, ht, TJDecompressor.PF_BGR);
+            try {
+                d.decompress(jpeg, jpeg.length, px, w, ht, TJDecompressor.PF_BGR);
+            } catch (TJException warning) {
+                if (warning.errorCode() == 0) {
+                    System.err.println("WARNING: " + what + ": corrupt or truncated JPEG (" + Downloads.oneLine(warning)
+                            + "); predicting on the pixels that decoded");
+                }
+                return null;
+            }
             Mat m = new Mat(ht, w, CV_8UC3);
             m.data().put(px, 0, n);
             return m;

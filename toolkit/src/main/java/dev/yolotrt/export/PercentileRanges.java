@@ -1,6 +1,7 @@
 package dev.yolotrt.export;
 
 import ai.onnx.proto.OnnxMl;
+import dev.yolotrt.backend.OnnxRuntimeBackend;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
@@ -118,7 +119,7 @@ public final class PercentileRanges {
         Map<String, float[]> samples = new LinkedHashMap<>();
         Map<String, Integer> filled = new LinkedHashMap<>();
         Map<String, Float> max = new LinkedHashMap<>();
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = OnnxRuntimeBackend.environment();
         try (OrtSession session = env.createSession(traced, new OrtSession.SessionOptions());
              Progress bar = Progress.start("Tracing activations", images.size())) {
             String input = session.getInputNames().iterator().next();

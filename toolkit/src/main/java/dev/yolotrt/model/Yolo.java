@@ -150,7 +150,13 @@ public final class Yolo implements AutoCloseable {
         }
         int[] size = {in[2] > 0 ? (int) in[2] : 640, in[3] > 0 ? (int) in[3] : 640};
         int batch = in[0] > 0 ? (int) in[0] : 1;
-        ModelMetadata meta = ModelMetadata.fromOnnxProps(backend.metadataProps(), size, out.length == 2 ? (int) out[1] : (int) out[1] - 4);
+        ModelMetadata meta;
+        try {
+            meta = ModelMetadata.fromOnnxProps(backend.metadataProps(), size, out.length == 2 ? (int) out[1] : (int) out[1] - 4);
+        } catch (YoloException e) {
+            throw new YoloException(file + ": its Ultralytics metadata (metadata_props) is damaged: " + e.getMessage()
+                    + "; export the model again with `yolo export model=... format=onnx`");
+        }
         if (meta == null) {
             if (out.length != 3 || out[1] < 5) throw new YoloException(file + " has no Ultralytics metadata and is not a detect model (" + shapes + ")");
             meta = ModelMetadata.inferred(size, (int) out[1] - 4, batch);

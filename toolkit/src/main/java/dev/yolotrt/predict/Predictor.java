@@ -63,6 +63,7 @@ public final class Predictor implements AutoCloseable {
     private volatile boolean hostOnly;
     /** Long-lived threads that run pipelined batches: CUDA keeps state per host thread, so threads are not made per call. */
     private ThreadPoolExecutor workers;
+    private volatile boolean closed;
 
     public Predictor(Backend backend, ModelMetadata meta) {
         this(List.of(backend), meta);
@@ -115,6 +116,7 @@ public final class Predictor implements AutoCloseable {
 
     /** Runs the pipeline on up to {@link #chunk} images. */
     public Batch run(List<Mat> images, PredictOptions o) {
+        ensureOpen();
         if (!hostOnly) {
             try {
                 return run(images, o, true);
@@ -280,6 +282,7 @@ public final class Predictor implements AutoCloseable {
 
     /** The results of {@code sources} one by one, in input order; close it to stop the decoding threads. */
     public Predictions iterate(List<ImageSource> sources, PredictOptions o) {
+        ensureOpen();
         return iterate(sources, o, concurrency());
     }
 
@@ -421,6 +424,7 @@ public final class Predictor implements AutoCloseable {
 
     /** The pool pipelined batches run on, grown to {@code size} threads (created on first use, kept until close). */
     private synchronized ExecutorService workers(int size) {
+        ensureOpen();
         if (workers == null) {
             AtomicInteger count = new AtomicInteger();
             workers = new ThreadPoolExecutor(size, size, 1, TimeUnit.MINUTES,
@@ -436,10 +440,16 @@ public final class Predictor implements AutoCloseable {
         return workers;
     }
 
+    /** A closed model is said to be closed, not left to fail deep inside a thread pool or native code. */
+    private void ensureOpen() {
+        if (closed) throw new YoloException("this model was closed (close() or the end of its try-with-resources); load it again with Yolo.load(...)");
+    }
+
     /** Stops the batch threads, then closes the sessions, last device first; the backends are closed by their owner afterwards. */
     @Override
     public void close() {
         synchronized (this) {
+            closed = true;
             if (workers != null) {
                 workers.shutdown();
                 try {

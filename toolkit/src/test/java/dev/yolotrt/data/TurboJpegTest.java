@@ -56,7 +56,7 @@ class TurboJpegTest {
         int viaTurbo = 0;
         for (Path f : files) {
             byte[] bytes = Files.readAllBytes(f);
-            try (Mat cv = imread(f.toString(), IMREAD_COLOR); Mat ours = Images.read(f); Mat turbo = TurboJpeg.decode(bytes)) {
+            try (Mat cv = imread(f.toString(), IMREAD_COLOR); Mat ours = Images.read(f); Mat turbo = TurboJpeg.decode(bytes, f.toString())) {
                 assertSame(cv, ours, f.toString());
                 if (turbo != null) {
                     viaTurbo++;
@@ -79,7 +79,7 @@ class TurboJpegTest {
                 try (Mat img = new Mat(size[0], size[1], gray ? CV_8UC1 : CV_8UC3)) {
                     img.data().put(px);
                     byte[] jpeg = encode(img);
-                    try (Mat cv = opencv(jpeg); Mat turbo = TurboJpeg.decode(jpeg)) {
+                    try (Mat cv = opencv(jpeg); Mat turbo = TurboJpeg.decode(jpeg, "jpeg")) {
                         assertNotNull(turbo, "libturbojpeg declined a plain JPEG " + size[0] + "x" + size[1]);
                         assertSame(cv, turbo, size[0] + "x" + size[1] + (gray ? " grey" : " colour"));
                     }
@@ -97,13 +97,13 @@ class TurboJpegTest {
             assertEquals(6, TurboJpeg.exifOrientation(rotated));
             assertEquals(3, TurboJpeg.exifOrientation(withExif(plain, 3, true)));
             assertEquals(1, TurboJpeg.exifOrientation(plain));
-            assertNull(TurboJpeg.decode(rotated));
+            assertNull(TurboJpeg.decode(rotated, "rotated"));
             try (Mat cv = opencv(rotated); Mat ours = Images.decode(rotated, "rotated.jpg")) {
                 assertEquals(40, cv.rows());
                 assertSame(cv, ours, "rotated.jpg");
             }
             // Orientation 1 changes nothing: libturbojpeg decodes it.
-            try (Mat upright = TurboJpeg.decode(withExif(plain, 1, true))) {
+            try (Mat upright = TurboJpeg.decode(withExif(plain, 1, true), "upright")) {
                 assertNotNull(upright);
                 assertEquals(20, upright.rows());
             }
@@ -111,9 +111,28 @@ class TurboJpegTest {
     }
 
     @Test
+    void aTruncatedJpegDecodesAsFarAsOpenCvsWithOneWarningOfOurs() throws Exception {
+        byte[] whole = Files.readAllBytes(Shared.image("bus.jpg"));
+        byte[] cut = java.util.Arrays.copyOf(whole, whole.length * 3 / 5);
+        var err = new java.io.ByteArrayOutputStream();
+        var was = System.err;
+        System.setErr(new java.io.PrintStream(err, true));
+        // OpenCV leaves the rows after the data ends unwritten (whatever the allocation held): the rows before them must agree.
+        try (Mat ours = Images.decode(cut, "cut.jpg"); Mat cv = opencv(cut); var top = new org.bytedeco.opencv.opencv_core.Rect(0, 0, 810, 680);
+             Mat a = ours.apply(top); Mat b = cv.apply(top)) {
+            assertEquals(1080, ours.rows());
+            assertSame(b, a, "truncated bus.jpg, rows 0-679");
+        } finally {
+            System.setErr(was);
+        }
+        assertEquals("WARNING: cut.jpg: corrupt or truncated JPEG (Premature end of JPEG file); predicting on the pixels that decoded",
+                err.toString().strip());
+    }
+
+    @Test
     void corruptBytesAreLeftToOpenCvsErrorMessage() {
         byte[] truncated = {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xDB, 0, 4, 1, 2};
-        assertNull(TurboJpeg.decode(truncated));
+        assertNull(TurboJpeg.decode(truncated, "bad.jpg"));
         var e = org.junit.jupiter.api.Assertions.assertThrows(dev.yolotrt.util.YoloException.class, () -> Images.decode(truncated, "bad.jpg"));
         assertTrue(e.getMessage().startsWith("cannot decode image bad.jpg"), e.getMessage());
     }
