@@ -245,6 +245,11 @@ final class Commands {
 
     /** The GPUs of {@code device=0} or {@code device=0,1} (one engine on each); none for cpu, dla:N (export) or unset. */
     static List<Integer> gpus(String device) {
+        return gpus(device, gpuCount());
+    }
+
+    /** As {@link #gpus(String)} on a machine with {@code have} GPUs. */
+    static List<Integer> gpus(String device, int have) {
         if (device == null || device.isBlank() || device.equalsIgnoreCase("cpu")) return List.of();
         if (device.toLowerCase(Locale.ROOT).startsWith("dla:")) {
             if (!device.matches("(?i)dla:[01]")) throw new YoloException("device=" + Text.clip(device) + ": a DLA core is dla:0 or dla:1");
@@ -255,7 +260,6 @@ final class Commands {
         }
         List<Integer> ids = java.util.Arrays.stream(device.split(",")).map(Integer::valueOf).distinct().toList();
         if (ids.size() != device.split(",").length) throw new YoloException("device=" + device + " names a GPU twice");
-        int have = gpuCount();
         for (int id : ids) {
             if (id >= have) {
                 throw new YoloException("device=" + device + ": " + (have == 0 ? "this machine has no NVIDIA GPU" : "this machine has GPU 0"

@@ -34,7 +34,12 @@ public final class Contained {
         if (rel.isAbsolute() || relative.startsWith("/") || relative.startsWith("\\") || relative.matches("^[A-Za-z]:.*")) {
             throw new YoloException(what + " '" + Text.clip(relative) + "' is an absolute path; only paths inside " + root + " are allowed");
         }
-        return check(root.resolve(rel), List.of(root), what);
+        try {
+            return check(root.resolve(rel), List.of(root), what);
+        } catch (YoloException e) {
+            throw new YoloException(what + " '" + Text.clip(relative) + "' lies outside " + root.toAbsolutePath().normalize()
+                    + "; refused (paths in files may not leave their folder)");
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.yolotrt.cli;
 
 import dev.yolotrt.testutil.Shared;
+import dev.yolotrt.util.YoloException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MainTest {
@@ -131,7 +133,7 @@ class MainTest {
         try (var files = Files.list(tmp)) {
             assertEquals(java.util.List.of(model), files.toList());
         }
-        assertOneLineError(run("export", "model=" + model, "fraction=2"), "fraction=2.0 must be in (0, 1]");
+        assertOneLineError(run("export", "model=" + model, "fraction=2"), "bad value fraction=2.0: must be from 0.0 to 1.0");
         assertOneLineError(run("export", "model=" + model, "format=tflite"), "format=tflite is not supported");
     }
 
@@ -180,8 +182,11 @@ class MainTest {
 
     @Test
     void deviceListsNameGpus() {
-        assertEquals(java.util.List.of(0, 1), Commands.gpus("0,1"));
-        assertEquals(java.util.List.of(2), Commands.gpus("2"));
+        assertEquals(java.util.List.of(0, 1), Commands.gpus("0,1", 4));
+        assertEquals(java.util.List.of(2), Commands.gpus("2", 4));
+        assertEquals("device=4: this machine has GPU 0 to 3; use device=cpu or one of its GPUs",
+                assertThrows(YoloException.class, () -> Commands.gpus("4", 4)).getMessage());
+        assertEquals("device=0: this machine has no NVIDIA GPU; use device=cpu", assertThrows(YoloException.class, () -> Commands.gpus("0", 0)).getMessage());
         assertEquals(java.util.List.of(), Commands.gpus("cpu"));
         assertEquals(java.util.List.of(), Commands.gpus("dla:1"));
         assertEquals(java.util.List.of(), Commands.gpus(null));

@@ -125,10 +125,19 @@ class DatasetTest {
             z.write(2);
         }
         YoloException e = assertThrows(YoloException.class, () -> Dataset.unzip(zip, tmp.resolve("out")));
-        assertTrue(e.getMessage().contains("unsafe entry ../escape.txt"), e.getMessage());
+        assertTrue(e.getMessage().contains("the archive entry '../escape.txt' lies outside"), e.getMessage());
         try (var s = Files.list(tmp.resolve("out"))) {
             assertEquals(List.of(), s.toList()); // no .unzip folder, nothing half-extracted
         }
         assertTrue(Files.notExists(tmp.resolve("escape.txt")));
+    }
+
+    @Test
+    void anArchiveIsSavedUnderAPlainNameInTheDatasetsFolder() {
+        // A URL whose last segment is '..', empty, hidden or odd must not name a file above or beside the datasets folder.
+        assertEquals("download.zip", Dataset.archiveName("http://h/x/.."));
+        assertEquals("download.zip", Dataset.archiveName("http://h/"));
+        assertEquals("download.zip", Dataset.archiveName("http://h/.hidden.zip"));
+        assertEquals("coco8.zip", Dataset.archiveName("https://github.com/ultralytics/assets/releases/download/v0.0.0/coco8.zip?raw=1"));
     }
 }
