@@ -1,5 +1,6 @@
 package dev.yolotrt.backend;
 
+import dev.yolotrt.util.Text;
 import dev.yolotrt.util.YoloException;
 
 import java.util.Map;
@@ -15,7 +16,7 @@ public record EngineArgs(String precision, boolean nms, double nmsConf, String c
         boolean int8 = flag(args, "int8"), half = flag(args, "half"), nms = flag(args, "nms");
         Object cal = args.get("calibrator");
         Object conf = args.get("conf");
-        if (nms && conf != null && !(conf instanceof Number)) throw new YoloException("engine metadata: args.conf=" + conf + " is not a number");
+        if (nms && conf != null && !(conf instanceof Number)) throw new YoloException("engine metadata: args.conf=" + Text.clip(String.valueOf(conf)) + " is not a number");
         return new EngineArgs(int8 ? "int8" : half ? "fp16" : "fp32", nms, nms && conf != null ? ((Number) conf).doubleValue() : 0,
                 cal == null ? null : String.valueOf(cal));
     }
@@ -24,7 +25,7 @@ public record EngineArgs(String precision, boolean nms, double nmsConf, String c
         Object v = args.get(key);
         if (v == null) return false;
         if (v instanceof Boolean b) return b;
-        throw new YoloException("engine metadata: args." + key + "=" + v + " is not true or false");
+        throw new YoloException("engine metadata: args." + key + "=" + Text.clip(String.valueOf(v)) + " is not true or false");
     }
 
     /** e.g. "fp16" or "fp16+nms", as backends and tables name engines. */

@@ -1,5 +1,6 @@
 package dev.yolotrt.data;
 
+import dev.yolotrt.util.Text;
 import dev.yolotrt.util.YoloException;
 
 import java.io.IOException;
@@ -64,7 +65,7 @@ public final class Labels {
         try {
             for (int i = 0; i < k.length; i++) k[i] = Double.parseDouble(f[5 + i]);
         } catch (NumberFormatException e) {
-            throw new YoloException(file + ":" + lineNo + ": not numbers: '" + line + "'");
+            throw new YoloException(file + ":" + lineNo + ": not numbers: '" + Text.clip(line) + "'");
         }
         return new Label(box.cls(), box.cx(), box.cy(), box.w(), box.h(), k, null);
     }
@@ -74,7 +75,7 @@ public final class Labels {
         String where = file + ":" + lineNo;
         String[] f = line.split("\\s+");
         if (f.length < 5 || (f.length > 5 && f.length % 2 == 0)) {
-            throw new YoloException(where + ": expected 'class cx cy w h' (or a polygon 'class x1 y1 x2 y2 ...'), got '" + line + "'");
+            throw new YoloException(where + ": expected 'class cx cy w h' (or a polygon 'class x1 y1 x2 y2 ...'), got '" + Text.clip(line) + "'");
         }
         int cls;
         double[] v = new double[f.length - 1];
@@ -84,7 +85,7 @@ public final class Labels {
             cls = (int) c;
             for (int k = 1; k < f.length; k++) v[k - 1] = Double.parseDouble(f[k]);
         } catch (NumberFormatException e) {
-            throw new YoloException(where + ": not numbers: '" + line + "'");
+            throw new YoloException(where + ": not numbers: '" + Text.clip(line) + "'");
         }
         if (cls < 0 || cls >= nc) {
             throw new YoloException(where + ": class id " + cls + " is out of range; the dataset names " + nc + " classes (0-" + (nc - 1) + ")");
@@ -92,11 +93,11 @@ public final class Labels {
         for (double x : v) {
             // Ultralytics' verify_image_label allows 1 % beyond the image either way.
             if (x < -0.01 || x > 1.01 || Double.isNaN(x)) {
-                throw new YoloException(where + ": coordinates must be normalized to 0..1 (1 % tolerance), got '" + line + "'");
+                throw new YoloException(where + ": coordinates must be normalized to 0..1 (1 % tolerance), got '" + Text.clip(line) + "'");
             }
         }
         if (v.length == 4) {
-            if (v[2] <= 0 || v[3] <= 0) throw new YoloException(where + ": width and height must be positive, got '" + line + "'");
+            if (v[2] <= 0 || v[3] <= 0) throw new YoloException(where + ": width and height must be positive, got '" + Text.clip(line) + "'");
             return new Label(cls, v[0], v[1], v[2], v[3]);
         }
         double x1 = 1, y1 = 1, x2 = 0, y2 = 0;

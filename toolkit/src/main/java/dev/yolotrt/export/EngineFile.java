@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.yolotrt.backend.ModelMetadata;
 import dev.yolotrt.util.AtomicWrite;
+import dev.yolotrt.util.Text;
 import dev.yolotrt.util.YoloException;
 
 import java.io.IOException;
@@ -116,9 +117,9 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
         Object sz = metadata.get("imgsz");
         if (sz instanceof List<?> l && l.size() == 2) imgsz = new int[] {size(l.get(0)), size(l.get(1))};
         else if (sz instanceof Number) imgsz = new int[] {size(sz), size(sz)};
-        else if (sz != null) throw new YoloException("engine metadata: imgsz=" + sz + " is not a size or [height, width]");
+        else if (sz != null) throw new YoloException("engine metadata: imgsz=" + Text.clip(String.valueOf(sz)) + " is not a size or [height, width]");
         Object task = metadata.getOrDefault("task", "detect");
-        if (!(task instanceof String)) throw new YoloException("engine metadata: task=" + task + " is not a task name");
+        if (!(task instanceof String)) throw new YoloException("engine metadata: task=" + Text.clip(String.valueOf(task)) + " is not a task name");
         Object a = metadata.get("args");
         if (a != null && !(a instanceof Map)) throw new YoloException("engine metadata: args must be a map");
         Map<String, Object> args = a == null ? Map.of() : (Map<String, Object>) a;
@@ -128,7 +129,7 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
                 && kn.intValue() >= 1 && kn.intValue() <= 1000 && kv.intValue() >= 2 && kv.intValue() <= 3) {
             kpt = new int[] {kn.intValue(), kv.intValue()};
         } else if (k != null) {
-            throw new YoloException("engine metadata: kpt_shape=" + k + " is not [keypoints, 2 or 3]");
+            throw new YoloException("engine metadata: kpt_shape=" + Text.clip(String.valueOf(k)) + " is not [keypoints, 2 or 3]");
         }
         ModelMetadata m = new ModelMetadata(str("description"), str("author"), str("date"), str("version"), (String) task,
                 num("stride", 32, 1, 1024), Math.max(1, num("batch", 1, -1, 1 << 16)), imgsz, names, new LinkedHashMap<>(args), kpt);
@@ -140,7 +141,7 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
         if (v instanceof Number x && x.doubleValue() == Math.rint(x.doubleValue()) && x.longValue() >= 1 && x.longValue() <= ModelMetadata.MAX_IMGSZ) {
             return x.intValue();
         }
-        throw new YoloException("engine metadata: imgsz value " + v + " is not a whole number from 1 to " + ModelMetadata.MAX_IMGSZ);
+        throw new YoloException("engine metadata: imgsz value " + Text.clip(String.valueOf(v)) + " is not a whole number from 1 to " + ModelMetadata.MAX_IMGSZ);
     }
 
     private String str(String key) {
