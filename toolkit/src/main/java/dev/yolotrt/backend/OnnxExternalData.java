@@ -25,6 +25,8 @@ public final class OnnxExternalData {
     public static void check(Path onnx) {
         byte[] bytes;
         try {
+            // protobuf's own limit: larger models keep their weights as external data
+            if (Files.size(onnx) > Integer.MAX_VALUE - 16) throw new YoloException(onnx + " is larger than 2 GB, more than an ONNX file can be (weights above that are external data)");
             bytes = Files.readAllBytes(onnx);
         } catch (IOException e) {
             throw new YoloException("cannot read " + onnx + ": " + Downloads.oneLine(e));
@@ -38,7 +40,7 @@ public final class OnnxExternalData {
         try {
             m = OnnxMl.ModelProto.parseFrom(bytes);
         } catch (InvalidProtocolBufferException e) {
-            throw new YoloException(onnx + " is not an ONNX model (" + Downloads.oneLine(e) + "); export it again with `yolo export model=... format=onnx`");
+            throw new YoloException(onnx + " is not a readable ONNX model (" + Downloads.oneLine(e) + "); export it again with `yolo export model=... format=onnx`");
         }
         Path dir = onnx.toAbsolutePath().getParent();
         graph(m.getGraph(), dir, onnx);

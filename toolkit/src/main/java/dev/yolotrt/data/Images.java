@@ -30,6 +30,8 @@ public final class Images {
      * claims 30000 x 30000 would otherwise decode to gigabytes before anything else could object.
      */
     public static final long MAX_PIXELS = 2L * 89_478_485;
+    /** The largest image file read: a 178-megapixel photo is far smaller, and a larger file would be read whole into memory. */
+    static final long MAX_FILE_BYTES = 512L << 20;
 
     /** Reads a colour image; a missing, oversized or undecodable file is reported by name. */
     public static Mat read(Path file) {
@@ -42,6 +44,10 @@ public final class Images {
             if (n == 0) throw new YoloException("cannot decode image " + file + " (the file is empty)");
             checkSize(head, n, file.toString());
             // A JPEG for libturbojpeg: the rest of the same read, not a second one.
+            if (Files.size(file) > MAX_FILE_BYTES) {
+                throw new YoloException("image " + file + " is " + Files.size(file) / 1_000_000 + " MB, more than the " + (MAX_FILE_BYTES >> 20)
+                        + " MiB an image file may be");
+            }
             if (TurboJpeg.available() && n >= 2 && (head[0] & 0xff) == 0xFF && (head[1] & 0xff) == 0xD8) {
                 byte[] rest = in.readAllBytes();
                 jpeg = Arrays.copyOf(head, n + rest.length);

@@ -29,6 +29,8 @@ public final class Labels {
         return Path.of((dot > slash ? swapped.substring(0, dot) : swapped) + ".txt");
     }
 
+    static final long MAX_LABEL_BYTES = 16L << 20;
+
     /** Reads a label file; {@code nc} bounds the class ids. Returns an empty list when there is none. */
     public static List<Label> read(Path file, int nc) {
         return read(file, nc, null);
@@ -39,6 +41,11 @@ public final class Labels {
         if (!Files.exists(file)) return List.of();
         List<String> lines;
         try {
+            // A label file holds a line per object: megabytes at most. A larger one is not a label file.
+            if (Files.size(file) > MAX_LABEL_BYTES) {
+                throw new YoloException("label file " + file + " is " + Files.size(file) + " bytes, more than the " + (MAX_LABEL_BYTES >> 20)
+                        + " MiB a label file can be; check the dataset's labels folder");
+            }
             lines = Files.readAllLines(file);
         } catch (IOException e) {
             throw new YoloException("cannot read label file " + file + ": " + e.getMessage());

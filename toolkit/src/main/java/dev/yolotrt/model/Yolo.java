@@ -148,6 +148,9 @@ public final class Yolo implements AutoCloseable {
             throw new YoloException(file + " is not an Ultralytics YOLO model (" + shapes
                     + "); expected images [B,3,H,W] -> output0 [B,4+nc,anchors] (detect) or [B,nc] (classify)");
         }
+        if (in[2] > ModelMetadata.MAX_IMGSZ || in[3] > ModelMetadata.MAX_IMGSZ || out[1] > ModelMetadata.MAX_CLASSES + 1000) {
+            throw new YoloException(file + " has an input or output larger than any YOLO model's (" + shapes + "); not loaded");
+        }
         int[] size = {in[2] > 0 ? (int) in[2] : 640, in[3] > 0 ? (int) in[3] : 640};
         int batch = in[0] > 0 ? (int) in[0] : 1;
         ModelMetadata meta;

@@ -1,6 +1,7 @@
 package dev.yolotrt.viz;
 
 import dev.yolotrt.cfg.Cfg;
+import dev.yolotrt.util.Contained;
 import dev.yolotrt.util.YoloException;
 
 import java.io.IOException;
@@ -28,6 +29,8 @@ public final class RunDirs {
         if (!cfg.bool("exist_ok")) {
             for (int i = 2; Files.exists(dir); i++) dir = project.resolve(name + i);
         }
+        // A name that is a link to elsewhere (with exist_ok) would write outside project.
+        Contained.check(dir, java.util.List.of(project), "run folder");
         try {
             Files.createDirectories(dir);
             return dir; // as given: createDirectories may hand back an absolute path

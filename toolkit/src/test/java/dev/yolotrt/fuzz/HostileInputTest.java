@@ -121,6 +121,27 @@ class HostileInputTest {
         assertTrue(e.getMessage().contains("lies outside"), e.getMessage());
     }
 
+    // --- decompression bombs in every format OpenCV reads --------------------------------------------------
+
+    @Test
+    void imageHeadersClaimingGigapixelsAreRefusedInEveryFormat() throws Exception {
+        java.nio.ByteBuffer bmp = java.nio.ByteBuffer.allocate(64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        bmp.put((byte) 'B').put((byte) 'M').putInt(2, 64).putInt(18, 30_000).putInt(22, -30_000).putShort(26, (short) 1).putShort(28, (short) 24);
+        java.nio.ByteBuffer webp = java.nio.ByteBuffer.allocate(64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        webp.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(56).put("WEBPVP8X".getBytes(StandardCharsets.US_ASCII)).putInt(10).putInt(0);
+        webp.put(24, (byte) 0xff).put(25, (byte) 0x3f).put(27, (byte) 0xff).put(28, (byte) 0x3f); // 16384 x 16384
+        java.nio.ByteBuffer tiff = java.nio.ByteBuffer.allocate(64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        tiff.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(8).putShort((short) 2)
+                .putShort((short) 256).putShort((short) 4).putInt(1).putInt(40_000).putShort((short) 257).putShort((short) 4).putInt(1).putInt(40_000);
+        byte[] pfm = "PF\n20000 20000\n-1.0\n".getBytes(StandardCharsets.US_ASCII);
+        Map<String, byte[]> bombs = Map.of("bomb.bmp", bmp.array(), "bomb.webp", webp.array(), "bomb.tif", tiff.array(), "bomb.pfm", pfm);
+        for (var b : bombs.entrySet()) {
+            Path f = Files.write(tmp.resolve(b.getKey()), b.getValue());
+            YoloException e = assertThrows(YoloException.class, () -> dev.yolotrt.data.Images.read(f));
+            assertTrue(e.getMessage().contains("megapixels allowed"), b.getKey() + ": " + e.getMessage());
+        }
+    }
+
     // --- options without upper bounds, messages ---------------------------------------------------------
 
     @Test

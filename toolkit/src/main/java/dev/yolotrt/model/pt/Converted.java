@@ -21,6 +21,7 @@ public final class Converted {
     public static Path onnx(Path pt, Path cacheDir) {
         byte[] bytes;
         try {
+            if (Files.size(pt) > Integer.MAX_VALUE - 16) throw new YoloException(pt + " is larger than 2 GB, more than any YOLO checkpoint; not converted");
             bytes = Files.readAllBytes(pt);
         } catch (IOException e) {
             throw new YoloException("cannot read " + pt + ": " + e.getMessage());
