@@ -4,6 +4,7 @@ import dev.yolotrt.cfg.Cfg;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.AtomicWrite;
+import dev.yolotrt.util.Text;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Rect;
 
@@ -71,10 +72,19 @@ public final class ResultWriter {
                 try (Mat crop = new Mat(r.image(), new Rect(x1, y1, x2 - x1, y2 - y1))) {
                     int n = seen.merge(r.boxes().name(i), 1, Integer::sum);
                     String suffix = n == 1 ? "" : String.valueOf(n);
-                    Images.write(crop, dir.resolve("crops").resolve(r.boxes().name(i)).resolve(stem + suffix + ".jpg"));
+                    Images.write(crop, dir.resolve("crops").resolve(folderName(r.boxes().name(i))).resolve(stem + suffix + ".jpg"));
                 }
             }
         }
+    }
+
+    /**
+     * A class name as one folder name: names come from the model's metadata, which a stranger wrote, so separators and
+     * dot-only names (which would climb out of crops/) become underscores.
+     */
+    static String folderName(String className) {
+        String n = className.replaceAll("[/\\\\\\x00-\\x1f]", "_");
+        return n.isBlank() || n.matches("\\.+") ? "_" + n : Text.clip(n);
     }
 
     /** The file name to save {@code r} under: the source's name, or that name + .jpg for URLs and other suffixes. */

@@ -121,6 +121,27 @@ class HostileInputTest {
         assertTrue(e.getMessage().contains("lies outside"), e.getMessage());
     }
 
+    @Test
+    void classNamesFromAModelCannotLeadCropsOutOfTheRunFolder() throws Exception {
+        // yolov8n.onnx with its class names replaced: person is "../../../escaped", bus is "/abs"
+        OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(Shared.model("yolov8n.onnx")));
+        OnnxMl.ModelProto.Builder b = m.toBuilder().clearMetadataProps();
+        for (OnnxMl.StringStringEntryProto p : m.getMetadataPropsList()) {
+            String v = p.getKey().equals("names") ? p.getValue().replace("'person'", "'../../../escaped'").replace("'bus'", "'/abs'") : p.getValue();
+            b.addMetadataProps(p.toBuilder().setValue(v));
+        }
+        Path model = Files.write(Files.createDirectories(tmp.resolve("m")).resolve("evil.onnx"), b.build().toByteArray());
+        Path runs = tmp.resolve("a/b/runs");
+        try (Yolo y = Yolo.load(model, settings())) {
+            y.predict(Shared.image("bus.jpg").toString(), Map.of("save_crop", true, "project", runs.toString(), "name", "p"));
+        }
+        try (var all = Files.walk(tmp)) {
+            List<Path> crops = all.filter(f -> f.toString().endsWith(".jpg")).toList();
+            assertTrue(crops.size() >= 5, "crops: " + crops);
+            assertTrue(crops.stream().allMatch(f -> f.startsWith(runs.resolve("p/crops"))), "every crop inside the run folder: " + crops);
+        }
+    }
+
     // --- decompression bombs in every format OpenCV reads --------------------------------------------------
 
     @Test
