@@ -26,6 +26,7 @@ public final class Progress implements AutoCloseable {
     private final long started = System.nanoTime();
     private final String unit;
     private long done;
+    private long lastUpdate;
 
     private Progress(String label, long total, String unit, Sink sink) {
         this.label = label;
@@ -62,11 +63,22 @@ public final class Progress implements AutoCloseable {
 
     public void step(long n) {
         done += n;
-        sink.update(label, done, total, render());
+        update();
     }
 
     public void set(long value) {
         done = value;
+        update();
+    }
+
+    /**
+     * At most ten updates a second, and the last one: a download of gigabytes steps once per network read, and a
+     * line (or a redraw) for each would flood a log and cost more than the read.
+     */
+    private void update() {
+        long now = System.nanoTime();
+        if (now - lastUpdate < 100_000_000L && (total <= 0 || done < total)) return;
+        lastUpdate = now;
         sink.update(label, done, total, render());
     }
 
@@ -93,6 +105,7 @@ public final class Progress implements AutoCloseable {
         private final PrintStream out;
         private final boolean terminal;
         private long lastTenth = -1;
+        private long lastLine = System.nanoTime() - 5_000_000_000L;
 
         public ConsoleSink(PrintStream out, boolean terminal) {
             this.out = out;
@@ -107,8 +120,12 @@ public final class Progress implements AutoCloseable {
                 return;
             }
             if (total <= 0) {
-                // Unknown length: every update is worth a line (callers update sparingly).
-                if (done > 0) out.println(line);
+                // Unknown length: a line every 5 s at most.
+                long now = System.nanoTime();
+                if (done > 0 && now - lastLine >= 5_000_000_000L) {
+                    lastLine = now;
+                    out.println(line);
+                }
                 return;
             }
             long tenth = done * 10 / total;

@@ -47,14 +47,19 @@ final class DownloadFuzz {
     void run(FuzzTest test) throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", x -> {
-            long seed = Long.parseLong(x.getRequestURI().getPath().replaceAll("\\D", "0").replaceFirst("^0*(?=.)", ""));
             try (x) {
-                answer(new Random(seed), x);
-            } catch (IOException hungUp) {
-                // the client gave up (a cap was reached): expected
+                String digits = x.getRequestURI().getPath().replaceAll("\\D", "");
+                answer(new Random(digits.isEmpty() ? 0 : Long.parseLong(digits.substring(0, Math.min(18, digits.length())))), x);
+            } catch (IOException | RuntimeException hungUp) {
+                // the client gave up (a cap was reached), or the path was one of ours gone odd: the answer ends here
             }
         });
-        server.setExecutor(Executors.newFixedThreadPool(4));
+        java.util.concurrent.ExecutorService pool = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "download-fuzz-server");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(pool);
         server.start();
         String base = "http://127.0.0.1:" + server.getAddress().getPort();
         Path datasets = Files.createDirectories(run.resolve("datasets"));
@@ -97,6 +102,7 @@ final class DownloadFuzz {
             System.clearProperty("yolo.trt.model.max.mb");
             System.clearProperty("yolo.trt.dataset.max.mb");
             server.stop(0);
+            pool.shutdownNow();
         }
         try (Stream<Path> left = Files.list(outside)) {
             if (left.anyMatch(p -> !p.getFileName().toString().equals("w.bin"))) throw new AssertionError("a download wrote outside the run folder");
@@ -118,18 +124,24 @@ final class DownloadFuzz {
             x.sendResponseHeaders(302, -1);
             return;
         }
-        byte[] body = kind < 5 ? zip(r) : new byte[new int[] {0, 1, 100, 65_536, 1 << 20, (1 << 20) + 1, 3 << 20}[r.nextInt(7)]];
-        if (kind >= 5) r.nextBytes(body);
+        // Zips are built whole (they are small); other bodies are streamed from one 64 KB block, whatever their size.
+        byte[] zip = kind < 5 ? zip(r) : null;
+        long length = zip != null ? zip.length : new int[] {0, 1, 100, 65_536, 1 << 20, (1 << 20) + 1, 3 << 20}[r.nextInt(7)];
         long declared = switch (r.nextInt(4)) {
             case 0 -> 0; // chunked
-            case 1 -> body.length + 1 + r.nextInt(100); // promises more than it sends
-            default -> body.length;
+            case 1 -> length + 1 + r.nextInt(100); // promises more than it sends
+            default -> length;
         };
-        x.sendResponseHeaders(200, declared == 0 && body.length == 0 ? -1 : declared);
-        if (body.length == 0) return;
+        x.sendResponseHeaders(200, declared == 0 && length == 0 ? -1 : declared);
+        if (length == 0) return;
         OutputStream out = x.getResponseBody();
-        int send = declared > 0 ? (int) Math.min(body.length, declared) : body.length;
-        out.write(body, 0, send);
+        if (zip != null) {
+            out.write(zip);
+            return;
+        }
+        byte[] block = new byte[1 << 16];
+        r.nextBytes(block);
+        for (long sent = 0; sent < length; sent += block.length) out.write(block, 0, (int) Math.min(block.length, length - sent));
     }
 
     private static byte[] zip(Random r) throws IOException {
