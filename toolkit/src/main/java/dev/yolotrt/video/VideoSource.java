@@ -48,6 +48,12 @@ public final class VideoSource implements AutoCloseable {
         return STREAM.matcher(source).matches() && !isVideoFile(source) || source.matches("\\d+");
     }
 
+    /** What predict and track read as a video rather than images: a video file, a stream URL or a camera index. */
+    public static boolean isVideo(Object source) {
+        return source instanceof String s && (isStream(s.strip()) || isVideoFile(s.strip()))
+                || source instanceof Path p && isVideoFile(p.toString());
+    }
+
     /** A file name or URL path ending in a video suffix. */
     public static boolean isVideoFile(String source) {
         String s = source.replaceAll("[?#].*$", "");

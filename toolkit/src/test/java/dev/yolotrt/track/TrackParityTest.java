@@ -3,11 +3,9 @@ package dev.yolotrt.track;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.yolotrt.model.Yolo;
-import dev.yolotrt.predict.Decoder;
-import dev.yolotrt.predict.PredictOptions;
-import dev.yolotrt.predict.Predictor;
+import dev.yolotrt.predict.Boxes;
+import dev.yolotrt.predict.Results;
 import dev.yolotrt.testutil.Shared;
-import dev.yolotrt.video.VideoSource;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,23 +47,21 @@ class TrackParityTest {
 
     @AfterAll
     static void close() {
-        FRAMES.values().forEach(l -> l.forEach(Mat::close));
         if (model != null) model.close();
     }
 
+    /** The frames' detections through the video pipeline (a .pt model runs on the rect input, as in Ultralytics). */
     private static synchronized List<Dets> detect(String video, int limit, boolean keepFrames) {
         return DETS.computeIfAbsent(video, v -> {
             List<Dets> out = new ArrayList<>();
             List<Mat> frames = new ArrayList<>();
-            PredictOptions o = PredictOptions.builder().conf(0.1).build();
-            Predictor p = model.predictor();
-            try (VideoSource src = VideoSource.open(Shared.video(v).toString(), 5000)) {
-                for (VideoSource.Frame f; out.size() < limit && (f = src.next()) != null; ) {
-                    Decoder.Detections d = p.run(List.of(f.image()), o).detections().get(0);
-                    out.add(new Dets(d.xyxy(), d.conf(), d.cls(), d.size()));
-                    if (keepFrames) frames.add(f.image());
-                    else f.image().close();
-                }
+            try (Stream<Results> s = model.stream(Shared.video(v).toString(), Map.of("conf", 0.1))) {
+                s.limit(limit).forEach(r -> {
+                    assertEquals(out.size(), r.frame());
+                    Boxes b = r.boxes();
+                    out.add(new Dets(b.xyxy(), b.conf(), b.cls(), b.size()));
+                    if (keepFrames) frames.add(r.image());
+                });
             }
             FRAMES.put(v, frames);
             return out;

@@ -1,0 +1,248 @@
+package dev.yolotrt.video;
+
+import dev.yolotrt.predict.PredictOptions;
+import dev.yolotrt.predict.Predictor;
+import dev.yolotrt.predict.Results;
+import dev.yolotrt.util.Progress;
+import dev.yolotrt.util.YoloException;
+import org.bytedeco.opencv.opencv_core.Mat;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+
+/**
+ * The predictions of one video, frame by frame in order, with memory bounded however long it is. A thread of its own
+ * decodes (FFmpeg) into a small queue; up to the predictor's concurrency batches run at once on its sessions (letterbox
+ * on the GPU where the backend can); {@code after} (the tracker) then sees each result in frame order on the
+ * consumer's thread. A file never drops a frame (decoding waits for the pipeline); a live source keeps only the newest
+ * frame unless {@code stream_buffer}. Close it to stop decoding early.
+ */
+public final class VideoPredictions implements Iterator<Results>, AutoCloseable {
+
+    /** {@code vid_stride}: every n-th frame; {@code streamBuffer}: a live source queues frames instead of keeping the newest. */
+    public record Options(int vidStride, boolean streamBuffer) {
+        public Options {
+            if (vidStride < 1) throw new YoloException("vid_stride=" + vidStride + " must be at least 1");
+        }
+
+        public static Options defaults() {
+            return new Options(1, false);
+        }
+    }
+
+    private static final Object END = new Object();
+
+    private final VideoSource source;
+    private final Predictor predictor;
+    private final PredictOptions o;
+    private final UnaryOperator<Results> after;
+    private final int chunk;
+    private final int inFlight;
+    private final BlockingQueue<Object> frames;
+    private final boolean latestOnly;
+    private final Thread decoder;
+    private final ExecutorService batches;
+    private final ArrayDeque<Future<List<Results>>> running = new ArrayDeque<>();
+    private final ArrayDeque<Results> ready = new ArrayDeque<>();
+    private volatile RuntimeException failure;
+    private volatile boolean closed;
+    private boolean ended;
+    private boolean finished;
+    private double decodeMs;
+    private int decoded;
+
+    private final AutoCloseable owned;
+
+    private final Runnable onEnd;
+
+    /**
+     * {@code owned}: closed last, after the source (the run's writer, a model opened for this video's shape), or null;
+     * {@code onEnd}: run once when the last frame has been taken (the writer completes its video), or null.
+     */
+    public VideoPredictions(VideoSource source, Predictor predictor, PredictOptions o, Options vo, UnaryOperator<Results> after,
+                            AutoCloseable owned, Runnable onEnd) {
+        this.source = source;
+        this.owned = owned;
+        this.onEnd = onEnd;
+        this.predictor = predictor;
+        this.o = o;
+        this.after = after == null ? UnaryOperator.identity() : after;
+        this.chunk = predictor.chunk(o);
+        this.inFlight = Math.max(1, predictor.concurrency());
+        this.latestOnly = source.live() && !vo.streamBuffer();
+        // Enough frames for the batches in flight and the next one; a live source without buffering holds one.
+        this.frames = new ArrayBlockingQueue<>(latestOnly ? 1 : Math.max(4, (inFlight + 1) * chunk));
+        this.batches = Executors.newFixedThreadPool(inFlight, r -> {
+            Thread t = new Thread(r, "video-batch");
+            t.setDaemon(true);
+            return t;
+        });
+        this.decoder = new Thread(() -> decode(vo.vidStride()), "video-decode");
+        decoder.setDaemon(true);
+        decoder.start();
+    }
+
+    private void decode(int stride) {
+        try {
+            while (!closed) {
+                long t0 = System.nanoTime();
+                VideoSource.Frame f = source.next();
+                decodeMs += (System.nanoTime() - t0) / 1e6;
+                if (f == null) break;
+                decoded++;
+                if (f.index() % stride != 0) {
+                    f.image().close();
+                    continue;
+                }
+                if (latestOnly) {
+                    // Live: the newest frame replaces one the pipeline has not taken yet.
+                    while (!frames.offer(f)) {
+                        Object old = frames.poll();
+                        if (old instanceof VideoSource.Frame stale) stale.image().close();
+                    }
+                } else {
+                    while (!closed && !frames.offer(f, 100, TimeUnit.MILLISECONDS)) {
+                        // back-pressure: the pipeline is behind
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            // A live stream that stops after frames came ends the run with a warning; a file that breaks fails it.
+            if (source.live() && decoded > 0) Progress.note("WARNING: " + e.getMessage() + "; ending after " + decoded + " frames");
+            else failure = e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            try {
+                while (!closed && !frames.offer(END, 100, TimeUnit.MILLISECONDS)) {
+                    if (latestOnly) frames.poll();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Milliseconds spent decoding so far, and frames decoded (strided-out ones included). */
+    public double decodeMs() {
+        return decodeMs;
+    }
+
+    public int decodedFrames() {
+        return decoded;
+    }
+
+    public VideoSource source() {
+        return source;
+    }
+
+    @Override
+    public boolean hasNext() {
+        fill();
+        if (ready.isEmpty() && onEnd != null && !finished) {
+            finished = true;
+            onEnd.run();
+        }
+        return !ready.isEmpty();
+    }
+
+    @Override
+    public Results next() {
+        if (!hasNext()) throw new NoSuchElementException();
+        return after.apply(ready.poll());
+    }
+
+    /** Starts batches while frames come, and waits for the oldest one when nothing is ready. */
+    private void fill() {
+        while (ready.isEmpty()) {
+            start();
+            if (running.isEmpty()) {
+                if (failure != null) throw failure;
+                return;
+            }
+            try {
+                ready.addAll(running.poll().get());
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException r) throw r;
+                throw new YoloException("predicting on " + source.name() + " failed: " + e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new YoloException("interrupted while predicting on " + source.name());
+            }
+        }
+    }
+
+    /** Submits batches of the frames decoded so far while slots are free (waits for the first frame of each). */
+    private void start() {
+        while (!ended && running.size() < inFlight) {
+            List<VideoSource.Frame> part = new ArrayList<>(chunk);
+            try {
+                Object first = running.isEmpty() ? frames.take() : frames.poll(0, TimeUnit.MILLISECONDS);
+                if (first == null) return;
+                if (first == END) {
+                    ended = true;
+                    break;
+                }
+                part.add((VideoSource.Frame) first);
+                // A batch fills from what is already decoded: a live stream never waits for a full batch.
+                while (part.size() < chunk) {
+                    Object next = source.live() ? frames.poll() : frames.take();
+                    if (next == null) break;
+                    if (next == END) {
+                        ended = true;
+                        break;
+                    }
+                    part.add((VideoSource.Frame) next);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new YoloException("interrupted while reading " + source.name());
+            }
+            running.add(batches.submit(() -> predict(part)));
+        }
+    }
+
+    private List<Results> predict(List<VideoSource.Frame> part) {
+        List<Mat> images = part.stream().map(VideoSource.Frame::image).toList();
+        List<Results> out = predictor.results(images, List.of(source.name()), o);
+        List<Results> framed = new ArrayList<>(out.size());
+        for (int i = 0; i < out.size(); i++) framed.add(out.get(i).withFrame(part.get(i).index(), part.get(i).timestampUs()));
+        return framed;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            decoder.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        batches.shutdown();
+        try {
+            batches.awaitTermination(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Object f; (f = frames.poll()) != null; ) if (f instanceof VideoSource.Frame fr) fr.image().close();
+        source.close();
+        if (owned != null) {
+            try {
+                owned.close();
+            } catch (Exception e) {
+                throw new YoloException("closing " + source.name() + ": " + e.getMessage());
+            }
+        }
+    }
+}
