@@ -11,6 +11,9 @@ import dev.yolotrt.export.ExportOptions;
 import dev.yolotrt.export.Exporter;
 import tech.tablesaw.api.Table;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.predict.Results;
+import dev.yolotrt.video.VideoPredictions;
+import dev.yolotrt.video.VideoSource;
 import dev.yolotrt.notebook.NotebookRunner;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.util.Settings;
@@ -34,7 +37,7 @@ import java.util.Properties;
 /** The CLI's modes. Each parses its {@code key=value} arguments through {@link Cfg}. */
 final class Commands {
 
-    static final List<String> MODES = List.of("predict", "val", "export", "benchmark", "notebook", "kernel", "help", "version");
+    static final List<String> MODES = List.of("predict", "track", "val", "export", "benchmark", "notebook", "kernel", "help", "version");
 
     private final PrintStream out;
     private final PrintStream err;
@@ -56,6 +59,9 @@ final class Commands {
             }
             case "predict" -> {
                 return predict(Cfg.parse(args));
+            }
+            case "track" -> {
+                return track(Cfg.parse(args));
             }
             case "val" -> {
                 return val(Cfg.parse(args));
@@ -81,6 +87,7 @@ final class Commands {
     private int predict(Cfg cfg) {
         // As in Ultralytics, the CLI saves annotated images unless told not to; the Java API does not.
         Cfg c = cfg.isSet("save") ? cfg : cfg.with(Map.of("save", true));
+        if (VideoSource.isVideo(c.string("source"))) return video(c, false);
         PredictOptions o = PredictOptions.builder().apply(c).build();
         try (Yolo model = load(c)) {
             List<ImageSource> sources = ImageSource.resolve(c.string("source"), model.settings());
@@ -104,6 +111,49 @@ final class Commands {
             out.printf(Locale.ROOT, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image at shape (%d, 3, %d, %d) on %s%n",
                     total[0] / n, total[1] / n, total[2] / n, model.predictor().chunk(o), hw[0], hw[1], model.backend().name());
             if (writer != null) out.println("Results saved to " + writer.dir());
+        }
+        return 0;
+    }
+
+    /** Track mode: conf 0.1 unless given (ByteTrack wants the weak detections too), annotated output saved. */
+    private int track(Cfg cfg) {
+        Cfg saving = cfg.isSet("save") ? cfg : cfg.with(Map.of("save", true));
+        Cfg c = saving.isSet("conf") ? saving : saving.with(Map.of("conf", 0.1));
+        if (VideoSource.isVideo(c.string("source"))) return video(c, true);
+        try (Yolo model = load(c); java.util.stream.Stream<Results> s = model.trackStream(c.string("source"), c.explicit())) {
+            int[] n = {0};
+            s.forEach(r -> {
+                n[0]++;
+                if (c.bool("verbose")) out.printf(Locale.ROOT, "image %d: %s%n%s", n[0], r, r.boxes().toString().indent(4));
+            });
+        }
+        return 0;
+    }
+
+    /**
+     * predict or track on a video, stream or camera: one line per frame as Ultralytics prints it, the run folder
+     * written as frames come; a stream that stops ends the run with one line.
+     */
+    private int video(Cfg c, boolean track) {
+        try (Yolo model = load(c); VideoPredictions it = model.video(c.string("source"), c, track)) {
+            int frames = it.source().frames();
+            double[] total = new double[3];
+            int n = 0;
+            while (it.hasNext()) {
+                Results r = it.next();
+                n++;
+                total[0] += r.speed().get("preprocess");
+                total[1] += r.speed().get("inference");
+                total[2] += r.speed().get("postprocess");
+                if (c.bool("verbose")) {
+                    out.printf(Locale.ROOT, "video 1/1 (frame %d/%s) %s: %s, %.1fms%n", r.frame() + 1, frames > 0 ? frames : "?",
+                            it.source().name(), r.summary(), r.speed().get("inference"));
+                }
+            }
+            if (n == 0) throw new YoloException("no frames could be read from " + it.source().name());
+            out.printf(Locale.ROOT, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image on %s%n",
+                    total[0] / n, total[1] / n, total[2] / n, model.backend().name());
+            if (it.runDir() != null) out.println("Results saved to " + it.runDir());
         }
         return 0;
     }
@@ -274,6 +324,7 @@ final class Commands {
 
                 Modes:
                   predict    detect objects: yolo-trt predict model=yolov8n.onnx source=bus.jpg conf=0.25
+                  track      track objects in a video: yolo-trt track model=yolov8n.pt source=clip.mp4 tracker=bytetrack.yaml
                   val        box mAP on a dataset: yolo-trt val model=yolov8n.onnx data=coco8.yaml split=val
                   export     TensorRT engine: yolo-trt export model=yolov8n.onnx format=engine half=true
                   benchmark  latency + mAP per precision: yolo-trt benchmark model=yolov8n.onnx batch=8

@@ -248,7 +248,7 @@ public final class Yolo implements AutoCloseable {
     public java.util.stream.Stream<Results> stream(Object source, Map<String, ?> options) {
         Cfg c = Cfg.of(options);
         if (!VideoSource.isVideo(source)) return stream(source, PredictOptions.builder().apply(c).build());
-        return asStream(video(String.valueOf(source), c, null));
+        return asStream(video(String.valueOf(source), c, false));
     }
 
     /**
@@ -273,11 +273,10 @@ public final class Yolo implements AutoCloseable {
         Cfg c = Cfg.of(options);
         if (!c.isSet("conf")) c = c.with(Map.of("conf", 0.1));
         if (!c.isSet("save")) c = c.with(Map.of("save", false));
+        if (VideoSource.isVideo(source)) return asStream(video(String.valueOf(source), c, true));
         Tracker t = tracker(c);
-        java.util.function.UnaryOperator<Results> step = r -> Tracking.apply(t, r);
-        if (VideoSource.isVideo(source)) return asStream(video(String.valueOf(source), c, step));
         ResultWriter writer = ResultWriter.forRun(c, "track", metadata.task());
-        return stream(source, PredictOptions.builder().apply(c).build()).map(step).peek(r -> {
+        return stream(source, PredictOptions.builder().apply(c).build()).map(r -> Tracking.apply(t, r)).peek(r -> {
             if (writer != null) writer.write(r);
         });
     }
@@ -297,8 +296,13 @@ public final class Yolo implements AutoCloseable {
      * {@code save}, {@code save_txt}, {@code save_crop} or {@code save_frames} asks; the writing happens as frames are
      * taken, and the video is completed when the last one is.
      */
-    public VideoPredictions video(String source, Cfg c, java.util.function.UnaryOperator<Results> after) {
+    public VideoPredictions video(String source, Cfg c, boolean track) {
         PredictOptions o = PredictOptions.builder().apply(c).build();
+        java.util.function.UnaryOperator<Results> after = null;
+        if (track) {
+            Tracker t = tracker(c);
+            after = r -> Tracking.apply(t, r);
+        }
         VideoSource src = VideoSource.open(source, (int) Math.round(c.number("timeout") * 1000));
         Yolo rect = null;
         VideoSink sink = null;
@@ -314,12 +318,13 @@ public final class Yolo implements AutoCloseable {
             ResultWriter.Options wo = ResultWriter.Options.of(c);
             boolean frames = c.bool("save_frames");
             if (wo.any() || frames) {
-                sink = new VideoSink(dev.yolotrt.viz.RunDirs.next(c, after == null ? "predict" : "track", metadata.task()), source,
+                sink = new VideoSink(dev.yolotrt.viz.RunDirs.next(c, track ? "track" : "predict", metadata.task()), source,
                         src.live() ? 30 : src.fps(), wo, wo.image(), frames, c.bool("show_trails"));
             }
             VideoSink s = sink;
+            java.util.function.UnaryOperator<Results> step = after;
             java.util.function.UnaryOperator<Results> then = s == null ? after : r -> {
-                Results done = after == null ? r : after.apply(r);
+                Results done = step == null ? r : step.apply(r);
                 s.write(done);
                 return done;
             };
@@ -332,7 +337,7 @@ public final class Yolo implements AutoCloseable {
                 }
             };
             return new VideoPredictions(src, p, o, new VideoPredictions.Options(c.integer("vid_stride"), c.bool("stream_buffer")), then, close,
-                    s == null ? null : s::finish);
+                    s == null ? null : s::finish).savingTo(s == null ? null : s.dir());
         } catch (RuntimeException e) {
             if (sink != null) sink.close();
             src.close();

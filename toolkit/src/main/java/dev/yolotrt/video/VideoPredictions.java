@@ -7,6 +7,7 @@ import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.opencv.opencv_core.Mat;
 
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -59,6 +60,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
     private volatile boolean closed;
     private boolean ended;
     private boolean finished;
+    private Path runDir;
     private double decodeMs;
     private int decoded;
 
@@ -99,12 +101,17 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
                 long t0 = System.nanoTime();
                 VideoSource.Frame f = source.next();
                 decodeMs += (System.nanoTime() - t0) / 1e6;
-                if (f == null) break;
+                if (f == null) {
+                    checkComplete();
+                    break;
+                }
                 decoded++;
                 if (f.index() % stride != 0) {
                     f.image().close();
                     continue;
                 }
+                // Frames are numbered as they are returned (Ultralytics' frame count): with vid_stride=3, source frames 0, 3, 6 are 0, 1, 2.
+                f = new VideoSource.Frame(f.image(), f.index() / stride, f.timestampUs());
                 if (latestOnly) {
                     // Live: the newest frame replaces one the pipeline has not taken yet.
                     while (!frames.offer(f)) {
@@ -134,6 +141,18 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
         }
     }
 
+    /**
+     * A file that ends well before the frames its container announces is truncated: the run fails rather than save
+     * a short video that looks whole (containers that only estimate their length get some slack).
+     */
+    private void checkComplete() {
+        int announced = source.frames();
+        if (!source.live() && announced > 0 && decoded + Math.max(2, announced / 100) < announced) {
+            throw new YoloException(source.name() + " is truncated or corrupt: it announces " + announced + " frames but only " + decoded
+                    + " decode; re-encode or re-download it");
+        }
+    }
+
     /** Milliseconds spent decoding so far, and frames decoded (strided-out ones included). */
     public double decodeMs() {
         return decodeMs;
@@ -145,6 +164,17 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
 
     public VideoSource source() {
         return source;
+    }
+
+    /** The run folder results are saved in, or null when nothing is saved. */
+    public Path runDir() {
+        return runDir;
+    }
+
+    /** Records where the results are being saved (set by whoever opened the writer). */
+    public VideoPredictions savingTo(Path dir) {
+        this.runDir = dir;
+        return this;
     }
 
     @Override
