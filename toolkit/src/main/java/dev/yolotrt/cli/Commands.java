@@ -142,6 +142,8 @@ final class Commands {
             while (it.hasNext()) {
                 Results r = it.next();
                 n++;
+                // The frame was drawn and saved already: its pixels can go now instead of at the next GC.
+                if (r.image() != null) r.image().close();
                 total[0] += r.speed().get("preprocess");
                 total[1] += r.speed().get("inference");
                 total[2] += r.speed().get("postprocess");
@@ -221,6 +223,18 @@ final class Commands {
         return 0;
     }
 
+    /** benchmark source=VIDEO: frames/s per stage (decode, inference, tracking, encode) and end to end, the limiting stage. */
+    private int videoBenchmark(Cfg c) {
+        try (Yolo model = load(c)) {
+            Table t = dev.yolotrt.bench.VideoBenchmark.run(model, c.string("source"), c, err::println);
+            out.println(t.printAll());
+            Path dir = RunDirs.next(inRuns(c), "benchmark");
+            Tables.writeMarkdown(t, dir.resolve("video-benchmark.md"));
+            out.println("Results saved to " + dir);
+        }
+        return 0;
+    }
+
     /** {@code notebook run in.ipynb [out.ipynb]}: execute headlessly, exit 1 if a cell failed. */
     private int notebook(List<String> args) {
         String usage = "usage: yolo-trt notebook run IN.ipynb [OUT.ipynb] [timeout=SECONDS]";
@@ -247,6 +261,7 @@ final class Commands {
 
     /** benchmark source=...: images per second over the images, old and pipelined path side by side. */
     private int throughput(Cfg c) {
+        if (VideoSource.isVideo(c.string("source"))) return videoBenchmark(c);
         PredictOptions o = PredictOptions.builder().apply(c.isSet("conf") ? c : c.with(Map.of("conf", 0.25))).build();
         try (Yolo model = load(c)) {
             Table t = Throughput.run(model, ImageSource.resolve(c.string("source"), model.settings()), o);
