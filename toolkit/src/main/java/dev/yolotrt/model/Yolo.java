@@ -303,7 +303,7 @@ public final class Yolo implements AutoCloseable {
             Tracker t = tracker(c);
             after = r -> Tracking.apply(t, r);
         }
-        VideoSource src = VideoSource.open(source, (int) Math.round(c.number("timeout") * 1000));
+        VideoSource src = VideoSource.open(source, (int) Math.round(c.number("timeout") * 1000), true);
         Yolo rect = null;
         VideoSink sink = null;
         try {

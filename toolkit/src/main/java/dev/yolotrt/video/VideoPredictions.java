@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -53,6 +54,10 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
     private final BlockingQueue<Object> frames;
     private final boolean latestOnly;
     private final Thread decoder;
+    /** Threads converting decoded frames to BGR, each with its own swscale context. */
+    private final ExecutorService conversion;
+    private final ThreadLocal<VideoSource.Converter> converterOfThread = new ThreadLocal<>();
+    private final List<VideoSource.Converter> converters = new ArrayList<>();
     private final ExecutorService batches;
     private final ArrayDeque<Future<List<Results>>> running = new ArrayDeque<>();
     private final ArrayDeque<Results> ready = new ArrayDeque<>();
@@ -65,6 +70,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
     private int decoded;
 
     private final AutoCloseable owned;
+    // The source must be opened raw (VideoSource.open(..., true)): frames are converted on the conversion threads.
 
     private final Runnable onEnd;
 
@@ -90,35 +96,55 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
             t.setDaemon(true);
             return t;
         });
+        int convertThreads = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors() / 2));
+        this.conversion = Executors.newFixedThreadPool(convertThreads, r -> {
+            Thread t = new Thread(r, "video-convert");
+            t.setDaemon(true);
+            return t;
+        });
         this.decoder = new Thread(() -> decode(vo.vidStride()), "video-decode");
         decoder.setDaemon(true);
         decoder.start();
+    }
+
+    /** The converter of the calling conversion thread (swscale contexts are not shared), closed with the pipeline. */
+    private VideoSource.Converter converter() {
+        VideoSource.Converter c = converterOfThread.get();
+        if (c == null) {
+            c = new VideoSource.Converter();
+            converterOfThread.set(c);
+            synchronized (converters) {
+                converters.add(c);
+            }
+        }
+        return c;
     }
 
     private void decode(int stride) {
         try {
             while (!closed) {
                 long t0 = System.nanoTime();
-                VideoSource.Frame f = source.next();
+                VideoSource.Raw raw = source.nextRaw();
                 decodeMs += (System.nanoTime() - t0) / 1e6;
-                if (f == null) {
+                if (raw == null) {
                     checkComplete();
                     break;
                 }
                 decoded++;
-                if (f.index() % stride != 0) {
-                    f.image().close();
+                if (raw.index() % stride != 0) {
+                    raw.free();
                     continue;
                 }
                 // Frames are numbered as they are returned (Ultralytics' frame count): with vid_stride=3, source frames 0, 3, 6 are 0, 1, 2.
-                f = new VideoSource.Frame(f.image(), f.index() / stride, f.timestampUs());
+                VideoSource.Raw r = new VideoSource.Raw(raw.picture(), raw.index() / stride, raw.timestampUs());
+                Future<VideoSource.Frame> f;
                 if (latestOnly) {
+                    f = CompletableFuture.completedFuture(converter().convert(r));
                     // Live: the newest frame replaces one the pipeline has not taken yet.
-                    while (!frames.offer(f)) {
-                        Object old = frames.poll();
-                        if (old instanceof VideoSource.Frame stale) stale.image().close();
-                    }
+                    while (!frames.offer(f)) drop(frames.poll());
                 } else {
+                    // Files: conversion to BGR (the costliest part of HD) runs on the conversion threads, in order.
+                    f = conversion.submit(() -> converter().convert(r));
                     while (!closed && !frames.offer(f, 100, TimeUnit.MILLISECONDS)) {
                         // back-pressure: the pipeline is behind
                     }
@@ -150,6 +176,28 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
         if (!source.live() && announced > 0 && decoded + Math.max(2, announced / 100) < announced) {
             throw new YoloException(source.name() + " is truncated or corrupt: it announces " + announced + " frames but only " + decoded
                     + " decode; re-encode or re-download it");
+        }
+    }
+
+    /** Frees a queued frame nobody will take. */
+    private static void drop(Object queued) {
+        if (!(queued instanceof Future<?> f)) return;
+        try {
+            if (f.get() instanceof VideoSource.Frame fr) fr.image().close();
+        } catch (ExecutionException | InterruptedException | java.util.concurrent.CancellationException e) {
+            // nothing was converted
+        }
+    }
+
+    private VideoSource.Frame take(Object queued) {
+        try {
+            return ((Future<?>) queued).get() instanceof VideoSource.Frame f ? f : null;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new YoloException("converting a frame of " + source.name() + " failed: " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new YoloException("interrupted while reading " + source.name());
         }
     }
 
@@ -224,7 +272,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
                     ended = true;
                     break;
                 }
-                part.add((VideoSource.Frame) first);
+                part.add(take(first));
                 // A batch fills from what is already decoded: a live stream never waits for a full batch.
                 while (part.size() < chunk) {
                     Object next = source.live() ? frames.poll() : frames.take();
@@ -233,7 +281,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
                         ended = true;
                         break;
                     }
-                    part.add((VideoSource.Frame) next);
+                    part.add(take(next));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -265,7 +313,16 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (Object f; (f = frames.poll()) != null; ) if (f instanceof VideoSource.Frame fr) fr.image().close();
+        conversion.shutdown();
+        try {
+            conversion.awaitTermination(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Object f; (f = frames.poll()) != null; ) drop(f);
+        synchronized (converters) {
+            converters.forEach(VideoSource.Converter::close);
+        }
         source.close();
         if (owned != null) {
             try {

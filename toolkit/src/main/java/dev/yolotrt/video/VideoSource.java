@@ -2,7 +2,14 @@ package dev.yolotrt.video;
 
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.ffmpeg.global.avutil;
+import org.bytedeco.ffmpeg.avutil.AVFrame;
+import org.bytedeco.ffmpeg.swscale.SwsContext;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
+import org.bytedeco.javacv.FrameGrabber;
 import org.bytedeco.javacv.FFmpegLogCallback;
 import org.bytedeco.javacv.OpenCVFrameConverter;
 import org.bytedeco.opencv.opencv_core.Mat;
@@ -12,7 +19,12 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
+import static org.bytedeco.ffmpeg.global.avutil.av_frame_clone;
+import static org.bytedeco.ffmpeg.global.avutil.av_frame_free;
 import static org.bytedeco.ffmpeg.global.swscale.SWS_BICUBIC;
+import static org.bytedeco.ffmpeg.global.swscale.sws_freeContext;
+import static org.bytedeco.ffmpeg.global.swscale.sws_getCachedContext;
+import static org.bytedeco.ffmpeg.global.swscale.sws_scale;
 
 /**
  * One video file, stream URL or camera, decoded by FFmpeg into BGR frames with the pixels OpenCV's
@@ -23,6 +35,48 @@ public final class VideoSource implements AutoCloseable {
 
     /** One decoded frame: BGR pixels (owned by the caller), its index from 0 and its presentation time. */
     public record Frame(Mat image, int index, long timestampUs) {
+    }
+
+    /**
+     * A decoded frame before its conversion to BGR: a new reference to the decoder's picture (no copy), converted by
+     * {@link Converter} on another thread so that decoding and conversion overlap. {@link #free} if never converted.
+     */
+    public record Raw(AVFrame picture, int index, long timestampUs) {
+        public void free() {
+            av_frame_free(picture);
+        }
+    }
+
+    /**
+     * Converts raw frames to BGR exactly as the grabber does (swscale, bicubic, same sizes), one context per thread:
+     * several converters run the costliest part of reading HD video on several cores.
+     */
+    public static final class Converter implements AutoCloseable {
+        private SwsContext ctx;
+
+        /** The frame's BGR pixels; frees {@code raw}. */
+        public Frame convert(Raw raw) {
+            AVFrame p = raw.picture();
+            try {
+                int w = p.width(), h = p.height();
+                ctx = sws_getCachedContext(ctx, w, h, p.format(), w, h, avutil.AV_PIX_FMT_BGR24, SWS_BICUBIC, null, null, (DoublePointer) null);
+                Mat out = new Mat(h, w, org.bytedeco.opencv.global.opencv_core.CV_8UC3);
+                try (PointerPointer<BytePointer> dst = new PointerPointer<>(1); IntPointer dstStride = new IntPointer(1)) {
+                    dst.put(0, out.data());
+                    dstStride.put(0, (int) out.step());
+                    sws_scale(ctx, p.data(), p.linesize(), 0, h, dst, dstStride);
+                }
+                return new Frame(out, raw.index(), raw.timestampUs());
+            } finally {
+                raw.free();
+            }
+        }
+
+        @Override
+        public void close() {
+            if (ctx != null) sws_freeContext(ctx);
+            ctx = null;
+        }
     }
 
     private static final Pattern STREAM = Pattern.compile("^(rtsp|rtsps|rtmp|rtmps|http|https|tcp|udp|srt|rtp)://.*",
@@ -66,6 +120,11 @@ public final class VideoSource implements AutoCloseable {
      * sends nothing for {@code timeoutMs} fails instead of waiting forever.
      */
     public static VideoSource open(String source, int timeoutMs) {
+        return open(source, timeoutMs, false);
+    }
+
+    /** As {@link #open(String, int)}; {@code raw}: frames are taken with {@link #nextRaw} and converted by {@link Converter}s. */
+    public static VideoSource open(String source, int timeoutMs, boolean raw) {
         String s = source.strip();
         boolean camera = s.matches("\\d+");
         boolean url = STREAM.matcher(s).matches();
@@ -80,6 +139,9 @@ public final class VideoSource implements AutoCloseable {
         if (camera) g.setFormat("video4linux2");
         g.setPixelFormat(avutil.AV_PIX_FMT_BGR24);
         g.setImageScalingFlags(SWS_BICUBIC);
+        if (raw) g.setImageMode(FrameGrabber.ImageMode.RAW);
+        // Frame and slice threads of the decoder (H.264, HEVC, ...): HD decoding on every core.
+        g.setVideoOption("threads", "auto");
         if (url || camera) {
             // Microseconds: the I/O timeout of every protocol (and RTSP's socket), so a silent server ends the read.
             String us = String.valueOf(timeoutMs * 1000L);
@@ -142,15 +204,27 @@ public final class VideoSource implements AutoCloseable {
         return live ? 0 : Math.max(0, grabber.getLengthInVideoFrames());
     }
 
-    /** The next frame, or null at the end. A read error ends with a {@link YoloException} naming the source. */
-    public Frame next() {
-        org.bytedeco.javacv.Frame f;
+    private org.bytedeco.javacv.Frame grab() {
         try {
-            f = grabber.grabImage();
+            return grabber.grabImage();
         } catch (Exception e) {
             throw new YoloException("reading " + name + " failed at frame " + index + ": " + reason(e)
                     + (live ? " (the stream stopped or timed out)" : " (the file is truncated or corrupt)"));
         }
+    }
+
+    /** The next frame undecoded to BGR (a source opened raw), or null at the end. */
+    public Raw nextRaw() {
+        org.bytedeco.javacv.Frame f = grab();
+        if (f == null || !(f.opaque instanceof AVFrame p)) return null;
+        AVFrame ref = av_frame_clone(p);
+        if (ref == null) throw new YoloException("out of memory reading " + name);
+        return new Raw(ref, index++, grabber.getTimestamp());
+    }
+
+    /** The next frame, or null at the end. A read error ends with a {@link YoloException} naming the source. */
+    public Frame next() {
+        org.bytedeco.javacv.Frame f = grab();
         if (f == null || f.image == null) return null;
         Mat view = converter.convert(f);
         // The grabber reuses its buffer for the next frame: each frame gets pixels of its own.

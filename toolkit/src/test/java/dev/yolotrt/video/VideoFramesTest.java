@@ -3,7 +3,7 @@ package dev.yolotrt.video;
 import dev.yolotrt.testutil.Shared;
 import org.bytedeco.javacpp.BytePointer;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -17,24 +17,26 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every frame of every test video decodes to the pixels OpenCV's VideoCapture gives. JavaCV's OpenCV has no FFmpeg
+ * Every frame of every test video (also through the raw path: decode, then convert on another thread) decodes to the pixels OpenCV's VideoCapture gives. JavaCV's OpenCV has no FFmpeg
  * backend, so the independent expectation is the ffmpeg program converting to BGR24 the way OpenCV's backend does
  * (its decoder, swscale, bicubic), out of process, frame by frame.
  */
 class VideoFramesTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"vtest.avi", "Megamind.avi", "cup.mp4", "vtest-1080p.mp4"})
-    void framesEqualFfmpegBgr24(String name) throws Exception {
+    @CsvSource({"vtest.avi,false", "Megamind.avi,false", "cup.mp4,false", "vtest-1080p.mp4,false", "cup.mp4,true", "vtest-1080p.mp4,true"})
+    void framesEqualFfmpegBgr24(String name, boolean raw) throws Exception {
         Path file = Shared.video(name);
         Process p = new ProcessBuilder(Shared.ffmpeg(), "-v", "error", "-i", file.toString(), "-an", "-fps_mode", "passthrough",
                 "-sws_flags", "bicubic", "-f", "rawvideo", "-pix_fmt", "bgr24", "-").redirectError(ProcessBuilder.Redirect.DISCARD).start();
         int frames = 0;
-        try (VideoSource v = VideoSource.open(file.toString(), 5000); InputStream raw = p.getInputStream()) {
-            DataInputStream in = new DataInputStream(raw);
+        try (VideoSource v = VideoSource.open(file.toString(), 5000, raw); VideoSource.Converter conv = new VideoSource.Converter();
+             InputStream bgr = p.getInputStream()) {
+            DataInputStream in = new DataInputStream(bgr);
             byte[] want = new byte[v.width() * v.height() * 3];
             byte[] got = new byte[want.length];
-            for (VideoSource.Frame f; (f = v.next()) != null; frames++) {
+            // raw: decoded on this thread, converted by a Converter as the pipeline's conversion threads do.
+            for (VideoSource.Frame f; (f = raw ? convert(v, conv) : v.next()) != null; frames++) {
                 assertEquals(frames, f.index());
                 in.readFully(want);
                 assertTrue(f.image().isContinuous());
@@ -57,5 +59,10 @@ class VideoFramesTest {
             default -> 217;
         };
         assertEquals(expected, frames, name);
+    }
+
+    private static VideoSource.Frame convert(VideoSource v, VideoSource.Converter conv) {
+        VideoSource.Raw r = v.nextRaw();
+        return r == null ? null : conv.convert(r);
     }
 }
