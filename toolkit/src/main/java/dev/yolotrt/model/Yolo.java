@@ -315,6 +315,8 @@ public final class Yolo implements AutoCloseable {
                 }
             }
             Predictor p = rect == null ? predictor : rect.predictor;
+            // Sessions, buffers and kernels ready before the first frame (Ultralytics' warmup), so frame 1's time is real.
+            p.warmup(o);
             ResultWriter.Options wo = ResultWriter.Options.of(c);
             boolean frames = c.bool("save_frames");
             if (wo.any() || frames) {
