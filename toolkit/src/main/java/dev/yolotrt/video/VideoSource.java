@@ -165,7 +165,9 @@ public final class VideoSource implements AutoCloseable {
 
     private static String reason(Throwable e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
-        return m.replaceAll("\\s+", " ");
+        if (m.contains("avcodec_find_decoder")) return "no decoder for its video codec (unknown or unsupported codec)";
+        // JavaCV's hint about its log callback means nothing to a user.
+        return m.replaceAll("\\(For more details[^)]*\\)", "").replaceAll("\\s+", " ").strip();
     }
 
     private static void close(FFmpegFrameGrabber g) {

@@ -90,6 +90,25 @@ class VideoCliTest {
     }
 
     @Test
+    void unknownCodec(@TempDir Path tmp) throws IOException {
+        // vtest.avi with its codec tag (MS-MPEG4 v3, "div3"/"DIV3" in the stream header and format) renamed to one no decoder knows.
+        byte[] b = Files.readAllBytes(Shared.video("vtest.avi"));
+        int renamed = 0;
+        for (int i = 0; i + 4 <= Math.min(b.length, 8192); i++) {
+            String tag = new String(b, i, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (tag.equalsIgnoreCase("div3")) {
+                System.arraycopy("ZZ9Q".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, b, i, 4);
+                renamed++;
+            }
+        }
+        assertTrue(renamed >= 2, "codec tags found: " + renamed);
+        Path f = Files.write(tmp.resolve("odd.avi"), b);
+        MainTest.Run r = MainTest.run("track", "model=yolov8n.onnx", "source=" + f, "project=" + tmp, "name=u");
+        MainTest.assertOneLineError(r, "odd.avi", "unknown or unsupported codec");
+        assertFalse(Files.exists(tmp.resolve("u").resolve("odd.avi")));
+    }
+
+    @Test
     void missingCamera(@TempDir Path tmp) {
         MainTest.Run r = MainTest.run("track", "model=yolov8n.onnx", "source=9", "project=" + tmp);
         MainTest.assertOneLineError(r, "camera 9 not found");
