@@ -12,6 +12,7 @@ import dev.yolotrt.export.Exporter;
 import tech.tablesaw.api.Table;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.Results;
+import dev.yolotrt.video.MultiVideo;
 import dev.yolotrt.video.VideoPredictions;
 import dev.yolotrt.video.VideoSource;
 import dev.yolotrt.notebook.NotebookRunner;
@@ -135,8 +136,10 @@ final class Commands {
      * written as frames come; a stream that stops ends the run with one line.
      */
     private int video(Cfg c, boolean track) {
-        try (Yolo model = load(c); VideoPredictions it = model.video(c.string("source"), c, track)) {
-            int frames = it.source().frames();
+        try (Yolo model = load(c); MultiVideo it = model.videos(c.string("source"), c, track)) {
+            List<VideoPredictions> parts = it.parts();
+            Map<String, Integer> which = new java.util.HashMap<>();
+            for (int i = 0; i < parts.size(); i++) which.putIfAbsent(parts.get(i).source().name(), i);
             double[] total = new double[3];
             int n = 0;
             while (it.hasNext()) {
@@ -148,14 +151,16 @@ final class Commands {
                 total[1] += r.speed().get("inference");
                 total[2] += r.speed().get("postprocess");
                 if (c.bool("verbose")) {
-                    out.printf(Locale.ROOT, "video 1/1 (frame %d/%s) %s: %s, %.1fms%n", r.frame() + 1, frames > 0 ? frames : "?",
-                            it.source().name(), r.summary(), r.speed().get("inference"));
+                    int i = which.getOrDefault(r.path(), 0);
+                    int frames = parts.get(i).source().frames();
+                    out.printf(Locale.ROOT, "video %d/%d (frame %d/%s) %s: %s, %.1fms%n", i + 1, parts.size(), r.frame() + 1,
+                            frames > 0 ? frames : "?", r.path(), r.summary(), r.speed().get("inference"));
                 }
             }
-            if (n == 0) throw new YoloException("no frames could be read from " + it.source().name());
+            if (n == 0) throw new YoloException("no frames could be read from " + c.string("source"));
             out.printf(Locale.ROOT, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image on %s%n",
                     total[0] / n, total[1] / n, total[2] / n, model.backend().name());
-            if (it.runDir() != null) out.println("Results saved to " + it.runDir());
+            if (parts.get(0).runDir() != null) out.println("Results saved to " + parts.get(0).runDir());
         }
         return 0;
     }

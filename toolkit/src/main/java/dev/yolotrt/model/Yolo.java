@@ -28,6 +28,7 @@ import dev.yolotrt.util.YoloException;
 import dev.yolotrt.track.Tracker;
 import dev.yolotrt.track.TrackerConfig;
 import dev.yolotrt.track.Tracking;
+import dev.yolotrt.video.MultiVideo;
 import dev.yolotrt.video.VideoPredictions;
 import dev.yolotrt.video.VideoSink;
 import dev.yolotrt.video.VideoSource;
@@ -248,7 +249,7 @@ public final class Yolo implements AutoCloseable {
     public java.util.stream.Stream<Results> stream(Object source, Map<String, ?> options) {
         Cfg c = Cfg.of(options);
         if (!VideoSource.isVideo(source)) return stream(source, PredictOptions.builder().apply(c).build());
-        return asStream(video(String.valueOf(source), c, false));
+        return asStream(videos(String.valueOf(source), c, false));
     }
 
     /**
@@ -273,7 +274,7 @@ public final class Yolo implements AutoCloseable {
         Cfg c = Cfg.of(options);
         if (!c.isSet("conf")) c = c.with(Map.of("conf", 0.1));
         if (!c.isSet("save")) c = c.with(Map.of("save", false));
-        if (VideoSource.isVideo(source)) return asStream(video(String.valueOf(source), c, true));
+        if (VideoSource.isVideo(source)) return asStream(videos(String.valueOf(source), c, true));
         Tracker t = tracker(c);
         ResultWriter writer = ResultWriter.forRun(c, "track", metadata.task());
         return stream(source, PredictOptions.builder().apply(c).build()).map(r -> Tracking.apply(t, r)).peek(r -> {
@@ -297,12 +298,40 @@ public final class Yolo implements AutoCloseable {
      * taken, and the video is completed when the last one is.
      */
     public VideoPredictions video(String source, Cfg c, boolean track) {
-        PredictOptions o = PredictOptions.builder().apply(c).build();
-        java.util.function.UnaryOperator<Results> after = null;
-        if (track) {
-            Tracker t = tracker(c);
-            after = r -> Tracking.apply(t, r);
+        return video(source, c, track ? tracker(c) : null, null);
+    }
+
+    /**
+     * A video, stream or camera, or a {@code .streams} file of several read side by side (each with its own tracker,
+     * all saved into one run folder), as one iterator of results.
+     */
+    public MultiVideo videos(String source, Cfg c, boolean track) {
+        String s = source.strip();
+        if (!s.endsWith(".streams")) return new MultiVideo(List.of(video(s, c, track)));
+        Path file = Path.of(s);
+        if (!Files.isRegularFile(file)) throw new YoloException("streams file not found: " + file);
+        Cfg shared = c;
+        if (ResultWriter.Options.of(c).any() || c.bool("save_frames")) {
+            Path dir = dev.yolotrt.viz.RunDirs.next(c, track ? "track" : "predict", metadata.task());
+            shared = c.with(Map.of("project", dir.toAbsolutePath().getParent().toString(), "name", dir.getFileName().toString(), "exist_ok", true));
         }
+        Cfg each = shared;
+        return MultiVideo.open(file, src -> {
+            Tracker t = track ? new Tracker(TrackerConfig.load(c.string("tracker"))) : null;
+            try {
+                return video(src, each, t, t);
+            } catch (RuntimeException e) {
+                if (t != null) t.close();
+                throw e;
+            }
+        });
+    }
+
+    /** {@code tracker}: the frames' tracker, or null to predict only; {@code alsoClose}: closed with the video, or null. */
+    private VideoPredictions video(String source, Cfg c, Tracker tracker, AutoCloseable alsoClose) {
+        PredictOptions o = PredictOptions.builder().apply(c).build();
+        boolean track = tracker != null;
+        java.util.function.UnaryOperator<Results> after = track ? r -> Tracking.apply(tracker, r) : null;
         VideoSource src = VideoSource.open(source, (int) Math.round(c.number("timeout") * 1000), true);
         Yolo rect = null;
         VideoSink sink = null;
@@ -335,7 +364,11 @@ public final class Yolo implements AutoCloseable {
                 try {
                     if (s != null) s.close();
                 } finally {
-                    if (owned != null) owned.close();
+                    try {
+                        if (owned != null) owned.close();
+                    } finally {
+                        if (alsoClose != null) alsoClose.close();
+                    }
                 }
             };
             return new VideoPredictions(src, p, o, new VideoPredictions.Options(c.integer("vid_stride"), c.bool("stream_buffer")), then, close,
@@ -348,7 +381,7 @@ public final class Yolo implements AutoCloseable {
         }
     }
 
-    private static java.util.stream.Stream<Results> asStream(VideoPredictions it) {
+    private static java.util.stream.Stream<Results> asStream(MultiVideo it) {
         return java.util.stream.StreamSupport.stream(java.util.Spliterators.spliteratorUnknownSize(it, java.util.Spliterator.ORDERED), false)
                 .onClose(it::close);
     }

@@ -102,9 +102,9 @@ public final class VideoSource implements AutoCloseable {
         return STREAM.matcher(source).matches() && !isVideoFile(source) || source.matches("\\d+");
     }
 
-    /** What predict and track read as a video rather than images: a video file, a stream URL or a camera index. */
+    /** What predict and track read as video rather than images: a video file, a stream URL, a camera index, a .streams file. */
     public static boolean isVideo(Object source) {
-        return source instanceof String s && (isStream(s.strip()) || isVideoFile(s.strip()))
+        return source instanceof String s && (isStream(s.strip()) || isVideoFile(s.strip()) || s.strip().endsWith(".streams"))
                 || source instanceof Path p && isVideoFile(p.toString());
     }
 

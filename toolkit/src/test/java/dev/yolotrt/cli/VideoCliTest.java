@@ -54,6 +54,20 @@ class VideoCliTest {
     }
 
     @Test
+    void streamsFileReadsItsSourcesSideBySide(@TempDir Path tmp) throws IOException {
+        Path list = Files.writeString(tmp.resolve("two.streams"), "# two videos\n" + Shared.video("cup.mp4") + "\n\n" + Shared.video("Megamind.avi") + "\n");
+        MainTest.Run r = MainTest.run("track", "model=yolov8n.onnx", "source=" + list, "vid_stride=30", "project=" + tmp, "name=s");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("video 1/2 (frame 8/"), r.out());
+        assertTrue(r.out().contains("video 2/2 (frame 9/"), r.out());
+        // Turns: cup's frame 1, Megamind's frame 1, cup's frame 2 ...
+        List<String> lines = r.out().lines().filter(l -> l.startsWith("video ")).toList();
+        assertTrue(lines.get(0).startsWith("video 1/2 (frame 1/") && lines.get(1).startsWith("video 2/2 (frame 1/"), lines.toString());
+        assertTrue(Files.isRegularFile(tmp.resolve("s").resolve("cup.avi")));
+        assertTrue(Files.isRegularFile(tmp.resolve("s").resolve("Megamind.avi")));
+    }
+
+    @Test
     void missingVideo(@TempDir Path tmp) {
         MainTest.Run r = MainTest.run("predict", "model=yolov8n.onnx", "source=" + tmp.resolve("nope.mp4"), "project=" + tmp);
         MainTest.assertOneLineError(r, "video not found", "nope.mp4");
