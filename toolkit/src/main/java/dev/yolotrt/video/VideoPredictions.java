@@ -120,11 +120,46 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
         return c;
     }
 
+    /** Times a dropped live stream is opened again before the run ends. */
+    static final int RECONNECTS = 3;
+
+    /**
+     * The next raw frame; a live source that drops (read error or end) is reconnected up to {@link #RECONNECTS} times
+     * in a row, then ends the run with one warning line (null). A file's error propagates.
+     */
+    private VideoSource.Raw nextFrame() {
+        for (int attempt = 0; ; attempt++) {
+            String why;
+            try {
+                VideoSource.Raw raw = source.nextRaw();
+                if (raw != null || !source.live()) return raw;
+                why = source.name() + " ended";
+            } catch (YoloException e) {
+                if (!source.live() || decoded == 0) throw e;
+                why = e.getMessage();
+            }
+            if (closed) return null;
+            if (attempt == RECONNECTS) {
+                Progress.note("WARNING: " + why + "; reconnecting failed " + RECONNECTS + " times, ending after " + decoded + " frames");
+                return null;
+            }
+            try {
+                Thread.sleep(200L << attempt);
+                source.reconnect();
+            } catch (YoloException e) {
+                // counted as a failed attempt: the loop tries again or gives up
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+    }
+
     private void decode(int stride) {
         try {
             while (!closed) {
                 long t0 = System.nanoTime();
-                VideoSource.Raw raw = source.nextRaw();
+                VideoSource.Raw raw = nextFrame();
                 decodeMs += (System.nanoTime() - t0) / 1e6;
                 if (raw == null) {
                     checkComplete();
@@ -151,9 +186,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
                 }
             }
         } catch (RuntimeException e) {
-            // A live stream that stops after frames came ends the run with a warning; a file that breaks fails it.
-            if (source.live() && decoded > 0) Progress.note("WARNING: " + e.getMessage() + "; ending after " + decoded + " frames");
-            else failure = e;
+            failure = e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

@@ -87,11 +87,15 @@ public final class VideoSource implements AutoCloseable {
 
     private final String name;
     private final boolean live;
-    private final FFmpegFrameGrabber grabber;
+    private FFmpegFrameGrabber grabber;
+    private final int timeoutMs;
+    private final boolean raw;
     private final OpenCVFrameConverter.ToMat converter = new OpenCVFrameConverter.ToMat();
     private int index;
 
-    private VideoSource(String name, boolean live, FFmpegFrameGrabber grabber) {
+    private VideoSource(String name, boolean live, FFmpegFrameGrabber grabber, int timeoutMs, boolean raw) {
+        this.timeoutMs = timeoutMs;
+        this.raw = raw;
         this.name = name;
         this.live = live;
         this.grabber = grabber;
@@ -160,7 +164,7 @@ public final class VideoSource implements AutoCloseable {
             close(g);
             throw new YoloException("no video stream in " + s + " (an audio-only or data file?); give a video file");
         }
-        return new VideoSource(s, url || camera, g);
+        return new VideoSource(s, url || camera, g, timeoutMs, raw);
     }
 
     private static String reason(Throwable e) {
@@ -213,6 +217,17 @@ public final class VideoSource implements AutoCloseable {
             throw new YoloException("reading " + name + " failed at frame " + index + ": " + reason(e)
                     + (live ? " (the stream stopped or timed out)" : " (the file is truncated or corrupt)"));
         }
+    }
+
+    /**
+     * A live source opened again after it dropped (a new connection, same options); frame indices continue. Throws
+     * when it cannot be reached within the timeout.
+     */
+    public void reconnect() {
+        VideoSource fresh = open(name, timeoutMs, raw);
+        close(grabber);
+        grabber = fresh.grabber;
+        fresh.converter.close();
     }
 
     /** The next frame undecoded to BGR (a source opened raw), or null at the end. */
