@@ -47,7 +47,9 @@ final class Gmc implements AutoCloseable {
         Mat points = new Mat();
         goodFeaturesToTrack(small, points, 1000, 0.01, 1, new Mat(), 3, false, 0.04);
         double[] h = IDENTITY.clone();
-        if (prevFrame != null && prevPoints != null && !prevPoints.empty()) {
+        // A frame of another size (images tracked one after another) starts over: there is no motion to estimate.
+        boolean sameSize = prevFrame != null && prevFrame.cols() == small.cols() && prevFrame.rows() == small.rows();
+        if (sameSize && prevPoints != null && !prevPoints.empty()) {
             try (Mat next = new Mat(); Mat status = new Mat(); Mat err = new Mat()) {
                 calcOpticalFlowPyrLK(prevFrame, small, prevPoints, next, status, err);
                 int n = (int) status.total();

@@ -44,6 +44,18 @@ class TrackApiTest {
     }
 
     @Test
+    void imagesOfDifferentSizesTrackOneAfterAnother() {
+        try (Yolo model = Yolo.load(Shared.model("yolov8n.onnx"), Shared.settings())) {
+            // BoT-SORT's motion compensation starts over when the frame size changes (bus.jpg 810x1080, zidane.jpg 1280x720).
+            List<Results> rs = model.track(List.of(Shared.image("bus.jpg").toString(), Shared.image("zidane.jpg").toString(),
+                    Shared.image("zidane.jpg").toString()), Map.of("tracker", "botsort.yaml"));
+            assertEquals(3, rs.size());
+            assertTrue(rs.get(0).boxes().isTrack(), "the tracker's first frame confirms its tracks");
+            assertTrue(rs.get(2).boxes().isTrack() && rs.get(2).boxes().size() >= 2, "zidane.jpg twice: its persons tracked");
+        }
+    }
+
+    @Test
     void poseTracksKeepTheirKeypoints() {
         try (Yolo model = Yolo.load(Shared.model("yolo11n-pose.onnx"), Shared.settings())) {
             List<Results> rs;
