@@ -4,6 +4,8 @@ lib=${YOLO_TRT_LIB:-toolkit/target/lib}
 cp="toolkit/target/yolo-trt.jar:toolkit/target/test-classes:$(ls "$lib"/*.jar | grep -v junit-platform-console | tr '\n' ':')"
 # libturbojpeg staged beside the jars (GPU machines have no apt): JPEGs decode with SIMD, as on a machine with libturbojpeg0.
 [ -f "$lib/libturbojpeg.so.0" ] && export YOLO_TRT_TURBOJPEG=${YOLO_TRT_TURBOJPEG:-$(cd "$lib" && pwd)/libturbojpeg.so.0}
+# FFmpeg's libavdevice links libpulse.so.0: staged beside the jars by scripts/stage-ffmpeg-libs.sh on machines without it.
+[ -d "$lib/native" ] && export LD_LIBRARY_PATH=$(cd "$lib/native" && pwd)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # The launcher's malloc setting (./yolo-trt says why), for the JVMs these scripts start themselves.
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 cli() { java -cp "$cp" dev.yolotrt.cli.Main "$@"; }

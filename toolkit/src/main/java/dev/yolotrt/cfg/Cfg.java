@@ -67,6 +67,14 @@ public final class Cfg {
         key("calib_batch", Type.INT, null, "images per INT8 calibration batch (None: 2 x batch)");
         key("fp16_layers", Type.STRING, null, "INT8: keep layers whose names match this regex in FP16, e.g. /model\\.22/");
         key("threads", Type.INT, 0, "CPU inference threads (0: ONNX Runtime decides)");
+        // Videos, streams and track mode (video package, track package).
+        key("vid_stride", Type.INT, 1, "videos: predict on every n-th frame");
+        key("stream_buffer", Type.BOOL, false, "live streams: queue every frame (true) instead of keeping only the newest");
+        key("save_frames", Type.BOOL, false, "videos: also save each annotated frame as <video>_frames/<n>.jpg");
+        key("tracker", Type.STRING, "botsort.yaml", "track: bytetrack.yaml, botsort.yaml or the path of a tracker YAML");
+        key("persist", Type.BOOL, false, "track (Java API): keep the tracks of the previous call");
+        key("show_trails", Type.BOOL, false, "track: draw each track's recent centres on the saved video");
+        key("timeout", Type.FLOAT, 10.0, "streams: seconds without data before the stream counts as dropped");
     }
 
     /**

@@ -11,6 +11,10 @@ import dev.yolotrt.export.ExportOptions;
 import dev.yolotrt.export.Exporter;
 import tech.tablesaw.api.Table;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.predict.Results;
+import dev.yolotrt.video.MultiVideo;
+import dev.yolotrt.video.VideoPredictions;
+import dev.yolotrt.video.VideoSource;
 import dev.yolotrt.notebook.NotebookRunner;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.util.Settings;
@@ -35,7 +39,7 @@ import java.util.Properties;
 /** The CLI's modes. Each parses its {@code key=value} arguments through {@link Cfg}. */
 final class Commands {
 
-    static final List<String> MODES = List.of("predict", "val", "export", "benchmark", "notebook", "kernel", "help", "version");
+    static final List<String> MODES = List.of("predict", "track", "val", "export", "benchmark", "notebook", "kernel", "help", "version");
 
     private final PrintStream out;
     private final PrintStream err;
@@ -57,6 +61,9 @@ final class Commands {
             }
             case "predict" -> {
                 return predict(Cfg.parse(args));
+            }
+            case "track" -> {
+                return track(Cfg.parse(args));
             }
             case "val" -> {
                 return val(Cfg.parse(args));
@@ -82,6 +89,7 @@ final class Commands {
     private int predict(Cfg cfg) {
         // As in Ultralytics, the CLI saves annotated images unless told not to; the Java API does not.
         Cfg c = cfg.isSet("save") ? cfg : cfg.with(Map.of("save", true));
+        if (VideoSource.isVideo(c.string("source"))) return video(c, false);
         PredictOptions o = PredictOptions.builder().apply(c).build();
         try (Yolo model = load(c)) {
             List<ImageSource> sources = ImageSource.resolve(c.string("source"), model.settings());
@@ -105,6 +113,55 @@ final class Commands {
             out.printf(Locale.ROOT, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image at shape (%d, 3, %d, %d) on %s%n",
                     total[0] / n, total[1] / n, total[2] / n, model.predictor().chunk(o), hw[0], hw[1], model.backend().name());
             if (writer != null) out.println("Results saved to " + writer.dir());
+        }
+        return 0;
+    }
+
+    /** Track mode: conf 0.1 unless given (ByteTrack wants the weak detections too), annotated output saved. */
+    private int track(Cfg cfg) {
+        Cfg saving = cfg.isSet("save") ? cfg : cfg.with(Map.of("save", true));
+        Cfg c = saving.isSet("conf") ? saving : saving.with(Map.of("conf", 0.1));
+        if (VideoSource.isVideo(c.string("source"))) return video(c, true);
+        try (Yolo model = load(c); java.util.stream.Stream<Results> s = model.trackStream(c.string("source"), c.explicit())) {
+            int[] n = {0};
+            s.forEach(r -> {
+                n[0]++;
+                if (c.bool("verbose")) out.printf(Locale.ROOT, "image %d: %s%n%s", n[0], r, r.boxes().toString().indent(4));
+            });
+        }
+        return 0;
+    }
+
+    /**
+     * predict or track on a video, stream or camera: one line per frame as Ultralytics prints it, the run folder
+     * written as frames come; a stream that stops ends the run with one line.
+     */
+    private int video(Cfg c, boolean track) {
+        try (Yolo model = load(c); MultiVideo it = model.videos(c.string("source"), c, track)) {
+            List<VideoPredictions> parts = it.parts();
+            Map<String, Integer> which = new java.util.HashMap<>();
+            for (int i = 0; i < parts.size(); i++) which.putIfAbsent(parts.get(i).source().name(), i);
+            double[] total = new double[3];
+            int n = 0;
+            while (it.hasNext()) {
+                Results r = it.next();
+                n++;
+                // The frame was drawn and saved already: its pixels can go now instead of at the next GC.
+                if (r.image() != null) r.image().close();
+                total[0] += r.speed().get("preprocess");
+                total[1] += r.speed().get("inference");
+                total[2] += r.speed().get("postprocess");
+                if (c.bool("verbose")) {
+                    int i = which.getOrDefault(r.path(), 0);
+                    int frames = parts.get(i).source().frames();
+                    out.printf(Locale.ROOT, "video %d/%d (frame %d/%s) %s: %s, %.1fms%n", i + 1, parts.size(), r.frame() + 1,
+                            frames > 0 ? frames : "?", r.path(), r.summary(), r.speed().get("inference"));
+                }
+            }
+            if (n == 0) throw new YoloException("no frames could be read from " + c.string("source"));
+            out.printf(Locale.ROOT, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image on %s%n",
+                    total[0] / n, total[1] / n, total[2] / n, model.backend().name());
+            if (parts.get(0).runDir() != null) out.println("Results saved to " + parts.get(0).runDir());
         }
         return 0;
     }
@@ -172,6 +229,18 @@ final class Commands {
         return 0;
     }
 
+    /** benchmark source=VIDEO: frames/s per stage (decode, inference, tracking, encode) and end to end, the limiting stage. */
+    private int videoBenchmark(Cfg c) {
+        try (Yolo model = load(c)) {
+            Table t = dev.yolotrt.bench.VideoBenchmark.run(model, c.string("source"), c, err::println);
+            out.println(t.printAll());
+            Path dir = RunDirs.next(inRuns(c), "benchmark");
+            Tables.writeMarkdown(t, dir.resolve("video-benchmark.md"));
+            out.println("Results saved to " + dir);
+        }
+        return 0;
+    }
+
     /** {@code notebook run in.ipynb [out.ipynb]}: execute headlessly, exit 1 if a cell failed. */
     private int notebook(List<String> args) {
         String usage = "usage: yolo-trt notebook run IN.ipynb [OUT.ipynb] [timeout=SECONDS]";
@@ -198,6 +267,7 @@ final class Commands {
 
     /** benchmark source=...: images per second over the images, old and pipelined path side by side. */
     private int throughput(Cfg c) {
+        if (VideoSource.isVideo(c.string("source"))) return videoBenchmark(c);
         PredictOptions o = PredictOptions.builder().apply(c.isSet("conf") ? c : c.with(Map.of("conf", 0.25))).build();
         try (Yolo model = load(c)) {
             Table t = Throughput.run(model, ImageSource.resolve(c.string("source"), model.settings()), o);
@@ -297,6 +367,7 @@ final class Commands {
 
                 Modes:
                   predict    detect objects: yolo-trt predict model=yolov8n.onnx source=bus.jpg conf=0.25
+                  track      track objects in a video: yolo-trt track model=yolov8n.pt source=clip.mp4 tracker=bytetrack.yaml
                   val        box mAP on a dataset: yolo-trt val model=yolov8n.onnx data=coco8.yaml split=val
                   export     TensorRT engine: yolo-trt export model=yolov8n.onnx format=engine half=true
                   benchmark  latency + mAP per precision: yolo-trt benchmark model=yolov8n.onnx batch=8

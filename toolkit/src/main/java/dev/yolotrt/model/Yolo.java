@@ -26,6 +26,13 @@ import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
 import dev.yolotrt.val.Validator;
 import dev.yolotrt.util.YoloException;
+import dev.yolotrt.track.Tracker;
+import dev.yolotrt.track.TrackerConfig;
+import dev.yolotrt.track.Tracking;
+import dev.yolotrt.video.MultiVideo;
+import dev.yolotrt.video.VideoPredictions;
+import dev.yolotrt.video.VideoSink;
+import dev.yolotrt.video.VideoSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,6 +54,10 @@ public final class Yolo implements AutoCloseable {
     private final Backend backend;
     private final Settings settings;
     private final Predictor predictor;
+    /** The .pt checkpoint this model was converted from (rect inputs are converted from it), or null. */
+    private Path checkpoint;
+    /** The tracker kept between track calls with persist=true. */
+    private Tracker tracker;
 
     Yolo(Path file, ModelMetadata metadata, Backend backend, Settings settings) {
         this(file, metadata, List.of(backend), settings);
@@ -94,7 +105,11 @@ public final class Yolo implements AutoCloseable {
         }
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".engine") || name.endsWith(".plan")) return loadEngine(file, settings, task);
-        if (name.endsWith(".pt")) return loadOnnx(Converted.onnx(file, settings.cacheDir()), settings, task);
+        if (name.endsWith(".pt")) {
+            Yolo y = loadOnnx(Converted.onnx(file, settings.cacheDir()), settings, task);
+            y.checkpoint = file;
+            return y;
+        }
         return loadOnnx(file, settings, task);
     }
 
@@ -238,6 +253,150 @@ public final class Yolo implements AutoCloseable {
                 .onClose(it::close);
     }
 
+    /**
+     * The predictions of a video, stream URL or camera one frame at a time ({@code vid_stride}, {@code stream_buffer},
+     * {@code timeout} and the predict options), memory bounded however long it runs; close the stream to stop it.
+     */
+    public java.util.stream.Stream<Results> stream(Object source, Map<String, ?> options) {
+        Cfg c = Cfg.of(options);
+        if (!VideoSource.isVideo(source)) return stream(source, PredictOptions.builder().apply(c).build());
+        return asStream(videos(String.valueOf(source), c, false));
+    }
+
+    /**
+     * Track mode ({@code model.track(source)}): predictions with conf 0.1 unless given, each frame's boxes replaced by
+     * the confirmed tracks of {@code tracker} (botsort.yaml by default, or bytetrack.yaml, or a tracker YAML), with ids.
+     * {@code persist=true} continues the tracks of the previous call. {@code save}, {@code save_txt}, ... as predict.
+     */
+    public List<Results> track(Object source, Map<String, ?> options) {
+        List<Results> out = new ArrayList<>();
+        try (java.util.stream.Stream<Results> s = trackStream(source, options)) {
+            s.forEach(out::add);
+        }
+        return out;
+    }
+
+    public List<Results> track(Object source) {
+        return track(source, Map.of());
+    }
+
+    /** {@link #track(Object, Map)} one frame at a time (Ultralytics' {@code stream=True}). */
+    public java.util.stream.Stream<Results> trackStream(Object source, Map<String, ?> options) {
+        Cfg c = Cfg.of(options);
+        if (!c.isSet("conf")) c = c.with(Map.of("conf", 0.1));
+        if (!c.isSet("save")) c = c.with(Map.of("save", false));
+        if (VideoSource.isVideo(source)) return asStream(videos(String.valueOf(source), c, true));
+        Tracker t = tracker(c);
+        ResultWriter writer = ResultWriter.forRun(c, "track", metadata.task());
+        return stream(source, PredictOptions.builder().apply(c).build()).map(r -> Tracking.apply(t, r)).peek(r -> {
+            if (writer != null) writer.write(r);
+        });
+    }
+
+    /** The tracker of a track call: the kept one with persist=true (unless its YAML changed), else a new one. */
+    private synchronized Tracker tracker(Cfg c) {
+        TrackerConfig cfg = TrackerConfig.load(c.string("tracker"));
+        if (c.bool("persist") && tracker != null && tracker.config().equals(cfg)) return tracker;
+        if (tracker != null) tracker.close();
+        tracker = new Tracker(cfg);
+        return tracker;
+    }
+
+    /**
+     * A video's predictions: the source opened (a live one gives up after {@code timeout} seconds of silence), a .pt
+     * model converted for the video's rect input as Ultralytics runs PyTorch models, and the run folder written when
+     * {@code save}, {@code save_txt}, {@code save_crop} or {@code save_frames} asks; the writing happens as frames are
+     * taken, and the video is completed when the last one is.
+     */
+    public VideoPredictions video(String source, Cfg c, boolean track) {
+        return video(source, c, track ? tracker(c) : null, null);
+    }
+
+    /**
+     * A video, stream or camera, or a {@code .streams} file of several read side by side (each with its own tracker,
+     * all saved into one run folder), as one iterator of results.
+     */
+    public MultiVideo videos(String source, Cfg c, boolean track) {
+        String s = source.strip();
+        if (!s.endsWith(".streams")) return new MultiVideo(List.of(video(s, c, track)));
+        Path file = Path.of(s);
+        if (!Files.isRegularFile(file)) throw new YoloException("streams file not found: " + file);
+        Cfg shared = c;
+        if (ResultWriter.Options.of(c).any() || c.bool("save_frames")) {
+            Path dir = dev.yolotrt.viz.RunDirs.next(c, track ? "track" : "predict", metadata.task());
+            shared = c.with(Map.of("project", dir.toAbsolutePath().getParent().toString(), "name", dir.getFileName().toString(), "exist_ok", true));
+        }
+        Cfg each = shared;
+        return MultiVideo.open(file, src -> {
+            Tracker t = track ? new Tracker(TrackerConfig.load(c.string("tracker"))) : null;
+            try {
+                return video(src, each, t, t);
+            } catch (RuntimeException e) {
+                if (t != null) t.close();
+                throw e;
+            }
+        });
+    }
+
+    /** {@code tracker}: the frames' tracker, or null to predict only; {@code alsoClose}: closed with the video, or null. */
+    private VideoPredictions video(String source, Cfg c, Tracker tracker, AutoCloseable alsoClose) {
+        PredictOptions o = PredictOptions.builder().apply(c).build();
+        boolean track = tracker != null;
+        java.util.function.UnaryOperator<Results> after = track ? r -> Tracking.apply(tracker, r) : null;
+        VideoSource src = VideoSource.open(source, (int) Math.round(c.number("timeout") * 1000), true);
+        Yolo rect = null;
+        VideoSink sink = null;
+        try {
+            if (checkpoint != null && !metadata.task().equals("classify")) {
+                int size = o.imgsz() != null ? o.imgsz()[0] : metadata.imgsz()[0];
+                int[] hw = dev.yolotrt.predict.Letterbox.rectShape(src.height(), src.width(), size, metadata.stride());
+                if (hw[0] != metadata.imgsz()[0] || hw[1] != metadata.imgsz()[1]) {
+                    rect = loadOnnx(Converted.onnx(checkpoint, settings.cacheDir(), hw), settings, metadata.task());
+                }
+            }
+            Predictor p = rect == null ? predictor : rect.predictor;
+            // Sessions, buffers and kernels ready before the first frame (Ultralytics' warmup), so frame 1's time is real.
+            p.warmup(o);
+            ResultWriter.Options wo = ResultWriter.Options.of(c);
+            boolean frames = c.bool("save_frames");
+            if (wo.any() || frames) {
+                sink = new VideoSink(dev.yolotrt.viz.RunDirs.next(c, track ? "track" : "predict", metadata.task()), source,
+                        src.live() ? 30 : src.fps(), wo, wo.image(), frames, c.bool("show_trails"));
+            }
+            VideoSink s = sink;
+            java.util.function.UnaryOperator<Results> step = after;
+            java.util.function.UnaryOperator<Results> then = s == null ? after : r -> {
+                Results done = step == null ? r : step.apply(r);
+                s.write(done);
+                return done;
+            };
+            Yolo owned = rect;
+            AutoCloseable close = () -> {
+                try {
+                    if (s != null) s.close();
+                } finally {
+                    try {
+                        if (owned != null) owned.close();
+                    } finally {
+                        if (alsoClose != null) alsoClose.close();
+                    }
+                }
+            };
+            return new VideoPredictions(src, p, o, new VideoPredictions.Options(c.integer("vid_stride"), c.bool("stream_buffer")), then, close,
+                    s == null ? null : s::finish).savingTo(s == null ? null : s.dir());
+        } catch (RuntimeException e) {
+            if (sink != null) sink.close();
+            src.close();
+            if (rect != null) rect.close();
+            throw e;
+        }
+    }
+
+    private static java.util.stream.Stream<Results> asStream(MultiVideo it) {
+        return java.util.stream.StreamSupport.stream(java.util.Spliterators.spliteratorUnknownSize(it, java.util.Spliterator.ORDERED), false)
+                .onClose(it::close);
+    }
+
     /** {@link #predict(Object, Map)} on another thread. */
     public java.util.concurrent.CompletableFuture<List<Results>> predictAsync(Object source, Map<String, ?> options) {
         return java.util.concurrent.CompletableFuture.supplyAsync(() -> predict(source, options));
@@ -282,6 +441,7 @@ public final class Yolo implements AutoCloseable {
 
     @Override
     public void close() {
+        if (tracker != null) tracker.close();
         // Reverse order of creation: the predictor's sessions, then the backend they run on.
         try {
             predictor.close();

@@ -45,6 +45,9 @@ public final class Rich {
         } else if (value instanceof Metrics m) {
             b.put("text/html", html(m.table()));
             b.put("text/plain", m.report(true));
+        } else if (value instanceof dev.yolotrt.video.Clip clip) {
+            b.put("text/html", clip.html());
+            b.put("text/plain", clip.toString());
         } else if (value instanceof JFreeChart c) {
             b.put("image/png", png(c.createBufferedImage(800, 480)));
             b.put("text/plain", "chart: " + (c.getTitle() == null ? "" : c.getTitle().getText()));

@@ -14,9 +14,19 @@ public final class Boxes {
     private final List<String> names;
     private final int imageH;
     private final int imageW;
+    /** Track ids (track mode), or null. */
+    private final int[] ids;
 
     public Boxes(float[] xyxy, float[] conf, int[] cls, List<String> names, int imageH, int imageW) {
-        if (xyxy.length != conf.length * 4 || cls.length != conf.length) throw new IllegalArgumentException("box arrays differ in length");
+        this(xyxy, conf, cls, null, names, imageH, imageW);
+    }
+
+    /** Boxes with the track id of each ({@code ids} null: not tracked), as Ultralytics' {@code boxes.id}. */
+    public Boxes(float[] xyxy, float[] conf, int[] cls, int[] ids, List<String> names, int imageH, int imageW) {
+        if (xyxy.length != conf.length * 4 || cls.length != conf.length || ids != null && ids.length != conf.length) {
+            throw new IllegalArgumentException("box arrays differ in length");
+        }
+        this.ids = ids == null ? null : ids.clone();
         this.xyxy = xyxy.clone();
         this.conf = conf.clone();
         this.cls = cls.clone();
@@ -51,6 +61,32 @@ public final class Boxes {
         return cls[i];
     }
 
+    /** True when the boxes carry track ids. */
+    public boolean isTrack() {
+        return ids != null;
+    }
+
+    /** The track id of box {@code i}; only when {@link #isTrack()}. */
+    public int id(int i) {
+        if (ids == null) throw new IllegalStateException("these boxes are not tracked (no ids)");
+        return ids[i];
+    }
+
+    /** The track ids, or null when not tracked. */
+    public int[] ids() {
+        return ids == null ? null : ids.clone();
+    }
+
+    /** (height, width) of the image the boxes are in. */
+    public int[] imageShape() {
+        return new int[] {imageH, imageW};
+    }
+
+    /** The names of the classes, by id. */
+    public List<String> names() {
+        return names;
+    }
+
     public String name(int i) {
         return className(cls[i]);
     }
@@ -78,6 +114,7 @@ public final class Boxes {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < size(); i++) {
             float[] b = xyxy(i);
+            if (ids != null) sb.append("id:").append(ids[i]).append(' ');
             sb.append(String.format(java.util.Locale.ROOT, "%s %.2f (%.0f, %.0f, %.0f, %.0f)%n", name(i), conf[i], b[0], b[1], b[2], b[3]));
         }
         return sb.toString();

@@ -34,6 +34,16 @@ public record Letterbox(int srcH, int srcW, int dstH, int dstW, double gain, int
     }
 
     /**
+     * The (height, width) Ultralytics feeds a PyTorch model for a {@code srcH}×{@code srcW} image at {@code size}
+     * ({@code rect}): scaled to fit, then padded only up to a multiple of {@code stride}.
+     */
+    public static int[] rectShape(int srcH, int srcW, int size, int stride) {
+        double r = Math.min((double) size / srcH, (double) size / srcW);
+        int newW = Math.max(1, (int) Math.rint(srcW * r)), newH = Math.max(1, (int) Math.rint(srcH * r));
+        return new int[] {newH + Math.floorMod(size - newH, stride), newW + Math.floorMod(size - newW, stride)};
+    }
+
+    /**
      * The geometry of Ultralytics' validation loader: the long side is resized to {@code size} with
      * sizes rounded up (INTER_AREA when shrinking), then padded; boxes scale back by the height ratio.
      * Using it makes mAP comparable with Ultralytics' val to the pixel.

@@ -367,16 +367,7 @@ public final class Predictor implements AutoCloseable {
                 stageMs[2] += b.inferMs();
                 stageMs[3] += b.postMs();
             }
-            Map<String, Double> speed = Map.of("preprocess", (decodeMs + b.preMs()) / n, "inference", b.inferMs() / n,
-                    "postprocess", b.postMs() / n);
-            List<Results> out = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                Mat img = images.get(i);
-                Decoder.Detections d = b.detections().get(i);
-                Boxes boxes = new Boxes(d.xyxy(), d.conf(), d.cls(), meta.names(), img.rows(), img.cols());
-                out.add(new Results(part.get(i).source().path(), img, img.rows(), img.cols(), hw, boxes, b.extras().get(i), meta.names(), speed));
-            }
-            return out;
+            return toResults(b, images, part.stream().map(l -> l.source().path()).toList(), hw, decodeMs);
         }
 
         @Override
@@ -409,6 +400,25 @@ public final class Predictor implements AutoCloseable {
             String part = inferMs >= preMs && inferMs >= postMs ? "inference" : preMs >= postMs ? "preprocess" : "postprocess";
             return part + " (" + inFlight + (inFlight == 1 ? " batch" : " batches") + " in flight)";
         }
+    }
+
+    /** Runs one batch (up to {@link #chunk} images) and returns its results; {@code paths}: one per image, or one for all. */
+    public List<Results> results(List<Mat> images, List<String> paths, PredictOptions o) {
+        return toResults(run(images, o), images, paths, inputSize(o), 0);
+    }
+
+    private List<Results> toResults(Batch b, List<Mat> images, List<String> paths, int[] hw, double decodeMs) {
+        int n = images.size();
+        Map<String, Double> speed = Map.of("preprocess", (decodeMs + b.preMs()) / n, "inference", b.inferMs() / n,
+                "postprocess", b.postMs() / n);
+        List<Results> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Mat img = images.get(i);
+            Decoder.Detections d = b.detections().get(i);
+            Boxes boxes = new Boxes(d.xyxy(), d.conf(), d.cls(), meta.names(), img.rows(), img.cols());
+            out.add(new Results(paths.get(paths.size() == 1 ? 0 : i), img, img.rows(), img.cols(), hw, boxes, b.extras().get(i), meta.names(), speed));
+        }
+        return out;
     }
 
     public List<Results> predict(List<ImageSource> sources, PredictOptions o) {

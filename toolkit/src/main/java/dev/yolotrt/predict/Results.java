@@ -23,6 +23,9 @@ public final class Results {
     private final Extras extras;
     private final List<String> names;
     private final Map<String, Double> speed;
+    /** The frame's index from 0 and presentation time (video sources), or -1 for images. */
+    private final int frame;
+    private final long timestampUs;
 
     public Results(String path, Mat image, int origH, int origW, int[] inputShape, Boxes boxes, Map<String, Double> speed) {
         this(path, image, origH, origW, inputShape, boxes, Extras.NONE, List.of(), speed);
@@ -39,6 +42,47 @@ public final class Results {
         this.extras = extras == null ? Extras.NONE : extras;
         this.names = List.copyOf(names);
         this.speed = Map.copyOf(speed);
+        this.frame = -1;
+        this.timestampUs = -1;
+    }
+
+    private Results(Results r, Boxes boxes, Extras extras, int frame, long timestampUs) {
+        this.path = r.path;
+        this.image = r.image;
+        this.origH = r.origH;
+        this.origW = r.origW;
+        this.inputShape = r.inputShape;
+        this.boxes = boxes;
+        this.extras = extras == null ? Extras.NONE : extras;
+        this.names = r.names;
+        this.speed = r.speed;
+        this.frame = frame;
+        this.timestampUs = timestampUs;
+    }
+
+    /** This result as frame {@code index} (from 0) of a video, shown at {@code timestampUs}. */
+    public Results withFrame(int index, long timestampUs) {
+        return new Results(this, boxes, extras, index, timestampUs);
+    }
+
+    /** This result with other boxes and task outputs (the tracker's). */
+    public Results withBoxes(Boxes boxes, Extras extras) {
+        return new Results(this, boxes, extras, frame, timestampUs);
+    }
+
+    /** The frame's index in its video from 0, or -1 for an image. */
+    public int frame() {
+        return frame;
+    }
+
+    /** The frame's presentation time in microseconds, or -1 for an image. */
+    public long timestampUs() {
+        return timestampUs;
+    }
+
+    /** Masks, keypoints, oriented boxes or probabilities, as the task gives them. */
+    public Extras extras() {
+        return extras;
     }
 
     /** Instance masks (segment), or null. */
@@ -153,6 +197,8 @@ public final class Results {
                 }
             }
             if (withConf) sb.append(String.format(Locale.ROOT, " %.6f", boxes.conf(i)));
+            // Track mode: the id ends the line, after the confidence, as Ultralytics writes it.
+            if (boxes.isTrack()) sb.append(' ').append(boxes.id(i));
             sb.append('\n');
         }
         return sb.toString();

@@ -89,7 +89,9 @@ public final class Annotator {
             int c = rgb(boxes.cls(i));
             Point p1 = new Point((int) b[0], (int) b[1]);
             rectangle(bgr, p1, new Point((int) b[2], (int) b[3]), bgr(c), lw, LINE_AA, 0);
-            if (labels) label(bgr, p1.x(), p1.y(), conf ? String.format(Locale.ROOT, "%s %.2f", boxes.name(i), boxes.conf(i)) : boxes.name(i), c, lw);
+            // Tracked boxes read "id:7 person 0.88", as Ultralytics labels them.
+            String name = (boxes.isTrack() ? "id:" + boxes.id(i) + " " : "") + boxes.name(i);
+            if (labels) label(bgr, p1.x(), p1.y(), conf ? String.format(Locale.ROOT, "%s %.2f", name, boxes.conf(i)) : name, c, lw);
         }
     }
 

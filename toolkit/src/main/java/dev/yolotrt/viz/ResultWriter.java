@@ -53,8 +53,11 @@ public final class ResultWriter {
 
     public void write(Results r) {
         String name = saveName(r);
-        String stem = name.replaceFirst("\\.[^.]+$", "");
-        if (o.image()) {
+        // A video's frame n (from 1) is <stem>_<n> for labels and crops, as Ultralytics names them; its image goes
+        // into the annotated video instead (video.VideoSink).
+        boolean frame = r.frame() >= 0;
+        String stem = name.replaceFirst("\\.[^.]+$", "") + (frame ? "_" + (r.frame() + 1) : "");
+        if (o.image() && !frame) {
             try (Mat m = Annotator.plot(r, o.showLabels(), o.showConf(), o.lineWidth())) {
                 Images.write(m, dir.resolve(name));
             }
@@ -87,8 +90,19 @@ public final class ResultWriter {
         return n.isBlank() || n.matches("\\.+") ? "_" + n : Text.clip(n);
     }
 
+    /** A video's or stream's name without its suffix: clip for clip.mp4, the last path part or "stream" for a URL, 0 for a camera. */
+    public static String videoName(String source) {
+        String s = source.replaceAll("[?#].*$", "").replaceAll("/+$", "");
+        int slash = Math.max(s.lastIndexOf('/'), s.lastIndexOf('\\'));
+        String last = s.substring(slash + 1);
+        if (last.isEmpty() || last.contains(":")) last = "stream";
+        String stem = last.replaceFirst("\\.[^.]+$", "").replaceAll("[^A-Za-z0-9._-]", "_");
+        return stem.isEmpty() || stem.startsWith(".") ? "stream" + stem : stem;
+    }
+
     /** The file name to save {@code r} under: the source's name, or that name + .jpg for URLs and other suffixes. */
     static String saveName(Results r) {
+        if (r.frame() >= 0) return videoName(r.path()) + ".jpg";
         String name = Path.of(r.path().replaceAll("[?#].*$", "")).getFileName().toString();
         return name.toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png)$") ? name : name + ".jpg";
     }

@@ -51,6 +51,22 @@ public final class Shared {
         return Path.of(System.getenv("YOLO_TRT_REFERENCE")).resolve(name);
     }
 
+    /** A test video of ../shared/videos (beside the reference folder). */
+    public static Path video(String name) {
+        Path v = Path.of(System.getenv("YOLO_TRT_REFERENCE")).getParent().getParent().resolve("videos").resolve(name);
+        Assumptions.assumeTrue(Files.isRegularFile(v), "test video not found: " + v);
+        return v;
+    }
+
+    /** The ffmpeg program inside the bytedeco ffmpeg jar (extracted to JavaCPP's cache). */
+    public static String ffmpeg() {
+        try {
+            return org.bytedeco.javacpp.Loader.load(org.bytedeco.ffmpeg.ffmpeg.class);
+        } catch (UnsatisfiedLinkError e) {
+            throw new IllegalStateException("ffmpeg's libraries do not load (libpulse0 missing?): " + e.getMessage(), e);
+        }
+    }
+
     public static Path datasets() {
         return settings().datasetsDir();
     }

@@ -31,15 +31,24 @@ public final class OnnxWriter {
 
     /** The ONNX model bytes of {@code c} at input size {@code imgsz} × {@code imgsz}. */
     public static byte[] write(Checkpoint c, int imgsz) {
-        OnnxWriter w = new OnnxWriter();
+        return write(c, imgsz, imgsz);
+    }
+
+    /**
+     * The ONNX model bytes of {@code c} at input {@code h} × {@code w} (multiples of the stride): the rectangular input
+     * Ultralytics feeds a PyTorch model (its letterbox pads only to the stride).
+     */
+    public static byte[] write(Checkpoint c, int h, int w) {
+        OnnxWriter wr = new OnnxWriter();
         PyObject model = c.model();
         Map<?, ?> layers = modules(child(model, "model"));
-        w.graph.addInput(valueInfo("images", 1, 3, imgsz, imgsz));
+        wr.graph.addInput(valueInfo("images", 1, 3, h, w));
         List<String> outs = new ArrayList<>();
-        List<Integer> sizes = new ArrayList<>(); // feature-map side per layer, for the anchors
+        List<int[]> sizes = new ArrayList<>(); // feature-map (height, width) per layer, for the anchors
         int nc = 0;
         int[] kpt = null;
-        int nm = 0, protoSize = 0;
+        int nm = 0;
+        int[] protoSize = null;
         for (int i = 0; i < layers.size(); i++) {
             try {
                 PyObject m = (PyObject) layers.get(String.valueOf(i));
@@ -47,34 +56,34 @@ public final class OnnxWriter {
                 Object f = m.get("f");
                 Object first = list(f).get(0); // Concat and Detect take several; the rest one
                 String in = i == 0 ? "images" : outs.get(from(first, i, outs.size()));
-                int inSize = i == 0 ? imgsz : sizes.get(from(first, i, outs.size()));
+                int[] inSize = i == 0 ? new int[] {h, w} : sizes.get(from(first, i, outs.size()));
                 String out;
-                int size = inSize;
+                int[] size = inSize;
                 switch (type.substring(type.lastIndexOf('.') + 1)) {
                     case "Conv" -> {
-                        out = w.conv(in, m);
-                        size = inSize / stride(m);
+                        out = wr.conv(in, m);
+                        size = new int[] {inSize[0] / stride(m), inSize[1] / stride(m)};
                     }
-                    case "C2f", "C3k2" -> out = w.c2f(in, m);
-                    case "C2PSA" -> out = w.c2psa(in, m, inSize);
-                    case "SPPF" -> out = w.sppf(in, m);
+                    case "C2f", "C3k2" -> out = wr.c2f(in, m);
+                    case "C2PSA" -> out = wr.c2psa(in, m, inSize);
+                    case "SPPF" -> out = wr.sppf(in, m);
                     case "Upsample" -> {
-                        out = w.upsample(in, m);
-                        size = inSize * 2;
+                        out = wr.upsample(in, m);
+                        size = new int[] {inSize[0] * 2, inSize[1] * 2};
                     }
                     case "Concat" -> {
                         List<String> parts = new ArrayList<>();
                         for (Object k : list(f)) parts.add(outs.get(from(k, i, outs.size())));
-                        out = w.node("Concat", parts, Map.of("axis", 1L));
+                        out = wr.node("Concat", parts, Map.of("axis", 1L));
                     }
                     case "Classify" -> {
                         PyObject linear = child(m, "linear");
                         nc = ((Number) linear.get("out_features")).intValue();
-                        out = w.classify(in, m);
+                        out = wr.classify(in, m);
                     }
                     case "Detect", "OBB", "Pose", "Segment" -> {
                         List<String> feats = new ArrayList<>();
-                        List<Integer> fs = new ArrayList<>();
+                        List<int[]> fs = new ArrayList<>();
                         for (Object k : list(f)) {
                             feats.add(outs.get(from(k, i, outs.size())));
                             fs.add(sizes.get(from(k, i, outs.size())));
@@ -87,9 +96,9 @@ public final class OnnxWriter {
                         }
                         if (type.endsWith(".Segment")) {
                             nm = ((Number) m.get("nm")).intValue();
-                            protoSize = fs.get(0) * 2;
+                            protoSize = new int[] {fs.get(0)[0] * 2, fs.get(0)[1] * 2};
                         }
-                        out = w.detect(feats, fs, m, imgsz, nc, type.endsWith(".OBB"), kpt);
+                        out = wr.detect(feats, fs, m, h, nc, type.endsWith(".OBB"), kpt);
                     }
                     default -> throw new YoloException("module " + type + " (layer " + i + ") is not supported by the .pt converter yet");
                 }
@@ -101,16 +110,16 @@ public final class OnnxWriter {
                 throw new YoloException("layer " + i + ": " + Damage.describe(e), e);
             }
         }
-        w.graph.addOutput(c.task().equals("classify") ? valueInfo("output0", 1, nc)
+        wr.graph.addOutput(c.task().equals("classify") ? valueInfo("output0", 1, nc)
                 : valueInfo("output0", 1, 4 + nc + (c.task().equals("obb") ? 1 : 0) + (kpt == null ? 0 : kpt[0] * kpt[1]) + nm, -1));
-        if (nm > 0) w.graph.addOutput(valueInfo("output1", 1, nm, protoSize, protoSize));
+        if (nm > 0) wr.graph.addOutput(valueInfo("output1", 1, nm, protoSize[0], protoSize[1]));
         OnnxMl.ModelProto.Builder mp = OnnxMl.ModelProto.newBuilder().setIrVersion(8).setProducerName("yolo-trt")
-                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(w.graph);
-        metadata(mp, c, imgsz, kpt);
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(wr.graph);
+        metadata(mp, c, h, w, kpt);
         return mp.build().toByteArray();
     }
 
-    private static void metadata(OnnxMl.ModelProto.Builder mp, Checkpoint c, int imgsz, int[] kpt) {
+    private static void metadata(OnnxMl.ModelProto.Builder mp, Checkpoint c, int h, int w, int[] kpt) {
         PyObject model = c.model();
         StringBuilder names = new StringBuilder("{");
         if (model.get("names") instanceof Map<?, ?> n) {
@@ -130,7 +139,7 @@ public final class OnnxWriter {
         props.put("stride", String.valueOf(stride));
         props.put("task", c.task());
         props.put("batch", "1");
-        props.put("imgsz", "[" + imgsz + ", " + imgsz + "]");
+        props.put("imgsz", "[" + h + ", " + w + "]");
         props.put("names", names.toString());
         if (kpt != null) props.put("kpt_shape", "[" + kpt[0] + ", " + kpt[1] + "]");
         props.forEach((k, v) -> mp.addMetadataProps(OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
@@ -303,7 +312,7 @@ public final class OnnxWriter {
     }
 
     /** C2PSA: cv1 split in two, the PSA blocks on the second half, concatenated back, cv2. */
-    private String c2psa(String in, PyObject m, int size) {
+    private String c2psa(String in, PyObject m, int[] size) {
         long c = ((Number) m.get("c")).longValue();
         String[] ab = split(conv(in, child(m, "cv1")), c, c);
         String b = ab[1];
@@ -325,9 +334,9 @@ public final class OnnxWriter {
      * Ultralytics' Attention: qkv as one conv, per head q·k scaled and softmaxed over the keys, v
      * weighted by it, plus a depthwise positional conv of v, then proj.
      */
-    private String attention(String x, PyObject a, long dim, int size) {
+    private String attention(String x, PyObject a, long dim, int[] size) {
         long heads = ((Number) a.get("num_heads")).longValue(), kd = ((Number) a.get("key_dim")).longValue();
-        long hd = ((Number) a.get("head_dim")).longValue(), n = (long) size * size;
+        long hd = ((Number) a.get("head_dim")).longValue(), n = (long) size[0] * size[1];
         float scale = ((Number) a.get("scale")).floatValue();
         String qkv = node("Reshape", List.of(conv(x, child(a, "qkv")), longs(1, heads, 2 * kd + hd, n)), Map.of());
         String[] parts = split(qkv, 2, kd, kd, hd);
@@ -335,8 +344,8 @@ public final class OnnxWriter {
         String attn = node("Softmax", List.of(node("Mul", List.of(node("MatMul", List.of(qt, parts[1]), Map.of()),
                 constant(new float[] {scale}, 1)), Map.of())), Map.of("axis", -1L));
         String weighted = node("MatMul", List.of(parts[2], node("Transpose", List.of(attn), Map.of("perm", new long[] {0, 1, 3, 2}))), Map.of());
-        String image = node("Reshape", List.of(weighted, longs(1, dim, size, size)), Map.of());
-        String pe = conv(node("Reshape", List.of(parts[2], longs(1, dim, size, size)), Map.of()), child(a, "pe"));
+        String image = node("Reshape", List.of(weighted, longs(1, dim, size[0], size[1])), Map.of());
+        String pe = conv(node("Reshape", List.of(parts[2], longs(1, dim, size[0], size[1])), Map.of()), child(a, "pe"));
         return conv(node("Add", List.of(image, pe), Map.of()), child(a, "proj"));
     }
 
@@ -383,7 +392,7 @@ public final class OnnxWriter {
      * centres (cell + 0.5), times the level's stride; sigmoid scores. OBB appends the angle, Pose
      * ({@code kpt} = [keypoints, 2 or 3]) the keypoints: (raw·2 + cell)·stride, visibility after a sigmoid.
      */
-    private String detect(List<String> feats, List<Integer> sizes, PyObject m, int imgsz, int nc, boolean obb, int[] kpt) {
+    private String detect(List<String> feats, List<int[]> sizes, PyObject m, int imgH, int nc, boolean obb, int[] kpt) {
         long reg = ((Number) m.get("reg_max")).longValue(), no = nc + 4 * reg;
         Map<?, ?> cv2 = modules(child(m, "cv2")), cv3 = modules(child(m, "cv3"));
         List<String> flat = new ArrayList<>();
@@ -393,7 +402,7 @@ public final class OnnxWriter {
             String cls = branch(feats.get(l), (PyObject) cv3.get(String.valueOf(l)));
             String cat = node("Concat", List.of(box, cls), Map.of("axis", 1L));
             flat.add(node("Reshape", List.of(cat, longs(1, no, -1)), Map.of()));
-            anchors += sizes.get(l) * sizes.get(l);
+            anchors += sizes.get(l)[0] * sizes.get(l)[1];
         }
         String x = node("Concat", flat, Map.of("axis", 2L));
         String[] parts = split(x, 4 * reg, nc);
@@ -405,10 +414,10 @@ public final class OnnxWriter {
                 Map.of("keepdims", 0L)); // [1, 4, A]: left, top, right, bottom
         float[] ax = new float[anchors], ay = new float[anchors], st = new float[anchors];
         int a = 0;
-        for (int s : sizes) {
-            float stride = (float) imgsz / s;
-            for (int y = 0; y < s; y++) {
-                for (int xx = 0; xx < s; xx++) {
+        for (int[] s : sizes) {
+            float stride = (float) imgH / s[0];
+            for (int y = 0; y < s[0]; y++) {
+                for (int xx = 0; xx < s[1]; xx++) {
                     ax[a] = xx + 0.5f;
                     ay[a] = y + 0.5f;
                     st[a++] = stride;

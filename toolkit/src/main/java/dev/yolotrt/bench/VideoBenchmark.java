@@ -1,0 +1,117 @@
+package dev.yolotrt.bench;
+
+import dev.yolotrt.cfg.Cfg;
+import dev.yolotrt.model.Yolo;
+import dev.yolotrt.predict.Results;
+import dev.yolotrt.track.Tracker;
+import dev.yolotrt.track.TrackerConfig;
+import dev.yolotrt.track.Tracking;
+import dev.yolotrt.video.VideoPredictions;
+import dev.yolotrt.video.VideoSource;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.numbers.NumberColumnFormatter;
+
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * {@code benchmark source=VIDEO}: frames per second of a video through each stage alone (decode, the batched
+ * inference pipeline, the tracker, encoding the annotated video) and end to end (predict, track, track and save),
+ * and the stage that limits the rate.
+ */
+public final class VideoBenchmark {
+
+    private VideoBenchmark() {
+    }
+
+    public static Table run(Yolo model, String source, Cfg c, Consumer<String> log) {
+        StringColumn what = StringColumn.create("Run"), note = StringColumn.create("Note");
+        IntColumn frames = IntColumn.create("Frames");
+        DoubleColumn seconds = DoubleColumn.create("Seconds"), rate = DoubleColumn.create("Frames/s");
+        Cfg quiet = c.with(Map.of("save", false, "save_txt", false, "save_crop", false, "save_frames", false, "verbose", false));
+        TrackerConfig tc = TrackerConfig.load(c.string("tracker"));
+
+        // 1. Decoding alone, on one thread.
+        long t0 = System.nanoTime();
+        int n = 0;
+        try (VideoSource v = VideoSource.open(source, (int) Math.round(c.number("timeout") * 1000))) {
+            for (VideoSource.Frame f; (f = v.next()) != null; n++) f.image().close();
+        }
+        double decodeS = (System.nanoTime() - t0) / 1e9;
+        add(what, frames, seconds, rate, note, "decode", n, decodeS, "FFmpeg to BGR, one thread");
+        log.accept("decode: " + n + " frames");
+
+        // 2. Predict end to end (no tracker, nothing saved), the tracker timed alone on its results.
+        double[] inferMs = {0}, trackMs = {0};
+        int inFlight;
+        t0 = System.nanoTime();
+        n = 0;
+        try (VideoPredictions it = model.video(source, quiet, false); Tracker tracker = new Tracker(tc)) {
+            inFlight = model.predictor().concurrency();
+            while (it.hasNext()) {
+                Results r = it.next();
+                n++;
+                inferMs[0] += r.speed().get("preprocess") + r.speed().get("inference") + r.speed().get("postprocess");
+                long s0 = System.nanoTime();
+                Tracking.apply(tracker, r);
+                trackMs[0] += (System.nanoTime() - s0) / 1e6;
+                if (r.image() != null) r.image().close();
+            }
+        }
+        double predictS = (System.nanoTime() - t0) / 1e9 - trackMs[0] / 1000;
+        add(what, frames, seconds, rate, note, "predict", n, predictS, "decode + batches in flight, no tracker, nothing saved");
+        double inferRate = n / (inferMs[0] / 1000) * inFlight;
+        add(what, frames, seconds, rate, note, "inference", n, n / inferRate, inFlight + " batches in flight (letterbox, model, NMS)");
+        add(what, frames, seconds, rate, note, "tracking", n, trackMs[0] / 1000, tc.trackerType() + " on the consumer thread");
+        log.accept("predict: " + n + " frames");
+
+        // 3. Track end to end without saving (the measure), then with the annotated video saved.
+        double trackS = timed(model, source, quiet, frames, seconds, rate, note, what, "track", "nothing saved");
+        log.accept("track: done");
+        Cfg saving = quiet.with(Map.of("save", true));
+        double saveS = timed(model, source, saving, frames, seconds, rate, note, what, "track + save", "annotated video written");
+        int last = frames.get(frames.size() - 1);
+        add(what, frames, seconds, rate, note, "encode", last, Math.max(1e-9, saveS - trackS), "drawing + MJPEG, by difference");
+
+        String limit = limit(new String[] {"decode", "inference", "tracking"}, new double[] {frames.get(0) / decodeS, inferRate,
+                n / Math.max(1e-9, trackMs[0] / 1000)});
+        for (DoubleColumn col : new DoubleColumn[] {seconds, rate}) col.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(1));
+        return Table.create(model.file().getFileName() + " on " + source + " (" + model.backend().name() + "); track without saving is limited by "
+                + limit, what, frames, seconds, rate, note);
+    }
+
+    private static double timed(Yolo model, String source, Cfg c, IntColumn frames, DoubleColumn seconds, DoubleColumn rate, StringColumn note,
+                                StringColumn what, String name, String how) {
+        long t0 = System.nanoTime();
+        int n = 0;
+        try (VideoPredictions it = model.video(source, c, true)) {
+            while (it.hasNext()) {
+                Results r = it.next();
+                n++;
+                if (r.image() != null) r.image().close();
+            }
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        add(what, frames, seconds, rate, note, name, n, s, how);
+        return s;
+    }
+
+    /** The stage with the lowest rate. */
+    static String limit(String[] names, double[] rates) {
+        int k = 0;
+        for (int i = 1; i < rates.length; i++) if (rates[i] < rates[k]) k = i;
+        return names[k] + String.format(java.util.Locale.ROOT, " (%.0f frames/s)", rates[k]);
+    }
+
+    private static void add(StringColumn what, IntColumn frames, DoubleColumn seconds, DoubleColumn rate, StringColumn note, String name, int n,
+                            double s, String how) {
+        what.append(name);
+        frames.append(n);
+        seconds.append(s);
+        rate.append(n / s);
+        note.append(how);
+    }
+}

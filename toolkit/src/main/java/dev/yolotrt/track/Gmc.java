@@ -1,0 +1,95 @@
+package dev.yolotrt.track;
+
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.Size;
+import org.bytedeco.javacpp.indexer.DoubleIndexer;
+import org.bytedeco.javacpp.indexer.FloatIndexer;
+import org.bytedeco.javacpp.indexer.UByteIndexer;
+
+import java.util.List;
+
+import static org.bytedeco.opencv.global.opencv_calib3d.RANSAC;
+import static org.bytedeco.opencv.global.opencv_calib3d.estimateAffinePartial2D;
+import static org.bytedeco.opencv.global.opencv_core.CV_32FC2;
+import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2GRAY;
+import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
+import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
+import static org.bytedeco.opencv.global.opencv_imgproc.goodFeaturesToTrack;
+import static org.bytedeco.opencv.global.opencv_imgproc.resize;
+import static org.bytedeco.opencv.global.opencv_video.calcOpticalFlowPyrLK;
+
+/**
+ * BoT-SORT's global motion compensation: how the camera moved since the last frame, as a 2×3 similarity transform.
+ * {@code sparseOptFlow}: corners (Shi-Tomasi) of the half-size grey frame followed by pyramidal Lucas-Kanade into
+ * the next one, then a RANSAC partial affine fit; too few points leave the identity. Holds the previous frame.
+ */
+final class Gmc implements AutoCloseable {
+    static final List<String> METHODS = List.of("sparseoptflow", "none");
+    private static final double[] IDENTITY = {1, 0, 0, 0, 1, 0};
+    private static final int DOWNSCALE = 2;
+
+    private final boolean enabled;
+    private Mat prevFrame;
+    private Mat prevPoints;
+
+    Gmc(String method) {
+        this.enabled = method.equalsIgnoreCase("sparseOptFlow");
+    }
+
+    /** The transform from the previous frame to {@code bgr} (identity on the first frame). */
+    double[] apply(Mat bgr) {
+        if (!enabled || bgr == null) return IDENTITY.clone();
+        Mat gray = new Mat();
+        cvtColor(bgr, gray, COLOR_BGR2GRAY);
+        Mat small = new Mat();
+        resize(gray, small, new Size(bgr.cols() / DOWNSCALE, bgr.rows() / DOWNSCALE), 0, 0, INTER_LINEAR);
+        gray.close();
+        Mat points = new Mat();
+        goodFeaturesToTrack(small, points, 1000, 0.01, 1, new Mat(), 3, false, 0.04);
+        double[] h = IDENTITY.clone();
+        // A frame of another size (images tracked one after another) starts over: there is no motion to estimate.
+        boolean sameSize = prevFrame != null && prevFrame.cols() == small.cols() && prevFrame.rows() == small.rows();
+        if (sameSize && prevPoints != null && !prevPoints.empty()) {
+            try (Mat next = new Mat(); Mat status = new Mat(); Mat err = new Mat()) {
+                calcOpticalFlowPyrLK(prevFrame, small, prevPoints, next, status, err);
+                int n = (int) status.total();
+                UByteIndexer st = status.createIndexer();
+                FloatIndexer pi = prevPoints.createIndexer(), ni = next.createIndexer();
+                int kept = 0;
+                for (int i = 0; i < n; i++) if (st.get(i) != 0) kept++;
+                if (kept > 4) {
+                    try (Mat from = new Mat(kept, 1, CV_32FC2); Mat to = new Mat(kept, 1, CV_32FC2); Mat inliers = new Mat()) {
+                        FloatIndexer fi = from.createIndexer(), ti = to.createIndexer();
+                        for (int i = 0, k = 0; i < n; i++) {
+                            if (st.get(i) == 0) continue;
+                            fi.put(k, 0, 0, pi.get(i, 0, 0));
+                            fi.put(k, 0, 1, pi.get(i, 0, 1));
+                            ti.put(k, 0, 0, ni.get(i, 0, 0));
+                            ti.put(k, 0, 1, ni.get(i, 0, 1));
+                            k++;
+                        }
+                        try (Mat a = estimateAffinePartial2D(from, to, inliers, RANSAC, 3, 2000, 0.99, 10)) {
+                            if (!a.empty()) {
+                                DoubleIndexer ai = a.createIndexer();
+                                h = new double[] {ai.get(0, 0), ai.get(0, 1), ai.get(0, 2) * DOWNSCALE, ai.get(1, 0), ai.get(1, 1),
+                                        ai.get(1, 2) * DOWNSCALE};
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        close();
+        prevFrame = small;
+        prevPoints = points;
+        return h;
+    }
+
+    @Override
+    public void close() {
+        if (prevPoints != null) prevPoints.close();
+        if (prevFrame != null) prevFrame.close();
+        prevPoints = null;
+        prevFrame = null;
+    }
+}

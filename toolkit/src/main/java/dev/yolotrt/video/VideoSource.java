@@ -1,0 +1,257 @@
+package dev.yolotrt.video;
+
+import dev.yolotrt.util.YoloException;
+import org.bytedeco.ffmpeg.global.avutil;
+import org.bytedeco.ffmpeg.avutil.AVFrame;
+import org.bytedeco.ffmpeg.swscale.SwsContext;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacv.FFmpegFrameGrabber;
+import org.bytedeco.javacv.FrameGrabber;
+import org.bytedeco.javacv.FFmpegLogCallback;
+import org.bytedeco.javacv.OpenCVFrameConverter;
+import org.bytedeco.opencv.opencv_core.Mat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+import static org.bytedeco.ffmpeg.global.avutil.av_frame_clone;
+import static org.bytedeco.ffmpeg.global.avutil.av_frame_free;
+import static org.bytedeco.ffmpeg.global.swscale.SWS_BICUBIC;
+import static org.bytedeco.ffmpeg.global.swscale.sws_freeContext;
+import static org.bytedeco.ffmpeg.global.swscale.sws_getCachedContext;
+import static org.bytedeco.ffmpeg.global.swscale.sws_scale;
+
+/**
+ * One video file, stream URL or camera, decoded by FFmpeg into BGR frames with the pixels OpenCV's
+ * {@code VideoCapture} gives (Ultralytics reads videos with it): FFmpeg's decoder, then swscale to BGR24 with
+ * bicubic filtering, as OpenCV's FFmpeg backend converts. One owner, not thread-safe; {@link #close} frees the decoder.
+ */
+public final class VideoSource implements AutoCloseable {
+
+    /** One decoded frame: BGR pixels (owned by the caller), its index from 0 and its presentation time. */
+    public record Frame(Mat image, int index, long timestampUs) {
+    }
+
+    /**
+     * A decoded frame before its conversion to BGR: a new reference to the decoder's picture (no copy), converted by
+     * {@link Converter} on another thread so that decoding and conversion overlap. {@link #free} if never converted.
+     */
+    public record Raw(AVFrame picture, int index, long timestampUs) {
+        public void free() {
+            av_frame_free(picture);
+        }
+    }
+
+    /**
+     * Converts raw frames to BGR exactly as the grabber does (swscale, bicubic, same sizes), one context per thread:
+     * several converters run the costliest part of reading HD video on several cores.
+     */
+    public static final class Converter implements AutoCloseable {
+        private SwsContext ctx;
+
+        /** The frame's BGR pixels; frees {@code raw}. */
+        public Frame convert(Raw raw) {
+            AVFrame p = raw.picture();
+            try {
+                int w = p.width(), h = p.height();
+                ctx = sws_getCachedContext(ctx, w, h, p.format(), w, h, avutil.AV_PIX_FMT_BGR24, SWS_BICUBIC, null, null, (DoublePointer) null);
+                Mat out = new Mat(h, w, org.bytedeco.opencv.global.opencv_core.CV_8UC3);
+                try (PointerPointer<BytePointer> dst = new PointerPointer<>(1); IntPointer dstStride = new IntPointer(1)) {
+                    dst.put(0, out.data());
+                    dstStride.put(0, (int) out.step());
+                    sws_scale(ctx, p.data(), p.linesize(), 0, h, dst, dstStride);
+                }
+                return new Frame(out, raw.index(), raw.timestampUs());
+            } finally {
+                raw.free();
+            }
+        }
+
+        @Override
+        public void close() {
+            if (ctx != null) sws_freeContext(ctx);
+            ctx = null;
+        }
+    }
+
+    private static final Pattern STREAM = Pattern.compile("^(rtsp|rtsps|rtmp|rtmps|http|https|tcp|udp|srt|rtp)://.*",
+            Pattern.CASE_INSENSITIVE);
+    /** Suffixes Ultralytics lists as videos; any other file FFmpeg reads works too when named explicitly. */
+    public static final java.util.Set<String> VIDEO_SUFFIXES = java.util.Set.of("asf", "avi", "gif", "m4v", "mkv", "mov", "mp4",
+            "mpeg", "mpg", "ts", "wmv", "webm");
+
+    private final String name;
+    private final boolean live;
+    private FFmpegFrameGrabber grabber;
+    private final int timeoutMs;
+    private final boolean raw;
+    private final OpenCVFrameConverter.ToMat converter = new OpenCVFrameConverter.ToMat();
+    private int index;
+
+    private VideoSource(String name, boolean live, FFmpegFrameGrabber grabber, int timeoutMs, boolean raw) {
+        this.timeoutMs = timeoutMs;
+        this.raw = raw;
+        this.name = name;
+        this.live = live;
+        this.grabber = grabber;
+    }
+
+    /** True for what Ultralytics treats as a stream: a URL of a streaming protocol or a camera index. */
+    public static boolean isStream(String source) {
+        return STREAM.matcher(source).matches() && !isVideoFile(source) || source.matches("\\d+");
+    }
+
+    /** What predict and track read as video rather than images: a video file, a stream URL, a camera index, a .streams file. */
+    public static boolean isVideo(Object source) {
+        return source instanceof String s && (isStream(s.strip()) || isVideoFile(s.strip()) || s.strip().endsWith(".streams"))
+                || source instanceof Path p && isVideoFile(p.toString());
+    }
+
+    /** A file name or URL path ending in a video suffix. */
+    public static boolean isVideoFile(String source) {
+        String s = source.replaceAll("[?#].*$", "");
+        int dot = s.lastIndexOf('.');
+        return dot > 0 && VIDEO_SUFFIXES.contains(s.substring(dot + 1).toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * Opens {@code source}: a file, a URL FFmpeg reads, or a camera index ({@code 0} is /dev/video0). A live source that
+     * sends nothing for {@code timeoutMs} fails instead of waiting forever.
+     */
+    public static VideoSource open(String source, int timeoutMs) {
+        return open(source, timeoutMs, false);
+    }
+
+    /** As {@link #open(String, int)}; {@code raw}: frames are taken with {@link #nextRaw} and converted by {@link Converter}s. */
+    public static VideoSource open(String source, int timeoutMs, boolean raw) {
+        String s = source.strip();
+        boolean camera = s.matches("\\d+");
+        boolean url = STREAM.matcher(s).matches();
+        if (camera) {
+            Path dev = Path.of("/dev/video" + s);
+            if (!Files.exists(dev)) throw new YoloException("camera " + s + " not found (" + dev + " does not exist); list cameras with: ls /dev/video*");
+        } else if (!url && !Files.isRegularFile(Path.of(s))) {
+            throw new YoloException("video not found: " + s);
+        }
+        FFmpegLogCallback.setLevel(avutil.AV_LOG_QUIET);
+        FFmpegFrameGrabber g = camera ? new FFmpegFrameGrabber("/dev/video" + s) : new FFmpegFrameGrabber(s);
+        if (camera) g.setFormat("video4linux2");
+        g.setPixelFormat(avutil.AV_PIX_FMT_BGR24);
+        g.setImageScalingFlags(SWS_BICUBIC);
+        if (raw) g.setImageMode(FrameGrabber.ImageMode.RAW);
+        // Frame and slice threads of the decoder (H.264, HEVC, ...): HD decoding on every core.
+        g.setVideoOption("threads", "auto");
+        if (url || camera) {
+            // Microseconds: the I/O timeout of every protocol (and RTSP's socket), so a silent server ends the read.
+            String us = String.valueOf(timeoutMs * 1000L);
+            g.setOption("rw_timeout", us);
+            g.setOption("timeout", us);
+            if (s.toLowerCase(Locale.ROOT).startsWith("rtsp")) g.setOption("rtsp_transport", "tcp");
+        }
+        try {
+            g.start();
+        } catch (Exception | UnsatisfiedLinkError e) {
+            close(g);
+            throw new YoloException("cannot open video " + s + ": " + reason(e)
+                    + (url ? " (check the URL and that the server is up)" : camera ? "" : " (is it a video FFmpeg can read?)"));
+        }
+        if (g.getVideoStream() < 0 || g.getImageWidth() <= 0 || g.getImageHeight() <= 0) {
+            close(g);
+            throw new YoloException("no video stream in " + s + " (an audio-only or data file?); give a video file");
+        }
+        return new VideoSource(s, url || camera, g, timeoutMs, raw);
+    }
+
+    private static String reason(Throwable e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
+        if (m.contains("avcodec_find_decoder")) return "no decoder for its video codec (unknown or unsupported codec)";
+        // JavaCV's hint about its log callback means nothing to a user.
+        return m.replaceAll("\\(For more details[^)]*\\)", "").replaceAll("\\s+", " ").strip();
+    }
+
+    private static void close(FFmpegFrameGrabber g) {
+        try {
+            g.release();
+        } catch (Exception ignored) {
+            // nothing more to free
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** A stream or camera: frames arrive in real time and may be dropped. */
+    public boolean live() {
+        return live;
+    }
+
+    public int width() {
+        return grabber.getImageWidth();
+    }
+
+    public int height() {
+        return grabber.getImageHeight();
+    }
+
+    /** Frames per second as the container states it (30 where it states none, as Ultralytics assumes). */
+    public double fps() {
+        double f = grabber.getFrameRate();
+        return Double.isFinite(f) && f > 0 && f < 1000 ? f : 30;
+    }
+
+    /** Frames the container announces; 0 for live sources or when unknown. */
+    public int frames() {
+        return live ? 0 : Math.max(0, grabber.getLengthInVideoFrames());
+    }
+
+    private org.bytedeco.javacv.Frame grab() {
+        try {
+            return grabber.grabImage();
+        } catch (Exception e) {
+            throw new YoloException("reading " + name + " failed at frame " + index + ": " + reason(e)
+                    + (live ? " (the stream stopped or timed out)" : " (the file is truncated or corrupt)"));
+        }
+    }
+
+    /**
+     * A live source opened again after it dropped (a new connection, same options); frame indices continue. Throws
+     * when it cannot be reached within the timeout.
+     */
+    public void reconnect() {
+        VideoSource fresh = open(name, timeoutMs, raw);
+        close(grabber);
+        grabber = fresh.grabber;
+        fresh.converter.close();
+    }
+
+    /** The next frame undecoded to BGR (a source opened raw), or null at the end. */
+    public Raw nextRaw() {
+        org.bytedeco.javacv.Frame f = grab();
+        if (f == null || !(f.opaque instanceof AVFrame p)) return null;
+        AVFrame ref = av_frame_clone(p);
+        if (ref == null) throw new YoloException("out of memory reading " + name);
+        return new Raw(ref, index++, grabber.getTimestamp());
+    }
+
+    /** The next frame, or null at the end. A read error ends with a {@link YoloException} naming the source. */
+    public Frame next() {
+        org.bytedeco.javacv.Frame f = grab();
+        if (f == null || f.image == null) return null;
+        Mat view = converter.convert(f);
+        // The grabber reuses its buffer for the next frame: each frame gets pixels of its own.
+        Mat copy = view.clone();
+        return new Frame(copy, index++, grabber.getTimestamp());
+    }
+
+    @Override
+    public void close() {
+        close(grabber);
+        converter.close();
+    }
+}

@@ -1,0 +1,140 @@
+package dev.yolotrt.cli;
+
+import dev.yolotrt.testutil.Shared;
+import dev.yolotrt.video.VideoSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The CLI on videos: track saves what Ultralytics saves; bad input is one line, exit 1, and no output that looks whole. */
+class VideoCliTest {
+
+    @Test
+    void trackSavesVideoLabelsAndFrames(@TempDir Path tmp) throws Exception {
+        MainTest.Run r = MainTest.run("track", "model=yolov8n.onnx", "source=" + Shared.video("cup.mp4"), "tracker=bytetrack.yaml",
+                "vid_stride=3", "save_txt=true", "save_frames=true", "show_trails=true", "project=" + tmp, "name=t");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("video 1/1 (frame 73/"), r.out());
+        Path run = tmp.resolve("t");
+        assertTrue(r.out().contains("Results saved to " + run), r.out());
+        // 217 frames, every third: 73, numbered from 1 as Ultralytics numbers them.
+        try (VideoSource v = VideoSource.open(run.resolve("cup.avi").toString(), 5000)) {
+            assertEquals(640, v.width());
+            assertEquals(480, v.height());
+            int n = 0;
+            for (VideoSource.Frame f; (f = v.next()) != null; n++) f.image().close();
+            assertEquals(73, n);
+        }
+        try (Stream<Path> files = Files.list(run.resolve("labels"))) {
+            assertEquals(73, files.count());
+        }
+        try (Stream<Path> files = Files.list(run.resolve("cup_frames"))) {
+            assertEquals(73, files.count());
+        }
+        assertTrue(Files.isRegularFile(run.resolve("cup_frames").resolve("73.jpg")));
+        // cls cx cy w h id: the track id ends each line of a tracked frame.
+        List<String> lines = Files.readAllLines(run.resolve("labels").resolve("cup_10.txt"));
+        assertFalse(lines.isEmpty());
+        for (String l : lines) assertTrue(l.matches("\\d+( 0\\.\\d{6}| 1\\.000000){4} \\d+"), l);
+        try (Stream<Path> files = Files.list(run)) {
+            assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".part")));
+        }
+    }
+
+    @Test
+    void streamsFileReadsItsSourcesSideBySide(@TempDir Path tmp) throws IOException {
+        Path list = Files.writeString(tmp.resolve("two.streams"), "# two videos\n" + Shared.video("cup.mp4") + "\n\n" + Shared.video("Megamind.avi") + "\n");
+        MainTest.Run r = MainTest.run("track", "model=yolov8n.onnx", "source=" + list, "vid_stride=30", "project=" + tmp, "name=s");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("video 1/2 (frame 8/"), r.out());
+        assertTrue(r.out().contains("video 2/2 (frame 9/"), r.out());
+        // Turns: cup's frame 1, Megamind's frame 1, cup's frame 2 ...
+        List<String> lines = r.out().lines().filter(l -> l.startsWith("video ")).toList();
+        assertTrue(lines.get(0).startsWith("video 1/2 (frame 1/") && lines.get(1).startsWith("video 2/2 (frame 1/"), lines.toString());
+        assertTrue(Files.isRegularFile(tmp.resolve("s").resolve("cup.avi")));
+        assertTrue(Files.isRegularFile(tmp.resolve("s").resolve("Megamind.avi")));
+    }
+
+    @Test
+    void missingVideo(@TempDir Path tmp) {
+        MainTest.Run r = MainTest.run("predict", "model=yolov8n.onnx", "source=" + tmp.resolve("nope.mp4"), "project=" + tmp);
+        MainTest.assertOneLineError(r, "video not found", "nope.mp4");
+    }
+
+    @Test
+    void notAVideo(@TempDir Path tmp) throws IOException {
+        Path f = Files.writeString(tmp.resolve("notes.mp4"), "these are not video frames\n".repeat(100));
+        MainTest.Run r = MainTest.run("track", "model=yolov8n.onnx", "source=" + f, "project=" + tmp, "name=x");
+        MainTest.assertOneLineError(r, "cannot open video", "notes.mp4");
+        assertFalse(Files.exists(tmp.resolve("x")));
+    }
+
+    @Test
+    void truncatedVideoLeavesNoVideo(@TempDir Path tmp) throws IOException {
+        byte[] all = Files.readAllBytes(Shared.video("Megamind.avi"));
+        Path f = Files.write(tmp.resolve("cut.avi"), java.util.Arrays.copyOf(all, all.length / 3));
+        MainTest.Run r = MainTest.run("predict", "model=yolov8n.onnx", "source=" + f, "vid_stride=5", "project=" + tmp, "name=p");
+        MainTest.assertOneLineError(r, "cut.avi", "truncated or corrupt");
+        try (Stream<Path> files = Files.walk(tmp.resolve("p"))) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().contains("cut.avi")), "a partial video was left");
+        }
+    }
+
+    @Test
+    void audioOnlyFile(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("tone.avi");
+        Process p = new ProcessBuilder(Shared.ffmpeg(), "-v", "error", "-f", "lavfi", "-i", "sine=duration=1", "-c:a", "pcm_s16le", f.toString())
+                .redirectErrorStream(true).start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        MainTest.Run r = MainTest.run("predict", "model=yolov8n.onnx", "source=" + f, "project=" + tmp);
+        MainTest.assertOneLineError(r, "no video stream", "tone.avi");
+    }
+
+    @Test
+    void unknownCodec(@TempDir Path tmp) throws IOException {
+        // vtest.avi with its codec tag (MS-MPEG4 v3, "div3"/"DIV3" in the stream header and format) renamed to one no decoder knows.
+        byte[] b = Files.readAllBytes(Shared.video("vtest.avi"));
+        int renamed = 0;
+        for (int i = 0; i + 4 <= Math.min(b.length, 8192); i++) {
+            String tag = new String(b, i, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (tag.equalsIgnoreCase("div3")) {
+                System.arraycopy("ZZ9Q".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, b, i, 4);
+                renamed++;
+            }
+        }
+        assertTrue(renamed >= 2, "codec tags found: " + renamed);
+        Path f = Files.write(tmp.resolve("odd.avi"), b);
+        MainTest.Run r = MainTest.run("track", "model=yolov8n.onnx", "source=" + f, "project=" + tmp, "name=u");
+        MainTest.assertOneLineError(r, "odd.avi", "unknown or unsupported codec");
+        assertFalse(Files.exists(tmp.resolve("u").resolve("odd.avi")));
+    }
+
+    @Test
+    void missingCamera(@TempDir Path tmp) {
+        MainTest.Run r = MainTest.run("track", "model=yolov8n.onnx", "source=9", "project=" + tmp);
+        MainTest.assertOneLineError(r, "camera 9 not found");
+    }
+
+    @Test
+    void refusedStream(@TempDir Path tmp) throws IOException {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        MainTest.Run r = MainTest.run("predict", "model=yolov8n.onnx", "source=rtsp://127.0.0.1:" + port + "/live", "timeout=3", "project=" + tmp);
+        MainTest.assertOneLineError(r, "cannot open video", "rtsp://127.0.0.1:" + port);
+    }
+}
