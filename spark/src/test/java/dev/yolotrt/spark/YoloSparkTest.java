@@ -177,8 +177,10 @@ class YoloSparkTest {
     @Test
     void aCorruptImageIsARowWithAnError(@TempDir Path dir) throws IOException {
         Files.copy(SETTINGS.assetsDir().resolve("bus.jpg"), dir.resolve("bus.jpg"));
-        byte[] bus = Files.readAllBytes(dir.resolve("bus.jpg"));
-        Files.write(dir.resolve("broken.jpg"), java.util.Arrays.copyOf(bus, 600)); // a JPEG header and nothing after it
+        byte[] broken = new byte[4096];
+        broken[0] = (byte) 0xFF; // a JPEG's start-of-image marker, then zeros where its segments should be
+        broken[1] = (byte) 0xD8;
+        Files.write(dir.resolve("broken.jpg"), broken);
         Files.writeString(dir.resolve("notes.jpg"), "not an image");
         Dataset<Row> files = spark.read().format("binaryFile").load(dir.toString());
         Map<String, Row> rows = new TreeMap<>();
