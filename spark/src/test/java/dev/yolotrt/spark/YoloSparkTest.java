@@ -127,6 +127,77 @@ class YoloSparkTest {
         assertTrue(single.map() > 0.3 && single.map() < 0.5, "yolov8n's mAP50-95 on 128 val2017 images: " + single.map());
     }
 
+    /** Segment, pose, classify and OBB models: masks as RLE, keypoints, probabilities and rotated boxes equal one process's. */
+    @Test
+    void everyTaskMatchesOneProcess() throws IOException {
+        List<String> photos = List.of(SETTINGS.assetsDir().resolve("bus.jpg").toString(), SETTINGS.assetsDir().resolve("zidane.jpg").toString());
+        List<String> aerial;
+        try (Stream<Path> s = Files.list(SETTINGS.datasetsDir().resolve("dota8/images/train"))) {
+            aerial = s.map(Path::toString).filter(p -> p.endsWith(".jpg")).sorted().limit(2).toList();
+        }
+        Map<String, List<String>> sources = Map.of("yolo11n-seg.onnx", photos, "yolo11n-pose.onnx", photos,
+                "yolo11n-cls-dogcat.onnx", photos, "yolov8n-obb-dota8.onnx", aerial);
+        for (var e : sources.entrySet()) {
+            String model = e.getKey();
+            Map<String, Object> options = model.contains("obb") ? Map.of("conf", 0.01) : Map.of();
+            List<Results> single;
+            try (Yolo yolo = Yolo.load(model)) {
+                single = yolo.predict(e.getValue(), options);
+            }
+            Dataset<Row> in = spark.createDataFrame(e.getValue().stream().map(p -> RowFactory.create(p)).toList(),
+                    DataTypes.createStructType(List.of(DataTypes.createStructField("path", DataTypes.StringType, false))));
+            List<Row> rows = YoloSpark.predict(in, model, options).collectAsList();
+            assertEquals(single.size(), rows.size(), model);
+            for (int k = 0; k < rows.size(); k++) {
+                Row row = rows.get(k);
+                Results r = single.get(k);
+                assertEquals(r.path(), row.getAs("path"));
+                if (r.probs() != null) {
+                    List<Float> probs = row.getList(row.fieldIndex("probs"));
+                    float[] expected = r.probs().data();
+                    assertEquals(expected.length, probs.size());
+                    for (int c = 0; c < expected.length; c++) assertEquals(expected[c], probs.get(c), model);
+                    continue;
+                }
+                List<Row> dets = row.getList(row.fieldIndex("detections"));
+                assertEquals(r.boxes().size(), dets.size(), model + " " + r.path());
+                assertTrue(dets.size() > 0, model + " finds something in " + r.path());
+                for (int i = 0; i < dets.size(); i++) {
+                    Row d = dets.get(i);
+                    assertEquals(r.boxes().conf(i), d.getFloat(2));
+                    if (r.masks() != null) assertArrayEquals(r.masks().data(i), decodeRle(d.getStruct(4)), model);
+                    if (r.keypoints() != null) {
+                        List<Row> kp = d.getList(5);
+                        float[] xy = r.keypoints().xy(i);
+                        assertEquals(xy.length / 2, kp.size());
+                        for (int q = 0; q < kp.size(); q++) {
+                            assertEquals(xy[2 * q], kp.get(q).getFloat(0));
+                            assertEquals(xy[2 * q + 1], kp.get(q).getFloat(1));
+                            assertEquals(r.keypoints().conf(i)[q], kp.get(q).getFloat(2));
+                        }
+                    }
+                    if (r.obb() != null) {
+                        Row o = d.getStruct(6);
+                        assertArrayEquals(r.obb().xywhr(i), new float[] {o.getFloat(0), o.getFloat(1), o.getFloat(2), o.getFloat(3), o.getFloat(4)});
+                    }
+                }
+            }
+        }
+    }
+
+    /** COCO's uncompressed RLE back to row-major 0/1 bytes: runs alternate from zeros, down the columns. */
+    private static byte[] decodeRle(Row rle) {
+        int h = rle.getInt(0), w = rle.getInt(1);
+        List<Integer> counts = rle.getList(2);
+        byte[] out = new byte[h * w];
+        int pos = 0;
+        for (int k = 0; k < counts.size(); k++) {
+            for (int j = 0; j < counts.get(k); j++, pos++) out[(pos % h) * w + pos / h] = (byte) (k % 2);
+        }
+        assertEquals(h * w, pos);
+        return out;
+    }
+
     private static String withoutSpeed(String report) {
         return report.replaceAll("(?m)^Speed:.*$", "");
     }
