@@ -2,7 +2,10 @@ package dev.yolotrt.spark;
 
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.util.Settings;
+import org.apache.spark.SparkContext;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.resource.ResourceInformation;
 
 import java.util.ArrayList;
@@ -34,14 +37,24 @@ final class ExecutorModels {
     }
 
     /**
-     * The GPUs of the running task from Spark's resource scheduling ({@code spark.task.resource.gpu.amount}): their addresses
-     * as device ordinals; none outside a task or where no GPU was asked for (the executor then runs the model as loaded).
+     * The GPU of the running task from Spark's resource scheduling: on a cluster, the address Spark gave the task
+     * ({@code spark.task.resource.gpu.amount}); in local mode, where tasks cannot ask for GPUs (such a task is never
+     * scheduled), one of the driver's ({@code spark.driver.resource.gpu.*}) by partition, so that tasks take turns over them.
+     * None outside a task or where no GPU was declared: the model then runs as loaded (the CPU backend for ONNX).
      */
     static List<Integer> gpus() {
         TaskContext tc = TaskContext.get();
-        ResourceInformation gpu = tc == null ? null : tc.resourcesJMap().get("gpu");
+        if (tc == null) return List.of();
+        ResourceInformation task = tc.resourcesJMap().get("gpu");
         List<Integer> out = new ArrayList<>();
-        if (gpu != null) for (String a : gpu.addresses()) out.add(Integer.parseInt(a.strip()));
+        if (task != null) {
+            for (String a : task.addresses()) out.add(Integer.parseInt(a.strip()));
+        } else if ("driver".equals(SparkEnv.get().executorId())) { // local mode: tasks run in the driver, beside its context
+            ResourceInformation driver = JavaSparkContext.fromSparkContext(SparkContext.getOrCreate()).resources().get("gpu");
+            if (driver != null && driver.addresses().length > 0) {
+                out.add(Integer.parseInt(driver.addresses()[tc.partitionId() % driver.addresses().length].strip()));
+            }
+        }
         return out;
     }
 
