@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # On a GPU machine (issue 26): Spark in local mode with the GPU declared as the driver's resource (SparkGpuTest):
 #  1. throughput over 4,096 JPEGs (coco128 train2017 + val2017, 16 times) with yolov8n FP16 (dynamic batch 1..8, batch 8):
-#     the single-process pipeline twice, then Spark with 1 and 2 partitions on local[2]; passes at >= 90 % of one process;
+#     the single-process pipeline twice, then Spark with 1 and 2 partitions on local[SLOTS] (default 1: one task at a time
+#     on the one GPU, each task the whole pipeline on every core); passes at >= 90 % of one process;
 #  2. an INT8 sweep of 7 settings (6 distinct engines: FP32, FP16, fraction 0.25 / 0.5, calib_batch 8, minmax, entropy2),
 #     built and measured as Spark tasks, then Int8Tuning.run in one process on the same engines: names and mAP columns equal.
 # Needs, besides what the other GPU scripts need (YOLO_TRT_LIB: the toolkit's jars and junit-platform-console-standalone):
@@ -24,7 +25,7 @@ scp="spark/target/yolo-trt-spark.jar:spark/target/test-classes:$cp:$(ls "$spark_
 opens=$(sed -n '/<spark.opens>/,/<\/spark.opens>/p' spark/pom.xml | sed 's/<[^>]*>//g' | tr -s ' \n' ' ')
 export SPARK_LOCAL_IP=127.0.0.1
 say "== $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1), $(nproc) cores, Spark jars: $(ls "$spark_lib" | wc -l)"
-java $opens -Dyolo.spark.slots=${SLOTS:-2} -cp "$scp:$(ls "$lib"/junit-platform-console-standalone-*.jar)" \
+java $opens -Dyolo.spark.slots=${SLOTS:-1} -cp "$scp:$(ls "$lib"/junit-platform-console-standalone-*.jar)" \
   org.junit.platform.console.ConsoleLauncher execute --select-class dev.yolotrt.spark.SparkGpuTest --details=tree \
   --disable-banner > "$out/SparkGpuTest.log" 2>&1
 say "SparkGpuTest rc=$?"
