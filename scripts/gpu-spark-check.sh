@@ -7,7 +7,7 @@
 #     built and measured as Spark tasks, then Int8Tuning.run in one process on the same engines: names and mAP columns equal.
 # Needs, besides what the other GPU scripts need (YOLO_TRT_LIB: the toolkit's jars and junit-platform-console-standalone):
 #  - built here: toolkit/target/yolo-trt.jar, spark/target/yolo-trt-spark.jar and spark/target/test-classes
-#    (mvn -B -pl toolkit,spark -DskipTests -Pspark-lib package && mvn -B -pl toolkit,spark test-compile);
+#    (mvn -B -pl toolkit,spark -DskipTests -Pspark-lib package: -DskipTests still compiles the tests);
 #  - SPARK_LIB: Spark's own jars (spark/target/spark-lib from -Pspark-lib above, 244 MB: stage it as the dependency jars
 #    are, e.g. `bash ../shared/device/trt-stage.sh spark/target/spark-lib spark-deps` -> /opt/spark-deps).
 #

@@ -103,6 +103,11 @@ class YoloSparkTest {
         }
         assertTrue(single.isEmpty());
         assertTrue(boxes > 500, "yolov8n finds hundreds of objects in 128 COCO images, found " + boxes);
+        // docs/scale-out.md's flattening: one row per detection, the box's corners as columns.
+        Dataset<Row> flat = spark.createDataFrame(rows, YoloSpark.schema()).selectExpr("path", "explode(detections) AS d")
+                .selectExpr("path", "d.name", "d.confidence", "d.box.*");
+        assertEquals(List.of("path", "name", "confidence", "x1", "y1", "x2", "y2"), List.of(flat.columns()));
+        assertEquals(boxes, flat.count());
     }
 
     @Test
