@@ -4,6 +4,7 @@ import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.Boxes;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.Settings;
+import dev.yolotrt.util.YoloException;
 import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.Validator;
 import org.apache.spark.TaskContext;
@@ -35,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -130,6 +132,23 @@ class YoloSparkTest {
         assertArrayEquals(single.imagesPerClass(), spread.imagesPerClass());
         for (int i = 0; i < single.confusion().length; i++) assertArrayEquals(single.confusion()[i], spread.confusion()[i]);
         assertTrue(single.map() > 0.3 && single.map() < 0.5, "yolov8n's mAP50-95 on 128 val2017 images: " + single.map());
+    }
+
+    /** A path column takes file: URIs as binaryFile writes them; a frame with neither content nor paths is refused at once. */
+    @Test
+    void pathsAsUrisAndAFrameWithoutPaths() {
+        String uri = SETTINGS.assetsDir().resolve("bus.jpg").toAbsolutePath().toUri().toString();
+        Dataset<Row> in = spark.createDataFrame(List.of(RowFactory.create(uri)),
+                DataTypes.createStructType(List.of(DataTypes.createStructField("uri", DataTypes.StringType, false))));
+        Row bus = YoloSpark.predict(in, "yolov8n.onnx").collectAsList().get(0);
+        assertEquals(uri, bus.getAs("path"));
+        assertNull(bus.getAs("error"));
+        assertEquals(4, bus.<Row>getList(bus.fieldIndex("detections")).stream().filter(d -> d.getString(1).equals("person")).count());
+        Dataset<Row> numbers = spark.createDataFrame(List.of(RowFactory.create(1, 2)), DataTypes.createStructType(List.of(
+                DataTypes.createStructField("a", DataTypes.IntegerType, false), DataTypes.createStructField("b", DataTypes.IntegerType, false))));
+        YoloException e = assertThrows(YoloException.class, () -> YoloSpark.predict(numbers, "yolov8n.onnx"));
+        assertTrue(e.getMessage().contains("binaryFile") && e.getMessage().contains("'path'"), e.getMessage());
+        assertThrows(YoloException.class, () -> YoloSpark.predict(in, "yolov8n.onnx", Map.of("conf", 2.0)), "conf is checked on the driver");
     }
 
     /** Segment, pose, classify and OBB models: masks as RLE, keypoints, probabilities and rotated boxes equal one process's. */
