@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # On a GPU machine (issue 26): Spark in local mode with the GPU declared as the driver's resource (SparkGpuTest):
 #  1. throughput over 4,096 JPEGs (coco128 train2017 + val2017, 16 times) with yolov8n FP16 (dynamic batch 1..8, batch 8):
-#     the single-process pipeline twice, then Spark with 1 and 2 partitions on local[SLOTS] (default 1: one task at a time
+#     the single-process pipeline twice, then Spark twice with 1 and with 2 partitions on local[SLOTS] (default 1: one task at a time
 #     on the one GPU, each task the whole pipeline on every core); passes at >= 90 % of one process;
 #  2. an INT8 sweep of 7 settings (6 distinct engines: FP32, FP16, fraction 0.25 / 0.5, calib_batch 8, minmax, entropy2),
 #     built and measured as Spark tasks, then Int8Tuning.run in one process on the same engines: names and mAP columns equal.

@@ -77,9 +77,11 @@ class SparkGpuTest {
         return out;
     }
 
+    /** The paths in {@code partitions} consecutive slices, straight from the driver (no shuffle before the predictions). */
     private static Dataset<Row> pathRows(List<String> paths, int partitions) {
-        return spark.createDataFrame(paths.stream().map(p -> RowFactory.create(p)).toList(),
-                DataTypes.createStructType(List.of(DataTypes.createStructField("path", DataTypes.StringType, false)))).repartition(partitions);
+        List<Row> rows = paths.stream().map(p -> RowFactory.create(p)).toList();
+        return spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, partitions),
+                DataTypes.createStructType(List.of(DataTypes.createStructField("path", DataTypes.StringType, false))));
     }
 
     @Test
@@ -114,16 +116,19 @@ class SparkGpuTest {
         double best = 0;
         for (int partitions : new int[] {1, 2}) {
             Dataset<Row> rows = YoloSpark.predict(pathRows(paths, partitions), engine.toString(), options);
-            long t0 = System.nanoTime();
-            rows.write().format("noop").mode("overwrite").save();
-            double rate = paths.size() / ((System.nanoTime() - t0) / 1e9);
+            for (int run = 0; run < 2; run++) { // as one process: the better of two runs
+                long t0 = System.nanoTime();
+                rows.write().format("noop").mode("overwrite").save();
+                double rate = paths.size() / ((System.nanoTime() - t0) / 1e9);
+                System.out.printf(Locale.ROOT, "Spark local[%d], %d partitions, run %d: %.0f images/s (%.1f%% of one process)%n",
+                        SLOTS, partitions, run + 1, rate, 100 * rate / single);
+                best = Math.max(best, rate);
+            }
             long errors = rows.filter("error is not null").count();
             long count = rows.count();
-            System.out.printf(Locale.ROOT, "Spark local[%d], %d partitions: %d rows, %d errors, %.0f images/s (%.1f%% of one process)%n",
-                    SLOTS, partitions, count, errors, rate, 100 * rate / single);
+            System.out.printf(Locale.ROOT, "Spark, %d partitions: %d rows, %d errors%n", partitions, count, errors);
             assertEquals(paths.size(), count);
             assertEquals(0, errors);
-            best = Math.max(best, rate);
         }
         assertTrue(best >= 0.9 * single, String.format(Locale.ROOT, "Spark %.0f images/s < 90%% of one process's %.0f", best, single));
     }
