@@ -86,6 +86,21 @@ public final class Int8Tuning {
      */
     public static Table run(Yolo model, List<Setting> settings, String valData, Consumer<String> info) {
         TensorRt.require("INT8 tuning");
+        Map<ExportOptions, double[]> seen = new HashMap<>();
+        List<double[]> measured = new ArrayList<>();
+        int i = 0;
+        for (Setting s : settings) {
+            info.accept(String.format(Locale.ROOT, "[%d/%d] %s: %s", ++i, settings.size(), s.group(), s.label()));
+            measured.add(seen.computeIfAbsent(s.options(), o -> measure(model, o, valData, info)));
+        }
+        return table(model.file().getFileName().toString(), TensorRt.gpu(), settings, measured);
+    }
+
+    /**
+     * The tuning table of {@code settings} on {@code gpu}, row by row from what {@link #measure} returned for each
+     * (as {@link #run} makes it; a sweep measured elsewhere, e.g. spread over a cluster's GPUs, is tabled the same way).
+     */
+    public static Table table(String modelName, String gpu, List<Setting> settings, List<double[]> measured) {
         StringColumn group = StringColumn.create("Group");
         StringColumn label = StringColumn.create("Setting");
         StringColumn precision = StringColumn.create("Precision");
@@ -95,11 +110,9 @@ public final class Int8Tuning {
         DoubleColumn min = DoubleColumn.create("Engine min");
         DoubleColumn max = DoubleColumn.create("Engine max");
         DoubleColumn build = DoubleColumn.create("Build s");
-        Map<ExportOptions, double[]> seen = new HashMap<>();
-        int i = 0;
-        for (Setting s : settings) {
-            info.accept(String.format(Locale.ROOT, "[%d/%d] %s: %s", ++i, settings.size(), s.group(), s.label()));
-            double[] r = seen.computeIfAbsent(s.options(), o -> measure(model, o, valData, info));
+        for (int i = 0; i < settings.size(); i++) {
+            Setting s = settings.get(i);
+            double[] r = measured.get(i);
             group.append(s.group());
             label.append(s.label());
             precision.append(s.options().precision().toUpperCase(Locale.ROOT));
@@ -113,11 +126,15 @@ public final class Int8Tuning {
         for (DoubleColumn c : List.of(map50, map)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(3));
         for (DoubleColumn c : List.of(mean, min, max)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
         build.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(1));
-        return Table.create("INT8 tuning of " + model.file().getFileName() + " on " + TensorRt.gpu(), group, label, precision,
+        return Table.create("INT8 tuning of " + modelName + " on " + gpu, group, label, precision,
                 map50, map, mean, min, max, build);
     }
 
-    private static double[] measure(Yolo model, ExportOptions o, String valData, Consumer<String> info) {
+    /**
+     * Builds (or reuses, from the cache) the engine of {@code o} and measures it on this GPU: mAP50, mAP50-95 on
+     * {@code valData}, engine ms per image (mean, min, max) at its batch, build seconds.
+     */
+    public static double[] measure(Yolo model, ExportOptions o, String valData, Consumer<String> info) {
         Exporter.Result built = Exporter.cached(model.source(), o, info);
         try (Yolo engine = Yolo.load(built.engine(), model.settings())) {
             int imgsz = o.imgsz() != null ? o.imgsz() : model.metadata().imgsz()[0];

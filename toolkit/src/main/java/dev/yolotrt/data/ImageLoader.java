@@ -26,13 +26,11 @@ public final class ImageLoader<T> implements Iterator<ImageLoader.Loaded<T>>, Au
     public record Loaded<T>(T source, Mat image, double decodeMs) {
     }
 
-    private final List<T> items;
+    private final Iterator<T> items;
     private final Function<T, Mat> load;
     private final int window;
     private final ExecutorService pool;
     private final Deque<Future<Loaded<T>>> ahead = new ArrayDeque<>();
-    private int submitted;
-    private int taken;
 
     /**
      * Decoding threads for a pipeline: every core, up to 64. JPEG decoding is the host's slowest stage even through
@@ -46,7 +44,15 @@ public final class ImageLoader<T> implements Iterator<ImageLoader.Loaded<T>>, Au
 
     /** Decodes {@code items} with {@code load} on {@code threads} threads, at most {@code window} ahead. */
     public ImageLoader(List<T> items, Function<T, Mat> load, int threads, int window) {
-        this.items = List.copyOf(items);
+        this(List.copyOf(items).iterator(), load, threads, window);
+    }
+
+    /**
+     * As {@link #ImageLoader(List, Function, int, int)} over items pulled one at a time, on the consumer's thread, as the
+     * window frees up (a Spark partition's rows, which never sit in memory at once).
+     */
+    public ImageLoader(Iterator<T> items, Function<T, Mat> load, int threads, int window) {
+        this.items = items;
         this.load = load;
         this.window = Math.max(1, window);
         this.pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
@@ -63,8 +69,8 @@ public final class ImageLoader<T> implements Iterator<ImageLoader.Loaded<T>>, Au
     }
 
     private synchronized void fill() {
-        while (submitted < items.size() && ahead.size() < window) {
-            T item = items.get(submitted++);
+        while (ahead.size() < window && items.hasNext()) {
+            T item = items.next();
             ahead.add(pool.submit(() -> {
                 long t0 = System.nanoTime();
                 Mat m = load.apply(item);
@@ -74,8 +80,8 @@ public final class ImageLoader<T> implements Iterator<ImageLoader.Loaded<T>>, Au
     }
 
     @Override
-    public boolean hasNext() {
-        return taken < items.size();
+    public synchronized boolean hasNext() {
+        return !ahead.isEmpty() || items.hasNext();
     }
 
     /** The next image in input order, waiting for it if it is still being decoded. */
@@ -88,7 +94,6 @@ public final class ImageLoader<T> implements Iterator<ImageLoader.Loaded<T>>, Au
         }
         try {
             Loaded<T> l = f.get();
-            taken++;
             fill();
             return l;
         } catch (ExecutionException e) {

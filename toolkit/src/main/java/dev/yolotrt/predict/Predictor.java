@@ -288,6 +288,18 @@ public final class Predictor implements AutoCloseable {
 
     /** As {@link #iterate(List, PredictOptions)} with up to {@code inFlight} batches running at once. */
     Predictions iterate(List<ImageSource> sources, PredictOptions o, int inFlight) {
+        return iterate(List.copyOf(sources).iterator(), o, inFlight);
+    }
+
+    /**
+     * As {@link #iterate(List, PredictOptions)} over sources pulled as decoding frees up, on the caller's thread (a Spark
+     * partition streams through without being held in memory).
+     */
+    public Predictions iterate(Iterator<ImageSource> sources, PredictOptions o) {
+        return iterate(sources, o, concurrency());
+    }
+
+    private Predictions iterate(Iterator<ImageSource> sources, PredictOptions o, int inFlight) {
         if (!warm) warmup(o);
         return new Predictions(sources, o, inFlight);
     }
@@ -309,7 +321,7 @@ public final class Predictor implements AutoCloseable {
         private final ArrayDeque<Future<List<Results>>> running = new ArrayDeque<>();
         private final int inFlight;
 
-        private Predictions(List<ImageSource> sources, PredictOptions o, int inFlight) {
+        private Predictions(Iterator<ImageSource> sources, PredictOptions o, int inFlight) {
             this.o = o;
             this.chunk = chunk(o);
             this.hw = inputSize(o);

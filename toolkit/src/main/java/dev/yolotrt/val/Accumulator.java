@@ -6,7 +6,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /** Collects per-image detections and labels (original pixels) and turns them into {@link Metrics}. */
-public final class Accumulator {
+public final class Accumulator implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private final List<String> names;
     private final ConfusionMatrix confusion;
     private final List<boolean[]> tp = new ArrayList<>();
@@ -44,6 +45,17 @@ public final class Accumulator {
             present.add(c);
         }
         present.forEach(c -> imagesPerClass.merge(c, 1, Integer::sum));
+    }
+
+    /** Appends {@code next}'s images after this one's (the confusion matrices add up). */
+    public void merge(Accumulator next) {
+        images += next.images;
+        tp.addAll(next.tp);
+        conf.addAll(next.conf);
+        predCls.addAll(next.predCls);
+        targetCls.addAll(next.targetCls);
+        next.imagesPerClass.forEach((c, n) -> imagesPerClass.merge(c, n, Integer::sum));
+        confusion.merge(next.confusion);
     }
 
     public Metrics metrics(String model, String dataset, String split, Map<String, Double> speed) {

@@ -7,7 +7,8 @@ import dev.yolotrt.predict.Nms;
  * last row and column "background". Detections above {@code conf} match labels class-agnostically
  * at IoU above {@code iou}, greedily by IoU.
  */
-public final class ConfusionMatrix {
+public final class ConfusionMatrix implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private final int nc;
     private final double conf;
     private final double iou;
@@ -59,6 +60,11 @@ public final class ConfusionMatrix {
         java.util.Map<Integer, double[]> best = new java.util.HashMap<>();
         for (double[] x : m) best.merge((int) x[column], x, (a, b) -> b[2] > a[2] ? b : a);
         return new java.util.ArrayList<>(best.values());
+    }
+
+    /** Adds {@code other}'s counts (of the same classes and thresholds) to these. */
+    public void merge(ConfusionMatrix other) {
+        for (int i = 0; i <= nc; i++) for (int j = 0; j <= nc; j++) matrix[i][j] += other.matrix[i][j];
     }
 
     /** A copy of the counts: [predicted][true], index nc is background. */

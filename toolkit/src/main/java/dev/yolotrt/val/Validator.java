@@ -44,6 +44,51 @@ public final class Validator {
      * {@code ds}'s split; {@code settings} say where a missing dataset is downloaded to.
      */
     public static Run run(Predictor predictor, ModelMetadata metadata, String name, Dataset ds, Settings settings, ValOptions o) {
+        return score(predictor, metadata, ds, scan(metadata, name, ds, settings, o), o).run(name, ds.name(), o.split());
+    }
+
+    /**
+     * The statistics of part of a validation (a run over some of the split's images): merged in the images' order, the
+     * parts of a split give exactly the metrics of one run over all of it. The COCO predictions stay with the process
+     * that made them.
+     */
+    public static final class Partial implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        private final Accumulator boxes;
+        private final Accumulator second;
+        private final transient CocoJson json;
+        private double pre, inf, post;
+        private int images;
+
+        private Partial(Accumulator boxes, Accumulator second, CocoJson json) {
+            this.boxes = boxes;
+            this.second = second;
+            this.json = json;
+        }
+
+        /** Appends {@code next}'s images after this part's (the part of the split that follows this one). */
+        public Partial merge(Partial next) {
+            boxes.merge(next.boxes);
+            if (second != null) second.merge(next.second);
+            pre += next.pre;
+            inf += next.inf;
+            post += next.post;
+            images += next.images;
+            return this;
+        }
+
+        /** The metrics of the images merged so far; speed per image (stage times summed over the parts). */
+        public Run run(String model, String dataset, String split) {
+            Map<String, Double> speed = Map.of("preprocess", pre / images, "inference", inf / images, "postprocess", post / images);
+            return new Run(boxes.metrics(model, dataset, split, speed), json, second == null ? null : second.metrics(model, dataset, split, speed));
+        }
+    }
+
+    /**
+     * Checks that {@code name} can be validated on {@code ds}'s split and scans its labels (the scan's line and warning
+     * printed), as the first step of {@link #run}.
+     */
+    public static LabelScan scan(ModelMetadata metadata, String name, Dataset ds, Settings settings, ValOptions o) {
         boolean pose = metadata.task().equals("pose"), segment = metadata.task().equals("segment");
         if (pose && (ds.kptShape() == null || !Arrays.equals(ds.kptShape(), metadata.kptShape()))) {
             throw new YoloException(ds.name() + " has kpt_shape " + Arrays.toString(ds.kptShape()) + " but " + name + " predicts "
@@ -75,6 +120,13 @@ public final class Validator {
                     ? " segment model, scored on polygons: validate it on a segment dataset such as coco8-seg.yaml"
                     : "n OBB model, scored on four corners (class x1 y1 ... x4 y4): validate it on an OBB dataset such as dota8.yaml"));
         }
+        return scan;
+    }
+
+    /** Predicts on the images of {@code scan} (from {@link #scan}, or any run of its images) and matches them with their labels. */
+    public static Partial score(Predictor predictor, ModelMetadata metadata, Dataset ds, LabelScan scan, ValOptions o) {
+        boolean pose = metadata.task().equals("pose"), segment = metadata.task().equals("segment"), obb = metadata.task().equals("obb");
+        List<Path> files = scan.images();
         PredictOptions po = o.predictOptions();
         int chunk = predictor.chunk(po);
         predictor.warmup(po);
@@ -133,9 +185,12 @@ public final class Validator {
                 bar.step(part.size());
             }
         }
-        int n = files.size();
-        Map<String, Double> speed = Map.of("preprocess", pre / n, "inference", inf / n, "postprocess", post / n);
-        return new Run(acc.metrics(name, ds.name(), o.split(), speed), json, kpt == null ? null : kpt.metrics(name, ds.name(), o.split(), speed));
+        Partial p = new Partial(acc, kpt, json);
+        p.pre = pre;
+        p.inf = inf;
+        p.post = post;
+        p.images = files.size();
+        return p;
     }
 
     /** Probabilistic IoU of each predicted oriented box with each label's (its four corners' minimum-area rectangle). */

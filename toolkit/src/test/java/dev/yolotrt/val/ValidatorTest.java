@@ -4,8 +4,17 @@ import dev.yolotrt.model.Yolo;
 import dev.yolotrt.testutil.Shared;
 import org.junit.jupiter.api.Test;
 
+import dev.yolotrt.data.Dataset;
+import dev.yolotrt.data.LabelScan;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,6 +44,42 @@ class ValidatorTest {
         long labels = 0;
         for (long[] row : cm) for (int c = 0; c < 80; c++) labels += row[c];
         assertEquals(17, labels); // every label lands in exactly one cell of its column
+    }
+
+    /** Parts of a split scored apart, shipped as bytes (as Spark returns them) and merged in order: one run's metrics. */
+    @Test
+    void partsMergedInOrderGiveOneRunsMetrics() throws IOException, ClassNotFoundException {
+        ValOptions o = ValOptions.of(Map.of("data", "coco8.yaml"));
+        try (Yolo m = Yolo.load("yolov8n.onnx", Shared.settings())) {
+            Metrics whole = m.val(o);
+            Dataset ds = Dataset.load(o.data(), m.settings());
+            LabelScan scan = Validator.scan(m.metadata(), "yolov8n.onnx", ds, m.settings(), o);
+            Validator.Partial merged = null;
+            for (int[] range : new int[][] {{0, 1}, {1, 3}, {3, 4}}) {
+                LabelScan part = new LabelScan(scan.images().subList(range[0], range[1]), scan.labels().subList(range[0], range[1]), 0, 0, 0, 0, null);
+                Validator.Partial p = roundTrip(Validator.score(m.predictor(), m.metadata(), ds, part, o));
+                merged = merged == null ? p : merged.merge(p);
+            }
+            Metrics split = merged.run("yolov8n.onnx", ds.name(), o.split()).metrics();
+            assertEquals(whole.images(), split.images());
+            assertEquals(whole.instances(), split.instances());
+            assertEquals(whole.map(), split.map());
+            assertEquals(whole.map50(), split.map50());
+            assertEquals(whole.precision(), split.precision());
+            assertEquals(whole.recall(), split.recall());
+            assertArrayEquals(whole.imagesPerClass(), split.imagesPerClass());
+            for (int i = 0; i < whole.confusion().length; i++) assertArrayEquals(whole.confusion()[i], split.confusion()[i]);
+        }
+    }
+
+    private static Validator.Partial roundTrip(Validator.Partial p) throws IOException, ClassNotFoundException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(p);
+        }
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            return (Validator.Partial) in.readObject();
+        }
     }
 
     @Test
