@@ -100,7 +100,7 @@ class TrackParityTest {
         try (Tracker tracker = new Tracker(cfg)) {
             for (int f = 0; f < dets.size(); f++) {
                 Dets d = dets.get(f);
-                List<Tracker.Output> out = tracker.update(d.xyxy, d.conf, d.cls, d.n, images.isEmpty() ? null : images.get(f));
+                List<Tracker.Output> out = tracker.update(d.xyxy, d.conf, d.cls, d.n, images.isEmpty() ? null : images.get(f), null);
                 int h = frames.get(f).get("shape").get(0).asInt(), w = frames.get(f).get("shape").get(1).asInt();
                 List<float[]> mine = new ArrayList<>();
                 List<Integer> ids = new ArrayList<>();
