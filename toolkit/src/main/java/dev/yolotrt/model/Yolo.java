@@ -382,7 +382,8 @@ public final class Yolo implements AutoCloseable {
                     }
                 }
             };
-            return new VideoPredictions(src, p, o, new VideoPredictions.Options(c.integer("vid_stride"), c.bool("stream_buffer")), then, close,
+            return new VideoPredictions(src, p, o, new VideoPredictions.Options(c.integer("vid_stride"), c.bool("stream_buffer"),
+                    track && tracker.config().isBotSort() ? tracker.config().gmcMethod() : null), then, close,
                     s == null ? null : s::finish).savingTo(s == null ? null : s.dir());
         } catch (RuntimeException e) {
             if (sink != null) sink.close();

@@ -26,6 +26,8 @@ public final class Results {
     /** The frame's index from 0 and presentation time (video sources), or -1 for images. */
     private final int frame;
     private final long timestampUs;
+    /** BoT-SORT's camera motion into this frame, computed ahead by the video pipeline, or null. */
+    private final double[] motion;
 
     public Results(String path, Mat image, int origH, int origW, int[] inputShape, Boxes boxes, Map<String, Double> speed) {
         this(path, image, origH, origW, inputShape, boxes, Extras.NONE, List.of(), speed);
@@ -44,9 +46,10 @@ public final class Results {
         this.speed = Map.copyOf(speed);
         this.frame = -1;
         this.timestampUs = -1;
+        this.motion = null;
     }
 
-    private Results(Results r, Boxes boxes, Extras extras, int frame, long timestampUs) {
+    private Results(Results r, Boxes boxes, Extras extras, int frame, long timestampUs, double[] motion) {
         this.path = r.path;
         this.image = r.image;
         this.origH = r.origH;
@@ -58,16 +61,27 @@ public final class Results {
         this.speed = r.speed;
         this.frame = frame;
         this.timestampUs = timestampUs;
+        this.motion = motion;
     }
 
     /** This result as frame {@code index} (from 0) of a video, shown at {@code timestampUs}. */
     public Results withFrame(int index, long timestampUs) {
-        return new Results(this, boxes, extras, index, timestampUs);
+        return new Results(this, boxes, extras, index, timestampUs, motion);
+    }
+
+    /** This result with the camera motion into its frame (a 2×3 transform, computed ahead for the tracker). */
+    public Results withMotion(double[] h) {
+        return new Results(this, boxes, extras, frame, timestampUs, h.clone());
+    }
+
+    /** The camera motion into this frame computed ahead (BoT-SORT), or null. */
+    public double[] motion() {
+        return motion == null ? null : motion.clone();
     }
 
     /** This result with other boxes and task outputs (the tracker's). */
     public Results withBoxes(Boxes boxes, Extras extras) {
-        return new Results(this, boxes, extras, frame, timestampUs);
+        return new Results(this, boxes, extras, frame, timestampUs, motion);
     }
 
     /** The frame's index in its video from 0, or -1 for an image. */

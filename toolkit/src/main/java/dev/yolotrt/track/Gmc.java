@@ -21,37 +21,82 @@ import static org.bytedeco.opencv.global.opencv_video.calcOpticalFlowPyrLK;
 /**
  * BoT-SORT's global motion compensation: how the camera moved since the last frame, as a 2×3 similarity transform.
  * {@code sparseOptFlow}: corners (Shi-Tomasi) of the half-size grey frame followed by pyramidal Lucas-Kanade into
- * the next one, then a RANSAC partial affine fit; too few points leave the identity. Holds the previous frame.
+ * the next one, then a RANSAC partial affine fit; too few points leave the identity. The work splits in a per-frame
+ * step ({@link #prepare}) and a pair step ({@link #between}) so that a video can compute them ahead on other threads
+ * ({@link MotionAhead}); {@link #apply} runs both serially and holds the previous frame.
  */
 final class Gmc implements AutoCloseable {
     static final List<String> METHODS = List.of("sparseoptflow", "none");
     private static final double[] IDENTITY = {1, 0, 0, 0, 1, 0};
     private static final int DOWNSCALE = 2;
 
+    /** One frame's half-size grey image and its corners; owns both. */
+    static final class Prepared implements AutoCloseable {
+        final Mat small;
+        final Mat points;
+
+        private Prepared(Mat small, Mat points) {
+            this.small = small;
+            this.points = points;
+        }
+
+        @Override
+        public void close() {
+            points.close();
+            small.close();
+        }
+    }
+
     private final boolean enabled;
-    private Mat prevFrame;
-    private Mat prevPoints;
+    private Prepared prev;
 
     Gmc(String method) {
-        this.enabled = method.equalsIgnoreCase("sparseOptFlow");
+        this.enabled = enabled(method);
+    }
+
+    static boolean enabled(String method) {
+        return method.equalsIgnoreCase("sparseOptFlow");
+    }
+
+    static double[] identity() {
+        return IDENTITY.clone();
     }
 
     /** The transform from the previous frame to {@code bgr} (identity on the first frame). */
     double[] apply(Mat bgr) {
         if (!enabled || bgr == null) return IDENTITY.clone();
+        Prepared cur = prepare(bgr);
+        double[] h = prev == null ? IDENTITY.clone() : between(prev, cur);
+        close();
+        prev = cur;
+        return h;
+    }
+
+    /** The per-frame step: grey, half size, corners. Thread-safe. */
+    static Prepared prepare(Mat bgr) {
         Mat gray = new Mat();
         cvtColor(bgr, gray, COLOR_BGR2GRAY);
         Mat small = new Mat();
-        resize(gray, small, new Size(bgr.cols() / DOWNSCALE, bgr.rows() / DOWNSCALE), 0, 0, INTER_LINEAR);
+        try (Size size = new Size(bgr.cols() / DOWNSCALE, bgr.rows() / DOWNSCALE)) {
+            resize(gray, small, size, 0, 0, INTER_LINEAR);
+        }
         gray.close();
         Mat points = new Mat();
-        goodFeaturesToTrack(small, points, 1000, 0.01, 1, new Mat(), 3, false, 0.04);
+        try (Mat mask = new Mat()) {
+            goodFeaturesToTrack(small, points, 1000, 0.01, 1, mask, 3, false, 0.04);
+        }
+        return new Prepared(small, points);
+    }
+
+    /** The pair step: the transform from {@code prevFrame} to {@code cur}; reads both, changes neither. Thread-safe. */
+    static double[] between(Prepared prevFrame, Prepared cur) {
         double[] h = IDENTITY.clone();
+        Mat prevSmall = prevFrame.small, prevPoints = prevFrame.points, small = cur.small;
         // A frame of another size (images tracked one after another) starts over: there is no motion to estimate.
-        boolean sameSize = prevFrame != null && prevFrame.cols() == small.cols() && prevFrame.rows() == small.rows();
-        if (sameSize && prevPoints != null && !prevPoints.empty()) {
+        boolean sameSize = prevSmall.cols() == small.cols() && prevSmall.rows() == small.rows();
+        if (sameSize && !prevPoints.empty()) {
             try (Mat next = new Mat(); Mat status = new Mat(); Mat err = new Mat()) {
-                calcOpticalFlowPyrLK(prevFrame, small, prevPoints, next, status, err);
+                calcOpticalFlowPyrLK(prevSmall, small, prevPoints, next, status, err);
                 int n = (int) status.total();
                 UByteIndexer st = status.createIndexer();
                 FloatIndexer pi = prevPoints.createIndexer(), ni = next.createIndexer();
@@ -79,17 +124,12 @@ final class Gmc implements AutoCloseable {
                 }
             }
         }
-        close();
-        prevFrame = small;
-        prevPoints = points;
         return h;
     }
 
     @Override
     public void close() {
-        if (prevPoints != null) prevPoints.close();
-        if (prevFrame != null) prevFrame.close();
-        prevPoints = null;
-        prevFrame = null;
+        if (prev != null) prev.close();
+        prev = null;
     }
 }

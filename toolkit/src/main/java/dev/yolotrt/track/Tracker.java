@@ -46,9 +46,10 @@ public final class Tracker implements AutoCloseable {
 
     /**
      * Feeds one frame's detections ({@code n} boxes x1, y1, x2, y2 with scores and classes; {@code image}: the frame,
-     * for BoT-SORT's motion compensation, may be null) and returns the confirmed tracks.
+     * for BoT-SORT's motion compensation, may be null; {@code motion}: its 2×3 transform when computed ahead
+     * ({@link MotionAhead}), else null) and returns the confirmed tracks.
      */
-    public List<Output> update(float[] xyxy, float[] conf, int[] cls, int n, Mat image) {
+    public List<Output> update(float[] xyxy, float[] conf, int[] cls, int n, Mat image, double[] motion) {
         frameId++;
         List<Track> activatedNow = new ArrayList<>(), refound = new ArrayList<>(), lostNow = new ArrayList<>(), removedNow = new ArrayList<>();
         List<Track> high = new ArrayList<>(), low = new ArrayList<>();
@@ -65,7 +66,14 @@ public final class Tracker implements AutoCloseable {
         List<Track> pool = joint(confirmed, lost);
         for (Track t : pool) t.predict(kf);
         if (gmc != null) {
-            double[] h = gmc.apply(image);
+            double[] h;
+            if (motion != null) {
+                // Computed ahead: the serial state would be stale for a frame given later.
+                gmc.close();
+                h = motion;
+            } else {
+                h = gmc.apply(image);
+            }
             for (Track t : pool) Kalman.warp(t.mean, t.cov, h);
             for (Track t : unconfirmed) Kalman.warp(t.mean, t.cov, h);
         }

@@ -22,7 +22,8 @@ public final class Tracking {
 
     public static Results apply(Tracker tracker, Results r) {
         Boxes b = r.boxes();
-        List<Tracker.Output> out = tracker.update(b.xyxy(), b.conf(), b.cls(), b.size(), tracker.config().isBotSort() ? r.image() : null);
+        List<Tracker.Output> out = tracker.update(b.xyxy(), b.conf(), b.cls(), b.size(), tracker.config().isBotSort() ? r.image() : null,
+                r.motion());
         if (out.isEmpty()) return r;
         int n = out.size();
         int h = r.origShape()[0], w = r.origShape()[1];

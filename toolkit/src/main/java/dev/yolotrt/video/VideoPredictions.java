@@ -3,6 +3,7 @@ package dev.yolotrt.video;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;
 import dev.yolotrt.predict.Results;
+import dev.yolotrt.track.MotionAhead;
 import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.opencv.opencv_core.Mat;
@@ -32,18 +33,25 @@ import java.util.function.UnaryOperator;
  */
 public final class VideoPredictions implements Iterator<Results>, AutoCloseable {
 
-    /** {@code vid_stride}: every n-th frame; {@code streamBuffer}: a live source queues frames instead of keeping the newest. */
-    public record Options(int vidStride, boolean streamBuffer) {
+    /**
+     * {@code vid_stride}: every n-th frame; {@code streamBuffer}: a live source queues frames instead of keeping the newest;
+     * {@code gmcMethod}: BoT-SORT's motion compensation to compute ahead for the tracker, or null.
+     */
+    public record Options(int vidStride, boolean streamBuffer, String gmcMethod) {
         public Options {
             if (vidStride < 1) throw new YoloException("vid_stride=" + vidStride + " must be at least 1");
         }
 
         public static Options defaults() {
-            return new Options(1, false);
+            return new Options(1, false, null);
         }
     }
 
     private static final Object END = new Object();
+
+    /** A frame being converted and, when computed ahead, its camera motion (null otherwise). */
+    private record Pending(Future<VideoSource.Frame> frame, CompletableFuture<double[]> motion) {
+    }
 
     private final VideoSource source;
     private final Predictor predictor;
@@ -61,6 +69,10 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
     private final ExecutorService batches;
     private final ArrayDeque<Future<List<Results>>> running = new ArrayDeque<>();
     private final ArrayDeque<Results> ready = new ArrayDeque<>();
+    /** BoT-SORT's camera motion, computed on the conversion threads (null unless tracking with it); its futures in frame order. */
+    private final ExecutorService motionPool;
+    private final MotionAhead motionAhead;
+    private final ArrayDeque<CompletableFuture<double[]>> motions = new ArrayDeque<>();
     private volatile RuntimeException failure;
     private volatile boolean closed;
     private boolean ended;
@@ -102,6 +114,15 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
             t.setDaemon(true);
             return t;
         });
+        // A live source that keeps the newest frame skips frames: its tracker computes the motion itself. The motion
+        // has threads of its own (BoT-SORT's costliest part, several times the conversion), started only when asked.
+        int motionThreads = Math.max(1, Runtime.getRuntime().availableProcessors() * 3 / 4);
+        this.motionPool = latestOnly || vo.gmcMethod() == null ? null : Executors.newFixedThreadPool(motionThreads, r -> {
+            Thread t = new Thread(r, "video-motion");
+            t.setDaemon(true);
+            return t;
+        });
+        this.motionAhead = motionPool == null ? null : MotionAhead.of(vo.gmcMethod(), motionPool);
         this.decoder = new Thread(() -> decode(vo.vidStride()), "video-decode");
         decoder.setDaemon(true);
         decoder.start();
@@ -172,15 +193,16 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
                 }
                 // Frames are numbered as they are returned (Ultralytics' frame count): with vid_stride=3, source frames 0, 3, 6 are 0, 1, 2.
                 VideoSource.Raw r = new VideoSource.Raw(raw.picture(), raw.index() / stride, raw.timestampUs());
-                Future<VideoSource.Frame> f;
                 if (latestOnly) {
-                    f = CompletableFuture.completedFuture(converter().convert(r));
+                    Pending p = new Pending(CompletableFuture.completedFuture(converter().convert(r)), null);
                     // Live: the newest frame replaces one the pipeline has not taken yet.
-                    while (!frames.offer(f)) drop(frames.poll());
+                    while (!frames.offer(p)) drop(frames.poll());
                 } else {
-                    // Files: conversion to BGR (the costliest part of HD) runs on the conversion threads, in order.
-                    f = conversion.submit(() -> converter().convert(r));
-                    while (!closed && !frames.offer(f, 100, TimeUnit.MILLISECONDS)) {
+                    // Files: conversion to BGR (the costliest part of HD) runs on the conversion threads, in order,
+                    // and so does the camera motion, ahead of the tracker.
+                    CompletableFuture<VideoSource.Frame> f = CompletableFuture.supplyAsync(() -> converter().convert(r), conversion);
+                    Pending p = new Pending(f, motionAhead == null ? null : motionAhead.next(f.thenApply(VideoSource.Frame::image)));
+                    while (!closed && !frames.offer(p, 100, TimeUnit.MILLISECONDS)) {
                         // back-pressure: the pipeline is behind
                     }
                 }
@@ -214,17 +236,20 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
 
     /** Frees a queued frame nobody will take. */
     private static void drop(Object queued) {
-        if (!(queued instanceof Future<?> f)) return;
+        if (!(queued instanceof Pending p)) return;
         try {
-            if (f.get() instanceof VideoSource.Frame fr) fr.image().close();
+            VideoSource.Frame fr = p.frame().get();
+            if (fr != null) fr.image().close();
         } catch (ExecutionException | InterruptedException | java.util.concurrent.CancellationException e) {
             // nothing was converted
         }
     }
 
     private VideoSource.Frame take(Object queued) {
+        Pending p = (Pending) queued;
+        if (p.motion() != null) motions.add(p.motion());
         try {
-            return ((Future<?>) queued).get() instanceof VideoSource.Frame f ? f : null;
+            return p.frame().get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) throw r;
             throw new YoloException("converting a frame of " + source.name() + " failed: " + e.getCause());
@@ -271,7 +296,21 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
     @Override
     public Results next() {
         if (!hasNext()) throw new NoSuchElementException();
-        return after.apply(ready.poll());
+        Results r = ready.poll();
+        CompletableFuture<double[]> motion = motions.poll();
+        return after.apply(motion == null ? r : r.withMotion(awaitMotion(motion)));
+    }
+
+    private double[] awaitMotion(CompletableFuture<double[]> motion) {
+        try {
+            return motion.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new YoloException("camera motion of a frame of " + source.name() + " failed: " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new YoloException("interrupted while tracking " + source.name());
+        }
     }
 
     /** Starts batches while frames come, and waits for the oldest one when nothing is ready. */
@@ -340,6 +379,8 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // Every frame given is converted and its motion computed before the pools stop taking work.
+        if (motionAhead != null) motionAhead.close();
         batches.shutdown();
         try {
             batches.awaitTermination(1, TimeUnit.MINUTES);
@@ -352,6 +393,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (motionPool != null) motionPool.shutdown();
         for (Object f; (f = frames.poll()) != null; ) drop(f);
         synchronized (converters) {
             converters.forEach(VideoSource.Converter::close);

@@ -18,6 +18,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -78,6 +81,12 @@ class TrackParityTest {
         check("Megamind.avi", "Megamind-botsort.json", TrackerConfig.botSort(), Integer.MAX_VALUE);
     }
 
+    /** The camera motion computed ahead on a pool, as the video pipeline does, tracks exactly the same. */
+    @Test
+    void megamindBotSortMotionAhead() throws Exception {
+        check("Megamind.avi", "Megamind-botsort.json", TrackerConfig.botSort(), Integer.MAX_VALUE, true);
+    }
+
     @Test
     void cupByteTrack() throws Exception {
         check("cup.mp4", "cup-bytetrack.json", TrackerConfig.byteTrack(), Integer.MAX_VALUE);
@@ -89,9 +98,25 @@ class TrackParityTest {
     }
 
     private void check(String video, String ref, TrackerConfig cfg, int limit) throws Exception {
+        check(video, ref, cfg, limit, false);
+    }
+
+    private static List<double[]> motionAhead(List<Mat> images) {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (MotionAhead ahead = MotionAhead.of("sparseOptFlow", pool)) {
+            List<CompletableFuture<double[]>> motions = new ArrayList<>();
+            for (Mat m : images) motions.add(ahead.next(CompletableFuture.completedFuture(m)));
+            return motions.stream().map(CompletableFuture::join).toList();
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    private void check(String video, String ref, TrackerConfig cfg, int limit, boolean ahead) throws Exception {
         JsonNode frames = new ObjectMapper().readTree(Files.readAllBytes(Shared.reference("track/" + ref))).get("frames");
         List<Dets> dets = detect(video, Math.min(limit, frames.size()), video.startsWith("Megamind"));
         List<Mat> images = FRAMES.get(video);
+        List<double[]> motions = ahead ? motionAhead(images) : null;
         assertEquals(frames.size(), dets.size(), video + ": frames");
         int boxes = 0, matched = 0, withId = 0, sameId = 0;
         Map<Integer, Map<Integer, Integer>> votes = new HashMap<>();
@@ -100,7 +125,8 @@ class TrackParityTest {
         try (Tracker tracker = new Tracker(cfg)) {
             for (int f = 0; f < dets.size(); f++) {
                 Dets d = dets.get(f);
-                List<Tracker.Output> out = tracker.update(d.xyxy, d.conf, d.cls, d.n, images.isEmpty() ? null : images.get(f));
+                List<Tracker.Output> out = tracker.update(d.xyxy, d.conf, d.cls, d.n, images.isEmpty() ? null : images.get(f),
+                        ahead ? motions.get(f) : null);
                 int h = frames.get(f).get("shape").get(0).asInt(), w = frames.get(f).get("shape").get(1).asInt();
                 List<float[]> mine = new ArrayList<>();
                 List<Integer> ids = new ArrayList<>();

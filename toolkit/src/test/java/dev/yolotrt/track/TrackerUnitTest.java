@@ -66,16 +66,16 @@ class TrackerUnitTest {
     void aTrackIsConfirmedOnItsSecondFrameAndKeepsItsId() {
         try (Tracker t = new Tracker(TrackerConfig.byteTrack())) {
             float[] box = {100, 100, 150, 200};
-            assertEquals(List.of(), t.update(new float[0], new float[0], new int[0], 0, null));
+            assertEquals(List.of(), t.update(new float[0], new float[0], new int[0], 0, null, null));
             // Frame 2 (not the tracker's first): a new track is not confirmed yet.
-            assertEquals(0, t.update(box, new float[] {0.9f}, new int[] {0}, 1, null).size());
-            List<Tracker.Output> out = t.update(new float[] {102, 100, 152, 200}, new float[] {0.8f}, new int[] {0}, 1, null);
+            assertEquals(0, t.update(box, new float[] {0.9f}, new int[] {0}, 1, null, null).size());
+            List<Tracker.Output> out = t.update(new float[] {102, 100, 152, 200}, new float[] {0.8f}, new int[] {0}, 1, null, null);
             assertEquals(1, out.size());
             assertEquals(1, out.get(0).id());
             assertEquals(0.8f, out.get(0).score());
             // A weak detection (0.1 < 0.2 < 0.25) keeps the track alive in the second round; a lone weak one starts nothing.
-            assertEquals(1, t.update(new float[] {104, 100, 154, 200}, new float[] {0.2f}, new int[] {0}, 1, null).get(0).id());
-            assertEquals(0, new Tracker(TrackerConfig.byteTrack()).update(box, new float[] {0.2f}, new int[] {0}, 1, null).size());
+            assertEquals(1, t.update(new float[] {104, 100, 154, 200}, new float[] {0.2f}, new int[] {0}, 1, null, null).get(0).id());
+            assertEquals(0, new Tracker(TrackerConfig.byteTrack()).update(box, new float[] {0.2f}, new int[] {0}, 1, null, null).size());
         }
     }
 

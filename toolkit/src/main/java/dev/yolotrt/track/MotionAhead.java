@@ -1,0 +1,62 @@
+package dev.yolotrt.track;
+
+import org.bytedeco.opencv.opencv_core.Mat;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * BoT-SORT's camera motion for a video's frames, computed on a pool as soon as each frame exists rather than on the
+ * tracker's thread: it depends on the frames only. Each frame's grey corners run on their own, each pair's optical
+ * flow and fit as soon as both frames are ready, with the same OpenCV calls as the tracker's own {@code Gmc}, so the
+ * transforms are identical. A frame's small grey image is freed once both pairs that read it are done. Frames must
+ * be given in order, from one thread; {@link #close} waits for the work given, then frees the last frame's images.
+ */
+public final class MotionAhead implements AutoCloseable {
+    private final Executor pool;
+    private CompletableFuture<Gmc.Prepared> prevFrame;
+    private CompletableFuture<double[]> prevPair;
+    /** Completes when every pair given so far is computed and the images it alone read are freed. */
+    private CompletableFuture<Void> settled = CompletableFuture.completedFuture(null);
+
+    private MotionAhead(Executor pool) {
+        this.pool = pool;
+    }
+
+    /** Motion ahead for BoT-SORT's {@code gmc_method}, or null when it computes none. */
+    public static MotionAhead of(String gmcMethod, Executor pool) {
+        return gmcMethod != null && Gmc.enabled(gmcMethod) ? new MotionAhead(pool) : null;
+    }
+
+    /** The transform from the previous frame given to {@code bgr} (identity for the first), computed on the pool. */
+    public CompletableFuture<double[]> next(CompletableFuture<Mat> bgr) {
+        CompletableFuture<Gmc.Prepared> frame = bgr.thenApplyAsync(Gmc::prepare, pool);
+        CompletableFuture<double[]> pair;
+        CompletableFuture<?> done;
+        if (prevFrame == null) {
+            pair = frame.thenApply(f -> Gmc.identity());
+            done = pair;
+        } else {
+            CompletableFuture<Gmc.Prepared> before = prevFrame;
+            pair = before.thenCombineAsync(frame, Gmc::between, pool);
+            // The previous frame is read by its own pair and by this one: freed when both are done.
+            done = CompletableFuture.allOf(prevPair, pair).whenComplete((v, e) -> before.thenAccept(Gmc.Prepared::close));
+        }
+        settled = CompletableFuture.allOf(settled, done.handle((v, e) -> null));
+        prevFrame = frame;
+        prevPair = pair;
+        return pair;
+    }
+
+    /** Waits for the work given (the pool must still run it), then frees the last frame's images. */
+    @Override
+    public void close() {
+        settled.join();
+        if (prevFrame != null) prevFrame.handle((f, e) -> {
+            if (f != null) f.close();
+            return null;
+        });
+        prevFrame = null;
+        prevPair = null;
+    }
+}
