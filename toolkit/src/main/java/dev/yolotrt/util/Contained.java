@@ -23,7 +23,7 @@ public final class Contained {
      */
     public static Path resolve(Path root, String relative, String what) {
         if (relative == null || relative.isBlank() || relative.indexOf('\0') >= 0) {
-            throw new YoloException(what + " is empty or not a valid path");
+            throw new YoloException(what + " '" + Text.clip(relative) + "': not a valid path; refused");
         }
         Path rel;
         try {
