@@ -21,6 +21,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The CLI on videos: track saves what Ultralytics saves; bad input is one line, exit 1, and no output that looks whole. */
 class VideoCliTest {
 
+    /** Every test runs the CLI on yolov8n from the models folder: without the test assets, they are skipped. */
+    @org.junit.jupiter.api.BeforeEach
+    void assets() {
+        Shared.require();
+    }
+
     @Test
     void trackSavesVideoLabelsAndFrames(@TempDir Path tmp) throws Exception {
         MainTest.Run r = MainTest.run("track", "model=yolov8n.onnx", "source=" + Shared.video("cup.mp4"), "tracker=bytetrack.yaml",

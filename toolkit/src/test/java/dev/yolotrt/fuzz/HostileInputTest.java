@@ -39,6 +39,12 @@ class HostileInputTest {
     @TempDir
     Path tmp;
 
+    /** These cases load yolov8n or read bus.jpg from the test assets: without them, they are skipped. */
+    @org.junit.jupiter.api.BeforeEach
+    void assets() {
+        Shared.require();
+    }
+
     // --- reads outside the model's folder --------------------------------------------------------------
 
     @Test
