@@ -42,7 +42,8 @@ final class ResultRows {
     static final StructType DETECTION = DataTypes.createStructType(List.of(
             field("class_id", DataTypes.IntegerType, false), field("name", DataTypes.StringType, false),
             field("confidence", DataTypes.FloatType, false), field("box", BOX, false), field("mask", RLE, true),
-            field("keypoints", DataTypes.createArrayType(KEYPOINT, false), true), field("obb", OBB, true)));
+            field("keypoints", DataTypes.createArrayType(KEYPOINT, false), true), field("obb", OBB, true),
+            field("track_id", DataTypes.IntegerType, true)));
 
     static final StructType SPEED = DataTypes.createStructType(List.of(field("preprocess", DataTypes.DoubleType, false),
             field("inference", DataTypes.DoubleType, false), field("postprocess", DataTypes.DoubleType, false)));
@@ -54,8 +55,29 @@ final class ResultRows {
             field("probs", DataTypes.createArrayType(DataTypes.FloatType, false), true), field("speed", SPEED, true),
             field("error", DataTypes.StringType, true)));
 
+    /** The output of {@link YoloSpark#track} and {@link YoloSpark#predictVideos}: one row per frame, numbered from 1. */
+    static final StructType FRAMES = DataTypes.createStructType(List.of(
+            field("path", DataTypes.StringType, false), field("frame", DataTypes.IntegerType, true),
+            field("height", DataTypes.IntegerType, true), field("width", DataTypes.IntegerType, true),
+            field("detections", DataTypes.createArrayType(DETECTION, false), true),
+            field("probs", DataTypes.createArrayType(DataTypes.FloatType, false), true), field("speed", SPEED, true),
+            field("error", DataTypes.StringType, true)));
+
     static Row failed(String path, String error) {
         return RowFactory.create(path, null, null, null, null, null, error);
+    }
+
+    static Row failedFrame(String path, String error) {
+        return RowFactory.create(path, null, null, null, null, null, null, error);
+    }
+
+    static Row frame(String path, int frame, Results r) {
+        Row row = of(path, r);
+        Object[] v = new Object[row.size() + 1];
+        v[0] = path;
+        v[1] = frame;
+        for (int i = 1; i < row.size(); i++) v[i + 1] = row.get(i);
+        return RowFactory.create(v);
     }
 
     static Row of(String path, Results r) {
@@ -67,7 +89,8 @@ final class ResultRows {
         for (int i = 0; i < b.size(); i++) {
             float[] xyxy = b.xyxy(i);
             dets.add(RowFactory.create(b.cls(i), b.name(i), b.conf(i), RowFactory.create(xyxy[0], xyxy[1], xyxy[2], xyxy[3]),
-                    masks == null ? null : rle(masks, i), kpts == null ? null : seq(keypoints(kpts, i)), obb == null ? null : obb(obb, i)));
+                    masks == null ? null : rle(masks, i), kpts == null ? null : seq(keypoints(kpts, i)), obb == null ? null : obb(obb, i),
+                    b.isTrack() ? b.id(i) : null));
         }
         float[] probs = r.probs() == null ? null : r.probs().data();
         Object[] p = null;

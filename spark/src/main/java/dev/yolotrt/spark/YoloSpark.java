@@ -73,6 +73,38 @@ public final class YoloSpark {
         return images.mapPartitions(f, Encoders.row(ResultRows.SCHEMA));
     }
 
+    /**
+     * Tracks every video of {@code videos} (a column {@code path}, or a single string column, of video files or stream
+     * URLs): each video in one task, through the toolkit's video pipeline on the executor's model with a tracker of its own,
+     * as {@code Yolo.trackStream} in one process (track's keys: {@code tracker}, {@code conf} 0.1 unless given,
+     * {@code vid_stride} ...). One row per frame: path, frame (from 1), the frame's size, its tracked detections with
+     * {@code track_id}, speed; a video that cannot be read or breaks off adds a row with its error. Repartition the input
+     * so that videos spread over the executors (one video is never split: its tracks need its frames in order).
+     */
+    public static org.apache.spark.sql.Dataset<Row> track(org.apache.spark.sql.Dataset<Row> videos, String model, Map<String, ?> options) {
+        return videos(videos, model, options, true);
+    }
+
+    /** {@link #track} without tracking: every frame of every video predicted, as {@code Yolo.stream} does a video. */
+    public static org.apache.spark.sql.Dataset<Row> predictVideos(org.apache.spark.sql.Dataset<Row> videos, String model, Map<String, ?> options) {
+        return videos(videos, model, options, false);
+    }
+
+    private static org.apache.spark.sql.Dataset<Row> videos(org.apache.spark.sql.Dataset<Row> videos, String model, Map<String, ?> options,
+            boolean track) {
+        Map<String, Object> opts = new LinkedHashMap<>(options);
+        String task = task(opts);
+        dev.yolotrt.cfg.Cfg.of(opts); // a bad key or value fails here, on the driver, in one line
+        if (Boolean.TRUE.equals(opts.get("persist"))) throw new YoloException("persist=True has no meaning across Spark tasks: each video is tracked on its own");
+        StructType in = videos.schema();
+        List<String> names = Arrays.asList(in.fieldNames());
+        String[] strings = Arrays.stream(in.fields()).filter(x -> x.dataType().equals(DataTypes.StringType)).map(StructField::name)
+                .toArray(String[]::new);
+        String column = names.contains("path") ? "path" : strings.length == 1 ? strings[0] : null;
+        if (column == null) throw new YoloException((track ? "track" : "predictVideos") + " takes a column 'path' of video files; got " + in.simpleString());
+        return videos.mapPartitions(new VideoPartition(model, task, opts, column, track), Encoders.row(ResultRows.FRAMES));
+    }
+
     /** Takes {@code task} (the model's task override) out of the options, which hold only predict's or val's keys after it. */
     private static String task(Map<String, Object> opts) {
         Object t = opts.remove("task");

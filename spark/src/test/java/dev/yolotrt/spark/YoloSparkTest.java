@@ -300,4 +300,56 @@ class YoloSparkTest {
         Row gone = YoloSpark.predict(missing, "yolov8n.onnx").collectAsList().get(0);
         assertTrue(((String) gone.getAs("error")).contains("gone.jpg"), (String) gone.getAs("error"));
     }
+
+    /**
+     * A column of videos tracked over Spark (each video in its own task, with its own tracker) gives, frame by frame, the
+     * tracked boxes and ids of {@code Yolo.track} in one process; a video that is not there is a row with its error.
+     */
+    @Test
+    void trackingAColumnOfVideosEqualsOneProcess(@TempDir Path dir) throws IOException {
+        Path videos = SETTINGS.datasetsDir().getParent().resolve("videos");
+        Assumptions.assumeTrue(Files.isRegularFile(videos.resolve("cup.mp4")), "../shared/videos not found");
+        List<String> files = List.of(videos.resolve("cup.mp4").toString(), videos.resolve("Megamind.avi").toString());
+        Path broken = dir.resolve("broken.mp4");
+        Files.write(broken, new byte[] {0, 0, 0, 24, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm'}); // an MP4 header, then nothing
+        Map<String, Object> options = Map.of("tracker", "bytetrack.yaml", "vid_stride", 3);
+        List<Row> in = new ArrayList<>();
+        for (String f : files) in.add(RowFactory.create(f));
+        in.add(RowFactory.create(broken.toString()));
+        Dataset<Row> df = spark.createDataFrame(in, DataTypes.createStructType(List.of(DataTypes.createStructField("path", DataTypes.StringType, false))))
+                .repartition(2);
+        Map<String, List<Row>> spread = new TreeMap<>();
+        for (Row r : YoloSpark.track(df, "yolov8n.onnx", options).collectAsList()) spread.computeIfAbsent(r.getAs("path"), k -> new ArrayList<>()).add(r);
+        assertEquals(new java.util.TreeSet<>(List.of(files.get(0), files.get(1), broken.toString())), spread.keySet());
+        List<Row> bad = spread.get(broken.toString());
+        assertEquals(1, bad.size());
+        assertTrue(((String) bad.get(0).getAs("error")).contains("broken.mp4"), (String) bad.get(0).getAs("error"));
+        try (Yolo yolo = Yolo.load("yolov8n.onnx")) {
+            for (String f : files) {
+                List<Results> single = yolo.track(f, options);
+                List<Row> rows = spread.get(f);
+                assertEquals(single.size(), rows.size(), f);
+                int withIds = 0;
+                for (int k = 0; k < rows.size(); k++) {
+                    Row row = rows.get(k);
+                    assertEquals(k + 1, (int) row.getAs("frame"));
+                    assertNull(row.getAs("error"));
+                    Boxes b = single.get(k).boxes();
+                    List<Row> dets = row.getList(row.fieldIndex("detections"));
+                    assertEquals(b.size(), dets.size(), f + " frame " + (k + 1));
+                    for (int i = 0; i < b.size(); i++) {
+                        Row d = dets.get(i);
+                        assertEquals(b.cls(i), d.getInt(0));
+                        Row box = d.getStruct(3);
+                        float[] xyxy = b.xyxy(i);
+                        for (int q = 0; q < 4; q++) assertEquals(xyxy[q], box.getFloat(q), 0f);
+                        Object id = d.getAs("track_id");
+                        assertEquals(b.isTrack() ? (Object) b.id(i) : null, id);
+                        if (id != null) withIds++;
+                    }
+                }
+                assertTrue(withIds > rows.size(), f + ": the frames carry track ids (" + withIds + " over " + rows.size() + " frames)");
+            }
+        }
+    }
 }
