@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Checks executed notebooks (nbformat 4): no cell error, and the outputs a reader is promised.
-Usage: scripts/check-notebooks.py DIR   (DIR holds the executed 01-...ipynb .. 06-...ipynb)
+Usage: scripts/check-notebooks.py DIR   (DIR holds the executed 01-...ipynb .. 07-...ipynb)
 Prints one line per notebook; exit 1 when any check fails."""
 import json
 import pathlib
@@ -15,6 +15,8 @@ EXPECT = {
     "04-benchmark-and-map": {"mimes": ["image/png", "text/html"], "text": ["benchmark", "Precision-recall"]},
     "05-tasks": {"mimes": ["image/png", "text/html"], "text": ["segment", "pose", "classify", "obb", "Masks of bus.jpg"]},
     "06-video-and-tracking": {"mimes": ["image/png", "text/html"], "text": ["<video", "frames tracked", "persons crossing the line"]},
+    "07-spark": {"mimes": ["image/png"], "text": ["Spark 4", "128 images, 0 unreadable", "every metric printed, per class too, is the same",
+                                               "|Megamind.avi|"]},
 }
 
 
