@@ -3,9 +3,7 @@ package dev.yolotrt.bench;
 import dev.yolotrt.cfg.Cfg;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.Results;
-import dev.yolotrt.track.Tracker;
 import dev.yolotrt.track.TrackerConfig;
-import dev.yolotrt.track.Tracking;
 import dev.yolotrt.video.VideoPredictions;
 import dev.yolotrt.video.VideoSource;
 import tech.tablesaw.api.DoubleColumn;
@@ -14,13 +12,16 @@ import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.columns.numbers.NumberColumnFormatter;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * {@code benchmark source=VIDEO}: frames per second of a video through each stage alone (decode, the batched
- * inference pipeline, the tracker, encoding the annotated video) and end to end (predict, track, track and save),
- * and the stage that limits the rate.
+ * {@code benchmark source=VIDEO}: frames per second of a video through each stage (decode, the batched inference
+ * pipeline, BoT-SORT's camera motion, the tracker, encoding the annotated video) and end to end (predict, track, track
+ * and save), and the stage that limits {@code track}. The motion and the tracker are timed inside the track run itself,
+ * on the threads {@code track} uses.
  */
 public final class VideoBenchmark {
 
@@ -44,50 +45,64 @@ public final class VideoBenchmark {
         add(what, frames, seconds, rate, note, "decode", n, decodeS, "FFmpeg to BGR, one thread");
         log.accept("decode: " + n + " frames");
 
-        // 2. Predict end to end (no tracker, nothing saved), the tracker timed alone on its results.
-        double[] inferMs = {0}, trackMs = {0};
+        // 2. Predict end to end (no tracker, nothing saved): the inference stage's rate at its parallelism.
+        double[] inferMs = {0};
         int inFlight;
         t0 = System.nanoTime();
         n = 0;
-        try (VideoPredictions it = model.video(source, quiet, false); Tracker tracker = new Tracker(tc)) {
+        try (VideoPredictions it = model.video(source, quiet, false)) {
             inFlight = model.predictor().concurrency();
             while (it.hasNext()) {
                 Results r = it.next();
                 n++;
                 inferMs[0] += r.speed().get("preprocess") + r.speed().get("inference") + r.speed().get("postprocess");
-                long s0 = System.nanoTime();
-                Tracking.apply(tracker, r);
-                trackMs[0] += (System.nanoTime() - s0) / 1e6;
                 if (r.image() != null) r.image().close();
             }
         }
-        double predictS = (System.nanoTime() - t0) / 1e9 - trackMs[0] / 1000;
-        add(what, frames, seconds, rate, note, "predict", n, predictS, "decode + batches in flight, no tracker, nothing saved");
+        add(what, frames, seconds, rate, note, "predict", n, (System.nanoTime() - t0) / 1e9, "decode + batches in flight, no tracker, nothing saved");
         double inferRate = n / (inferMs[0] / 1000) * inFlight;
         add(what, frames, seconds, rate, note, "inference", n, n / inferRate, inFlight + " batches in flight (letterbox, model, NMS)");
-        add(what, frames, seconds, rate, note, "tracking", n, trackMs[0] / 1000, tc.trackerType() + " on the consumer thread");
         log.accept("predict: " + n + " frames");
 
-        // 3. Track end to end without saving (the measure), then with the annotated video saved.
-        double trackS = timed(model, source, quiet, frames, seconds, rate, note, what, "track", "nothing saved");
+        // 3. Track end to end without saving (the measure), exactly as `track` runs it; each stage's busy time
+        // in that run gives its rate: the decode thread, the motion threads (BoT-SORT), the tracker on the consumer.
+        VideoPredictions[] run = new VideoPredictions[1];
+        double trackS = timed(model, source, quiet, frames, seconds, rate, note, what, "track", "nothing saved", run);
+        VideoPredictions tr = run[0];
+        int tn = frames.get(frames.size() - 1);
+        double decodeRate = tr.decodedFrames() / Math.max(1e-9, tr.decodeMs() / 1000);
+        add(what, frames, seconds, rate, note, "decode in track", tr.decodedFrames(), tr.decodeMs() / 1000, "its FFmpeg thread, BGR conversion on others");
+        List<String> names = new ArrayList<>(List.of("decode", "inference"));
+        List<Double> rates = new ArrayList<>(List.of(decodeRate, inferRate));
+        if (tr.motionMs() > 0) {
+            int threads = VideoPredictions.motionThreads();
+            add(what, frames, seconds, rate, note, "motion (GMC)", tn, tr.motionMs() / 1000 / threads,
+                    "camera motion ahead, " + threads + " threads (their busy time in track)");
+            names.add("motion (GMC)");
+            rates.add(tn / Math.max(1e-9, tr.motionMs() / 1000 / threads));
+        }
+        add(what, frames, seconds, rate, note, "tracking", tn, tr.afterMs() / 1000, tc.trackerType() + " on the consumer thread, in track");
+        names.add("tracking");
+        rates.add(tn / Math.max(1e-9, tr.afterMs() / 1000));
         log.accept("track: done");
         Cfg saving = quiet.with(Map.of("save", true));
-        double saveS = timed(model, source, saving, frames, seconds, rate, note, what, "track + save", "annotated video written");
+        double saveS = timed(model, source, saving, frames, seconds, rate, note, what, "track + save", "annotated video written", run);
         int last = frames.get(frames.size() - 1);
         add(what, frames, seconds, rate, note, "encode", last, Math.max(1e-9, saveS - trackS), "drawing + MJPEG, by difference");
 
-        String limit = limit(new String[] {"decode", "inference", "tracking"}, new double[] {frames.get(0) / decodeS, inferRate,
-                n / Math.max(1e-9, trackMs[0] / 1000)});
+        String limit = limit(names.toArray(String[]::new), rates.stream().mapToDouble(Double::doubleValue).toArray());
         for (DoubleColumn col : new DoubleColumn[] {seconds, rate}) col.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(1));
         return Table.create(model.file().getFileName() + " on " + source + " (" + model.backend().name() + "); track without saving is limited by "
                 + limit, what, frames, seconds, rate, note);
     }
 
+    /** One run of {@code track} timed end to end; {@code run[0]}: its pipeline, closed, for its stage times. */
     private static double timed(Yolo model, String source, Cfg c, IntColumn frames, DoubleColumn seconds, DoubleColumn rate, StringColumn note,
-                                StringColumn what, String name, String how) {
+                                StringColumn what, String name, String how, VideoPredictions[] run) {
         long t0 = System.nanoTime();
         int n = 0;
         try (VideoPredictions it = model.video(source, c, true)) {
+            run[0] = it;
             while (it.hasNext()) {
                 Results r = it.next();
                 n++;

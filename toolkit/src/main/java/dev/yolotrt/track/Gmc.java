@@ -83,7 +83,10 @@ final class Gmc implements AutoCloseable {
         gray.close();
         Mat points = new Mat();
         try (Mat mask = new Mat()) {
-            goodFeaturesToTrack(small, points, 1000, 0.01, 1, mask, 3, false, 0.04);
+            // Ultralytics asks for minDistance=1, which rejects a corner closer than 1 px to a stronger one: corners sit on
+            // distinct integer pixels, at least 1 px apart, so none is ever rejected. OpenCV checks it on a grid of one
+            // cell per pixel (half a million vectors at 960×540, every frame); 0 skips that grid and picks the same corners.
+            goodFeaturesToTrack(small, points, 1000, 0.01, 0, mask, 3, false, 0.04);
         }
         return new Prepared(small, points);
     }

@@ -1,9 +1,12 @@
 package dev.yolotrt.track;
 
+import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * BoT-SORT's camera motion for a video's frames, computed on a pool as soon as each frame exists rather than on the
@@ -11,9 +14,20 @@ import java.util.concurrent.Executor;
  * flow and fit as soon as both frames are ready, with the same OpenCV calls as the tracker's own {@code Gmc}, so the
  * transforms are identical. A frame's small grey image is freed once both pairs that read it are done. Frames must
  * be given in order, from one thread; {@link #close} waits for the work given, then frees the last frame's images.
+ * <p>
+ * While any is open, OpenCV runs each call on its calling thread ({@code setNumThreads(1)}), restored after the last
+ * closes. OpenCV parallelises one loop at a time in the whole process and runs the others serially, so with a pool of
+ * tasks its own workers (one per core) only add threads that compete with the pool for the same cores; each task
+ * serial is the most work per core. Results do not depend on it (each OpenCV loop splits into independent parts).
  */
 public final class MotionAhead implements AutoCloseable {
+    private static final Object OPENCV = new Object();
+    private static int open;
+    private static int openCvThreadsBefore;
+
     private final Executor pool;
+    private final AtomicLong busyNanos = new AtomicLong();
+    private boolean closed;
     private CompletableFuture<Gmc.Prepared> prevFrame;
     private CompletableFuture<double[]> prevPair;
     /** Completes when every pair given so far is computed and the images it alone read are freed. */
@@ -21,6 +35,12 @@ public final class MotionAhead implements AutoCloseable {
 
     private MotionAhead(Executor pool) {
         this.pool = pool;
+        synchronized (OPENCV) {
+            if (open++ == 0) {
+                openCvThreadsBefore = opencv_core.getNumThreads();
+                opencv_core.setNumThreads(1);
+            }
+        }
     }
 
     /** Motion ahead for BoT-SORT's {@code gmc_method}, or null when it computes none. */
@@ -30,7 +50,7 @@ public final class MotionAhead implements AutoCloseable {
 
     /** The transform from the previous frame given to {@code bgr} (identity for the first), computed on the pool. */
     public CompletableFuture<double[]> next(CompletableFuture<Mat> bgr) {
-        CompletableFuture<Gmc.Prepared> frame = bgr.thenApplyAsync(Gmc::prepare, pool);
+        CompletableFuture<Gmc.Prepared> frame = bgr.thenApplyAsync(m -> timed(() -> Gmc.prepare(m)), pool);
         CompletableFuture<double[]> pair;
         CompletableFuture<?> done;
         if (prevFrame == null) {
@@ -38,7 +58,7 @@ public final class MotionAhead implements AutoCloseable {
             done = pair;
         } else {
             CompletableFuture<Gmc.Prepared> before = prevFrame;
-            pair = before.thenCombineAsync(frame, Gmc::between, pool);
+            pair = before.thenCombineAsync(frame, (a, b) -> timed(() -> Gmc.between(a, b)), pool);
             // The previous frame is read by its own pair and by this one: freed when both are done.
             done = CompletableFuture.allOf(prevPair, pair).whenComplete((v, e) -> before.thenAccept(Gmc.Prepared::close));
         }
@@ -48,10 +68,32 @@ public final class MotionAhead implements AutoCloseable {
         return pair;
     }
 
+    private <T> T timed(Supplier<T> work) {
+        long t0 = System.nanoTime();
+        try {
+            return work.get();
+        } finally {
+            busyNanos.addAndGet(System.nanoTime() - t0);
+        }
+    }
+
+    /** Milliseconds the pool's threads spent on this video's motion so far, all threads added (the benchmark's stage time). */
+    public double busyMs() {
+        return busyNanos.get() / 1e6;
+    }
+
     /** Waits for the work given (the pool must still run it), then frees the last frame's images. */
     @Override
     public void close() {
-        settled.join();
+        if (closed) return;
+        closed = true;
+        try {
+            settled.join();
+        } finally {
+            synchronized (OPENCV) {
+                if (--open == 0) opencv_core.setNumThreads(openCvThreadsBefore);
+            }
+        }
         if (prevFrame != null) prevFrame.handle((f, e) -> {
             if (f != null) f.close();
             return null;

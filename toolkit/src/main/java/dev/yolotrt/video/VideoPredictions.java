@@ -69,7 +69,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
     private final ExecutorService batches;
     private final ArrayDeque<Future<List<Results>>> running = new ArrayDeque<>();
     private final ArrayDeque<Results> ready = new ArrayDeque<>();
-    /** BoT-SORT's camera motion, computed on the conversion threads (null unless tracking with it); its futures in frame order. */
+    /** BoT-SORT's camera motion, computed on threads of its own (null unless tracking with it); its futures in frame order. */
     private final ExecutorService motionPool;
     private final MotionAhead motionAhead;
     private final ArrayDeque<CompletableFuture<double[]>> motions = new ArrayDeque<>();
@@ -80,6 +80,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
     private Path runDir;
     private double decodeMs;
     private int decoded;
+    private double afterMs;
 
     private final AutoCloseable owned;
     // The source must be opened raw (VideoSource.open(..., true)): frames are converted on the conversion threads.
@@ -116,8 +117,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
         });
         // A live source that keeps the newest frame skips frames: its tracker computes the motion itself. The motion
         // has threads of its own (BoT-SORT's costliest part, several times the conversion), started only when asked.
-        int motionThreads = Math.max(1, Runtime.getRuntime().availableProcessors() * 3 / 4);
-        this.motionPool = latestOnly || vo.gmcMethod() == null ? null : Executors.newFixedThreadPool(motionThreads, r -> {
+        this.motionPool = latestOnly || vo.gmcMethod() == null ? null : Executors.newFixedThreadPool(motionThreads(), r -> {
             Thread t = new Thread(r, "video-motion");
             t.setDaemon(true);
             return t;
@@ -126,6 +126,16 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
         this.decoder = new Thread(() -> decode(vo.vidStride()), "video-decode");
         decoder.setDaemon(true);
         decoder.start();
+    }
+
+    /**
+     * Threads computing BoT-SORT's camera motion ahead: three quarters of the cores (each task runs OpenCV on its own
+     * thread, see {@link MotionAhead}); the rest decode, convert and feed the GPU. {@code -Dyolo.motion.threads=N} sets
+     * another count (to measure the split on a given machine).
+     */
+    public static int motionThreads() {
+        int n = Integer.getInteger("yolo.motion.threads", Runtime.getRuntime().availableProcessors() * 3 / 4);
+        return Math.max(1, n);
     }
 
     /** The converter of the calling conversion thread (swscale contexts are not shared), closed with the pipeline. */
@@ -268,6 +278,16 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
         return decoded;
     }
 
+    /** Milliseconds the motion threads spent on BoT-SORT's camera motion so far (all added; 0 when none is computed ahead). */
+    public double motionMs() {
+        return motionAhead == null ? 0 : motionAhead.busyMs();
+    }
+
+    /** Milliseconds the consumer's thread spent in {@code after} (the tracker, and the writer when saving) so far. */
+    public double afterMs() {
+        return afterMs;
+    }
+
     public VideoSource source() {
         return source;
     }
@@ -298,7 +318,13 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
         if (!hasNext()) throw new NoSuchElementException();
         Results r = ready.poll();
         CompletableFuture<double[]> motion = motions.poll();
-        return after.apply(motion == null ? r : r.withMotion(awaitMotion(motion)));
+        Results withMotion = motion == null ? r : r.withMotion(awaitMotion(motion));
+        long t0 = System.nanoTime();
+        try {
+            return after.apply(withMotion);
+        } finally {
+            afterMs += (System.nanoTime() - t0) / 1e6;
+        }
     }
 
     private double[] awaitMotion(CompletableFuture<double[]> motion) {

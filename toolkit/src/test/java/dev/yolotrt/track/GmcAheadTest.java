@@ -58,6 +58,24 @@ class GmcAheadTest {
     }
 
     @org.junit.jupiter.api.Test
+    void openCvRunsOnTheCallingThreadWhileMotionIsComputedAhead() {
+        int before = org.bytedeco.opencv.global.opencv_core.getNumThreads();
+        try {
+            org.bytedeco.opencv.global.opencv_core.setNumThreads(3);
+            MotionAhead a = MotionAhead.of("sparseOptFlow", Runnable::run), b = MotionAhead.of("sparseOptFlow", Runnable::run);
+            assertEquals(1, org.bytedeco.opencv.global.opencv_core.getNumThreads());
+            a.close();
+            a.close();
+            // one still open: OpenCV stays serial until the last closes, then gets the count it had back
+            assertEquals(1, org.bytedeco.opencv.global.opencv_core.getNumThreads());
+            b.close();
+            assertEquals(3, org.bytedeco.opencv.global.opencv_core.getNumThreads());
+        } finally {
+            org.bytedeco.opencv.global.opencv_core.setNumThreads(before);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
     void noneComputesNothingAhead() {
         assertEquals(null, MotionAhead.of("none", Runnable::run));
         assertEquals(null, MotionAhead.of(null, Runnable::run));

@@ -1,0 +1,240 @@
+package dev.yolotrt.track;
+
+import dev.yolotrt.video.VideoSource;
+import org.bytedeco.opencv.global.opencv_core;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.MatVector;
+import org.bytedeco.opencv.opencv_core.Size;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+
+import static org.bytedeco.opencv.global.opencv_calib3d.RANSAC;
+import static org.bytedeco.opencv.global.opencv_calib3d.estimateAffinePartial2D;
+import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2GRAY;
+import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
+import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
+import static org.bytedeco.opencv.global.opencv_imgproc.goodFeaturesToTrack;
+import static org.bytedeco.opencv.global.opencv_imgproc.resize;
+import static org.bytedeco.opencv.global.opencv_video.buildOpticalFlowPyramid;
+import static org.bytedeco.opencv.global.opencv_video.calcOpticalFlowPyrLK;
+
+/**
+ * Not a test: a timing harness for BoT-SORT's motion compensation on the CPU (run by hand and by
+ * scripts/gpu-botsort-check.sh). {@code GmcProfile VIDEO [FRAMES] [POOL_THREADS...]} prints the cost of each OpenCV
+ * step of one frame on one thread (OpenCV's own threads off, then on), the whole per-frame and pair steps, and the
+ * frames/s of {@link MotionAhead} on pools of the given sizes with OpenCV's threads as the pipeline sets them.
+ * It also checks that the transforms equal those of the plain Ultralytics order of calls (grey, resize, corners,
+ * LK on the two images, fit) on every frame, bit for bit.
+ */
+public final class GmcProfile {
+    private GmcProfile() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String video = args[0];
+        int frames = args.length > 1 ? Integer.parseInt(args[1]) : 120;
+        List<Mat> images = new ArrayList<>();
+        try (VideoSource v = VideoSource.open(video, 5000)) {
+            for (VideoSource.Frame f; images.size() < frames && (f = v.next()) != null; ) images.add(f.image());
+        }
+        int defaultThreads = opencv_core.getNumThreads();
+        System.out.printf(Locale.ROOT, "%s: %d frames %dx%d, %d cores, OpenCV threads %d%n", video, images.size(), images.get(0).cols(),
+                images.get(0).rows(), Runtime.getRuntime().availableProcessors(), defaultThreads);
+
+        List<double[]> plain = plain(images);
+        List<double[]> serial = new ArrayList<>();
+        try (Gmc gmc = new Gmc("sparseOptFlow")) {
+            for (Mat m : images) serial.add(gmc.apply(m));
+        }
+        int same = 0;
+        for (int i = 0; i < images.size(); i++) if (Arrays.equals(plain.get(i), serial.get(i))) same++;
+        System.out.printf(Locale.ROOT, "transforms equal to the plain order of calls: %d / %d%n", same, images.size());
+
+        // The first pass warms up (code, allocator); on one OpenCV thread the costs are the calling thread's CPU time.
+        for (int threads : new int[] {1, 1, defaultThreads}) {
+            opencv_core.setNumThreads(threads);
+            steps(images, threads);
+        }
+        opencv_core.setNumThreads(defaultThreads);
+
+        for (int k = 2; k < args.length; k++) {
+            int poolThreads = Integer.parseInt(args[k]);
+            ahead(images, poolThreads, serial);
+        }
+        images.forEach(Mat::close);
+    }
+
+    /** Ultralytics' order of calls, nothing reused: the reference the optimised steps must equal. */
+    private static List<double[]> plain(List<Mat> images) {
+        List<double[]> out = new ArrayList<>();
+        Mat prev = null, prevPts = null;
+        for (Mat bgr : images) {
+            Mat gray = new Mat(), small = new Mat(), pts = new Mat();
+            cvtColor(bgr, gray, COLOR_BGR2GRAY);
+            resize(gray, small, new Size(bgr.cols() / 2, bgr.rows() / 2), 0, 0, INTER_LINEAR);
+            goodFeaturesToTrack(small, pts, 1000, 0.01, 1, new Mat(), 3, false, 0.04);
+            double[] h = {1, 0, 0, 0, 1, 0};
+            if (prev != null && !prevPts.empty()) {
+                Mat next = new Mat(), status = new Mat(), err = new Mat();
+                calcOpticalFlowPyrLK(prev, small, prevPts, next, status, err);
+                var st = status.<org.bytedeco.javacpp.indexer.UByteIndexer>createIndexer();
+                var pi = prevPts.<org.bytedeco.javacpp.indexer.FloatIndexer>createIndexer();
+                var ni = next.<org.bytedeco.javacpp.indexer.FloatIndexer>createIndexer();
+                List<float[]> kept = new ArrayList<>();
+                for (int i = 0; i < status.total(); i++) {
+                    if (st.get(i) != 0) kept.add(new float[] {pi.get(i, 0, 0), pi.get(i, 0, 1), ni.get(i, 0, 0), ni.get(i, 0, 1)});
+                }
+                if (kept.size() > 4) {
+                    Mat from = new Mat(kept.size(), 1, opencv_core.CV_32FC2), to = new Mat(kept.size(), 1, opencv_core.CV_32FC2);
+                    var fi = from.<org.bytedeco.javacpp.indexer.FloatIndexer>createIndexer();
+                    var ti = to.<org.bytedeco.javacpp.indexer.FloatIndexer>createIndexer();
+                    for (int k = 0; k < kept.size(); k++) {
+                        float[] p = kept.get(k);
+                        fi.put(k, 0, 0, p[0]);
+                        fi.put(k, 0, 1, p[1]);
+                        ti.put(k, 0, 0, p[2]);
+                        ti.put(k, 0, 1, p[3]);
+                    }
+                    Mat a = estimateAffinePartial2D(from, to, new Mat(), RANSAC, 3, 2000, 0.99, 10);
+                    if (!a.empty()) {
+                        var ai = a.<org.bytedeco.javacpp.indexer.DoubleIndexer>createIndexer();
+                        h = new double[] {ai.get(0, 0), ai.get(0, 1), ai.get(0, 2) * 2, ai.get(1, 0), ai.get(1, 1), ai.get(1, 2) * 2};
+                    }
+                }
+            }
+            out.add(h);
+            prev = small;
+            prevPts = pts;
+        }
+        return out;
+    }
+
+    /** Each OpenCV step of the motion compensation, timed alone over the frames (ms per frame). */
+    private static void steps(List<Mat> images, int cvThreads) {
+        int n = images.size();
+        List<Mat> grays = new ArrayList<>(), smalls = new ArrayList<>(), points = new ArrayList<>();
+        List<MatVector> pyramids = new ArrayList<>();
+        double gray = time(() -> {
+            for (Mat m : images) {
+                Mat g = new Mat();
+                cvtColor(m, g, COLOR_BGR2GRAY);
+                grays.add(g);
+            }
+            return null;
+        });
+        double down = time(() -> {
+            for (Mat g : grays) {
+                Mat s = new Mat();
+                resize(g, s, new Size(g.cols() / 2, g.rows() / 2), 0, 0, INTER_LINEAR);
+                smalls.add(s);
+            }
+            return null;
+        });
+        double corners = time(() -> {
+            for (Mat s : smalls) {
+                Mat p = new Mat();
+                goodFeaturesToTrack(s, p, 1000, 0.01, 1, new Mat(), 3, false, 0.04);
+                points.add(p);
+            }
+            return null;
+        });
+        int[] sameCorners = {0};
+        double corners0 = time(() -> {
+            for (int i = 0; i < n; i++) {
+                try (Mat p = new Mat(); Mat d = new Mat()) {
+                    goodFeaturesToTrack(smalls.get(i), p, 1000, 0.01, 0, new Mat(), 3, false, 0.04);
+                    if (p.total() == points.get(i).total()) {
+                        opencv_core.absdiff(p, points.get(i), d);
+                        if (opencv_core.countNonZero(d.reshape(1, 0)) == 0) sameCorners[0]++;
+                    }
+                }
+            }
+            return null;
+        });
+        double pyr = time(() -> {
+            for (Mat s : smalls) {
+                MatVector v = new MatVector();
+                buildOpticalFlowPyramid(s, v, new Size(21, 21), 3, true, org.bytedeco.opencv.global.opencv_core.BORDER_REFLECT_101,
+                        org.bytedeco.opencv.global.opencv_core.BORDER_CONSTANT, true);
+                pyramids.add(v);
+            }
+            return null;
+        });
+        List<Mat> nexts = new ArrayList<>(), statuses = new ArrayList<>();
+        double lkImages = time(() -> {
+            for (int i = 1; i < n; i++) {
+                Mat next = new Mat(), status = new Mat(), err = new Mat();
+                calcOpticalFlowPyrLK(smalls.get(i - 1), smalls.get(i), points.get(i - 1), next, status, err);
+                nexts.add(next);
+                statuses.add(status);
+            }
+            return null;
+        });
+        double fit = time(() -> {
+            for (int i = 1; i < n; i++) {
+                try (Mat a = estimateAffinePartial2D(points.get(i - 1), nexts.get(i - 1), new Mat(), RANSAC, 3, 2000, 0.99, 10)) {
+                    a.empty();
+                }
+            }
+            return null;
+        });
+        List<Gmc.Prepared> prepared = new ArrayList<>();
+        double prepare = time(() -> {
+            for (Mat m : images) prepared.add(Gmc.prepare(m));
+            return null;
+        });
+        double between = time(() -> {
+            for (int i = 1; i < n; i++) Gmc.between(prepared.get(i - 1), prepared.get(i));
+            return null;
+        });
+        int pts = 0;
+        for (Mat p : points) pts += (int) p.total();
+        System.out.printf(Locale.ROOT, "OpenCV threads %d, ms per frame (%s): grey %.3f, half size %.3f, corners %.3f (%d a frame), corners minDistance 0 %.3f (same on %d / %d frames), pyramid %.3f, "
+                        + "LK (both pyramids built inside) %.3f, fit (all points) %.3f | Gmc.prepare %.3f + Gmc.between %.3f = %.3f%n",
+                cvThreads, cvThreads <= 1 ? "CPU time" : "wall", gray / n, down / n, corners / n, pts / n, corners0 / n, sameCorners[0], n, pyr / n, lkImages / (n - 1), fit / (n - 1),
+                prepare / n, between / (n - 1), prepare / n + between / (n - 1));
+        prepared.forEach(Gmc.Prepared::close);
+        for (List<Mat> l : List.of(grays, smalls, points, nexts, statuses)) l.forEach(Mat::close);
+        pyramids.forEach(MatVector::close);
+    }
+
+    /** {@link MotionAhead} on a pool: frames/s over the frames, three passes, the best; checked against the serial transforms. */
+    private static void ahead(List<Mat> images, int poolThreads, List<double[]> serial) {
+        ExecutorService pool = Executors.newFixedThreadPool(poolThreads);
+        try {
+            double best = Double.MAX_VALUE;
+            for (int pass = 0; pass < 3; pass++) {
+                long t0 = System.nanoTime();
+                List<CompletableFuture<double[]>> out = new ArrayList<>();
+                try (MotionAhead motion = MotionAhead.of("sparseOptFlow", pool)) {
+                    for (Mat m : images) out.add(motion.next(CompletableFuture.completedFuture(m)));
+                    for (int i = 0; i < images.size(); i++) {
+                        if (!Arrays.equals(serial.get(i), out.get(i).join())) throw new IllegalStateException("frame " + i + " differs");
+                    }
+                }
+                best = Math.min(best, (System.nanoTime() - t0) / 1e6);
+            }
+            System.out.printf(Locale.ROOT, "MotionAhead, %d pool threads: %.0f frames/s (%.3f ms a frame)%n", poolThreads,
+                    images.size() / (best / 1000), best / images.size());
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** Milliseconds of the calling thread's CPU time with OpenCV on one thread (so unaffected by other processes), else wall time. */
+    private static double time(Supplier<Void> work) {
+        boolean cpu = opencv_core.getNumThreads() <= 1;
+        long t0 = cpu ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
+        work.get();
+        return ((cpu ? THREADS.getCurrentThreadCpuTime() : System.nanoTime()) - t0) / 1e6;
+    }
+
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+}

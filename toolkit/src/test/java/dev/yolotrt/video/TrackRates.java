@@ -1,0 +1,51 @@
+package dev.yolotrt.video;
+
+import dev.yolotrt.model.Yolo;
+import dev.yolotrt.predict.Results;
+
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Not a test: {@code track} frames/s end to end without saving, as the CLI runs it, for several videos, both trackers
+ * and several counts of BoT-SORT's motion threads, with one model load (run by scripts/gpu-botsort-check.sh).
+ * {@code TrackRates MODEL MOTION_THREADS,... VIDEO...}: each run twice (the first warms up), both printed.
+ */
+public final class TrackRates {
+    private TrackRates() {
+    }
+
+    public static void main(String[] args) {
+        String[] motion = args[1].split(",");
+        try (Yolo model = Yolo.load(Path.of(args[0]))) {
+            for (int v = 2; v < args.length; v++) {
+                String video = args[v];
+                run(model, video, "bytetrack.yaml", null);
+                for (String m : motion) run(model, video, "botsort.yaml", m);
+            }
+        }
+    }
+
+    private static void run(Yolo model, String video, String tracker, String motionThreads) {
+        if (motionThreads != null) System.setProperty("yolo.motion.threads", motionThreads);
+        for (int pass = 1; pass <= 2; pass++) {
+            long t0 = System.nanoTime();
+            int n = 0;
+            Set<Integer> ids = new HashSet<>();
+            try (var frames = model.trackStream(video, Map.of("tracker", tracker, "batch", 8, "save", false, "verbose", false))) {
+                for (Results r : (Iterable<Results>) frames::iterator) {
+                    n++;
+                    if (r.boxes().isTrack()) for (int id : r.boxes().ids()) ids.add(id);
+                    r.image().close();
+                }
+            }
+            double s = (System.nanoTime() - t0) / 1e9;
+            System.out.printf(Locale.ROOT, "track %s %s%s pass %d: %d frames in %.3f s = %.0f frames/s (%d track ids)%n",
+                    Path.of(video).getFileName(), tracker, motionThreads == null ? "" : " motion_threads=" + motionThreads, pass, n, s, n / s,
+                    ids.size());
+        }
+    }
+}
