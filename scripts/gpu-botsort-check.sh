@@ -4,7 +4,7 @@
 #  1. the camera motion (GMC) on the CPU alone, track.GmcProfile: each OpenCV step's ms per frame on one thread, the
 #     transforms checked bit for bit against Ultralytics' order of calls, and the motion computed ahead (MotionAhead)
 #     on pools of several sizes;
-#  2. track end to end, nothing saved, one engine load, video.TrackRates: ByteTrack, and BoT-SORT with ¾ of the cores
+#  2. track end to end, nothing saved, one engine load, video.TrackRates: ByteTrack, and BoT-SORT with ¾ of the cores,
 #     as motion threads (the default), cores - 2 and all cores; each twice (the first warms up);
 #  3. benchmark source=VIDEO tracker=botsort.yaml on both videos: each stage's rate inside the track run (decode thread,
 #     inference, motion threads, tracker) and the stage that limits it;

@@ -3,7 +3,7 @@
 #  1. throughput over 4,096 JPEGs (coco128 train2017 + val2017, 16 times) with yolov8n FP16 (dynamic batch 1..8, batch 8):
 #     the single-process pipeline twice, then Spark twice with 1 and with 2 partitions on local[SLOTS] (default 1: one task at a time
 #     on the one GPU, each task the whole pipeline on every core); passes at >= 90 % of one process;
-#  2. an INT8 sweep of 7 settings (6 distinct engines: FP32, FP16, fraction 0.25 / 0.5, calib_batch 8, minmax, entropy2),
+#  2. a sweep of 8 settings (FP32, FP16 and six INT8: fraction 0.25 / 0.5, calib_batch 8, minmax, entropy2, percentile),
 #     built and measured as Spark tasks, then Int8Tuning.run in one process on the same engines: names and mAP columns equal.
 # Needs, besides what the other GPU scripts need (YOLO_TRT_LIB: the toolkit's jars and junit-platform-console-standalone):
 #  - built here: toolkit/target/yolo-trt.jar, spark/target/yolo-trt-spark.jar and spark/target/test-classes

@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * On one GPU (scripts/gpu-spark-check.sh): Spark in local mode with the GPU declared as the driver's resource, one task at a
  * time by default ({@code -Dyolo.spark.slots}): each task runs the whole pipeline on every core, INT8 builds do not share
  * the GPU (side by side they take ~3 times longer, docs/benchmarks.md) and their timings are not disturbed. Throughput over
- * 4,096 JPEGs against the single-process pipeline in the same JVM, and an INT8 sweep of 7 settings (6 engines) through Spark
+ * 4,096 JPEGs against the single-process pipeline in the same JVM, and a sweep of 8 settings (FP32, FP16 and six INT8) through Spark
  * against {@link Int8Tuning#run}.
  */
 @Tag("gpu")
@@ -140,8 +140,8 @@ class SparkGpuTest {
         List<Int8Tuning.Setting> sweep = new ArrayList<>(Int8Tuning.references(base));
         sweep.addAll(Int8Tuning.fractions(base, 0.25, 0.5));
         sweep.addAll(Int8Tuning.calibrationBatches(base, 8));
-        sweep.addAll(Int8Tuning.calibrators(base, "minmax", "entropy2"));
-        assertTrue(sweep.stream().map(Int8Tuning.Setting::options).distinct().count() >= 6);
+        sweep.addAll(Int8Tuning.calibrators(base, "minmax", "entropy2", "percentile"));
+        assertTrue(sweep.stream().map(Int8Tuning.Setting::options).filter(ExportOptions::int8).distinct().count() >= 6, "six INT8 settings");
         // Spark first: its tasks build the engines (one setting a task, the timing cache shared); one process then reuses them.
         long t0 = System.nanoTime();
         var spread = YoloSpark.int8Tuning(spark, "yolov8n.onnx", sweep, data, System.out::println);

@@ -129,12 +129,13 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
     }
 
     /**
-     * Threads computing BoT-SORT's camera motion ahead: three quarters of the cores (each task runs OpenCV on its own
-     * thread, see {@link MotionAhead}); the rest decode, convert and feed the GPU. {@code -Dyolo.motion.threads=N} sets
-     * another count (to measure the split on a given machine).
+     * Threads computing BoT-SORT's camera motion ahead: all cores but two (each task runs OpenCV on its own thread, see
+     * {@link MotionAhead}); the two left decode and feed the GPU. On a 16-core H200 machine vtest.avi tracked at 637
+     * frames/s with 12 motion threads, 853 with 14 and 854 with 16 (docs/benchmarks.md, sixth run).
+     * {@code -Dyolo.motion.threads=N} sets another count (to measure the split on a given machine).
      */
     public static int motionThreads() {
-        int n = Integer.getInteger("yolo.motion.threads", Runtime.getRuntime().availableProcessors() * 3 / 4);
+        int n = Integer.getInteger("yolo.motion.threads", Runtime.getRuntime().availableProcessors() - 2);
         return Math.max(1, n);
     }
 
