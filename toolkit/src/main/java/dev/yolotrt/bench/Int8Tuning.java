@@ -74,6 +74,7 @@ public final class Int8Tuning {
                 sb.append(" calibrator=").append(s.options().calibrator()).append(" fraction=").append(s.options().fraction())
                         .append(" calib_batch=").append(s.options().calibrationBatch()).append(" split=").append(s.options().split());
                 if (s.options().fp16Layers() != null) sb.append(" fp16_layers=").append(s.options().fp16Layers());
+                if (s.options().quant().equals("qdq")) sb.append(" quant=qdq");
             }
             options.append(sb.toString());
         }

@@ -154,6 +154,7 @@ public final class Exporter {
      * at the output path built from the same model, options, TensorRT version and GPU is kept.
      */
     public static Result export(Source model, ExportOptions o, boolean reuse, Consumer<String> info) {
+        if (o.format().equals("onnx")) return new Result(exportOnnx(model, o, info), 0, false); // format=onnx int8=True: Q/DQ
         return export(model, o, reuse, null, info);
     }
 

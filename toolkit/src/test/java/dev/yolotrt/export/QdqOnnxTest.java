@@ -138,7 +138,10 @@ class QdqOnnxTest {
             fp32 = m.val(val).map();
             ExportOptions o = ExportOptions.builder().format("onnx").int8(true).data("coco128-val2017.yaml").split("train")
                     .fraction(0.25).calibrator("percentile").output(tmp.resolve("yolov8n-int8.onnx")).build();
-            q = Exporter.exportOnnx(m.source(), o, System.err::println);
+            // Through the facade, as a notebook would: format=onnx int8=True returns the Q/DQ model, loaded.
+            try (Yolo exported = m.export(o)) {
+                q = exported.file();
+            }
         }
         try (Yolo m = Yolo.load(q, Shared.settings())) {
             Metrics r = m.val(val);

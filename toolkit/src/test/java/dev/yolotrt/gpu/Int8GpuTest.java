@@ -136,4 +136,19 @@ class Int8GpuTest {
                     t.doubleColumn("Build s").get(r), t.doubleColumn("Engine ms/img").get(r), t.doubleColumn("mAP50-95").get(r));
         }
     }
+
+    /**
+     * Acceptance 2: {@code Int8Tuning.auto(..., maxLoss 0.003, maxSlowdown 1.15)} on Q/DQ INT8 (percentile ranges), every
+     * engine tried printed with the choice or the reason there is none. About a dozen builds: only with AUTO=1.
+     */
+    @Test
+    @Order(5)
+    @EnabledIfEnvironmentVariable(named = "AUTO", matches = "1")
+    void autoChoosesMixedPrecisionWithinTheLimits() {
+        Int8Tuning.Auto a = Int8Tuning.auto(model, options(QDQ), DATA, 0.003, 1.15, System.out::println);
+        System.out.println(a.tried().printAll());
+        a.sensitivity().forEach(b -> System.out.printf(Locale.ROOT, "ISSUE25 sensitivity %s: +%.4f mAP50-95, +%.4f ms/img%n", b.name(), b.gain(), b.cost()));
+        System.out.println("ISSUE25 auto: " + a.why() + "; Pareto rows " + Int8Tuning.pareto(a.tried()));
+        assertTrue(a.chosen() >= 0, a.why());
+    }
 }
