@@ -143,4 +143,18 @@ public class Int8TuningTest {
         assertTrue(big.real() && big.lo() < big.diff() && big.hi() > big.diff() && big.hi() - big.lo() < 0.2, big.toString());
         assertEquals(Bootstrap.map(images(200, 160)) - Bootstrap.map(a), big.diff(), 1e-12);
     }
+
+    @Test
+    void perClassChangeListsTheWorstLossesFirst() {
+        Table fp16 = Table.create("FP16", StringColumn.create("Class", "all", "person", "car", "dog"),
+                tech.tablesaw.api.IntColumn.create("Instances", 30, 20, 8, 2), DoubleColumn.create("mAP50-95", 0.5, 0.6, 0.4, 0.3));
+        Table int8 = Table.create("INT8", StringColumn.create("Class", "all", "dog", "car", "person"),
+                tech.tablesaw.api.IntColumn.create("Instances", 30, 2, 8, 20), DoubleColumn.create("mAP50-95", 0.48, 0.32, 0.35, 0.59));
+        Table t = Int8Tuning.perClassChange(fp16, int8);
+        assertEquals(List.of("all", "car", "person", "dog"), t.stringColumn("Class").asList());
+        assertEquals(-0.05, t.doubleColumn("Change").get(1), 1e-9);
+        assertEquals(0.02, t.doubleColumn("Change").get(3), 1e-9);
+        assertEquals(List.of(30, 8, 20, 2), t.intColumn("Instances").asList());
+        assertEquals("mAP50-95 per class: INT8 against FP16", t.name());
+    }
 }
