@@ -115,9 +115,15 @@ public final class Benchmark {
         return b.table(title + " on " + TensorRt.gpu() + ", TensorRT " + TensorRt.version());
     }
 
-    /** The engine a benchmark row uses: dynamic batch 1..{@code batch}, so one engine serves both rows. */
+    /**
+     * The engine a benchmark row uses: dynamic batch 1..{@code batch}, so one engine serves both rows. Variants: fp32,
+     * fp16, int8, fp16+nms, the explicit paths int8-qdq (Q/DQ INT8) and fp16-typed (strongly typed FP16), and a
+     * calibrator appended to INT8 ones (int8-percentile, int8-qdq-percentile), as {@link ExportOptions#variant} names them.
+     */
     public static ExportOptions exportOptions(String variant, int batch, int imgsz, String data) {
         return ExportOptions.builder().half(variant.startsWith("fp16")).int8(variant.startsWith("int8")).nms(variant.endsWith("+nms"))
+                .quant(variant.contains("-qdq") ? "qdq" : null).stronglyTyped(variant.contains("-typed"))
+                .calibrator(dev.yolotrt.export.Calibrators.ALGORITHMS.stream().filter(a -> variant.contains("-" + a)).findFirst().orElse(null))
                 .dynamic(true).batch(batch).imgsz(imgsz).data(data).build();
     }
 

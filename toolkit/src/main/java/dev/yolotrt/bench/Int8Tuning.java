@@ -74,6 +74,7 @@ public final class Int8Tuning {
                 sb.append(" calibrator=").append(s.options().calibrator()).append(" fraction=").append(s.options().fraction())
                         .append(" calib_batch=").append(s.options().calibrationBatch()).append(" split=").append(s.options().split());
                 if (s.options().fp16Layers() != null) sb.append(" fp16_layers=").append(s.options().fp16Layers());
+                if (s.options().quant().equals("qdq")) sb.append(" quant=qdq");
             }
             options.append(sb.toString());
         }
@@ -163,5 +164,142 @@ public final class Int8Tuning {
             if (best < 0 || map.get(r) > map.get(best) || (map.get(r) == map.get(best) && ms.get(r) < ms.get(best))) best = r;
         }
         return best;
+    }
+
+    /**
+     * A block's measured effect when it alone is kept in higher precision: mAP50-95 regained over the all-INT8 engine,
+     * and engine ms per image added.
+     */
+    public record Block(String name, String regex, double gain, double cost) {
+        /** mAP regained per ms added; a block that costs nothing (or saves time) ranks by gain over a tiny cost. */
+        double ratio() {
+            return gain / Math.max(cost, 1e-6);
+        }
+    }
+
+    /** The order in which the greedy search adds blocks: most mAP regained per latency added first; blocks that regain nothing never. */
+    public static List<Block> greedyOrder(List<Block> blocks) {
+        return blocks.stream().filter(b -> b.gain() > 0).sorted((x, y) -> Double.compare(y.ratio(), x.ratio())).toList();
+    }
+
+    /**
+     * The rows of {@code tuning} on the Pareto front of mAP50-95 against engine ms per image: no other row is both at
+     * least as accurate and at least as fast, and better in one. In increasing latency.
+     */
+    public static List<Integer> pareto(Table tuning) {
+        DoubleColumn ms = tuning.doubleColumn("Engine ms/img");
+        DoubleColumn map = tuning.doubleColumn("mAP50-95");
+        List<Integer> front = new ArrayList<>();
+        for (int r = 0; r < tuning.rowCount(); r++) {
+            boolean dominated = false;
+            for (int o = 0; o < tuning.rowCount() && !dominated; o++) {
+                dominated = o != r && map.get(o) >= map.get(r) && ms.get(o) <= ms.get(r) && (map.get(o) > map.get(r) || ms.get(o) < ms.get(r));
+            }
+            if (!dominated) front.add(r);
+        }
+        front.sort((x, y) -> Double.compare(ms.get(x), ms.get(y)));
+        return front;
+    }
+
+    /**
+     * What {@link #auto} found: every engine it measured ({@link #table} rows: FP16, all-INT8, one block at a time in
+     * FP16, then the greedy additions), the chosen row (-1 when none meets both limits), why, and the block sensitivities.
+     */
+    public record Auto(Table tried, int chosen, String why, List<Block> sensitivity) {
+    }
+
+    /**
+     * Mixed precision chosen by measurement: the all-INT8 engine of {@code base}; each YOLO block alone in FP16 (its
+     * sensitivity: mAP regained, latency added); then blocks added greedily by mAP regained per latency added until the
+     * loss to FP16 is at most {@code maxLoss}. The choice is the fastest engine tried whose loss is within {@code maxLoss}
+     * and whose time is within {@code maxSlowdown} × the all-INT8 engine's (1.15: 15 % slower at most).
+     */
+    public static Auto auto(Yolo model, ExportOptions base, String valData, double maxLoss, double maxSlowdown, Consumer<String> info) {
+        TensorRt.require("INT8 tuning");
+        LayerGroups groups = LayerGroups.of(model.file());
+        List<Setting> settings = new ArrayList<>();
+        List<double[]> measured = new ArrayList<>();
+        java.util.function.Function<Setting, double[]> run = s -> {
+            info.accept("[" + (settings.size() + 1) + "] " + s.group() + ": " + s.label());
+            double[] m = measure(model, s.options(), valData, info);
+            settings.add(s);
+            measured.add(m);
+            return m;
+        };
+        double[] fp16 = run.apply(references(base).get(1));
+        double[] all = run.apply(new Setting("int8", "all INT8", base.toBuilder().fp16Layers(null).build()));
+        List<Block> blocks = new ArrayList<>();
+        for (String g : List.of("stem", "backbone", "neck", "head box", "head cls")) {
+            String regex = groups.get(g).regex();
+            double[] m = run.apply(new Setting("fp16 block", g + " in FP16", base.toBuilder().fp16Layers(regex).build()));
+            blocks.add(new Block(g, regex, m[1] - all[1], m[2] - all[2]));
+        }
+        List<String> kept = new ArrayList<>();
+        double[] current = all;
+        for (Block b : greedyOrder(blocks)) {
+            if (fp16[1] - current[1] <= maxLoss || current[2] > maxSlowdown * all[2]) break;
+            kept.add(b.regex());
+            current = run.apply(new Setting("greedy", "+ " + b.name() + " (" + kept.size() + " in FP16)",
+                    base.toBuilder().fp16Layers(String.join("|", kept)).build()));
+        }
+        Table t = table(model.file().getFileName().toString(), TensorRt.gpu(), settings, measured);
+        int chosen = choose(t, fp16[1], all[2], maxLoss, maxSlowdown);
+        String why = chosen >= 0
+                ? String.format(Locale.ROOT, "%s: loss %.4f to FP16 (limit %.4f), %.2f × the all-INT8 time (limit %.2f)", t.stringColumn("Setting").get(chosen),
+                fp16[1] - t.doubleColumn("mAP50-95").get(chosen), maxLoss, t.doubleColumn("Engine ms/img").get(chosen) / all[2], maxSlowdown)
+                : String.format(Locale.ROOT, "no engine tried is within loss %.4f and %.2f × the all-INT8 time: the best loss within the time limit is %.4f",
+                maxLoss, maxSlowdown, bestLoss(t, fp16[1], all[2] * maxSlowdown));
+        info.accept("Int8Tuning.auto: " + why);
+        return new Auto(t, chosen, why, List.copyOf(blocks));
+    }
+
+    /** The fastest INT8 row with loss to {@code fp16Map} at most {@code maxLoss} and time at most maxSlowdown × {@code int8Ms}; -1 if none. */
+    static int choose(Table t, double fp16Map, double int8Ms, double maxLoss, double maxSlowdown) {
+        int best = -1;
+        DoubleColumn ms = t.doubleColumn("Engine ms/img");
+        for (int r = 0; r < t.rowCount(); r++) {
+            if (!t.stringColumn("Precision").get(r).equals("INT8")) continue;
+            if (fp16Map - t.doubleColumn("mAP50-95").get(r) > maxLoss + 1e-12 || ms.get(r) > maxSlowdown * int8Ms + 1e-12) continue;
+            if (best < 0 || ms.get(r) < ms.get(best)) best = r;
+        }
+        return best;
+    }
+
+    private static double bestLoss(Table t, double fp16Map, double msLimit) {
+        double best = Double.NaN;
+        for (int r = 0; r < t.rowCount(); r++) {
+            if (!t.stringColumn("Precision").get(r).equals("INT8") || t.doubleColumn("Engine ms/img").get(r) > msLimit) continue;
+            double loss = fp16Map - t.doubleColumn("mAP50-95").get(r);
+            if (Double.isNaN(best) || loss < best) best = loss;
+        }
+        return best;
+    }
+
+    /**
+     * What INT8 changed per class: two {@code Metrics.table()}s of the same images (e.g. FP16, then INT8) joined on the
+     * class, with both mAP50-95 and the change, the classes that lost most first ("all" stays on top as the overall row).
+     */
+    public static Table perClassChange(Table reference, Table other) {
+        Map<String, Integer> row = new HashMap<>();
+        for (int r = 0; r < other.rowCount(); r++) row.put(other.stringColumn("Class").get(r), r);
+        List<Integer> order = new ArrayList<>();
+        for (int r = 0; r < reference.rowCount(); r++) if (row.containsKey(reference.stringColumn("Class").get(r))) order.add(r);
+        DoubleColumn refMap = reference.doubleColumn("mAP50-95"), otherMap = other.doubleColumn("mAP50-95");
+        java.util.function.ToDoubleFunction<Integer> delta = r -> otherMap.get(row.get(reference.stringColumn("Class").get(r))) - refMap.get(r);
+        order.sort((a, b) -> reference.stringColumn("Class").get(a).equals("all") ? -1 : reference.stringColumn("Class").get(b).equals("all") ? 1
+                : Double.compare(delta.applyAsDouble(a), delta.applyAsDouble(b)));
+        StringColumn cls = StringColumn.create("Class");
+        tech.tablesaw.api.IntColumn inst = tech.tablesaw.api.IntColumn.create("Instances");
+        DoubleColumn a = DoubleColumn.create("mAP50-95 " + reference.name()), b = DoubleColumn.create("mAP50-95 " + other.name()),
+                d = DoubleColumn.create("Change");
+        for (int r : order) {
+            cls.append(reference.stringColumn("Class").get(r));
+            inst.append(reference.intColumn("Instances").get(r));
+            a.append(refMap.get(r));
+            b.append(otherMap.get(row.get(reference.stringColumn("Class").get(r))));
+            d.append(delta.applyAsDouble(r));
+        }
+        for (DoubleColumn c : List.of(a, b, d)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(3));
+        return Table.create("mAP50-95 per class: " + other.name() + " against " + reference.name(), cls, inst, a, b, d);
     }
 }

@@ -53,7 +53,7 @@ public final class Cfg {
         key("exist_ok", Type.BOOL, false, "reuse project/name instead of numbering a new one");
         key("split", Type.STRING, "val", "dataset split: the one val scores, or the one INT8 export calibrates on");
         key("verbose", Type.BOOL, true, "print per-image and per-class lines");
-        key("format", Type.STRING, "engine", "export format (engine)");
+        key("format", Type.STRING, "engine", "export format: engine, or onnx (a .pt's network; with int8=True a Q/DQ INT8 ONNX)");
         key("half", Type.BOOL, false, "FP16 engine");
         key("int8", Type.BOOL, false, "INT8 engine with calibration on data");
         key("dynamic", Type.BOOL, false, "dynamic batch and image size");
@@ -66,6 +66,9 @@ public final class Cfg {
         key("calibrator", Type.STRING, "minmax", "INT8 calibration algorithm: minmax (the Ultralytics guide's), entropy2 or percentile");
         key("calib_batch", Type.INT, null, "images per INT8 calibration batch (None: 2 x batch)");
         key("fp16_layers", Type.STRING, null, "INT8: keep layers whose names match this regex in FP16, e.g. /model\\.22/");
+        key("quant", Type.STRING, null, "INT8: qdq (explicit Q/DQ nodes in the ONNX) or implicit (TensorRT calibrator; the engine default)");
+        key("strongly_typed", Type.BOOL, false, "half=True as a strongly typed network: the ONNX converted to FP16, no precision flags");
+        key("opt_level", Type.INT, null, "TensorRT builder optimization level 0-5 (None: TensorRT's default, 3); lower builds faster");
         key("threads", Type.INT, 0, "CPU inference threads (0: ONNX Runtime decides)");
         // Videos, streams and track mode (video package, track package).
         key("vid_stride", Type.INT, 1, "videos: predict on every n-th frame");
@@ -86,7 +89,7 @@ public final class Cfg {
             Map.entry("conf", new double[] {0, 1}), Map.entry("iou", new double[] {0, 1}), Map.entry("max_det", new double[] {1, 100_000}),
             Map.entry("classes", new double[] {0, 99_999}), Map.entry("line_width", new double[] {1, 100}),
             Map.entry("workspace", new double[] {0, 1024}), Map.entry("fraction", new double[] {0, 1}),
-            Map.entry("iters", new double[] {1, 1_000_000}), Map.entry("calib_batch", new double[] {1, 1024}),
+            Map.entry("iters", new double[] {1, 1_000_000}), Map.entry("calib_batch", new double[] {1, 1024}), Map.entry("opt_level", new double[] {0, 5}),
             Map.entry("threads", new double[] {0, 1024}));
 
     private static void key(String name, Type type, Object fallback, String help) {

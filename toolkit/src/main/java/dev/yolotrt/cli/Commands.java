@@ -279,10 +279,23 @@ final class Commands {
         return 0;
     }
 
-    /** format=onnx: a .pt checkpoint's network, rebuilt in Java, written beside it as Ultralytics' export would. */
+    /**
+     * format=onnx: a .pt checkpoint's network, rebuilt in Java, written beside it as Ultralytics' export would; with
+     * int8=True, the model (.pt or .onnx) quantized with Q/DQ nodes, written beside it as {@code <name>-int8.onnx}.
+     */
     private int exportOnnx(Cfg c) {
         Settings settings = settings(c);
         Path pt = dev.yolotrt.data.Assets.model(c.string("model"), settings);
+        if (c.bool("int8")) {
+            ExportOptions o = ExportOptions.builder().apply(c).build()
+                    .withOutput(pt.resolveSibling(pt.getFileName().toString().replaceFirst("(?i)\\.(pt|onnx)$", "") + "-int8.onnx"));
+            try (Yolo model = load(c)) {
+                Path q = Exporter.exportOnnx(model.source(), o, err::println);
+                out.println("Exported " + pt.getFileName() + " -> " + q + " (INT8 Q/DQ)");
+                out.println("Validate: yolo-trt val model=" + q + " data=" + c.string("data"));
+            }
+            return 0;
+        }
         if (!pt.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".pt")) {
             throw new YoloException("format=onnx exports .pt checkpoints; " + pt.getFileName() + " is not one");
         }

@@ -8,6 +8,9 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.tensorrt.nvinfer.Dims64;
 import org.bytedeco.tensorrt.nvinfer.IBuilder;
 import org.bytedeco.tensorrt.nvinfer.IBuilderConfig;
+import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
+import org.bytedeco.tensorrt.nvinfer.IEngineInspector;
+import org.bytedeco.tensorrt.nvinfer.IRuntime;
 import org.bytedeco.tensorrt.nvinfer.IHostMemory;
 import org.bytedeco.tensorrt.nvinfer.IInt8Calibrator;
 import org.bytedeco.tensorrt.nvinfer.ILayer;
@@ -29,6 +32,10 @@ import java.util.function.Supplier;
 import static org.bytedeco.tensorrt.global.nvinfer.BuilderFlag;
 import static org.bytedeco.tensorrt.global.nvinfer.DataType;
 import static org.bytedeco.tensorrt.global.nvinfer.DeviceType;
+import static org.bytedeco.tensorrt.global.nvinfer.LayerInformationFormat;
+import static org.bytedeco.tensorrt.global.nvinfer.NetworkDefinitionCreationFlag;
+import static org.bytedeco.tensorrt.global.nvinfer.ProfilingVerbosity;
+import static org.bytedeco.tensorrt.global.nvinfer.createInferRuntime;
 import static org.bytedeco.tensorrt.global.nvinfer.MemoryPoolType;
 import static org.bytedeco.tensorrt.global.nvinfer.OptProfileSelector;
 import static org.bytedeco.tensorrt.global.nvinfer.createInferBuilder;
@@ -41,31 +48,45 @@ import static org.bytedeco.tensorrt.global.nvonnxparser.createParser;
  */
 final class EngineBuilder {
 
-    /** What a build produced: the plan, the updated timing cache, and how long it took. */
-    record Built(byte[] plan, byte[] timingCache, double seconds) {
+    /**
+     * What a build produced: the plan, the updated timing cache, how long it took, and the engine inspector's JSON
+     * (every layer with its precision and fusion; {@link LayerPrecision} reads it).
+     */
+    record Built(byte[] plan, byte[] timingCache, double seconds, String layers) {
     }
 
     private EngineBuilder() {
     }
 
     /**
+     * What to build: the ONNX bytes ({@code what} names them in messages), the options, the square input size, and for
+     * implicit INT8 a calibrator or explicit ranges (both null for a Q/DQ model, whose scales are in its nodes).
      * {@code timingCache} reads the shared timing cache: once before the build, and again after it, so that timings
      * another process saved meanwhile (builds side by side on several GPUs) are merged in rather than overwritten.
      */
-    static Built build(byte[] onnx, String what, ExportOptions o, int imgsz, Supplier<byte[]> timingCache,
-                       IInt8Calibrator calibrator, Map<String, Float> ranges, Consumer<String> info) {
+    record Request(byte[] onnx, String what, ExportOptions options, int imgsz, Supplier<byte[]> timingCache,
+                   IInt8Calibrator calibrator, Map<String, Float> ranges) {
+    }
+
+    static Built build(Request r, Consumer<String> info) {
         TensorRt.Log log = TensorRt.logger();
         log.clear();
         long t0 = System.nanoTime();
         try (NativeScope scope = new NativeScope()) {
-            return build(scope, log, t0, onnx, what, o, imgsz, timingCache, calibrator, ranges, info);
+            return build(scope, log, t0, r, info);
         }
     }
 
-    private static Built build(NativeScope scope, TensorRt.Log log, long t0, byte[] onnx, String what, ExportOptions o, int imgsz,
-                               Supplier<byte[]> timings, IInt8Calibrator calibrator, Map<String, Float> ranges, Consumer<String> info) {
+    private static Built build(NativeScope scope, TensorRt.Log log, long t0, Request r, Consumer<String> info) {
+        byte[] onnx = r.onnx();
+        String what = r.what();
+        ExportOptions o = r.options();
+        int imgsz = r.imgsz();
+        IInt8Calibrator calibrator = r.calibrator();
+        Map<String, Float> ranges = r.ranges();
         IBuilder builder = scope.own(createInferBuilder(log));
-        INetworkDefinition network = scope.own(builder.createNetworkV2(0));
+        // Strongly typed: the ONNX's tensor types decide every layer's precision (the FP16 path TensorRT 11 keeps).
+        INetworkDefinition network = scope.own(builder.createNetworkV2(o.stronglyTyped() ? 1 << NetworkDefinitionCreationFlag.kSTRONGLY_TYPED.value : 0));
         IParser parser = scope.own(createParser(network, log));
         BytePointer model = scope.own(new BytePointer(onnx));
         if (!parser.parse(model, onnx.length)) {
@@ -88,8 +109,9 @@ final class EngineBuilder {
             }
             config.setMemoryPoolLimit(MemoryPoolType.kWORKSPACE, bytes);
         }
-        if (o.half() || o.int8()) config.setFlag(BuilderFlag.kFP16);
+        if ((o.half() || o.int8()) && !o.stronglyTyped()) config.setFlag(BuilderFlag.kFP16);
         if (o.int8()) {
+            // A Q/DQ network (quant=qdq) carries its scales; TensorRT 10.6 still wants the INT8 flag for its int8 kernels.
             config.setFlag(BuilderFlag.kINT8);
             if (calibrator != null) config.setInt8Calibrator(calibrator);
             if (ranges != null) info.accept("Explicit INT8 ranges set on " + applyRanges(network, ranges) + " tensors");
@@ -113,6 +135,8 @@ final class EngineBuilder {
             config.setFlag(BuilderFlag.kGPU_FALLBACK);
         }
         if (o.optimizationLevel() != null) config.setBuilderOptimizationLevel(o.optimizationLevel());
+        // Layer precisions and fusions in the plan, for the report after the build; it does not change the kernels.
+        config.setProfilingVerbosity(ProfilingVerbosity.kDETAILED);
 
         ITensor input = network.getInput(0);
         Dims64 d = input.getDimensions();
@@ -124,7 +148,7 @@ final class EngineBuilder {
             profile.setDimensions(name, OptProfileSelector.kOPT, dims(o.batch(), 3, imgsz, imgsz));
             profile.setDimensions(name, OptProfileSelector.kMAX, dims(o.batch(), 3, imgsz, imgsz));
             config.addOptimizationProfile(profile);
-            if (o.int8()) {
+            if (o.int8() && o.quant().equals("implicit")) {
                 // Calibration runs at 2 × batch, above the engine's largest batch: it gets a profile of its own.
                 IOptimizationProfile calib = builder.createOptimizationProfile();
                 long cb = o.calibrationBatch();
@@ -135,16 +159,16 @@ final class EngineBuilder {
             }
         }
 
-        byte[] timingCache = timings.get();
+        byte[] timingCache = r.timingCache().get();
         BytePointer cacheBytes = scope.own(new BytePointer(timingCache.length == 0 ? new byte[1] : timingCache));
         ITimingCache cache = scope.own(config.createTimingCache(cacheBytes, timingCache.length));
         config.setTimingCache(cache, false);
         info.accept(String.format(Locale.ROOT, "TensorRT %s building %s engine of %s on %s (timing cache: %s) ...", TensorRt.version(),
-                o.precision().toUpperCase(Locale.ROOT), what, TensorRt.gpu(), timingCache.length > 0 ? "reused" : "new"));
+                (o.precision() + (o.int8() && o.quant().equals("qdq") ? " Q/DQ" : "")).toUpperCase(Locale.ROOT), what, TensorRt.gpu(), timingCache.length > 0 ? "reused" : "new"));
 
         IHostMemory plan;
-        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "build-progress");
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread t = new Thread(task, "build-progress");
             t.setDaemon(true);
             return t;
         });
@@ -161,7 +185,7 @@ final class EngineBuilder {
         java.lang.ref.Reference.reachabilityFence(nms); // its constants are read during the build
         byte[] out = new byte[(int) plan.size()];
         new BytePointer(plan.data()).capacity(plan.size()).get(out);
-        byte[] saved = timings.get();
+        byte[] saved = r.timingCache().get();
         if (saved.length > 0 && !Arrays.equals(saved, timingCache)) {
             ITimingCache theirs = scope.own(config.createTimingCache(scope.own(new BytePointer(saved)), saved.length));
             cache.combine(theirs, true);
@@ -169,7 +193,17 @@ final class EngineBuilder {
         IHostMemory serializedCache = scope.own(cache.serialize());
         byte[] cacheOut = new byte[(int) serializedCache.size()];
         new BytePointer(serializedCache.data()).capacity(serializedCache.size()).get(cacheOut);
-        return new Built(out, cacheOut, (System.nanoTime() - t0) / 1e9);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new Built(out, cacheOut, seconds, inspect(scope, log, plan));
+    }
+
+    /** The engine inspector's JSON of {@code plan} (deserialized once more: the builder keeps no engine). */
+    private static String inspect(NativeScope scope, TensorRt.Log log, IHostMemory plan) {
+        IRuntime runtime = scope.own(createInferRuntime(log));
+        ICudaEngine engine = scope.own(runtime.deserializeCudaEngine(plan.data(), plan.size()));
+        if (engine == null || engine.isNull()) return "";
+        IEngineInspector inspector = scope.own(engine.createEngineInspector());
+        return inspector == null || inspector.isNull() ? "" : inspector.getEngineInformation(LayerInformationFormat.kJSON);
     }
 
     /**

@@ -15,17 +15,32 @@ import java.util.Map;
  * fraction 1.0, device None. {@code output} (null: beside the model) and {@code optimizationLevel}
  * (null: TensorRT's default) are ours, as are the INT8 tuning knobs: {@code split} (which split of
  * {@code data} calibrates, val as in Ultralytics), {@code calibBatch} (null: 2 × batch) and
- * {@code fp16Layers} (a regex of layer names kept in FP16 inside an INT8 engine, e.g. the head).
+ * {@code fp16Layers} (a regex of layer names kept in FP16 inside an INT8 engine, e.g. the head). {@code quant} picks how
+ * INT8 reaches TensorRT: {@code implicit} (a calibrator or dynamic ranges, the default for engines) or {@code qdq}
+ * (explicit Q/DQ nodes in the ONNX, {@link QdqOnnx}; the only way for {@code format=onnx}, which then writes that ONNX).
+ * {@code stronglyTyped} builds FP16 as TensorRT 11 will have it: the ONNX's tensors typed FP16 ({@link Fp16Onnx}) in a
+ * strongly typed network, instead of the kFP16 builder flag.
  */
 public record ExportOptions(String format, Integer imgsz, boolean half, boolean int8, boolean dynamic, boolean simplify,
                             Double workspace, boolean nms, int batch, String data, double fraction, String device,
-                            String calibrator, String split, Integer calibBatch, String fp16Layers,
-                            double conf, double iou, int maxDet, Integer optimizationLevel,
+                            String calibrator, String split, Integer calibBatch, String fp16Layers, String quant,
+                            boolean stronglyTyped, double conf, double iou, int maxDet, Integer optimizationLevel,
                             boolean timingCache, Path output) {
 
     public ExportOptions {
         format = format.toLowerCase(Locale.ROOT);
-        if (!format.equals("engine")) throw new YoloException("format=" + format + " is not supported; this toolkit exports format=engine (TensorRT)");
+        if (format.equals("onnx") && !int8) {
+            throw new YoloException("format=onnx here writes an INT8 Q/DQ ONNX: add int8=True (a .pt's float ONNX: yolo-trt export model=X.pt format=onnx)");
+        }
+        if (!format.equals("engine") && !format.equals("onnx")) {
+            throw new YoloException("format=" + format + " is not supported; this toolkit exports format=engine (TensorRT) or format=onnx int8=True (Q/DQ)");
+        }
+        quant = quant == null ? (format.equals("onnx") ? "qdq" : "implicit") : quant.toLowerCase(Locale.ROOT);
+        if (!quant.equals("qdq") && !quant.equals("implicit")) throw new YoloException("quant=" + quant + " must be qdq or implicit");
+        if (stronglyTyped && (!half || int8)) {
+            throw new YoloException("strongly_typed=True builds the FP16 network typed in the ONNX: use it with half=True, without int8");
+        }
+        if (format.equals("onnx") && quant.equals("implicit")) throw new YoloException("quant=implicit lives in a TensorRT engine; format=onnx carries INT8 as quant=qdq");
         if (batch < 1) throw new YoloException("batch=" + batch + " must be at least 1");
         if (imgsz != null && (imgsz < 32 || imgsz % 32 != 0)) throw new YoloException("imgsz=" + imgsz + " must be a multiple of 32 (the model's stride), at least 32");
         if (workspace != null && workspace <= 0) throw new YoloException("workspace=" + workspace + " must be a positive number of GiB, or None");
@@ -68,7 +83,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
     public Builder toBuilder() {
         return builder().format(format).imgsz(imgsz).half(half).int8(int8).dynamic(dynamic).simplify(simplify).workspace(workspace)
                 .nms(nms).batch(batch).data(data).fraction(fraction).device(device).calibrator(calibrator).split(split)
-                .calibBatch(calibBatch).fp16Layers(fp16Layers).nmsSettings(conf, iou, maxDet).optimizationLevel(optimizationLevel)
+                .calibBatch(calibBatch).fp16Layers(fp16Layers).quant(quant).stronglyTyped(stronglyTyped).nmsSettings(conf, iou, maxDet).optimizationLevel(optimizationLevel)
                 .timingCache(timingCache).output(output);
     }
 
@@ -78,11 +93,12 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
     }
 
     /**
-     * The INT8 settings that change an engine without changing its variant name (fraction, split,
-     * calibration batch, FP16 layers), where they differ from the defaults; empty otherwise.
+     * The settings that change an engine without changing its variant name (the optimization level; INT8's fraction,
+     * split, calibration batch, FP16 layers), where they differ from the defaults; empty otherwise.
      */
     public Map<String, Object> tuning() {
         Map<String, Object> t = new LinkedHashMap<>();
+        if (optimizationLevel != null) t.put("opt_level", optimizationLevel);
         if (!int8) return t;
         if (fraction != 1.0) t.put("fraction", fraction);
         if (!split.equals("val")) t.put("split", split);
@@ -130,7 +146,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
      * NMS: names benchmark rows and cached engines (whose calibration caches sit beside them).
      */
     public String variant() {
-        return precision() + (int8 && !calibrator.equals("minmax") ? "-" + calibrator : "") + (nms ? "+nms" : "");
+        return precision() + (stronglyTyped ? "-typed" : "") + (int8 && quant.equals("qdq") ? "-qdq" : "") + (int8 && !calibrator.equals("minmax") ? "-" + calibrator : "") + (nms ? "+nms" : "");
     }
 
     /** What the engine file records under {@code args}, as Ultralytics does. */
@@ -156,7 +172,10 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
             a.put("split", split);
             a.put("calib_batch", calibrationBatch());
             if (fp16Layers != null) a.put("fp16_layers", fp16Layers);
+            a.put("quant", quant);
         }
+        if (optimizationLevel != null) a.put("opt_level", optimizationLevel);
+        if (stronglyTyped) a.put("strongly_typed", true);
         return a;
     }
 
@@ -178,6 +197,8 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         private String split = "val";
         private Integer calibBatch;
         private String fp16Layers;
+        private String quant;
+        private boolean stronglyTyped;
         private double conf = Cfg.PREDICT_CONF;
         private double iou = Cfg.DEFAULTS.number("iou");
         private int maxDet = Cfg.DEFAULTS.integer("max_det");
@@ -206,6 +227,9 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
             split = c.string("split");
             calibBatch = c.integer("calib_batch");
             fp16Layers = c.string("fp16_layers");
+            quant = c.string("quant");
+            stronglyTyped = c.bool("strongly_typed");
+            optimizationLevel = c.integer("opt_level");
             if (c.get("conf") != null) conf = c.number("conf");
             iou = c.number("iou");
             maxDet = c.integer("max_det");
@@ -230,6 +254,10 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         public Builder calibBatch(Integer v) { calibBatch = v; return this; }
         /** Layers whose names match this regex stay in FP16 in an INT8 engine (null: none). */
         public Builder fp16Layers(String v) { fp16Layers = v; return this; }
+        /** qdq or implicit INT8 (null: implicit for engines, qdq for format=onnx). */
+        public Builder quant(String v) { quant = v; return this; }
+        /** FP16 as a strongly typed network: the ONNX converted to FP16 ({@link Fp16Onnx}), no precision flags. */
+        public Builder stronglyTyped(boolean v) { stronglyTyped = v; return this; }
         /** NMS settings baked into an {@code nms=true} engine (Ultralytics' predict defaults). */
         public Builder nmsSettings(double conf, double iou, int maxDet) { this.conf = conf; this.iou = iou; this.maxDet = maxDet; return this; }
         public Builder optimizationLevel(Integer v) { optimizationLevel = v; return this; }
@@ -238,7 +266,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
 
         public ExportOptions build() {
             return new ExportOptions(format, imgsz, half, int8, dynamic, simplify, workspace, nms, batch, data, fraction,
-                    device, calibrator, split, calibBatch, fp16Layers, conf, iou, maxDet, optimizationLevel, timingCache, output);
+                    device, calibrator, split, calibBatch, fp16Layers, quant, stronglyTyped, conf, iou, maxDet, optimizationLevel, timingCache, output);
         }
     }
 }

@@ -57,6 +57,56 @@ public final class Exporter {
                 PercentileRanges.DEFAULT_PERCENTILE);
     }
 
+    /**
+     * The Q/DQ ONNX of an INT8 {@code quant=qdq} export: activations traced with ONNX Runtime on the calibration images,
+     * ranges as {@code o.calibrator()} picks them, then {@link QdqOnnx}; {@code fp16_layers} stay unquantized.
+     */
+    static byte[] qdq(Source model, ExportOptions o, int imgsz, byte[] onnx, Consumer<String> info) {
+        Calibration c = Calibration.of(model, o);
+        List<Path> images = c.batches().stream().flatMap(List::stream).distinct().toList();
+        info.accept("Quantizing INT8 explicitly (Q/DQ, " + o.calibrator() + " ranges) from " + images.size() + " images of " + c.what());
+        Map<String, Float> ranges = PercentileRanges.trace(onnx, images, imgsz, model.metadata().task().equals("classify")).ranges(o.calibrator());
+        java.util.regex.Pattern keep = o.fp16Layers() == null ? QdqOnnx.DEFAULT_KEEP_FLOAT
+                : java.util.regex.Pattern.compile(QdqOnnx.DEFAULT_KEEP_FLOAT.pattern() + "|" + o.fp16Layers());
+        return QdqOnnx.quantize(onnx, ranges, keep);
+    }
+
+    /**
+     * {@code export format=onnx int8=True}: {@code model}'s ONNX with Q/DQ nodes ({@link #qdq}), written to
+     * {@code o.output()} (null: {@code <model>-int8.onnx} beside the model's ONNX); ONNX Runtime runs it on the CPU.
+     */
+    public static Path exportOnnx(Source model, ExportOptions o, Consumer<String> info) {
+        if (!o.int8()) throw new YoloException("format=onnx from the exporter writes INT8 Q/DQ models; add int8=True");
+        Path src = model.file();
+        int imgsz = o.imgsz() != null ? o.imgsz() : model.metadata().imgsz()[0];
+        long[] in = model.inputShape();
+        if (in[2] > 0 && in[2] != imgsz) throw new YoloException(src + " has a fixed " + in[2] + "x" + in[3] + " input; use imgsz=" + in[2]);
+        byte[] onnx = OnnxFiles.read(src);
+        if (o.dynamic() && in[0] > 0) onnx = OnnxBatch.makeDynamic(onnx);
+        long t0 = System.nanoTime();
+        byte[] q = qdq(model, o, imgsz, onnx, info);
+        Path out = o.output() != null ? o.output() : src.resolveSibling(src.getFileName().toString().replaceFirst("(?i)\\.onnx$", "") + "-int8.onnx");
+        dev.yolotrt.util.AtomicWrite.write(out, q);
+        info.accept(String.format(Locale.ROOT, "Q/DQ export success ✅ %.1fs, saved as '%s' (%.1f MB)", (System.nanoTime() - t0) / 1e9, out, q.length / 1e6));
+        return out;
+    }
+
+    /**
+     * The layer precision report after a build: the inspector's JSON saved beside the engine ({@code .layers.json}),
+     * layers per precision per YOLO block, and one warning line per layer that ran in another precision than asked.
+     */
+    private static void report(String json, byte[] onnx, ExportOptions o, Path engine, Consumer<String> info) {
+        if (json.isEmpty()) return;
+        dev.yolotrt.util.AtomicWrite.write(LayerPrecision.sidecar(engine), json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        LayerPrecision lp = LayerPrecision.parse(json);
+        try {
+            info.accept(lp.table(LayerGroups.of(onnx, engine.getFileName().toString())).printAll());
+        } catch (YoloException e) {
+            info.accept(lp.layers().size() + " engine layers (no YOLO block names to group them by)");
+        }
+        if (o.int8()) lp.warnings(o.fp16Layers()).forEach(info);
+    }
+
     /** The calibration feed for an INT8 export: cached scales when they match, else images of {@code data}'s {@code split}. */
     private static Calibrators.Feed calibration(Source model, ExportOptions o, int imgsz, String sha, Path cache, Consumer<String> info) {
         Calibration c = Calibration.of(model, o);
@@ -91,6 +141,7 @@ public final class Exporter {
         // Calibration does not depend on which layers stay in FP16, so engines that differ only there share scales.
         Map<String, Object> calibrated = new LinkedHashMap<>(tuning);
         calibrated.remove("fp16_layers");
+        calibrated.remove("opt_level");
         return export(model, o.withOutput(dir.resolve(base + tag(tuning) + ".engine")), true, dir.resolve(base + tag(calibrated) + ".cache"), info);
     }
 
@@ -103,6 +154,7 @@ public final class Exporter {
      * at the output path built from the same model, options, TensorRT version and GPU is kept.
      */
     public static Result export(Source model, ExportOptions o, boolean reuse, Consumer<String> info) {
+        if (o.format().equals("onnx")) return new Result(exportOnnx(model, o, info), 0, false); // format=onnx int8=True: Q/DQ
         return export(model, o, reuse, null, info);
     }
 
@@ -143,15 +195,18 @@ public final class Exporter {
         }
 
         Path cacheFile = TimingCache.file(model.settings().cacheDir(), TimingCache.key(TensorRt.gpu(), TensorRt.version()));
-        boolean percentile = o.int8() && o.calibrator().equals("percentile");
+        boolean explicit = o.int8() && o.quant().equals("qdq");
+        if (explicit) onnx = qdq(model, o, imgsz, onnx, info);
+        if (o.stronglyTyped()) onnx = Fp16Onnx.convert(onnx, null);
+        boolean percentile = o.int8() && !explicit && o.calibrator().equals("percentile");
         Map<String, Float> ranges = percentile ? percentileRanges(model, o, imgsz, onnx, info) : null;
-        Calibrators.Feed feed = o.int8() && !percentile
+        Calibrators.Feed feed = o.int8() && !explicit && !percentile
                 ? calibration(model, o, imgsz, sha, calibrationCache != null ? calibrationCache : CalibrationCache.of(out), info) : null;
         EngineBuilder.Built built;
         try {
             IInt8Calibrator calibrator = feed == null ? null : Calibrators.create(o.calibrator(), feed);
-            built = EngineBuilder.build(onnx, src.getFileName().toString(), o, imgsz,
-                    () -> o.timingCache() ? TimingCache.load(cacheFile) : new byte[0], calibrator, ranges, info);
+            built = EngineBuilder.build(new EngineBuilder.Request(onnx, src.getFileName().toString(), o, imgsz,
+                    () -> o.timingCache() ? TimingCache.load(cacheFile) : new byte[0], calibrator, ranges), info);
         } finally {
             if (feed != null) feed.close();
         }
@@ -160,6 +215,7 @@ public final class Exporter {
         Map<String, Object> header = EngineFile.metadata(meta, batch, imgsz, args, producer);
         header.put("build_seconds", Math.round(built.seconds() * 10) / 10.0);
         EngineFile.write(out, header, built.plan());
+        report(built.layers(), onnx, o, out, info);
         info.accept(String.format(Locale.ROOT, "TensorRT export success ✅ %.1fs, saved as '%s' (%.1f MB)", built.seconds(), out,
                 built.plan().length / 1e6));
         return new Result(out, built.seconds(), false);

@@ -45,6 +45,8 @@ public record LayerGroups(List<Group> groups) {
         OnnxMl.GraphProto g = OnnxFiles.parse(onnx, what).getGraph();
         Map<String, Long> weights = new HashMap<>();
         for (OnnxMl.TensorProto t : g.getInitializerList()) {
+            // Weights are float; integer initializers are shapes and slice bounds, which exports spell differently.
+            if (t.getDataType() != OnnxMl.TensorProto.DataType.FLOAT_VALUE && t.getDataType() != OnnxMl.TensorProto.DataType.FLOAT16_VALUE) continue;
             long n = 1;
             for (long d : t.getDimsList()) n *= d;
             weights.put(t.getName(), n);

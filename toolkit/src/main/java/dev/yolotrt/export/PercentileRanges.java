@@ -73,6 +73,23 @@ public final class PercentileRanges {
         }
 
         /**
+         * Ranges as the calibrator named: minmax the exact max |x|, percentile the default percentile, entropy2 the
+         * threshold of least KL divergence ({@link #entropy}), all on the CPU, for explicit (Q/DQ) quantization.
+         */
+        public Map<String, Float> ranges(String calibrator) {
+            return switch (calibrator) {
+                case "minmax" -> new LinkedHashMap<>(max);
+                case "percentile" -> ranges(DEFAULT_PERCENTILE);
+                case "entropy2" -> {
+                    Map<String, Float> r = new LinkedHashMap<>();
+                    for (String k : samples.keySet()) r.put(k, entropy(samples.get(k), max.get(k)));
+                    yield r;
+                }
+                default -> throw new YoloException("calibrator=" + calibrator + " is not one of " + Calibrators.ALGORITHMS);
+            };
+        }
+
+        /**
          * One row per YOLO module ({@code /model.N/}): its largest max |x|, the largest percentile |x|,
          * and their ratio at the tensor where it is worst, i.e. how many times coarser MinMax's INT8
          * step is there than the percentile's.
@@ -149,6 +166,51 @@ public final class PercentileRanges {
             sorted.put(e.getKey(), s);
         }
         return new Trace(sorted, max);
+    }
+
+    /**
+     * Entropy calibration as TensorRT describes it: a 2048-bin histogram of |x| over [0, max]; for each candidate
+     * threshold (bin i), the clipped distribution (outliers folded into bin i − 1) against its 128-level quantized
+     * version; the threshold of least KL divergence wins.
+     */
+    static float entropy(float[] sorted, float max) {
+        if (max <= 0 || sorted.length == 0) return max;
+        int bins = 2048, levels = 128;
+        double[] hist = new double[bins];
+        for (float v : sorted) hist[Math.min(bins - 1, (int) (v / max * bins))]++;
+        double best = Double.MAX_VALUE;
+        int bestI = bins;
+        for (int i = levels; i <= bins; i += 8) {
+            double[] p = java.util.Arrays.copyOf(hist, i);
+            for (int k = i; k < bins; k++) p[i - 1] += hist[k];
+            double[] q = new double[i];
+            for (int l = 0; l < levels; l++) {
+                int lo = l * i / levels, hi = (l + 1) * i / levels;
+                double sum = 0;
+                int nonZero = 0;
+                for (int k = lo; k < hi; k++) {
+                    sum += hist[k];
+                    if (hist[k] > 0) nonZero++;
+                }
+                for (int k = lo; k < hi; k++) q[k] = hist[k] > 0 ? sum / nonZero : 0;
+            }
+            double sp = 0, sq = 0;
+            for (int k = 0; k < i; k++) {
+                sp += p[k];
+                sq += q[k];
+            }
+            double kl = 0;
+            for (int k = 0; k < i; k++) {
+                if (p[k] == 0) continue;
+                double pk = p[k] / sp, qk = q[k] / sq;
+                kl += pk * Math.log(pk / (qk > 0 ? qk : 1e-12));
+            }
+            if (kl < best) {
+                best = kl;
+                bestI = i;
+            }
+        }
+        return (float) Math.min(max, (bestI + 0.5) * max / bins);
     }
 
     /** Keeps an evenly strided sample of |x| per tensor (bounded memory) and the exact maximum. */

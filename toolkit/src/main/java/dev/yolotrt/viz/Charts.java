@@ -374,4 +374,21 @@ public final class Charts {
         ((XYLineAndShapeRenderer) c.getXYPlot().getRenderer()).setDefaultShapesVisible(true);
         return Theme.apply(c);
     }
+
+    /**
+     * What ran: per YOLO block, the engine layers in each precision stacked (INT8, FP16, FP32, other types, reformats).
+     * Rows are {@code LayerPrecision.table}'s: a Block column, then one count column per kind.
+     */
+    public static JFreeChart layerPrecision(Table perBlock) {
+        DefaultCategoryDataset d = new DefaultCategoryDataset();
+        for (int c = 1; c < perBlock.columnCount(); c++) {
+            String kind = perBlock.column(c).name();
+            for (int r = 0; r < perBlock.rowCount(); r++) {
+                d.addValue(((Number) perBlock.column(c).get(r)).doubleValue(), kind, perBlock.stringColumn("Block").get(r));
+            }
+        }
+        JFreeChart c = ChartFactory.createStackedBarChart("Engine layers per block and precision", null, "layers", d,
+                PlotOrientation.VERTICAL, true, false, false);
+        return Theme.apply(c);
+    }
 }

@@ -82,4 +82,79 @@ public class Int8TuningTest {
         assertEquals(List.of("fraction", "split", "calib_batch", "fp16_layers"),
                 List.copyOf(BASE.toBuilder().fraction(0.5).calibBatch(4).fp16Layers("x").build().tuning().keySet()));
     }
+
+    @Test
+    void benchmarkVariantsNameTheExplicitPaths() {
+        for (String v : List.of("fp32", "fp16", "fp16-typed", "int8", "int8-percentile", "int8-qdq", "int8-qdq-percentile", "fp16+nms")) {
+            assertEquals(v, Benchmark.exportOptions(v, 8, 640, "coco8.yaml").variant());
+        }
+        assertEquals("qdq", Benchmark.exportOptions("int8-qdq-percentile", 8, 640, "coco8.yaml").quant());
+        assertTrue(Benchmark.exportOptions("fp16-typed", 8, 640, "coco8.yaml").stronglyTyped());
+    }
+
+    @Test
+    void greedyAddsTheBestGainPerMillisecondFirstAndSkipsUselessBlocks() {
+        List<Int8Tuning.Block> blocks = List.of(new Int8Tuning.Block("stem", "a", 0.004, 0.002), new Int8Tuning.Block("backbone", "b", 0.006, 0.020),
+                new Int8Tuning.Block("neck", "c", -0.001, 0.010), new Int8Tuning.Block("head box", "d", 0.003, 0.0),
+                new Int8Tuning.Block("head cls", "e", 0.002, 0.001));
+        // ratios: stem 2, backbone 0.3, head box 0.003/1e-6 (free), head cls 2; the neck regains nothing.
+        assertEquals(List.of("head box", "stem", "head cls", "backbone"), Int8Tuning.greedyOrder(blocks).stream().map(Int8Tuning.Block::name).toList());
+    }
+
+    @Test
+    void paretoFrontAndChoice() {
+        Table t = table();
+        // minmax (0.110 ms, 0.60) and entropy2 (0.115, 0.62) have nothing faster and as good; FP16 (0.130, 0.66) dominates head-in-FP16 (0.130, 0.65).
+        assertEquals(List.of(0, 1, 3), Int8Tuning.pareto(t));
+        // FP16 0.66, loss ≤ 0.02 within 1.15 × 0.110 = 0.1265 ms: minmax and entropy2 lose too much, head-in-FP16 (loss 0.01) is too slow.
+        assertEquals(-1, Int8Tuning.choose(t, 0.66, 0.110, 0.02, 1.15));
+        assertEquals(2, Int8Tuning.choose(t, 0.66, 0.110, 0.02, 1.20));
+        assertEquals(1, Int8Tuning.choose(t, 0.66, 0.110, 0.05, 1.20)); // entropy2 is faster than head-in-FP16 and within 0.05
+    }
+
+    /**
+     * Images with one label each of class 0 and one prediction: in {@code hits} of them a TP at every IoU threshold
+     * (conf 0.9), in the rest a false positive (conf 0.3), so AP depends only on hits / n, not on the image order.
+     */
+    private static List<Bootstrap.Image> images(int n, int hits) {
+        List<Bootstrap.Image> out = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            boolean[] row = new boolean[10];
+            java.util.Arrays.fill(row, i < hits);
+            out.add(new Bootstrap.Image(new boolean[][] {row}, new double[] {i < hits ? 0.9 : 0.3}, new int[] {0}, new int[] {0}));
+        }
+        return out;
+    }
+
+    @Test
+    void bootstrapIntervalsSeparateRealDifferencesFromNoise() {
+        List<Bootstrap.Image> a = images(200, 100);
+        // Same engine twice: the difference is exactly 0, every resample too.
+        Bootstrap.Interval same = Bootstrap.difference(a, a, 200, 1);
+        assertEquals(0, same.diff(), 1e-12);
+        assertFalse(same.real());
+        // One image in 200 better: well inside the noise.
+        Bootstrap.Interval tiny = Bootstrap.difference(a, images(200, 101), 300, 2);
+        assertTrue(tiny.diff() > 0 && !tiny.real(), tiny.toString());
+        // 60 more images found (recall 0.5 → 0.8): AP rises by 0.2565, not 0.3, as the 101-point AP also counts the
+        // precision interpolated from the last recall down to 0 at recall 1; the paired resamples spread around it.
+        Bootstrap.Interval big = Bootstrap.difference(a, images(200, 160), 300, 3);
+        assertEquals(0.2565, big.diff(), 0.002);
+        assertTrue(big.real() && big.lo() < big.diff() && big.hi() > big.diff() && big.hi() - big.lo() < 0.2, big.toString());
+        assertEquals(Bootstrap.map(images(200, 160)) - Bootstrap.map(a), big.diff(), 1e-12);
+    }
+
+    @Test
+    void perClassChangeListsTheWorstLossesFirst() {
+        Table fp16 = Table.create("FP16", StringColumn.create("Class", "all", "person", "car", "dog"),
+                tech.tablesaw.api.IntColumn.create("Instances", 30, 20, 8, 2), DoubleColumn.create("mAP50-95", 0.5, 0.6, 0.4, 0.3));
+        Table int8 = Table.create("INT8", StringColumn.create("Class", "all", "dog", "car", "person"),
+                tech.tablesaw.api.IntColumn.create("Instances", 30, 2, 8, 20), DoubleColumn.create("mAP50-95", 0.48, 0.32, 0.35, 0.59));
+        Table t = Int8Tuning.perClassChange(fp16, int8);
+        assertEquals(List.of("all", "car", "person", "dog"), t.stringColumn("Class").asList());
+        assertEquals(-0.05, t.doubleColumn("Change").get(1), 1e-9);
+        assertEquals(0.02, t.doubleColumn("Change").get(3), 1e-9);
+        assertEquals(List.of(30, 8, 20, 2), t.intColumn("Instances").asList());
+        assertEquals("mAP50-95 per class: INT8 against FP16", t.name());
+    }
 }

@@ -45,11 +45,30 @@ class ExportOptionsTest {
         assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().fraction(0).build()).getMessage().contains("fraction=0.0 must be in (0, 1]"));
         assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().fraction(1.5).build()).getMessage().contains("fraction"));
         assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().format("onnx").build()).getMessage().contains("format=onnx"));
+        assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().format("tflite").build()).getMessage().contains("format=tflite"));
+        assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().int8(true).quant("fp8").build()).getMessage().contains("quant=fp8"));
+        assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().format("onnx").int8(true).quant("implicit").build())
+                .getMessage().contains("quant=implicit"));
         assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().device("dla:x").build()).getMessage().contains("dla:0"));
         assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().device("cpu").build()).getMessage().contains("device=cpu"));
         assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().imgsz(300).build()).getMessage().contains("multiple of 32"));
         assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().workspace(-1.0).build()).getMessage().contains("workspace"));
         assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().calibrator("percentile9").build()).getMessage().contains("calibrator"));
+    }
+
+    @Test
+    void quantDefaultsToImplicitForEnginesAndQdqForOnnx() {
+        assertEquals("implicit", ExportOptions.builder().int8(true).build().quant());
+        assertEquals("qdq", ExportOptions.builder(Map.of("format", "onnx", "int8", "true")).build().quant());
+        ExportOptions q = ExportOptions.builder(Map.of("int8", "true", "quant", "QDQ", "opt_level", "1")).build();
+        assertEquals("qdq", q.quant());
+        assertEquals(1, q.optimizationLevel());
+        assertEquals("int8-qdq", q.variant());
+        assertEquals("qdq", q.args(640).get("quant"));
+        assertEquals(1, q.args(640).get("opt_level"));
+        // The level names cached engines apart, also outside INT8.
+        assertEquals(Map.of("opt_level", 2), ExportOptions.builder().half(true).optimizationLevel(2).build().tuning());
+        assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder(Map.of("opt_level", "6")).build()).getMessage().contains("opt_level"));
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.yolotrt.export;
 
+import dev.yolotrt.model.pt.Checkpoint;
+import dev.yolotrt.model.pt.OnnxWriter;
 import dev.yolotrt.testutil.Shared;
 import dev.yolotrt.testutil.TinyOnnx;
 import dev.yolotrt.util.YoloException;
@@ -42,6 +44,25 @@ class LayerGroupsTest {
         assertTrue(g.get("head box").params() + g.get("head cls").params() <= g.get("head").params());
         Table t = g.table();
         assertEquals(6, t.rowCount());
+    }
+
+    /** The .pt converter names nodes as Ultralytics' export does, so both give the same blocks with the same weights and convolutions. */
+    @Test
+    void convertedPtGroupsLikeUltralyticsExport() {
+        byte[] converted;
+        try (Checkpoint c = Checkpoint.read(Shared.model("yolov8n.pt"))) {
+            converted = OnnxWriter.write(c, 640);
+        }
+        LayerGroups ours = LayerGroups.of(converted, "yolov8n.pt");
+        LayerGroups theirs = LayerGroups.of(Shared.model("yolov8n.onnx"));
+        assertEquals(theirs, ours);
+        assertEquals(convs(OnnxFiles.read(Shared.model("yolov8n.onnx"))), convs(converted));
+    }
+
+    /** The names of the Conv nodes, in graph order. */
+    private static List<String> convs(byte[] onnx) {
+        return OnnxFiles.parse(onnx, "model").getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Conv"))
+                .map(n -> n.getName()).toList();
     }
 
     @Test

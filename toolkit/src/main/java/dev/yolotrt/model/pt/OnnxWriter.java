@@ -6,10 +6,13 @@ import dev.yolotrt.util.YoloException;
 
 
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.function.Supplier;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -24,7 +27,11 @@ import java.util.Map;
 public final class OnnxWriter {
 
     private final OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder().setName("yolo-trt");
-    private int counter;
+    /** The module path of the nodes being written, as torch's ONNX export records it ({@code model.22}, {@code cv2.0}, ...). */
+    private final Deque<String> scope = new ArrayDeque<>();
+    /** How often each node name was handed out: torch numbers repeats {@code Conv_1}, {@code Conv_2}. */
+    private final Map<String, Integer> used = new HashMap<>();
+    private int constants;
 
     private OnnxWriter() {
     }
@@ -59,6 +66,7 @@ public final class OnnxWriter {
                 int[] inSize = i == 0 ? new int[] {h, w} : sizes.get(from(first, i, outs.size()));
                 String out;
                 int[] size = inSize;
+                wr.scope.addLast("model." + i);
                 switch (type.substring(type.lastIndexOf('.') + 1)) {
                     case "Conv" -> {
                         out = wr.conv(in, m);
@@ -102,6 +110,7 @@ public final class OnnxWriter {
                     }
                     default -> throw new YoloException("module " + type + " (layer " + i + ") is not supported by the .pt converter yet");
                 }
+                wr.scope.removeLast();
                 outs.add(out);
                 sizes.add(size);
             } catch (YoloException e) {
@@ -184,13 +193,31 @@ public final class OnnxWriter {
         return (int) pair(child(conv, "conv"), "stride")[0];
     }
 
+    /**
+     * A node name as Ultralytics' export (torch.onnx) gives it: the module path and the op, {@code /model.22/cv2.0/cv2.0.0/conv/Conv},
+     * numbered {@code _1}, {@code _2} when the same path and op come again; so that {@code LayerGroups} and {@code fp16_layers} work
+     * on converted models as on exported ones.
+     */
     private String name(String op) {
-        return "/" + op.toLowerCase(Locale.ROOT) + "_" + (counter++);
+        String full = "/" + (scope.isEmpty() ? "" : String.join("/", scope) + "/") + op;
+        int n = used.merge(full, 1, Integer::sum) - 1;
+        return n == 0 ? full : full + "_" + n;
+    }
+
+    /** Runs {@code body} with the nodes it writes inside the submodule {@code module}. */
+    private <T> T in(String module, Supplier<T> body) {
+        scope.addLast(module);
+        try {
+            return body.get();
+        } finally {
+            scope.removeLast();
+        }
     }
 
     private String node(String op, List<String> inputs, Map<String, Object> attrs) {
-        String out = name(op);
-        OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType(op).setName(out).addAllInput(inputs).addOutput(out);
+        String name = name(op);
+        String out = name + "_output_0";
+        OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType(op).setName(name).addAllInput(inputs).addOutput(out);
         attrs.forEach((k, v) -> n.addAttribute(attribute(k, v)));
         graph.addNode(n);
         return out;
@@ -210,7 +237,7 @@ public final class OnnxWriter {
     }
 
     private String constant(float[] values, long... dims) {
-        String n = name("const");
+        String n = "const_" + (constants++);
         ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) b.putFloat(v);
         OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(n).setDataType(OnnxMl.TensorProto.DataType.FLOAT.getNumber())
@@ -221,7 +248,7 @@ public final class OnnxWriter {
     }
 
     private String longs(long... values) {
-        String n = name("shape");
+        String n = "shape_" + (constants++);
         OnnxMl.TensorProto.Builder t = OnnxMl.TensorProto.newBuilder().setName(n).setDataType(OnnxMl.TensorProto.DataType.INT64.getNumber())
                 .addDims(values.length);
         for (long v : values) t.addInt64Data(v);
@@ -231,11 +258,21 @@ public final class OnnxWriter {
 
     /** Conv2d + BatchNorm2d (folded) + its activation (SiLU, or none: Identity) of an Ultralytics Conv module. */
     private String conv(String in, PyObject m) {
-        String y = conv2d(in, child(m, "conv"), modules(m).get("bn") instanceof PyObject bn ? bn : null);
+        String y = in("conv", () -> conv2d(in, child(m, "conv"), modules(m).get("bn") instanceof PyObject bn ? bn : null));
         String act = child(m, "act").className();
-        if (act.endsWith(".SiLU")) return silu(y);
+        if (act.endsWith(".SiLU")) return in("act", () -> silu(y));
         if (act.endsWith(".Identity")) return y;
         throw new YoloException("activation " + act + " is not supported by the .pt converter yet");
+    }
+
+    /** The Conv module {@code parent.name} on {@code in}, its nodes named under {@code name}. */
+    private String conv(String in, PyObject parent, String name) {
+        return in(name, () -> conv(in, child(parent, name)));
+    }
+
+    /** The Conv module {@code key} of a Sequential's {@code children}, its nodes named under {@code name}. */
+    private String conv(String in, Map<?, ?> children, String name, String key) {
+        return in(name, () -> conv(in, (PyObject) children.get(key)));
     }
 
     private String silu(String x) {
@@ -285,49 +322,66 @@ public final class OnnxWriter {
 
     /** C2f and C3k2: cv1, split in two, each block (Bottleneck or C3k) on the last piece, concatenate all, cv2. */
     private String c2f(String in, PyObject m) {
-        String y = conv(in, child(m, "cv1"));
+        String y = conv(in, m, "cv1");
         long c = ((Number) m.get("c")).longValue();
-        String[] halves = split(y, c, c);
+        // YOLOv8's C2f exports its chunk as two Slices, YOLO11's C3k2 as one Split: the same nodes as Ultralytics' export.
+        String[] halves = m.className().endsWith(".C2f") ? new String[] {slice(y, 0, c), slice(y, c, 2 * c)} : split(y, c, c);
         List<String> parts = new ArrayList<>(List.of(halves));
         Map<?, ?> blocks = modules(child(m, "m"));
         for (int i = 0; i < blocks.size(); i++) {
             PyObject b = (PyObject) blocks.get(String.valueOf(i));
             String last = parts.get(parts.size() - 1);
-            parts.add(b.className().endsWith(".C3k") ? c3(last, b) : bottleneck(last, b));
+            parts.add(in("m." + i, () -> b.className().endsWith(".C3k") ? c3(last, b) : bottleneck(last, b)));
         }
-        return conv(node("Concat", parts, Map.of("axis", 1L)), child(m, "cv2"));
+        return conv(node("Concat", parts, Map.of("axis", 1L)), m, "cv2");
     }
 
     private String bottleneck(String x, PyObject b) {
-        String z = conv(conv(x, child(b, "cv1")), child(b, "cv2"));
+        String z = conv(conv(x, b, "cv1"), b, "cv2");
         return Boolean.TRUE.equals(b.get("add")) ? node("Add", List.of(x, z), Map.of()) : z;
     }
 
     /** C3 (C3k): cv3 of the concatenation of the Bottlenecks on cv1 and of cv2. */
     private String c3(String in, PyObject m) {
-        String a = conv(in, child(m, "cv1"));
+        String a = conv(in, m, "cv1");
         Map<?, ?> blocks = modules(child(m, "m"));
-        for (int i = 0; i < blocks.size(); i++) a = bottleneck(a, (PyObject) blocks.get(String.valueOf(i)));
-        return conv(node("Concat", List.of(a, conv(in, child(m, "cv2"))), Map.of("axis", 1L)), child(m, "cv3"));
+        scope.addLast("m"); // a Sequential: its own scope, then m.0, m.1, ...
+        for (int i = 0; i < blocks.size(); i++) {
+            String x = a;
+            PyObject b = (PyObject) blocks.get(String.valueOf(i));
+            a = in("m." + i, () -> bottleneck(x, b));
+        }
+        scope.removeLast();
+        return conv(node("Concat", List.of(a, conv(in, m, "cv2")), Map.of("axis", 1L)), m, "cv3");
     }
 
     /** C2PSA: cv1 split in two, the PSA blocks on the second half, concatenated back, cv2. */
     private String c2psa(String in, PyObject m, int[] size) {
         long c = ((Number) m.get("c")).longValue();
-        String[] ab = split(conv(in, child(m, "cv1")), c, c);
+        String[] ab = split(conv(in, m, "cv1"), c, c);
         String b = ab[1];
         Map<?, ?> blocks = modules(child(m, "m"));
+        scope.addLast("m"); // a Sequential of PSABlocks
         for (int i = 0; i < blocks.size(); i++) {
             PyObject blk = (PyObject) blocks.get(String.valueOf(i));
-            boolean add = Boolean.TRUE.equals(blk.get("add"));
-            String att = attention(b, child(blk, "attn"), c, size);
-            b = add ? node("Add", List.of(b, att), Map.of()) : att;
-            Map<?, ?> ffn = modules(child(blk, "ffn"));
-            String f = b;
-            for (int k = 0; k < ffn.size(); k++) f = conv(f, (PyObject) ffn.get(String.valueOf(k)));
-            b = add ? node("Add", List.of(b, f), Map.of()) : f;
+            String x = b;
+            b = in("m." + i, () -> psaBlock(x, blk, c, size));
         }
-        return conv(node("Concat", List.of(ab[0], b), Map.of("axis", 1L)), child(m, "cv2"));
+        scope.removeLast();
+        return conv(node("Concat", List.of(ab[0], b), Map.of("axis", 1L)), m, "cv2");
+    }
+
+    /** PSABlock: attention and a two-conv feed-forward (a Sequential ffn.0, ffn.1), each with a shortcut when add. */
+    private String psaBlock(String x, PyObject blk, long c, int[] size) {
+        boolean add = Boolean.TRUE.equals(blk.get("add"));
+        String att = in("attn", () -> attention(x, child(blk, "attn"), c, size));
+        String b = add ? node("Add", List.of(x, att), Map.of()) : att;
+        Map<?, ?> ffn = modules(child(blk, "ffn"));
+        String f = b;
+        scope.addLast("ffn");
+        for (int k = 0; k < ffn.size(); k++) f = conv(f, ffn, "ffn." + k, String.valueOf(k));
+        scope.removeLast();
+        return add ? node("Add", List.of(b, f), Map.of()) : f;
     }
 
     /**
@@ -338,15 +392,20 @@ public final class OnnxWriter {
         long heads = ((Number) a.get("num_heads")).longValue(), kd = ((Number) a.get("key_dim")).longValue();
         long hd = ((Number) a.get("head_dim")).longValue(), n = (long) size[0] * size[1];
         float scale = ((Number) a.get("scale")).floatValue();
-        String qkv = node("Reshape", List.of(conv(x, child(a, "qkv")), longs(1, heads, 2 * kd + hd, n)), Map.of());
+        String qkv = node("Reshape", List.of(conv(x, a, "qkv"), longs(1, heads, 2 * kd + hd, n)), Map.of());
         String[] parts = split(qkv, 2, kd, kd, hd);
         String qt = node("Transpose", List.of(parts[0]), Map.of("perm", new long[] {0, 1, 3, 2}));
         String attn = node("Softmax", List.of(node("Mul", List.of(node("MatMul", List.of(qt, parts[1]), Map.of()),
                 constant(new float[] {scale}, 1)), Map.of())), Map.of("axis", -1L));
         String weighted = node("MatMul", List.of(parts[2], node("Transpose", List.of(attn), Map.of("perm", new long[] {0, 1, 3, 2}))), Map.of());
         String image = node("Reshape", List.of(weighted, longs(1, dim, size[0], size[1])), Map.of());
-        String pe = conv(node("Reshape", List.of(parts[2], longs(1, dim, size[0], size[1])), Map.of()), child(a, "pe"));
-        return conv(node("Add", List.of(image, pe), Map.of()), child(a, "proj"));
+        String pe = conv(node("Reshape", List.of(parts[2], longs(1, dim, size[0], size[1])), Map.of()), a, "pe");
+        return conv(node("Add", List.of(image, pe), Map.of()), a, "proj");
+    }
+
+    /** Channels lo..hi−1. */
+    private String slice(String x, long lo, long hi) {
+        return node("Slice", List.of(x, longs(lo), longs(hi), longs(1)), Map.of());
     }
 
     /** Split along channels. */
@@ -355,12 +414,12 @@ public final class OnnxWriter {
     }
 
     private String[] split(String x, int axis, long... sizes) {
-        String base = name("split");
+        String base = name("Split");
         OnnxMl.NodeProto.Builder n = OnnxMl.NodeProto.newBuilder().setOpType("Split").setName(base).addInput(x).addInput(longs(sizes))
                 .addAttribute(attribute("axis", (long) axis));
         String[] outs = new String[sizes.length];
         for (int i = 0; i < sizes.length; i++) {
-            outs[i] = base + "_" + i;
+            outs[i] = base + "_output_" + i;
             n.addOutput(outs[i]);
         }
         graph.addNode(n);
@@ -369,15 +428,17 @@ public final class OnnxWriter {
 
     /** SPPF: cv1, three k×k max-pools in a row, concatenate the four, cv2. */
     private String sppf(String in, PyObject m) {
-        String x = conv(in, child(m, "cv1"));
+        String x = conv(in, m, "cv1");
         PyObject pool = child(m, "m");
         long k = ((Number) pool.get("kernel_size")).longValue();
         List<String> parts = new ArrayList<>(List.of(x));
         for (int i = 0; i < 3; i++) {
-            parts.add(node("MaxPool", List.of(parts.get(parts.size() - 1)), Map.of("kernel_shape", new long[] {k, k}, "strides", new long[] {1, 1},
-                    "pads", new long[] {k / 2, k / 2, k / 2, k / 2})));
+            String prev = parts.get(parts.size() - 1);
+            // One MaxPool module called three times: torch names its scopes m, m_1, m_2.
+            parts.add(in(i == 0 ? "m" : "m_" + i, () -> node("MaxPool", List.of(prev), Map.of("kernel_shape", new long[] {k, k},
+                    "strides", new long[] {1, 1}, "pads", new long[] {k / 2, k / 2, k / 2, k / 2}))));
         }
-        return conv(node("Concat", parts, Map.of("axis", 1L)), child(m, "cv2"));
+        return conv(node("Concat", parts, Map.of("axis", 1L)), m, "cv2");
     }
 
     /** torch's nearest 2× upsample as Resize (asymmetric coordinates, floor). */
@@ -398,20 +459,26 @@ public final class OnnxWriter {
         List<String> flat = new ArrayList<>();
         int anchors = 0;
         for (int l = 0; l < feats.size(); l++) {
-            String box = branch(feats.get(l), (PyObject) cv2.get(String.valueOf(l)));
-            String cls = branch(feats.get(l), (PyObject) cv3.get(String.valueOf(l)));
+            String box = branch(feats.get(l), (PyObject) cv2.get(String.valueOf(l)), "cv2." + l);
+            String cls = branch(feats.get(l), (PyObject) cv3.get(String.valueOf(l)), "cv3." + l);
             String cat = node("Concat", List.of(box, cls), Map.of("axis", 1L));
             flat.add(node("Reshape", List.of(cat, longs(1, no, -1)), Map.of()));
             anchors += sizes.get(l)[0] * sizes.get(l)[1];
         }
         String x = node("Concat", flat, Map.of("axis", 2L));
-        String[] parts = split(x, 4 * reg, nc);
+        String[] parts = {slice(x, 0, 4 * reg), slice(x, 4 * reg, 4 * reg + nc)};
         // DFL: [1, 4·reg, A] → [1, 4, reg, A], softmax over reg, expectation with 0..reg−1.
-        String bins = node("Softmax", List.of(node("Reshape", List.of(parts[0], longs(1, 4, reg, anchors)), Map.of())), Map.of("axis", 2L));
-        float[] range = new float[(int) reg];
-        for (int i = 0; i < reg; i++) range[i] = i;
-        String dist = node("ReduceSum", List.of(node("Mul", List.of(bins, constant(range, 1, 1, reg, 1)), Map.of()), longs(2)),
-                Map.of("keepdims", 0L)); // [1, 4, A]: left, top, right, bottom
+        int all = anchors;
+        String dist = in("dfl", () -> {
+            // As Ultralytics' DFL module: bins to the channel axis, softmax, then a 1×1 conv with weights 0..reg−1 takes the expectation.
+            String bins = node("Transpose", List.of(node("Reshape", List.of(parts[0], longs(1, 4, reg, all)), Map.of())),
+                    Map.of("perm", new long[] {0, 2, 1, 3}));
+            float[] range = new float[(int) reg];
+            for (int i = 0; i < reg; i++) range[i] = i;
+            String expect = in("conv", () -> node("Conv", List.of(node("Softmax", List.of(bins), Map.of("axis", 1L)), constant(range, 1, reg, 1, 1)),
+                    Map.of("kernel_shape", new long[] {1, 1})));
+            return node("Reshape", List.of(expect, longs(1, 4, all)), Map.of()); // [1, 4, A]: left, top, right, bottom
+        });
         float[] ax = new float[anchors], ay = new float[anchors], st = new float[anchors];
         int a = 0;
         for (int[] s : sizes) {
@@ -454,7 +521,7 @@ public final class OnnxWriter {
             if (kpt != null) rows.add(keypoints(feats, m, kpt, ax, ay, st));
             if (m.className().endsWith(".Segment")) {
                 rows.add(cv4(feats, m, ((Number) m.get("nm")).longValue()));
-                proto(feats.get(0), child(m, "proto"));
+                in("proto", () -> proto(feats.get(0), child(m, "proto")));
             }
             out = node("Concat", rows, Map.of("axis", 1L));
         }
@@ -466,7 +533,7 @@ public final class OnnxWriter {
         Map<?, ?> cv4 = modules(child(m, "cv4"));
         List<String> raw = new ArrayList<>();
         for (int l = 0; l < feats.size(); l++) {
-            raw.add(node("Reshape", List.of(branch(feats.get(l), (PyObject) cv4.get(String.valueOf(l))), longs(1, channels, -1)), Map.of()));
+            raw.add(node("Reshape", List.of(branch(feats.get(l), (PyObject) cv4.get(String.valueOf(l)), "cv4." + l), longs(1, channels, -1)), Map.of()));
         }
         return node("Concat", raw, Map.of("axis", 2L));
     }
@@ -475,14 +542,14 @@ public final class OnnxWriter {
      * Segment's Proto on the first level: cv1, a 2× ConvTranspose2d, cv2, cv3, as output1 [1, nm, H/4,
      * W/4]. Its mask coefficients are cv4, appended to output0 as they are (no sigmoid).
      */
-    private void proto(String p3, PyObject proto) {
+    private String proto(String p3, PyObject proto) {
         PyObject up = child(proto, "upsample");
         Checkpoint.Tensor wt = param(up, "weight"), bt = param(up, "bias");
         long out = wt.shape()[1];
-        String x = node("ConvTranspose", List.of(conv(p3, child(proto, "cv1")), constant(wt.floats(), wt.shape()),
+        String x = in("upsample", () -> node("ConvTranspose", List.of(conv(p3, proto, "cv1"), constant(wt.floats(), wt.shape()),
                 constant(bt != null ? bt.floats() : new float[(int) out], out)),
-                Map.of("kernel_shape", pair(up, "kernel_size"), "strides", pair(up, "stride"), "pads", pads(up)));
-        output(conv(conv(x, child(proto, "cv2")), child(proto, "cv3")), "output1");
+                Map.of("kernel_shape", pair(up, "kernel_size"), "strides", pair(up, "stride"), "pads", pads(up))));
+        return output(conv(conv(x, proto, "cv2"), proto, "cv3"), "output1");
     }
 
     /** Pose's cv4 branches decoded as its export does: [1, K·ndim, A], x and y in pixels, visibility 0..1. */
@@ -502,18 +569,18 @@ public final class OnnxWriter {
         return node("Reshape", List.of(all, longs(1, (long) kpt[0] * kpt[1], anchors)), Map.of());
     }
 
-    /** [1, 4, A] distances into left-top and right-bottom halves ([1, 2, A] each). */
+    /** [1, 4, A] distances into left-top and right-bottom halves ([1, 2, A] each), as the export's two Slices. */
     private String[] split2(String dist) {
-        return split(dist, 1, 2, 2);
+        return new String[] {slice(dist, 0, 2), slice(dist, 2, 4)};
     }
 
     /** Classify: Conv, global average pool, flatten, Linear, softmax (Ultralytics' export keeps the softmax). */
     private String classify(String in, PyObject m) {
-        String x = node("Flatten", List.of(node("GlobalAveragePool", List.of(conv(in, child(m, "conv"))), Map.of())), Map.of("axis", 1L));
+        String x = node("Flatten", List.of(node("GlobalAveragePool", List.of(conv(in, m, "conv")), Map.of())), Map.of("axis", 1L));
         PyObject linear = child(m, "linear");
         Checkpoint.Tensor w = param(linear, "weight");
-        String y = node("Gemm", List.of(x, constant(w.floats(), w.shape()), constant(param(linear, "bias").floats(), w.shape()[0])),
-                Map.of("transB", 1L));
+        String y = in("linear", () -> node("Gemm", List.of(x, constant(w.floats(), w.shape()), constant(param(linear, "bias").floats(), w.shape()[0])),
+                Map.of("transB", 1L)));
         String out = node("Softmax", List.of(y), Map.of("axis", 1L));
         return output(out, "output0");
     }
@@ -522,15 +589,20 @@ public final class OnnxWriter {
      * A head branch: a Sequential of Conv, Conv, Conv2d; YOLO11's class branch nests Sequentials of
      * DWConv (a grouped Conv) and Conv in it.
      */
-    private String branch(String in, PyObject seq) {
-        Map<?, ?> ms = modules(seq);
-        String x = in;
-        for (int i = 0; i < ms.size(); i++) {
-            PyObject mod = (PyObject) ms.get(String.valueOf(i));
-            String type = mod.className();
-            x = type.endsWith(".Conv2d") ? conv2d(x, mod, null) : type.endsWith(".Sequential") ? branch(x, mod) : conv(x, mod);
-        }
-        return x;
+    private String branch(String in, PyObject seq, String name) {
+        return in(name, () -> {
+            Map<?, ?> ms = modules(seq);
+            String x = in;
+            for (int i = 0; i < ms.size(); i++) {
+                PyObject mod = (PyObject) ms.get(String.valueOf(i));
+                String type = mod.className();
+                String sub = name + "." + i; // torch names a Sequential's children by their full path: cv2.0.0
+                String y = x;
+                x = type.endsWith(".Conv2d") ? in(sub, () -> conv2d(y, mod, null))
+                        : type.endsWith(".Sequential") ? branch(y, mod, sub) : in(sub, () -> conv(y, mod));
+            }
+            return x;
+        });
     }
 
     private static OnnxMl.ValueInfoProto valueInfo(String name, long... dims) {
