@@ -1,0 +1,45 @@
+package dev.yolotrt.trt11;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+
+/**
+ * Writes the reference output the probe compares against: the ONNX model run by ONNX Runtime on the CPU
+ * on the probe's letterboxed input. Runs on the development machine, not on the GPU one:
+ * {@code java -cp trt11-probe.jar:onnxruntime.jar dev.yolotrt.trt11.Reference MODEL.onnx IMAGE OUT.f32 [SIZE]}.
+ */
+public final class Reference {
+
+    private Reference() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 3) {
+            System.err.println("usage: Reference MODEL.onnx IMAGE OUT.f32 [SIZE=640]");
+            System.exit(2);
+        }
+        int size = args.length > 3 ? Integer.parseInt(args[3]) : 640;
+        float[] input = Input.letterbox(Path.of(args[1]), size);
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            // Plain FP32 arithmetic, no graph rewrites that could change rounding.
+            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+            try (OrtSession session = env.createSession(args[0], so);
+                 OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(input), new long[]{1, 3, size, size});
+                 OrtSession.Result r = session.run(java.util.Map.of(session.getInputNames().iterator().next(), in))) {
+                OnnxTensor out = (OnnxTensor) r.get(0);
+                long[] shape = out.getInfo().getShape();
+                FloatBuffer fb = out.getFloatBuffer();
+                float[] values = new float[fb.remaining()];
+                fb.get(values);
+                Tensors.write(Path.of(args[2]), shape, values);
+                System.out.println("reference " + args[2] + " shape " + java.util.Arrays.toString(shape));
+                for (Detections.Box b : Detections.top(values, (int) shape[2], 0.25f, 0.45f, 10)) System.out.println("  " + b);
+            }
+        }
+    }
+}
