@@ -3,7 +3,7 @@
 # machine that has only the driver and the base stage (/opt/jre): then
 #   bash ../shared/device/trt-stage.sh .trt11-stage-src trt11      # -> /opt/trt11 on the device
 #
-#   scripts/stage-trt11.sh            # from the repository root, after `mvn -B -f trt11-probe/pom.xml package`
+#   scripts/stage-trt11.sh            # from the repository root, after `mvn -B -Ptrt11 -pl trt11-probe package`
 #
 # Layout (= /opt/trt11 on the device): lib/ (native libraries), jars/ (probe + javacpp/tensorrt/cuda jars, no
 # -redist), models/ (yolov8n.onnx and its FP16 twin), images/bus.jpg, reference/yolov8n-bus.f32 (ONNX Runtime, CPU).
@@ -23,7 +23,7 @@ SHARED=${YOLO_TRT_SHARED:-../shared}
 M2=${MAVEN_REPO:-$HOME/.m2/repository}/org/bytedeco
 
 die() { echo "stage-trt11: $*" >&2; exit 1; }
-[ -f trt11-probe/target/trt11-probe.jar ] || die "build the probe first: mvn -B -f trt11-probe/pom.xml package"
+[ -f trt11-probe/target/trt11-probe.jar ] || die "build the probe first: mvn -B -Ptrt11 -pl trt11-probe package"
 redist=$M2/tensorrt/$TRT/tensorrt-$TRT-linux-x86_64-redist.jar
 [ -s "$redist" ] || mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.6.1:get \
   -Dartifact=org.bytedeco:tensorrt:$TRT:jar:linux-x86_64-redist >&2 || die "could not fetch the tensorrt $TRT redist jar"

@@ -96,15 +96,6 @@ import static org.bytedeco.tensorrt.global.nvonnxparser.createParser;
  */
 public final class Probe {
 
-    /** How far from ONNX Runtime (FP32, CPU) an output may be: box coordinates in pixels (0..640), class scores. */
-    record Tolerance(float boxPx, float score) {
-    }
-
-    /** FP32 arithmetic (TF32 off): rounding differences only. */
-    private static final Tolerance FP32 = new Tolerance(0.05f, 1e-3f);
-    /** FP16 carries ~1e-3 relative error (ONNX Runtime's FP16: 0.29 px, 0.0035); the bar for FP16 scores is 0.02. */
-    private static final Tolerance FP16 = new Tolerance(2f, 0.02f);
-
     private static final Log LOG = new Log();
 
     private Probe() {
@@ -229,10 +220,10 @@ public final class Probe {
         if (eng == null || eng.isNull()) throw new IllegalStateException("deserializeCudaEngine returned null");
         System.out.println("deserialized: " + eng.getNbLayers() + " layers, device memory " + eng.getDeviceMemorySizeV2() / (1 << 20) + " MiB");
         inspect(eng, label, out);
-        return infer(eng, label, input, imgsz, ref, "fp16".equals(label) ? FP16 : FP32);
+        return infer(eng, label, input, imgsz, ref, "fp16".equals(label) ? Agreement.FP16 : Agreement.FP32);
     }
 
-    private static boolean infer(ICudaEngine eng, String label, float[] input, int imgsz, Tensors.Tensor ref, Tolerance tol) {
+    private static boolean infer(ICudaEngine eng, String label, float[] input, int imgsz, Tensors.Tensor ref, Agreement.Tolerance tol) {
         IExecutionContext ctx = eng.createExecutionContext();
         if (ctx == null || ctx.isNull()) throw new IllegalStateException("createExecutionContext returned null");
         CUstream_st stream = new CUstream_st();
@@ -286,30 +277,10 @@ public final class Probe {
         System.out.println(label + " top detections (" + outName + "):");
         for (Detections.Box b : Detections.top(output, anchors, 0.25f, 0.45f, 10)) System.out.println("  " + b);
         if (ref == null) return true;
-        if (ref.values().length != output.length)
-            throw new IllegalStateException("output " + outName + " holds " + output.length + " values, the reference " + ref.values().length);
-        // Boxes where the reference sees an object (best class score >= 0.25): elsewhere a box is noise that no
-        // detection uses, and FP16 moves those by pixels. Scores everywhere.
-        float maxBox = 0, maxBoxAll = 0, maxCls = 0;
-        int objects = 0;
-        float[] r = ref.values();
-        for (int a = 0; a < anchors; a++) {
-            float best = 0;
-            for (int i = 4 * anchors + a; i < r.length; i += anchors) {
-                best = Math.max(best, r[i]);
-                maxCls = Math.max(maxCls, Math.abs(output[i] - r[i]));
-            }
-            if (best >= 0.25f) objects++;
-            for (int j = 0; j < 4; j++) {
-                float d = Math.abs(output[j * anchors + a] - r[j * anchors + a]);
-                maxBoxAll = Math.max(maxBoxAll, d);
-                if (best >= 0.25f) maxBox = Math.max(maxBox, d);
-            }
-        }
-        boolean ok = maxBox <= tol.boxPx() && maxCls <= tol.score();
-        System.out.println(String.format(Locale.ROOT,
-                "%s vs ONNX Runtime CPU: max |diff| boxes %.5f px (%d anchors with an object; %.3f px over all), class scores %.6f -> %s (tolerance %s px, %s)",
-                label, maxBox, objects, maxBoxAll, maxCls, ok ? "MATCH" : "MISMATCH", tol.boxPx(), tol.score()));
+        Agreement agree = Agreement.of(output, ref.values(), anchors);
+        boolean ok = agree.within(tol);
+        System.out.println(label + " vs ONNX Runtime CPU: " + agree + " -> " + (ok ? "MATCH" : "MISMATCH")
+                + " (" + tol + ")");
         return ok;
     }
 

@@ -2,6 +2,7 @@ package dev.yolotrt.trt11;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 
 import java.nio.FloatBuffer;
@@ -23,22 +24,26 @@ public final class Reference {
             System.exit(2);
         }
         int size = args.length > 3 ? Integer.parseInt(args[3]) : 640;
-        float[] input = Input.letterbox(Path.of(args[1]), size);
+        Tensors.Tensor out = run(Path.of(args[0]), Input.letterbox(Path.of(args[1]), size), size);
+        Tensors.write(Path.of(args[2]), out.shape(), out.values());
+        System.out.println("reference " + args[2] + " shape " + java.util.Arrays.toString(out.shape()));
+        for (Detections.Box b : Detections.top(out.values(), (int) out.shape()[2], 0.25f, 0.45f, 10)) System.out.println("  " + b);
+    }
+
+    /** The model's first output for a [1, 3, size, size] input, by ONNX Runtime on the CPU. */
+    static Tensors.Tensor run(Path model, float[] input, int size) throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             // Plain FP32 arithmetic, no graph rewrites that could change rounding.
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
-            try (OrtSession session = env.createSession(args[0], so);
+            try (OrtSession session = env.createSession(model.toString(), so);
                  OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(input), new long[]{1, 3, size, size});
                  OrtSession.Result r = session.run(java.util.Map.of(session.getInputNames().iterator().next(), in))) {
                 OnnxTensor out = (OnnxTensor) r.get(0);
-                long[] shape = out.getInfo().getShape();
                 FloatBuffer fb = out.getFloatBuffer();
                 float[] values = new float[fb.remaining()];
                 fb.get(values);
-                Tensors.write(Path.of(args[2]), shape, values);
-                System.out.println("reference " + args[2] + " shape " + java.util.Arrays.toString(shape));
-                for (Detections.Box b : Detections.top(values, (int) shape[2], 0.25f, 0.45f, 10)) System.out.println("  " + b);
+                return new Tensors.Tensor(out.getInfo().getShape(), values);
             }
         }
     }
