@@ -81,7 +81,7 @@ import static org.bytedeco.tensorrt.global.nvonnxparser.createParser;
  * (FP32, and optionally an FP16 one), it parses it into a strongly typed network, builds a serialized plan, writes it
  * as an engine file whose header names the TensorRT that built it, reads that file back, deserializes it, prints the
  * layer precisions the engine inspector reports, runs one inference on a letterboxed image and compares the output
- * with a reference made by ONNX Runtime on the CPU ({@link Reference}). Every TensorRT log line of warning or worse is
+ * with a reference made by ONNX Runtime on the CPU ({@link Reference}). Every TensorRT log line of info or worse is
  * printed as it comes; a failure prints its complete text and the probe goes on to the next model.
  *
  * <p>CUDA memory and streams go through the CUDA driver API (libcuda.so.1, from the GPU driver): no CUDA 13 runtime
@@ -251,7 +251,7 @@ public final class Probe {
             System.out.println((in ? "input  " : "output ") + name + " " + dims(shape) + (half ? " fp16" : " fp32"));
             if (in) {
                 if (count != input.length) throw new IllegalStateException("input " + name + " holds " + count + " values, the image " + input.length);
-                BytePointer host = new BytePointer(Tensors.bytes(input, half));
+                BytePointer host = new BytePointer(Tensors.bytes(input, half).array());
                 Gpu.check(cuMemcpyHtoD(dev[0], host, bytes), "cuMemcpyHtoD");
             } else if (outName == null) {
                 outName = name;
@@ -351,7 +351,7 @@ public final class Probe {
         System.exit(2);
     }
 
-    /** TensorRT's log: warnings and errors printed as they come (everything with verbose=true), errors kept. */
+    /** TensorRT's log: info, warnings and errors printed as they come (verbose too with verbose=true), errors kept. */
     static final class Log extends ILogger {
         // The builder may log from its own threads.
         final List<String> errors = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -362,8 +362,8 @@ public final class Probe {
             // JavaCPP's enum values from native code are not the canonical constants: compare values.
             int s = severity.value;
             if (s <= Severity.kERROR.value) errors.add(msg.strip());
-            if (verbose || s <= Severity.kWARNING.value)
-                System.out.println("[TRT " + (s <= Severity.kERROR.value ? "E" : s == Severity.kWARNING.value ? "W" : "I") + "] " + msg.strip());
+            if (verbose || s <= Severity.kINFO.value)
+                System.out.println("[TRT " + (s <= Severity.kERROR.value ? "E" : s == Severity.kWARNING.value ? "W" : s == Severity.kINFO.value ? "I" : "V") + "] " + msg.strip());
         }
     }
 
