@@ -8,10 +8,12 @@
 # Layout (= /opt/trt11 on the device): lib/ (native libraries), jars/ (probe + javacpp/tensorrt/cuda jars, no
 # -redist), models/ (yolov8n.onnx and its FP16 twin), images/bus.jpg, reference/yolov8n-bus.f32 (ONNX Runtime, CPU).
 #
-# lib/ holds TensorRT 11.2's own libraries from the -redist jar (nvinfer, the ONNX parser, the plugin library that
-# the parser preset loads, the vc plugin it preloads, the PTX builder resource nvinfer preloads) and empty stand-ins
-# for what the CUDA 13.3 JNI libraries link but the probe never calls: the tensorrt presets inherit the cuda presets'
-# cuBLAS, cuDNN and NVRTC (as 10.6 does; see ../shared/device/trt-stage.sh). No CUDA 13 runtime is published on
+# lib/ holds TensorRT 11.2's own libraries from the -redist jar that building and running a plain ONNX model uses
+# (nvinfer, the ONNX parser, the PTX builder resource nvinfer preloads) and empty stand-ins for what the JNI libraries
+# link but the probe never calls: libnvinfer_plugin.so.11 (45 MiB; the parser preset inherits nvinfer_plugin, but
+# neither nvinfer nor the parser loads the plugin library, and YOLO detect graphs need no plugin: the toolkit's NMS
+# head would need the real one), and the cuda presets' cuBLAS, cuDNN and NVRTC, which the tensorrt presets inherit
+# (as 10.6 does; see ../shared/device/trt-stage.sh). The vc plugin, which the parser preset only preloads, stays out. No CUDA 13 runtime is published on
 # Maven Central (there is no cuda 13.x -redist jar); TensorRT 11 links its runtime statically and the probe reaches the
 # GPU through the driver API (libcuda.so.1, the driver's), so without a local CUDA 13 libcudart.so.13 is a stand-in too.
 set -euo pipefail
@@ -29,7 +31,7 @@ redist=$M2/tensorrt/$TRT/tensorrt-$TRT-linux-x86_64-redist.jar
   -Dartifact=org.bytedeco:tensorrt:$TRT:jar:linux-x86_64-redist >&2 || die "could not fetch the tensorrt $TRT redist jar"
 
 rm -rf "$SRC"; mkdir -p "$SRC"/{lib,jars,models,images,reference}
-unzip -qjo "$redist" 'org/bytedeco/tensorrt/linux-x86_64/lib*.so*' -d "$SRC/lib"
+unzip -qjo "$redist" 'org/bytedeco/tensorrt/linux-x86_64/lib'{nvinfer.so.11,nvonnxparser.so.11,nvinfer_builder_resource_ptx.so.*} -d "$SRC/lib"
 cp trt11-probe/target/trt11-probe.jar trt11-probe/target/lib/*.jar "$SRC/jars/"
 
 # The CUDA 13 runtime, where this machine has one (the java-maven kind carries CUDA 13.0's, as pip's
