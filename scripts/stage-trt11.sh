@@ -5,8 +5,9 @@
 #
 #   scripts/stage-trt11.sh            # from the repository root, after `mvn -B -Ptrt11 -pl trt11-probe package`
 #
-# Layout (= /opt/trt11 on the device): lib/ (native libraries), jars/ (probe + javacpp/tensorrt/cuda jars, no
-# -redist), models/ (yolov8n.onnx and its FP16 twin), images/bus.jpg, reference/yolov8n-bus.f32 (ONNX Runtime, CPU).
+# Layout (= /opt/trt11 on the device): jre/ (Java 17, the probe's modules), lib/ (native libraries), jars/ (probe +
+# javacpp/tensorrt/cuda jars, no -redist), models/ (yolov8n.onnx and its FP16 twin), reference/ (yolov8n-bus.f32:
+# ONNX Runtime's output on the CPU; bus-input.f32: bus.jpg letterboxed to 640, the input it was computed from).
 #
 # lib/ holds TensorRT 11.2's own libraries from the -redist jar that building and running a plain ONNX model uses
 # (nvinfer, the ONNX parser, the PTX builder resource nvinfer preloads) and empty stand-ins for what the JNI libraries
@@ -30,7 +31,7 @@ redist=$M2/tensorrt/$TRT/tensorrt-$TRT-linux-x86_64-redist.jar
 [ -s "$redist" ] || mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.6.1:get \
   -Dartifact=org.bytedeco:tensorrt:$TRT:jar:linux-x86_64-redist >&2 || die "could not fetch the tensorrt $TRT redist jar"
 
-rm -rf "$SRC"; mkdir -p "$SRC"/{lib,jars,models,images,reference}
+rm -rf "$SRC"; mkdir -p "$SRC"/{lib,jars,models,reference}
 unzip -qjo "$redist" 'org/bytedeco/tensorrt/linux-x86_64/lib'{nvinfer.so.11,nvonnxparser.so.11,nvinfer_builder_resource_ptx.so.*} -d "$SRC/lib"
 cp trt11-probe/target/trt11-probe.jar trt11-probe/target/lib/*.jar "$SRC/jars/"
 
@@ -55,11 +56,17 @@ for lib in $(for f in "$jni"/*.so; do readelf -d "$f" | sed -n 's/.*(NEEDED).*\[
   echo "stand-in $lib" >&2
 done
 
-# The model, its FP16 twin, the image and the CPU reference.
+# The model, its FP16 twin, the CPU reference and the input it was computed from.
 cp "$SHARED/models/yolov8n.onnx" "$SRC/models/"
-cp "$SHARED/images/bus.jpg" "$SRC/images/"
 mvn -q -B -o -f trt11-probe/pom.xml dependency:build-classpath -Dmdep.includeScope=provided -Dmdep.outputFile="$jni/cp" >&2
 cp_dev=trt11-probe/target/trt11-probe.jar:$(cat "$jni/cp")
 java -cp "$cp_dev" dev.yolotrt.trt11.HalfOnnx "$SRC/models/yolov8n.onnx" "$SRC/models/yolov8n-fp16.onnx"
-java -cp "$cp_dev" dev.yolotrt.trt11.Reference "$SRC/models/yolov8n.onnx" "$SRC/images/bus.jpg" "$SRC/reference/yolov8n-bus.f32"
+java -cp "$cp_dev" dev.yolotrt.trt11.Reference "$SRC/models/yolov8n.onnx" "$SHARED/images/bus.jpg" "$SRC/reference/yolov8n-bus.f32" \
+  "$SRC/reference/bus-input.f32"
+
+# A Java 17 runtime of the modules the probe uses, so the stage needs no other (and no ImageIO: its JPEG decoder
+# links libjpeg.so.62, which the GPU machine lacks; the probe reads the letterboxed input saved above).
+jdk=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}
+jlink --module-path "$jdk/jmods" --add-modules java.base,java.logging,java.management,jdk.unsupported \
+  --output "$SRC/jre" --strip-debug --no-man-pages --no-header-files >/dev/null
 echo "stage-trt11: $SRC holds $(du -sh "$SRC" | cut -f1); next: bash ../shared/device/trt-stage.sh $SRC trt11"

@@ -80,7 +80,7 @@ import static org.bytedeco.tensorrt.global.nvonnxparser.createParser;
  * Does TensorRT 11.2 build and run Hopper engines through the bytedeco 1.5.14 presets? For each ONNX model given
  * (FP32, and optionally an FP16 one), it parses it into a strongly typed network, builds a serialized plan, writes it
  * as an engine file whose header names the TensorRT that built it, reads that file back, deserializes it, prints the
- * layer precisions the engine inspector reports, runs one inference on a letterboxed image and compares the output
+ * layer precisions the engine inspector reports, runs one inference on a letterboxed image (or the input {@link Reference} saved) and compares the output
  * with a reference made by ONNX Runtime on the CPU ({@link Reference}). Every TensorRT log line of info or worse is
  * printed as it comes; a failure prints its complete text and the probe goes on to the next model.
  *
@@ -88,7 +88,7 @@ import static org.bytedeco.tensorrt.global.nvonnxparser.createParser;
  * library is published on Maven Central, and TensorRT 11 links its own runtime statically, so the probe needs none.
  * With {@code cudart=true} (a stage with a real libcudart.so.13) it also checks the runtime calls the toolkit makes.
  *
- * <pre>java -cp ... dev.yolotrt.trt11.Probe model=yolov8n.onnx image=bus.jpg reference=bus.f32 out=DIR
+ * <pre>java -cp ... dev.yolotrt.trt11.Probe model=yolov8n.onnx (image=bus.jpg | input=bus-input.f32) reference=bus.f32 out=DIR
  *        [fp16=yolov8n-fp16.onnx] [opt_level=2] [imgsz=640] [verbose=true] [cudart=true]</pre>
  *
  * Exit status: 0 when every model built, ran and (with a reference) matched; 1 otherwise. The probe exits with the
@@ -108,7 +108,8 @@ public final class Probe {
             if (eq < 1) usage("not key=value: " + a);
             opt.put(a.substring(0, eq), a.substring(eq + 1));
         }
-        if (!opt.containsKey("model") || !opt.containsKey("image") || !opt.containsKey("out")) usage("model=, image= and out= are required");
+        if (!opt.containsKey("model") || !(opt.containsKey("image") || opt.containsKey("input")) || !opt.containsKey("out"))
+            usage("model=, image= or input=, and out= are required");
         LOG.verbose = Boolean.parseBoolean(opt.getOrDefault("verbose", "false"));
         int optLevel = Integer.parseInt(opt.getOrDefault("opt_level", "2"));
         int imgsz = Integer.parseInt(opt.getOrDefault("imgsz", "640"));
@@ -125,7 +126,7 @@ public final class Probe {
         System.out.println("GPU " + gpu.name + " (sm_" + gpu.sm + "), driver CUDA " + gpu.driver / 1000 + "." + gpu.driver % 1000 / 10);
         if (Boolean.parseBoolean(opt.getOrDefault("cudart", "false"))) checkRuntime();
 
-        float[] input = Input.letterbox(Path.of(opt.get("image")), imgsz);
+        float[] input = opt.containsKey("input") ? Tensors.read(Path.of(opt.get("input"))).values() : Input.letterbox(Path.of(opt.get("image")), imgsz);
         Tensors.Tensor ref = opt.containsKey("reference") ? Tensors.read(Path.of(opt.get("reference"))) : null;
         Map<String, Path> models = new LinkedHashMap<>();
         models.put("fp32", Path.of(opt.get("model")));
@@ -347,7 +348,7 @@ public final class Probe {
     }
 
     private static void usage(String why) {
-        System.err.println(why + "\nusage: Probe model=FP32.onnx image=IMG out=DIR [reference=REF.f32] [fp16=FP16.onnx] [opt_level=2] [imgsz=640] [verbose=true] [cudart=true]");
+        System.err.println(why + "\nusage: Probe model=FP32.onnx (image=IMG | input=INPUT.f32) out=DIR [reference=REF.f32] [fp16=FP16.onnx] [opt_level=2] [imgsz=640] [verbose=true] [cudart=true]");
         System.exit(2);
     }
 

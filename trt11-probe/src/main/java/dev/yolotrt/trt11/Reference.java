@@ -11,7 +11,8 @@ import java.nio.file.Path;
 /**
  * Writes the reference output the probe compares against: the ONNX model run by ONNX Runtime on the CPU
  * on the probe's letterboxed input. Runs on the development machine, not on the GPU one:
- * {@code java -cp trt11-probe.jar:onnxruntime.jar dev.yolotrt.trt11.Reference MODEL.onnx IMAGE OUT.f32 [SIZE]}.
+ * {@code java -cp trt11-probe.jar:onnxruntime.jar dev.yolotrt.trt11.Reference MODEL.onnx IMAGE OUT.f32 INPUT.f32 [SIZE]}:
+ * the output and the letterboxed input it was computed from.
  */
 public final class Reference {
 
@@ -19,13 +20,16 @@ public final class Reference {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 3) {
-            System.err.println("usage: Reference MODEL.onnx IMAGE OUT.f32 [SIZE=640]");
+        if (args.length < 4) {
+            System.err.println("usage: Reference MODEL.onnx IMAGE OUT.f32 INPUT.f32 [SIZE=640]");
             System.exit(2);
         }
-        int size = args.length > 3 ? Integer.parseInt(args[3]) : 640;
-        Tensors.Tensor out = run(Path.of(args[0]), Input.letterbox(Path.of(args[1]), size), size);
+        int size = args.length > 4 ? Integer.parseInt(args[4]) : 640;
+        float[] input = Input.letterbox(Path.of(args[1]), size);
+        Tensors.Tensor out = run(Path.of(args[0]), input, size);
         Tensors.write(Path.of(args[2]), out.shape(), out.values());
+        // The input too: the GPU machine then needs no image decoding (its JRE's ImageIO would want libjpeg.so.62).
+        Tensors.write(Path.of(args[3]), new long[]{1, 3, size, size}, input);
         System.out.println("reference " + args[2] + " shape " + java.util.Arrays.toString(out.shape()));
         for (Detections.Box b : Detections.top(out.values(), (int) out.shape()[2], 0.25f, 0.45f, 10)) System.out.println("  " + b);
     }
