@@ -72,7 +72,7 @@ public final class TensorRt {
             Loader.load(org.bytedeco.tensorrt.global.nvonnxparser.class);
         } catch (Throwable e) {
             unavailable = "the CUDA/TensorRT libraries did not load (" + Downloads.oneLine(e)
-                    + "); install TensorRT 10.6 and the CUDA 12 runtime and put their lib folder on LD_LIBRARY_PATH";
+                    + "); run ./yolo-trt setup gpu (TensorRT and CUDA through Maven, docs/gpu.md), or put TensorRT 10.6 and the CUDA 12 runtime on LD_LIBRARY_PATH";
         }
         return unavailable;
     }
