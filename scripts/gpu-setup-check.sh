@@ -13,7 +13,7 @@ ls toolkit/target/lib/tensorrt-*-redist.jar toolkit/target/lib/cuda-*-redist.jar
 # Nothing installed by hand may take part: no library path, a fresh JavaCPP cache.
 unset LD_LIBRARY_PATH
 export JAVA_TOOL_OPTIONS="-Dorg.bytedeco.javacpp.cachedir=$PWD/$out/javacpp-cache"
-cli() { java -Djava.security.manager=allow -jar toolkit/target/yolo-trt.jar "$@"; }
+cli() { java -jar toolkit/target/yolo-trt.jar "$@"; }
 {
   echo "== $(date -u +%FT%TZ) $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null)"
   cli version

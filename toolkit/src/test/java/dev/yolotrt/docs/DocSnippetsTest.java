@@ -139,7 +139,7 @@ class DocSnippetsTest {
         for (Snippet s : compiled) {
             if (s.marker() != null) continue;   // gpu: compiled only; spark: run by the spark module's docs
             String cp = tmp.resolve("classes") + java.io.File.pathSeparator + System.getProperty("java.class.path");
-            Result r = java(root, List.of("-Djava.security.manager=allow", "-cp", cp, s.unit()[1]), tmp.resolve("run" + ran + ".log"));
+            Result r = java(root, List.of("-cp", cp, s.unit()[1]), tmp.resolve("run" + ran + ".log"));
             ran++;
             if (r.code != 0) failed.add(s.where() + " exited " + r.code + ":\n" + tail(r.output));
         }
@@ -161,7 +161,7 @@ class DocSnippetsTest {
         Files.copy(Shared.model("yolov8n.pt"), models.resolve("yolov8n.pt"));
         StringBuilder all = new StringBuilder();
         for (String c : commands) {
-            List<String> args = new ArrayList<>(List.of("-Djava.security.manager=allow", "-cp", System.getProperty("java.class.path"),
+            List<String> args = new ArrayList<>(List.of("-cp", System.getProperty("java.class.path"),
                     "-Dyolo.trt.models=" + models, "-Dyolo.trt.assets=" + Shared.image("bus.jpg").getParent(),
                     "-Dyolo.trt.cache=" + tmp.resolve("cache"), "dev.yolotrt.cli.Main"));
             args.addAll(List.of(c.substring("./yolo-trt ".length()).split(" ")));
