@@ -70,8 +70,11 @@ public final class ValPlots {
         files.add(png(prCurve(m, prefix), dir.resolve(prefix + "PR_curve.png")));
         for (Curve c : Curve.values()) files.add(png(curve(m, c, prefix), dir.resolve(prefix + c.file)));
         if (confusion && m.confusion() != null) {
-            files.add(png(confusionMatrix(m, false), dir.resolve("confusion_matrix.png")));
-            files.add(png(confusionMatrix(m, true), dir.resolve("confusion_matrix_normalized.png")));
+            // Every class that occurs, as Ultralytics saves it: the image grows with them, so each name keeps its room.
+            int n = m.confusion().length;
+            int w = Math.max(WIDTH, 260 + 18 * n), h = Math.max(HEIGHT, 200 + 18 * n);
+            files.add(png(confusionMatrix(m, false, n), dir.resolve("confusion_matrix.png"), w, h));
+            files.add(png(confusionMatrix(m, true, n), dir.resolve("confusion_matrix_normalized.png"), w, h));
         }
         return files;
     }
@@ -111,16 +114,23 @@ public final class ValPlots {
 
     /**
      * The confusion matrix over the classes that occur, plus background: true class across, predicted class down, as
-     * Ultralytics draws it. Normalised, each true class's column sums to 1.
+     * Ultralytics draws it. Normalised, each true class's column sums to 1. Past {@code maxClasses}, only the classes
+     * with the most labels and predictions are drawn, and the title says how many of how many.
      */
-    public static JFreeChart confusionMatrix(Metrics m, boolean normalized) {
+    public static JFreeChart confusionMatrix(Metrics m, boolean normalized, int maxClasses) {
         long[][] cm = m.confusion();   // cm[predicted][true]
         int nc = cm.length - 1;
+        long[] total = new long[nc];
         List<Integer> used = new ArrayList<>();
         for (int k = 0; k < nc; k++) {
-            long s = 0;
-            for (int j = 0; j <= nc; j++) s += cm[k][j] + cm[j][k];
-            if (s > 0) used.add(k);
+            for (int j = 0; j <= nc; j++) total[k] += cm[k][j] + cm[j][k];
+            if (total[k] > 0) used.add(k);
+        }
+        int occurring = used.size();
+        if (occurring > maxClasses) {
+            used.sort((a, b) -> Long.compare(total[b], total[a]));
+            used = new ArrayList<>(used.subList(0, maxClasses));
+            java.util.Collections.sort(used);
         }
         used.add(nc);
         int n = used.size();
@@ -166,9 +176,17 @@ public final class ValPlots {
             a.setFont(font);
             plot.addAnnotation(a);
         }
-        JFreeChart c = new JFreeChart(normalized ? "Confusion matrix, normalised" : "Confusion matrix", plot);
+        String title = (normalized ? "Confusion matrix, normalised" : "Confusion matrix")
+                + (occurring > maxClasses ? " (the " + maxClasses + " most frequent of " + occurring + " classes)" : "");
+        JFreeChart c = new JFreeChart(title, plot);
         c.removeLegend();
         Theme.apply(c);
+        // Every name, in a size that fits its row (the axis would otherwise skip every other one).
+        Font names = new Font(Font.SANS_SERIF, Font.PLAIN, n <= 12 ? 12 : n <= 24 ? 10 : 8);
+        for (SymbolAxis a : new SymbolAxis[] {x, y}) {
+            a.setTickUnit(new NumberTickUnit(1));
+            a.setTickLabelFont(names);
+        }
         PaintScaleLegend legend = new PaintScaleLegend(scale, new NumberAxis(normalized ? "fraction of the true class" : "count"));
         legend.setPosition(RectangleEdge.RIGHT);
         legend.setMargin(4, 4, 40, 4);
@@ -228,8 +246,12 @@ public final class ValPlots {
     }
 
     private static Path png(JFreeChart c, Path file) {
+        return png(c, file, WIDTH, HEIGHT);
+    }
+
+    private static Path png(JFreeChart c, Path file, int width, int height) {
         try {
-            return AtomicWrite.write(file, ChartUtils.encodeAsPNG(c.createBufferedImage(WIDTH, HEIGHT)));
+            return AtomicWrite.write(file, ChartUtils.encodeAsPNG(c.createBufferedImage(width, height)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -59,7 +59,7 @@ class ValPlotsTest {
 
     @Test
     void normalisedConfusionMatrixColumnsSumToOne() {
-        XYDataset d = ValPlots.confusionMatrix(metrics(), true).getXYPlot().getDataset();
+        XYDataset d = ValPlots.confusionMatrix(metrics(), true, 20).getXYPlot().getDataset();
         org.jfree.data.xy.XYZDataset z = (org.jfree.data.xy.XYZDataset) d;
         double[] column = new double[2];
         for (int i = 0; i < z.getItemCount(0); i++) column[(int) z.getXValue(0, i)] += z.getZValue(0, i);
