@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Every Java block of README.md and docs/*.md compiles and runs as written, and the commands of the README's first
  * screen run. The convention (docs/java-api.md): a block is a whole compilation unit when it declares a top-level
  * type, else import lines followed by statements, run as the body of a main method. Blocks marked {@code java gpu}
- * are compiled only; blocks marked {@code java spark} are compiled when Spark is on the classpath (the spark module).
+ * are compiled only; blocks marked {@code java spark} need Spark, which this module does not have: the spark module's
+ * SparkDocSnippetsTest compiles them.
  */
 class DocSnippetsTest {
 
@@ -127,9 +128,7 @@ class DocSnippetsTest {
     @Test
     void everyJavaBlockCompilesAndRuns(@TempDir Path tmp) throws Exception {
         Path root = root();
-        boolean spark = onClasspath("org.apache.spark.sql.SparkSession");
-        List<Snippet> all = snippets(root);
-        List<Snippet> compiled = all.stream().filter(s -> spark || !"spark".equals(s.marker())).toList();
+        List<Snippet> compiled = snippets(root).stream().filter(s -> !"spark".equals(s.marker())).toList();
         String errors = compile(compiled, tmp.resolve("classes"));
         assertTrue(errors.isEmpty(), "doc snippets that do not compile:\n" + errors);
 
@@ -137,7 +136,7 @@ class DocSnippetsTest {
         List<String> failed = new ArrayList<>();
         int ran = 0;
         for (Snippet s : compiled) {
-            if (s.marker() != null) continue;   // gpu: compiled only; spark: run by the spark module's docs
+            if (s.marker() != null) continue;   // gpu: compiled only
             String cp = tmp.resolve("classes") + java.io.File.pathSeparator + System.getProperty("java.class.path");
             Result r = java(root, List.of("-cp", cp, s.unit()[1]), tmp.resolve("run" + ran + ".log"));
             ran++;
@@ -192,15 +191,6 @@ class DocSnippetsTest {
 
     static String tail(String s) {
         return s.length() <= 4000 ? s : "..." + s.substring(s.length() - 4000);
-    }
-
-    static boolean onClasspath(String cls) {
-        try {
-            Class.forName(cls, false, DocSnippetsTest.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException e) {
-            return false;
-        }
     }
 
     /** Compiles the blocks into {@code out}; returns the errors, each prefixed with the block's place in the docs. */
