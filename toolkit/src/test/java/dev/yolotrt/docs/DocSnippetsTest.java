@@ -25,14 +25,13 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Every Java block of README.md and docs/*.md compiles and runs as written, and the commands of the README's first
  * screen run. The convention (docs/java-api.md): a block is a whole compilation unit when it declares a top-level
  * type, else import lines followed by statements, run as the body of a main method. Blocks marked {@code java gpu}
- * are compiled only; blocks marked {@code java spark} need Spark, which this module does not have: the spark module's
- * SparkDocSnippetsTest compiles them.
+ * are compiled only, and run too with {@code -Ddocs.gpu=true} on a GPU machine; blocks marked {@code java spark} need
+ * Spark, which this module does not have: the spark module's SparkDocSnippetsTest compiles them.
  */
 class DocSnippetsTest {
 
@@ -134,9 +133,10 @@ class DocSnippetsTest {
 
         Shared.require();   // running them needs the models and images
         List<String> failed = new ArrayList<>();
+        boolean gpu = Boolean.getBoolean("docs.gpu");
         int ran = 0;
         for (Snippet s : compiled) {
-            if (s.marker() != null) continue;   // gpu: compiled only
+            if (s.marker() != null && !(gpu && s.marker().equals("gpu"))) continue;   // gpu: compiled only, unless asked
             String cp = tmp.resolve("classes") + java.io.File.pathSeparator + System.getProperty("java.class.path");
             Result r = java(root, List.of("-cp", cp, s.unit()[1]), tmp.resolve("run" + ran + ".log"));
             ran++;
