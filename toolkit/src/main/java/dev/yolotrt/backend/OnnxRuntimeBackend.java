@@ -32,6 +32,10 @@ public final class OnnxRuntimeBackend implements Backend {
         this.inputShape = ((TensorInfo) in.getValue().getInfo()).getShape();
     }
 
+    static {
+        OrtNatives.prepare();   // before any ONNX Runtime class loads its natives: from our cache, not a new /tmp folder
+    }
+
     /**
      * The one ONNX Runtime environment, logging only fatal errors: its warnings and errors would reach stderr as lines of
      * its own beside the one line the toolkit prints for the same problem.

@@ -71,8 +71,13 @@ public final class TensorRt {
             Loader.load(org.bytedeco.tensorrt.global.nvinfer.class);
             Loader.load(org.bytedeco.tensorrt.global.nvonnxparser.class);
         } catch (Throwable e) {
+            // Without the driver's device node, the loading failure is libcuda.so.1's: the driver is what is missing.
+            if (!java.nio.file.Files.exists(java.nio.file.Path.of("/dev/nvidiactl"))) {
+                unavailable = "no NVIDIA driver on this machine (no /dev/nvidiactl)";
+                return unavailable;
+            }
             unavailable = "the CUDA/TensorRT libraries did not load (" + Downloads.oneLine(e)
-                    + "); install TensorRT 10.6 and the CUDA 12 runtime and put their lib folder on LD_LIBRARY_PATH";
+                    + "); run ./yolo-trt setup gpu (TensorRT and CUDA through Maven, docs/gpu.md), or put TensorRT 10.6 and the CUDA 12 runtime on LD_LIBRARY_PATH";
         }
         return unavailable;
     }

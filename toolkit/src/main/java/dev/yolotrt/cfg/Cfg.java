@@ -26,7 +26,7 @@ public final class Cfg {
     private static final Map<String, Key> KEYS = new LinkedHashMap<>();
 
     static {
-        key("model", Type.STRING, "yolov8n.onnx", "model file (.onnx or .engine), by path or by name in YOLO_TRT_MODELS");
+        key("model", Type.STRING, "yolov8n.onnx", "model file (.pt, .onnx or .engine), by path or by name in YOLO_TRT_MODELS");
         key("task", Type.STRING, null, "detect, segment, pose, classify or obb (default: the model's own)");
         key("source", Type.STRING, "bus.jpg", "image file, folder, glob, comma-separated list or URL");
         key("data", Type.STRING, "coco8.yaml", "dataset YAML (val, and INT8 calibration)");
@@ -40,6 +40,7 @@ public final class Cfg {
         key("agnostic_nms", Type.BOOL, false, "class-agnostic NMS");
         key("gpu_decode", Type.BOOL, true, "engines, detect: pick the boxes above conf on the GPU and copy back only those (false: the whole head, decoded on the host)");
         key("gpu_preprocess", Type.BOOL, true, "engines: letterbox on the GPU (uint8 upload, resize, pad, normalise in one kernel); false: on the host");
+        key("show", Type.BOOL, false, "show annotated results in a window, where there is a display (predict, track)");
         key("save", Type.BOOL, true, "save annotated images (predict) or plots (val)");
         key("save_txt", Type.BOOL, false, "save YOLO-format labels of the predictions");
         key("save_conf", Type.BOOL, false, "add confidences to save_txt labels");

@@ -25,6 +25,8 @@ import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
 import dev.yolotrt.val.Validator;
 import dev.yolotrt.viz.Tables;
+import dev.yolotrt.viz.ValPlots;
+import dev.yolotrt.viz.Window;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,16 +42,31 @@ import java.util.Properties;
 final class Commands {
 
     static final List<String> MODES = List.of("predict", "track", "val", "export", "benchmark", "notebook", "kernel", "help", "version");
+    /** Ultralytics' TASK words of {@code yolo TASK MODE}, and the modes that take one. */
+    static final List<String> TASKS = List.of("detect", "segment", "pose", "classify", "obb");
+    static final List<String> TASK_MODES = List.of("predict", "track", "val", "export", "benchmark");
 
     private final PrintStream out;
     private final PrintStream err;
+    /** The TASK of {@code yolo-trt TASK MODE}, or null. */
+    private final String taskWord;
+    private String mode;
 
     Commands(PrintStream out, PrintStream err) {
+        this(out, err, null);
+    }
+
+    Commands(PrintStream out, PrintStream err, String taskWord) {
         this.out = out;
         this.err = err;
+        this.taskWord = taskWord;
     }
 
     int run(String mode, List<String> args) {
+        this.mode = mode;
+        if (taskWord != null && !TASK_MODES.contains(mode)) {
+            throw new YoloException("a task goes before " + String.join(", ", TASK_MODES) + "; '" + Text.clip(mode) + "' is not one of them");
+        }
         switch (mode) {
             case "help", "--help", "-h" -> {
                 out.print(help());
@@ -91,7 +108,7 @@ final class Commands {
         Cfg c = cfg.isSet("save") ? cfg : cfg.with(Map.of("save", true));
         if (VideoSource.isVideo(c.string("source"))) return video(c, false);
         PredictOptions o = PredictOptions.builder().apply(c).build();
-        try (Yolo model = load(c)) {
+        try (Yolo model = load(c); Window window = window(c)) {
             List<ImageSource> sources = ImageSource.resolve(c.string("source"), model.settings());
             ResultWriter writer = ResultWriter.forRun(c, "predict", model.metadata().task());
             int[] index = {0};
@@ -107,6 +124,7 @@ final class Commands {
                     out.print(r.boxes().toString().indent(4));
                 }
                 if (writer != null) writer.write(r);
+                if (window != null) window.show(r);
             });
             int n = sources.size();
             int[] hw = model.predictor().inputSize(o);
@@ -122,10 +140,12 @@ final class Commands {
         Cfg saving = cfg.isSet("save") ? cfg : cfg.with(Map.of("save", true));
         Cfg c = saving.isSet("conf") ? saving : saving.with(Map.of("conf", 0.1));
         if (VideoSource.isVideo(c.string("source"))) return video(c, true);
-        try (Yolo model = load(c); java.util.stream.Stream<Results> s = model.trackStream(c.string("source"), c.explicit())) {
+        try (Yolo model = load(c); Window window = window(c);
+             java.util.stream.Stream<Results> s = model.trackStream(c.string("source"), c.explicit())) {
             int[] n = {0};
             s.forEach(r -> {
                 n[0]++;
+                if (window != null) window.show(r);
                 if (c.bool("verbose")) out.printf(Locale.ROOT, "image %d: %s%n%s", n[0], r, r.boxes().toString().indent(4));
             });
         }
@@ -137,7 +157,7 @@ final class Commands {
      * written as frames come; a stream that stops ends the run with one line.
      */
     private int video(Cfg c, boolean track) {
-        try (Yolo model = load(c); MultiVideo it = model.videos(c.string("source"), c, track)) {
+        try (Yolo model = load(c); Window window = window(c); MultiVideo it = model.videos(c.string("source"), c, track)) {
             List<VideoPredictions> parts = it.parts();
             Map<String, Integer> which = new java.util.HashMap<>();
             for (int i = 0; i < parts.size(); i++) which.putIfAbsent(parts.get(i).source().name(), i);
@@ -146,6 +166,7 @@ final class Commands {
             while (it.hasNext()) {
                 Results r = it.next();
                 n++;
+                if (window != null) window.show(r);
                 // The frame was drawn and saved already: its pixels can go now instead of at the next GC.
                 if (r.image() != null) r.image().close();
                 total[0] += r.speed().get("preprocess");
@@ -182,12 +203,18 @@ final class Commands {
             Validator.Run run = model.validate(o);
             Metrics m = run.metrics();
             out.print(m.report(o.verbose()));
+            String second = model.metadata().task().equals("segment") ? "Mask" : "Pose";   // what run.pose() measures
             if (run.pose() != null) {
-                out.print(run.pose().report(o.verbose(), model.metadata().task().equals("segment") ? "Mask" : "Pose"));
+                out.print(run.pose().report(o.verbose(), second));
             }
             Path dir = RunDirs.next(c, "val", model.metadata().task());
             Tables.writeCsv(m.table(), dir.resolve("results.csv"));
             if (run.pose() != null) Tables.writeCsv(run.pose().table(), dir.resolve("results-" + model.metadata().task() + ".csv"));
+            if (c.bool("save")) {
+                // Ultralytics' val plots: curves per metric family, the confusion matrix of the boxes.
+                ValPlots.save(m, "Box", true, dir);
+                if (run.pose() != null) ValPlots.save(run.pose(), second, false, dir);
+            }
             if (run.predictions() != null) {
                 run.predictions().write(dir.resolve("predictions.json"));
                 out.println("Saved " + run.predictions().size() + " COCO-format predictions to " + dir.resolve("predictions.json"));
@@ -310,9 +337,28 @@ final class Commands {
         return 0;
     }
 
-    /** The model= of a command, with its settings and task= override. */
-    private static Yolo load(Cfg c) {
-        return Yolo.load(c.string("model"), settings(c), c.string("task"));
+    /**
+     * The model= of a command, with its settings and task= override. The TASK of {@code yolo-trt TASK MODE} must be
+     * the model's own (or task='s): it names what the user expects, so another is refused rather than forced.
+     */
+    private Yolo load(Cfg c) {
+        String task = c.string("task");
+        if (taskWord != null && task != null && !task.equals(taskWord)) {
+            throw new YoloException("the command names the task " + taskWord + " but task=" + Text.clip(task) + "; give one of them");
+        }
+        Yolo model = Yolo.load(c.string("model"), settings(c), task);
+        String own = String.valueOf(model.metadata().task());
+        if (taskWord != null && !taskWord.equals(own)) {
+            model.close();
+            throw new YoloException(model.file().getFileName() + " is a " + own + " model, not " + taskWord + ": run yolo-trt " + own + " "
+                    + mode + " ..., or leave the task out");
+        }
+        return model;
+    }
+
+    /** show=true: a window, or null (after one line on stderr) where none can open or none was asked for. */
+    private Window window(Cfg c) {
+        return c.bool("show") ? Window.open("yolo-trt " + mode, ResultWriter.Options.of(c), err::println) : null;
     }
 
     /** Benchmarks keep their runs under runs/ unless project= says otherwise. */
@@ -376,27 +422,33 @@ final class Commands {
     static String help() {
         StringBuilder sb = new StringBuilder();
         sb.append("""
-                Usage: yolo-trt MODE key=value ...
+                Usage: yolo-trt [TASK] MODE key=value ...
+                TASK (optional, must be the model's): detect, segment, pose, classify, obb
 
                 Modes:
-                  predict    detect objects: yolo-trt predict model=yolov8n.onnx source=bus.jpg conf=0.25
+                  predict    run the model on images, folders, videos or streams: yolo-trt predict model=yolov8n.pt source=bus.jpg
                   track      track objects in a video: yolo-trt track model=yolov8n.pt source=clip.mp4 tracker=bytetrack.yaml
-                  val        box mAP on a dataset: yolo-trt val model=yolov8n.onnx data=coco8.yaml split=val
-                  export     TensorRT engine: yolo-trt export model=yolov8n.onnx format=engine half=true
-                  benchmark  latency + mAP per precision: yolo-trt benchmark model=yolov8n.onnx batch=8
-                  notebook   run a notebook without Jupyter: yolo-trt notebook run in.ipynb [out.ipynb]
+                  val        mAP on a dataset (top-1/top-5 for classifiers), plots saved: yolo-trt val model=yolov8n.pt data=coco8.yaml
+                  export     ONNX from a .pt, or a TensorRT engine (GPU): yolo-trt export model=yolov8n.pt format=engine half=true
+                  benchmark  latency and accuracy per precision: yolo-trt benchmark model=yolov8n.onnx batch=8
+                  notebook   run a notebook without Jupyter: yolo-trt notebook run in.ipynb [out.ipynb] [timeout=SECONDS]
                   kernel     install the Jupyter kernel: yolo-trt kernel install [--user] [--name NAME]
                   help       this text
                   version    the toolkit's version
 
-                Models are found by path or by name in $YOLO_TRT_MODELS; sample images (bus.jpg, zidane.jpg)
+                Models (.pt, .onnx or .engine) are found by path or by name in $YOLO_TRT_MODELS; sample images (bus.jpg, zidane.jpg)
                 in $YOLO_TRT_ASSETS. Keys and defaults:
                 """);
         int width = Cfg.keys().keySet().stream().mapToInt(String::length).max().orElse(0);
+        int valueWidth = Cfg.keys().values().stream().mapToInt(k -> shown(k).length()).max().orElse(0);
         for (Cfg.Key k : Cfg.keys().values()) {
-            sb.append(String.format(Locale.ROOT, "  %-" + width + "s %-14s %s%n", k.name(),
-                    k.fallback() == null ? "None" : k.fallback().toString().replaceAll("[\\[\\] ]", ""), k.help()));
+            sb.append(String.format(Locale.ROOT, "  %-" + width + "s %-" + valueWidth + "s %s%n", k.name(), shown(k), k.help()));
         }
         return sb.toString();
+    }
+
+    /** A key's default as the user would type it (None for unset, lists without brackets). */
+    private static String shown(Cfg.Key k) {
+        return k.fallback() == null ? "None" : k.fallback().toString().replaceAll("[\\[\\] ]", "");
     }
 }

@@ -32,7 +32,7 @@ final class KernelSpec {
         if (!name.matches("[a-zA-Z0-9._-]+")) throw new YoloException("--name " + name + ": use letters, digits, '.', '_' or '-'");
         Path dir = kernelsDir(user, prefix).resolve(name);
         Map<String, Object> spec = new LinkedHashMap<>();
-        spec.put("argv", List.of(javaCommand(), "-Djava.security.manager=allow", "-cp", classpath(), YoloKernel.class.getName(), "{connection_file}"));
+        spec.put("argv", List.of(javaCommand(), "-cp", classpath(), YoloKernel.class.getName(), "{connection_file}"));
         spec.put("display_name", "Java (" + name + ")");
         spec.put("env", Map.of("MALLOC_ARENA_MAX", MALLOC_ARENA_MAX));
         spec.put("language", "java");

@@ -33,8 +33,19 @@ public final class Main {
         }
         String mode = args[0];
         List<String> rest = Arrays.asList(args).subList(1, args.length);
+        String task = null;
+        if (Commands.TASKS.contains(mode)) {   // Ultralytics' yolo TASK MODE key=value
+            if (rest.isEmpty() || rest.get(0).contains("=")) {
+                err.println("yolo-trt " + mode + ": a mode follows the task (" + String.join(", ", Commands.TASK_MODES) + "), e.g. yolo-trt "
+                        + mode + " predict model=... source=...");
+                return 2;
+            }
+            task = mode;
+            mode = rest.get(0);
+            rest = rest.subList(1, rest.size());
+        }
         try {
-            return new Commands(out, err).run(mode, rest);
+            return new Commands(out, err, task).run(mode, rest);
         } catch (YoloException e) {
             err.println("yolo-trt " + Text.clip(mode) + ": " + Text.line(e.getMessage(), MAX_LINE));
             debug(e, err);

@@ -44,7 +44,7 @@ public final class JShellEvaluator implements AutoCloseable {
     private final JShell shell;
 
     public JShellEvaluator() {
-        shell = JShell.builder().executionEngine("local").build();
+        shell = JShell.builder().executionEngine(ExitGuard.engine(), java.util.Map.of()).build();
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             if (!entry.isBlank()) shell.addToClasspath(entry);
         }

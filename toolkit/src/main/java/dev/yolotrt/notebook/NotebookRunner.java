@@ -83,7 +83,7 @@ public final class NotebookRunner {
                     stopped.set(true);
                     shell.stop();
                 }, timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-                try (AutoCloseable guard = ExitGuard.cell()) {
+                try {
                     JShellEvaluator.Outcome o = Magics.handle(source, shell) ? new JShellEvaluator.Outcome(false, null) : shell.eval(source);
                     if (stopped.get()) throw new JShellEvaluator.CellException("stopped after the " + timeout.toSeconds() + " s timeout");
                     capture.flushTo(outputs);

@@ -19,7 +19,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 /**
  * The Jupyter kernel: IJava's base library speaks the protocol, {@link JShellEvaluator} runs the cells,
@@ -27,12 +26,6 @@ import java.util.stream.Stream;
  */
 public final class YoloKernel extends BaseKernel {
 
-    /**
-     * The protocol library logs every message at INFO to top-level loggers named after its channels;
-     * held here, since JUL keeps loggers weakly.
-     */
-    private static final List<java.util.logging.Logger> PROTOCOL_LOGS = Stream.of("Jupyter", "ShellChannel", "ControlChannel",
-            "IOPubChannel", "StdinChannel", "HeartbeatChannel").map(java.util.logging.Logger::getLogger).toList();
 
     private final JShellEvaluator shell = new JShellEvaluator();
     private final LanguageInfo info = new LanguageInfo.Builder("java").version(System.getProperty("java.version"))
@@ -45,7 +38,9 @@ public final class YoloKernel extends BaseKernel {
 
     /** Runs the kernel on a Jupyter connection file (what kernel.json's argv passes). */
     public static void main(String[] args) throws Exception {
-        PROTOCOL_LOGS.forEach(l -> l.setLevel(java.util.logging.Level.WARNING));
+        // The protocol library logs every message and its channel loops' starts and stops at INFO, to loggers named after
+        // channels and addresses: the kernel's console shows warnings and errors only.
+        for (java.util.logging.Handler h : java.util.logging.Logger.getLogger("").getHandlers()) h.setLevel(java.util.logging.Level.WARNING);
         KernelConnectionProperties props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));
         JupyterConnection connection = new JupyterConnection(props);
         YoloKernel kernel = new YoloKernel();
@@ -79,7 +74,7 @@ public final class YoloKernel extends BaseKernel {
         }, 200, 200, TimeUnit.MILLISECONDS);
         System.setOut(cellOut);
         System.setErr(cellErr);
-        try (AutoCloseable guard = ExitGuard.cell()) {
+        try {
             JShellEvaluator.Outcome o = shell.eval(code);
             return o.hasValue() && o.value() != null ? data(Rich.bundle(o.value())) : null;
         } finally {

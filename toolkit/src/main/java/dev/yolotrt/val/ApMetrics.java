@@ -142,7 +142,8 @@ public final class ApMetrics {
     }
 
     /** Ultralytics' box filter of width ≈ 2·f·len (odd), edges padded with the end values. */
-    static double[] smooth(double[] y, double f) {
+    /** A box filter over a fraction {@code f} of the points, edges repeated (Ultralytics' {@code smooth}). */
+    public static double[] smooth(double[] y, double f) {
         int nf = (int) Math.rint(y.length * f * 2) / 2 + 1;
         int half = nf / 2;
         double[] out = new double[y.length];

@@ -11,24 +11,20 @@ import org.jfree.chart.axis.CategoryLabelPositions;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.NumberTickUnit;
-import org.jfree.chart.axis.SymbolAxis;
+import org.jfree.chart.labels.ItemLabelAnchor;
+import org.jfree.chart.labels.ItemLabelPosition;
 import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.DatasetRenderingOrder;
 import org.jfree.chart.plot.PlotOrientation;
-import org.jfree.chart.plot.XYPlot;
-import org.jfree.chart.renderer.PaintScale;
 import org.jfree.chart.renderer.category.BarRenderer;
 import org.jfree.chart.renderer.category.LineAndShapeRenderer;
 import org.jfree.chart.renderer.category.StatisticalBarRenderer;
-import org.jfree.chart.renderer.xy.XYBlockRenderer;
 import org.jfree.chart.renderer.xy.XYItemRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
-import org.jfree.chart.title.PaintScaleLegend;
 import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.statistics.DefaultStatisticalCategoryDataset;
-import org.jfree.data.xy.DefaultXYZDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 import tech.tablesaw.api.DoubleColumn;
@@ -76,10 +72,29 @@ public final class Charts {
         }
         JFreeChart c = ChartFactory.createBarChart((endToEnd ? "End-to-end" : "Engine") + " latency per image", "precision",
                 "ms / image", d, PlotOrientation.VERTICAL, true, false, false);
-        StatisticalBarRenderer renderer = new StatisticalBarRenderer();
+        // Values sit inside their bars at the foot, clear of the whiskers; a bar too short to hold one goes without.
+        double top = d.getRangeUpperBound(true);
+        StatisticalBarRenderer renderer = new StatisticalBarRenderer() {
+            @Override
+            public Paint getItemLabelPaint(int row, int column) {
+                return Theme.labelOn(getItemPaint(row, column));
+            }
+        };
         renderer.setErrorIndicatorPaint(Color.DARK_GRAY);
         c.getCategoryPlot().setRenderer(renderer);
-        return Theme.apply(c);
+        Theme.apply(c);
+        renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", Theme.ROUNDED) {
+            @Override
+            public String generateLabel(org.jfree.data.category.CategoryDataset data, int row, int column) {
+                Number v = data.getValue(row, column);
+                return v == null || v.doubleValue() < 0.08 * top ? null : super.generateLabel(data, row, column);
+            }
+        });
+        renderer.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.INSIDE6, TextAnchor.BOTTOM_CENTER));
+        // Whiskers are drawn both ways at the larger spread; below zero they mean nothing.
+        NumberAxis y = (NumberAxis) c.getCategoryPlot().getRangeAxis();
+        y.setRange(0, y.getUpperBound());
+        return c;
     }
 
     /**
@@ -94,7 +109,7 @@ public final class Charts {
         Theme.apply(c);
         // Whole images per second: decimals would only crowd the bars.
         c.getCategoryPlot().getRenderer().setDefaultItemLabelGenerator(
-                new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("#,##0")));
+                new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("#,##0", java.text.DecimalFormatSymbols.getInstance(Locale.ROOT))));
         return c;
     }
 
@@ -158,68 +173,20 @@ public final class Charts {
         return Theme.apply(c);
     }
 
-    /** Precision against recall at IoU 0.5 for each class with labels. */
+    /**
+     * Precision against recall at IoU 0.5: each class with labels (grey and unnamed past 20 classes) and their mean,
+     * as val saves it ({@link ValPlots#prCurve}).
+     */
     public static JFreeChart prCurves(Metrics m) {
-        XYSeriesCollection d = new XYSeriesCollection();
-        var pc = m.perClass();
-        for (int i = 0; i < pc.classes().length; i++) {
-            int c = pc.classes()[i];
-            XYSeries s = new XYSeries(String.format(Locale.ROOT, "%s %.3f", m.names().get(c), pc.ap()[i][0]));
-            for (int k = 0; k < pc.px().length; k += 10) s.add(pc.px()[k], pc.prCurve()[i][k]);
-            d.addSeries(s);
-        }
-        JFreeChart c = ChartFactory.createXYLineChart(String.format(Locale.ROOT, "Precision-recall (all classes mAP50 %.3f)", m.map50()),
-                "recall", "precision", d, PlotOrientation.VERTICAL, true, false, false);
-        XYPlot p = c.getXYPlot();
-        ((NumberAxis) p.getDomainAxis()).setRange(0, 1);
-        ((NumberAxis) p.getRangeAxis()).setRange(0, 1.05);
-        return Theme.apply(c);
+        return ValPlots.prCurve(m, "Box");
     }
 
-    /** The confusion matrix over the classes that occur, plus background, as counts in blue. */
+    /**
+     * The confusion matrix as counts, over the 20 classes that occur most (plus background): more names than that
+     * no longer fit beside a notebook-sized chart.
+     */
     public static JFreeChart confusion(Metrics m) {
-        long[][] cm = m.confusion();
-        int nc = cm.length - 1;
-        List<Integer> used = new ArrayList<>();
-        for (int k = 0; k < nc; k++) {
-            long s = 0;
-            for (int j = 0; j <= nc; j++) s += cm[k][j] + cm[j][k];
-            if (s > 0) used.add(k);
-        }
-        used.add(nc);
-        String[] labels = used.stream().map(k -> k == nc ? "background" : m.names().get(k)).toArray(String[]::new);
-        int n = used.size();
-        double[][] xyz = new double[3][n * n];
-        long top = 1;
-        for (int a = 0; a < n; a++) {
-            for (int b = 0; b < n; b++) {
-                long v = cm[used.get(b)][used.get(a)];
-                xyz[0][a * n + b] = a;          // true class along x
-                xyz[1][a * n + b] = b;          // predicted class along y
-                xyz[2][a * n + b] = v;
-                top = Math.max(top, v);
-            }
-        }
-        DefaultXYZDataset d = new DefaultXYZDataset();
-        d.addSeries("count", xyz);
-        XYBlockRenderer r = new XYBlockRenderer();
-        long max = top;
-        PaintScale scale = new PaintScale() {
-            @Override public double getLowerBound() { return 0; }
-            @Override public double getUpperBound() { return max; }
-            @Override public Paint getPaint(double v) {
-                float f = (float) Math.max(0, Math.min(1, v / max));
-                return new Color(1 - 0.8f * f, 1 - 0.6f * f, 1f);
-            }
-        };
-        r.setPaintScale(scale);
-        XYPlot plot = new XYPlot(d, new SymbolAxis("true", labels), new SymbolAxis("predicted", labels), r);
-        JFreeChart c = new JFreeChart("Confusion matrix (conf 0.25, IoU 0.45)", plot);
-        c.removeLegend();
-        Theme.apply(c);
-        PaintScaleLegend legend = new PaintScaleLegend(scale, new NumberAxis("count"));
-        c.addSubtitle(legend);
-        return c;
+        return ValPlots.confusionMatrix(m, false, 20);
     }
 
     /**
@@ -234,7 +201,9 @@ public final class Charts {
         List<Integer> groupOf = new ArrayList<>();
         for (int r = 0; r < tuning.rowCount(); r++) {
             String g = tuning.stringColumn("Group").get(r);
-            String key = g + ": " + tuning.stringColumn("Setting").get(r);
+            // The colour and the legend name the group: the setting alone names the bar, unless two groups share it.
+            String setting = tuning.stringColumn("Setting").get(r);
+            String key = tuning.stringColumn("Setting").countOccurrences(setting) > 1 ? g + ": " + setting : setting;
             if (!groups.contains(g)) groups.add(g);
             groupOf.add(groups.indexOf(g));
             // One series for all bars (so each category has exactly one bar), coloured per group below.
@@ -251,7 +220,8 @@ public final class Charts {
         });
         plot.getDomainAxis().setCategoryLabelPositions(CategoryLabelPositions.UP_45);
         NumberAxis ms = new NumberAxis("engine ms / image (markers)");
-        ms.setAutoRangeIncludesZero(true);
+        // Markers in the lower half of the plot, under the mAP values written above the bars.
+        ms.setRange(0, 2.2 * tuning.doubleColumn("Engine ms/img").max());
         plot.setRangeAxis(1, ms);
         plot.setDataset(1, speed);
         plot.mapDatasetToRangeAxis(1, 1);

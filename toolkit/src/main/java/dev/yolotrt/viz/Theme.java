@@ -69,7 +69,7 @@ public final class Theme {
             p.setRangeGridlineStroke(new BasicStroke(1f));
             for (int i = 0; i < p.getRendererCount(); i++) {
                 if (p.getRenderer(i) instanceof BarRenderer r) {
-                    r.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("0.###")));
+                    r.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", ROUNDED));
                     r.setDefaultItemLabelsVisible(true);
                     r.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
                     r.setMaximumBarWidth(0.12);
@@ -80,6 +80,37 @@ public final class Theme {
             p.setRangeGridlineStroke(new BasicStroke(1f));
         }
         return c;
+    }
+
+    /**
+     * Bar values to three significant digits, trailing zeros dropped (6.13, 0.14, 451, 1,186): enough to compare bars,
+     * short enough not to run into each other; the tables beside the charts carry every digit.
+     */
+    public static final java.text.NumberFormat ROUNDED = new java.text.NumberFormat() {
+        @Override
+        public StringBuffer format(double v, StringBuffer to, java.text.FieldPosition pos) {
+            if (v == 0 || Double.isNaN(v) || Double.isInfinite(v)) return to.append(v == 0 ? "0" : String.valueOf(v));
+            int digits = Math.max(0, 2 - (int) Math.floor(Math.log10(Math.abs(v))));
+            java.math.BigDecimal d = new java.math.BigDecimal(v).setScale(digits, java.math.RoundingMode.HALF_UP).stripTrailingZeros();
+            return to.append(new DecimalFormat("#,##0.###", java.text.DecimalFormatSymbols.getInstance(java.util.Locale.ROOT)).format(d));
+        }
+
+        @Override
+        public StringBuffer format(long v, StringBuffer to, java.text.FieldPosition pos) {
+            return format((double) v, to, pos);
+        }
+
+        @Override
+        public Number parse(String s, java.text.ParsePosition pos) {
+            throw new UnsupportedOperationException("display only");
+        }
+    };
+
+    /** Dark text on light colours, white on dark ones, for labels drawn inside bars. */
+    public static Paint labelOn(Paint fill) {
+        if (!(fill instanceof Color c)) return TEXT;
+        double luminance = 0.2126 * c.getRed() + 0.7152 * c.getGreen() + 0.0722 * c.getBlue();
+        return luminance > 140 ? TEXT : Color.WHITE;
     }
 
     /** The palette's colour {@code i}, cycling. */

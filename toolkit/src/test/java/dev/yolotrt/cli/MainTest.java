@@ -81,7 +81,8 @@ class MainTest {
 
     @Test
     void unknownModeIsOneLine() {
-        assertOneLineError(run("detect"), "unknown mode 'detect'", "predict");
+        // "detect" is a task now (yolo-trt detect predict ...): TaskModeTest covers it alone.
+        assertOneLineError(run("detekt"), "unknown mode 'detekt'", "predict");
     }
 
     @Test

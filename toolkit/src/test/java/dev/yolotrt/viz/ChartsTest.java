@@ -71,7 +71,7 @@ class ChartsTest {
                 new float[] {0, 0, 10, 10, 20, 20, 30, 30}, new int[] {0, 0});
         Metrics m = acc.metrics("m", "d", "val", Map.of());
         JFreeChart pr = Charts.prCurves(m);
-        assertEquals(1, pr.getXYPlot().getDataset().getSeriesCount()); // only "cat" has labels
+        assertEquals(2, pr.getXYPlot().getDataset().getSeriesCount()); // only "cat" has labels; then the mean of the classes
         // One of the two cats found at precision 1: AP50 0.75 (half recall, then the envelope falls to 0).
         assertEquals("cat 0.750", pr.getXYPlot().getDataset().getSeriesKey(0).toString());
         renders(pr);
@@ -87,12 +87,15 @@ class ChartsTest {
         JFreeChart sweep = Charts.calibrationSweep(t);
         var bars = sweep.getCategoryPlot().getDataset(0);
         assertEquals(4, bars.getColumnCount());
-        assertEquals(0.65, bars.getValue("mAP50-95", "fp16 block: head in FP16").doubleValue(), 1e-12);
+        // The bar is named by its setting; its group by the colour and the legend.
+        assertEquals(0.65, bars.getValue("mAP50-95", "head in FP16").doubleValue(), 1e-12);
         // Every setting has its latency marker, not only the first group's.
         var ms = sweep.getCategoryPlot().getDataset(1);
         assertEquals(4, ms.getColumnCount());
         for (int col = 0; col < 4; col++) assertTrue(ms.getValue(0, col).doubleValue() > 0, "marker " + col);
-        assertEquals(0.130, ms.getValue("engine ms/img", "reference: FP16").doubleValue(), 1e-12);
+        assertEquals(0.130, ms.getValue("engine ms/img", "FP16").doubleValue(), 1e-12);
+        // The markers stay in the lower half, under the values written above the bars.
+        assertEquals(2.2 * 0.130, sweep.getCategoryPlot().getRangeAxis(1).getUpperBound(), 1e-12);
         // One theme: white plot, Okabe-Ito colours per knob, values on the bars.
         assertEquals(java.awt.Color.WHITE, sweep.getCategoryPlot().getBackgroundPaint());
         assertEquals(Theme.colour(0), sweep.getCategoryPlot().getRenderer().getItemPaint(0, 0));
@@ -107,6 +110,49 @@ class ChartsTest {
         JFreeChart chosen = Charts.tradeoff(t, 2);
         assertEquals(2, chosen.getXYPlot().getAnnotations().size()); // the ring and the "chosen: ..." pointer
         renders(chosen);
+    }
+
+    @Test
+    void valuesAreRoundedToThreeSignificantDigits() {
+        assertEquals("6.13", Theme.ROUNDED.format(6.1306));
+        assertEquals("0.14", Theme.ROUNDED.format(0.1395));
+        assertEquals("451", Theme.ROUNDED.format(450.92));
+        assertEquals("1,186", Theme.ROUNDED.format(1186.4));
+        assertEquals("0.435", Theme.ROUNDED.format(0.4349));
+        assertEquals("3", Theme.ROUNDED.format(3.0));
+    }
+
+    @Test
+    void latencyLabelsSitInsideTheBarsAndShortBarsGoWithout() {
+        Table t = bench().copy();
+        t.doubleColumn("End-to-end ms/img").set(1, 0.2);   // batch 8: 0.2 ms against a whisker top of 10.75
+        JFreeChart c = Charts.latency(t, true);
+        var r = c.getCategoryPlot().getRenderer();
+        var d = c.getCategoryPlot().getDataset();
+        assertEquals("6.13", r.getItemLabelGenerator(0, 0).generateLabel(d, d.getRowIndex("batch 1"), 0));
+        assertEquals(null, r.getItemLabelGenerator(0, 0).generateLabel(d, d.getRowIndex("batch 8"), 0));
+        assertEquals(org.jfree.chart.labels.ItemLabelAnchor.INSIDE6, r.getPositiveItemLabelPosition(0, 0).getItemLabelAnchor());
+        assertEquals(java.awt.Color.WHITE, r.getItemLabelPaint(0, 0));   // on the palette's dark blue
+        renders(c);
+    }
+
+    @Test
+    void confusionKeepsTheMostFrequentClassesWhenThereAreMany() {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (int i = 0; i < 30; i++) names.add("class " + i);
+        Accumulator acc = new Accumulator(names);
+        // Class i has i + 1 labels, each found: classes 10..29 are the 20 most frequent.
+        for (int i = 0; i < 30; i++) {
+            for (int k = 0; k <= i; k++) {
+                acc.add(new float[] {0, 0, 10, 10}, new float[] {0.9f}, new int[] {i}, new float[] {0, 0, 10, 10}, new int[] {i});
+            }
+        }
+        JFreeChart c = Charts.confusion(acc.metrics("m", "d", "val", Map.of()));
+        assertTrue(c.getTitle().getText().endsWith("(the 20 most frequent of 30 classes)"), c.getTitle().getText());
+        var x = (org.jfree.chart.axis.SymbolAxis) c.getXYPlot().getDomainAxis();
+        assertEquals("class 10", x.getSymbols()[0]);
+        assertEquals("background", x.getSymbols()[20]);
+        renders(c);
     }
 
     @Test
