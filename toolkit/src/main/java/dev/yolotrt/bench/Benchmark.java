@@ -1,5 +1,6 @@
 package dev.yolotrt.bench;
 
+import dev.yolotrt.task.Task;
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.TensorRt;
 import dev.yolotrt.backend.TensorRtBackend;
@@ -11,7 +12,6 @@ import dev.yolotrt.export.Exporter;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;
-import dev.yolotrt.val.ClassifyValidator;
 import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
 import dev.yolotrt.val.Validator;
@@ -166,23 +166,19 @@ public final class Benchmark {
     static Map<String, Double> score(Yolo m, String data, int imgsz, int batch) {
         ValOptions o = valOptions(m, data, imgsz, batch);
         Map<String, Double> s = new LinkedHashMap<>();
-        if (m.metadata().task().equals("classify")) {
-            ClassifyValidator.Result r = m.valClassify(o);
-            s.put("top1", r.top1());
-            s.put("top5", r.top5());
+        Validator.Run r = m.val(o);
+        if (r.top() != null) {
+            s.put("top1", r.top().top1());
+            s.put("top5", r.top().top5());
             return s;
         }
-        Validator.Run r = m.validate(o);
-        s.put("mAP50", r.metrics().map50());
-        s.put("mAP50-95", r.metrics().map());
-        String second = switch (m.metadata().task()) {
-            case "segment" -> "M";
-            case "pose" -> "P";
-            default -> null;
-        };
-        if (second != null) {
-            s.put("mAP50(" + second + ")", r.pose().map50());
-            s.put("mAP50-95(" + second + ")", r.pose().map());
+        s.put("mAP50", r.box().map50());
+        s.put("mAP50-95", r.box().map());
+        if (r.second() != null) {
+            // The guide's column suffix: the metric's initial, (M) for masks, (P) for keypoints.
+            String second = r.task().secondMetric().substring(0, 1);
+            s.put("mAP50(" + second + ")", r.second().map50());
+            s.put("mAP50-95(" + second + ")", r.second().map());
         }
         return s;
     }
@@ -195,7 +191,7 @@ public final class Benchmark {
 
     /** mAP on {@code data}'s val split with val's defaults (conf 0.001, IoU 0.7), in batches the model takes. */
     static Metrics validate(Yolo m, String data, int imgsz, int batch) {
-        return m.validate(valOptions(m, data, imgsz, batch)).metrics();
+        return m.val(valOptions(m, data, imgsz, batch)).box();
     }
 
     /** val's defaults on {@code data}, in batches the model takes. */
@@ -289,7 +285,7 @@ public final class Benchmark {
     }
 
     private static List<Mat> decodedImages(Yolo model, String data) {
-        List<Path> files = model.metadata().task().equals("classify") ? ClassFolders.images(Path.of(data), "val")
+        List<Path> files = model.metadata().task() == Task.CLASSIFY ? ClassFolders.images(Path.of(data), "val")
                 : Dataset.load(data, model.settings()).images("val", model.settings());
         return files.stream().limit(16).map(Images::read).toList();
     }

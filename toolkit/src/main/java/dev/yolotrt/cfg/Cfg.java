@@ -1,5 +1,6 @@
 package dev.yolotrt.cfg;
 
+import dev.yolotrt.task.Task;
 import dev.yolotrt.util.YoloException;
 
 import java.util.ArrayList;
@@ -187,6 +188,12 @@ public final class Cfg {
 
     public String string(String key) {
         return (String) get(key);
+    }
+
+    /** The {@code task=} override, parsed (null: the model's own task). */
+    public Task task() {
+        String t = string("task");
+        return t == null ? null : Task.parse(t, "task");
     }
 
     @SuppressWarnings("unchecked")

@@ -170,24 +170,19 @@ final class Commands {
         ValOptions o = ValOptions.of(c);
         long t0 = System.nanoTime();
         try (Yolo model = load(c)) {
-            if (model.metadata().task().equals("classify")) {
-                ClassifyValidator.Result r = model.valClassify(o);
-                out.print(r.report());
-                Path dir = RunDirs.next(c, "val", "classify");
+            Validator.Run run = model.val(o);
+            out.print(run.report(o.verbose()));
+            Path dir = RunDirs.next(c, "val", run.task());
+            if (run.top() != null) {
+                ClassifyValidator.Result r = run.top();
                 Tables.writeCsv(r.table(), dir.resolve("results.csv"));
                 out.printf(Locale.ROOT, "Validated %s on %s %s (%d images) in %.1fs; results saved to %s%n", model.file().getFileName(),
                         r.dataset(), r.split(), r.images(), (System.nanoTime() - t0) / 1e9, dir);
                 return 0;
             }
-            Validator.Run run = model.validate(o);
-            Metrics m = run.metrics();
-            out.print(m.report(o.verbose()));
-            if (run.pose() != null) {
-                out.print(run.pose().report(o.verbose(), model.metadata().task().equals("segment") ? "Mask" : "Pose"));
-            }
-            Path dir = RunDirs.next(c, "val", model.metadata().task());
+            Metrics m = run.box();
             Tables.writeCsv(m.table(), dir.resolve("results.csv"));
-            if (run.pose() != null) Tables.writeCsv(run.pose().table(), dir.resolve("results-" + model.metadata().task() + ".csv"));
+            if (run.second() != null) Tables.writeCsv(run.second().table(), dir.resolve("results-" + run.task().id() + ".csv"));
             if (run.predictions() != null) {
                 run.predictions().write(dir.resolve("predictions.json"));
                 out.println("Saved " + run.predictions().size() + " COCO-format predictions to " + dir.resolve("predictions.json"));
@@ -299,7 +294,7 @@ final class Commands {
 
     /** The model= of a command, with its settings and task= override. */
     private static Yolo load(Cfg c) {
-        return Yolo.load(c.string("model"), settings(c), c.string("task"));
+        return Yolo.load(c.string("model"), settings(c), c.task());
     }
 
     /** Benchmarks keep their runs under runs/ unless project= says otherwise. */

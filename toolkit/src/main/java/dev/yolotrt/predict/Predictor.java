@@ -1,5 +1,6 @@
 package dev.yolotrt.predict;
 
+import dev.yolotrt.task.Task;
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.DeviceLetterbox;
 import dev.yolotrt.backend.KernelUnavailable;
@@ -8,7 +9,7 @@ import dev.yolotrt.backend.SessionPool;
 import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.data.ImageLoader;
 import dev.yolotrt.data.ImageSource;
-import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.util.Futures;
 import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.YoloException;
@@ -139,9 +140,9 @@ public final class Predictor implements AutoCloseable {
         SessionPool pool = pools.get(Math.floorMod(turn.getAndIncrement(), pools.size()));
         try (SessionPool.Lease lease = pool.lease()) {
             Backend.Session session = lease.session();
-            String task = meta.task();
+            Task task = meta.task();
             Letterbox[] boxes = new Letterbox[n];
-            if (!task.equals("classify")) {
+            if (task.boxes()) {
                 for (int i = 0; i < n; i++) {
                     Mat img = images.get(i);
                     boxes[i] = o.valResize() && h == w ? Letterbox.forVal(img.rows(), img.cols(), h) : Letterbox.of(img.rows(), img.cols(), h, w);
@@ -153,14 +154,14 @@ public final class Predictor implements AutoCloseable {
                 // Images are independent: preprocess them on all cores, each into its own slice of the batch.
                 indices(n).forEach(i -> {
                     Mat img = images.get(i);
-                    if (task.equals("classify")) ClassifyTransform.toChw(img, h, input, i * 3 * h * w);
+                    if (!task.boxes()) ClassifyTransform.toChw(img, h, input, i * 3 * h * w);
                     else boxes[i].toChw(img, input, i * 3 * h * w);
                 });
             }
             long t1 = System.nanoTime();
             boolean endToEnd = meta.engineArgs().nms();
             // A detect head's candidates picked on the device: only they cross back (a class filter stays on the host).
-            Picked picked = kernels && o.gpuDecode() && task.equals("detect") && !endToEnd && o.classes() == null && session.picksOnDevice()
+            Picked picked = kernels && o.gpuDecode() && task == Task.DETECT && !endToEnd && o.classes() == null && session.picksOnDevice()
                     ? session.inferPicked(input, jobs, batch, h, w, new Picked.Pick((float) o.conf(), o.multiLabel())) : null;
             List<Tensor> out = picked != null ? picked.head() : jobs != null ? session.inferImages(jobs, batch, h, w) : session.infer(input, batch, h, w);
             long t2 = System.nanoTime();
@@ -181,24 +182,24 @@ public final class Predictor implements AutoCloseable {
                     return;
                 }
                 switch (task) {
-                    case "classify" -> {
+                    case CLASSIFY -> {
                         dets[i] = new Decoder.Detections(new float[0], new float[0], new int[0]);
                         extras[i] = new Extras(null, null, null, TaskDecoder.probs(raw, i));
                         return;
                     }
-                    case "detect" -> dets[i] = endToEnd
+                    case DETECT -> dets[i] = endToEnd
                             ? Decoder.endToEnd(raw, i, (float) o.conf(), o.maxDet(), o.classes())
                             : Decoder.decode(raw, i, nc, false, (float) o.conf(), (float) o.iou(), o.maxDet(), o.classes(),
                             o.agnosticNms(), o.multiLabel());
-                    default -> dets[i] = Decoder.decode(raw, i, nc, task.equals("obb"), (float) o.conf(), (float) o.iou(), o.maxDet(),
+                    case SEGMENT, POSE, OBB -> dets[i] = Decoder.decode(raw, i, nc, task == Task.OBB, (float) o.conf(), (float) o.iou(), o.maxDet(),
                             o.classes(), o.agnosticNms(), o.multiLabel());
                 }
                 extras[i] = switch (task) {
-                    case "segment" -> new Extras(TaskDecoder.masks(raw, protos, i, nc, dets[i], h, w, img.rows(), img.cols(), !o.valResize()), null, null, null);
-                    case "pose" -> new Extras(null, TaskDecoder.keypoints(raw, i, nc, meta.kptShape(), dets[i], h, w, img.rows(), img.cols(),
+                    case SEGMENT -> new Extras(TaskDecoder.masks(raw, protos, i, nc, dets[i], h, w, img.rows(), img.cols(), !o.valResize()), null, null, null);
+                    case POSE -> new Extras(null, TaskDecoder.keypoints(raw, i, nc, meta.kptShape(), dets[i], h, w, img.rows(), img.cols(),
                             o.valResize() ? boxes[i] : null), null, null);
-                    case "obb" -> new Extras(null, null, TaskDecoder.obb(raw, i, dets[i], boxes[i], meta.names()), null);
-                    default -> Extras.NONE;
+                    case OBB -> new Extras(null, null, TaskDecoder.obb(raw, i, dets[i], boxes[i], meta.names()), null);
+                    case DETECT, CLASSIFY -> Extras.NONE;
                 };
                 if (extras[i].obb() != null) {
                     dets[i] = enclosing(extras[i].obb(), dets[i]);

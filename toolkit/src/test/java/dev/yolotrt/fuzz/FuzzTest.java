@@ -295,7 +295,7 @@ class FuzzTest {
                 props.put(PROP_KEYS.get(rnd.nextInt(PROP_KEYS.size())), rnd.nextInt(4) == 0 ? mutateText(v.isEmpty() ? "x" : v, rnd) : v);
             }
             check("ONNX metadata", props.toString(), () -> {
-                var meta = dev.yolotrt.backend.ModelMetadata.fromOnnxProps(props, new int[] {640, 640}, 80);
+                var meta = dev.yolotrt.task.ModelMetadata.fromOnnxProps(props, new int[] {640, 640}, 80);
                 if (meta != null) meta.names();
             });
         }

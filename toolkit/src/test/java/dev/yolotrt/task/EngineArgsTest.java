@@ -1,4 +1,4 @@
-package dev.yolotrt.backend;
+package dev.yolotrt.task;
 
 import dev.yolotrt.util.YoloException;
 import org.junit.jupiter.api.Test;
