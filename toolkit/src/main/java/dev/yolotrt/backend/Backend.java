@@ -32,6 +32,14 @@ public interface Backend extends AutoCloseable {
         return 1;
     }
 
+    /**
+     * The most sessions a {@link SessionPool} keeps open at once (callers past it wait for one): by default one per core,
+     * more would only queue for the same cores.
+     */
+    default int maxSessions() {
+        return Math.max(concurrency(), Runtime.getRuntime().availableProcessors());
+    }
+
     /** Opens the per-stream state one caller runs inference with (context, stream, buffers). */
     Session openSession();
 

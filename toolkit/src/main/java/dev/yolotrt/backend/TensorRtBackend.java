@@ -20,7 +20,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -71,6 +71,8 @@ public final class TensorRtBackend implements Backend {
     private final int device;
     private int open;
     private boolean closed;
+    /** CUDA graphs instantiated by this engine's open sessions, for tests that check they stay bounded. */
+    private final java.util.concurrent.atomic.AtomicInteger graphCount = new java.util.concurrent.atomic.AtomicInteger();
 
     /** Deserializes {@code plan} on the current GPU. {@code what} names the file in errors. */
     public TensorRtBackend(byte[] plan, String what, String precision, boolean plugins) {
@@ -152,10 +154,24 @@ public final class TensorRtBackend implements Backend {
         return List.copyOf(outputs);
     }
 
+    /**
+     * The CUDA graphs the open sessions hold. Graphs are keyed by feed and input shape (conf and multi_label reach the
+     * candidates kernel through device memory), so this stays constant while options other than the shape change.
+     */
+    public int capturedGraphs() {
+        return graphCount.get();
+    }
+
     /** Three batches per engine: one uploads and letterboxes while another infers and the host runs NMS for a third. */
     @Override
     public int concurrency() {
         return 3;
+    }
+
+    /** Twice the batches a pipeline keeps in flight: each session holds device buffers for the largest shape, and graphs. */
+    @Override
+    public int maxSessions() {
+        return 2 * concurrency();
     }
 
     @Override
@@ -207,10 +223,11 @@ public final class TensorRtBackend implements Backend {
     private enum Feed { NONE, FLOATS, PIXELS }
 
     /**
-     * One graph per feed, input shape and download: {@code outputs} copies every output back, {@code pick} (when not null)
-     * only the candidates kernel's pairs; neither: nothing comes back (the engine alone).
+     * One graph per feed, input shape and download: {@code outputs} copies every output back, {@code pick} only the
+     * candidates kernel's pairs; neither: nothing comes back (the engine alone). What the kernel keeps (conf, multi_label)
+     * is not part of the key: the graph uploads it from pinned memory written before each launch.
      */
-    private record Key(Feed feed, int batch, int height, int width, boolean outputs, Picked.Pick pick) {
+    private record Key(Feed feed, int batch, int height, int width, boolean outputs, boolean pick) {
     }
 
     /**
@@ -229,19 +246,27 @@ public final class TensorRtBackend implements Backend {
     public final class TrtSession implements Session {
         /** Pairs per image that each launch copies back with the counts; an image with more gets a second copy (val's conf 0.001). */
         private static final int PREFIX = 512;
+        /**
+         * Graphs a session keeps; the least recently launched goes first past it (a notebook sweeping imgsz on a dynamic
+         * engine would otherwise keep one per size it ever saw).
+         */
+        private static final int MAX_GRAPHS = 16;
         private final IExecutionContext context;
         private final CUstream_st stream = new CUstream_st();
         private final Pointer devIn = new Pointer();
         private final FloatPointer hostIn;
         private final List<Pointer> devOut = new ArrayList<>();
         private final List<FloatPointer> hostOut = new ArrayList<>();
-        private final Map<Key, Graph> graphs = new HashMap<>();
+        /** In access order: the first is the least recently launched. */
+        private final Map<Key, Graph> graphs = new LinkedHashMap<>(16, 0.75f, true);
         private final Pointer hostPix = new Pointer(), devPix = new Pointer();
         private long pixCapacity;
         /** Each slot's letterbox geometry, uploaded by the graph with the pixels. */
         private final Pointer hostJobs = new Pointer(), devJobs = new Pointer();
         /** The candidates kernel's counts and lists, device and pinned, made on the first {@link #inferPicked}. */
         private final Pointer devCounts = new Pointer(), hostCounts = new Pointer(), devCand = new Pointer(), hostCand = new Pointer();
+        /** The kernel's conf and multi_label: written into the pinned one before each launch, copied up by the graph. */
+        private final Pointer hostPick = new Pointer(), devPick = new Pointer();
         private boolean released;
 
         TrtSession() {
@@ -290,7 +315,7 @@ public final class TensorRtBackend implements Backend {
         public List<Tensor> infer(FloatBuffer in, int batch, int height, int width) {
             bind();
             stage(in, batch, height, width);
-            return finish(launch(new Key(Feed.FLOATS, batch, height, width, true, null), 0));
+            return finish(launch(new Key(Feed.FLOATS, batch, height, width, true, false), 0));
         }
 
         /** Puts a host-letterboxed batch into the pinned input the graph uploads from. */
@@ -315,7 +340,7 @@ public final class TensorRtBackend implements Backend {
         public List<Tensor> inferImages(List<DeviceLetterbox.Job> jobs, int batch, int height, int width) {
             bind();
             long bytes = stage(jobs, batch, height, width);
-            return finish(launch(new Key(Feed.PIXELS, batch, height, width, true, null), bytes));
+            return finish(launch(new Key(Feed.PIXELS, batch, height, width, true, false), bytes));
         }
 
         /**
@@ -369,8 +394,12 @@ public final class TensorRtBackend implements Backend {
                 check(cudaMallocHost(hostCounts, maxInput[0] * Integer.BYTES), "cudaMallocHost (candidate counts)");
                 check(cudaMalloc(devCand, maxInput[0] * listBytes()), "cudaMalloc (candidates)");
                 check(cudaMallocHost(hostCand, maxInput[0] * listBytes()), "cudaMallocHost (candidates)");
+                check(cudaMalloc(devPick, DeviceCandidates.PICK_BYTES), "cudaMalloc (pick)");
+                check(cudaMallocHost(hostPick, DeviceCandidates.PICK_BYTES), "cudaMallocHost (pick)");
             }
-            Graph g = launch(new Key(jobs == null ? Feed.FLOATS : Feed.PIXELS, batch, height, width, false, pick), bytes);
+            // The previous launch has finished (calls end synchronised): the pinned values can change under its graph.
+            DeviceCandidates.pick(hostPick, pick);
+            Graph g = launch(new Key(jobs == null ? Feed.FLOATS : Feed.PIXELS, batch, height, width, false, true), bytes);
             check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
             int[] counts = new int[batch];
             new IntPointer(hostCounts).capacity(batch).get(counts);
@@ -489,7 +518,7 @@ public final class TensorRtBackend implements Backend {
          */
         public double[] timeEngine(int batch, int height, int width, int warmup, int reps, int runs) {
             bind();
-            Graph g = graph(new Key(Feed.NONE, batch, height, width, false, null));
+            Graph g = graph(new Key(Feed.NONE, batch, height, width, false, false));
             for (int i = 0; i < warmup; i++) check(cudaGraphLaunch(g.exec, stream), "cudaGraphLaunch");
             check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
             double[] ms = new double[reps];
@@ -519,7 +548,7 @@ public final class TensorRtBackend implements Backend {
             for (String o : outputs) shapes.add(dims(context.getTensorShape(o)));
             // Kernels are loaded and TensorRT gets one plain enqueue after a shape change before anything is captured.
             CUfunc_st letterbox = key.feed() == Feed.PIXELS ? DeviceLetterbox.kernel() : null;
-            CUfunc_st candidates = key.pick() != null ? DeviceCandidates.kernel() : null;
+            CUfunc_st candidates = key.pick() ? DeviceCandidates.kernel() : null;
             if (!context.enqueueV3(stream)) throw new YoloException("TensorRT enqueue failed: " + log.errors());
             check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
             CUgraph_st body = new CUgraph_st();
@@ -535,10 +564,11 @@ public final class TensorRtBackend implements Backend {
                     DeviceLetterbox.launch(letterbox, stream, devPix.address(), devJobs.address(), devIn.address(), batch, width, height);
                 }
                 ok = context.enqueueV3(stream);
-                if (key.pick() != null) {
+                if (key.pick()) {
                     long[] head = shapes.get(0);
                     check(cudaMemsetAsync(devCounts, 0, (long) batch * Integer.BYTES, stream), "cudaMemsetAsync");
-                    DeviceCandidates.launch(candidates, stream, devOut.get(0).address(), batch, (int) head[1], (int) head[2], key.pick(),
+                    check(cudaMemcpyAsync(devPick, hostPick, DeviceCandidates.PICK_BYTES, cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync H2D (pick)");
+                    DeviceCandidates.launch(candidates, stream, devOut.get(0).address(), batch, (int) head[1], (int) head[2], devPick.address(),
                             devCounts.address(), devCand.address());
                     check(cudaMemcpyAsync(hostCounts, devCounts, (long) batch * Integer.BYTES, cudaMemcpyDeviceToHost, stream),
                             "cudaMemcpyAsync D2H (counts)");
@@ -580,7 +610,13 @@ public final class TensorRtBackend implements Backend {
             if (r != 0) cudaGraphDestroy(graph);
             check(r, "cudaGraphInstantiate");
             g = new Graph(exec, graph, upload, shapes);
+            if (graphs.size() >= MAX_GRAPHS) {
+                // The stream is idle (calls end synchronised): the eldest graph can go.
+                Key eldest = graphs.keySet().iterator().next();
+                drop(k -> k.equals(eldest));
+            }
             graphs.put(key, g);
+            graphCount.incrementAndGet();
             return g;
         }
 
@@ -592,6 +628,7 @@ public final class TensorRtBackend implements Backend {
                 cudaGraphExecDestroy(e.getValue().exec());
                 cudaGraphDestroy(e.getValue().graph());
                 it.remove();
+                graphCount.decrementAndGet();
             }
         }
 
@@ -608,6 +645,8 @@ public final class TensorRtBackend implements Backend {
             bind();
             if (!stream.isNull()) cudaStreamSynchronize(stream);
             drop(k -> true);
+            if (!hostPick.isNull()) cudaFreeHost(hostPick);
+            if (!devPick.isNull()) cudaFree(devPick);
             if (!hostCand.isNull()) cudaFreeHost(hostCand);
             if (!devCand.isNull()) cudaFree(devCand);
             if (!hostCounts.isNull()) cudaFreeHost(hostCounts);
