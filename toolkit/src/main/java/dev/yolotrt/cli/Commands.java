@@ -88,7 +88,7 @@ final class Commands {
 
     private int predict(Cfg cfg) {
         // As in Ultralytics, the CLI saves annotated images unless told not to; the Java API does not.
-        Cfg c = cfg.isSet("save") ? cfg : cfg.with(Map.of("save", true));
+        Cfg c = cfg.forMode(Cfg.Mode.PREDICT, Cfg.Caller.CLI);
         if (VideoSource.isVideo(c.string("source"))) return video(c, false);
         PredictOptions o = PredictOptions.builder().apply(c).build();
         try (Yolo model = load(c)) {
@@ -119,8 +119,7 @@ final class Commands {
 
     /** Track mode: conf 0.1 unless given (ByteTrack wants the weak detections too), annotated output saved. */
     private int track(Cfg cfg) {
-        Cfg saving = cfg.isSet("save") ? cfg : cfg.with(Map.of("save", true));
-        Cfg c = saving.isSet("conf") ? saving : saving.with(Map.of("conf", 0.1));
+        Cfg c = cfg.forMode(Cfg.Mode.TRACK, Cfg.Caller.CLI);
         if (VideoSource.isVideo(c.string("source"))) return video(c, true);
         try (Yolo model = load(c); java.util.stream.Stream<Results> s = model.trackStream(c.string("source"), c.explicit())) {
             int[] n = {0};
@@ -263,7 +262,7 @@ final class Commands {
     /** benchmark source=...: images per second over the images, old and pipelined path side by side. */
     private int throughput(Cfg c) {
         if (VideoSource.isVideo(c.string("source"))) return videoBenchmark(c);
-        PredictOptions o = PredictOptions.builder().apply(c.isSet("conf") ? c : c.with(Map.of("conf", 0.25))).build();
+        PredictOptions o = PredictOptions.builder().apply(c).build();
         try (Yolo model = load(c)) {
             Table t = Throughput.run(model, ImageSource.resolve(c.string("source"), model.settings()), o);
             out.println(t.printAll());

@@ -214,7 +214,7 @@ public final class Yolo implements AutoCloseable {
         return metadata.names();
     }
 
-    /** Predicts with Ultralytics' defaults (conf 0.25, iou 0.7, max_det 300). */
+    /** Predicts with predict mode's defaults (Ultralytics': conf 0.25, iou 0.7, max_det 300). */
     public List<Results> predict(Object source) {
         return predict(source, PredictOptions.defaults());
     }
@@ -225,8 +225,7 @@ public final class Yolo implements AutoCloseable {
      * as in Ultralytics' Python API).
      */
     public List<Results> predict(Object source, Map<String, ?> options) {
-        Cfg c = Cfg.of(options);
-        if (!c.isSet("save")) c = c.with(Map.of("save", false));
+        Cfg c = Cfg.of(options).forMode(Cfg.Mode.PREDICT, Cfg.Caller.API);
         List<Results> results = predict(source, PredictOptions.builder().apply(c).build());
         ResultWriter writer = ResultWriter.forRun(c, "predict", metadata.task());
         if (writer != null) results.forEach(writer::write);
@@ -253,7 +252,7 @@ public final class Yolo implements AutoCloseable {
      * {@code timeout} and the predict options), memory bounded however long it runs; close the stream to stop it.
      */
     public java.util.stream.Stream<Results> stream(Object source, Map<String, ?> options) {
-        Cfg c = Cfg.of(options);
+        Cfg c = Cfg.of(options).forMode(Cfg.Mode.PREDICT, Cfg.Caller.API);
         if (!VideoSource.isVideo(source)) return stream(source, PredictOptions.builder().apply(c).build());
         return asStream(videos(String.valueOf(source), c, false));
     }
@@ -277,9 +276,7 @@ public final class Yolo implements AutoCloseable {
 
     /** {@link #track(Object, Map)} one frame at a time (Ultralytics' {@code stream=True}). */
     public java.util.stream.Stream<Results> trackStream(Object source, Map<String, ?> options) {
-        Cfg c = Cfg.of(options);
-        if (!c.isSet("conf")) c = c.with(Map.of("conf", 0.1));
-        if (!c.isSet("save")) c = c.with(Map.of("save", false));
+        Cfg c = Cfg.of(options).forMode(Cfg.Mode.TRACK, Cfg.Caller.API);
         if (VideoSource.isVideo(source)) return asStream(videos(String.valueOf(source), c, true));
         Tracker t = tracker(c);
         ResultWriter writer = ResultWriter.forRun(c, "track", metadata.task());
