@@ -282,7 +282,7 @@ final class Commands {
         }
         Path onnx = pt.resolveSibling(pt.getFileName().toString().replaceFirst("(?i)\\.pt$", ".onnx"));
         try {
-            dev.yolotrt.util.AtomicWrite.write(onnx, Files.readAllBytes(dev.yolotrt.model.pt.Converted.onnx(pt, settings.cacheDir())));
+            dev.yolotrt.util.AtomicWrite.write(onnx, Files.readAllBytes(dev.yolotrt.pt.Converted.onnx(pt, settings.cacheDir())));
         } catch (java.io.IOException e) {
             // AtomicWrite reports its own failures: this one is reading the cached conversion back.
             throw new YoloException("cannot read " + pt.getFileName() + "'s converted ONNX: " + e.getMessage());

@@ -13,7 +13,7 @@ import dev.yolotrt.export.EngineFile;
 import dev.yolotrt.export.ExportOptions;
 import dev.yolotrt.export.Exporter;
 import dev.yolotrt.export.Source;
-import dev.yolotrt.model.pt.Converted;
+import dev.yolotrt.pt.Converted;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;

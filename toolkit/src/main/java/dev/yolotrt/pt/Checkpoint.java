@@ -1,4 +1,4 @@
-package dev.yolotrt.model.pt;
+package dev.yolotrt.pt;
 
 import dev.yolotrt.task.Task;
 import dev.yolotrt.util.Downloads;
