@@ -1,5 +1,6 @@
 package dev.yolotrt.bench;
 
+import dev.yolotrt.viz.Columns;
 import dev.yolotrt.task.Task;
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.TensorRt;
@@ -69,28 +70,31 @@ public final class Benchmark {
         }
     }
 
-    private final StringColumn format = StringColumn.create("Format");
-    private final StringColumn precision = StringColumn.create("Precision");
-    private final IntColumn batch = IntColumn.create("Batch");
-    private final DoubleColumn engMean = DoubleColumn.create("Engine ms/img");
-    private final DoubleColumn engMin = DoubleColumn.create("Engine min");
-    private final DoubleColumn engMax = DoubleColumn.create("Engine max");
-    private final DoubleColumn e2eMean = DoubleColumn.create("End-to-end ms/img");
-    private final DoubleColumn e2eMin = DoubleColumn.create("E2E min");
-    private final DoubleColumn e2eMax = DoubleColumn.create("E2E max");
+    private final StringColumn format = StringColumn.create(Columns.FORMAT);
+    private final StringColumn precision = StringColumn.create(Columns.PRECISION);
+    private final IntColumn batch = IntColumn.create(Columns.BATCH);
+    private final DoubleColumn engMean = DoubleColumn.create(Columns.ENGINE_MS);
+    private final DoubleColumn engMin = DoubleColumn.create(Columns.ENGINE_MIN);
+    private final DoubleColumn engMax = DoubleColumn.create(Columns.ENGINE_MAX);
+    private final DoubleColumn e2eMean = DoubleColumn.create(Columns.E2E_MS);
+    private final DoubleColumn e2eMin = DoubleColumn.create(Columns.E2E_MIN);
+    private final DoubleColumn e2eMax = DoubleColumn.create(Columns.E2E_MAX);
     /**
      * End-to-end on the GPU path (engines only, beside the host path): the letterbox on the GPU ({@code gpu_preprocess}) and,
      * for detect heads, only the candidates above conf copied back ({@code gpu_decode}).
      */
-    private final DoubleColumn gpuMean = DoubleColumn.create("GPU E2E ms/img");
-    private final DoubleColumn gpuMin = DoubleColumn.create("GPU min");
-    private final DoubleColumn gpuMax = DoubleColumn.create("GPU max");
+    private final DoubleColumn gpuMean = DoubleColumn.create(Columns.GPU_E2E_MS);
+    private final DoubleColumn gpuMin = DoubleColumn.create(Columns.GPU_MIN);
+    private final DoubleColumn gpuMax = DoubleColumn.create(Columns.GPU_MAX);
     /** The GPU path with the predictor's batches in flight at once, as a folder streams: wall time ÷ images. */
-    private final DoubleColumn piped = DoubleColumn.create("Pipelined ms/img");
+    private final DoubleColumn piped = DoubleColumn.create(Columns.PIPELINED_MS);
     /** The task's accuracy columns, in the order of its first row's scores. */
     private final Map<String, DoubleColumn> scores = new LinkedHashMap<>();
-    private final DoubleColumn build = DoubleColumn.create("Build s");
-    private final DoubleColumn size = DoubleColumn.create("Size MB");
+    private final DoubleColumn build = DoubleColumn.create(Columns.BUILD_S);
+    private final DoubleColumn size = DoubleColumn.create(Columns.SIZE_MB);
+
+    /** Timed calls per CPU row (engine and end-to-end alike): a CPU call takes a large part of a second. */
+    private static final int CPU_ITERS = 5;
 
     private Benchmark() {
     }
@@ -125,12 +129,10 @@ public final class Benchmark {
         Map<String, Double> score = score(m, plan.data(), plan.imgsz(), plan.batch());
         for (String d : plan.alsoOn()) {
             Map<String, Double> other = score(m, d, plan.imgsz(), plan.batch());
-            String key = other.containsKey("mAP50-95") ? "mAP50-95" : other.keySet().iterator().next();
+            String key = other.containsKey(Columns.MAP) ? Columns.MAP : other.keySet().iterator().next();
             score.put(key + " " + d.replaceFirst("\\.yaml$", ""), other.get(key));
         }
-        List<Integer> batches = new ArrayList<>(List.of(1));
-        if (plan.batch() > 1 && m.backend().dynamicBatch()) batches.add(plan.batch());
-        for (int bs : batches) {
+        for (int bs : batches(m, plan.batch(), info)) {
             boolean cpu = fmt.equals("onnx");
             double[] eng = engineTimes(m.backend(), bs, plan, cpu);
             Timed host = endToEnd(m.predictor(), images, bs, plan, cpu, false);
@@ -172,13 +174,13 @@ public final class Benchmark {
             s.put("top5", r.top().top5());
             return s;
         }
-        s.put("mAP50", r.box().map50());
-        s.put("mAP50-95", r.box().map());
+        s.put(Columns.MAP50, r.box().map50());
+        s.put(Columns.MAP, r.box().map());
         if (r.second() != null) {
             // The guide's column suffix: the metric's initial, (M) for masks, (P) for keypoints.
             String second = r.task().secondMetric().substring(0, 1);
-            s.put("mAP50(" + second + ")", r.second().map50());
-            s.put("mAP50-95(" + second + ")", r.second().map());
+            s.put(Columns.MAP50 + "(" + second + ")", r.second().map50());
+            s.put(Columns.MAP + "(" + second + ")", r.second().map());
         }
         return s;
     }
@@ -199,6 +201,29 @@ public final class Benchmark {
         return ValOptions.of(Map.of("data", data, "imgsz", imgsz, "batch", Math.min(batch, m.backend().maxBatch()), "verbose", false));
     }
 
+    /**
+     * The batches a model's rows run at: 1 and the plan's batch where the model takes any batch; a model with a fixed
+     * batch runs at that batch only, and a plan asking for another is told so (a fixed batch-1 ONNX at batch=8 runs 1).
+     */
+    static List<Integer> batches(Yolo m, int want, Consumer<String> info) {
+        Backend b = m.backend();
+        if (b.dynamicBatch()) return want > 1 ? List.of(1, want) : List.of(1);
+        int fixed = Math.max(1, b.maxBatch());
+        if (want != fixed) {
+            info.accept("WARNING: batch=" + want + " but " + m.file().getFileName() + " takes a fixed batch of " + fixed + " (input "
+                    + Arrays.toString(b.inputShape()) + "): its rows run at batch " + fixed + "; export it with dynamic=True for batch " + want);
+        }
+        return List.of(fixed);
+    }
+
+    /**
+     * Calls before timing: as many as the end-to-end rows make, so the engine row is no colder than they are (with one
+     * warm-up call, ONNX Runtime's first slow runs landed in the engine row and made it slower than end-to-end).
+     */
+    private static int warmups(int iters) {
+        return Math.min(100, iters);
+    }
+
     /** The engine alone: TensorRT graph launches on device buffers; ONNX Runtime runs on a fixed tensor. */
     static double[] engineTimes(Backend backend, int bs, Plan plan, boolean cpu) {
         int s = plan.imgsz();
@@ -207,8 +232,8 @@ public final class Benchmark {
                 return trt.timeEngine(bs, s, s, plan.warmup(), plan.reps(), bs == 1 ? 1000 : 200);
             }
             FloatBuffer in = session.inputBuffer(bs, s, s);
-            int reps = cpu ? 5 : plan.reps();
-            session.infer(in, bs, s, s);
+            int reps = cpu ? CPU_ITERS : plan.reps();
+            for (int i = 0; i < warmups(reps); i++) session.infer(in, bs, s, s);
             double[] ms = new double[reps];
             for (int r = 0; r < reps; r++) {
                 long t0 = System.nanoTime();
@@ -248,9 +273,9 @@ public final class Benchmark {
     private static Timed endToEnd(Predictor p, List<Mat> images, int bs, Plan plan, boolean cpu, boolean gpu) {
         PredictOptions o = options(bs, plan, gpu);
         List<Mat> batchImgs = batchOf(images, bs);
-        int iters = cpu ? 5 : plan.e2eIters();
+        int iters = cpu ? CPU_ITERS : plan.e2eIters();
         // Enough warm-up calls for the JIT to compile the decoder's loops before timing.
-        for (int i = 0; i < Math.min(100, iters); i++) p.run(batchImgs, o);
+        for (int i = 0; i < warmups(iters); i++) p.run(batchImgs, o);
         long[] gc0 = gcSoFar();
         double[] ms = new double[iters];
         double pre = 0, infer = 0, post = 0;
