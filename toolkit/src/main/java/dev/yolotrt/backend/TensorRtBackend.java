@@ -243,7 +243,7 @@ public final class TensorRtBackend implements Backend {
      * upload, the letterbox kernel, the engine, the candidates kernel and the download, so its cost barely depends on how
      * many steps it has. One thread at a time; freed in reverse order of creation on close.
      */
-    public final class TrtSession implements Session {
+    public final class TrtSession implements Session, DeviceOps {
         /** Pairs per image that each launch copies back with the counts; an image with more gets a second copy (val's conf 0.001). */
         private static final int PREFIX = 512;
         /**
@@ -304,6 +304,11 @@ public final class TensorRtBackend implements Backend {
             }
         }
 
+        @Override
+        public java.util.Optional<DeviceOps> device() {
+            return java.util.Optional.of(this);
+        }
+
         /** A pinned host buffer: {@link #infer} then copies nothing on the host. */
         @Override
         public FloatBuffer inputBuffer(int batch, int height, int width) {
@@ -325,11 +330,6 @@ public final class TensorRtBackend implements Backend {
                 FloatBuffer dst = hostIn.limit(n).asBuffer();
                 dst.put(0, in, in.position(), (int) n);
             }
-        }
-
-        @Override
-        public boolean letterboxesOnDevice() {
-            return true;
         }
 
         /**
@@ -371,11 +371,6 @@ public final class TensorRtBackend implements Backend {
             });
             DeviceLetterbox.table(new LongPointer(hostJobs).capacity((long) batch * DeviceLetterbox.FIELDS), jobs, offsets, batch);
             return total;
-        }
-
-        @Override
-        public boolean picksOnDevice() {
-            return true;
         }
 
         /**
@@ -512,10 +507,7 @@ public final class TensorRtBackend implements Backend {
             return out;
         }
 
-        /**
-         * The engine alone: {@code reps} repetitions of {@code runs} graph launches on device-resident
-         * buffers (no copies), synchronised per repetition. Returns milliseconds per image, one per repetition.
-         */
+        @Override
         public double[] timeEngine(int batch, int height, int width, int warmup, int reps, int runs) {
             bind();
             Graph g = graph(new Key(Feed.NONE, batch, height, width, false, false));

@@ -4,7 +4,6 @@ import dev.yolotrt.viz.Columns;
 import dev.yolotrt.task.Task;
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.TensorRt;
-import dev.yolotrt.backend.TensorRtBackend;
 import dev.yolotrt.data.ClassFolders;
 import dev.yolotrt.data.Dataset;
 import dev.yolotrt.data.Images;
@@ -228,8 +227,8 @@ public final class Benchmark {
     static double[] engineTimes(Backend backend, int bs, Plan plan, boolean cpu) {
         int s = plan.imgsz();
         try (Backend.Session session = backend.openSession()) {
-            if (session instanceof TensorRtBackend.TrtSession trt) {
-                return trt.timeEngine(bs, s, s, plan.warmup(), plan.reps(), bs == 1 ? 1000 : 200);
+            if (session.device().isPresent()) {
+                return session.device().get().timeEngine(bs, s, s, plan.warmup(), plan.reps(), bs == 1 ? 1000 : 200);
             }
             FloatBuffer in = session.inputBuffer(bs, s, s);
             int reps = cpu ? CPU_ITERS : plan.reps();

@@ -117,6 +117,11 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
         }
     }
 
+    /** What the decoder keeps of the head, from these options. */
+    public Decoder.Filter filter() {
+        return new Decoder.Filter((float) conf, (float) iou, maxDet, classes, agnosticNms, multiLabel);
+    }
+
     /** The options as a {@code key=value} map (for records of runs and engine metadata). */
     public Map<String, Object> asMap() {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -148,7 +148,9 @@ public final class Predictor implements AutoCloseable {
                     boxes[i] = o.valResize() && h == w ? Letterbox.forVal(img.rows(), img.cols(), h) : Letterbox.of(img.rows(), img.cols(), h, w);
                 }
             }
-            List<DeviceLetterbox.Job> jobs = kernels && o.gpuPreprocess() && session.letterboxesOnDevice() ? deviceJobs(images, boxes) : null;
+            // The device work, where the session has a device and the kernels may run: null on the host.
+            Backend.DeviceOps device = kernels ? session.device().orElse(null) : null;
+            List<DeviceLetterbox.Job> jobs = device != null && o.gpuPreprocess() ? deviceJobs(images, boxes) : null;
             FloatBuffer input = jobs == null ? session.inputBuffer(batch, h, w) : null;
             if (jobs == null) {
                 // Images are independent: preprocess them on all cores, each into its own slice of the batch.
@@ -161,9 +163,9 @@ public final class Predictor implements AutoCloseable {
             long t1 = System.nanoTime();
             boolean endToEnd = meta.engineArgs().nms();
             // A detect head's candidates picked on the device: only they cross back (a class filter stays on the host).
-            Picked picked = kernels && o.gpuDecode() && task == Task.DETECT && !endToEnd && o.classes() == null && session.picksOnDevice()
-                    ? session.inferPicked(input, jobs, batch, h, w, new Picked.Pick((float) o.conf(), o.multiLabel())) : null;
-            List<Tensor> out = picked != null ? picked.head() : jobs != null ? session.inferImages(jobs, batch, h, w) : session.infer(input, batch, h, w);
+            Picked picked = device != null && o.gpuDecode() && task == Task.DETECT && !endToEnd && o.classes() == null
+                    ? device.inferPicked(input, jobs, batch, h, w, new Picked.Pick((float) o.conf(), o.multiLabel())) : null;
+            List<Tensor> out = picked != null ? picked.head() : jobs != null ? device.inferImages(jobs, batch, h, w) : session.infer(input, batch, h, w);
             long t2 = System.nanoTime();
             // Outputs view the session's buffers: decode before the lease is given back.
             Decoder.Detections[] dets = new Decoder.Detections[n];
@@ -172,11 +174,12 @@ public final class Predictor implements AutoCloseable {
             Tensor protos = out == null ? null : out.stream().filter(t -> t.shape().length == 4).findFirst().orElse(null);
             if (protos != null) head = out.stream().filter(t -> t.shape().length == 3).findFirst().orElseThrow();
             Tensor raw = head;
+            Decoder.Filter filter = o.filter();
             int nc = meta.nc();
             indices(n).forEach(i -> {
                 Mat img = images.get(i);
                 if (out == null) {
-                    dets[i] = Decoder.fromCandidates(picked.images().get(i), (float) o.iou(), o.maxDet(), o.agnosticNms(), o.multiLabel());
+                    dets[i] = Decoder.fromCandidates(picked.images().get(i), filter);
                     extras[i] = Extras.NONE;
                     boxes[i].toOriginal(dets[i].xyxy(), dets[i].size());
                     return;
@@ -188,11 +191,9 @@ public final class Predictor implements AutoCloseable {
                         return;
                     }
                     case DETECT -> dets[i] = endToEnd
-                            ? Decoder.endToEnd(raw, i, (float) o.conf(), o.maxDet(), o.classes())
-                            : Decoder.decode(raw, i, nc, false, (float) o.conf(), (float) o.iou(), o.maxDet(), o.classes(),
-                            o.agnosticNms(), o.multiLabel());
-                    case SEGMENT, POSE, OBB -> dets[i] = Decoder.decode(raw, i, nc, task == Task.OBB, (float) o.conf(), (float) o.iou(), o.maxDet(),
-                            o.classes(), o.agnosticNms(), o.multiLabel());
+                            ? Decoder.endToEnd(raw, i, filter)
+                            : Decoder.decode(raw, i, nc, false, filter);
+                    case SEGMENT, POSE, OBB -> dets[i] = Decoder.decode(raw, i, nc, task == Task.OBB, filter);
                 }
                 extras[i] = switch (task) {
                     case SEGMENT -> new Extras(TaskDecoder.masks(raw, protos, i, nc, dets[i], h, w, img.rows(), img.cols(), !o.valResize()), null, null, null);
