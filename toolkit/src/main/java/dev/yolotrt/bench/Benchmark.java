@@ -101,21 +101,26 @@ public final class Benchmark {
     /** Runs the plan on {@code model} (an ONNX model); {@code info} receives progress lines. */
     public static Table run(Yolo model, Plan plan, Consumer<String> info) {
         Benchmark b = new Benchmark();
+        // The benchmark owns the decoded images: freed, newest first, when it is done.
         List<Mat> images = decodedImages(model, plan.data());
-        String title = model.file().getFileName() + " benchmark";
-        if (!TensorRt.available()) {
-            info.accept("No TensorRT GPU here (" + TensorRt.whyUnavailable() + "); benchmarking the ONNX Runtime CPU backend instead");
-            b.measure(model, "onnx", "fp32", plan, images, 0, fileMb(model.file()), info);
-            return b.table(title + " (CPU)");
-        }
-        for (String p : plan.precisions()) {
-            Exporter.Result r = Exporter.cached(model.source(), exportOptions(p, plan.batch(), plan.imgsz(), plan.data())
-                    .withSplit(plan.calibSplit()), info);
-            try (Yolo engine = Yolo.load(r.engine(), model.settings())) {
-                b.measure(engine, "engine", p, plan, images, r.buildSeconds(), fileMb(r.engine()), info);
+        try {
+            String title = model.file().getFileName() + " benchmark";
+            if (!TensorRt.available()) {
+                info.accept("No TensorRT GPU here (" + TensorRt.whyUnavailable() + "); benchmarking the ONNX Runtime CPU backend instead");
+                b.measure(model, "onnx", "fp32", plan, images, 0, fileMb(model.file()), info);
+                return b.table(title + " (CPU)");
             }
+            for (String p : plan.precisions()) {
+                Exporter.Result r = Exporter.cached(model.source(), exportOptions(p, plan.batch(), plan.imgsz(), plan.data())
+                        .withSplit(plan.calibSplit()), info);
+                try (Yolo engine = Yolo.load(r.engine(), model.settings())) {
+                    b.measure(engine, "engine", p, plan, images, r.buildSeconds(), fileMb(r.engine()), info);
+                }
+            }
+            return b.table(title + " on " + TensorRt.gpu() + ", TensorRT " + TensorRt.version());
+        } finally {
+            for (int i = images.size() - 1; i >= 0; i--) images.get(i).close();
         }
-        return b.table(title + " on " + TensorRt.gpu() + ", TensorRT " + TensorRt.version());
     }
 
     /** The engine a benchmark row uses: dynamic batch 1..{@code batch}, so one engine serves both rows. */

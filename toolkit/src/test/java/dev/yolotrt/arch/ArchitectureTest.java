@@ -42,8 +42,16 @@ class ArchitectureTest {
     @Test
     void workersNeverImportTheFacade() {
         noClasses().that().resideInAnyPackage("dev.yolotrt.backend..", "dev.yolotrt.data..", "dev.yolotrt.predict..",
-                        "dev.yolotrt.val..", "dev.yolotrt.export..", "dev.yolotrt.viz..", "dev.yolotrt.cfg..", "dev.yolotrt.util..")
+                        "dev.yolotrt.val..", "dev.yolotrt.export..", "dev.yolotrt.viz..", "dev.yolotrt.cfg..", "dev.yolotrt.util..",
+                        "dev.yolotrt.task..", "dev.yolotrt.pt..")
                 .should().dependOnClassesThat().resideInAPackage("dev.yolotrt.model..").check(TOOLKIT);
+    }
+
+    /** The task package is the bottom layer beside util: what a model is, read from its files, depends on nothing above it. */
+    @Test
+    void theTaskPackageIsLow() {
+        noClasses().that().resideInAPackage("dev.yolotrt.task..").should().dependOnClassesThat()
+                .resideOutsideOfPackages("dev.yolotrt.task..", "dev.yolotrt.util..", "java..").check(TOOLKIT);
     }
 
     @Test
