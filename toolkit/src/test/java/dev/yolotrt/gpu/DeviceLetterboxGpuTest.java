@@ -58,7 +58,7 @@ class DeviceLetterboxGpuTest {
         try (Yolo onnx = Yolo.load("yolov8n.onnx", Shared.settings());
              Yolo trt = Yolo.load(TensorRtGpuTest.engine(onnx, "fp32"), Shared.settings());
              Backend.Session session = trt.backend().openSession()) {
-            TensorRtBackend.TrtSession s = (TensorRtBackend.TrtSession) session;
+            dev.yolotrt.backend.TrtSession s = (dev.yolotrt.backend.TrtSession) session;
             int size = 640, plane = 3 * size * size, checked = 0;
             double worst = 0;
             long off = 0;
