@@ -2,7 +2,6 @@ package dev.yolotrt.backend;
 
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.cuda.cudart.CUfunc_st;
-import org.bytedeco.cuda.cudart.CUgraphExec_st;
 import org.bytedeco.cuda.cudart.CUgraphNode_st;
 import org.bytedeco.cuda.cudart.CUgraph_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
@@ -17,10 +16,10 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Predicate;
+import dev.yolotrt.backend.TrtGraphs.Feed;
+import dev.yolotrt.backend.TrtGraphs.Graph;
+import dev.yolotrt.backend.TrtGraphs.Key;
 import java.util.stream.IntStream;
 
 import static dev.yolotrt.backend.TensorRt.check;
@@ -33,9 +32,7 @@ import static org.bytedeco.cuda.global.cudart.cudaGraphAddChildGraphNode;
 import static org.bytedeco.cuda.global.cudart.cudaGraphAddMemcpyNode1D;
 import static org.bytedeco.cuda.global.cudart.cudaGraphCreate;
 import static org.bytedeco.cuda.global.cudart.cudaGraphDestroy;
-import static org.bytedeco.cuda.global.cudart.cudaGraphExecDestroy;
 import static org.bytedeco.cuda.global.cudart.cudaGraphExecMemcpyNodeSetParams1D;
-import static org.bytedeco.cuda.global.cudart.cudaGraphInstantiate;
 import static org.bytedeco.cuda.global.cudart.cudaGraphLaunch;
 import static org.bytedeco.cuda.global.cudart.cudaMalloc;
 import static org.bytedeco.cuda.global.cudart.cudaMallocHost;
@@ -54,36 +51,13 @@ import static org.bytedeco.cuda.global.cudart.cudaStreamSynchronize;
 
 /**
  * One execution context with its CUDA stream, device buffers sized for the largest profile shape, pinned host buffers
- * and a CUDA graph per {@link Key}, captured on first use and then replayed: a batch is one graph launch holding the
+ * and a CUDA graph per {@link TrtGraphs.Key}, captured on first use and then replayed: a batch is one graph launch holding the
  * upload, the letterbox kernel, the engine, the candidates kernel and the download, so its cost barely depends on how
  * many steps it has. One thread at a time; freed in reverse order of creation on close.
  */
 public final class TrtSession implements Backend.Session, Backend.DeviceOps {
-    /** Where a graph's input comes from: nowhere (the engine alone, on what the input holds), host-letterboxed floats, or 8-bit pixels. */
-    enum Feed { NONE, FLOATS, PIXELS }
-
-    /**
-     * One graph per feed, input shape and download: {@code outputs} copies every output back, {@code pick} only the
-     * candidates kernel's pairs; neither: nothing comes back (the engine alone). What the kernel keeps (conf, multi_label)
-     * is not part of the key: the graph uploads it from pinned memory written before each launch.
-     */
-    record Key(Feed feed, int batch, int height, int width, boolean outputs, boolean pick) {
-    }
-
-    /**
-     * An instantiated graph and the output shapes it produces; {@code upload} is the pixel upload's node, whose size is
-     * set before each launch (a batch's images differ in size), null for the other feeds.
-     */
-    record Graph(CUgraphExec_st exec, CUgraph_st graph, CUgraphNode_st upload, List<long[]> outShapes) {
-    }
-
     /** Pairs per image that each launch copies back with the counts; an image with more gets a second copy (val's conf 0.001). */
     private static final int PREFIX = 512;
-    /**
-     * Graphs a session keeps; the least recently launched goes first past it (a notebook sweeping imgsz on a dynamic
-     * engine would otherwise keep one per size it ever saw).
-     */
-    private static final int MAX_GRAPHS = 16;
     private final TensorRtBackend backend;
     /** The engine's input and output tensor names, its largest input shape and its log: the backend's, read once. */
     private final String input;
@@ -96,8 +70,7 @@ public final class TrtSession implements Backend.Session, Backend.DeviceOps {
     private final FloatPointer hostIn;
     private final List<Pointer> devOut = new ArrayList<>();
     private final List<FloatPointer> hostOut = new ArrayList<>();
-    /** In access order: the first is the least recently launched. */
-    private final Map<Key, Graph> graphs = new LinkedHashMap<>(16, 0.75f, true);
+    private final TrtGraphs graphs;
     private final Pointer hostPix = new Pointer(), devPix = new Pointer();
     private long pixCapacity;
     /** Each slot's letterbox geometry, uploaded by the graph with the pixels. */
@@ -114,6 +87,7 @@ public final class TrtSession implements Backend.Session, Backend.DeviceOps {
         outputs = backend.outputs;
         maxInput = backend.maxInput;
         log = backend.log;
+        graphs = new TrtGraphs(backend.graphCount);
         bind();
         context = backend.engine.createExecutionContext();
         if (context == null || context.isNull()) {
@@ -247,7 +221,7 @@ public final class TrtSession implements Backend.Session, Backend.DeviceOps {
         check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
         int[] counts = new int[batch];
         new IntPointer(hostCounts).capacity(batch).get(counts);
-        for (int c : counts) if (c > DeviceCandidates.CAP) return new Picked(null, copyOutputs(g.outShapes));
+        for (int c : counts) if (c > DeviceCandidates.CAP) return new Picked(null, copyOutputs(g.outShapes()));
         boolean more = false;
         long row = (long) DeviceCandidates.FLOATS * Float.BYTES;
         for (int b = 0; b < batch; b++) {
@@ -258,7 +232,7 @@ public final class TrtSession implements Backend.Session, Backend.DeviceOps {
             more = true;
         }
         if (more) check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
-        long[] head = g.outShapes.get(0);
+        long[] head = g.outShapes().get(0);
         int nc = (int) head[1] - 4;
         List<Picked.Candidates> images = new ArrayList<>(batch);
         FloatPointer lists = new FloatPointer(hostCand).capacity(maxInput[0] * listBytes() / Float.BYTES);
@@ -301,7 +275,7 @@ public final class TrtSession implements Backend.Session, Backend.DeviceOps {
      */
     private void stagePixels(long bytes) {
         if (bytes <= pixCapacity) return;
-        drop(k -> k.feed() == Feed.PIXELS);
+        graphs.drop(k -> k.feed() == Feed.PIXELS);
         if (!hostPix.isNull()) cudaFreeHost(hostPix);
         if (!devPix.isNull()) cudaFree(devPix);
         hostPix.setNull();
@@ -324,18 +298,18 @@ public final class TrtSession implements Backend.Session, Backend.DeviceOps {
     /** Queues the graph of {@code key}; a pixel graph's upload first takes this batch's size, {@code bytes}. */
     private Graph launch(Key key, long bytes) {
         Graph g = graph(key);
-        if (g.upload != null) {
-            check(cudaGraphExecMemcpyNodeSetParams1D(g.exec, g.upload, devPix, hostPix, bytes, cudaMemcpyHostToDevice),
+        if (g.upload() != null) {
+            check(cudaGraphExecMemcpyNodeSetParams1D(g.exec(), g.upload(), devPix, hostPix, bytes, cudaMemcpyHostToDevice),
                     "cudaGraphExecMemcpyNodeSetParams1D");
         }
-        check(cudaGraphLaunch(g.exec, stream), "cudaGraphLaunch");
+        check(cudaGraphLaunch(g.exec(), stream), "cudaGraphLaunch");
         return g;
     }
 
     /** Waits for a graph that downloaded every output; the tensors view the pinned output buffers. */
     private List<Tensor> finish(Graph g) {
         check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
-        return tensors(g.outShapes);
+        return tensors(g.outShapes());
     }
 
     /** Every output at {@code shapes} copied back after the fact; the tensors view the pinned output buffers. */
@@ -360,12 +334,12 @@ public final class TrtSession implements Backend.Session, Backend.DeviceOps {
     public double[] timeEngine(int batch, int height, int width, int warmup, int reps, int runs) {
         bind();
         Graph g = graph(new Key(Feed.NONE, batch, height, width, false, false));
-        for (int i = 0; i < warmup; i++) check(cudaGraphLaunch(g.exec, stream), "cudaGraphLaunch");
+        for (int i = 0; i < warmup; i++) check(cudaGraphLaunch(g.exec(), stream), "cudaGraphLaunch");
         check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
         double[] ms = new double[reps];
         for (int r = 0; r < reps; r++) {
             long t0 = System.nanoTime();
-            for (int i = 0; i < runs; i++) check(cudaGraphLaunch(g.exec, stream), "cudaGraphLaunch");
+            for (int i = 0; i < runs; i++) check(cudaGraphLaunch(g.exec(), stream), "cudaGraphLaunch");
             check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
             ms[r] = (System.nanoTime() - t0) / 1e6 / runs / batch;
         }
@@ -446,31 +420,7 @@ public final class TrtSession implements Backend.Session, Backend.DeviceOps {
                 cudaGraphDestroy(body);
             }
         }
-        CUgraphExec_st exec = new CUgraphExec_st();
-        int r = cudaGraphInstantiate(exec, graph, 0L);
-        if (r != 0) cudaGraphDestroy(graph);
-        check(r, "cudaGraphInstantiate");
-        g = new Graph(exec, graph, upload, shapes);
-        if (graphs.size() >= MAX_GRAPHS) {
-            // The stream is idle (calls end synchronised): the eldest graph can go.
-            Key eldest = graphs.keySet().iterator().next();
-            drop(k -> k.equals(eldest));
-        }
-        graphs.put(key, g);
-        backend.graphCount.incrementAndGet();
-        return g;
-    }
-
-    /** Destroys the graphs whose keys {@code which} accepts (the stream is idle: calls end synchronised). */
-    private void drop(Predicate<Key> which) {
-        for (var it = graphs.entrySet().iterator(); it.hasNext(); ) {
-            var e = it.next();
-            if (!which.test(e.getKey())) continue;
-            cudaGraphExecDestroy(e.getValue().exec());
-            cudaGraphDestroy(e.getValue().graph());
-            it.remove();
-            backend.graphCount.decrementAndGet();
-        }
+        return graphs.add(key, graph, upload, shapes);
     }
 
     @Override
@@ -485,7 +435,7 @@ public final class TrtSession implements Backend.Session, Backend.DeviceOps {
         released = true;
         bind();
         if (!stream.isNull()) cudaStreamSynchronize(stream);
-        drop(k -> true);
+        graphs.drop(k -> true);
         if (!hostPick.isNull()) cudaFreeHost(hostPick);
         if (!devPick.isNull()) cudaFree(devPick);
         if (!hostCand.isNull()) cudaFreeHost(hostCand);
