@@ -173,7 +173,10 @@ public final class Cfg {
      */
     public Cfg forMode(Mode mode, Caller caller) {
         Map<String, Object> layered = new LinkedHashMap<>(modeDefaults(mode, caller));
-        layered.putAll(values);
+        // A value given as None where the mode has one (conf=None) means the mode's, as in Ultralytics.
+        values.forEach((k, v) -> {
+            if (v != null || !layered.containsKey(k)) layered.put(k, v);
+        });
         return new Cfg(layered);
     }
 

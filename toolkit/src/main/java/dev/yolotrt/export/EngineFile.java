@@ -119,9 +119,9 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
         if (sz instanceof List<?> l && l.size() == 2) imgsz = new int[] {size(l.get(0)), size(l.get(1))};
         else if (sz instanceof Number) imgsz = new int[] {size(sz), size(sz)};
         else if (sz != null) throw new YoloException("engine metadata: imgsz=" + Text.clip(String.valueOf(sz)) + " is not a size or [height, width]");
-        Object t = metadata.get("task");
-        if (t != null && !(t instanceof String)) throw new YoloException("engine metadata: task=" + Text.clip(String.valueOf(t)) + " is not a task name");
-        Task task = t == null ? Task.DETECT : Task.parse((String) t, "engine metadata: task");
+        Object t = metadata.getOrDefault("task", Task.DETECT.id());
+        if (!(t instanceof String)) throw new YoloException("engine metadata: task=" + Text.clip(String.valueOf(t)) + " is not a task name");
+        Task task = Task.parse((String) t, "engine metadata: task");
         Object a = metadata.get("args");
         if (a != null && !(a instanceof Map)) throw new YoloException("engine metadata: args must be a map");
         Map<String, Object> args = a == null ? Map.of() : (Map<String, Object>) a;

@@ -98,7 +98,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
 
     /** A builder holding export mode's defaults (the table's, with predict's conf for NMS inside). */
     public static Builder builder() {
-        return new Builder().apply(Cfg.empty());
+        return new Builder();
     }
 
     public static Builder builder(Map<String, ?> args) {
@@ -191,6 +191,11 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         private Integer optimizationLevel;
         private boolean timingCache = true;
         private Path output;
+
+        /** A builder holding export mode's defaults. */
+        public Builder() {
+            apply(Cfg.empty());
+        }
 
         public Builder apply(Cfg given) {
             Cfg c = given.forMode(Cfg.Mode.EXPORT, Cfg.Caller.API);

@@ -45,7 +45,7 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
 
     /** A builder holding predict mode's defaults. */
     public static Builder builder() {
-        return new Builder().apply(Cfg.empty());
+        return new Builder();
     }
 
     /** A builder from {@code key=value} style arguments, checked against {@link Cfg}. */
@@ -69,7 +69,9 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
         private boolean gpuPreprocess;
         private boolean gpuDecode;
 
-        private Builder() {
+        /** A builder holding predict mode's defaults. */
+        public Builder() {
+            apply(Cfg.empty());
         }
 
         /**

@@ -78,5 +78,8 @@ class CfgTest {
         Cfg track = none.forMode(Cfg.Mode.TRACK, Cfg.Caller.API);
         assertEquals(0.1, PredictOptions.builder().apply(track).build().conf());
         assertEquals(0.001, dev.yolotrt.val.ValOptions.defaults().conf());
+        // conf=None (Ultralytics' spelling of "unset") is the mode's.
+        assertEquals(0.25, Cfg.parse(List.of("conf=None")).forMode(Cfg.Mode.PREDICT, Cfg.Caller.CLI).number("conf"));
+        assertEquals(0.001, dev.yolotrt.val.ValOptions.of(Map.of("conf", "None")).conf());
     }
 }
