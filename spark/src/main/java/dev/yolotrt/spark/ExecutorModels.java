@@ -1,5 +1,6 @@
 package dev.yolotrt.spark;
 
+import dev.yolotrt.task.Task;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.util.Settings;
 import org.apache.spark.SparkContext;
@@ -32,7 +33,7 @@ final class ExecutorModels {
         List<Integer> gpus = gpus();
         return MODELS.computeIfAbsent(model + "|" + task + "|" + gpus, k -> {
             Settings s = Settings.fromEnvironment();
-            return Yolo.load(model, gpus.isEmpty() ? s : s.withDevices(gpus), task);
+            return Yolo.load(model, gpus.isEmpty() ? s : s.withDevices(gpus), task == null ? null : Task.parse(task, "task"));
         });
     }
 

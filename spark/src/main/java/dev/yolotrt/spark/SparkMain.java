@@ -40,7 +40,7 @@ public final class SparkMain {
         try {
             int n = partitions == null ? spark.sparkContext().defaultParallelism() : Integer.parseInt((String) partitions);
             if (args[0].equals("val")) {
-                System.out.print(YoloSpark.validate(spark, model, kv, n).metrics().report(true));
+                System.out.print(YoloSpark.validate(spark, model, kv, n).report(true));
                 return;
             }
             String source = (String) kv.remove("source");

@@ -118,7 +118,7 @@ public final class YoloSpark {
 
     /** {@link #validate} with the box metrics only, as {@code Yolo.val}. */
     public static Metrics val(SparkSession spark, String model, Map<String, ?> options) {
-        return validate(spark, model, options, spark.sparkContext().defaultParallelism()).metrics();
+        return validate(spark, model, options, spark.sparkContext().defaultParallelism()).box();
     }
 
     /**

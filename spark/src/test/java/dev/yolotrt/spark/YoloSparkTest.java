@@ -117,10 +117,10 @@ class YoloSparkTest {
         Map<String, Object> options = Map.of("data", "coco128-val2017.yaml");
         Metrics single;
         try (Yolo yolo = Yolo.load("yolov8n.onnx")) {
-            single = yolo.val(options);
+            single = yolo.val(options).box();
         }
         Validator.Run run = YoloSpark.validate(spark, "yolov8n.onnx", options, 3);
-        Metrics spread = run.metrics();
+        Metrics spread = run.box();
         assertEquals(128, spread.images());
         assertEquals(single.instances(), spread.instances());
         // Every number val prints, in every digit: the table without its speed line, and the full-precision values.

@@ -32,6 +32,14 @@ public interface Backend extends AutoCloseable {
         return 1;
     }
 
+    /**
+     * The most sessions a {@link SessionPool} keeps open at once (callers past it wait for one): by default one per core,
+     * more would only queue for the same cores.
+     */
+    default int maxSessions() {
+        return Math.max(concurrency(), Runtime.getRuntime().availableProcessors());
+    }
+
     /** Opens the per-stream state one caller runs inference with (context, stream, buffers). */
     Session openSession();
 
@@ -54,33 +62,37 @@ public interface Backend extends AutoCloseable {
          */
         List<Tensor> infer(FloatBuffer input, int batch, int height, int width);
 
-        /** Whether {@link #inferImages} letterboxes on the device (TensorRT sessions). */
-        default boolean letterboxesOnDevice() {
-            return false;
+        /** What this session does on its device besides tensors in and out; empty on the host (ONNX Runtime). */
+        default java.util.Optional<DeviceOps> device() {
+            return java.util.Optional.empty();
         }
+
+        @Override
+        void close();
+    }
+
+    /**
+     * The device work of a session whose engine runs on a GPU (TensorRT): the letterbox and the candidates kernels in the
+     * same launch as the engine, and the engine timed alone. Calls follow the session's rule: one thread at a time.
+     */
+    interface DeviceOps {
 
         /**
          * Runs a batch of decoded 8-bit BGR images, the {@code i}-th letterboxed into input slot {@code i} on the device as
          * its job says; slots past the jobs keep what they held.
          */
-        default List<Tensor> inferImages(List<DeviceLetterbox.Job> jobs, int batch, int height, int width) {
-            throw new UnsupportedOperationException("this backend letterboxes on the host");
-        }
-
-        /** Whether {@link #inferPicked} picks a detect head's candidates on the device (TensorRT sessions). */
-        default boolean picksOnDevice() {
-            return false;
-        }
+        List<Tensor> inferImages(List<DeviceLetterbox.Job> jobs, int batch, int height, int width);
 
         /**
-         * Runs a batch as {@link #infer} (when {@code jobs} is null) or {@link #inferImages} would, but copies back only the
-         * candidates {@code pick} keeps of the detect head (output 0, [batch, 4 + nc, anchors]) instead of the head.
+         * Runs a batch as {@link Session#infer} (when {@code jobs} is null) or {@link #inferImages} would, but copies back
+         * only the candidates {@code pick} keeps of the detect head (output 0, [batch, 4 + nc, anchors]) instead of the head.
          */
-        default Picked inferPicked(FloatBuffer input, List<DeviceLetterbox.Job> jobs, int batch, int height, int width, Picked.Pick pick) {
-            throw new UnsupportedOperationException("this backend decodes on the host");
-        }
+        Picked inferPicked(FloatBuffer input, List<DeviceLetterbox.Job> jobs, int batch, int height, int width, Picked.Pick pick);
 
-        @Override
-        void close();
+        /**
+         * The engine alone: {@code reps} repetitions of {@code runs} launches on device-resident buffers (no copies),
+         * synchronised per repetition, after {@code warmup} launches. Milliseconds per image, one per repetition.
+         */
+        double[] timeEngine(int batch, int height, int width, int warmup, int reps, int runs);
     }
 }

@@ -22,6 +22,8 @@ final class DeviceCandidates {
     static final int CAP = 30_000;
     /** Floats per pair: anchor * nc + class (as int bits), score, cx, cy, w, h. */
     static final int FLOATS = 6;
+    /** Bytes of the kernel's {@code Pick} in device memory: conf (float), multiLabel (int). */
+    static final int PICK_BYTES = 8;
 
     private DeviceCandidates() {
     }
@@ -31,19 +33,26 @@ final class DeviceCandidates {
         return DeviceKernels.function("candidates.ptx", "candidates");
     }
 
+    /** Writes {@code pick} as the kernel's {@code Pick} into {@code at} ({@link #PICK_BYTES}, host memory the graph uploads). */
+    static void pick(Pointer at, Picked.Pick pick) {
+        new FloatPointer(at).capacity(1).put(pick.conf());
+        new IntPointer(at).capacity(2).put(1, pick.multiLabel() ? 1 : 0);
+    }
+
     /**
      * Queues {@code kernel} on {@code stream} for {@code batch} images of a [batch, channels, anchors] head at
-     * {@code headAddress}: each image's pairs go to its list of {@link #CAP} at {@code outAddress}, its count to {@code countsAddress}.
+     * {@code headAddress}, keeping what the {@code Pick} at {@code pickAddress} (device memory) says: each image's pairs go to
+     * its list of {@link #CAP} at {@code outAddress}, its count to {@code countsAddress}.
      */
-    static void launch(CUfunc_st kernel, CUstream_st stream, long headAddress, int batch, int channels, int anchors, Picked.Pick pick,
+    static void launch(CUfunc_st kernel, CUstream_st stream, long headAddress, int batch, int channels, int anchors, long pickAddress,
                        long countsAddress, long outAddress) {
-        // candidates(head, channels, anchors, nc, conf, multiLabel, cap, counts, out)
+        // candidates(head, channels, anchors, nc, pick, cap, counts, out)
         try (LongPointer head = new LongPointer(1).put(headAddress); IntPointer ch = new IntPointer(1).put(channels);
              IntPointer an = new IntPointer(1).put(anchors); IntPointer nc = new IntPointer(1).put(channels - 4);
-             FloatPointer conf = new FloatPointer(1).put(pick.conf()); IntPointer multiLabel = new IntPointer(1).put(pick.multiLabel() ? 1 : 0);
+             LongPointer pick = new LongPointer(1).put(pickAddress);
              IntPointer cap = new IntPointer(1).put(CAP); LongPointer counts = new LongPointer(1).put(countsAddress);
              LongPointer out = new LongPointer(1).put(outAddress);
-             PointerPointer<Pointer> params = new PointerPointer<>(head, ch, an, nc, conf, multiLabel, cap, counts, out)) {
+             PointerPointer<Pointer> params = new PointerPointer<>(head, ch, an, nc, pick, cap, counts, out)) {
             int block = 256;
             DeviceKernels.check(cuLaunchKernel(kernel, (anchors + block - 1) / block, batch, 1, block, 1, 1, 0, stream, params,
                     (PointerPointer<?>) null), "cuLaunchKernel (candidates)");

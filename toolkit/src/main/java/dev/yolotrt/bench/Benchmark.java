@@ -1,8 +1,9 @@
 package dev.yolotrt.bench;
 
+import dev.yolotrt.viz.Columns;
+import dev.yolotrt.task.Task;
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.TensorRt;
-import dev.yolotrt.backend.TensorRtBackend;
 import dev.yolotrt.data.ClassFolders;
 import dev.yolotrt.data.Dataset;
 import dev.yolotrt.data.Images;
@@ -11,7 +12,6 @@ import dev.yolotrt.export.Exporter;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;
-import dev.yolotrt.val.ClassifyValidator;
 import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
 import dev.yolotrt.val.Validator;
@@ -69,28 +69,31 @@ public final class Benchmark {
         }
     }
 
-    private final StringColumn format = StringColumn.create("Format");
-    private final StringColumn precision = StringColumn.create("Precision");
-    private final IntColumn batch = IntColumn.create("Batch");
-    private final DoubleColumn engMean = DoubleColumn.create("Engine ms/img");
-    private final DoubleColumn engMin = DoubleColumn.create("Engine min");
-    private final DoubleColumn engMax = DoubleColumn.create("Engine max");
-    private final DoubleColumn e2eMean = DoubleColumn.create("End-to-end ms/img");
-    private final DoubleColumn e2eMin = DoubleColumn.create("E2E min");
-    private final DoubleColumn e2eMax = DoubleColumn.create("E2E max");
+    private final StringColumn format = StringColumn.create(Columns.FORMAT);
+    private final StringColumn precision = StringColumn.create(Columns.PRECISION);
+    private final IntColumn batch = IntColumn.create(Columns.BATCH);
+    private final DoubleColumn engMean = DoubleColumn.create(Columns.ENGINE_MS);
+    private final DoubleColumn engMin = DoubleColumn.create(Columns.ENGINE_MIN);
+    private final DoubleColumn engMax = DoubleColumn.create(Columns.ENGINE_MAX);
+    private final DoubleColumn e2eMean = DoubleColumn.create(Columns.E2E_MS);
+    private final DoubleColumn e2eMin = DoubleColumn.create(Columns.E2E_MIN);
+    private final DoubleColumn e2eMax = DoubleColumn.create(Columns.E2E_MAX);
     /**
      * End-to-end on the GPU path (engines only, beside the host path): the letterbox on the GPU ({@code gpu_preprocess}) and,
      * for detect heads, only the candidates above conf copied back ({@code gpu_decode}).
      */
-    private final DoubleColumn gpuMean = DoubleColumn.create("GPU E2E ms/img");
-    private final DoubleColumn gpuMin = DoubleColumn.create("GPU min");
-    private final DoubleColumn gpuMax = DoubleColumn.create("GPU max");
+    private final DoubleColumn gpuMean = DoubleColumn.create(Columns.GPU_E2E_MS);
+    private final DoubleColumn gpuMin = DoubleColumn.create(Columns.GPU_MIN);
+    private final DoubleColumn gpuMax = DoubleColumn.create(Columns.GPU_MAX);
     /** The GPU path with the predictor's batches in flight at once, as a folder streams: wall time ÷ images. */
-    private final DoubleColumn piped = DoubleColumn.create("Pipelined ms/img");
+    private final DoubleColumn piped = DoubleColumn.create(Columns.PIPELINED_MS);
     /** The task's accuracy columns, in the order of its first row's scores. */
     private final Map<String, DoubleColumn> scores = new LinkedHashMap<>();
-    private final DoubleColumn build = DoubleColumn.create("Build s");
-    private final DoubleColumn size = DoubleColumn.create("Size MB");
+    private final DoubleColumn build = DoubleColumn.create(Columns.BUILD_S);
+    private final DoubleColumn size = DoubleColumn.create(Columns.SIZE_MB);
+
+    /** Timed calls per CPU row (engine and end-to-end alike): a CPU call takes a large part of a second. */
+    private static final int CPU_ITERS = 5;
 
     private Benchmark() {
     }
@@ -98,21 +101,26 @@ public final class Benchmark {
     /** Runs the plan on {@code model} (an ONNX model); {@code info} receives progress lines. */
     public static Table run(Yolo model, Plan plan, Consumer<String> info) {
         Benchmark b = new Benchmark();
+        // The benchmark owns the decoded images: freed, newest first, when it is done.
         List<Mat> images = decodedImages(model, plan.data());
-        String title = model.file().getFileName() + " benchmark";
-        if (!TensorRt.available()) {
-            info.accept("No TensorRT GPU here (" + TensorRt.whyUnavailable() + "); benchmarking the ONNX Runtime CPU backend instead");
-            b.measure(model, "onnx", "fp32", plan, images, 0, fileMb(model.file()), info);
-            return b.table(title + " (CPU)");
-        }
-        for (String p : plan.precisions()) {
-            Exporter.Result r = Exporter.cached(model.source(), exportOptions(p, plan.batch(), plan.imgsz(), plan.data())
-                    .withSplit(plan.calibSplit()), info);
-            try (Yolo engine = Yolo.load(r.engine(), model.settings())) {
-                b.measure(engine, "engine", p, plan, images, r.buildSeconds(), fileMb(r.engine()), info);
+        try {
+            String title = model.file().getFileName() + " benchmark";
+            if (!TensorRt.available()) {
+                info.accept("No TensorRT GPU here (" + TensorRt.whyUnavailable() + "); benchmarking the ONNX Runtime CPU backend instead");
+                b.measure(model, "onnx", "fp32", plan, images, 0, fileMb(model.file()), info);
+                return b.table(title + " (CPU)");
             }
+            for (String p : plan.precisions()) {
+                Exporter.Result r = Exporter.cached(model.source(), exportOptions(p, plan.batch(), plan.imgsz(), plan.data())
+                        .withSplit(plan.calibSplit()), info);
+                try (Yolo engine = Yolo.load(r.engine(), model.settings())) {
+                    b.measure(engine, "engine", p, plan, images, r.buildSeconds(), fileMb(r.engine()), info);
+                }
+            }
+            return b.table(title + " on " + TensorRt.gpu() + ", TensorRT " + TensorRt.version());
+        } finally {
+            for (int i = images.size() - 1; i >= 0; i--) images.get(i).close();
         }
-        return b.table(title + " on " + TensorRt.gpu() + ", TensorRT " + TensorRt.version());
     }
 
     /**
@@ -131,12 +139,10 @@ public final class Benchmark {
         Map<String, Double> score = score(m, plan.data(), plan.imgsz(), plan.batch());
         for (String d : plan.alsoOn()) {
             Map<String, Double> other = score(m, d, plan.imgsz(), plan.batch());
-            String key = other.containsKey("mAP50-95") ? "mAP50-95" : other.keySet().iterator().next();
+            String key = other.containsKey(Columns.MAP) ? Columns.MAP : other.keySet().iterator().next();
             score.put(key + " " + d.replaceFirst("\\.yaml$", ""), other.get(key));
         }
-        List<Integer> batches = new ArrayList<>(List.of(1));
-        if (plan.batch() > 1 && m.backend().dynamicBatch()) batches.add(plan.batch());
-        for (int bs : batches) {
+        for (int bs : batches(m, plan.batch(), info)) {
             boolean cpu = fmt.equals("onnx");
             double[] eng = engineTimes(m.backend(), bs, plan, cpu);
             Timed host = endToEnd(m.predictor(), images, bs, plan, cpu, false);
@@ -172,23 +178,19 @@ public final class Benchmark {
     static Map<String, Double> score(Yolo m, String data, int imgsz, int batch) {
         ValOptions o = valOptions(m, data, imgsz, batch);
         Map<String, Double> s = new LinkedHashMap<>();
-        if (m.metadata().task().equals("classify")) {
-            ClassifyValidator.Result r = m.valClassify(o);
-            s.put("top1", r.top1());
-            s.put("top5", r.top5());
+        Validator.Run r = m.val(o);
+        if (r.top() != null) {
+            s.put("top1", r.top().top1());
+            s.put("top5", r.top().top5());
             return s;
         }
-        Validator.Run r = m.validate(o);
-        s.put("mAP50", r.metrics().map50());
-        s.put("mAP50-95", r.metrics().map());
-        String second = switch (m.metadata().task()) {
-            case "segment" -> "M";
-            case "pose" -> "P";
-            default -> null;
-        };
-        if (second != null) {
-            s.put("mAP50(" + second + ")", r.pose().map50());
-            s.put("mAP50-95(" + second + ")", r.pose().map());
+        s.put(Columns.MAP50, r.box().map50());
+        s.put(Columns.MAP, r.box().map());
+        if (r.second() != null) {
+            // The guide's column suffix: the metric's initial, (M) for masks, (P) for keypoints.
+            String second = r.task().secondMetric().substring(0, 1);
+            s.put(Columns.MAP50 + "(" + second + ")", r.second().map50());
+            s.put(Columns.MAP + "(" + second + ")", r.second().map());
         }
         return s;
     }
@@ -201,7 +203,7 @@ public final class Benchmark {
 
     /** mAP on {@code data}'s val split with val's defaults (conf 0.001, IoU 0.7), in batches the model takes. */
     static Metrics validate(Yolo m, String data, int imgsz, int batch) {
-        return m.validate(valOptions(m, data, imgsz, batch)).metrics();
+        return m.val(valOptions(m, data, imgsz, batch)).box();
     }
 
     /** val's defaults on {@code data}, in batches the model takes. */
@@ -209,16 +211,39 @@ public final class Benchmark {
         return ValOptions.of(Map.of("data", data, "imgsz", imgsz, "batch", Math.min(batch, m.backend().maxBatch()), "verbose", false));
     }
 
+    /**
+     * The batches a model's rows run at: 1 and the plan's batch where the model takes any batch; a model with a fixed
+     * batch runs at that batch only, and a plan asking for another is told so (a fixed batch-1 ONNX at batch=8 runs 1).
+     */
+    static List<Integer> batches(Yolo m, int want, Consumer<String> info) {
+        Backend b = m.backend();
+        if (b.dynamicBatch()) return want > 1 ? List.of(1, want) : List.of(1);
+        int fixed = Math.max(1, b.maxBatch());
+        if (want != fixed) {
+            info.accept("WARNING: batch=" + want + " but " + m.file().getFileName() + " takes a fixed batch of " + fixed + " (input "
+                    + Arrays.toString(b.inputShape()) + "): its rows run at batch " + fixed + "; export it with dynamic=True for batch " + want);
+        }
+        return List.of(fixed);
+    }
+
+    /**
+     * Calls before timing: as many as the end-to-end rows make, so the engine row is no colder than they are (with one
+     * warm-up call, ONNX Runtime's first slow runs landed in the engine row and made it slower than end-to-end).
+     */
+    private static int warmups(int iters) {
+        return Math.min(100, iters);
+    }
+
     /** The engine alone: TensorRT graph launches on device buffers; ONNX Runtime runs on a fixed tensor. */
     static double[] engineTimes(Backend backend, int bs, Plan plan, boolean cpu) {
         int s = plan.imgsz();
         try (Backend.Session session = backend.openSession()) {
-            if (session instanceof TensorRtBackend.TrtSession trt) {
-                return trt.timeEngine(bs, s, s, plan.warmup(), plan.reps(), bs == 1 ? 1000 : 200);
+            if (session.device().isPresent()) {
+                return session.device().get().timeEngine(bs, s, s, plan.warmup(), plan.reps(), bs == 1 ? 1000 : 200);
             }
             FloatBuffer in = session.inputBuffer(bs, s, s);
-            int reps = cpu ? 5 : plan.reps();
-            session.infer(in, bs, s, s);
+            int reps = cpu ? CPU_ITERS : plan.reps();
+            for (int i = 0; i < warmups(reps); i++) session.infer(in, bs, s, s);
             double[] ms = new double[reps];
             for (int r = 0; r < reps; r++) {
                 long t0 = System.nanoTime();
@@ -258,9 +283,9 @@ public final class Benchmark {
     private static Timed endToEnd(Predictor p, List<Mat> images, int bs, Plan plan, boolean cpu, boolean gpu) {
         PredictOptions o = options(bs, plan, gpu);
         List<Mat> batchImgs = batchOf(images, bs);
-        int iters = cpu ? 5 : plan.e2eIters();
+        int iters = cpu ? CPU_ITERS : plan.e2eIters();
         // Enough warm-up calls for the JIT to compile the decoder's loops before timing.
-        for (int i = 0; i < Math.min(100, iters); i++) p.run(batchImgs, o);
+        for (int i = 0; i < warmups(iters); i++) p.run(batchImgs, o);
         long[] gc0 = gcSoFar();
         double[] ms = new double[iters];
         double pre = 0, infer = 0, post = 0;
@@ -295,7 +320,7 @@ public final class Benchmark {
     }
 
     private static List<Mat> decodedImages(Yolo model, String data) {
-        List<Path> files = model.metadata().task().equals("classify") ? ClassFolders.images(Path.of(data), "val")
+        List<Path> files = model.metadata().task() == Task.CLASSIFY ? ClassFolders.images(Path.of(data), "val")
                 : Dataset.load(data, model.settings()).images("val", model.settings());
         return files.stream().limit(16).map(Images::read).toList();
     }

@@ -1,5 +1,6 @@
 package dev.yolotrt.bench;
 
+import dev.yolotrt.viz.Columns;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.model.Yolo;
@@ -34,10 +35,11 @@ public final class Throughput {
     public static Table run(Yolo model, List<ImageSource> sources, PredictOptions o) {
         Predictor p = model.predictor();
         p.warmup(o);
-        StringColumn path = StringColumn.create("Path"), limit = StringColumn.create("Limited by");
-        IntColumn images = IntColumn.create("Images");
-        DoubleColumn seconds = DoubleColumn.create("Seconds"), rate = DoubleColumn.create("Images/s"), decode = DoubleColumn.create("Decode ms/img"),
-                pre = DoubleColumn.create("Preprocess ms/img"), inf = DoubleColumn.create("Inference ms/img"), post = DoubleColumn.create("Postprocess ms/img");
+        StringColumn path = StringColumn.create(Columns.PATH), limit = StringColumn.create(Columns.LIMITED_BY);
+        IntColumn images = IntColumn.create(Columns.IMAGES);
+        DoubleColumn seconds = DoubleColumn.create(Columns.SECONDS), rate = DoubleColumn.create(Columns.IMAGES_PER_S),
+                decode = DoubleColumn.create(Columns.DECODE_MS), pre = DoubleColumn.create(Columns.PREPROCESS_MS),
+                inf = DoubleColumn.create(Columns.INFERENCE_MS), post = DoubleColumn.create(Columns.POSTPROCESS_MS);
 
         // Old path: each batch's images decoded one after another, then letterboxed, inferred, decoded.
         double[] st = new double[4];
@@ -92,7 +94,7 @@ public final class Throughput {
                 Table t = run(m, sources, o);
                 int[] count = new int[t.rowCount()];
                 Arrays.fill(count, n);
-                t.addColumns(IntColumn.create("GPUs", count));
+                t.addColumns(IntColumn.create(Columns.GPUS, count));
                 all = all == null ? t : all.append(t);
             }
         }

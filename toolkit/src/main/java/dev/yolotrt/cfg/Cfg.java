@@ -1,5 +1,6 @@
 package dev.yolotrt.cfg;
 
+import dev.yolotrt.task.Task;
 import dev.yolotrt.util.YoloException;
 
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ public final class Cfg {
         key("gpu_decode", Type.BOOL, true, "engines, detect: pick the boxes above conf on the GPU and copy back only those (false: the whole head, decoded on the host)");
         key("gpu_preprocess", Type.BOOL, true, "engines: letterbox on the GPU (uint8 upload, resize, pad, normalise in one kernel); false: on the host");
         key("show", Type.BOOL, false, "show annotated results in a window, where there is a display (predict, track)");
-        key("save", Type.BOOL, true, "save annotated images (predict) or plots (val)");
+        key("save", Type.BOOL, true, "save annotated images (predict, track: True on the CLI, False in the Java API, as Ultralytics' CLI and Python API) or plots (val)");
         key("save_txt", Type.BOOL, false, "save YOLO-format labels of the predictions");
         key("save_conf", Type.BOOL, false, "add confidences to save_txt labels");
         key("save_crop", Type.BOOL, false, "save each detected box as an image under crops/<class>/");
@@ -58,7 +59,7 @@ public final class Cfg {
         key("half", Type.BOOL, false, "FP16 engine");
         key("int8", Type.BOOL, false, "INT8 engine with calibration on data");
         key("dynamic", Type.BOOL, false, "dynamic batch and image size");
-        key("simplify", Type.BOOL, true, "simplify the graph before building (TensorRT folds constants itself)");
+        key("simplify", Type.BOOL, false, "not supported (True is refused): TensorRT's builder folds constants and drops dead nodes itself, so the engine is the same");
         key("workspace", Type.FLOAT, null, "TensorRT workspace in GiB (None: TensorRT decides)");
         key("nms", Type.BOOL, false, "NMS inside the engine");
         key("fraction", Type.FLOAT, 1.0, "fraction of the dataset used for INT8 calibration");
@@ -123,12 +124,26 @@ public final class Cfg {
         return Collections.unmodifiableMap(KEYS);
     }
 
-    /** {@code conf} depends on the mode, as in Ultralytics: predict 0.25, val 0.001. */
-    public static final double PREDICT_CONF = 0.25;
-    public static final double VAL_CONF = 0.001;
+    /** The modes whose defaults differ from the table's, as Ultralytics' predictor, tracker, validator and exporter set their own. */
+    public enum Mode { PREDICT, TRACK, VAL, EXPORT }
 
-    /** The defaults table itself, for builders to start from. */
-    public static final Cfg DEFAULTS = new Cfg(Map.of());
+    /** Who passes the options: Ultralytics' CLI saves predictions unless told not to, its Python API (and ours) does not. */
+    public enum Caller { CLI, API }
+
+    /** Ultralytics' predict conf, also what an engine with NMS inside keeps. */
+    private static final double PREDICT_CONF = 0.25;
+
+    /** What {@code mode} sets over the table (the table's conf is None: every mode has its own). */
+    private static Map<String, Object> modeDefaults(Mode mode, Caller caller) {
+        boolean cli = caller == Caller.CLI;
+        return switch (mode) {
+            case PREDICT -> Map.of("conf", PREDICT_CONF, "save", cli);
+            // Trackers want the weak detections too (ByteTrack's second association).
+            case TRACK -> Map.of("conf", 0.1, "save", cli);
+            case VAL -> Map.of("conf", 0.001);
+            case EXPORT -> Map.of("conf", PREDICT_CONF);
+        };
+    }
 
     public static Cfg empty() {
         return new Cfg(new LinkedHashMap<>());
@@ -154,6 +169,19 @@ public final class Cfg {
             values.put(key.name(), inRange(key, convert(key, e.getValue())));
         }
         return new Cfg(values);
+    }
+
+    /**
+     * The configuration a mode runs with, layered once: the table's defaults, then {@code mode}'s (for {@code caller}),
+     * then this configuration's values, which win. Options records and builders read it and hold no defaults of their own.
+     */
+    public Cfg forMode(Mode mode, Caller caller) {
+        Map<String, Object> layered = new LinkedHashMap<>(modeDefaults(mode, caller));
+        // A value given as None where the mode has one (conf=None) means the mode's, as in Ultralytics.
+        values.forEach((k, v) -> {
+            if (v != null || !layered.containsKey(k)) layered.put(k, v);
+        });
+        return new Cfg(layered);
     }
 
     /** This configuration with {@code others} laid over it (validated). */
@@ -191,6 +219,12 @@ public final class Cfg {
 
     public String string(String key) {
         return (String) get(key);
+    }
+
+    /** The {@code task=} override, parsed (null: the model's own task). */
+    public Task task() {
+        String t = string("task");
+        return t == null ? null : Task.parse(t, "task");
     }
 
     @SuppressWarnings("unchecked")

@@ -1,6 +1,7 @@
 package dev.yolotrt.cli;
 
 import dev.yolotrt.cfg.Cfg;
+import dev.yolotrt.task.Task;
 import dev.yolotrt.viz.ResultWriter;
 import dev.yolotrt.viz.RunDirs;
 import dev.yolotrt.bench.Benchmark;
@@ -42,21 +43,20 @@ import java.util.Properties;
 final class Commands {
 
     static final List<String> MODES = List.of("predict", "track", "val", "export", "benchmark", "notebook", "kernel", "help", "version");
-    /** Ultralytics' TASK words of {@code yolo TASK MODE}, and the modes that take one. */
-    static final List<String> TASKS = List.of("detect", "segment", "pose", "classify", "obb");
+    /** The modes that take a TASK word ({@code yolo TASK MODE}). */
     static final List<String> TASK_MODES = List.of("predict", "track", "val", "export", "benchmark");
 
     private final PrintStream out;
     private final PrintStream err;
     /** The TASK of {@code yolo-trt TASK MODE}, or null. */
-    private final String taskWord;
+    private final Task taskWord;
     private String mode;
 
     Commands(PrintStream out, PrintStream err) {
         this(out, err, null);
     }
 
-    Commands(PrintStream out, PrintStream err, String taskWord) {
+    Commands(PrintStream out, PrintStream err, Task taskWord) {
         this.out = out;
         this.err = err;
         this.taskWord = taskWord;
@@ -105,7 +105,7 @@ final class Commands {
 
     private int predict(Cfg cfg) {
         // As in Ultralytics, the CLI saves annotated images unless told not to; the Java API does not.
-        Cfg c = cfg.isSet("save") ? cfg : cfg.with(Map.of("save", true));
+        Cfg c = cfg.forMode(Cfg.Mode.PREDICT, Cfg.Caller.CLI);
         if (VideoSource.isVideo(c.string("source"))) return video(c, false);
         PredictOptions o = PredictOptions.builder().apply(c).build();
         try (Yolo model = load(c); Window window = window(c)) {
@@ -137,8 +137,7 @@ final class Commands {
 
     /** Track mode: conf 0.1 unless given (ByteTrack wants the weak detections too), annotated output saved. */
     private int track(Cfg cfg) {
-        Cfg saving = cfg.isSet("save") ? cfg : cfg.with(Map.of("save", true));
-        Cfg c = saving.isSet("conf") ? saving : saving.with(Map.of("conf", 0.1));
+        Cfg c = cfg.forMode(Cfg.Mode.TRACK, Cfg.Caller.CLI);
         if (VideoSource.isVideo(c.string("source"))) return video(c, true);
         try (Yolo model = load(c); Window window = window(c);
              java.util.stream.Stream<Results> s = model.trackStream(c.string("source"), c.explicit())) {
@@ -191,29 +190,23 @@ final class Commands {
         ValOptions o = ValOptions.of(c);
         long t0 = System.nanoTime();
         try (Yolo model = load(c)) {
-            if (model.metadata().task().equals("classify")) {
-                ClassifyValidator.Result r = model.valClassify(o);
-                out.print(r.report());
-                Path dir = RunDirs.next(c, "val", "classify");
+            Validator.Run run = model.val(o);
+            out.print(run.report(o.verbose()));
+            Path dir = RunDirs.next(c, "val", run.task());
+            if (run.top() != null) {
+                ClassifyValidator.Result r = run.top();
                 Tables.writeCsv(r.table(), dir.resolve("results.csv"));
                 out.printf(Locale.ROOT, "Validated %s on %s %s (%d images) in %.1fs; results saved to %s%n", model.file().getFileName(),
                         r.dataset(), r.split(), r.images(), (System.nanoTime() - t0) / 1e9, dir);
                 return 0;
             }
-            Validator.Run run = model.validate(o);
-            Metrics m = run.metrics();
-            out.print(m.report(o.verbose()));
-            String second = model.metadata().task().equals("segment") ? "Mask" : "Pose";   // what run.pose() measures
-            if (run.pose() != null) {
-                out.print(run.pose().report(o.verbose(), second));
-            }
-            Path dir = RunDirs.next(c, "val", model.metadata().task());
+            Metrics m = run.box();
             Tables.writeCsv(m.table(), dir.resolve("results.csv"));
-            if (run.pose() != null) Tables.writeCsv(run.pose().table(), dir.resolve("results-" + model.metadata().task() + ".csv"));
+            if (run.second() != null) Tables.writeCsv(run.second().table(), dir.resolve("results-" + run.task().id() + ".csv"));
             if (c.bool("save")) {
                 // Ultralytics' val plots: curves per metric family, the confusion matrix of the boxes.
                 ValPlots.save(m, "Box", true, dir);
-                if (run.pose() != null) ValPlots.save(run.pose(), second, false, dir);
+                if (run.second() != null) ValPlots.save(run.second(), run.task().secondMetric(), false, dir);
             }
             if (run.predictions() != null) {
                 run.predictions().write(dir.resolve("predictions.json"));
@@ -295,7 +288,7 @@ final class Commands {
     /** benchmark source=...: images per second over the images, old and pipelined path side by side. */
     private int throughput(Cfg c) {
         if (VideoSource.isVideo(c.string("source"))) return videoBenchmark(c);
-        PredictOptions o = PredictOptions.builder().apply(c.isSet("conf") ? c : c.with(Map.of("conf", 0.25))).build();
+        PredictOptions o = PredictOptions.builder().apply(c).build();
         try (Yolo model = load(c)) {
             Table t = Throughput.run(model, ImageSource.resolve(c.string("source"), model.settings()), o);
             out.println(t.printAll());
@@ -328,7 +321,7 @@ final class Commands {
         }
         Path onnx = pt.resolveSibling(pt.getFileName().toString().replaceFirst("(?i)\\.pt$", ".onnx"));
         try {
-            dev.yolotrt.util.AtomicWrite.write(onnx, Files.readAllBytes(dev.yolotrt.model.pt.Converted.onnx(pt, settings.cacheDir())));
+            dev.yolotrt.util.AtomicWrite.write(onnx, Files.readAllBytes(dev.yolotrt.pt.Converted.onnx(pt, settings.cacheDir())));
         } catch (java.io.IOException e) {
             // AtomicWrite reports its own failures: this one is reading the cached conversion back.
             throw new YoloException("cannot read " + pt.getFileName() + "'s converted ONNX: " + e.getMessage());
@@ -342,16 +335,16 @@ final class Commands {
      * the model's own (or task='s): it names what the user expects, so another is refused rather than forced.
      */
     private Yolo load(Cfg c) {
-        String task = c.string("task");
-        if (taskWord != null && task != null && !task.equals(taskWord)) {
-            throw new YoloException("the command names the task " + taskWord + " but task=" + Text.clip(task) + "; give one of them");
+        Task task = c.task();
+        if (taskWord != null && task != null && task != taskWord) {
+            throw new YoloException("the command names the task " + taskWord.id() + " but task=" + task.id() + "; give one of them");
         }
         Yolo model = Yolo.load(c.string("model"), settings(c), task);
-        String own = String.valueOf(model.metadata().task());
-        if (taskWord != null && !taskWord.equals(own)) {
+        Task own = model.metadata().task();
+        if (taskWord != null && taskWord != own) {
             model.close();
-            throw new YoloException(model.file().getFileName() + " is a " + own + " model, not " + taskWord + ": run yolo-trt " + own + " "
-                    + mode + " ..., or leave the task out");
+            throw new YoloException(model.file().getFileName() + " is a " + own.id() + " model, not " + taskWord.id() + ": run yolo-trt "
+                    + own.id() + " " + mode + " ..., or leave the task out");
         }
         return model;
     }

@@ -1,5 +1,6 @@
 package dev.yolotrt.cli;
 
+import dev.yolotrt.task.Task;
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.Text;
 import dev.yolotrt.util.YoloException;
@@ -33,14 +34,13 @@ public final class Main {
         }
         String mode = args[0];
         List<String> rest = Arrays.asList(args).subList(1, args.length);
-        String task = null;
-        if (Commands.TASKS.contains(mode)) {   // Ultralytics' yolo TASK MODE key=value
+        Task task = Task.find(mode).orElse(null);
+        if (task != null) {   // Ultralytics' yolo TASK MODE key=value
             if (rest.isEmpty() || rest.get(0).contains("=")) {
                 err.println("yolo-trt " + mode + ": a mode follows the task (" + String.join(", ", Commands.TASK_MODES) + "), e.g. yolo-trt "
                         + mode + " predict model=... source=...");
                 return 2;
             }
-            task = mode;
             mode = rest.get(0);
             rest = rest.subList(1, rest.size());
         }

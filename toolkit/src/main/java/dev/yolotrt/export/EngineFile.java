@@ -2,7 +2,8 @@ package dev.yolotrt.export;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.task.ModelMetadata;
+import dev.yolotrt.task.Task;
 import dev.yolotrt.util.AtomicWrite;
 import dev.yolotrt.util.Text;
 import dev.yolotrt.util.YoloException;
@@ -83,7 +84,7 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
         m.put("license", "AGPL-3.0 License (https://ultralytics.com/license)");
         m.put("docs", "https://docs.ultralytics.com");
         m.put("stride", source.stride());
-        m.put("task", source.task());
+        m.put("task", source.task().id());
         m.put("batch", batch);
         m.put("imgsz", List.of(imgsz, imgsz));
         Map<String, String> names = new LinkedHashMap<>();
@@ -118,8 +119,9 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
         if (sz instanceof List<?> l && l.size() == 2) imgsz = new int[] {size(l.get(0)), size(l.get(1))};
         else if (sz instanceof Number) imgsz = new int[] {size(sz), size(sz)};
         else if (sz != null) throw new YoloException("engine metadata: imgsz=" + Text.clip(String.valueOf(sz)) + " is not a size or [height, width]");
-        Object task = metadata.getOrDefault("task", "detect");
-        if (!(task instanceof String)) throw new YoloException("engine metadata: task=" + Text.clip(String.valueOf(task)) + " is not a task name");
+        Object t = metadata.getOrDefault("task", Task.DETECT.id());
+        if (!(t instanceof String)) throw new YoloException("engine metadata: task=" + Text.clip(String.valueOf(t)) + " is not a task name");
+        Task task = Task.parse((String) t, "engine metadata: task");
         Object a = metadata.get("args");
         if (a != null && !(a instanceof Map)) throw new YoloException("engine metadata: args must be a map");
         Map<String, Object> args = a == null ? Map.of() : (Map<String, Object>) a;
@@ -131,7 +133,7 @@ public record EngineFile(Map<String, Object> metadata, byte[] plan) {
         } else if (k != null) {
             throw new YoloException("engine metadata: kpt_shape=" + Text.clip(String.valueOf(k)) + " is not [keypoints, 2 or 3]");
         }
-        ModelMetadata m = new ModelMetadata(str("description"), str("author"), str("date"), str("version"), (String) task,
+        ModelMetadata m = new ModelMetadata(str("description"), str("author"), str("date"), str("version"), task,
                 num("stride", 32, 1, 1024), Math.max(1, num("batch", 1, -1, 1 << 16)), imgsz, names, new LinkedHashMap<>(args), kpt);
         m.engineArgs(); // checks the args' types now, not at the first prediction
         return m;

@@ -1,6 +1,7 @@
 package dev.yolotrt.export;
 
 import dev.yolotrt.cfg.Cfg;
+import dev.yolotrt.task.Precision;
 import dev.yolotrt.util.YoloException;
 
 import java.nio.file.Path;
@@ -11,7 +12,7 @@ import java.util.Map;
 
 /**
  * TensorRT export settings with the Ultralytics TensorRT guide's names and defaults: imgsz 640, half False, int8
- * False, dynamic False, simplify True, workspace None (GiB), nms False, batch 1, data coco8.yaml,
+ * False, dynamic False, simplify False (True is refused), workspace None (GiB), nms False, batch 1, data coco8.yaml,
  * fraction 1.0, device None. {@code output} (null: beside the model) and {@code optimizationLevel}
  * (null: TensorRT's default) are ours, as are the INT8 tuning knobs: {@code split} (which split of
  * {@code data} calibrates, val as in Ultralytics), {@code calibBatch} (null: 2 × batch) and
@@ -43,6 +44,10 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         if (format.equals("onnx") && quant.equals("implicit")) throw new YoloException("quant=implicit lives in a TensorRT engine; format=onnx carries INT8 as quant=qdq");
         if (batch < 1) throw new YoloException("batch=" + batch + " must be at least 1");
         if (imgsz != null && (imgsz < 32 || imgsz % 32 != 0)) throw new YoloException("imgsz=" + imgsz + " must be a multiple of 32 (the model's stride), at least 32");
+        if (simplify) {
+            throw new YoloException("simplify=True is not supported: this toolkit hands the ONNX to TensorRT as it is, and TensorRT's "
+                    + "builder folds constants and drops dead nodes itself, so the engine is the same; leave simplify out");
+        }
         if (workspace != null && workspace <= 0) throw new YoloException("workspace=" + workspace + " must be a positive number of GiB, or None");
         if (conf < 0 || conf > 1 || iou < 0 || iou > 1 || maxDet < 1) throw new YoloException("nms settings conf=" + conf + ", iou=" + iou + ", max_det=" + maxDet + " are out of range");
         if (!(fraction > 0 && fraction <= 1)) throw new YoloException("fraction=" + fraction + " must be in (0, 1]");
@@ -107,6 +112,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         return t;
     }
 
+    /** A builder holding export mode's defaults (the table's, with predict's conf for NMS inside). */
     public static Builder builder() {
         return new Builder();
     }
@@ -138,7 +144,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
 
     /** A short name for the precision: fp32, fp16 or int8. */
     public String precision() {
-        return int8 ? "int8" : half ? "fp16" : "fp32";
+        return Precision.of(half, int8).id();
     }
 
     /**
@@ -181,32 +187,39 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
 
     /** Mutable builder; validation happens in the record's constructor. */
     public static final class Builder {
-        private String format = "engine";
+        // Every option of the table starts at export mode's value (builder()), none has a default of its own here.
+        private String format;
         private Integer imgsz;
         private boolean half;
         private boolean int8;
         private boolean dynamic;
-        private boolean simplify = true;
+        private boolean simplify;
         private Double workspace;
         private boolean nms;
-        private int batch = 1;
-        private String data = "coco8.yaml";
-        private double fraction = 1.0;
+        private int batch;
+        private String data;
+        private double fraction;
         private String device;
-        private String calibrator = "minmax";
-        private String split = "val";
+        private String calibrator;
+        private String split;
         private Integer calibBatch;
         private String fp16Layers;
         private String quant;
         private boolean stronglyTyped;
-        private double conf = Cfg.PREDICT_CONF;
-        private double iou = Cfg.DEFAULTS.number("iou");
-        private int maxDet = Cfg.DEFAULTS.integer("max_det");
+        private double conf;
+        private double iou;
+        private int maxDet;
         private Integer optimizationLevel;
         private boolean timingCache = true;
         private Path output;
 
-        public Builder apply(Cfg c) {
+        /** A builder holding export mode's defaults. */
+        public Builder() {
+            apply(Cfg.empty());
+        }
+
+        public Builder apply(Cfg given) {
+            Cfg c = given.forMode(Cfg.Mode.EXPORT, Cfg.Caller.API);
             format = c.string("format");
             if (c.isSet("imgsz")) {
                 List<Integer> sz = c.ints("imgsz");
@@ -230,7 +243,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
             quant = c.string("quant");
             stronglyTyped = c.bool("strongly_typed");
             optimizationLevel = c.integer("opt_level");
-            if (c.get("conf") != null) conf = c.number("conf");
+            conf = c.number("conf");
             iou = c.number("iou");
             maxDet = c.integer("max_det");
             return this;

@@ -1,9 +1,10 @@
 package dev.yolotrt.export;
 
+import dev.yolotrt.task.Task;
 import dev.yolotrt.backend.TensorRt;
 import dev.yolotrt.data.ClassFolders;
 import dev.yolotrt.data.Dataset;
-import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.tensorrt.nvinfer.IInt8Calibrator;
@@ -33,7 +34,7 @@ public final class Exporter {
     /** The images that calibrate an INT8 export: {@code data}'s {@code split}, in calibration batches. */
     private record Calibration(String dataset, String split, List<Path> images, List<List<Path>> batches) {
         static Calibration of(Source model, ExportOptions o) {
-            if (model.metadata().task().equals("classify")) {
+            if (model.metadata().task() == Task.CLASSIFY) {
                 // A classifier calibrates on an ImageNet-style folder (data=FOLDER, FOLDER/split/<class>/*.jpg), as its val reads.
                 Path root = Path.of(o.data());
                 List<Path> images = ClassFolders.images(root, o.split());
@@ -53,7 +54,7 @@ public final class Exporter {
     private static Map<String, Float> percentileRanges(Source model, ExportOptions o, int imgsz, byte[] onnx, Consumer<String> info) {
         Calibration c = Calibration.of(model, o);
         info.accept("Calibrating INT8 (percentile " + PercentileRanges.DEFAULT_PERCENTILE + ") on " + c.what());
-        return PercentileRanges.compute(onnx, c.batches(), imgsz, model.metadata().task().equals("classify"),
+        return PercentileRanges.compute(onnx, c.batches(), imgsz, model.metadata().task() == Task.CLASSIFY,
                 PercentileRanges.DEFAULT_PERCENTILE);
     }
 
@@ -123,7 +124,7 @@ public final class Exporter {
         if (cached != null) info.accept("Using calibration cache " + cache + " (calibration skipped)");
         else info.accept("Calibrating INT8 (" + o.calibrator() + ") on " + Math.min(c.images().size(), (int) Math.ceil(c.images().size() * o.fraction()))
                 + " images of " + c.what() + ": " + c.batches().size() + " batches of " + batch);
-        return new Calibrators.Feed(c.batches(), imgsz, model.metadata().task().equals("classify"), cached, bytes -> CalibrationCache.save(cache, bytes, key));
+        return new Calibrators.Feed(c.batches(), imgsz, model.metadata().task() == Task.CLASSIFY, cached, bytes -> CalibrationCache.save(cache, bytes, key));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.yolotrt.export;
 
+import dev.yolotrt.task.Task;
 import ai.onnx.proto.OnnxMl;
 import dev.yolotrt.backend.OnnxRuntimeBackend;
 import ai.onnxruntime.OnnxTensor;
@@ -127,7 +128,7 @@ public final class PercentileRanges {
     /** Traces {@code model} (an ONNX model) on the images of {@code data}'s {@code split}, at the model's size. */
     public static Trace trace(Source model, String data, String split) {
         List<Path> images = Dataset.load(data, model.settings()).images(split, model.settings());
-        return trace(OnnxFiles.read(model.file()), images, model.metadata().imgsz()[0], model.metadata().task().equals("classify"));
+        return trace(OnnxFiles.read(model.file()), images, model.metadata().imgsz()[0], model.metadata().task() == Task.CLASSIFY);
     }
 
     /** Runs {@code images} through the model with every float activation as an output, one image at a time. */

@@ -1,6 +1,6 @@
 package dev.yolotrt.export;
 
-import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.util.Settings;
 
 import java.nio.file.Path;

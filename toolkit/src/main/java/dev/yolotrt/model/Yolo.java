@@ -1,10 +1,10 @@
 package dev.yolotrt.model;
 
+import dev.yolotrt.task.Task;
 import dev.yolotrt.backend.Backend;
-import dev.yolotrt.backend.EngineArgs;
-import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.task.EngineArgs;
+import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.data.Assets;
-import dev.yolotrt.data.Dataset;
 import dev.yolotrt.cfg.Cfg;
 import dev.yolotrt.viz.ResultWriter;
 import dev.yolotrt.backend.OnnxRuntimeBackend;
@@ -13,7 +13,7 @@ import dev.yolotrt.export.EngineFile;
 import dev.yolotrt.export.ExportOptions;
 import dev.yolotrt.export.Exporter;
 import dev.yolotrt.export.Source;
-import dev.yolotrt.model.pt.Converted;
+import dev.yolotrt.pt.Converted;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;
@@ -21,8 +21,6 @@ import dev.yolotrt.predict.TaskLayout;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.AtomicWrite;
 import dev.yolotrt.util.Settings;
-import dev.yolotrt.val.ClassifyValidator;
-import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
 import dev.yolotrt.val.Validator;
 import dev.yolotrt.util.YoloException;
@@ -83,7 +81,7 @@ public final class Yolo implements AutoCloseable {
     }
 
     /** As {@link #load(String, Settings)}, with the {@code task=} override (null: the model's own). */
-    public static Yolo load(String model, Settings settings, String task) {
+    public static Yolo load(String model, Settings settings, Task task) {
         return load(Assets.model(model, settings), settings, task);
     }
 
@@ -97,12 +95,9 @@ public final class Yolo implements AutoCloseable {
     }
 
     /** Loads a model whose task is {@code task} (detect, segment, pose, classify, obb), or its metadata's when null. */
-    public static Yolo load(Path file, Settings settings, String task) {
+    public static Yolo load(Path file, Settings settings, Task task) {
         if (!Files.isRegularFile(file)) throw new YoloException("model not found: " + file);
         if (AtomicWrite.isPartial(file)) throw new YoloException(file + " is an unfinished download or write (a .part file); give the finished model");
-        if (task != null && !ModelMetadata.TASKS.contains(task)) {
-            throw new YoloException("task=" + task + " is not one of " + String.join(", ", ModelMetadata.TASKS));
-        }
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".engine") || name.endsWith(".plan")) return loadEngine(file, settings, task);
         if (name.endsWith(".pt")) {
@@ -113,7 +108,7 @@ public final class Yolo implements AutoCloseable {
         return loadOnnx(file, settings, task);
     }
 
-    private static Yolo loadEngine(Path file, Settings settings, String task) {
+    private static Yolo loadEngine(Path file, Settings settings, Task task) {
         EngineFile ef = EngineFile.read(file);
         ModelMetadata meta;
         try {
@@ -143,7 +138,7 @@ public final class Yolo implements AutoCloseable {
         }
     }
 
-    private static Yolo loadOnnx(Path file, Settings settings, String task) {
+    private static Yolo loadOnnx(Path file, Settings settings, Task task) {
         OnnxRuntimeBackend backend = OnnxRuntimeBackend.open(file, settings.cpuThreads());
         try {
             return new Yolo(file, onnxMetadata(file, backend, task), backend, settings);
@@ -154,7 +149,7 @@ public final class Yolo implements AutoCloseable {
     }
 
     /** Ultralytics' metadata_props, checked against the graph's input and output shapes (task from the file unless {@code task}). */
-    static ModelMetadata onnxMetadata(Path file, OnnxRuntimeBackend backend, String task) {
+    static ModelMetadata onnxMetadata(Path file, OnnxRuntimeBackend backend, Task task) {
         long[] in = backend.inputShape();
         Map<String, long[]> outs = backend.outputShapes();
         long[] out = outs.isEmpty() ? new long[0] : outs.values().iterator().next();
@@ -219,7 +214,7 @@ public final class Yolo implements AutoCloseable {
         return metadata.names();
     }
 
-    /** Predicts with Ultralytics' defaults (conf 0.25, iou 0.7, max_det 300). */
+    /** Predicts with predict mode's defaults (Ultralytics': conf 0.25, iou 0.7, max_det 300). */
     public List<Results> predict(Object source) {
         return predict(source, PredictOptions.defaults());
     }
@@ -230,8 +225,7 @@ public final class Yolo implements AutoCloseable {
      * as in Ultralytics' Python API).
      */
     public List<Results> predict(Object source, Map<String, ?> options) {
-        Cfg c = Cfg.of(options);
-        if (!c.isSet("save")) c = c.with(Map.of("save", false));
+        Cfg c = Cfg.of(options).forMode(Cfg.Mode.PREDICT, Cfg.Caller.API);
         List<Results> results = predict(source, PredictOptions.builder().apply(c).build());
         ResultWriter writer = ResultWriter.forRun(c, "predict", metadata.task());
         if (writer != null) results.forEach(writer::write);
@@ -258,7 +252,7 @@ public final class Yolo implements AutoCloseable {
      * {@code timeout} and the predict options), memory bounded however long it runs; close the stream to stop it.
      */
     public java.util.stream.Stream<Results> stream(Object source, Map<String, ?> options) {
-        Cfg c = Cfg.of(options);
+        Cfg c = Cfg.of(options).forMode(Cfg.Mode.PREDICT, Cfg.Caller.API);
         if (!VideoSource.isVideo(source)) return stream(source, PredictOptions.builder().apply(c).build());
         return asStream(videos(String.valueOf(source), c, false));
     }
@@ -282,9 +276,7 @@ public final class Yolo implements AutoCloseable {
 
     /** {@link #track(Object, Map)} one frame at a time (Ultralytics' {@code stream=True}). */
     public java.util.stream.Stream<Results> trackStream(Object source, Map<String, ?> options) {
-        Cfg c = Cfg.of(options);
-        if (!c.isSet("conf")) c = c.with(Map.of("conf", 0.1));
-        if (!c.isSet("save")) c = c.with(Map.of("save", false));
+        Cfg c = Cfg.of(options).forMode(Cfg.Mode.TRACK, Cfg.Caller.API);
         if (VideoSource.isVideo(source)) return asStream(videos(String.valueOf(source), c, true));
         Tracker t = tracker(c);
         ResultWriter writer = ResultWriter.forRun(c, "track", metadata.task());
@@ -347,7 +339,7 @@ public final class Yolo implements AutoCloseable {
         Yolo rect = null;
         VideoSink sink = null;
         try {
-            if (checkpoint != null && !metadata.task().equals("classify")) {
+            if (checkpoint != null && metadata.task().boxes()) {
                 int size = o.imgsz() != null ? o.imgsz()[0] : metadata.imgsz()[0];
                 int[] hw = dev.yolotrt.predict.Letterbox.rectShape(src.height(), src.width(), size, metadata.stride());
                 if (hw[0] != metadata.imgsz()[0] || hw[1] != metadata.imgsz()[1]) {
@@ -416,27 +408,17 @@ public final class Yolo implements AutoCloseable {
         return export(ExportOptions.builder(options).build());
     }
 
-    /** Validates on a dataset split (default coco8.yaml val) with Ultralytics' val defaults. */
-    public Metrics val(ValOptions options) {
-        return validate(options).metrics();
-    }
-
-    /** Validation with the COCO predictions kept (save_json), for the CLI and benchmarks. */
-    public Validator.Run validate(ValOptions options) {
-        return Validator.run(predictor, metadata, file.getFileName().toString(), Dataset.load(options.data(), settings), settings, options);
-    }
-
-    /** Top-1 / top-5 accuracy of a classifier on an ImageNet-style folder ({@code data}: the folder holding {@code split}/). */
-    public ClassifyValidator.Result valClassify(ValOptions options) {
-        if (options.data() == null || options.data().endsWith(".yaml")) {
-            throw new YoloException("classification val takes data=FOLDER (FOLDER/" + options.split() + "/<class>/*.jpg), not " + options.data());
-        }
-        Path root = Path.of(options.data());
-        return ClassifyValidator.run(predictor, metadata, file.getFileName().toString(), root, options.split(), options);
+    /**
+     * Validates on a dataset split (default coco8.yaml val) with Ultralytics' val defaults, as {@code model.val()}: box
+     * metrics ({@code box()}) for every task with boxes, plus {@code masks()} or {@code pose()}; a classifier's top-1 /
+     * top-5 accuracy ({@code top()}) on an ImageNet-style folder ({@code data}: the folder holding {@code split}/).
+     */
+    public Validator.Run val(ValOptions options) {
+        return Validator.val(predictor, metadata, file.getFileName().toString(), settings, options);
     }
 
     /** Validates with {@code key=value} options, e.g. {@code Map.of("data", "coco8.yaml", "split", "train")}. */
-    public Metrics val(Map<String, ?> options) {
+    public Validator.Run val(Map<String, ?> options) {
         return val(ValOptions.of(options));
     }
 

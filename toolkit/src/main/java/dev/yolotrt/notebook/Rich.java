@@ -4,6 +4,7 @@ import dev.yolotrt.predict.Results;
 import dev.yolotrt.viz.Annotator;
 import org.bytedeco.opencv.opencv_core.Mat;
 import dev.yolotrt.val.Metrics;
+import dev.yolotrt.val.Validator;
 import org.jfree.chart.JFreeChart;
 import tech.tablesaw.api.Table;
 
@@ -45,6 +46,11 @@ public final class Rich {
         } else if (value instanceof Metrics m) {
             b.put("text/html", html(m.table()));
             b.put("text/plain", m.report(true));
+        } else if (value instanceof Validator.Run run) {
+            // What val returns: the box (and mask or keypoint) tables, or a classifier's accuracy.
+            Metrics second = run.second();
+            b.put("text/html", run.top() != null ? html(run.top().table()) : html(run.box().table()) + (second == null ? "" : html(second.table())));
+            b.put("text/plain", run.report(true));
         } else if (value instanceof dev.yolotrt.video.Clip clip) {
             b.put("text/html", clip.html());
             b.put("text/plain", clip.toString());

@@ -30,6 +30,22 @@ public final class Decoder {
         }
     }
 
+    /**
+     * What decoding keeps: scores above {@code conf} (every class above it with {@code multiLabel}, as validation does,
+     * else each anchor's best class), of {@code classes} only (null: all), after NMS at {@code iou} (across classes when
+     * {@code agnostic}), at most {@code maxDet} boxes.
+     */
+    public record Filter(float conf, float iou, int maxDet, int[] classes, boolean agnostic, boolean multiLabel) {
+        public Filter {
+            classes = classes == null ? null : classes.clone();
+        }
+
+        @Override
+        public int[] classes() {
+            return classes == null ? null : classes.clone();
+        }
+    }
+
     private Decoder() {
     }
 
@@ -37,7 +53,10 @@ public final class Decoder {
      * Reads image {@code b} of an end-to-end output (NMS inside the engine, Ultralytics' layout):
      * [batch, max_det, 6] rows of x1, y1, x2, y2, confidence, class; rows at or below {@code conf} are dropped.
      */
-    public static Detections endToEnd(Tensor output, int b, float conf, int maxDet, int[] classes) {
+    public static Detections endToEnd(Tensor output, int b, Filter f) {
+        float conf = f.conf();
+        int maxDet = f.maxDet();
+        int[] classes = f.classes();
         int rows = output.dim(1);
         FloatBuffer data = output.data();
         int base = b * rows * 6;
@@ -57,15 +76,9 @@ public final class Decoder {
         return new Detections(Arrays.copyOf(xyxy, n * 4), Arrays.copyOf(score, n), Arrays.copyOf(cls, n));
     }
 
-    /**
-     * Decodes image {@code b} of {@code output}.
-     *
-     * @param classes    class ids to keep, or null for all
-     * @param multiLabel one box per (anchor, class) above {@code conf} (validation) instead of the best class only
-     */
-    public static Detections decode(Tensor output, int b, float conf, float iou, int maxDet, int[] classes,
-                                    boolean agnostic, boolean multiLabel) {
-        return decode(output, b, output.dim(1) - 4, false, conf, iou, maxDet, classes, agnostic, multiLabel);
+    /** Decodes image {@code b} of a detect head ({@code output}: [batch, 4 + nc, anchors]). */
+    public static Detections decode(Tensor output, int b, Filter f) {
+        return decode(output, b, output.dim(1) - 4, false, f);
     }
 
     /**
@@ -74,8 +87,11 @@ public final class Decoder {
      * boxes by Ultralytics' probabilistic IoU (the boxes returned stay axis-aligned; the task decoder
      * reads centre, size and angle again at each kept anchor).
      */
-    public static Detections decode(Tensor output, int b, int nc, boolean rotated, float conf, float iou, int maxDet, int[] classes,
-                                    boolean agnostic, boolean multiLabel) {
+    public static Detections decode(Tensor output, int b, int nc, boolean rotated, Filter f) {
+        float conf = f.conf(), iou = f.iou();
+        int maxDet = f.maxDet();
+        int[] classes = f.classes();
+        boolean agnostic = f.agnostic(), multiLabel = f.multiLabel();
         int channels = output.dim(1);
         int anchors = output.dim(2);
         if (nc < 1 || 4 + nc > channels) throw new IllegalArgumentException("output " + output + " has no class rows");
@@ -175,7 +191,10 @@ public final class Decoder {
      * (class by class, anchors ascending, with {@code multiLabel}; by anchor otherwise), so that equal scores keep the same
      * order through NMS.
      */
-    public static Detections fromCandidates(Picked.Candidates c, float iou, int maxDet, boolean agnostic, boolean multiLabel) {
+    public static Detections fromCandidates(Picked.Candidates c, Filter f) {
+        float iou = f.iou();
+        int maxDet = f.maxDet();
+        boolean agnostic = f.agnostic(), multiLabel = f.multiLabel();
         int n = c.size();
         // Each pair's sort key (class, then anchor; or anchor alone) above its index, sorted as primitives: (anchor, class)
         // pairs are unique, so no two keys tie. Anchors and indices stay below 2^20 (CAP is 30,000; 1280 px gives 33,600 anchors).

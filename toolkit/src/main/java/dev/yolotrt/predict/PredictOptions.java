@@ -8,17 +8,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Prediction settings with Ultralytics' names and defaults (conf 0.25, iou 0.7, max_det 300).
+ * Prediction settings with Ultralytics' names; the defaults (conf 0.25, iou 0.7, max_det 300) come from {@link Cfg}'s
+ * table and predict mode's layer. What is saved and how it is drawn ({@code save}, {@code show_labels} ...) belongs to
+ * the writer ({@code viz.ResultWriter.Options}), not to inference.
  * {@code imgsz} null means the model's own size; {@code batch} applies to dynamic-batch models. {@code gpuPreprocess}
  * letterboxes on the GPU (engines; the default, bit-exact with the host letterbox on the H200); ONNX Runtime always
  * letterboxes on the host. {@code gpuDecode} picks a detect head's candidates on the GPU (engines; the default, the host
  * decoder's detections exactly on the H200).
  */
 public record PredictOptions(double conf, double iou, int maxDet, int[] classes, boolean agnosticNms,
-                             int[] imgsz, int batch, boolean multiLabel, boolean valResize, boolean save,
-                             boolean showLabels, boolean showConf, Integer lineWidth, boolean verbose, boolean gpuPreprocess, boolean gpuDecode) {
-
-    public static final double DEFAULT_CONF = Cfg.PREDICT_CONF;
+                             int[] imgsz, int batch, boolean multiLabel, boolean valResize, boolean verbose, boolean gpuPreprocess,
+                             boolean gpuDecode) {
 
     /** Upper bounds that keep one batch's input (batch × 3 × h × w floats) addressable. */
     public static final int MAX_IMGSZ = 16_384;
@@ -32,7 +32,6 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
         if (imgsz != null && (imgsz.length != 2 || imgsz[0] < 32 || imgsz[1] < 32 || imgsz[0] > MAX_IMGSZ || imgsz[1] > MAX_IMGSZ)) {
             throw new YoloException("imgsz must be one size or height,width, each from 32 to " + MAX_IMGSZ);
         }
-        if (lineWidth != null && lineWidth < 1) throw new YoloException("line_width=" + lineWidth + " must be at least 1 (or None)");
         if ((long) batch * 3 * (imgsz == null ? 640 : imgsz[0]) * (imgsz == null ? 640 : imgsz[1]) > Integer.MAX_VALUE) {
             throw new YoloException("batch=" + batch + " at imgsz " + java.util.Arrays.toString(imgsz) + " is too large for one input tensor; lower batch or imgsz");
         }
@@ -44,36 +43,44 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
         return builder().build();
     }
 
+    /** A builder holding predict mode's defaults. */
     public static Builder builder() {
         return new Builder();
     }
 
     /** A builder from {@code key=value} style arguments, checked against {@link Cfg}. */
     public static Builder builder(Map<String, ?> args) {
-        return builder().apply(Cfg.of(args));
+        return new Builder().apply(Cfg.of(args));
     }
 
     /** Mutable builder; every setter validates through the record's constructor at build(). */
     public static final class Builder {
-        private double conf = DEFAULT_CONF;
-        private double iou = Cfg.DEFAULTS.number("iou");
-        private int maxDet = Cfg.DEFAULTS.integer("max_det");
+        private double conf;
+        private double iou;
+        private int maxDet;
         private int[] classes;
         private boolean agnosticNms;
         private int[] imgsz;
-        private int batch = 1;
+        private int batch;
+        /** Not options of the table: val sets them. */
         private boolean multiLabel;
         private boolean valResize;
-        private boolean save;
-        private boolean showLabels = true;
-        private boolean showConf = true;
-        private Integer lineWidth;
-        private boolean verbose = true;
-        private boolean gpuPreprocess = Cfg.DEFAULTS.bool("gpu_preprocess");
-        private boolean gpuDecode = Cfg.DEFAULTS.bool("gpu_decode");
+        private boolean verbose;
+        private boolean gpuPreprocess;
+        private boolean gpuDecode;
 
-        public Builder apply(Cfg cfg) {
-            if (cfg.get("conf") != null) conf = cfg.number("conf");
+        /** A builder holding predict mode's defaults. */
+        public Builder() {
+            apply(Cfg.empty());
+        }
+
+        /**
+         * Takes every option from {@code given} layered over predict mode's defaults ({@link Cfg#forMode}); values already
+         * layered by another mode (track's conf 0.1) stay. {@code imgsz} only when given: otherwise the model's own.
+         */
+        public Builder apply(Cfg given) {
+            Cfg cfg = given.forMode(Cfg.Mode.PREDICT, Cfg.Caller.API);
+            conf = cfg.number("conf");
             iou = cfg.number("iou");
             maxDet = cfg.integer("max_det");
             List<Integer> c = cfg.ints("classes");
@@ -81,10 +88,6 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
             agnosticNms = cfg.bool("agnostic_nms");
             if (cfg.isSet("imgsz")) imgsz(cfg.ints("imgsz"));
             batch = cfg.integer("batch");
-            if (cfg.isSet("save")) save = cfg.bool("save");
-            showLabels = cfg.bool("show_labels");
-            showConf = cfg.bool("show_conf");
-            lineWidth = cfg.integer("line_width");
             verbose = cfg.bool("verbose");
             gpuPreprocess = cfg.bool("gpu_preprocess");
             gpuDecode = cfg.bool("gpu_decode");
@@ -102,10 +105,6 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
         public Builder multiLabel(boolean v) { multiLabel = v; return this; }
         /** Letterbox as Ultralytics' validation loader does ({@link Letterbox#forVal}). */
         public Builder valResize(boolean v) { valResize = v; return this; }
-        public Builder save(boolean v) { save = v; return this; }
-        public Builder showLabels(boolean v) { showLabels = v; return this; }
-        public Builder showConf(boolean v) { showConf = v; return this; }
-        public Builder lineWidth(Integer v) { lineWidth = v; return this; }
         public Builder verbose(boolean v) { verbose = v; return this; }
         public Builder gpuPreprocess(boolean v) { gpuPreprocess = v; return this; }
         public Builder gpuDecode(boolean v) { gpuDecode = v; return this; }
@@ -115,9 +114,14 @@ public record PredictOptions(double conf, double iou, int maxDet, int[] classes,
         }
 
         public PredictOptions build() {
-            return new PredictOptions(conf, iou, maxDet, classes, agnosticNms, imgsz, batch, multiLabel, valResize, save,
-                    showLabels, showConf, lineWidth, verbose, gpuPreprocess, gpuDecode);
+            return new PredictOptions(conf, iou, maxDet, classes, agnosticNms, imgsz, batch, multiLabel, valResize, verbose,
+                    gpuPreprocess, gpuDecode);
         }
+    }
+
+    /** What the decoder keeps of the head, from these options. */
+    public Decoder.Filter filter() {
+        return new Decoder.Filter((float) conf, (float) iou, maxDet, classes, agnosticNms, multiLabel);
     }
 
     /** The options as a {@code key=value} map (for records of runs and engine metadata). */

@@ -1,5 +1,6 @@
 package dev.yolotrt.predict;
 
+import dev.yolotrt.task.Task;
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.DeviceLetterbox;
 import dev.yolotrt.backend.KernelUnavailable;
@@ -8,7 +9,7 @@ import dev.yolotrt.backend.SessionPool;
 import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.data.ImageLoader;
 import dev.yolotrt.data.ImageSource;
-import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.util.Futures;
 import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.YoloException;
@@ -139,30 +140,32 @@ public final class Predictor implements AutoCloseable {
         SessionPool pool = pools.get(Math.floorMod(turn.getAndIncrement(), pools.size()));
         try (SessionPool.Lease lease = pool.lease()) {
             Backend.Session session = lease.session();
-            String task = meta.task();
+            Task task = meta.task();
             Letterbox[] boxes = new Letterbox[n];
-            if (!task.equals("classify")) {
+            if (task.boxes()) {
                 for (int i = 0; i < n; i++) {
                     Mat img = images.get(i);
                     boxes[i] = o.valResize() && h == w ? Letterbox.forVal(img.rows(), img.cols(), h) : Letterbox.of(img.rows(), img.cols(), h, w);
                 }
             }
-            List<DeviceLetterbox.Job> jobs = kernels && o.gpuPreprocess() && session.letterboxesOnDevice() ? deviceJobs(images, boxes) : null;
+            // The device work, where the session has a device and the kernels may run: null on the host.
+            Backend.DeviceOps device = kernels ? session.device().orElse(null) : null;
+            List<DeviceLetterbox.Job> jobs = device != null && o.gpuPreprocess() ? deviceJobs(images, boxes) : null;
             FloatBuffer input = jobs == null ? session.inputBuffer(batch, h, w) : null;
             if (jobs == null) {
                 // Images are independent: preprocess them on all cores, each into its own slice of the batch.
                 indices(n).forEach(i -> {
                     Mat img = images.get(i);
-                    if (task.equals("classify")) ClassifyTransform.toChw(img, h, input, i * 3 * h * w);
+                    if (!task.boxes()) ClassifyTransform.toChw(img, h, input, i * 3 * h * w);
                     else boxes[i].toChw(img, input, i * 3 * h * w);
                 });
             }
             long t1 = System.nanoTime();
             boolean endToEnd = meta.engineArgs().nms();
             // A detect head's candidates picked on the device: only they cross back (a class filter stays on the host).
-            Picked picked = kernels && o.gpuDecode() && task.equals("detect") && !endToEnd && o.classes() == null && session.picksOnDevice()
-                    ? session.inferPicked(input, jobs, batch, h, w, new Picked.Pick((float) o.conf(), o.multiLabel())) : null;
-            List<Tensor> out = picked != null ? picked.head() : jobs != null ? session.inferImages(jobs, batch, h, w) : session.infer(input, batch, h, w);
+            Picked picked = device != null && o.gpuDecode() && task == Task.DETECT && !endToEnd && o.classes() == null
+                    ? device.inferPicked(input, jobs, batch, h, w, new Picked.Pick((float) o.conf(), o.multiLabel())) : null;
+            List<Tensor> out = picked != null ? picked.head() : jobs != null ? device.inferImages(jobs, batch, h, w) : session.infer(input, batch, h, w);
             long t2 = System.nanoTime();
             // Outputs view the session's buffers: decode before the lease is given back.
             Decoder.Detections[] dets = new Decoder.Detections[n];
@@ -171,34 +174,33 @@ public final class Predictor implements AutoCloseable {
             Tensor protos = out == null ? null : out.stream().filter(t -> t.shape().length == 4).findFirst().orElse(null);
             if (protos != null) head = out.stream().filter(t -> t.shape().length == 3).findFirst().orElseThrow();
             Tensor raw = head;
+            Decoder.Filter filter = o.filter();
             int nc = meta.nc();
             indices(n).forEach(i -> {
                 Mat img = images.get(i);
                 if (out == null) {
-                    dets[i] = Decoder.fromCandidates(picked.images().get(i), (float) o.iou(), o.maxDet(), o.agnosticNms(), o.multiLabel());
+                    dets[i] = Decoder.fromCandidates(picked.images().get(i), filter);
                     extras[i] = Extras.NONE;
                     boxes[i].toOriginal(dets[i].xyxy(), dets[i].size());
                     return;
                 }
                 switch (task) {
-                    case "classify" -> {
+                    case CLASSIFY -> {
                         dets[i] = new Decoder.Detections(new float[0], new float[0], new int[0]);
                         extras[i] = new Extras(null, null, null, TaskDecoder.probs(raw, i));
                         return;
                     }
-                    case "detect" -> dets[i] = endToEnd
-                            ? Decoder.endToEnd(raw, i, (float) o.conf(), o.maxDet(), o.classes())
-                            : Decoder.decode(raw, i, nc, false, (float) o.conf(), (float) o.iou(), o.maxDet(), o.classes(),
-                            o.agnosticNms(), o.multiLabel());
-                    default -> dets[i] = Decoder.decode(raw, i, nc, task.equals("obb"), (float) o.conf(), (float) o.iou(), o.maxDet(),
-                            o.classes(), o.agnosticNms(), o.multiLabel());
+                    case DETECT -> dets[i] = endToEnd
+                            ? Decoder.endToEnd(raw, i, filter)
+                            : Decoder.decode(raw, i, nc, false, filter);
+                    case SEGMENT, POSE, OBB -> dets[i] = Decoder.decode(raw, i, nc, task == Task.OBB, filter);
                 }
                 extras[i] = switch (task) {
-                    case "segment" -> new Extras(TaskDecoder.masks(raw, protos, i, nc, dets[i], h, w, img.rows(), img.cols(), !o.valResize()), null, null, null);
-                    case "pose" -> new Extras(null, TaskDecoder.keypoints(raw, i, nc, meta.kptShape(), dets[i], h, w, img.rows(), img.cols(),
+                    case SEGMENT -> new Extras(TaskDecoder.masks(raw, protos, i, nc, dets[i], h, w, img.rows(), img.cols(), !o.valResize()), null, null, null);
+                    case POSE -> new Extras(null, TaskDecoder.keypoints(raw, i, nc, meta.kptShape(), dets[i], h, w, img.rows(), img.cols(),
                             o.valResize() ? boxes[i] : null), null, null);
-                    case "obb" -> new Extras(null, null, TaskDecoder.obb(raw, i, dets[i], boxes[i], meta.names()), null);
-                    default -> Extras.NONE;
+                    case OBB -> new Extras(null, null, TaskDecoder.obb(raw, i, dets[i], boxes[i], meta.names()), null);
+                    case DETECT, CLASSIFY -> Extras.NONE;
                 };
                 if (extras[i].obb() != null) {
                     dets[i] = enclosing(extras[i].obb(), dets[i]);

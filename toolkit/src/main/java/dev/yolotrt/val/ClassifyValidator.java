@@ -1,6 +1,6 @@
 package dev.yolotrt.val;
 
-import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.data.ClassFolders;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.predict.Predictor;

@@ -6,11 +6,9 @@ import dev.yolotrt.predict.PredictOptions;
 import java.util.List;
 import java.util.Map;
 
-/** Validation settings with Ultralytics' val defaults: conf 0.001, iou 0.7, max_det 300, split val. */
+/** Validation settings; the defaults (Ultralytics' val: conf 0.001, iou 0.7, max_det 300, split val) come from {@link Cfg}. */
 public record ValOptions(String data, String split, Integer imgsz, int batch, double conf, double iou, int maxDet,
                          boolean saveJson, boolean verbose, boolean gpuPreprocess, boolean gpuDecode) {
-
-    public static final double DEFAULT_CONF = Cfg.VAL_CONF;
 
     public static ValOptions defaults() {
         return of(Cfg.empty());
@@ -20,10 +18,12 @@ public record ValOptions(String data, String split, Integer imgsz, int batch, do
         return of(Cfg.of(args));
     }
 
-    public static ValOptions of(Cfg c) {
+    /** The options of {@code given} layered over val mode's defaults. */
+    public static ValOptions of(Cfg given) {
+        Cfg c = given.forMode(Cfg.Mode.VAL, Cfg.Caller.API);
         List<Integer> sz = c.isSet("imgsz") ? c.ints("imgsz") : null;
         return new ValOptions(c.string("data"), c.string("split"), sz == null ? null : sz.get(0), c.integer("batch"),
-                c.get("conf") != null ? c.number("conf") : DEFAULT_CONF, c.number("iou"), c.integer("max_det"),
+                c.number("conf"), c.number("iou"), c.integer("max_det"),
                 c.bool("save_json"), c.bool("verbose"), c.bool("gpu_preprocess"), c.bool("gpu_decode"));
     }
 

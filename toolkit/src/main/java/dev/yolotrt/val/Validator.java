@@ -1,11 +1,12 @@
 package dev.yolotrt.val;
 
+import dev.yolotrt.task.Task;
 import dev.yolotrt.data.Dataset;
 import dev.yolotrt.data.ImageLoader;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.data.Label;
 import dev.yolotrt.data.LabelScan;
-import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.util.Settings;
 import dev.yolotrt.predict.Decoder;
 import dev.yolotrt.predict.Letterbox;
@@ -22,17 +23,36 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** Runs a model over a dataset split and scores its boxes the Ultralytics way. */
+/** Runs a model over a dataset split and scores it the Ultralytics way: boxes, masks, keypoints, oriented boxes or classes. */
 public final class Validator {
 
     /**
-     * What a run produced: the box metrics, with save_json the COCO predictions, and the task's second
-     * metric (keypoints for pose, masks for segment; null for detect).
+     * What val measured (Ultralytics' {@code metrics.box}, {@code .seg}, {@code .pose}, {@code .top1}): the box metrics of
+     * every task with boxes, the mask metrics of a segment model, the keypoint metrics of a pose model, the accuracy of a
+     * classifier (the others null where the task has none), and with save_json the COCO predictions.
      */
-    public record Run(Metrics metrics, CocoJson predictions, Metrics pose) {
-        /** The mask metrics of a segment model (the same slot as a pose model's keypoint metrics). */
-        public Metrics masks() {
-            return pose;
+    public record Run(Task task, Metrics box, Metrics masks, Metrics pose, ClassifyValidator.Result top, CocoJson predictions) {
+
+        /** A classifier's run: its accuracy only. */
+        static Run of(ClassifyValidator.Result top) {
+            return new Run(Task.CLASSIFY, null, null, null, top, null);
+        }
+
+        /** The metric scored beside the boxes ({@link Task#secondMetric}): masks or keypoints, or null. */
+        public Metrics second() {
+            return masks != null ? masks : pose;
+        }
+
+        /** The tables as Ultralytics prints them: boxes, then masks or keypoints; a classifier's accuracy. */
+        public String report(boolean perClassRows) {
+            if (top != null) return top.report();
+            Metrics s = second();
+            return box.report(perClassRows) + (s == null ? "" : s.report(perClassRows, task.secondMetric()));
+        }
+
+        @Override
+        public String toString() {
+            return report(true);
         }
     }
 
@@ -48,19 +68,33 @@ public final class Validator {
     }
 
     /**
+     * Validates a model of any task on {@code o}'s data: a dataset YAML for the tasks with boxes, an ImageNet-style folder
+     * ({@code data=FOLDER}, FOLDER/split/&lt;class&gt;/*.jpg) for a classifier.
+     */
+    public static Run val(Predictor predictor, ModelMetadata metadata, String name, Settings settings, ValOptions o) {
+        if (metadata.task() != Task.CLASSIFY) return run(predictor, metadata, name, Dataset.load(o.data(), settings), settings, o);
+        if (o.data() == null || o.data().endsWith(".yaml")) {
+            throw new YoloException("classification val takes data=FOLDER (FOLDER/" + o.split() + "/<class>/*.jpg), not " + o.data());
+        }
+        return Run.of(ClassifyValidator.run(predictor, metadata, name, Path.of(o.data()), o.split(), o));
+    }
+
+    /**
      * The statistics of part of a validation (a run over some of the split's images): merged in the images' order, the
      * parts of a split give exactly the metrics of one run over all of it. The COCO predictions stay with the process
      * that made them.
      */
     public static final class Partial implements java.io.Serializable {
         private static final long serialVersionUID = 1L;
+        private final Task task;
         private final Accumulator boxes;
         private final Accumulator second;
         private final transient CocoJson json;
         private double pre, inf, post;
         private int images;
 
-        private Partial(Accumulator boxes, Accumulator second, CocoJson json) {
+        private Partial(Task task, Accumulator boxes, Accumulator second, CocoJson json) {
+            this.task = task;
             this.boxes = boxes;
             this.second = second;
             this.json = json;
@@ -80,7 +114,9 @@ public final class Validator {
         /** The metrics of the images merged so far; speed per image (stage times summed over the parts). */
         public Run run(String model, String dataset, String split) {
             Map<String, Double> speed = Map.of("preprocess", pre / images, "inference", inf / images, "postprocess", post / images);
-            return new Run(boxes.metrics(model, dataset, split, speed), json, second == null ? null : second.metrics(model, dataset, split, speed));
+            Metrics s = second == null ? null : second.metrics(model, dataset, split, speed);
+            return new Run(task, boxes.metrics(model, dataset, split, speed), task == Task.SEGMENT ? s : null, task == Task.POSE ? s : null,
+                    null, json);
         }
     }
 
@@ -89,14 +125,14 @@ public final class Validator {
      * printed), as the first step of {@link #run}.
      */
     public static LabelScan scan(ModelMetadata metadata, String name, Dataset ds, Settings settings, ValOptions o) {
-        boolean pose = metadata.task().equals("pose"), segment = metadata.task().equals("segment");
+        Task task = metadata.task();
+        boolean pose = task == Task.POSE, segment = task == Task.SEGMENT, obb = task == Task.OBB;
         if (pose && (ds.kptShape() == null || !Arrays.equals(ds.kptShape(), metadata.kptShape()))) {
             throw new YoloException(ds.name() + " has kpt_shape " + Arrays.toString(ds.kptShape()) + " but " + name + " predicts "
                     + Arrays.toString(metadata.kptShape()) + "; validate a pose model on a pose dataset of its keypoints");
         }
-        boolean obb = metadata.task().equals("obb");
-        if (metadata.task().equals("classify")) {
-            throw new YoloException(name + " is a classify model; val scores it with Yolo.valClassify / the CLI on an ImageNet-style folder");
+        if (task == Task.CLASSIFY) {
+            throw new YoloException(name + " is a classify model; val scores it on an ImageNet-style folder (data=FOLDER), not " + ds.name());
         }
         if (ds.nc() != metadata.nc()) {
             throw new YoloException(ds.name() + " names " + ds.nc() + " classes but " + name + " predicts "
@@ -125,13 +161,14 @@ public final class Validator {
 
     /** Predicts on the images of {@code scan} (from {@link #scan}, or any run of its images) and matches them with their labels. */
     public static Partial score(Predictor predictor, ModelMetadata metadata, Dataset ds, LabelScan scan, ValOptions o) {
-        boolean pose = metadata.task().equals("pose"), segment = metadata.task().equals("segment"), obb = metadata.task().equals("obb");
+        Task task = metadata.task();
+        boolean pose = task == Task.POSE, segment = task == Task.SEGMENT, obb = task == Task.OBB;
         List<Path> files = scan.images();
         PredictOptions po = o.predictOptions();
         int chunk = predictor.chunk(po);
         predictor.warmup(po);
         Accumulator acc = new Accumulator(ds.names());
-        Accumulator kpt = pose || segment ? new Accumulator(ds.names()) : null;
+        Accumulator kpt = task.secondMetric() != null ? new Accumulator(ds.names()) : null;
         CocoJson json = o.saveJson() ? new CocoJson(CocoJson.isCoco(ds.names())) : null;
         double pre = 0, inf = 0, post = 0;
         int threads = ImageLoader.defaultThreads();
@@ -185,7 +222,7 @@ public final class Validator {
                 bar.step(part.size());
             }
         }
-        Partial p = new Partial(acc, kpt, json);
+        Partial p = new Partial(task, acc, kpt, json);
         p.pre = pre;
         p.inf = inf;
         p.post = post;

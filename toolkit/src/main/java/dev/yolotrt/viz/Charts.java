@@ -61,14 +61,14 @@ public final class Charts {
      * the run's min and max, so no repetition lies outside it.
      */
     public static JFreeChart latency(Table bench, boolean endToEnd) {
-        String mean = endToEnd ? "End-to-end ms/img" : "Engine ms/img";
-        String min = endToEnd ? "E2E min" : "Engine min";
-        String max = endToEnd ? "E2E max" : "Engine max";
+        String mean = endToEnd ? Columns.E2E_MS : Columns.ENGINE_MS;
+        String min = endToEnd ? Columns.E2E_MIN : Columns.ENGINE_MIN;
+        String max = endToEnd ? Columns.E2E_MAX : Columns.ENGINE_MAX;
         DefaultStatisticalCategoryDataset d = new DefaultStatisticalCategoryDataset();
         for (int r = 0; r < bench.rowCount(); r++) {
             double m = bench.doubleColumn(mean).get(r);
             double spread = Math.max(m - bench.doubleColumn(min).get(r), bench.doubleColumn(max).get(r) - m);
-            d.add(m, spread, "batch " + bench.intColumn("Batch").get(r), bench.stringColumn("Precision").get(r));
+            d.add(m, spread, "batch " + bench.intColumn(Columns.BATCH).get(r), bench.stringColumn(Columns.PRECISION).get(r));
         }
         JFreeChart c = ChartFactory.createBarChart((endToEnd ? "End-to-end" : "Engine") + " latency per image", "precision",
                 "ms / image", d, PlotOrientation.VERTICAL, true, false, false);
@@ -103,7 +103,7 @@ public final class Charts {
      */
     public static JFreeChart throughput(Table t) {
         DefaultCategoryDataset d = new DefaultCategoryDataset();
-        for (int r = 0; r < t.rowCount(); r++) d.setValue(t.doubleColumn("Images/s").getDouble(r), pathKind(t, r), gpus(t, r));
+        for (int r = 0; r < t.rowCount(); r++) d.setValue(t.doubleColumn(Columns.IMAGES_PER_S).getDouble(r), pathKind(t, r), gpus(t, r));
         JFreeChart c = ChartFactory.createBarChart("Throughput, decoding included", null, "images / s", d, PlotOrientation.VERTICAL,
                 true, false, false);
         Theme.apply(c);
@@ -118,9 +118,9 @@ public final class Charts {
         DefaultCategoryDataset d = new DefaultCategoryDataset();
         for (int r = 0; r < t.rowCount(); r++) {
             String row = gpus(t, r) + ", " + pathKind(t, r);
-            for (String stage : List.of("Decode", "Preprocess", "Inference", "Postprocess")) {
-                double v = t.doubleColumn(stage + " ms/img").getDouble(r);
-                d.setValue(Double.isNaN(v) ? 0 : v, stage.toLowerCase(Locale.ROOT), row);
+            for (String stage : List.of(Columns.DECODE_MS, Columns.PREPROCESS_MS, Columns.INFERENCE_MS, Columns.POSTPROCESS_MS)) {
+                double v = t.doubleColumn(stage).getDouble(r);
+                d.setValue(Double.isNaN(v) ? 0 : v, stage.replace(" ms/img", "").toLowerCase(Locale.ROOT), row);
             }
         }
         JFreeChart c = ChartFactory.createStackedBarChart("Time per image in each stage", null, "ms / image", d, PlotOrientation.VERTICAL,
@@ -130,12 +130,12 @@ public final class Charts {
 
     /** "sequential" or "pipelined": a throughput row's path without its details, short enough for an axis. */
     private static String pathKind(Table t, int r) {
-        return t.stringColumn("Path").get(r).replaceFirst(" \\(.*", "").replace(" decode", "");
+        return t.stringColumn(Columns.PATH).get(r).replaceFirst(" \\(.*", "").replace(" decode", "");
     }
 
     private static String gpus(Table t, int r) {
-        if (!t.columnNames().contains("GPUs")) return "this machine";
-        int n = t.intColumn("GPUs").get(r);
+        if (!t.columnNames().contains(Columns.GPUS)) return "this machine";
+        int n = t.intColumn(Columns.GPUS).get(r);
         return n + (n == 1 ? " GPU" : " GPUs");
     }
 
@@ -143,9 +143,9 @@ public final class Charts {
     public static JFreeChart mapByPrecision(Table bench) {
         DefaultCategoryDataset d = new DefaultCategoryDataset();
         for (int r = 0; r < bench.rowCount(); r++) {
-            String p = bench.stringColumn("Precision").get(r);
-            d.setValue(bench.doubleColumn("mAP50-95").get(r), "mAP50-95", p);
-            d.setValue(bench.doubleColumn("mAP50").get(r), "mAP50", p);
+            String p = bench.stringColumn(Columns.PRECISION).get(r);
+            d.setValue(bench.doubleColumn(Columns.MAP).get(r), "mAP50-95", p);
+            d.setValue(bench.doubleColumn(Columns.MAP50).get(r), "mAP50", p);
         }
         JFreeChart c = ChartFactory.createBarChart("mAP per precision", "precision", "mAP", d, PlotOrientation.VERTICAL, true, false, false);
         ((NumberAxis) c.getCategoryPlot().getRangeAxis()).setRange(0, 1);
@@ -156,7 +156,7 @@ public final class Charts {
     public static JFreeChart latencyVsBatch(Table bench) {
         XYSeriesCollection d = new XYSeriesCollection();
         for (int r = 0; r < bench.rowCount(); r++) {
-            String p = bench.stringColumn("Precision").get(r);
+            String p = bench.stringColumn(Columns.PRECISION).get(r);
             XYSeries s;
             int i = d.getSeriesIndex(p);
             if (i < 0) {
@@ -165,7 +165,7 @@ public final class Charts {
             } else {
                 s = d.getSeries(i);
             }
-            s.add(bench.intColumn("Batch").get(r), bench.doubleColumn("Engine ms/img").get(r));
+            s.add(bench.intColumn(Columns.BATCH).get(r), bench.doubleColumn(Columns.ENGINE_MS).get(r));
         }
         JFreeChart c = ChartFactory.createXYLineChart("Latency against batch", "batch", "engine ms / image", d, PlotOrientation.VERTICAL,
                 true, false, false);
@@ -200,15 +200,15 @@ public final class Charts {
         List<String> groups = new ArrayList<>();
         List<Integer> groupOf = new ArrayList<>();
         for (int r = 0; r < tuning.rowCount(); r++) {
-            String g = tuning.stringColumn("Group").get(r);
+            String g = tuning.stringColumn(Columns.GROUP).get(r);
             // The colour and the legend name the group: the setting alone names the bar, unless two groups share it.
-            String setting = tuning.stringColumn("Setting").get(r);
-            String key = tuning.stringColumn("Setting").countOccurrences(setting) > 1 ? g + ": " + setting : setting;
+            String setting = tuning.stringColumn(Columns.SETTING).get(r);
+            String key = tuning.stringColumn(Columns.SETTING).countOccurrences(setting) > 1 ? g + ": " + setting : setting;
             if (!groups.contains(g)) groups.add(g);
             groupOf.add(groups.indexOf(g));
             // One series for all bars (so each category has exactly one bar), coloured per group below.
-            acc.addValue(tuning.doubleColumn("mAP50-95").get(r), "mAP50-95", key);
-            speed.addValue(tuning.doubleColumn("Engine ms/img").get(r), "engine ms/img", key);
+            acc.addValue(tuning.doubleColumn(Columns.MAP).get(r), "mAP50-95", key);
+            speed.addValue(tuning.doubleColumn(Columns.ENGINE_MS).get(r), "engine ms/img", key);
         }
         JFreeChart c = ChartFactory.createBarChart("INT8 calibration sweep", null, "mAP50-95", acc, PlotOrientation.VERTICAL, true, false, false);
         CategoryPlot plot = c.getCategoryPlot();
@@ -248,12 +248,12 @@ public final class Charts {
         XYSeriesCollection d = new XYSeriesCollection();
         Map<String, List<String>> labels = new HashMap<>();
         for (int r = 0; r < tuning.rowCount(); r++) {
-            String g = tuning.stringColumn("Group").get(r);
+            String g = tuning.stringColumn(Columns.GROUP).get(r);
             int i = d.getSeriesIndex(g);
             XYSeries s = i >= 0 ? d.getSeries(i) : new XYSeries(g, false, true);
             if (i < 0) d.addSeries(s);
-            s.add(tuning.doubleColumn("Engine ms/img").get(r), tuning.doubleColumn("mAP50-95").get(r));
-            labels.computeIfAbsent(g, k -> new ArrayList<>()).add(tuning.stringColumn("Setting").get(r));
+            s.add(tuning.doubleColumn(Columns.ENGINE_MS).get(r), tuning.doubleColumn(Columns.MAP).get(r));
+            labels.computeIfAbsent(g, k -> new ArrayList<>()).add(tuning.stringColumn(Columns.SETTING).get(r));
         }
         JFreeChart c = ChartFactory.createScatterPlot("mAP50-95 against latency", "engine ms / image", "mAP50-95", d,
                 PlotOrientation.VERTICAL, true, false, false);
@@ -274,17 +274,17 @@ public final class Charts {
         y0.setUpperMargin(0.12);
         y0.setLowerMargin(0.12);
         if (chosen >= 0 && chosen < tuning.rowCount()) {
-            double x = tuning.doubleColumn("Engine ms/img").get(chosen), y = tuning.doubleColumn("mAP50-95").get(chosen);
+            double x = tuning.doubleColumn(Columns.ENGINE_MS).get(chosen), y = tuning.doubleColumn(Columns.MAP).get(chosen);
             var ring = new XYShapeAnnotation(new Ellipse2D.Double(x, y, 0, 0),
                     new BasicStroke(2f), Color.BLACK);
             c.getXYPlot().addAnnotation(ring);
             // The text goes from the point towards the middle of the plot, where scatter plots are emptiest, and well away
             // from the point's neighbours: never cut at an edge, never over another label.
-            DoubleColumn ms = tuning.doubleColumn("Engine ms/img"), map = tuning.doubleColumn("mAP50-95");
+            DoubleColumn ms = tuning.doubleColumn(Columns.ENGINE_MS), map = tuning.doubleColumn(Columns.MAP);
             double dx = ((ms.min() + ms.max()) / 2 - x) / Math.max(ms.max() - ms.min(), 1e-9);
             double dy = -((map.min() + map.max()) / 2 - y) / Math.max(map.max() - map.min(), 1e-9); // screen y grows downwards
             double angle = Math.atan2(dy, dx);
-            var pointer = new XYPointerAnnotation("chosen: " + tuning.stringColumn("Setting").get(chosen), x, y, angle);
+            var pointer = new XYPointerAnnotation("chosen: " + tuning.stringColumn(Columns.SETTING).get(chosen), x, y, angle);
             pointer.setBaseRadius(80);
             pointer.setLabelOffset(4);
             pointer.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));
@@ -301,10 +301,10 @@ public final class Charts {
      * equal settings gets one label, the legend's colours tell the rest). The chosen row has its own annotation.
      */
     private static Set<String> labelled(Table t, int chosen) {
-        DoubleColumn xs = t.doubleColumn("Engine ms/img"), ys = t.doubleColumn("mAP50-95");
+        DoubleColumn xs = t.doubleColumn(Columns.ENGINE_MS), ys = t.doubleColumn(Columns.MAP);
         double w = Math.max(xs.max() - xs.min(), 1e-9), h = Math.max(ys.max() - ys.min(), 1e-9);
         List<Integer> order = new ArrayList<>();
-        for (int r = 0; r < t.rowCount(); r++) if (t.stringColumn("Group").get(r).equals("reference")) order.add(r);
+        for (int r = 0; r < t.rowCount(); r++) if (t.stringColumn(Columns.GROUP).get(r).equals("reference")) order.add(r);
         for (int r = 0; r < t.rowCount(); r++) if (!order.contains(r)) order.add(r);
         List<Integer> placed = new ArrayList<>();
         if (chosen >= 0 && chosen < t.rowCount()) placed.add(chosen);
@@ -317,7 +317,7 @@ public final class Charts {
             }
             if (crowded) continue;
             placed.add(r);
-            shown.add(t.stringColumn("Group").get(r) + "\n" + t.stringColumn("Setting").get(r));
+            shown.add(t.stringColumn(Columns.GROUP).get(r) + "\n" + t.stringColumn(Columns.SETTING).get(r));
         }
         return shown;
     }

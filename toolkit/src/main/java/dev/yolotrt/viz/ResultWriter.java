@@ -1,5 +1,6 @@
 package dev.yolotrt.viz;
 
+import dev.yolotrt.task.Task;
 import dev.yolotrt.cfg.Cfg;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.predict.Results;
@@ -42,7 +43,7 @@ public final class ResultWriter {
     }
 
     /** A writer into the next run folder ({@code project}/{@code name}), or null when nothing is to be saved. */
-    public static ResultWriter forRun(Cfg c, String mode, String task) {
+    public static ResultWriter forRun(Cfg c, String mode, Task task) {
         Options o = Options.of(c);
         return o.any() ? new ResultWriter(RunDirs.next(c, mode, task), o) : null;
     }

@@ -1,5 +1,6 @@
 package dev.yolotrt.viz;
 
+import dev.yolotrt.task.Task;
 import dev.yolotrt.cfg.Cfg;
 import dev.yolotrt.util.Contained;
 import dev.yolotrt.util.YoloException;
@@ -14,12 +15,12 @@ public final class RunDirs {
     }
 
     public static Path next(Cfg cfg, String mode) {
-        return next(cfg, mode, "detect");
+        return next(cfg, mode, Task.DETECT);
     }
 
     /** The next run folder of {@code mode} for a {@code task} model: runs/pose/predict, runs/segment/val ... */
-    public static Path next(Cfg cfg, String mode, String task) {
-        Path project = Path.of(cfg.get("project") != null ? cfg.string("project") : "runs/" + task);
+    public static Path next(Cfg cfg, String mode, Task task) {
+        Path project = Path.of(cfg.get("project") != null ? cfg.string("project") : "runs/" + task.id());
         String name = cfg.get("name") != null ? cfg.string("name") : mode;
         // A run is one folder inside project: a name with separators or dots could write anywhere.
         if (name.isBlank() || name.equals(".") || name.equals("..") || name.contains("/") || name.contains("\\") || name.indexOf('\0') >= 0) {

@@ -18,11 +18,20 @@ __device__ void push(int* counts, float* list, int b, int cap, int key, float sc
     p[5] = h;
 }
 
-extern "C" __global__ void candidates(const float* head, int channels, int anchors, int nc, float conf, int multiLabel, int cap,
+// What to keep, read from device memory rather than passed by value: a CUDA graph holding this kernel then serves every
+// conf (the host writes the values before each launch, the graph copies them up), so graphs are keyed by shape alone.
+struct Pick {
+    float conf;
+    int multiLabel;
+};
+
+extern "C" __global__ void candidates(const float* head, int channels, int anchors, int nc, const Pick* pick, int cap,
                                       int* counts, float* out) {
     int a = blockIdx.x * blockDim.x + threadIdx.x;
     int b = blockIdx.y;
     if (a >= anchors) return;
+    float conf = pick->conf;
+    int multiLabel = pick->multiLabel;
     const float* img = head + (size_t) b * channels * anchors;
     float* list = out + (size_t) b * cap * 6;
     float cx = img[a], cy = img[anchors + a], w = img[2 * anchors + a], h = img[3 * anchors + a];

@@ -43,8 +43,9 @@ class DeviceLetterboxTest {
     @Test
     void entriesTakeTheArgumentsInTheOrderTheLaunchesPassThem() throws Exception {
         assertEquals(List.of("u64", "u64", "u64", "u32", "u32"), params("letterbox"), "3 pointers, 2 ints");
-        assertEquals(List.of("u64", "u32", "u32", "u32", "f32", "u32", "u32", "u64", "u64"), params("candidates"),
-                "pointer, 3 ints, a float, 2 ints, 2 pointers");
+        // conf and multi_label come through device memory (a pointer), so that one graph serves every conf.
+        assertEquals(List.of("u64", "u32", "u32", "u32", "u64", "u32", "u64", "u64"), params("candidates"),
+                "pointer, 3 ints, the pick's pointer, cap, 2 pointers");
     }
 
     /**
@@ -67,6 +68,22 @@ class DeviceLetterboxTest {
         }
         String cu = new String(resource("letterbox.cu"), java.nio.charset.StandardCharsets.US_ASCII);
         assertTrue(cu.contains("#define JOB_FIELDS 8"), "letterbox.cu reads 8 longs per slot");
+    }
+
+    /** The pick the host writes for the graph to upload: candidates.cu's {@code struct Pick {float conf; int multiLabel;}}. */
+    @Test
+    void pickFollowsTheKernelsStruct() throws Exception {
+        try (org.bytedeco.javacpp.BytePointer at = new org.bytedeco.javacpp.BytePointer(DeviceCandidates.PICK_BYTES)) {
+            DeviceCandidates.pick(at, new Picked.Pick(0.375f, true));
+            java.nio.ByteBuffer b = at.asByteBuffer().order(java.nio.ByteOrder.nativeOrder());
+            assertEquals(0.375f, b.getFloat(0));
+            assertEquals(1, b.getInt(4));
+            DeviceCandidates.pick(at, new Picked.Pick(0.5f, false));
+            assertEquals(0.5f, b.getFloat(0));
+            assertEquals(0, b.getInt(4));
+        }
+        String cu = new String(resource("candidates.cu"), java.nio.charset.StandardCharsets.US_ASCII);
+        assertTrue(cu.contains("struct Pick {\n    float conf;\n    int multiLabel;\n};"), "candidates.cu's Pick is a float then an int");
     }
 
     private static List<String> params(String entry) throws Exception {

@@ -56,4 +56,30 @@ class CfgTest {
         assertEquals(0.25, PredictOptions.defaults().conf());
         assertThrows(YoloException.class, () -> PredictOptions.builder().conf(1.5).build());
     }
+
+    /** Defaults, then the mode's, then the user's: conf per mode, save per caller (Ultralytics' CLI saves, its Python API does not). */
+    @Test
+    void modesLayerTheirDefaultsUnderTheUsersValues() {
+        Cfg none = Cfg.empty();
+        assertNull(none.get("conf"), "the table's conf is None: each mode has its own");
+        assertEquals(0.25, none.forMode(Cfg.Mode.PREDICT, Cfg.Caller.API).number("conf"));
+        assertEquals(0.1, none.forMode(Cfg.Mode.TRACK, Cfg.Caller.API).number("conf"));
+        assertEquals(0.001, none.forMode(Cfg.Mode.VAL, Cfg.Caller.API).number("conf"));
+        assertEquals(0.25, none.forMode(Cfg.Mode.EXPORT, Cfg.Caller.API).number("conf"));
+        assertEquals(true, none.forMode(Cfg.Mode.PREDICT, Cfg.Caller.CLI).bool("save"));
+        assertEquals(false, none.forMode(Cfg.Mode.PREDICT, Cfg.Caller.API).bool("save"));
+        assertEquals(true, none.forMode(Cfg.Mode.TRACK, Cfg.Caller.CLI).bool("save"));
+        assertEquals(false, none.forMode(Cfg.Mode.TRACK, Cfg.Caller.API).bool("save"));
+        assertEquals(true, none.forMode(Cfg.Mode.VAL, Cfg.Caller.API).bool("save"), "val saves its plots, as Ultralytics'");
+        Cfg user = Cfg.of(Map.of("conf", 0.6, "save", true));
+        assertEquals(0.6, user.forMode(Cfg.Mode.VAL, Cfg.Caller.API).number("conf"));
+        assertEquals(true, user.forMode(Cfg.Mode.PREDICT, Cfg.Caller.API).bool("save"));
+        // A mode layered first stays: predict's builder over track's configuration keeps track's conf.
+        Cfg track = none.forMode(Cfg.Mode.TRACK, Cfg.Caller.API);
+        assertEquals(0.1, PredictOptions.builder().apply(track).build().conf());
+        assertEquals(0.001, dev.yolotrt.val.ValOptions.defaults().conf());
+        // conf=None (Ultralytics' spelling of "unset") is the mode's.
+        assertEquals(0.25, Cfg.parse(List.of("conf=None")).forMode(Cfg.Mode.PREDICT, Cfg.Caller.CLI).number("conf"));
+        assertEquals(0.001, dev.yolotrt.val.ValOptions.of(Map.of("conf", "None")).conf());
+    }
 }

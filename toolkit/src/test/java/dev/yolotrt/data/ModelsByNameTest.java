@@ -66,7 +66,7 @@ class ModelsByNameTest {
         assertEquals(tmp.resolve("models/yolov8s.pt"), got);
         assertArrayEquals(Files.readAllBytes(Shared.model("yolov8n.pt")), Files.readAllBytes(got));
         try (Yolo m = Yolo.load("yolov8s.pt", s)) {
-            assertEquals("detect", m.metadata().task());
+            assertEquals("detect", m.metadata().task().id());
             assertEquals(80, m.metadata().names().size());
         }
         assertEquals(1, requests.get(), "downloaded once, then found in the models folder");

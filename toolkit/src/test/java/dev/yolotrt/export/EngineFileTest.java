@@ -1,6 +1,6 @@
 package dev.yolotrt.export;
 
-import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.util.YoloException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,14 +43,14 @@ class EngineFileTest {
         assertEquals(List.of("person", "bicycle", "car"), m.names());
         assertEquals(4, m.batch());
         assertArrayEquals(new int[] {320, 320}, m.imgsz());
-        assertEquals("detect", m.task());
+        assertEquals("detect", m.task().id());
         assertEquals(true, m.args().get("half"));
         assertEquals("8.1.0", m.version());
     }
 
     @Test
     void writeThenReadRoundTrips(@TempDir Path tmp) throws Exception {
-        ModelMetadata src = new ModelMetadata("d", "Ultralytics", "x", "8.0.175", "detect", 32, 1, new int[] {640, 640},
+        ModelMetadata src = new ModelMetadata("d", "Ultralytics", "x", "8.0.175", dev.yolotrt.task.Task.DETECT, 32, 1, new int[] {640, 640},
                 List.of("person", "bus"), Map.of(), null);
         byte[] plan = new byte[1000];
         new java.util.Random(3).nextBytes(plan);

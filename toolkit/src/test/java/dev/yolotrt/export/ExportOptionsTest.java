@@ -21,7 +21,7 @@ class ExportOptionsTest {
         assertFalse(o.half());
         assertFalse(o.int8());
         assertFalse(o.dynamic());
-        assertTrue(o.simplify());
+        assertFalse(o.simplify());
         assertNull(o.workspace());
         assertFalse(o.nms());
         assertEquals(1, o.batch());
@@ -30,6 +30,13 @@ class ExportOptionsTest {
         assertNull(o.device());
         assertEquals("minmax", o.calibrator());
         assertEquals("fp32", o.precision());
+    }
+
+    @Test
+    void simplifyIsRefusedWithItsReason() {
+        YoloException e = assertThrows(YoloException.class, () -> ExportOptions.builder(Map.of("simplify", "True")).build());
+        assertTrue(e.getMessage().startsWith("simplify=True is not supported") && e.getMessage().contains("folds constants"), e.getMessage());
+        assertEquals(0.25, ExportOptions.builder().build().conf(), "an engine with NMS inside keeps predict's conf");
     }
 
     @Test

@@ -1,7 +1,7 @@
 package dev.yolotrt.export;
 
-import dev.yolotrt.model.pt.Checkpoint;
-import dev.yolotrt.model.pt.OnnxWriter;
+import dev.yolotrt.pt.Checkpoint;
+import dev.yolotrt.pt.OnnxWriter;
 import dev.yolotrt.testutil.Shared;
 import dev.yolotrt.testutil.TinyOnnx;
 import dev.yolotrt.util.YoloException;

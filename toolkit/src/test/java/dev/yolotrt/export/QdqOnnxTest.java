@@ -2,8 +2,8 @@ package dev.yolotrt.export;
 
 import ai.onnx.proto.OnnxMl;
 import dev.yolotrt.model.Yolo;
-import dev.yolotrt.model.pt.Checkpoint;
-import dev.yolotrt.model.pt.OnnxWriter;
+import dev.yolotrt.pt.Checkpoint;
+import dev.yolotrt.pt.OnnxWriter;
 import dev.yolotrt.testutil.Shared;
 import dev.yolotrt.testutil.TinyOnnx;
 import dev.yolotrt.util.YoloException;
@@ -135,7 +135,7 @@ class QdqOnnxTest {
         double fp32;
         Path q;
         try (Yolo m = Yolo.load(Shared.model("yolov8n.onnx"), Shared.settings())) {
-            fp32 = m.val(val).map();
+            fp32 = m.val(val).box().map();
             ExportOptions o = ExportOptions.builder().format("onnx").int8(true).data("coco128-val2017.yaml").split("train")
                     .fraction(0.25).calibrator("percentile").output(tmp.resolve("yolov8n-int8.onnx")).build();
             // Through the facade, as a notebook would: format=onnx int8=True returns the Q/DQ model, loaded.
@@ -144,7 +144,7 @@ class QdqOnnxTest {
             }
         }
         try (Yolo m = Yolo.load(q, Shared.settings())) {
-            Metrics r = m.val(val);
+            Metrics r = m.val(val).box();
             System.err.printf("FP32 mAP50-95 %.4f, Q/DQ INT8 %.4f%n", fp32, r.map());
             assertEquals(fp32, r.map(), 0.01);
             assertTrue(fp32 > 0.3, "yolov8n on val2017 images: " + fp32);

@@ -6,7 +6,7 @@ import dev.yolotrt.data.Dataset;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.export.EngineFile;
-import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.notebook.NotebookRunner;
 import dev.yolotrt.predict.Letterbox;
 import dev.yolotrt.predict.PredictOptions;

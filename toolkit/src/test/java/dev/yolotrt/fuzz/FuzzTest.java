@@ -186,7 +186,7 @@ class FuzzTest {
 
     /** What a user's load does with a checkpoint: read, task, tensors. */
     private static void readCheckpoint(Path f) {
-        try (var c = dev.yolotrt.model.pt.Checkpoint.read(f)) {
+        try (var c = dev.yolotrt.pt.Checkpoint.read(f)) {
             c.task();
             for (var t : c.stateDict().values()) t.floats();
         }
@@ -274,7 +274,7 @@ class FuzzTest {
             writePt(f, pickle, 64);
             check("checkpoint programs", java.util.HexFormat.of().formatHex(pickle), () -> {
                 readCheckpoint(f);
-                dev.yolotrt.model.pt.Converted.onnx(f, run.resolve("cache"));
+                dev.yolotrt.pt.Converted.onnx(f, run.resolve("cache"));
             });
         }
     }
@@ -295,7 +295,7 @@ class FuzzTest {
                 props.put(PROP_KEYS.get(rnd.nextInt(PROP_KEYS.size())), rnd.nextInt(4) == 0 ? mutateText(v.isEmpty() ? "x" : v, rnd) : v);
             }
             check("ONNX metadata", props.toString(), () -> {
-                var meta = dev.yolotrt.backend.ModelMetadata.fromOnnxProps(props, new int[] {640, 640}, 80);
+                var meta = dev.yolotrt.task.ModelMetadata.fromOnnxProps(props, new int[] {640, 640}, 80);
                 if (meta != null) meta.names();
             });
         }

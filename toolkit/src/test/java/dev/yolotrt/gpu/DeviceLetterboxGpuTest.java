@@ -58,7 +58,7 @@ class DeviceLetterboxGpuTest {
         try (Yolo onnx = Yolo.load("yolov8n.onnx", Shared.settings());
              Yolo trt = Yolo.load(TensorRtGpuTest.engine(onnx, "fp32"), Shared.settings());
              Backend.Session session = trt.backend().openSession()) {
-            TensorRtBackend.TrtSession s = (TensorRtBackend.TrtSession) session;
+            dev.yolotrt.backend.TrtSession s = (dev.yolotrt.backend.TrtSession) session;
             int size = 640, plane = 3 * size * size, checked = 0;
             double worst = 0;
             long off = 0;
@@ -176,7 +176,7 @@ class DeviceLetterboxGpuTest {
                     Letterbox b = Letterbox.of(img.rows(), img.cols(), 640, 640);
                     jobs.add(new DeviceLetterbox.Job(img.data(), img.cols(), img.rows(), img.step(), b.newW(), b.newH(), b.left(), b.top()));
                 }
-                Picked picked = session.inferPicked(null, jobs, 8, 640, 640, new Picked.Pick(0.001f, true));
+                Picked picked = session.device().orElseThrow().inferPicked(null, jobs, 8, 640, 640, new Picked.Pick(0.001f, true));
                 pairs = picked.images().stream().mapToInt(Picked.Candidates::size).max().orElse(0);
             }
             assertTrue(pairs > 512, "val's conf 0.001 keeps more than the graph's 512 pairs for some image, got at most " + pairs);

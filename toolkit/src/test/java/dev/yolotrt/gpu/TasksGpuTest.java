@@ -74,8 +74,8 @@ class TasksGpuTest {
         assertTrue(problems.isEmpty(), name + ": " + problems);
     }
 
-    private static List<Path> images(String task) throws IOException {
-        if (!task.equals("obb")) return PHOTOS.stream().map(Shared::image).toList();
+    private static List<Path> images(dev.yolotrt.task.Task task) throws IOException {
+        if (task != dev.yolotrt.task.Task.OBB) return PHOTOS.stream().map(Shared::image).toList();
         try (Stream<Path> s = Files.list(Shared.datasets().resolve("dota8/images/val"))) {
             return s.sorted().toList();
         }

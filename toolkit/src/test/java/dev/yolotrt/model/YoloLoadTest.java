@@ -1,6 +1,6 @@
 package dev.yolotrt.model;
 
-import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.testutil.Shared;
 import dev.yolotrt.testutil.TinyOnnx;
 import dev.yolotrt.util.Settings;
@@ -25,7 +25,7 @@ class YoloLoadTest {
     void readsUltralyticsMetadata() {
         try (Yolo m = Yolo.load("yolov8n.onnx", Shared.settings())) {
             ModelMetadata md = m.metadata();
-            assertEquals("detect", md.task());
+            assertEquals("detect", md.task().id());
             assertEquals(32, md.stride());
             assertEquals(1, md.batch());
             assertArrayEquals(new int[] {640, 640}, md.imgsz());

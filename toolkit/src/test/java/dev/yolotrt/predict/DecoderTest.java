@@ -55,8 +55,8 @@ class DecoderTest {
         java.util.Arrays.sort(sorted);
         float cutoff = sorted[pairs - Decoder.MAX_NMS];
         Tensor head = new Tensor("output0", new long[] {1, 4 + nc, anchors}, fb);
-        Decoder.Detections d = Decoder.decode(head, 0, 0.001f, 0.7f, pairs, null, false, true);
-        Decoder.Detections p = Decoder.fromCandidates(new dev.yolotrt.backend.Picked.Candidates(anchor, cls, score, cxcywh), 0.7f, pairs, false, true);
+        Decoder.Detections d = Decoder.decode(head, 0, new Decoder.Filter(0.001f, 0.7f, pairs, null, false, true));
+        Decoder.Detections p = Decoder.fromCandidates(new dev.yolotrt.backend.Picked.Candidates(anchor, cls, score, cxcywh), new Decoder.Filter(0.001f, 0.7f, pairs, null, false, true));
         for (Decoder.Detections x : new Decoder.Detections[] {d, p}) {
             assertEquals(Decoder.MAX_NMS, x.size());
             float min = Float.MAX_VALUE;
@@ -69,7 +69,7 @@ class DecoderTest {
 
     @Test
     void bestClassDecodeAndNms() {
-        Decoder.Detections d = Decoder.decode(output(), 0, 0.25f, 0.7f, 300, null, false, false);
+        Decoder.Detections d = Decoder.decode(output(), 0, new Decoder.Filter(0.25f, 0.7f, 300, null, false, false));
         // anchor 1 (0.80, class 0) overlaps anchor 0 (IoU 18x10/22x10 = 0.818) and is suppressed;
         // anchor 2 is class 1 at 0.70; anchor 3 is below conf.
         assertEquals(2, d.size());
@@ -80,7 +80,7 @@ class DecoderTest {
 
     @Test
     void multiLabelKeepsSecondClassOfAnAnchor() {
-        Decoder.Detections d = Decoder.decode(output(), 0, 0.25f, 0.7f, 300, null, false, true);
+        Decoder.Detections d = Decoder.decode(output(), 0, new Decoder.Filter(0.25f, 0.7f, 300, null, false, true));
         // Candidates: (a0,c0,.9) (a1,c0,.8) (a1,c1,.6) (a2,c1,.7); (a1,c0) suppressed by (a0,c0).
         assertArrayEquals(new float[] {0.90f, 0.70f, 0.60f}, d.conf(), 1e-6f);
         assertArrayEquals(new int[] {0, 1, 1}, d.cls());
@@ -88,9 +88,9 @@ class DecoderTest {
 
     @Test
     void classFilterAndAgnostic() {
-        Decoder.Detections only1 = Decoder.decode(output(), 0, 0.25f, 0.7f, 300, new int[] {1}, false, false);
+        Decoder.Detections only1 = Decoder.decode(output(), 0, new Decoder.Filter(0.25f, 0.7f, 300, new int[] {1}, false, false));
         assertArrayEquals(new int[] {1}, only1.cls());
-        Decoder.Detections agn = Decoder.decode(output(), 0, 0.5f, 0.7f, 300, null, true, true);
+        Decoder.Detections agn = Decoder.decode(output(), 0, new Decoder.Filter(0.5f, 0.7f, 300, null, true, true));
         // agnostic: (a1,c1,.6) overlaps (a0,c0,.9) by 0.818 and goes too
         assertArrayEquals(new float[] {0.90f, 0.70f}, agn.conf(), 1e-6f);
     }

@@ -100,10 +100,11 @@ class DevicePathTest {
         @Override
         public Session openSession() {
             Session s = inner.openSession();
-            return new Session() {
+            class DeviceSession implements Session, DeviceOps {
                 @Override public FloatBuffer inputBuffer(int batch, int height, int width) { return s.inputBuffer(batch, height, width); }
                 @Override public List<Tensor> infer(FloatBuffer input, int batch, int height, int width) { return s.infer(input, batch, height, width); }
-                @Override public boolean letterboxesOnDevice() { return true; }
+                @Override public java.util.Optional<DeviceOps> device() { return java.util.Optional.of(this); }
+                @Override public double[] timeEngine(int batch, int height, int width, int warmup, int reps, int runs) { throw new UnsupportedOperationException(); }
 
                 @Override
                 public List<Tensor> inferImages(List<DeviceLetterbox.Job> jobs, int batch, int height, int width) {
@@ -120,8 +121,6 @@ class DevicePathTest {
                     return s.infer(in, batch, height, width);
                 }
 
-                @Override public boolean picksOnDevice() { return true; }
-
                 @Override
                 public Picked inferPicked(FloatBuffer input, List<DeviceLetterbox.Job> jobs, int batch, int height, int width, Picked.Pick p) {
                     pickCalls.incrementAndGet();
@@ -130,7 +129,8 @@ class DevicePathTest {
                 }
 
                 @Override public void close() { s.close(); }
-            };
+            }
+            return new DeviceSession();
         }
     }
 

@@ -21,19 +21,19 @@ class EndToEndDecodeTest {
 
     @Test
     void keepsRowsAboveConfAndDropsPadding() {
-        Decoder.Detections d = Decoder.endToEnd(output(), 0, 0.25f, 300, null);
+        Decoder.Detections d = Decoder.endToEnd(output(), 0, new Decoder.Filter(0.25f, 0.7f, 300, null, false, false));
         assertEquals(3, d.size());
         assertArrayEquals(new int[] {0, 5, 2}, d.cls());
         assertArrayEquals(new float[] {10, 20, 30, 40, 50, 60, 70, 80, 1, 2, 3, 4}, d.xyxy(), 0f);
-        Decoder.Detections second = Decoder.endToEnd(output(), 1, 0.25f, 300, null);
+        Decoder.Detections second = Decoder.endToEnd(output(), 1, new Decoder.Filter(0.25f, 0.7f, 300, null, false, false));
         assertArrayEquals(new int[] {16}, second.cls());
         assertArrayEquals(new float[] {0.8f}, second.conf(), 0f);
     }
 
     @Test
     void confClassesAndMaxDetFilter() {
-        assertEquals(2, Decoder.endToEnd(output(), 0, 0.5f, 300, null).size());
-        assertArrayEquals(new int[] {5}, Decoder.endToEnd(output(), 0, 0.25f, 300, new int[] {5}).cls());
-        assertEquals(1, Decoder.endToEnd(output(), 0, 0.25f, 1, null).size());
+        assertEquals(2, Decoder.endToEnd(output(), 0, new Decoder.Filter(0.5f, 0.7f, 300, null, false, false)).size());
+        assertArrayEquals(new int[] {5}, Decoder.endToEnd(output(), 0, new Decoder.Filter(0.25f, 0.7f, 300, new int[] {5}, false, false)).cls());
+        assertEquals(1, Decoder.endToEnd(output(), 0, new Decoder.Filter(0.25f, 0.7f, 1, null, false, false)).size());
     }
 }

@@ -1,6 +1,6 @@
 package dev.yolotrt.predict;
 
-import dev.yolotrt.backend.ModelMetadata;
+import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.testutil.Shared;
 import dev.yolotrt.util.YoloException;
@@ -18,7 +18,7 @@ class TaskLayoutTest {
 
     private static ModelMetadata meta(String task, int nc, int[] kpt) {
         List<String> names = java.util.stream.IntStream.range(0, nc).mapToObj(i -> "c" + i).toList();
-        return new ModelMetadata("", "", "", "", task, 32, 1, new int[] {640, 640}, names, Map.of(), kpt);
+        return new ModelMetadata("", "", "", "", dev.yolotrt.task.Task.parse(task, "task"), 32, 1, new int[] {640, 640}, names, Map.of(), kpt);
     }
 
     private static String refused(ModelMetadata m, long[]... outputs) {
@@ -46,9 +46,9 @@ class TaskLayoutTest {
     void aTaskOverrideThatDoesNotFitIsOneLine() {
         var model = Shared.model("yolov8n.onnx");
         var settings = Shared.settings();
-        YoloException e = assertThrows(YoloException.class, () -> Yolo.load(model, settings, "segment"));
+        YoloException e = assertThrows(YoloException.class, () -> Yolo.load(model, settings, dev.yolotrt.task.Task.SEGMENT));
         assertTrue(e.getMessage().contains("is a YOLO segment model by its metadata, but its outputs ([1, 84, 8400])"), e.getMessage());
-        YoloException bad = assertThrows(YoloException.class, () -> Yolo.load(model, settings, "tracking"));
+        YoloException bad = assertThrows(YoloException.class, () -> Yolo.load(model, settings, dev.yolotrt.task.Task.parse("tracking", "task")));
         assertTrue(bad.getMessage().startsWith("task=tracking is not one of detect, segment, pose, classify, obb"), bad.getMessage());
     }
 }

@@ -53,7 +53,7 @@ class TasksParityTest {
             JsonNode ref = model(name);
             assertEquals("classify", ref.path("task").asText());
             try (Yolo m = Yolo.load(name, Shared.settings())) {
-                assertEquals("classify", m.metadata().task());
+                assertEquals("classify", m.metadata().task().id());
                 for (String p : PHOTOS) {
                     Probs probs = m.predict(Shared.image(p).toString()).get(0).probs();
                     JsonNode r = ref.path("predict").path(p);

@@ -32,7 +32,7 @@ class ClassifyValidatorTest {
         put(root, "cats", "eagle.jpg", "kite.jpg");
         put(root, "dogs", "dog.jpg", "giraffe.jpg", "zidane.jpg");
         try (Yolo m = Yolo.load("yolo11n-cls-dogcat.onnx", Shared.settings())) {
-            ClassifyValidator.Result r = m.valClassify(ValOptions.of(Map.of("data", root.toString())));
+            ClassifyValidator.Result r = m.val(ValOptions.of(Map.of("data", root.toString()))).top();
             assertEquals(5, r.images());
             assertEquals(0.8, r.top1(), 1e-12);
             assertEquals(1.0, r.top5(), 1e-12);
@@ -52,7 +52,7 @@ class ClassifyValidatorTest {
         put(root, "class0", "eagle.jpg");
         put(root, "class1", "giraffe.jpg");
         try (Yolo m = Yolo.load("yolov8n-cls-waste.onnx", Shared.settings())) {
-            ClassifyValidator.Result r = m.valClassify(ValOptions.of(Map.of("data", root.toString())));
+            ClassifyValidator.Result r = m.val(ValOptions.of(Map.of("data", root.toString()))).top();
             assertEquals(0.5, r.top1(), 1e-12);
             assertEquals(0.75, r.top5(), 1e-12);
         }
@@ -62,9 +62,9 @@ class ClassifyValidatorTest {
     void aFolderThatDoesNotFitIsOneLine(@TempDir Path root) throws Exception {
         put(root, "cats", "eagle.jpg");
         try (Yolo m = Yolo.load("yolo11n-cls-dogcat.onnx", Shared.settings())) {
-            YoloException e = assertThrows(YoloException.class, () -> m.valClassify(ValOptions.of(Map.of("data", root.toString()))));
+            YoloException e = assertThrows(YoloException.class, () -> m.val(ValOptions.of(Map.of("data", root.toString()))).top());
             assertTrue(e.getMessage().contains("has 1 class folders but yolo11n-cls-dogcat.onnx predicts 2 classes (cats, dogs)"), e.getMessage());
-            YoloException yaml = assertThrows(YoloException.class, () -> m.valClassify(ValOptions.of(Map.of("data", "coco8.yaml"))));
+            YoloException yaml = assertThrows(YoloException.class, () -> m.val(ValOptions.of(Map.of("data", "coco8.yaml"))));
             assertTrue(yaml.getMessage().startsWith("classification val takes data=FOLDER"), yaml.getMessage());
         }
     }

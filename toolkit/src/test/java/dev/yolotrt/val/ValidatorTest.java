@@ -25,10 +25,10 @@ class ValidatorTest {
     void coco8ValYolov8nAndYolov8s() {
         Metrics n, s;
         try (Yolo m = Yolo.load("yolov8n.onnx", Shared.settings())) {
-            n = m.val(Map.of("data", "coco8.yaml"));
+            n = m.val(Map.of("data", "coco8.yaml")).box();
         }
         try (Yolo m = Yolo.load("yolov8s.onnx", Shared.settings())) {
-            s = m.val(ValOptions.defaults());
+            s = m.val(ValOptions.defaults()).box();
         }
         assertEquals(4, n.images());
         assertEquals(17, n.instances());
@@ -51,7 +51,7 @@ class ValidatorTest {
     void partsMergedInOrderGiveOneRunsMetrics() throws IOException, ClassNotFoundException {
         ValOptions o = ValOptions.of(Map.of("data", "coco8.yaml"));
         try (Yolo m = Yolo.load("yolov8n.onnx", Shared.settings())) {
-            Metrics whole = m.val(o);
+            Metrics whole = m.val(o).box();
             Dataset ds = Dataset.load(o.data(), m.settings());
             LabelScan scan = Validator.scan(m.metadata(), "yolov8n.onnx", ds, m.settings(), o);
             Validator.Partial merged = null;
@@ -60,7 +60,7 @@ class ValidatorTest {
                 Validator.Partial p = roundTrip(Validator.score(m.predictor(), m.metadata(), ds, part, o));
                 merged = merged == null ? p : merged.merge(p);
             }
-            Metrics split = merged.run("yolov8n.onnx", ds.name(), o.split()).metrics();
+            Metrics split = merged.run("yolov8n.onnx", ds.name(), o.split()).box();
             assertEquals(whole.images(), split.images());
             assertEquals(whole.instances(), split.instances());
             assertEquals(whole.map(), split.map());
@@ -85,7 +85,7 @@ class ValidatorTest {
     @Test
     void coco128HeldOutSplitCountsEveryBox() {
         try (Yolo m = Yolo.load("yolov8n.onnx", Shared.settings())) {
-            Metrics v = m.val(Map.of("data", "coco128-val2017.yaml"));
+            Metrics v = m.val(Map.of("data", "coco128-val2017.yaml")).box();
             assertEquals(128, v.images());
             assertEquals(898, v.instances());
             assertTrue(v.map() > 0.3 && v.map() < 0.6, "yolov8n on COCO val2017 images scores about 0.37-0.45: " + v.map());

@@ -1,4 +1,4 @@
-package dev.yolotrt.backend;
+package dev.yolotrt.task;
 
 import dev.yolotrt.util.YoloException;
 import org.junit.jupiter.api.Test;
@@ -16,6 +16,9 @@ class EngineArgsTest {
     void nmsEnginesKeepTheirConfidenceThreshold() {
         EngineArgs a = EngineArgs.of(Map.of("half", true, "int8", false, "nms", true, "conf", 0.25, "iou", 0.7, "max_det", 300));
         assertEquals("fp16+nms", a.variant());
+        assertEquals(Precision.FP16, a.precision());
+        assertEquals(Precision.INT8, EngineArgs.of(Map.of("half", true, "int8", true)).precision(), "int8 wins over half");
+        assertEquals(Precision.FP32, EngineArgs.of(Map.of()).precision());
         assertEquals(0.25, a.nmsConf());
         // Without NMS the conf key means nothing to the engine: every score comes out.
         assertEquals(0.0, EngineArgs.of(Map.of("half", true, "conf", 0.25)).nmsConf());

@@ -1,4 +1,4 @@
-package dev.yolotrt.model.pt;
+package dev.yolotrt.pt;
 
 /**
  * What a damaged checkpoint did to the reader or the converter, said in words: a stranger's file must never

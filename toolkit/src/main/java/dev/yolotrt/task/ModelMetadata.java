@@ -1,4 +1,4 @@
-package dev.yolotrt.backend;
+package dev.yolotrt.task;
 
 import dev.yolotrt.util.YoloException;
 
@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * What Ultralytics writes beside a model: in an ONNX export as metadata_props (Python literals as
  * strings), in an engine file as JSON. {@code imgsz} is (height, width).
  */
-public record ModelMetadata(String description, String author, String date, String version, String task,
+public record ModelMetadata(String description, String author, String date, String version, Task task,
                             int stride, int batch, int[] imgsz, List<String> names, Map<String, Object> args, int[] kptShape) {
 
     /** Bounds for numbers read from model files: they size allocations, so they are checked first. */
@@ -24,14 +24,11 @@ public record ModelMetadata(String description, String author, String date, Stri
     private static final Pattern NAME = Pattern.compile("(\\d+)\\s*:\\s*(?:'((?:[^'\\\\]|\\\\.)*+)'|\"((?:[^\"\\\\]|\\\\.)*+)\")");
     private static final Pattern INT = Pattern.compile("-?\\d+");
 
-    /** The tasks of the guide; {@code task=} overrides what the file says. */
-    public static final List<String> TASKS = List.of("detect", "segment", "pose", "classify", "obb");
-
     public ModelMetadata {
         names = List.copyOf(names);
         imgsz = imgsz.clone();
         kptShape = kptShape == null ? null : kptShape.clone();
-        if (!TASKS.contains(task)) throw new YoloException("metadata task=" + dev.yolotrt.util.Text.clip(task) + " is not one of " + String.join(", ", TASKS));
+        java.util.Objects.requireNonNull(task, "task");
         args = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(args)); // values may be null (None)
     }
 
@@ -55,7 +52,7 @@ public record ModelMetadata(String description, String author, String date, Stri
     }
 
     /** The same metadata for another task (the {@code task=} override). */
-    public ModelMetadata withTask(String newTask) {
+    public ModelMetadata withTask(Task newTask) {
         return new ModelMetadata(description, author, date, version, newTask, stride, batch, imgsz, names, args, kptShape);
     }
 
@@ -75,13 +72,13 @@ public record ModelMetadata(String description, String author, String date, Stri
         if (kpt != null && kpt.length != 2) throw new YoloException("metadata kpt_shape=" + dev.yolotrt.util.Text.clip(props.get("kpt_shape")) + " is not [keypoints, values]");
         return new ModelMetadata(props.getOrDefault("description", ""), props.getOrDefault("author", ""),
                 props.getOrDefault("date", ""), props.getOrDefault("version", ""),
-                props.getOrDefault("task", "detect").strip(), intOr(props.get("stride"), "metadata stride", 1, 1024, 32), Math.max(1, intOr(props.get("batch"), "metadata batch", -1, 1 << 16, 1)),
+                props.containsKey("task") ? Task.parse(props.get("task"), "metadata task") : Task.DETECT, intOr(props.get("stride"), "metadata stride", 1, 1024, 32), Math.max(1, intOr(props.get("batch"), "metadata batch", -1, 1 << 16, 1)),
                 imgsz, names, args, kpt);
     }
 
     /** Metadata for a model without Ultralytics' props, inferred from its shapes. */
     public static ModelMetadata inferred(int[] imgsz, int nc, int batch) {
-        return new ModelMetadata("", "", "", "", "detect", 32, batch, imgsz, defaultNames(nc), Map.of(), null);
+        return new ModelMetadata("", "", "", "", Task.DETECT, 32, batch, imgsz, defaultNames(nc), Map.of(), null);
     }
 
     /** Parses Python's {@code {0: 'person', 1: 'bicycle'}} as Ultralytics writes it. */

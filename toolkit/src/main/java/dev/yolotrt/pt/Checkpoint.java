@@ -1,5 +1,6 @@
-package dev.yolotrt.model.pt;
+package dev.yolotrt.pt;
 
+import dev.yolotrt.task.Task;
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.YoloException;
 
@@ -119,18 +120,18 @@ public final class Checkpoint implements AutoCloseable {
         return 640;
     }
 
-    /** The Ultralytics task, from the model's class (DetectionModel → detect ...). */
+    /** The Ultralytics task's name, from the model's class (DetectionModel → detect ...), as the ONNX metadata records it. */
     public String task() {
+        return kind().id();
+    }
+
+    /** The Ultralytics task, from the model's class (DetectionModel → detect ...). */
+    public Task kind() {
         String cls = model().className();
         String name = cls.substring(cls.lastIndexOf('.') + 1);
-        return switch (name) {
-            case "DetectionModel" -> "detect";
-            case "SegmentationModel" -> "segment";
-            case "PoseModel" -> "pose";
-            case "ClassificationModel" -> "classify";
-            case "OBBModel" -> "obb";
-            default -> throw new YoloException(what + " holds a " + name + ", not one of Ultralytics' five task models");
-        };
+        Task t = Task.ofModelClass(name);
+        if (t == null) throw new YoloException(what + " holds a " + name + ", not one of Ultralytics' five task models");
+        return t;
     }
 
     /**

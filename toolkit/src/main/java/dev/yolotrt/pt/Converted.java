@@ -1,5 +1,6 @@
-package dev.yolotrt.model.pt;
+package dev.yolotrt.pt;
 
+import dev.yolotrt.task.Task;
 import dev.yolotrt.util.AtomicWrite;
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.YoloException;
@@ -43,7 +44,7 @@ public final class Converted {
             byte[] onnx;
             try {
                 // Classifiers pool globally, so any size runs; Ultralytics exports them at 224 by default.
-                onnx = hw != null ? OnnxWriter.write(c, hw[0], hw[1]) : OnnxWriter.write(c, c.task().equals("classify") ? 224 : c.imgsz());
+                onnx = hw != null ? OnnxWriter.write(c, hw[0], hw[1]) : OnnxWriter.write(c, c.kind() == Task.CLASSIFY ? 224 : c.imgsz());
             } catch (RuntimeException | StackOverflowError e) {
                 // A module layout the converter does not know (or a damaged one) is one line, never a stack trace.
                 throw new YoloException(pt.getFileName() + " (an Ultralytics " + c.task() + " checkpoint) cannot be converted in Java: "

@@ -1,4 +1,4 @@
-package dev.yolotrt.model.pt;
+package dev.yolotrt.pt;
 
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;

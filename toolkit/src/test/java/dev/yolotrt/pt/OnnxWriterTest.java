@@ -1,4 +1,4 @@
-package dev.yolotrt.model.pt;
+package dev.yolotrt.pt;
 
 import dev.yolotrt.backend.OnnxRuntimeBackend;
 import dev.yolotrt.backend.Tensor;
@@ -123,7 +123,7 @@ class OnnxWriterTest {
         assertArrayEquals(new long[] {1, 4 + 80 + 80, 8400}, o.ours().shape());
         assertExtraRowsAreTheClassLogits(o, true);
         try (var m = Yolo.load(tmp.resolve("java.onnx"), Shared.settings())) {
-            assertEquals("pose", m.metadata().task());
+            assertEquals("pose", m.metadata().task().id());
             assertArrayEquals(new int[] {40, 2}, m.metadata().kptShape());
             assertEquals(40, m.predict(Shared.image("bus.jpg").toString()).get(0).keypoints().xy(0).length / 2);
         }
@@ -248,7 +248,7 @@ class OnnxWriterTest {
         assertTrue(range > 1, "prototypes all near zero: " + range);
         assertTrue(copyErr <= 1e-5 && shiftErr <= 1e-4, "copy " + copyErr + ", shifted " + shiftErr);
         try (var m = Yolo.load(first.resolve("java.onnx"), Shared.settings())) {
-            assertEquals("segment", m.metadata().task());
+            assertEquals("segment", m.metadata().task().id());
             var r = m.predict(Shared.image("bus.jpg").toString()).get(0);
             assertTrue(r.boxes().size() > 0);
             assertEquals(r.boxes().size(), r.masks().size());
@@ -391,7 +391,7 @@ class OnnxWriterTest {
         var settings = Settings.from(Map.of(Settings.MODELS, tmp.toString(), Settings.CACHE, tmp.resolve("cache").toString()));
         try (var m = Yolo.load("yolov8n.onnx", settings)) {
             assertTrue(m.file().startsWith(tmp.resolve("cache/converted")), m.file().toString());
-            assertEquals("detect", m.metadata().task());
+            assertEquals("detect", m.metadata().task().id());
         }
     }
 }

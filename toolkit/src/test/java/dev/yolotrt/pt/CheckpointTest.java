@@ -1,4 +1,4 @@
-package dev.yolotrt.model.pt;
+package dev.yolotrt.pt;
 
 import dev.yolotrt.testutil.Shared;
 import dev.yolotrt.util.YoloException;

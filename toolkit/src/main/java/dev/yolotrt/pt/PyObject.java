@@ -1,4 +1,4 @@
-package dev.yolotrt.model.pt;
+package dev.yolotrt.pt;
 
 import java.util.LinkedHashMap;
 

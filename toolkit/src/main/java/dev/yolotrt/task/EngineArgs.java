@@ -1,4 +1,4 @@
-package dev.yolotrt.backend;
+package dev.yolotrt.task;
 
 import dev.yolotrt.util.Text;
 import dev.yolotrt.util.YoloException;
@@ -10,14 +10,14 @@ import java.util.Map;
  * fp16, int8), NMS inside the engine with the confidence threshold it keeps (0 without NMS), and the INT8
  * calibrator. Values of the wrong type are one clear line, never a ClassCastException later.
  */
-public record EngineArgs(String precision, boolean nms, double nmsConf, String calibrator) {
+public record EngineArgs(Precision precision, boolean nms, double nmsConf, String calibrator) {
 
     public static EngineArgs of(Map<String, Object> args) {
         boolean int8 = flag(args, "int8"), half = flag(args, "half"), nms = flag(args, "nms");
         Object cal = args.get("calibrator");
         Object conf = args.get("conf");
         if (nms && conf != null && !(conf instanceof Number)) throw new YoloException("engine metadata: args.conf=" + Text.clip(String.valueOf(conf)) + " is not a number");
-        return new EngineArgs(int8 ? "int8" : half ? "fp16" : "fp32", nms, nms && conf != null ? ((Number) conf).doubleValue() : 0,
+        return new EngineArgs(Precision.of(half, int8), nms, nms && conf != null ? ((Number) conf).doubleValue() : 0,
                 cal == null ? null : String.valueOf(cal));
     }
 
@@ -30,6 +30,6 @@ public record EngineArgs(String precision, boolean nms, double nmsConf, String c
 
     /** e.g. "fp16" or "fp16+nms", as backends and tables name engines. */
     public String variant() {
-        return precision + (nms ? "+nms" : "");
+        return precision.id() + (nms ? "+nms" : "");
     }
 }
