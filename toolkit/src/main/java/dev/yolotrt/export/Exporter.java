@@ -66,7 +66,7 @@ public final class Exporter {
         Calibration c = Calibration.of(model, o);
         List<Path> images = c.batches().stream().flatMap(List::stream).distinct().toList();
         info.accept("Quantizing INT8 explicitly (Q/DQ, " + o.calibrator() + " ranges) from " + images.size() + " images of " + c.what());
-        Map<String, Float> ranges = PercentileRanges.trace(onnx, images, imgsz, model.metadata().task().equals("classify")).ranges(o.calibrator());
+        Map<String, Float> ranges = PercentileRanges.trace(onnx, images, imgsz, model.metadata().task() == Task.CLASSIFY).ranges(o.calibrator());
         java.util.regex.Pattern keep = o.fp16Layers() == null ? QdqOnnx.DEFAULT_KEEP_FLOAT
                 : java.util.regex.Pattern.compile(QdqOnnx.DEFAULT_KEEP_FLOAT.pattern() + "|" + o.fp16Layers());
         return QdqOnnx.quantize(onnx, ranges, keep);

@@ -2,6 +2,7 @@ package dev.yolotrt.pt;
 
 import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.ByteString;
+import dev.yolotrt.task.Task;
 import dev.yolotrt.util.YoloException;
 
 
@@ -119,8 +120,8 @@ public final class OnnxWriter {
                 throw new YoloException("layer " + i + ": " + Damage.describe(e), e);
             }
         }
-        wr.graph.addOutput(c.task().equals("classify") ? valueInfo("output0", 1, nc)
-                : valueInfo("output0", 1, 4 + nc + (c.task().equals("obb") ? 1 : 0) + (kpt == null ? 0 : kpt[0] * kpt[1]) + nm, -1));
+        wr.graph.addOutput(c.kind() == Task.CLASSIFY ? valueInfo("output0", 1, nc)
+                : valueInfo("output0", 1, 4 + nc + (c.kind() == Task.OBB ? 1 : 0) + (kpt == null ? 0 : kpt[0] * kpt[1]) + nm, -1));
         if (nm > 0) wr.graph.addOutput(valueInfo("output1", 1, nm, protoSize[0], protoSize[1]));
         OnnxMl.ModelProto.Builder mp = OnnxMl.ModelProto.newBuilder().setIrVersion(8).setProducerName("yolo-trt")
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(17)).setGraph(wr.graph);
