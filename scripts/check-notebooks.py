@@ -12,7 +12,7 @@ EXPECT = {
     "01-quickstart": {"mimes": ["image/png", "text/html"], "text": ["bus"]},
     "02-export-tensorrt": {"mimes": ["image/png", "text/html"], "text": ["bus.jpg detections per backend"]},
     "03-int8-calibration-tuning": {"mimes": ["image/png", "text/html"], "text": ["Activation ranges per module", "Layer groups"]},
-    "04-benchmark-and-map": {"mimes": ["image/png", "text/html"], "text": ["benchmark", "Precision-recall"]},
+    "04-benchmark-and-map": {"mimes": ["image/png", "text/html"], "text": ["benchmark", "precision-recall curve"]},
     "05-tasks": {"mimes": ["image/png", "text/html"], "text": ["segment", "pose", "classify", "obb", "Masks of bus.jpg"]},
     "06-video-and-tracking": {"mimes": ["image/png", "text/html"], "text": ["<video", "frames tracked", "persons crossing the line"]},
     "07-spark": {"mimes": ["image/png"], "text": ["Spark 4", "128 images, 0 unreadable", "every metric printed, per class too, is the same",
