@@ -9,7 +9,6 @@ import dev.yolotrt.bench.Throughput;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.export.ExportOptions;
-import dev.yolotrt.export.Exporter;
 import tech.tablesaw.api.Table;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.Results;
@@ -219,13 +218,13 @@ final class Commands {
     }
 
     private int export(Cfg c) {
-        if ("onnx".equalsIgnoreCase(c.string("format"))) return exportOnnx(c);
         ExportOptions o = ExportOptions.builder().apply(c).build();
         try (Yolo model = load(c)) {
-            Exporter.Result r = Exporter.export(model.source(), o, false, err::println);
-            out.println("Exported " + model.file().getFileName() + " -> " + r.engine());
-            out.println("Predict:  yolo-trt predict model=" + r.engine() + " source=bus.jpg");
-            out.println("Validate: yolo-trt val model=" + r.engine() + " data=" + c.string("data"));
+            Path p = model.exportFile(o);
+            String name = (model.checkpoint() != null ? model.checkpoint() : model.file()).getFileName().toString();
+            out.println("Exported " + name + " -> " + p + (o.format().equals("onnx") && o.int8() ? " (INT8 Q/DQ)" : ""));
+            if (o.format().equals("engine")) out.println("Predict:  yolo-trt predict model=" + p + " source=bus.jpg");
+            if (o.format().equals("engine") || o.int8()) out.println("Validate: yolo-trt val model=" + p + " data=" + c.string("data"));
         }
         return 0;
     }
@@ -296,37 +295,6 @@ final class Commands {
             Tables.writeMarkdown(t, dir.resolve("throughput.md"));
             out.println("Results saved to " + dir);
         }
-        return 0;
-    }
-
-    /**
-     * format=onnx: a .pt checkpoint's network, rebuilt in Java, written beside it as Ultralytics' export would; with
-     * int8=True, the model (.pt or .onnx) quantized with Q/DQ nodes, written beside it as {@code <name>-int8.onnx}.
-     */
-    private int exportOnnx(Cfg c) {
-        Settings settings = settings(c);
-        Path pt = dev.yolotrt.data.Assets.model(c.string("model"), settings);
-        if (c.bool("int8")) {
-            ExportOptions o = ExportOptions.builder().apply(c).build()
-                    .withOutput(pt.resolveSibling(pt.getFileName().toString().replaceFirst("(?i)\\.(pt|onnx)$", "") + "-int8.onnx"));
-            try (Yolo model = load(c)) {
-                Path q = Exporter.exportOnnx(model.source(), o, err::println);
-                out.println("Exported " + pt.getFileName() + " -> " + q + " (INT8 Q/DQ)");
-                out.println("Validate: yolo-trt val model=" + q + " data=" + c.string("data"));
-            }
-            return 0;
-        }
-        if (!pt.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".pt")) {
-            throw new YoloException("format=onnx exports .pt checkpoints; " + pt.getFileName() + " is not one");
-        }
-        Path onnx = pt.resolveSibling(pt.getFileName().toString().replaceFirst("(?i)\\.pt$", ".onnx"));
-        try {
-            dev.yolotrt.util.AtomicWrite.write(onnx, Files.readAllBytes(dev.yolotrt.pt.Converted.onnx(pt, settings.cacheDir())));
-        } catch (java.io.IOException e) {
-            // AtomicWrite reports its own failures: this one is reading the cached conversion back.
-            throw new YoloException("cannot read " + pt.getFileName() + "'s converted ONNX: " + e.getMessage());
-        }
-        out.println("Exported " + pt.getFileName() + " -> " + onnx);
         return 0;
     }
 

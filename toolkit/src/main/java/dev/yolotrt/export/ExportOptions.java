@@ -30,11 +30,8 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
 
     public ExportOptions {
         format = format.toLowerCase(Locale.ROOT);
-        if (format.equals("onnx") && !int8) {
-            throw new YoloException("format=onnx here writes an INT8 Q/DQ ONNX: add int8=True (a .pt's float ONNX: yolo-trt export model=X.pt format=onnx)");
-        }
         if (!format.equals("engine") && !format.equals("onnx")) {
-            throw new YoloException("format=" + format + " is not supported; this toolkit exports format=engine (TensorRT) or format=onnx int8=True (Q/DQ)");
+            throw new YoloException("format=" + format + " is not supported; this toolkit exports format=engine (TensorRT) or format=onnx (a .pt's network, or with int8=True any model quantized with Q/DQ)");
         }
         quant = quant == null ? (format.equals("onnx") ? "qdq" : "implicit") : quant.toLowerCase(Locale.ROOT);
         if (!quant.equals("qdq") && !quant.equals("implicit")) throw new YoloException("quant=" + quant + " must be qdq or implicit");

@@ -54,6 +54,12 @@ public final class Yolo implements AutoCloseable {
     private final Predictor predictor;
     /** The .pt checkpoint this model was converted from (rect inputs are converted from it), or null. */
     private Path checkpoint;
+    /**
+     * Where exports go when the options name no file: the working directory for a model found by name in
+     * YOLO_TRT_MODELS or downloaded (a shared store the toolkit does not write into, and where Ultralytics would have
+     * put a bare name), else null: beside the checkpoint or model, as Ultralytics does.
+     */
+    private Path exportDir;
     /** The tracker kept between track calls with persist=true. */
     private Tracker tracker;
 
@@ -77,12 +83,15 @@ public final class Yolo implements AutoCloseable {
     }
 
     public static Yolo load(String model, Settings settings) {
-        return load(Assets.model(model, settings), settings);
+        return load(model, settings, null);
     }
 
     /** As {@link #load(String, Settings)}, with the {@code task=} override (null: the model's own). */
     public static Yolo load(String model, Settings settings, Task task) {
-        return load(Assets.model(model, settings), settings, task);
+        Path found = Assets.model(model, settings);
+        Yolo y = load(found, settings, task);
+        if (!found.equals(Path.of(model))) y.exportDir = Path.of("").toAbsolutePath();
+        return y;
     }
 
     /** Loads a model or engine file with the settings of the environment. */
@@ -202,6 +211,11 @@ public final class Yolo implements AutoCloseable {
     }
 
     /** What the exporter, calibration and tracing need of this model. */
+    /** The .pt checkpoint this model was converted from, or null. */
+    public Path checkpoint() {
+        return checkpoint;
+    }
+
     public Source source() {
         return new Source(file, metadata, backend.inputShape(), settings);
     }
@@ -396,16 +410,35 @@ public final class Yolo implements AutoCloseable {
     }
 
     /**
-     * Exports this ONNX model to a TensorRT engine (Ultralytics' {@code model.export(format="engine")})
-     * and returns the engine, loaded. Needs an NVIDIA GPU with TensorRT.
+     * Exports this model as Ultralytics' {@code model.export(...)} does and returns the export, loaded: a TensorRT engine
+     * ({@code format=engine}, needs an NVIDIA GPU), a .pt checkpoint's network as ONNX ({@code format=onnx}), or with
+     * {@code int8=True} the model quantized with Q/DQ nodes ({@code format=onnx}, runs anywhere).
      */
     public Yolo export(ExportOptions options) {
-        Exporter.Result r = Exporter.export(source(), options, false, System.err::println);
-        return load(r.engine(), settings);
+        return load(exportFile(options), settings);
     }
 
     public Yolo export(Map<String, ?> options) {
         return export(ExportOptions.builder(options).build());
+    }
+
+    /** As {@link #export(ExportOptions)}, returning the file written instead of loading it. */
+    public Path exportFile(ExportOptions options) {
+        Path home = checkpoint != null ? checkpoint : file;
+        Path dir = exportDir != null ? exportDir : home.toAbsolutePath().getParent();
+        String stem = home.getFileName().toString().replaceFirst("(?i)\\.(pt|onnx)$", "");
+        boolean onnx = options.format().equals("onnx");
+        Path out = options.output() != null ? options.output() : dir.resolve(stem + (!onnx ? ".engine" : options.int8() ? "-int8.onnx" : ".onnx"));
+        if (onnx && !options.int8()) {
+            if (checkpoint == null) throw new YoloException("format=onnx exports .pt checkpoints; " + file.getFileName() + " is not one");
+            try {
+                AtomicWrite.write(out, Files.readAllBytes(file)); // the checkpoint's network, converted when it was loaded
+            } catch (java.io.IOException e) {
+                throw new YoloException("cannot read " + checkpoint.getFileName() + "'s converted ONNX " + file + ": " + e.getMessage());
+            }
+            return out;
+        }
+        return Exporter.export(source(), options.withOutput(out), false, System.err::println).engine();
     }
 
     /**

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -160,6 +161,24 @@ class MainTest {
         Run p = run("predict", "model=" + tmp.resolve("yolov8n.onnx"), "source=" + Shared.image("bus.jpg"), "save=false");
         assertTrue(p.out().contains("4 persons, 1 bus"), p.out());
         assertOneLineError(run("export", "model=" + Shared.model("yolov8n.onnx"), "format=onnx"), "format=onnx exports .pt checkpoints");
+    }
+
+    @Test
+    void exportOfAModelFoundByNameWritesIntoTheWorkingDirectoryNotTheModelStore() throws Exception {
+        // yolov8n.pt by name is found in YOLO_TRT_MODELS, which holds Ultralytics' own yolov8n.onnx: left untouched.
+        Path store = Shared.model("yolov8n.onnx");
+        byte[] before = Files.readAllBytes(store);
+        Path here = Path.of("yolov8n.onnx").toAbsolutePath();
+        assertFalse(Files.exists(here), "a stray " + here + " from an earlier run");
+        try {
+            Run r = run("export", "model=yolov8n.pt", "format=onnx");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("Exported yolov8n.pt -> " + here), r.out());
+            assertTrue(Files.size(here) > 1_000_000, "the converted network");
+            assertArrayEquals(before, Files.readAllBytes(store), "the model store's file was rewritten");
+        } finally {
+            Files.deleteIfExists(here);
+        }
     }
 
     @Test

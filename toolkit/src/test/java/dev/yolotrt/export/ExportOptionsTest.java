@@ -51,7 +51,6 @@ class ExportOptionsTest {
     void badValuesAreRejectedWithTheKey() {
         assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().fraction(0).build()).getMessage().contains("fraction=0.0 must be in (0, 1]"));
         assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().fraction(1.5).build()).getMessage().contains("fraction"));
-        assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().format("onnx").build()).getMessage().contains("format=onnx"));
         assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().format("tflite").build()).getMessage().contains("format=tflite"));
         assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().int8(true).quant("fp8").build()).getMessage().contains("quant=fp8"));
         assertTrue(assertThrows(YoloException.class, () -> ExportOptions.builder().format("onnx").int8(true).quant("implicit").build())
