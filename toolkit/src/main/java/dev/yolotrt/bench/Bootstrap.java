@@ -1,6 +1,7 @@
 package dev.yolotrt.bench;
 
 import dev.yolotrt.val.ApMetrics;
+import dev.yolotrt.val.ImageScore;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,10 +16,6 @@ import java.util.SplittableRandom;
  */
 public final class Bootstrap {
 
-    /** One image's matched predictions: {@code correct[p][t]} at the ten IoU thresholds, confidences, classes, label classes. */
-    public record Image(boolean[][] correct, double[] conf, int[] predCls, int[] targetCls) {
-    }
-
     /** The observed difference (b − a) and its 95 % interval. */
     public record Interval(double diff, double lo, double hi) {
         /** True when the interval excludes 0. */
@@ -31,32 +28,29 @@ public final class Bootstrap {
     }
 
     /** mAP50-95 of the images: per class AP averaged over the ten thresholds, then over classes with labels. */
-    public static double map(List<Image> images) {
+    public static double map(List<ImageScore> images) {
         List<boolean[]> tp = new ArrayList<>();
         List<Double> conf = new ArrayList<>();
         List<Integer> pc = new ArrayList<>(), tc = new ArrayList<>();
-        for (Image im : images) {
+        for (ImageScore im : images) {
             for (int i = 0; i < im.conf().length; i++) {
                 tp.add(im.correct()[i]);
-                conf.add(im.conf()[i]);
+                conf.add((double) im.conf()[i]);
                 pc.add(im.predCls()[i]);
             }
-            for (int c : im.targetCls()) tc.add(c);
+            for (int c : im.trueCls()) tc.add(c);
         }
-        if (tc.isEmpty()) return 0;
-        ApMetrics.PerClass r = ApMetrics.compute(tp.toArray(new boolean[0][]), conf.stream().mapToDouble(Double::doubleValue).toArray(),
-                pc.stream().mapToInt(Integer::intValue).toArray(), tc.stream().mapToInt(Integer::intValue).toArray());
-        return Arrays.stream(r.ap()).mapToDouble(a -> Arrays.stream(a).average().orElse(0)).average().orElse(0);
+        return ApMetrics.map(tp, conf, pc, tc);
     }
 
     /** The paired bootstrap interval of map(b) − map(a) over {@code resamples} draws; a and b list the same images in the same order. */
-    public static Interval difference(List<Image> a, List<Image> b, int resamples, long seed) {
+    public static Interval difference(List<ImageScore> a, List<ImageScore> b, int resamples, long seed) {
         if (a.size() != b.size() || a.isEmpty()) throw new IllegalArgumentException("both engines must be scored on the same images");
         SplittableRandom rnd = new SplittableRandom(seed);
         double[] d = new double[resamples];
         int n = a.size();
         for (int s = 0; s < resamples; s++) {
-            List<Image> ra = new ArrayList<>(n), rb = new ArrayList<>(n);
+            List<ImageScore> ra = new ArrayList<>(n), rb = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 int k = rnd.nextInt(n);
                 ra.add(a.get(k));

@@ -274,32 +274,4 @@ public final class Int8Tuning {
         }
         return best;
     }
-
-    /**
-     * What INT8 changed per class: two {@code Metrics.table()}s of the same images (e.g. FP16, then INT8) joined on the
-     * class, with both mAP50-95 and the change, the classes that lost most first ("all" stays on top as the overall row).
-     */
-    public static Table perClassChange(Table reference, Table other) {
-        Map<String, Integer> row = new HashMap<>();
-        for (int r = 0; r < other.rowCount(); r++) row.put(other.stringColumn("Class").get(r), r);
-        List<Integer> order = new ArrayList<>();
-        for (int r = 0; r < reference.rowCount(); r++) if (row.containsKey(reference.stringColumn("Class").get(r))) order.add(r);
-        DoubleColumn refMap = reference.doubleColumn("mAP50-95"), otherMap = other.doubleColumn("mAP50-95");
-        java.util.function.ToDoubleFunction<Integer> delta = r -> otherMap.get(row.get(reference.stringColumn("Class").get(r))) - refMap.get(r);
-        order.sort((a, b) -> reference.stringColumn("Class").get(a).equals("all") ? -1 : reference.stringColumn("Class").get(b).equals("all") ? 1
-                : Double.compare(delta.applyAsDouble(a), delta.applyAsDouble(b)));
-        StringColumn cls = StringColumn.create("Class");
-        tech.tablesaw.api.IntColumn inst = tech.tablesaw.api.IntColumn.create("Instances");
-        DoubleColumn a = DoubleColumn.create("mAP50-95 " + reference.name()), b = DoubleColumn.create("mAP50-95 " + other.name()),
-                d = DoubleColumn.create("Change");
-        for (int r : order) {
-            cls.append(reference.stringColumn("Class").get(r));
-            inst.append(reference.intColumn("Instances").get(r));
-            a.append(refMap.get(r));
-            b.append(otherMap.get(row.get(reference.stringColumn("Class").get(r))));
-            d.append(delta.applyAsDouble(r));
-        }
-        for (DoubleColumn c : List.of(a, b, d)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(3));
-        return Table.create("mAP50-95 per class: " + other.name() + " against " + reference.name(), cls, inst, a, b, d);
-    }
 }

@@ -15,6 +15,7 @@ public final class Accumulator implements java.io.Serializable {
     private final List<Integer> predCls = new ArrayList<>();
     private final List<Integer> targetCls = new ArrayList<>();
     private final Map<Integer, Integer> imagesPerClass = new TreeMap<>();
+    private final List<ImageScore> scored = new ArrayList<>();
     private int images;
 
     public Accumulator(List<String> names) {
@@ -22,10 +23,12 @@ public final class Accumulator implements java.io.Serializable {
         this.confusion = new ConfusionMatrix(names.size());
     }
 
-    /** Adds one image: detections (4 floats per box, conf, class) and labels (4 floats per box, class). */
-    public void add(float[] predXyxy, float[] predConf, int[] predClasses, float[] trueXyxy, int[] trueClasses) {
-        addMatched(Matching.match(predXyxy, predClasses, trueXyxy, trueClasses, Matching.IOU_THRESHOLDS), predConf, predClasses, trueClasses);
+    /** Adds one image (named {@code image}): detections (4 floats per box, conf, class) and labels (4 floats per box, class). */
+    public void add(String image, float[] predXyxy, float[] predConf, int[] predClasses, float[] trueXyxy, int[] trueClasses) {
+        boolean[][] correct = Matching.match(predXyxy, predClasses, trueXyxy, trueClasses, Matching.IOU_THRESHOLDS);
+        addMatched(correct, predConf, predClasses, trueClasses);
         confusion.add(predXyxy, predConf, predClasses, trueXyxy, trueClasses);
+        scored.add(new ImageScore(image, predXyxy, predConf, predClasses, trueXyxy, trueClasses, correct));
     }
 
     /**
@@ -54,6 +57,7 @@ public final class Accumulator implements java.io.Serializable {
         conf.addAll(next.conf);
         predCls.addAll(next.predCls);
         targetCls.addAll(next.targetCls);
+        scored.addAll(next.scored);
         next.imagesPerClass.forEach((c, n) -> imagesPerClass.merge(c, n, Integer::sum));
         confusion.merge(next.confusion);
     }
@@ -75,6 +79,6 @@ public final class Accumulator implements java.io.Serializable {
             imgs[i] = imagesPerClass.getOrDefault(pc.classes()[i], 0);
         }
         return new Metrics(model, dataset, split, images, targetCls.size(), mp, mr, m50, m75, m, names, pc, imgs,
-                confusion.matrix(), speed);
+                confusion.matrix(), speed, List.copyOf(scored));
     }
 }

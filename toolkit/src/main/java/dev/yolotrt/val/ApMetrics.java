@@ -1,6 +1,7 @@
 package dev.yolotrt.val;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Comparator;
 import java.util.TreeMap;
 
@@ -20,6 +21,14 @@ public final class ApMetrics {
     }
 
     private ApMetrics() {
+    }
+
+    /** mAP50-95 of pooled detections: each class's AP averaged over the ten thresholds, then over the classes with labels (0 when none). */
+    public static double map(List<boolean[]> tp, List<Double> conf, List<Integer> predCls, List<Integer> targetCls) {
+        if (targetCls.isEmpty()) return 0;
+        PerClass r = compute(tp.toArray(new boolean[0][]), conf.stream().mapToDouble(Double::doubleValue).toArray(),
+                predCls.stream().mapToInt(Integer::intValue).toArray(), targetCls.stream().mapToInt(Integer::intValue).toArray());
+        return Arrays.stream(r.ap()).mapToDouble(a -> Arrays.stream(a).average().orElse(0)).average().orElse(0);
     }
 
     /**

@@ -11,12 +11,13 @@ import java.util.Map;
 
 /**
  * Box metrics of a validation run: overall P, R, mAP50 and mAP50-95, the same per class (classes
- * with labels), the curves behind them, the confusion matrix and the speed per image (ms).
+ * with labels), the curves behind them, the confusion matrix, the speed per image (ms), and each image's matched boxes
+ * ({@code scores}: empty for the mask and keypoint metrics).
  */
 public record Metrics(String model, String dataset, String split, int images, int instances,
                       double precision, double recall, double map50, double map75, double map,
                       List<String> names, ApMetrics.PerClass perClass, int[] imagesPerClass,
-                      long[][] confusion, Map<String, Double> speed) {
+                      long[][] confusion, Map<String, Double> speed, List<ImageScore> scores) {
 
     /** The Ultralytics table: one "all" row, then a row per class with labels. */
     public Table table() {

@@ -204,7 +204,7 @@ public final class Validator {
                         acc.addMatched(Matching.match(rotatedSimilarity(labels, lb, b.extras().get(i).obb()), d.cls(), tcls,
                                 Matching.IOU_THRESHOLDS), d.conf(), d.cls(), tcls);
                     } else {
-                        acc.add(d.xyxy(), d.conf(), d.cls(), txyxy, tcls);
+                        acc.add(part.get(i).toString(), d.xyxy(), d.conf(), d.cls(), txyxy, tcls);
                     }
                     if (pose) {
                         float[][] sim = keypointSimilarity(labels, lb, txyxy, b.extras().get(i).keypoints(), ds.kptShape()[1]);

@@ -6,6 +6,7 @@ import dev.yolotrt.export.LayerGroups;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.testutil.Shared;
 import dev.yolotrt.util.YoloException;
+import dev.yolotrt.val.ImageScore;
 import org.junit.jupiter.api.Test;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.StringColumn;
@@ -116,19 +117,19 @@ public class Int8TuningTest {
      * Images with one label each of class 0 and one prediction: in {@code hits} of them a TP at every IoU threshold
      * (conf 0.9), in the rest a false positive (conf 0.3), so AP depends only on hits / n, not on the image order.
      */
-    private static List<Bootstrap.Image> images(int n, int hits) {
-        List<Bootstrap.Image> out = new java.util.ArrayList<>();
+    private static List<ImageScore> images(int n, int hits) {
+        List<ImageScore> out = new java.util.ArrayList<>();
         for (int i = 0; i < n; i++) {
             boolean[] row = new boolean[10];
             java.util.Arrays.fill(row, i < hits);
-            out.add(new Bootstrap.Image(new boolean[][] {row}, new double[] {i < hits ? 0.9 : 0.3}, new int[] {0}, new int[] {0}));
+            out.add(new ImageScore("img" + i, new float[] {0, 0, 10, 10}, new float[] {i < hits ? 0.9f : 0.3f}, new int[] {0}, new float[] {0, 0, 10, 10}, new int[] {0}, new boolean[][] {row}));
         }
         return out;
     }
 
     @Test
     void bootstrapIntervalsSeparateRealDifferencesFromNoise() {
-        List<Bootstrap.Image> a = images(200, 100);
+        List<ImageScore> a = images(200, 100);
         // Same engine twice: the difference is exactly 0, every resample too.
         Bootstrap.Interval same = Bootstrap.difference(a, a, 200, 1);
         assertEquals(0, same.diff(), 1e-12);
@@ -150,7 +151,7 @@ public class Int8TuningTest {
                 tech.tablesaw.api.IntColumn.create("Instances", 30, 20, 8, 2), DoubleColumn.create("mAP50-95", 0.5, 0.6, 0.4, 0.3));
         Table int8 = Table.create("INT8", StringColumn.create("Class", "all", "dog", "car", "person"),
                 tech.tablesaw.api.IntColumn.create("Instances", 30, 2, 8, 20), DoubleColumn.create("mAP50-95", 0.48, 0.32, 0.35, 0.59));
-        Table t = Int8Tuning.perClassChange(fp16, int8);
+        Table t = PrecisionChange.perClass(fp16, int8);
         assertEquals(List.of("all", "car", "person", "dog"), t.stringColumn("Class").asList());
         assertEquals(-0.05, t.doubleColumn("Change").get(1), 1e-9);
         assertEquals(0.02, t.doubleColumn("Change").get(3), 1e-9);

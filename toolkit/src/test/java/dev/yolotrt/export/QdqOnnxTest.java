@@ -1,6 +1,8 @@
 package dev.yolotrt.export;
 
 import ai.onnx.proto.OnnxMl;
+import dev.yolotrt.bench.Bootstrap;
+import dev.yolotrt.bench.PrecisionChange;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.pt.Checkpoint;
 import dev.yolotrt.pt.OnnxWriter;
@@ -10,6 +12,7 @@ import dev.yolotrt.util.YoloException;
 import dev.yolotrt.val.Metrics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tech.tablesaw.api.Table;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -132,10 +135,10 @@ class QdqOnnxTest {
     @Test
     void qdqYolov8nOnOnnxRuntimeScoresWithinOnePointOfFp32(@TempDir Path tmp) {
         Map<String, Object> val = Map.of("data", "coco128-val2017.yaml", "verbose", false);
-        double fp32;
+        Metrics fp32;
         Path q;
         try (Yolo m = Yolo.load(Shared.model("yolov8n.onnx"), Shared.settings())) {
-            fp32 = m.val(val).box().map();
+            fp32 = m.val(val).box();
             ExportOptions o = ExportOptions.builder().format("onnx").int8(true).data("coco128-val2017.yaml").split("train")
                     .fraction(0.25).calibrator("percentile").output(tmp.resolve("yolov8n-int8.onnx")).build();
             // Through the facade, as a notebook would: format=onnx int8=True returns the Q/DQ model, loaded.
@@ -145,9 +148,25 @@ class QdqOnnxTest {
         }
         try (Yolo m = Yolo.load(q, Shared.settings())) {
             Metrics r = m.val(val).box();
-            System.err.printf("FP32 mAP50-95 %.4f, Q/DQ INT8 %.4f%n", fp32, r.map());
-            assertEquals(fp32, r.map(), 0.01);
-            assertTrue(fp32 > 0.3, "yolov8n on val2017 images: " + fp32);
+            System.err.printf("FP32 mAP50-95 %.4f, Q/DQ INT8 %.4f%n", fp32.map(), r.map());
+            assertEquals(fp32.map(), r.map(), 0.01);
+            assertTrue(fp32.map() > 0.3, "yolov8n on val2017 images: " + fp32.map());
+            // What INT8 changed, on the CPU: per object size, the interval, the images that changed.
+            Table sizes = PrecisionChange.perSize(fp32, r);
+            System.err.println(sizes.printAll());
+            assertEquals(fp32.instances(), (int) sizes.intColumn("Instances").sum(), "every label has one size");
+            Bootstrap.Interval ci = PrecisionChange.interval(fp32, r, 200, 7);
+            System.err.println("INT8 - FP32 mAP50-95: " + ci);
+            assertEquals(r.map() - fp32.map(), ci.diff(), 1e-9);
+            assertTrue(ci.lo() <= ci.diff() && ci.diff() <= ci.hi(), ci.toString());
+            List<PrecisionChange.Diff> gallery = PrecisionChange.gallery(fp32, r, 0.25, 6);
+            assertTrue(!gallery.isEmpty() && gallery.size() <= 6, "images where INT8 changed a detection: " + gallery.size());
+            for (int i = 1; i < gallery.size(); i++) {
+                assertTrue(gallery.get(i - 1).lost() + gallery.get(i - 1).added() >= gallery.get(i).lost() + gallery.get(i).added());
+            }
+            for (float c : gallery.get(0).lostConf()) assertTrue(c >= 0.25f);
+            java.awt.image.BufferedImage pic = gallery.get(0).picture(m.names());
+            assertTrue(pic.getWidth() <= 640 && pic.getHeight() <= 640 && Math.max(pic.getWidth(), pic.getHeight()) > 300);
         }
     }
 }

@@ -65,7 +65,7 @@ class CrossCheckTest {
     void accumulatorAgreesWithAPlainEvaluator() {
         List<Img> imgs = fixture();
         Accumulator acc = new Accumulator(List.of("a", "b", "c"));
-        for (Img i : imgs) acc.add(i.pxy(), i.pconf(), i.pcls(), i.txy(), i.tcls());
+        for (Img i : imgs) acc.add("img", i.pxy(), i.pconf(), i.pcls(), i.txy(), i.tcls());
         Metrics m = acc.metrics("fixture", "random", "val", Map.of());
 
         double[][] ap = plainAp(imgs, 3);

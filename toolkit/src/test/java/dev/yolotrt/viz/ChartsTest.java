@@ -67,7 +67,7 @@ class ChartsTest {
     @Test
     void prCurvesAndConfusionFromMetrics() {
         Accumulator acc = new Accumulator(List.of("cat", "dog", "bird"));
-        acc.add(new float[] {0, 0, 10, 10, 20, 20, 30, 30}, new float[] {0.9f, 0.8f}, new int[] {0, 1},
+        acc.add("img", new float[] {0, 0, 10, 10, 20, 20, 30, 30}, new float[] {0.9f, 0.8f}, new int[] {0, 1},
                 new float[] {0, 0, 10, 10, 20, 20, 30, 30}, new int[] {0, 0});
         Metrics m = acc.metrics("m", "d", "val", Map.of());
         JFreeChart pr = Charts.prCurves(m);
@@ -144,7 +144,7 @@ class ChartsTest {
         // Class i has i + 1 labels, each found: classes 10..29 are the 20 most frequent.
         for (int i = 0; i < 30; i++) {
             for (int k = 0; k <= i; k++) {
-                acc.add(new float[] {0, 0, 10, 10}, new float[] {0.9f}, new int[] {i}, new float[] {0, 0, 10, 10}, new int[] {i});
+                acc.add("img", new float[] {0, 0, 10, 10}, new float[] {0.9f}, new int[] {i}, new float[] {0, 0, 10, 10}, new int[] {i});
             }
         }
         JFreeChart c = Charts.confusion(acc.metrics("m", "d", "val", Map.of()));

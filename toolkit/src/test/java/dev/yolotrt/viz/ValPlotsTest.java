@@ -32,7 +32,7 @@ class ValPlotsTest {
         ApMetrics.PerClass pc = ApMetrics.compute(tp, new double[] {0.9, 0.8, 0.7}, new int[] {0, 0, 0}, new int[] {0, 0});
         long[][] confusion = {{2, 1}, {0, 0}};   // [predicted][true]: class 0 twice right, once on background
         return new Metrics("m.onnx", "d.yaml", "val", 1, 2, pc.p()[0], pc.r()[0], pc.ap()[0][0], pc.ap()[0][5], 0.5,
-                List.of("cat"), pc, new int[] {1}, confusion, Map.of());
+                List.of("cat"), pc, new int[] {1}, confusion, Map.of(), List.of());
     }
 
     @Test
