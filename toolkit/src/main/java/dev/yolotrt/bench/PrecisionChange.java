@@ -54,10 +54,16 @@ public final class PrecisionChange {
     }
 
     /**
-     * Two {@code Metrics.table()}s of the same images (e.g. FP16, then INT8) joined on the class, with both mAP50-95 and the
-     * change, the classes that lost most first ("all" stays on top as the overall row).
+     * mAP50-95 per class of two validations of the same images (e.g. FP16, then INT8) and the change, the classes that
+     * lost most first ("all" stays on top as the overall row).
      */
-    public static Table perClass(Table reference, Table other) {
+    public static Table perClass(Metrics reference, Metrics other) {
+        sameImages(reference, other);
+        return perClass(reference.table().setName(reference.model()), other.table().setName(other.model()));
+    }
+
+    /** {@link #perClass(Metrics, Metrics)} from two {@code Metrics.table()}s, each named after its model. */
+    static Table perClass(Table reference, Table other) {
         Map<String, Integer> row = new HashMap<>();
         for (int r = 0; r < other.rowCount(); r++) row.put(other.stringColumn("Class").get(r), r);
         List<Integer> order = new ArrayList<>();

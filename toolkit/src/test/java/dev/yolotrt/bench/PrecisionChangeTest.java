@@ -57,6 +57,17 @@ class PrecisionChangeTest {
     }
 
     @Test
+    void perClassPutsTheCatThatLostFirstUnderAll() {
+        Table t = PrecisionChange.perClass(reference(), other());
+        assertEquals(List.of("all", "cat", "dog"), t.stringColumn("Class").asList());
+        assertEquals(List.of(3, 2, 1), t.intColumn("Instances").asList());
+        // One cat of two found at precision 1: the envelope falls linearly from recall 0.5 to 1, AP 0.5 + 0.25 = 0.75.
+        assertEquals(0.75 - 0.995, t.doubleColumn("Change").get(1), 1e-9, t.printAll());
+        assertEquals(0, t.doubleColumn("Change").get(2), 1e-12, t.printAll());
+        assertEquals(other().map() - reference().map(), t.doubleColumn("mAP50-95 int8").get(0) - t.doubleColumn("mAP50-95 fp16").get(0), 1e-12);
+    }
+
+    @Test
     void galleryListsTheLostCatAndTheAddedDog() {
         List<PrecisionChange.Diff> g = PrecisionChange.gallery(reference(), other(), 0.25, 10);
         assertEquals(2, g.size());
