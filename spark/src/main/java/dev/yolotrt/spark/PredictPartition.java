@@ -121,8 +121,6 @@ final class PredictPartition implements MapPartitionsFunction<Row, Row> {
                 synchronized (slots) {
                     slot = slots.poll();
                 }
-                // The decoded pixels are not part of the row: free them now, not when the collector runs.
-                if (r.image() != null) r.image().close();
                 return slot.error != null ? ResultRows.failed(slot.path, slot.error) : ResultRows.of(slot.path, r);
             }
         };

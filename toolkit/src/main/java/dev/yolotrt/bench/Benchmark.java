@@ -322,7 +322,14 @@ public final class Benchmark {
     private static List<Mat> decodedImages(Yolo model, String data) {
         List<Path> files = model.metadata().task() == Task.CLASSIFY ? ClassFolders.images(Path.of(data), "val")
                 : Dataset.load(data, model.settings()).images("val", model.settings());
-        return files.stream().limit(16).map(Images::read).toList();
+        List<Mat> images = new ArrayList<>();
+        try {
+            for (Path f : files.subList(0, Math.min(16, files.size()))) images.add(Images.read(f));
+        } catch (RuntimeException e) {
+            for (int i = images.size() - 1; i >= 0; i--) images.get(i).close();
+            throw e;
+        }
+        return images;
     }
 
     private Table table(String title) {

@@ -6,7 +6,6 @@ import dev.yolotrt.data.Images;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Predictor;
-import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.Settings;
 import org.bytedeco.opencv.opencv_core.Mat;
 import tech.tablesaw.api.DoubleColumn;
@@ -62,17 +61,12 @@ public final class Throughput {
         // Pipelined: decoding on all cores, a window ahead, batches in flight; each stage is limited at its own parallelism.
         // An untimed pass first opens every session in flight (contexts, buffers, graphs) and starts the decoding threads.
         try (Predictor.Predictions it = p.iterate(sources.subList(0, Math.min(sources.size(), 4 * p.concurrency() * chunk)), o)) {
-            it.forEachRemaining(r -> {
-                if (r.image() != null) r.image().close();
-            });
+            while (it.hasNext()) it.next();
         }
         t0 = System.nanoTime();
         Predictor.Stages stages;
         try (Predictor.Predictions it = p.iterate(sources, o)) {
-            while (it.hasNext()) {
-                Results r = it.next();
-                if (r.image() != null) r.image().close();
-            }
+            while (it.hasNext()) it.next();
             stages = it.stages();
         }
         double[] pt = {stages.decodeMs(), stages.preMs(), stages.inferMs(), stages.postMs()};

@@ -56,7 +56,6 @@ public final class VideoBenchmark {
                 Results r = it.next();
                 n++;
                 inferMs[0] += r.speed().get("preprocess") + r.speed().get("inference") + r.speed().get("postprocess");
-                if (r.image() != null) r.image().close();
             }
         }
         add(what, frames, seconds, rate, note, "predict", n, (System.nanoTime() - t0) / 1e9, "decode + batches in flight, no tracker, nothing saved");
@@ -103,11 +102,7 @@ public final class VideoBenchmark {
         int n = 0;
         try (VideoPredictions it = model.video(source, c, true)) {
             run[0] = it;
-            while (it.hasNext()) {
-                Results r = it.next();
-                n++;
-                if (r.image() != null) r.image().close();
-            }
+            for (; it.hasNext(); n++) it.next();
         }
         double s = (System.nanoTime() - t0) / 1e9;
         add(what, frames, seconds, rate, note, name, n, s, how);

@@ -166,8 +166,6 @@ final class Commands {
                 Results r = it.next();
                 n++;
                 if (window != null) window.show(r);
-                // The frame was drawn and saved already: its pixels can go now instead of at the next GC.
-                if (r.image() != null) r.image().close();
                 total[0] += r.speed().get("preprocess");
                 total[1] += r.speed().get("inference");
                 total[2] += r.speed().get("postprocess");

@@ -204,12 +204,11 @@ public final class Exporter {
         Calibrators.Feed feed = o.int8() && !explicit && !percentile
                 ? calibration(model, o, imgsz, sha, calibrationCache != null ? calibrationCache : CalibrationCache.of(out), info) : null;
         EngineBuilder.Built built;
-        try {
-            IInt8Calibrator calibrator = feed == null ? null : Calibrators.create(o.calibrator(), feed);
+        // The feed owns the calibrator's native peer and its buffers: all freed once the engine is built.
+        try (Calibrators.Feed owned = feed) {
+            IInt8Calibrator calibrator = owned == null ? null : owned.calibrator(o.calibrator());
             built = EngineBuilder.build(new EngineBuilder.Request(onnx, src.getFileName().toString(), o, imgsz,
                     () -> o.timingCache() ? TimingCache.load(cacheFile) : new byte[0], calibrator, ranges), info);
-        } finally {
-            if (feed != null) feed.close();
         }
         if (o.timingCache()) TimingCache.save(cacheFile, built.timingCache());
         int batch = batchDynamic ? o.batch() : (int) in[0];

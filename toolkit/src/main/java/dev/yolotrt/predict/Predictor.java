@@ -9,6 +9,7 @@ import dev.yolotrt.backend.SessionPool;
 import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.data.ImageLoader;
 import dev.yolotrt.data.ImageSource;
+import dev.yolotrt.data.Pixels;
 import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.util.Futures;
 import dev.yolotrt.util.Progress;
@@ -370,18 +371,23 @@ public final class Predictor implements AutoCloseable {
             return Futures.get(f, "predicting");
         }
 
+        /** One batch's results; the batch owns its decoded images and frees them once its results are made. */
         private List<Results> results(List<ImageLoader.Loaded<ImageSource>> part) {
             List<Mat> images = part.stream().map(ImageLoader.Loaded::image).toList();
-            Batch b = run(images, o);
-            int n = images.size();
-            double decodeMs = part.stream().mapToDouble(ImageLoader.Loaded::decodeMs).sum();
-            synchronized (this) {
-                stageMs[0] += decodeMs;
-                stageMs[1] += b.preMs();
-                stageMs[2] += b.inferMs();
-                stageMs[3] += b.postMs();
+            try {
+                Batch b = run(images, o);
+                double decodeMs = part.stream().mapToDouble(ImageLoader.Loaded::decodeMs).sum();
+                synchronized (this) {
+                    stageMs[0] += decodeMs;
+                    stageMs[1] += b.preMs();
+                    stageMs[2] += b.inferMs();
+                    stageMs[3] += b.postMs();
+                }
+                List<ImageSource> sources = part.stream().map(ImageLoader.Loaded::source).toList();
+                return toResults(b, images, sources.stream().map(ImageSource::path).toList(), i -> sources.get(i).keepPixels(), hw, decodeMs);
+            } finally {
+                images.forEach(Mat::close);
             }
-            return toResults(b, images, part.stream().map(l -> l.source().path()).toList(), hw, decodeMs);
         }
 
         @Override
@@ -416,12 +422,17 @@ public final class Predictor implements AutoCloseable {
         }
     }
 
-    /** Runs one batch (up to {@link #chunk} images) and returns its results; {@code paths}: one per image, or one for all. */
+    /**
+     * Runs one batch (up to {@link #chunk} images: video frames, which the caller keeps owning) and returns its results,
+     * each with a copy of its frame's pixels; {@code paths}: one per image, or one for all.
+     */
     public List<Results> results(List<Mat> images, List<String> paths, PredictOptions o) {
-        return toResults(run(images, o), images, paths, inputSize(o), 0);
+        return toResults(run(images, o), images, paths, i -> true, inputSize(o), 0);
     }
 
-    private List<Results> toResults(Batch b, List<Mat> images, List<String> paths, int[] hw, double decodeMs) {
+    /** {@code keep}: whether image {@code i}'s result keeps its pixels (its source cannot be read again). */
+    private List<Results> toResults(Batch b, List<Mat> images, List<String> paths, java.util.function.IntPredicate keep, int[] hw,
+                                    double decodeMs) {
         int n = images.size();
         Map<String, Double> speed = Map.of("preprocess", (decodeMs + b.preMs()) / n, "inference", b.inferMs() / n,
                 "postprocess", b.postMs() / n);
@@ -430,7 +441,7 @@ public final class Predictor implements AutoCloseable {
             Mat img = images.get(i);
             Decoder.Detections d = b.detections().get(i);
             Boxes boxes = new Boxes(d.xyxy(), d.conf(), d.cls(), meta.names(), img.rows(), img.cols());
-            out.add(new Results(paths.get(paths.size() == 1 ? 0 : i), img, img.rows(), img.cols(), hw, boxes, b.extras().get(i), meta.names(), speed));
+            out.add(new Results(paths.get(paths.size() == 1 ? 0 : i), keep.test(i) ? Pixels.of(img) : null, img.rows(), img.cols(), hw, boxes, b.extras().get(i), meta.names(), speed));
         }
         return out;
     }

@@ -54,7 +54,7 @@ public final class Window implements AutoCloseable {
 
     /** Shows {@code r} drawn as it is saved; a video frame only briefly. */
     public void show(Results r) {
-        if (broken || r.image() == null) return;
+        if (broken) return;
         try (Mat m = Annotator.plot(r, style.showLabels(), style.showConf(), style.lineWidth())) {
             opencv_highgui.imshow(title, m);
             opencv_highgui.waitKey(r.frame() >= 0 ? FRAME_MS : IMAGE_MS);

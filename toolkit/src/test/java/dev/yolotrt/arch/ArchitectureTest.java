@@ -21,6 +21,7 @@ import java.util.stream.Collectors;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noFields;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
@@ -59,6 +60,15 @@ class ArchitectureTest {
         noClasses().that().resideInAnyPackage("dev.yolotrt.predict..", "dev.yolotrt.val..", "dev.yolotrt.data..", "dev.yolotrt.notebook..",
                         "dev.yolotrt.viz..")
                 .should().dependOnClassesThat().resideInAnyPackage("org.bytedeco.tensorrt..", "org.bytedeco.cuda..").check(TOOLKIT);
+    }
+
+    /** A result is a plain value: neither it nor what it holds keeps native memory (OpenCV, JavaCPP) for the collector to free. */
+    @Test
+    void resultsHoldNoNativeMemory() {
+        noFields().that().areDeclaredInClassesThat().belongToAnyOf(dev.yolotrt.predict.Results.class, dev.yolotrt.predict.Boxes.class,
+                        dev.yolotrt.predict.Extras.class, dev.yolotrt.predict.Masks.class, dev.yolotrt.predict.Keypoints.class,
+                        dev.yolotrt.predict.Obb.class, dev.yolotrt.predict.Probs.class, dev.yolotrt.data.Pixels.class)
+                .should().haveRawType(JavaClass.Predicates.resideInAPackage("org.bytedeco..")).check(TOOLKIT);
     }
 
     /**
