@@ -5,7 +5,7 @@ import dev.yolotrt.data.Images;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.Letterbox;
 import dev.yolotrt.predict.PredictOptions;
-import dev.yolotrt.predict.Predictor;
+import dev.yolotrt.pipeline.Predictor;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.Settings;

@@ -1,7 +1,5 @@
 package dev.yolotrt.bench;
 
-import dev.yolotrt.viz.Columns;
-import dev.yolotrt.task.Task;
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.TensorRt;
 import dev.yolotrt.data.ClassFolders;
@@ -10,11 +8,14 @@ import dev.yolotrt.data.Images;
 import dev.yolotrt.export.ExportOptions;
 import dev.yolotrt.export.Exporter;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.pipeline.Predictor;
+import dev.yolotrt.predict.Batch;
 import dev.yolotrt.predict.PredictOptions;
-import dev.yolotrt.predict.Predictor;
+import dev.yolotrt.task.Task;
 import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
 import dev.yolotrt.val.Validator;
+import dev.yolotrt.viz.Columns;
 import org.bytedeco.opencv.opencv_core.Mat;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
@@ -291,7 +292,7 @@ public final class Benchmark {
         double pre = 0, infer = 0, post = 0;
         for (int i = 0; i < iters; i++) {
             long t0 = System.nanoTime();
-            Predictor.Batch b = p.run(batchImgs, o);
+            Batch b = p.run(batchImgs, o);
             ms[i] = (System.nanoTime() - t0) / 1e6 / bs;
             pre += b.preMs();
             infer += b.inferMs();

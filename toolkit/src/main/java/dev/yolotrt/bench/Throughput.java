@@ -1,12 +1,13 @@
 package dev.yolotrt.bench;
 
-import dev.yolotrt.viz.Columns;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.pipeline.Predictor;
+import dev.yolotrt.predict.Batch;
 import dev.yolotrt.predict.PredictOptions;
-import dev.yolotrt.predict.Predictor;
 import dev.yolotrt.util.Settings;
+import dev.yolotrt.viz.Columns;
 import org.bytedeco.opencv.opencv_core.Mat;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
@@ -49,7 +50,7 @@ public final class Throughput {
             long d0 = System.nanoTime();
             for (ImageSource s : sources.subList(start, Math.min(sources.size(), start + chunk))) mats.add(s.load());
             st[0] += (System.nanoTime() - d0) / 1e6;
-            Predictor.Batch b = p.run(mats, o);
+            Batch b = p.run(mats, o);
             st[1] += b.preMs();
             st[2] += b.inferMs();
             st[3] += b.postMs();

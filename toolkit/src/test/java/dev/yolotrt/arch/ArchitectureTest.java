@@ -43,8 +43,8 @@ class ArchitectureTest {
     @Test
     void workersNeverImportTheFacade() {
         noClasses().that().resideInAnyPackage("dev.yolotrt.backend..", "dev.yolotrt.data..", "dev.yolotrt.predict..",
-                        "dev.yolotrt.val..", "dev.yolotrt.export..", "dev.yolotrt.viz..", "dev.yolotrt.cfg..", "dev.yolotrt.util..",
-                        "dev.yolotrt.task..", "dev.yolotrt.pt..")
+                        "dev.yolotrt.pipeline..", "dev.yolotrt.tensor..", "dev.yolotrt.val..", "dev.yolotrt.export..", "dev.yolotrt.viz..",
+                        "dev.yolotrt.cfg..", "dev.yolotrt.util..", "dev.yolotrt.task..", "dev.yolotrt.pt..")
                 .should().dependOnClassesThat().resideInAPackage("dev.yolotrt.model..").check(TOOLKIT);
     }
 
@@ -55,10 +55,22 @@ class ArchitectureTest {
                 .resideOutsideOfPackages("dev.yolotrt.task..", "dev.yolotrt.util..", "java..").check(TOOLKIT);
     }
 
+    /**
+     * Predicting is letterboxing, decoding and NMS on tensors: the pure part knows no backend, and the pipeline
+     * (dev.yolotrt.pipeline) runs it on the backends' sessions. Tensors are values below both.
+     */
+    @Test
+    void predictIsFreeOfBackendClasses() {
+        noClasses().that().resideInAPackage("dev.yolotrt.predict..").should().dependOnClassesThat().resideInAPackage("dev.yolotrt.backend..")
+                .check(TOOLKIT);
+        noClasses().that().resideInAPackage("dev.yolotrt.tensor..").should().dependOnClassesThat()
+                .resideOutsideOfPackages("dev.yolotrt.tensor..", "java..").check(TOOLKIT);
+    }
+
     @Test
     void nativeCallsStayInBackendAndExport() {
-        noClasses().that().resideInAnyPackage("dev.yolotrt.predict..", "dev.yolotrt.val..", "dev.yolotrt.data..", "dev.yolotrt.notebook..",
-                        "dev.yolotrt.viz..")
+        noClasses().that().resideInAnyPackage("dev.yolotrt.predict..", "dev.yolotrt.pipeline..", "dev.yolotrt.val..", "dev.yolotrt.data..",
+                        "dev.yolotrt.notebook..", "dev.yolotrt.viz..")
                 .should().dependOnClassesThat().resideInAnyPackage("org.bytedeco.tensorrt..", "org.bytedeco.cuda..").check(TOOLKIT);
     }
 

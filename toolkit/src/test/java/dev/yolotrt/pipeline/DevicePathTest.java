@@ -1,14 +1,19 @@
-package dev.yolotrt.predict;
+package dev.yolotrt.pipeline;
 
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.DeviceLetterbox;
 import dev.yolotrt.backend.KernelUnavailable;
 import dev.yolotrt.backend.OnnxRuntimeBackend;
-import dev.yolotrt.backend.Picked;
-import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.predict.Batch;
+import dev.yolotrt.predict.Decoder;
+import dev.yolotrt.predict.Letterbox;
+import dev.yolotrt.predict.PredictOptions;
+import dev.yolotrt.predict.Results;
+import dev.yolotrt.tensor.Picked;
+import dev.yolotrt.tensor.Tensor;
 import dev.yolotrt.testutil.Shared;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.api.Test;
@@ -181,8 +186,8 @@ class DevicePathTest {
                         for (boolean gpuPre : new boolean[] {false, true}) {
                             for (int i = 0; i < images.size(); i += 2) {
                                 List<Mat> two = images.subList(i, i + 2);
-                                Predictor.Batch want = m.predictor().run(two, options(forVal).gpuPreprocess(false).gpuDecode(false).build());
-                                Predictor.Batch got = p.run(two, options(forVal).gpuPreprocess(gpuPre).gpuDecode(true).build());
+                                Batch want = m.predictor().run(two, options(forVal).gpuPreprocess(false).gpuDecode(false).build());
+                                Batch got = p.run(two, options(forVal).gpuPreprocess(gpuPre).gpuDecode(true).build());
                                 for (int k = 0; k < 2; k++) {
                                     Decoder.Detections a = want.detections().get(k), b = got.detections().get(k);
                                     String what = "cap " + cap + (forVal ? ", val" : ", predict") + ", image " + (i + k);
