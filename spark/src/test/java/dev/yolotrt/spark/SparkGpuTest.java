@@ -88,7 +88,7 @@ class SparkGpuTest {
     void throughputIsAtLeast90PercentOfOneProcess() throws IOException {
         Path engine;
         try (Yolo onnx = Yolo.load("yolov8n.onnx")) {
-            engine = Exporter.cached(onnx.source(), Benchmark.exportOptions("fp16", 8, 640, "coco8.yaml"), System.out::println).engine();
+            engine = Exporter.cached(onnx.source(), Benchmark.exportOptions("fp16", 8, 640, "coco8.yaml")).engine();
         }
         List<String> paths = jpegs(16);
         assertEquals(4096, paths.size());
@@ -143,12 +143,12 @@ class SparkGpuTest {
         assertTrue(sweep.stream().map(Int8Tuning.Setting::options).filter(ExportOptions::int8).distinct().count() >= 6, "six INT8 settings");
         // Spark first: its tasks build the engines (one setting a task, the timing cache shared); one process then reuses them.
         long t0 = System.nanoTime();
-        var spread = YoloSpark.int8Tuning(spark, "yolov8n.onnx", sweep, data, System.out::println);
+        var spread = YoloSpark.int8Tuning(spark, "yolov8n.onnx", sweep, data);
         System.out.printf(Locale.ROOT, "Spark sweep: %.0f s%n%s%n", (System.nanoTime() - t0) / 1e9, spread.print());
         t0 = System.nanoTime();
         tech.tablesaw.api.Table local;
         try (Yolo model = Yolo.load("yolov8n.onnx")) {
-            local = Int8Tuning.run(model, sweep, data, System.out::println);
+            local = Int8Tuning.run(model, sweep, data);
         }
         System.out.printf(Locale.ROOT, "Int8Tuning.run: %.0f s%n%s%n", (System.nanoTime() - t0) / 1e9, local.print());
         assertEquals(local.name(), spread.name());

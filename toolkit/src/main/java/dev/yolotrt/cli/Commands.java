@@ -2,6 +2,7 @@ package dev.yolotrt.cli;
 
 import dev.yolotrt.cfg.Cfg;
 import dev.yolotrt.task.Task;
+import dev.yolotrt.util.Log;
 import dev.yolotrt.viz.ResultWriter;
 import dev.yolotrt.viz.RunDirs;
 import dev.yolotrt.bench.Benchmark;
@@ -62,7 +63,17 @@ final class Commands {
         this.taskWord = taskWord;
     }
 
+    /** Runs {@code mode}; info lines and progress bars go to {@code err} meanwhile (the one sink, set for the run). */
     int run(String mode, List<String> args) {
+        Log.Sink previous = Log.install(new Log.Console(err, err == System.err && System.console() != null));
+        try {
+            return dispatch(mode, args);
+        } finally {
+            Log.install(previous);
+        }
+    }
+
+    private int dispatch(String mode, List<String> args) {
         this.mode = mode;
         if (taskWord != null && !TASK_MODES.contains(mode)) {
             throw new YoloException("a task goes before " + String.join(", ", TASK_MODES) + "; '" + Text.clip(mode) + "' is not one of them");
@@ -220,7 +231,7 @@ final class Commands {
         if ("onnx".equalsIgnoreCase(c.string("format"))) return exportOnnx(c);
         ExportOptions o = ExportOptions.builder().apply(c).build();
         try (Yolo model = load(c)) {
-            Exporter.Result r = Exporter.export(model.source(), o, false, err::println);
+            Exporter.Result r = Exporter.export(model.source(), o, false);
             out.println("Exported " + model.file().getFileName() + " -> " + r.engine());
             out.println("Predict:  yolo-trt predict model=" + r.engine() + " source=bus.jpg");
             out.println("Validate: yolo-trt val model=" + r.engine() + " data=" + c.string("data"));
@@ -237,7 +248,7 @@ final class Commands {
             Benchmark.Plan d = Benchmark.Plan.defaults(c.integer("batch"), imgsz, c.string("data"));
             Benchmark.Plan plan = new Benchmark.Plan(List.of(c.string("precisions").split(",")), d.batch(), d.imgsz(), d.data(),
                     d.warmup(), d.reps(), c.integer("iters"), c.string("split"), List.of());
-            Table t = Benchmark.run(model, plan, err::println);
+            Table t = Benchmark.run(model, plan);
             out.println(t.printAll());
             Path dir = RunDirs.next(inRuns(c), "benchmark");
             Tables.writeCsv(t, dir.resolve("benchmark.csv"));
@@ -250,7 +261,7 @@ final class Commands {
     /** benchmark source=VIDEO: frames/s per stage (decode, inference, tracking, encode) and end to end, the limiting stage. */
     private int videoBenchmark(Cfg c) {
         try (Yolo model = load(c)) {
-            Table t = dev.yolotrt.bench.VideoBenchmark.run(model, c.string("source"), c, err::println);
+            Table t = dev.yolotrt.bench.VideoBenchmark.run(model, c.string("source"), c);
             out.println(t.printAll());
             Path dir = RunDirs.next(inRuns(c), "benchmark");
             Tables.writeMarkdown(t, dir.resolve("video-benchmark.md"));
@@ -277,7 +288,7 @@ final class Commands {
         Path in = Path.of(files.get(1));
         if (!Files.isRegularFile(in)) throw new YoloException("notebook not found: " + in);
         Path target = files.size() > 2 ? Path.of(files.get(2)) : in;
-        NotebookRunner.Report r = NotebookRunner.run(in, target, err::println, timeout);
+        NotebookRunner.Report r = NotebookRunner.run(in, target, timeout);
         out.println("Executed " + r.cells() + " cells of " + in + "; outputs written to " + target);
         if (!r.ok()) throw new YoloException(in + " failed at " + r.error());
         return 0;
@@ -308,7 +319,7 @@ final class Commands {
             ExportOptions o = ExportOptions.builder().apply(c).build()
                     .withOutput(pt.resolveSibling(pt.getFileName().toString().replaceFirst("(?i)\\.(pt|onnx)$", "") + "-int8.onnx"));
             try (Yolo model = load(c)) {
-                Path q = Exporter.exportOnnx(model.source(), o, err::println);
+                Path q = Exporter.exportOnnx(model.source(), o);
                 out.println("Exported " + pt.getFileName() + " -> " + q + " (INT8 Q/DQ)");
                 out.println("Validate: yolo-trt val model=" + q + " data=" + c.string("data"));
             }
@@ -349,7 +360,7 @@ final class Commands {
 
     /** show=true: a window, or null (after one line on stderr) where none can open or none was asked for. */
     private Window window(Cfg c) {
-        return c.bool("show") ? Window.open("yolo-trt " + mode, ResultWriter.Options.of(c), err::println) : null;
+        return c.bool("show") ? Window.open("yolo-trt " + mode, ResultWriter.Options.of(c)) : null;
     }
 
     /** Benchmarks keep their runs under runs/ unless project= says otherwise. */

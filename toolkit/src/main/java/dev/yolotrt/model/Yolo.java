@@ -400,7 +400,7 @@ public final class Yolo implements AutoCloseable {
      * and returns the engine, loaded. Needs an NVIDIA GPU with TensorRT.
      */
     public Yolo export(ExportOptions options) {
-        Exporter.Result r = Exporter.export(source(), options, false, System.err::println);
+        Exporter.Result r = Exporter.export(source(), options, false);
         return load(r.engine(), settings);
     }
 

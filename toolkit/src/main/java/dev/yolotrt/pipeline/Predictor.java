@@ -42,10 +42,10 @@ import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
 import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
 
 /**
- * The pipeline shared by predict, val and benchmark on every backend: letterbox a batch, infer,
- * decode + NMS, scale boxes back to the originals. Safe to share between threads: each call leases
- * its own backend session (input buffer, outputs, stream) from a pool, which the predictor owns and
- * closes.
+ * The pipeline shared by predict, val and benchmark on every backend: a batch letterboxed ({@link Preprocess}, or on
+ * the device), inferred on a backend session, decoded + NMS and scaled back to the originals ({@link Postprocess});
+ * images decoded ahead and batches kept in flight for streams. Safe to share between threads: each call leases its
+ * own backend session (input buffer, outputs, stream) from a pool, which the predictor owns and closes.
  */
 public final class Predictor implements AutoCloseable {
 

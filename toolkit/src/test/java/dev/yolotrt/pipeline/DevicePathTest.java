@@ -14,6 +14,7 @@ import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.tensor.Picked;
 import dev.yolotrt.tensor.Tensor;
+import dev.yolotrt.testutil.LogLines;
 import dev.yolotrt.testutil.Shared;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.api.Test;
@@ -223,9 +224,7 @@ class DevicePathTest {
     void aDriverTooOldForTheKernelsLeavesTheWorkToTheHost() throws Exception {
         List<ImageSource> sources = new ArrayList<>();
         for (String p : List.of("bus.jpg", "zidane.jpg", "dog.jpg")) sources.addAll(ImageSource.resolve(Shared.image(p).toString(), Shared.settings()));
-        List<String> notes = new java.util.concurrent.CopyOnWriteArrayList<>();
-        dev.yolotrt.util.Progress.Sink previous = dev.yolotrt.util.Progress.install((label, done, total, line) -> notes.add(line));
-        try (Yolo m = Yolo.load("yolov8n-dynamic.onnx", Shared.settings());
+        try (LogLines log = LogLines.capture(); Yolo m = Yolo.load("yolov8n-dynamic.onnx", Shared.settings());
              HostAsDevice fake = new HostAsDevice(OnnxRuntimeBackend.open(m.file(), 1));
              Predictor p = new Predictor(fake, m.metadata())) {
             fake.oldDriver = true;
@@ -234,9 +233,8 @@ class DevicePathTest {
             for (int i = 0; i < want.size(); i++) assertEquals(want.get(i).summary(), got.get(i).summary(), want.get(i).path());
             // Only the warm-up tried the kernel; the warning came once.
             assertEquals(1, fake.imagesCalls.get() + fake.pickCalls.get());
+            List<String> notes = log.lines();
             assertEquals(1, notes.stream().filter(n -> n.contains("cannot run") && n.contains("on the host instead")).count(), notes.toString());
-        } finally {
-            dev.yolotrt.util.Progress.install(previous);
         }
     }
 }
