@@ -154,7 +154,8 @@ public final class Results {
         if (m.rows() != origH || m.cols() != origW) {
             int h = m.rows(), w = m.cols();
             m.close();
-            throw new YoloException(path + " is " + w + "x" + h + " now but was " + origW + "x" + origH + " when predicted; predict it again to draw it");
+            throw new YoloException(path + " is " + w + "x" + h + " now but was " + origW + "x" + origH
+                    + " when predicted; predict it again to draw it");
         }
         return m;
     }

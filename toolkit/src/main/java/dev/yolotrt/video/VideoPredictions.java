@@ -1,7 +1,7 @@
 package dev.yolotrt.video;
 
-import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.pipeline.Predictor;
+import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.track.MotionAhead;
 import dev.yolotrt.util.Progress;
