@@ -120,8 +120,11 @@ final class Commands {
         if (VideoSource.isVideo(c.string("source"))) return video(c, false);
         PredictOptions o = PredictOptions.builder().apply(c).build();
         try (Yolo model = load(c); Window window = window(c)) {
-            List<ImageSource> sources = ImageSource.resolve(c.string("source"), model.settings());
             ResultWriter writer = ResultWriter.forRun(c, "predict", model.metadata().task());
+            // Results drawn as they come keep their pixels until dropped, rather than decoding each file a second time.
+            boolean drawn = window != null || writer != null && writer.readsImages();
+            List<ImageSource> sources = ImageSource.resolve(c.string("source"), model.settings()).stream()
+                    .map(s -> drawn ? s.keepingPixels() : s).toList();
             int[] index = {0};
             double[] total = new double[3];
             model.predictor().stream(sources, o, r -> {

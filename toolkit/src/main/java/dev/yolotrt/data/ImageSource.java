@@ -40,6 +40,11 @@ public record ImageSource(String path, Supplier<Mat> loader, boolean keepPixels)
         return loader.get();
     }
 
+    /** This source with its result keeping the pixels (drawn at once, instead of decoding the file again). */
+    public ImageSource keepingPixels() {
+        return new ImageSource(path, loader, true);
+    }
+
     public static ImageSource of(Path file) {
         return new ImageSource(file.toString(), () -> Images.read(file));
     }

@@ -52,6 +52,11 @@ public final class ResultWriter {
         return dir;
     }
 
+    /** Whether writing a result reads its image (annotated images or crops), not its boxes alone. */
+    public boolean readsImages() {
+        return o.image() || o.crop();
+    }
+
     public void write(Results r) {
         String name = saveName(r);
         // A video's frame n (from 1) is <stem>_<n> for labels and crops, as Ultralytics names them; its image goes
