@@ -3,9 +3,9 @@ package dev.yolotrt.spark;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.pipeline.Predictor;
 import dev.yolotrt.predict.Letterbox;
 import dev.yolotrt.predict.PredictOptions;
-import dev.yolotrt.predict.Predictor;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.Settings;
@@ -121,8 +121,6 @@ final class PredictPartition implements MapPartitionsFunction<Row, Row> {
                 synchronized (slots) {
                     slot = slots.poll();
                 }
-                // The decoded pixels are not part of the row: free them now, not when the collector runs.
-                if (r.image() != null) r.image().close();
                 return slot.error != null ? ResultRows.failed(slot.path, slot.error) : ResultRows.of(slot.path, r);
             }
         };

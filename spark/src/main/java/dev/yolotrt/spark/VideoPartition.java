@@ -82,8 +82,6 @@ final class VideoPartition implements MapPartitionsFunction<Row, Row> {
                     try {
                         if (it.hasNext()) {
                             Results r = it.next();
-                            // The decoded pixels are not part of the row: free them now, not when the collector runs.
-                            if (r.image() != null) r.image().close();
                             next = ResultRows.frame(path, ++frame, r);
                         } else {
                             closeVideo();

@@ -7,6 +7,7 @@ import dev.yolotrt.data.LabelScan;
 import dev.yolotrt.export.ExportOptions;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.PredictOptions;
+import dev.yolotrt.util.Log;
 import dev.yolotrt.util.Settings;
 import dev.yolotrt.util.YoloException;
 import dev.yolotrt.val.Metrics;
@@ -27,7 +28,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
 /**
@@ -160,14 +160,14 @@ public final class YoloSpark {
      * timing cache in the executors' YOLO_TRT_CACHE: one folder shared by them reuses both); the same table, rows in the
      * settings' order. Ask for one GPU a task ({@code spark.task.resource.gpu.amount=1}) so that timings do not share a GPU.
      */
-    public static Table int8Tuning(SparkSession spark, String model, List<Int8Tuning.Setting> settings, String valData, Consumer<String> info) {
+    public static Table int8Tuning(SparkSession spark, String model, List<Int8Tuning.Setting> settings, String valData) {
         List<ExportOptions> distinct = settings.stream().map(Int8Tuning.Setting::options).distinct().toList();
         List<Object[]> encoded = distinct.stream().map(RecordCodec::encode).toList();
-        info.accept("INT8 tuning: " + distinct.size() + " engines as Spark tasks");
+        Log.info("INT8 tuning: " + distinct.size() + " engines as Spark tasks");
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         List<Object[]> measured = sc.parallelize(encoded, encoded.size()).map(e -> {
             ExportOptions o = RecordCodec.decode(ExportOptions.class, e);
-            double[] r = Int8Tuning.measure(ExecutorModels.get(model, null), o, valData, System.err::println);
+            double[] r = Int8Tuning.measure(ExecutorModels.get(model, null), o, valData);
             return new Object[] {r, TensorRt.gpu()};
         }).collect();
         List<double[]> rows = new ArrayList<>();

@@ -1,5 +1,7 @@
 package dev.yolotrt.backend;
 
+import dev.yolotrt.tensor.Picked;
+import dev.yolotrt.tensor.Tensor;
 import java.nio.FloatBuffer;
 import java.util.List;
 

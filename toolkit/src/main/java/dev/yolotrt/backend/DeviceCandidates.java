@@ -1,5 +1,6 @@
 package dev.yolotrt.backend;
 
+import dev.yolotrt.tensor.Picked;
 import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.FloatPointer;

@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.yolotrt.tensor.Tensor;
 import dev.yolotrt.util.Downloads;
 import dev.yolotrt.util.YoloException;
 

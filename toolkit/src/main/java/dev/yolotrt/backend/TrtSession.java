@@ -1,5 +1,7 @@
 package dev.yolotrt.backend;
 
+import dev.yolotrt.tensor.Picked;
+import dev.yolotrt.tensor.Tensor;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUgraphNode_st;

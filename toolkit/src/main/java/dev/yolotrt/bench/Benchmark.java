@@ -1,7 +1,5 @@
 package dev.yolotrt.bench;
 
-import dev.yolotrt.viz.Columns;
-import dev.yolotrt.task.Task;
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.TensorRt;
 import dev.yolotrt.data.ClassFolders;
@@ -10,11 +8,15 @@ import dev.yolotrt.data.Images;
 import dev.yolotrt.export.ExportOptions;
 import dev.yolotrt.export.Exporter;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.pipeline.Predictor;
+import dev.yolotrt.predict.Batch;
 import dev.yolotrt.predict.PredictOptions;
-import dev.yolotrt.predict.Predictor;
+import dev.yolotrt.task.Task;
+import dev.yolotrt.util.Log;
 import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
 import dev.yolotrt.val.Validator;
+import dev.yolotrt.viz.Columns;
 import org.bytedeco.opencv.opencv_core.Mat;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
@@ -33,7 +35,6 @@ import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * The Ultralytics TensorRT guide's "TensorRT export performance" table: per precision and batch, milliseconds per image for
@@ -98,23 +99,23 @@ public final class Benchmark {
     private Benchmark() {
     }
 
-    /** Runs the plan on {@code model} (an ONNX model); {@code info} receives progress lines. */
-    public static Table run(Yolo model, Plan plan, Consumer<String> info) {
+    /** Runs the plan on {@code model} (an ONNX model); progress lines go to the {@link dev.yolotrt.util.Log} sink. */
+    public static Table run(Yolo model, Plan plan) {
         Benchmark b = new Benchmark();
         // The benchmark owns the decoded images: freed, newest first, when it is done.
         List<Mat> images = decodedImages(model, plan.data());
         try {
             String title = model.file().getFileName() + " benchmark";
             if (!TensorRt.available()) {
-                info.accept("No TensorRT GPU here (" + TensorRt.whyUnavailable() + "); benchmarking the ONNX Runtime CPU backend instead");
-                b.measure(model, "onnx", "fp32", plan, images, 0, fileMb(model.file()), info);
+                Log.info("No TensorRT GPU here (" + TensorRt.whyUnavailable() + "); benchmarking the ONNX Runtime CPU backend instead");
+                b.measure(model, "onnx", "fp32", plan, images, 0, fileMb(model.file()));
                 return b.table(title + " (CPU)");
             }
             for (String p : plan.precisions()) {
                 Exporter.Result r = Exporter.cached(model.source(), exportOptions(p, plan.batch(), plan.imgsz(), plan.data())
-                        .withSplit(plan.calibSplit()), info);
+                        .withSplit(plan.calibSplit()));
                 try (Yolo engine = Yolo.load(r.engine(), model.settings())) {
-                    b.measure(engine, "engine", p, plan, images, r.buildSeconds(), fileMb(r.engine()), info);
+                    b.measure(engine, "engine", p, plan, images, r.buildSeconds(), fileMb(r.engine()));
                 }
             }
             return b.table(title + " on " + TensorRt.gpu() + ", TensorRT " + TensorRt.version());
@@ -135,14 +136,14 @@ public final class Benchmark {
                 .dynamic(true).batch(batch).imgsz(imgsz).data(data).build();
     }
 
-    private void measure(Yolo m, String fmt, String prec, Plan plan, List<Mat> images, double buildS, double mb, Consumer<String> info) {
+    private void measure(Yolo m, String fmt, String prec, Plan plan, List<Mat> images, double buildS, double mb) {
         Map<String, Double> score = score(m, plan.data(), plan.imgsz(), plan.batch());
         for (String d : plan.alsoOn()) {
             Map<String, Double> other = score(m, d, plan.imgsz(), plan.batch());
             String key = other.containsKey(Columns.MAP) ? Columns.MAP : other.keySet().iterator().next();
             score.put(key + " " + d.replaceFirst("\\.yaml$", ""), other.get(key));
         }
-        for (int bs : batches(m, plan.batch(), info)) {
+        for (int bs : batches(m, plan.batch())) {
             boolean cpu = fmt.equals("onnx");
             double[] eng = engineTimes(m.backend(), bs, plan, cpu);
             Timed host = endToEnd(m.predictor(), images, bs, plan, cpu, false);
@@ -164,7 +165,7 @@ public final class Benchmark {
             score.forEach((k, v) -> scores.computeIfAbsent(k, DoubleColumn::create).append(v));
             build.append(buildS);
             size.append(mb);
-            info.accept(String.format(Locale.ROOT, "%s %s batch %d: engine %.4f ms/img, end-to-end %.4f ms/img (%s)%s, %s",
+            Log.info(String.format(Locale.ROOT, "%s %s batch %d: engine %.4f ms/img, end-to-end %.4f ms/img (%s)%s, %s",
                     fmt, prec, bs, mean(eng), mean(host.ms()), host.stages(),
                     gpu == null ? "" : String.format(Locale.ROOT, "; GPU path %.4f (%s), pipelined %.4f", mean(gpu.ms()), gpu.stages(), pipe),
                     describe(score)));
@@ -215,12 +216,12 @@ public final class Benchmark {
      * The batches a model's rows run at: 1 and the plan's batch where the model takes any batch; a model with a fixed
      * batch runs at that batch only, and a plan asking for another is told so (a fixed batch-1 ONNX at batch=8 runs 1).
      */
-    static List<Integer> batches(Yolo m, int want, Consumer<String> info) {
+    static List<Integer> batches(Yolo m, int want) {
         Backend b = m.backend();
         if (b.dynamicBatch()) return want > 1 ? List.of(1, want) : List.of(1);
         int fixed = Math.max(1, b.maxBatch());
         if (want != fixed) {
-            info.accept("WARNING: batch=" + want + " but " + m.file().getFileName() + " takes a fixed batch of " + fixed + " (input "
+            Log.info("WARNING: batch=" + want + " but " + m.file().getFileName() + " takes a fixed batch of " + fixed + " (input "
                     + Arrays.toString(b.inputShape()) + "): its rows run at batch " + fixed + "; export it with dynamic=True for batch " + want);
         }
         return List.of(fixed);
@@ -291,7 +292,7 @@ public final class Benchmark {
         double pre = 0, infer = 0, post = 0;
         for (int i = 0; i < iters; i++) {
             long t0 = System.nanoTime();
-            Predictor.Batch b = p.run(batchImgs, o);
+            Batch b = p.run(batchImgs, o);
             ms[i] = (System.nanoTime() - t0) / 1e6 / bs;
             pre += b.preMs();
             infer += b.inferMs();
@@ -322,7 +323,14 @@ public final class Benchmark {
     private static List<Mat> decodedImages(Yolo model, String data) {
         List<Path> files = model.metadata().task() == Task.CLASSIFY ? ClassFolders.images(Path.of(data), "val")
                 : Dataset.load(data, model.settings()).images("val", model.settings());
-        return files.stream().limit(16).map(Images::read).toList();
+        List<Mat> images = new ArrayList<>();
+        try {
+            for (Path f : files.subList(0, Math.min(16, files.size()))) images.add(Images.read(f));
+        } catch (RuntimeException e) {
+            for (int i = images.size() - 1; i >= 0; i--) images.get(i).close();
+            throw e;
+        }
+        return images;
     }
 
     private Table table(String title) {

@@ -5,6 +5,7 @@ import dev.yolotrt.export.ExportOptions;
 import dev.yolotrt.export.Exporter;
 import dev.yolotrt.export.LayerGroups;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.util.Log;
 import dev.yolotrt.util.YoloException;
 import dev.yolotrt.val.Metrics;
 import tech.tablesaw.api.DoubleColumn;
@@ -18,7 +19,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * INT8 calibration tuning: build one engine per setting (a calibration fraction, calibration batch,
@@ -85,14 +85,14 @@ public final class Int8Tuning {
      * Builds (or reuses) and measures every setting on this GPU: mAP on {@code valData}'s val split and
      * engine ms per image at each setting's batch. Identical options are measured once.
      */
-    public static Table run(Yolo model, List<Setting> settings, String valData, Consumer<String> info) {
+    public static Table run(Yolo model, List<Setting> settings, String valData) {
         TensorRt.require("INT8 tuning");
         Map<ExportOptions, double[]> seen = new HashMap<>();
         List<double[]> measured = new ArrayList<>();
         int i = 0;
         for (Setting s : settings) {
-            info.accept(String.format(Locale.ROOT, "[%d/%d] %s: %s", ++i, settings.size(), s.group(), s.label()));
-            measured.add(seen.computeIfAbsent(s.options(), o -> measure(model, o, valData, info)));
+            Log.info(String.format(Locale.ROOT, "[%d/%d] %s: %s", ++i, settings.size(), s.group(), s.label()));
+            measured.add(seen.computeIfAbsent(s.options(), o -> measure(model, o, valData)));
         }
         return table(model.file().getFileName().toString(), TensorRt.gpu(), settings, measured);
     }
@@ -135,14 +135,14 @@ public final class Int8Tuning {
      * Builds (or reuses, from the cache) the engine of {@code o} and measures it on this GPU: mAP50, mAP50-95 on
      * {@code valData}, engine ms per image (mean, min, max) at its batch, build seconds.
      */
-    public static double[] measure(Yolo model, ExportOptions o, String valData, Consumer<String> info) {
-        Exporter.Result built = Exporter.cached(model.source(), o, info);
+    public static double[] measure(Yolo model, ExportOptions o, String valData) {
+        Exporter.Result built = Exporter.cached(model.source(), o);
         try (Yolo engine = Yolo.load(built.engine(), model.settings())) {
             int imgsz = o.imgsz() != null ? o.imgsz() : model.metadata().imgsz()[0];
             Metrics m = Benchmark.validate(engine, valData, imgsz, o.batch());
             double[] t = Benchmark.engineTimes(engine.backend(), o.batch(), Benchmark.Plan.defaults(o.batch(), imgsz, valData), false);
             double ms = Benchmark.mean(t);
-            info.accept(String.format(Locale.ROOT, "  mAP50-95 %.4f, engine %.4f ms/img at batch %d", m.map(), ms, o.batch()));
+            Log.info(String.format(Locale.ROOT, "  mAP50-95 %.4f, engine %.4f ms/img at batch %d", m.map(), ms, o.batch()));
             return new double[] {m.map50(), m.map(), ms, Arrays.stream(t).min().orElse(0), Arrays.stream(t).max().orElse(0), built.buildSeconds()};
         }
     }
@@ -214,14 +214,14 @@ public final class Int8Tuning {
      * loss to FP16 is at most {@code maxLoss}. The choice is the fastest engine tried whose loss is within {@code maxLoss}
      * and whose time is within {@code maxSlowdown} × the all-INT8 engine's (1.15: 15 % slower at most).
      */
-    public static Auto auto(Yolo model, ExportOptions base, String valData, double maxLoss, double maxSlowdown, Consumer<String> info) {
+    public static Auto auto(Yolo model, ExportOptions base, String valData, double maxLoss, double maxSlowdown) {
         TensorRt.require("INT8 tuning");
         LayerGroups groups = LayerGroups.of(model.file());
         List<Setting> settings = new ArrayList<>();
         List<double[]> measured = new ArrayList<>();
         java.util.function.Function<Setting, double[]> run = s -> {
-            info.accept("[" + (settings.size() + 1) + "] " + s.group() + ": " + s.label());
-            double[] m = measure(model, s.options(), valData, info);
+            Log.info("[" + (settings.size() + 1) + "] " + s.group() + ": " + s.label());
+            double[] m = measure(model, s.options(), valData);
             settings.add(s);
             measured.add(m);
             return m;
@@ -249,7 +249,7 @@ public final class Int8Tuning {
                 fp16[1] - t.doubleColumn("mAP50-95").get(chosen), maxLoss, t.doubleColumn("Engine ms/img").get(chosen) / all[2], maxSlowdown)
                 : String.format(Locale.ROOT, "no engine tried is within loss %.4f and %.2f × the all-INT8 time: the best loss within the time limit is %.4f",
                 maxLoss, maxSlowdown, bestLoss(t, fp16[1], all[2] * maxSlowdown));
-        info.accept("Int8Tuning.auto: " + why);
+        Log.info("Int8Tuning.auto: " + why);
         return new Auto(t, chosen, why, List.copyOf(blocks));
     }
 

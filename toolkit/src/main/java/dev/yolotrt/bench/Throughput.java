@@ -1,13 +1,13 @@
 package dev.yolotrt.bench;
 
-import dev.yolotrt.viz.Columns;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.pipeline.Predictor;
+import dev.yolotrt.predict.Batch;
 import dev.yolotrt.predict.PredictOptions;
-import dev.yolotrt.predict.Predictor;
-import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.Settings;
+import dev.yolotrt.viz.Columns;
 import org.bytedeco.opencv.opencv_core.Mat;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
@@ -50,7 +50,7 @@ public final class Throughput {
             long d0 = System.nanoTime();
             for (ImageSource s : sources.subList(start, Math.min(sources.size(), start + chunk))) mats.add(s.load());
             st[0] += (System.nanoTime() - d0) / 1e6;
-            Predictor.Batch b = p.run(mats, o);
+            Batch b = p.run(mats, o);
             st[1] += b.preMs();
             st[2] += b.inferMs();
             st[3] += b.postMs();
@@ -62,17 +62,12 @@ public final class Throughput {
         // Pipelined: decoding on all cores, a window ahead, batches in flight; each stage is limited at its own parallelism.
         // An untimed pass first opens every session in flight (contexts, buffers, graphs) and starts the decoding threads.
         try (Predictor.Predictions it = p.iterate(sources.subList(0, Math.min(sources.size(), 4 * p.concurrency() * chunk)), o)) {
-            it.forEachRemaining(r -> {
-                if (r.image() != null) r.image().close();
-            });
+            while (it.hasNext()) it.next();
         }
         t0 = System.nanoTime();
         Predictor.Stages stages;
         try (Predictor.Predictions it = p.iterate(sources, o)) {
-            while (it.hasNext()) {
-                Results r = it.next();
-                if (r.image() != null) r.image().close();
-            }
+            while (it.hasNext()) it.next();
             stages = it.stages();
         }
         double[] pt = {stages.decodeMs(), stages.preMs(), stages.inferMs(), stages.postMs()};

@@ -4,6 +4,7 @@ import dev.yolotrt.cfg.Cfg;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.track.TrackerConfig;
+import dev.yolotrt.util.Log;
 import dev.yolotrt.video.VideoPredictions;
 import dev.yolotrt.video.VideoSource;
 import tech.tablesaw.api.DoubleColumn;
@@ -15,7 +16,6 @@ import tech.tablesaw.columns.numbers.NumberColumnFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * {@code benchmark source=VIDEO}: frames per second of a video through each stage (decode, the batched inference
@@ -28,7 +28,7 @@ public final class VideoBenchmark {
     private VideoBenchmark() {
     }
 
-    public static Table run(Yolo model, String source, Cfg c, Consumer<String> log) {
+    public static Table run(Yolo model, String source, Cfg c) {
         StringColumn what = StringColumn.create("Run"), note = StringColumn.create("Note");
         IntColumn frames = IntColumn.create("Frames");
         DoubleColumn seconds = DoubleColumn.create("Seconds"), rate = DoubleColumn.create("Frames/s");
@@ -43,7 +43,7 @@ public final class VideoBenchmark {
         }
         double decodeS = (System.nanoTime() - t0) / 1e9;
         add(what, frames, seconds, rate, note, "decode", n, decodeS, "FFmpeg to BGR, one thread");
-        log.accept("decode: " + n + " frames");
+        Log.info("decode: " + n + " frames");
 
         // 2. Predict end to end (no tracker, nothing saved): the inference stage's rate at its parallelism.
         double[] inferMs = {0};
@@ -56,13 +56,12 @@ public final class VideoBenchmark {
                 Results r = it.next();
                 n++;
                 inferMs[0] += r.speed().get("preprocess") + r.speed().get("inference") + r.speed().get("postprocess");
-                if (r.image() != null) r.image().close();
             }
         }
         add(what, frames, seconds, rate, note, "predict", n, (System.nanoTime() - t0) / 1e9, "decode + batches in flight, no tracker, nothing saved");
         double inferRate = n / (inferMs[0] / 1000) * inFlight;
         add(what, frames, seconds, rate, note, "inference", n, n / inferRate, inFlight + " batches in flight (letterbox, model, NMS)");
-        log.accept("predict: " + n + " frames");
+        Log.info("predict: " + n + " frames");
 
         // 3. Track end to end without saving (the measure), exactly as `track` runs it; each stage's busy time
         // in that run gives its rate: the decode thread, the motion threads (BoT-SORT), the tracker on the consumer.
@@ -84,7 +83,7 @@ public final class VideoBenchmark {
         add(what, frames, seconds, rate, note, "tracking", tn, tr.afterMs() / 1000, tc.trackerType() + " on the consumer thread, in track");
         names.add("tracking");
         rates.add(tn / Math.max(1e-9, tr.afterMs() / 1000));
-        log.accept("track: done");
+        Log.info("track: done");
         Cfg saving = quiet.with(Map.of("save", true));
         double saveS = timed(model, source, saving, frames, seconds, rate, note, what, "track + save", "annotated video written", run);
         int last = frames.get(frames.size() - 1);
@@ -103,11 +102,7 @@ public final class VideoBenchmark {
         int n = 0;
         try (VideoPredictions it = model.video(source, c, true)) {
             run[0] = it;
-            while (it.hasNext()) {
-                Results r = it.next();
-                n++;
-                if (r.image() != null) r.image().close();
-            }
+            for (; it.hasNext(); n++) it.next();
         }
         double s = (System.nanoTime() - t0) / 1e9;
         add(what, frames, seconds, rate, note, name, n, s, how);

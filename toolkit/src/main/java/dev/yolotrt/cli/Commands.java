@@ -2,6 +2,7 @@ package dev.yolotrt.cli;
 
 import dev.yolotrt.cfg.Cfg;
 import dev.yolotrt.task.Task;
+import dev.yolotrt.util.Log;
 import dev.yolotrt.viz.ResultWriter;
 import dev.yolotrt.viz.RunDirs;
 import dev.yolotrt.bench.Benchmark;
@@ -61,7 +62,17 @@ final class Commands {
         this.taskWord = taskWord;
     }
 
+    /** Runs {@code mode}; info lines and progress bars go to {@code err} meanwhile (the one sink, set for the run). */
     int run(String mode, List<String> args) {
+        Log.Sink previous = Log.install(new Log.Console(err, err == System.err && System.console() != null));
+        try {
+            return dispatch(mode, args);
+        } finally {
+            Log.install(previous);
+        }
+    }
+
+    private int dispatch(String mode, List<String> args) {
         this.mode = mode;
         if (taskWord != null && !TASK_MODES.contains(mode)) {
             throw new YoloException("a task goes before " + String.join(", ", TASK_MODES) + "; '" + Text.clip(mode) + "' is not one of them");
@@ -108,8 +119,11 @@ final class Commands {
         if (VideoSource.isVideo(c.string("source"))) return video(c, false);
         PredictOptions o = PredictOptions.builder().apply(c).build();
         try (Yolo model = load(c); Window window = window(c)) {
-            List<ImageSource> sources = ImageSource.resolve(c.string("source"), model.settings());
             ResultWriter writer = ResultWriter.forRun(c, "predict", model.metadata().task());
+            // Results drawn as they come keep their pixels until dropped, rather than decoding each file a second time.
+            boolean drawn = window != null || writer != null && writer.readsImages();
+            List<ImageSource> sources = ImageSource.resolve(c.string("source"), model.settings()).stream()
+                    .map(s -> drawn ? s.keepingPixels() : s).toList();
             int[] index = {0};
             double[] total = new double[3];
             model.predictor().stream(sources, o, r -> {
@@ -165,8 +179,6 @@ final class Commands {
                 Results r = it.next();
                 n++;
                 if (window != null) window.show(r);
-                // The frame was drawn and saved already: its pixels can go now instead of at the next GC.
-                if (r.image() != null) r.image().close();
                 total[0] += r.speed().get("preprocess");
                 total[1] += r.speed().get("inference");
                 total[2] += r.speed().get("postprocess");
@@ -238,7 +250,7 @@ final class Commands {
             Benchmark.Plan d = Benchmark.Plan.defaults(c.integer("batch"), imgsz, c.string("data"));
             Benchmark.Plan plan = new Benchmark.Plan(List.of(c.string("precisions").split(",")), d.batch(), d.imgsz(), d.data(),
                     d.warmup(), d.reps(), c.integer("iters"), c.string("split"), List.of());
-            Table t = Benchmark.run(model, plan, err::println);
+            Table t = Benchmark.run(model, plan);
             out.println(t.printAll());
             Path dir = RunDirs.next(inRuns(c), "benchmark");
             Tables.writeCsv(t, dir.resolve("benchmark.csv"));
@@ -251,7 +263,7 @@ final class Commands {
     /** benchmark source=VIDEO: frames/s per stage (decode, inference, tracking, encode) and end to end, the limiting stage. */
     private int videoBenchmark(Cfg c) {
         try (Yolo model = load(c)) {
-            Table t = dev.yolotrt.bench.VideoBenchmark.run(model, c.string("source"), c, err::println);
+            Table t = dev.yolotrt.bench.VideoBenchmark.run(model, c.string("source"), c);
             out.println(t.printAll());
             Path dir = RunDirs.next(inRuns(c), "benchmark");
             Tables.writeMarkdown(t, dir.resolve("video-benchmark.md"));
@@ -278,7 +290,7 @@ final class Commands {
         Path in = Path.of(files.get(1));
         if (!Files.isRegularFile(in)) throw new YoloException("notebook not found: " + in);
         Path target = files.size() > 2 ? Path.of(files.get(2)) : in;
-        NotebookRunner.Report r = NotebookRunner.run(in, target, err::println, timeout);
+        NotebookRunner.Report r = NotebookRunner.run(in, target, timeout);
         out.println("Executed " + r.cells() + " cells of " + in + "; outputs written to " + target);
         if (!r.ok()) throw new YoloException(in + " failed at " + r.error());
         return 0;
@@ -319,7 +331,7 @@ final class Commands {
 
     /** show=true: a window, or null (after one line on stderr) where none can open or none was asked for. */
     private Window window(Cfg c) {
-        return c.bool("show") ? Window.open("yolo-trt " + mode, ResultWriter.Options.of(c), err::println) : null;
+        return c.bool("show") ? Window.open("yolo-trt " + mode, ResultWriter.Options.of(c)) : null;
     }
 
     /** Benchmarks keep their runs under runs/ unless project= says otherwise. */

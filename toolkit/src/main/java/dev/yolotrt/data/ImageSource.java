@@ -23,14 +23,26 @@ import java.util.stream.Stream;
 /**
  * One image to predict on, loaded when needed so that a folder of thousands is not held in memory.
  * {@link #resolve} accepts what Ultralytics' {@code source=} accepts: a file, a folder, a glob, a
- * list, an http(s) URL, a {@link BufferedImage} or an OpenCV {@link Mat}.
+ * list, an http(s) URL, a {@link BufferedImage} or an OpenCV {@link Mat}. {@code loader} gives a new Mat each call,
+ * which the caller owns; {@code keepPixels}: its result keeps the pixels (a source that cannot be read again from
+ * {@code path}), else drawing the result reads the file at {@code path} again.
  */
-public record ImageSource(String path, Supplier<Mat> loader) {
+public record ImageSource(String path, Supplier<Mat> loader, boolean keepPixels) {
+
+    /** A source read again from {@code path} to draw (or not drawn at all: a Spark row's bytes). */
+    public ImageSource(String path, Supplier<Mat> loader) {
+        this(path, loader, false);
+    }
 
     public static final Set<String> IMAGE_SUFFIXES = Set.of("bmp", "dng", "jpeg", "jpg", "mpo", "png", "tif", "tiff", "webp", "pfm");
 
     public Mat load() {
         return loader.get();
+    }
+
+    /** This source with its result keeping the pixels (drawn at once, instead of decoding the file again). */
+    public ImageSource keepingPixels() {
+        return new ImageSource(path, loader, true);
     }
 
     public static ImageSource of(Path file) {
@@ -54,9 +66,10 @@ public record ImageSource(String path, Supplier<Mat> loader) {
         } else if (source instanceof Object[] a) {
             for (Object o : a) add(o, settings, out);
         } else if (source instanceof BufferedImage bi) {
-            out.add(new ImageSource("image" + out.size() + ".jpg", () -> Images.fromBufferedImage(bi)));
+            out.add(new ImageSource("image" + out.size() + ".jpg", () -> Images.fromBufferedImage(bi), true));
         } else if (source instanceof Mat m) {
-            out.add(new ImageSource("image" + out.size() + ".jpg", () -> m));
+            // A copy: the pipeline frees what it decodes, and the caller's Mat stays the caller's.
+            out.add(new ImageSource("image" + out.size() + ".jpg", m::clone, true));
         } else if (source instanceof Path p) {
             addPath(p, out);
         } else if (source instanceof String s) {
@@ -70,7 +83,7 @@ public record ImageSource(String path, Supplier<Mat> loader) {
     private static void addString(String s, Settings settings, List<ImageSource> out) {
         String lower = s.toLowerCase(Locale.ROOT);
         if (lower.startsWith("http://") || lower.startsWith("https://")) {
-            out.add(new ImageSource(s, () -> Images.decode(Downloads.bytes(s, Downloads.Kind.IMAGE, "image"), s)));
+            out.add(new ImageSource(s, () -> Images.decode(Downloads.bytes(s, Downloads.Kind.IMAGE, "image"), s), true));
         } else if (s.contains("*") || s.contains("?")) {
             addGlob(s, out);
         } else if (s.contains(",") && !Files.exists(Path.of(s))) {

@@ -1,6 +1,7 @@
 package dev.yolotrt.data;
 
 import dev.yolotrt.util.Downloads;
+import dev.yolotrt.util.Log;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.libjpegturbo.turbojpeg.TJDecompressor;
 import org.libjpegturbo.turbojpeg.TJException;
@@ -74,7 +75,7 @@ final class TurboJpeg {
                 d.decompress(jpeg, jpeg.length, px, w, ht, TJDecompressor.PF_BGR);
             } catch (TJException warning) {
                 if (warning.errorCode() == 0) {
-                    System.err.println("WARNING: " + what + ": corrupt or truncated JPEG (" + Downloads.oneLine(warning)
+                    Log.info("WARNING: " + what + ": corrupt or truncated JPEG (" + Downloads.oneLine(warning)
                             + "); predicting on the pixels that decoded");
                 }
                 return null;

@@ -2,13 +2,13 @@ package dev.yolotrt.export;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.yolotrt.util.AtomicWrite;
+import dev.yolotrt.util.Log;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * The INT8 calibration cache beside the engine ({@code yolov8n.cache}), with a side file
@@ -31,28 +31,28 @@ public final class CalibrationCache {
     }
 
     /** The cached bytes when they can be trusted for {@code key}, else null (with a warning saying why). */
-    public static byte[] load(Path cache, Map<String, Object> key, Consumer<String> warn) {
+    public static byte[] load(Path cache, Map<String, Object> key) {
         if (!Files.exists(cache)) return null;
         try {
             Path side = sideFile(cache);
             if (!Files.exists(side)) {
-                warn.accept("WARNING: ignoring calibration cache " + cache + ": no record of what it was calibrated on; recalibrating");
+                Log.info("WARNING: ignoring calibration cache " + cache + ": no record of what it was calibrated on; recalibrating");
                 return null;
             }
             @SuppressWarnings("unchecked")
             Map<String, Object> recorded = JSON.readValue(side.toFile(), Map.class);
             if (!recorded.equals(JSON.readValue(JSON.writeValueAsBytes(key), Map.class))) {
-                warn.accept("WARNING: ignoring calibration cache " + cache + ": it was made for " + recorded + ", not " + key + "; recalibrating");
+                Log.info("WARNING: ignoring calibration cache " + cache + ": it was made for " + recorded + ", not " + key + "; recalibrating");
                 return null;
             }
             byte[] bytes = Files.readAllBytes(cache);
             if (!wellFormed(bytes)) {
-                warn.accept("WARNING: calibration cache " + cache + " is corrupt; recalibrating");
+                Log.info("WARNING: calibration cache " + cache + " is corrupt; recalibrating");
                 return null;
             }
             return bytes;
         } catch (IOException e) {
-            warn.accept("WARNING: cannot read calibration cache " + cache + " (" + e.getMessage() + "); recalibrating");
+            Log.info("WARNING: cannot read calibration cache " + cache + " (" + e.getMessage() + "); recalibrating");
             return null;
         }
     }

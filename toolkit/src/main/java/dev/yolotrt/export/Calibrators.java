@@ -40,7 +40,10 @@ public final class Calibrators {
     private Calibrators() {
     }
 
-    /** Feeds batches to TensorRT and keeps the calibration cache. */
+    /**
+     * Feeds batches to TensorRT and keeps the calibration cache; owns the native memory of the calibration (the device
+     * batch, the calibrator's peer, the cache handed to TensorRT), freed on close in reverse order of creation.
+     */
     static final class Feed implements AutoCloseable {
         private final int batchSize;
         private final int imgsz;
@@ -53,6 +56,7 @@ public final class Calibrators {
         private final Consumer<byte[]> cacheOut;
         private final Progress bar;
         private volatile RuntimeException failure;
+        private IInt8Calibrator peer;
         private BytePointer cacheHold;
 
         Feed(List<List<Path>> batches, int imgsz, boolean classify, byte[] cacheIn, Consumer<byte[]> cacheOut) {
@@ -93,6 +97,13 @@ public final class Calibrators {
             return batchSize;
         }
 
+        /** TensorRT's calibrator over this feed ({@code minmax} or {@code entropy2}), owned by the feed. */
+        IInt8Calibrator calibrator(String algorithm) {
+            if (peer != null) throw new IllegalStateException("a feed serves one calibrator");
+            peer = create(algorithm, this);
+            return peer;
+        }
+
         boolean next(PointerPointer<?> bindings) {
             try {
                 float[] data = queue.take();
@@ -115,7 +126,7 @@ public final class Calibrators {
                 length.put(0, 0);
                 return null;
             }
-            cacheHold = new BytePointer(cacheIn);
+            if (cacheHold == null) cacheHold = new BytePointer(cacheIn);
             length.put(0, cacheIn.length);
             return cacheHold;
         }
@@ -130,6 +141,8 @@ public final class Calibrators {
         public void close() {
             reader.interrupt();
             if (bar != null) bar.close();
+            if (cacheHold != null) cacheHold.close();
+            if (peer != null) peer.close();
             cudaFree(device);
         }
 
@@ -165,7 +178,7 @@ public final class Calibrators {
         @Override public void writeCalibrationCache(Pointer ptr, long length) { feed.writeCache(ptr, length); }
     }
 
-    static IInt8Calibrator create(String algorithm, Feed feed) {
+    private static IInt8Calibrator create(String algorithm, Feed feed) {
         return switch (algorithm) {
             case "minmax" -> new MinMax(feed);
             case "entropy2" -> new Entropy2(feed);

@@ -2,6 +2,7 @@ package dev.yolotrt.export;
 
 import dev.yolotrt.backend.NativeScope;
 import dev.yolotrt.backend.TensorRt;
+import dev.yolotrt.util.Log;
 import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.javacpp.BytePointer;
@@ -26,7 +27,6 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import static org.bytedeco.tensorrt.global.nvinfer.BuilderFlag;
@@ -68,16 +68,16 @@ final class EngineBuilder {
                    IInt8Calibrator calibrator, Map<String, Float> ranges) {
     }
 
-    static Built build(Request r, Consumer<String> info) {
+    static Built build(Request r) {
         TensorRt.Log log = TensorRt.logger();
         log.clear();
         long t0 = System.nanoTime();
         try (NativeScope scope = new NativeScope()) {
-            return build(scope, log, t0, r, info);
+            return build(scope, log, t0, r);
         }
     }
 
-    private static Built build(NativeScope scope, TensorRt.Log log, long t0, Request r, Consumer<String> info) {
+    private static Built build(NativeScope scope, TensorRt.Log log, long t0, Request r) {
         byte[] onnx = r.onnx();
         String what = r.what();
         ExportOptions o = r.options();
@@ -114,7 +114,7 @@ final class EngineBuilder {
             // A Q/DQ network (quant=qdq) carries its scales; TensorRT 10.6 still wants the INT8 flag for its int8 kernels.
             config.setFlag(BuilderFlag.kINT8);
             if (calibrator != null) config.setInt8Calibrator(calibrator);
-            if (ranges != null) info.accept("Explicit INT8 ranges set on " + applyRanges(network, ranges) + " tensors");
+            if (ranges != null) Log.info("Explicit INT8 ranges set on " + applyRanges(network, ranges) + " tensors");
             if (o.fp16Layers() != null) {
                 int kept = keepFp16(network, java.util.regex.Pattern.compile(o.fp16Layers()));
                 if (kept == 0) {
@@ -123,7 +123,7 @@ final class EngineBuilder {
                 }
                 // Prefer, not obey: a layer with no FP16 kernel falls back with a warning instead of failing the build.
                 config.setFlag(BuilderFlag.kPREFER_PRECISION_CONSTRAINTS);
-                info.accept("Keeping " + kept + " layers matching " + o.fp16Layers() + " in FP16");
+                Log.info("Keeping " + kept + " layers matching " + o.fp16Layers() + " in FP16");
             }
         }
         if (o.dlaCore() >= 0) {
@@ -163,7 +163,7 @@ final class EngineBuilder {
         BytePointer cacheBytes = scope.own(new BytePointer(timingCache.length == 0 ? new byte[1] : timingCache));
         ITimingCache cache = scope.own(config.createTimingCache(cacheBytes, timingCache.length));
         config.setTimingCache(cache, false);
-        info.accept(String.format(Locale.ROOT, "TensorRT %s building %s engine of %s on %s (timing cache: %s) ...", TensorRt.version(),
+        Log.info(String.format(Locale.ROOT, "TensorRT %s building %s engine of %s on %s (timing cache: %s) ...", TensorRt.version(),
                 (o.precision() + (o.int8() && o.quant().equals("qdq") ? " Q/DQ" : "")).toUpperCase(Locale.ROOT), what, TensorRt.gpu(), timingCache.length > 0 ? "reused" : "new"));
 
         IHostMemory plan;

@@ -6,6 +6,7 @@ import dev.yolotrt.data.ClassFolders;
 import dev.yolotrt.data.Dataset;
 import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.util.Downloads;
+import dev.yolotrt.util.Log;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.tensorrt.nvinfer.IInt8Calibrator;
 
@@ -16,7 +17,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * {@code model.export(format="engine", ...)}: ONNX → TensorRT engine in Ultralytics' file layout,
@@ -51,9 +51,9 @@ public final class Exporter {
         }
     }
 
-    private static Map<String, Float> percentileRanges(Source model, ExportOptions o, int imgsz, byte[] onnx, Consumer<String> info) {
+    private static Map<String, Float> percentileRanges(Source model, ExportOptions o, int imgsz, byte[] onnx) {
         Calibration c = Calibration.of(model, o);
-        info.accept("Calibrating INT8 (percentile " + PercentileRanges.DEFAULT_PERCENTILE + ") on " + c.what());
+        Log.info("Calibrating INT8 (percentile " + PercentileRanges.DEFAULT_PERCENTILE + ") on " + c.what());
         return PercentileRanges.compute(onnx, c.batches(), imgsz, model.metadata().task() == Task.CLASSIFY,
                 PercentileRanges.DEFAULT_PERCENTILE);
     }
@@ -62,10 +62,10 @@ public final class Exporter {
      * The Q/DQ ONNX of an INT8 {@code quant=qdq} export: activations traced with ONNX Runtime on the calibration images,
      * ranges as {@code o.calibrator()} picks them, then {@link QdqOnnx}; {@code fp16_layers} stay unquantized.
      */
-    static byte[] qdq(Source model, ExportOptions o, int imgsz, byte[] onnx, Consumer<String> info) {
+    static byte[] qdq(Source model, ExportOptions o, int imgsz, byte[] onnx) {
         Calibration c = Calibration.of(model, o);
         List<Path> images = c.batches().stream().flatMap(List::stream).distinct().toList();
-        info.accept("Quantizing INT8 explicitly (Q/DQ, " + o.calibrator() + " ranges) from " + images.size() + " images of " + c.what());
+        Log.info("Quantizing INT8 explicitly (Q/DQ, " + o.calibrator() + " ranges) from " + images.size() + " images of " + c.what());
         Map<String, Float> ranges = PercentileRanges.trace(onnx, images, imgsz, model.metadata().task() == Task.CLASSIFY).ranges(o.calibrator());
         java.util.regex.Pattern keep = o.fp16Layers() == null ? QdqOnnx.DEFAULT_KEEP_FLOAT
                 : java.util.regex.Pattern.compile(QdqOnnx.DEFAULT_KEEP_FLOAT.pattern() + "|" + o.fp16Layers());
@@ -76,7 +76,7 @@ public final class Exporter {
      * {@code export format=onnx int8=True}: {@code model}'s ONNX with Q/DQ nodes ({@link #qdq}), written to
      * {@code o.output()} (null: {@code <model>-int8.onnx} beside the model's ONNX); ONNX Runtime runs it on the CPU.
      */
-    public static Path exportOnnx(Source model, ExportOptions o, Consumer<String> info) {
+    public static Path exportOnnx(Source model, ExportOptions o) {
         if (!o.int8()) throw new YoloException("format=onnx from the exporter writes INT8 Q/DQ models; add int8=True");
         Path src = model.file();
         int imgsz = o.imgsz() != null ? o.imgsz() : model.metadata().imgsz()[0];
@@ -85,10 +85,10 @@ public final class Exporter {
         byte[] onnx = OnnxFiles.read(src);
         if (o.dynamic() && in[0] > 0) onnx = OnnxBatch.makeDynamic(onnx);
         long t0 = System.nanoTime();
-        byte[] q = qdq(model, o, imgsz, onnx, info);
+        byte[] q = qdq(model, o, imgsz, onnx);
         Path out = o.output() != null ? o.output() : src.resolveSibling(src.getFileName().toString().replaceFirst("(?i)\\.onnx$", "") + "-int8.onnx");
         dev.yolotrt.util.AtomicWrite.write(out, q);
-        info.accept(String.format(Locale.ROOT, "Q/DQ export success ✅ %.1fs, saved as '%s' (%.1f MB)", (System.nanoTime() - t0) / 1e9, out, q.length / 1e6));
+        Log.info(String.format(Locale.ROOT, "Q/DQ export success ✅ %.1fs, saved as '%s' (%.1f MB)", (System.nanoTime() - t0) / 1e9, out, q.length / 1e6));
         return out;
     }
 
@@ -96,20 +96,20 @@ public final class Exporter {
      * The layer precision report after a build: the inspector's JSON saved beside the engine ({@code .layers.json}),
      * layers per precision per YOLO block, and one warning line per layer that ran in another precision than asked.
      */
-    private static void report(String json, byte[] onnx, ExportOptions o, Path engine, Consumer<String> info) {
+    private static void report(String json, byte[] onnx, ExportOptions o, Path engine) {
         if (json.isEmpty()) return;
         dev.yolotrt.util.AtomicWrite.write(LayerPrecision.sidecar(engine), json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         LayerPrecision lp = LayerPrecision.parse(json);
         try {
-            info.accept(lp.table(LayerGroups.of(onnx, engine.getFileName().toString())).printAll());
+            Log.info(lp.table(LayerGroups.of(onnx, engine.getFileName().toString())).printAll());
         } catch (YoloException e) {
-            info.accept(lp.layers().size() + " engine layers (no YOLO block names to group them by)");
+            Log.info(lp.layers().size() + " engine layers (no YOLO block names to group them by)");
         }
-        if (o.int8()) lp.warnings(o.fp16Layers()).forEach(info);
+        if (o.int8()) lp.warnings(o.fp16Layers()).forEach(Log::info);
     }
 
     /** The calibration feed for an INT8 export: cached scales when they match, else images of {@code data}'s {@code split}. */
-    private static Calibrators.Feed calibration(Source model, ExportOptions o, int imgsz, String sha, Path cache, Consumer<String> info) {
+    private static Calibrators.Feed calibration(Source model, ExportOptions o, int imgsz, String sha, Path cache) {
         Calibration c = Calibration.of(model, o);
         int batch = o.calibrationBatch();
         Map<String, Object> key = new LinkedHashMap<>();
@@ -120,9 +120,9 @@ public final class Exporter {
         key.put("imgsz", imgsz);
         key.put("batch", batch);
         key.put("calibrator", o.calibrator());
-        byte[] cached = CalibrationCache.load(cache, key, info);
-        if (cached != null) info.accept("Using calibration cache " + cache + " (calibration skipped)");
-        else info.accept("Calibrating INT8 (" + o.calibrator() + ") on " + Math.min(c.images().size(), (int) Math.ceil(c.images().size() * o.fraction()))
+        byte[] cached = CalibrationCache.load(cache, key);
+        if (cached != null) Log.info("Using calibration cache " + cache + " (calibration skipped)");
+        else Log.info("Calibrating INT8 (" + o.calibrator() + ") on " + Math.min(c.images().size(), (int) Math.ceil(c.images().size() * o.fraction()))
                 + " images of " + c.what() + ": " + c.batches().size() + " batches of " + batch);
         return new Calibrators.Feed(c.batches(), imgsz, model.metadata().task() == Task.CLASSIFY, cached, bytes -> CalibrationCache.save(cache, bytes, key));
     }
@@ -132,7 +132,7 @@ public final class Exporter {
      * once and reused while model, options, TensorRT and GPU stay the same: what benchmarks, tests and
      * the INT8 tuning sweep use. INT8 tuning settings add a short hash, so each setting keeps its engine.
      */
-    public static Result cached(Source model, ExportOptions o, Consumer<String> info) {
+    public static Result cached(Source model, ExportOptions o) {
         String stem = model.file().getFileName().toString().replaceFirst("(?i)\\.onnx$", "");
         int imgsz = o.imgsz() != null ? o.imgsz() : model.metadata().imgsz()[0];
         String base = String.format(Locale.ROOT, "%s-%s-b%d-%d%s", stem, o.variant().replace('+', '-'), o.batch(), imgsz,
@@ -143,7 +143,7 @@ public final class Exporter {
         Map<String, Object> calibrated = new LinkedHashMap<>(tuning);
         calibrated.remove("fp16_layers");
         calibrated.remove("opt_level");
-        return export(model, o.withOutput(dir.resolve(base + tag(tuning) + ".engine")), true, dir.resolve(base + tag(calibrated) + ".cache"), info);
+        return export(model, o.withOutput(dir.resolve(base + tag(tuning) + ".engine")), true, dir.resolve(base + tag(calibrated) + ".cache"));
     }
 
     private static String tag(Map<String, Object> tuning) {
@@ -154,13 +154,13 @@ public final class Exporter {
      * Exports {@code model} (an ONNX model) with {@code o}. With {@code reuse}, an existing engine
      * at the output path built from the same model, options, TensorRT version and GPU is kept.
      */
-    public static Result export(Source model, ExportOptions o, boolean reuse, Consumer<String> info) {
-        if (o.format().equals("onnx")) return new Result(exportOnnx(model, o, info), 0, false); // format=onnx int8=True: Q/DQ
-        return export(model, o, reuse, null, info);
+    public static Result export(Source model, ExportOptions o, boolean reuse) {
+        if (o.format().equals("onnx")) return new Result(exportOnnx(model, o), 0, false); // format=onnx int8=True: Q/DQ
+        return export(model, o, reuse, null);
     }
 
     /** As above, with the INT8 calibration cache at {@code calibrationCache} (null: beside the engine, as Ultralytics). */
-    private static Result export(Source model, ExportOptions o, boolean reuse, Path calibrationCache, Consumer<String> info) {
+    private static Result export(Source model, ExportOptions o, boolean reuse, Path calibrationCache) {
         Path src = model.file();
         if (!src.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) {
             throw new YoloException(src + " is not an ONNX model; export starts from the .onnx file");
@@ -189,7 +189,7 @@ public final class Exporter {
             EngineFile existing = EngineFile.read(out);
             if (existing.metadata() != null && Objects.equals(existing.metadata().get("args"), args)
                     && Objects.equals(existing.metadata().get("producer"), producer)) {
-                info.accept("Reusing " + out + " (same model, options, TensorRT and GPU)");
+                Log.info("Reusing " + out + " (same model, options, TensorRT and GPU)");
                 Object secs = existing.metadata().get("build_seconds");
                 return new Result(out, secs instanceof Number n ? n.doubleValue() : 0, true);
             }
@@ -197,27 +197,26 @@ public final class Exporter {
 
         Path cacheFile = TimingCache.file(model.settings().cacheDir(), TimingCache.key(TensorRt.gpu(), TensorRt.version()));
         boolean explicit = o.int8() && o.quant().equals("qdq");
-        if (explicit) onnx = qdq(model, o, imgsz, onnx, info);
+        if (explicit) onnx = qdq(model, o, imgsz, onnx);
         if (o.stronglyTyped()) onnx = Fp16Onnx.convert(onnx, null);
         boolean percentile = o.int8() && !explicit && o.calibrator().equals("percentile");
-        Map<String, Float> ranges = percentile ? percentileRanges(model, o, imgsz, onnx, info) : null;
+        Map<String, Float> ranges = percentile ? percentileRanges(model, o, imgsz, onnx) : null;
         Calibrators.Feed feed = o.int8() && !explicit && !percentile
-                ? calibration(model, o, imgsz, sha, calibrationCache != null ? calibrationCache : CalibrationCache.of(out), info) : null;
+                ? calibration(model, o, imgsz, sha, calibrationCache != null ? calibrationCache : CalibrationCache.of(out)) : null;
         EngineBuilder.Built built;
-        try {
-            IInt8Calibrator calibrator = feed == null ? null : Calibrators.create(o.calibrator(), feed);
+        // The feed owns the calibrator's native peer and its buffers: all freed once the engine is built.
+        try (Calibrators.Feed owned = feed) {
+            IInt8Calibrator calibrator = owned == null ? null : owned.calibrator(o.calibrator());
             built = EngineBuilder.build(new EngineBuilder.Request(onnx, src.getFileName().toString(), o, imgsz,
-                    () -> o.timingCache() ? TimingCache.load(cacheFile) : new byte[0], calibrator, ranges), info);
-        } finally {
-            if (feed != null) feed.close();
+                    () -> o.timingCache() ? TimingCache.load(cacheFile) : new byte[0], calibrator, ranges));
         }
         if (o.timingCache()) TimingCache.save(cacheFile, built.timingCache());
         int batch = batchDynamic ? o.batch() : (int) in[0];
         Map<String, Object> header = EngineFile.metadata(meta, batch, imgsz, args, producer);
         header.put("build_seconds", Math.round(built.seconds() * 10) / 10.0);
         EngineFile.write(out, header, built.plan());
-        report(built.layers(), onnx, o, out, info);
-        info.accept(String.format(Locale.ROOT, "TensorRT export success ✅ %.1fs, saved as '%s' (%.1f MB)", built.seconds(), out,
+        report(built.layers(), onnx, o, out);
+        Log.info(String.format(Locale.ROOT, "TensorRT export success ✅ %.1fs, saved as '%s' (%.1f MB)", built.seconds(), out,
                 built.plan().length / 1e6));
         return new Result(out, built.seconds(), false);
     }

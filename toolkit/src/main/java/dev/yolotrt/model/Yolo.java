@@ -16,7 +16,7 @@ import dev.yolotrt.export.Source;
 import dev.yolotrt.pt.Converted;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.predict.PredictOptions;
-import dev.yolotrt.predict.Predictor;
+import dev.yolotrt.pipeline.Predictor;
 import dev.yolotrt.predict.TaskLayout;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.AtomicWrite;
@@ -438,7 +438,7 @@ public final class Yolo implements AutoCloseable {
             }
             return out;
         }
-        return Exporter.export(source(), options.withOutput(out), false, System.err::println).engine();
+        return Exporter.export(source(), options.withOutput(out), false).engine();
     }
 
     /**

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.yolotrt.util.AtomicWrite;
 import dev.yolotrt.util.Downloads;
+import dev.yolotrt.util.Log;
 import dev.yolotrt.util.YoloException;
 
 import java.io.ByteArrayOutputStream;
@@ -16,7 +17,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * Executes a notebook without Jupyter: every code cell runs through the same JShell evaluation and
@@ -43,12 +43,16 @@ public final class NotebookRunner {
     }
 
     /** Cells run without a time limit by default, as in Jupyter's nbconvert. */
-    public static Report run(Path in, Path out, Consumer<String> log) {
-        return run(in, out, log, null);
+    public static Report run(Path in, Path out) {
+        return run(in, out, null);
     }
 
-    /** Runs every cell; a cell running longer than {@code timeout} (null: no limit) is stopped and fails the run. */
-    public static Report run(Path in, Path out, Consumer<String> log, Duration timeout) {
+    /**
+     * Runs every cell, each started with a line through the {@link Log} sink; a cell running longer than {@code timeout}
+     * (null: no limit) is stopped and fails the run. While a cell runs, its info lines are its standard output and its
+     * progress bars its standard error, as a console shows them.
+     */
+    public static Report run(Path in, Path out, Duration timeout) {
         byte[] bytes;
         try {
             bytes = java.nio.file.Files.readAllBytes(in);
@@ -60,6 +64,23 @@ public final class NotebookRunner {
         int count = 0;
         String error = null;
         PrintStream stdout = System.out, stderr = System.err;
+        Log.Sink console = new Log.Console(null, false);
+        Log.Sink outer = Log.install(new Log.Sink() {
+            @Override
+            public void line(String line) {
+                System.out.println(line);
+            }
+
+            @Override
+            public void bar(String label, long done, long total, String line) {
+                console.bar(label, done, total, line);
+            }
+
+            @Override
+            public void barDone(String label, String line) {
+                console.barDone(label, line);
+            }
+        });
         try (JShellEvaluator shell = new JShellEvaluator()) {
             for (var node : cells) {
                 ObjectNode cell = (ObjectNode) node;
@@ -72,7 +93,7 @@ public final class NotebookRunner {
                     continue; // like Jupyter: nothing runs after a failed cell
                 }
                 cell.put("execution_count", ++count);
-                log.accept("cell " + count + ": " + firstLine(source));
+                outer.line("cell " + count + ": " + firstLine(source));
                 Capture capture = new Capture();
                 Display.install(bundle -> outputs.add(output("display_data", bundle, null)));
                 System.setOut(capture.out);
@@ -106,6 +127,8 @@ public final class NotebookRunner {
                     Display.install(null);
                 }
             }
+        } finally {
+            Log.install(outer);
         }
         Path target = out == null ? in : out;
         AtomicWrite.write(target, tmp -> JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), nb));

@@ -1,6 +1,6 @@
 package dev.yolotrt.notebook;
 
-import dev.yolotrt.util.Progress;
+import dev.yolotrt.util.Log;
 import io.github.spencerpark.jupyter.channels.JupyterConnection;
 import io.github.spencerpark.jupyter.kernel.BaseKernel;
 import io.github.spencerpark.jupyter.kernel.KernelConnectionProperties;
@@ -33,7 +33,7 @@ public final class YoloKernel extends BaseKernel {
 
     public YoloKernel() {
         Display.install(bundle -> display(data(bundle)));
-        Progress.install(new ProgressDisplay());
+        Log.install(new CellSink());
     }
 
     /** Runs the kernel on a Jupyter connection file (what kernel.json's argv passes). */
@@ -118,13 +118,18 @@ public final class YoloKernel extends BaseKernel {
         return d;
     }
 
-    /** A progress bar as one display that later updates replace. */
-    private final class ProgressDisplay implements Progress.Sink {
+    /** Info lines into the running cell's output; a progress bar as one display that later updates replace. */
+    private final class CellSink implements Log.Sink {
         private final AtomicLong ids = new AtomicLong();
         private String id;
 
         @Override
-        public synchronized void update(String label, long done, long total, String line) {
+        public void line(String line) {
+            System.out.println(line);
+        }
+
+        @Override
+        public synchronized void bar(String label, long done, long total, String line) {
             DisplayData d = new DisplayData(line);
             if (id == null || done == 0) {
                 id = "progress-" + ids.incrementAndGet();
@@ -136,7 +141,7 @@ public final class YoloKernel extends BaseKernel {
         }
 
         @Override
-        public synchronized void finish(String label, String line) {
+        public synchronized void barDone(String label, String line) {
             if (id != null) getIO().display.updateDisplay(id, new DisplayData(line));
             id = null;
         }

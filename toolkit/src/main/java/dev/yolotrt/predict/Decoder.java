@@ -1,7 +1,7 @@
 package dev.yolotrt.predict;
 
-import dev.yolotrt.backend.Picked;
-import dev.yolotrt.backend.Tensor;
+import dev.yolotrt.tensor.Picked;
+import dev.yolotrt.tensor.Tensor;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;

@@ -1,7 +1,11 @@
 package dev.yolotrt.predict;
 
+import dev.yolotrt.data.Images;
+import dev.yolotrt.data.Pixels;
+import dev.yolotrt.util.YoloException;
 import org.bytedeco.opencv.opencv_core.Mat;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -9,13 +13,16 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The prediction for one image, a value: boxes in original pixels, the image's shape, and timings in
- * ms (preprocess, inference, postprocess). {@code viz.Annotator} draws it (a notebook shows a result
- * as that image) and {@code viz.ResultWriter} saves it.
+ * The prediction for one image, a plain value holding no native memory: boxes in original pixels, the image's shape,
+ * and timings in ms (preprocess, inference, postprocess). Of the image it keeps the path, and the pixels on the Java
+ * heap only where they cannot be read again (video frames, images given in memory, downloads): {@link #origImg}
+ * decodes a file again. {@code viz.Annotator} draws it (a notebook shows a result as that image) and
+ * {@code viz.ResultWriter} saves it.
  */
 public final class Results {
     private final String path;
-    private final Mat image;
+    /** The original pixels, or null where the file at {@code path} is read again to draw. */
+    private final Pixels pixels;
     private final int origH;
     private final int origW;
     private final int[] inputShape;
@@ -29,14 +36,14 @@ public final class Results {
     /** BoT-SORT's camera motion into this frame, computed ahead by the video pipeline, or null. */
     private final double[] motion;
 
-    public Results(String path, Mat image, int origH, int origW, int[] inputShape, Boxes boxes, Map<String, Double> speed) {
-        this(path, image, origH, origW, inputShape, boxes, Extras.NONE, List.of(), speed);
+    public Results(String path, Pixels pixels, int origH, int origW, int[] inputShape, Boxes boxes, Map<String, Double> speed) {
+        this(path, pixels, origH, origW, inputShape, boxes, Extras.NONE, List.of(), speed);
     }
 
-    public Results(String path, Mat image, int origH, int origW, int[] inputShape, Boxes boxes, Extras extras, List<String> names,
+    public Results(String path, Pixels pixels, int origH, int origW, int[] inputShape, Boxes boxes, Extras extras, List<String> names,
                    Map<String, Double> speed) {
         this.path = path;
-        this.image = image;
+        this.pixels = pixels;
         this.origH = origH;
         this.origW = origW;
         this.inputShape = inputShape.clone();
@@ -51,7 +58,7 @@ public final class Results {
 
     private Results(Results r, Boxes boxes, Extras extras, int frame, long timestampUs, double[] motion) {
         this.path = r.path;
-        this.image = r.image;
+        this.pixels = r.pixels;
         this.origH = r.origH;
         this.origW = r.origW;
         this.inputShape = r.inputShape;
@@ -137,9 +144,20 @@ public final class Results {
         return speed;
     }
 
-    /** The original image (BGR), or null where it was not kept. */
-    public Mat image() {
-        return image;
+    /**
+     * The original image (BGR, Ultralytics' {@code orig_img}) as a new Mat the caller owns and closes: the pixels kept,
+     * or the image file decoded again.
+     */
+    public Mat origImg() {
+        if (pixels != null) return pixels.toMat();
+        Mat m = Images.read(Path.of(path));
+        if (m.rows() != origH || m.cols() != origW) {
+            int h = m.rows(), w = m.cols();
+            m.close();
+            throw new YoloException(path + " is " + w + "x" + h + " now but was " + origW + "x" + origH
+                    + " when predicted; predict it again to draw it");
+        }
+        return m;
     }
 
     /** Counts per class name, in class order: {person=4, bus=1}. */

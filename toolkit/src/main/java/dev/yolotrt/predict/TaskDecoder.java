@@ -1,6 +1,6 @@
 package dev.yolotrt.predict;
 
-import dev.yolotrt.backend.Tensor;
+import dev.yolotrt.tensor.Tensor;
 
 import java.nio.FloatBuffer;
 import java.util.List;

@@ -6,6 +6,7 @@ import dev.yolotrt.predict.Keypoints;
 import dev.yolotrt.predict.Masks;
 import dev.yolotrt.predict.Obb;
 import dev.yolotrt.predict.Results;
+import org.bytedeco.opencv.opencv_core.Mat;
 
 import java.util.List;
 
@@ -22,8 +23,12 @@ public final class Tracking {
 
     public static Results apply(Tracker tracker, Results r) {
         Boxes b = r.boxes();
-        List<Tracker.Output> out = tracker.update(b.xyxy(), b.conf(), b.cls(), b.size(), tracker.config().isBotSort() ? r.image() : null,
-                r.motion());
+        List<Tracker.Output> out;
+        // BoT-SORT's motion compensation reads the frame itself unless the motion was computed ahead.
+        boolean reads = tracker.config().isBotSort() && Gmc.enabled(tracker.config().gmcMethod()) && r.motion() == null;
+        try (Mat frame = reads ? r.origImg() : null) {
+            out = tracker.update(b.xyxy(), b.conf(), b.cls(), b.size(), frame, r.motion());
+        }
         if (out.isEmpty()) return r;
         int n = out.size();
         int h = r.origShape()[0], w = r.origShape()[1];

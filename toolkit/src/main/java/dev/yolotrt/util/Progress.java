@@ -1,64 +1,48 @@
 package dev.yolotrt.util;
 
-import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * A tqdm-like progress bar. On a terminal it redraws one line in place; elsewhere (CI logs, pipes)
- * it prints a line at most every 10%. A notebook replaces the sink to update a display in place.
+ * A tqdm-like progress bar, drawn by the {@link Log} sink installed when it starts: on a terminal it redraws one line
+ * in place; elsewhere (CI logs, pipes) it prints a line at most every 10%; a notebook kernel updates a display in place.
  */
 public final class Progress implements AutoCloseable {
 
-    /** Where progress goes; the default writes to stderr. */
-    public interface Sink {
-        void update(String label, long done, long total, String line);
-
-        default void finish(String label, String line) {
-            update(label, -1, -1, line);
-        }
-    }
-
-    private static volatile Sink defaultSink = new ConsoleSink(System.err, System.console() != null);
-
     private final String label;
     private final long total;
-    private final Sink sink;
+    private final Log.Sink sink;
     private final long started = System.nanoTime();
     private final String unit;
     private long done;
     private long lastUpdate;
 
-    private Progress(String label, long total, String unit, Sink sink) {
+    private Progress(String label, long total, String unit, Log.Sink sink) {
         this.label = label;
         this.total = total;
         this.unit = unit;
         this.sink = sink;
-        sink.update(label, 0, total, render());
+        sink.bar(label, 0, total, render());
     }
 
     public static Progress start(String label, long total) {
-        return new Progress(label, total, "it", defaultSink);
+        return new Progress(label, total, "it", Log.sink());
     }
 
     public static Progress bytes(String label, long total) {
-        return new Progress(label, total, "B", defaultSink);
+        return new Progress(label, total, "B", Log.sink());
     }
 
     /** A bar of unknown length that shows elapsed time; {@link #set} with seconds to refresh it. */
     public static Progress timer(String label) {
-        return new Progress(label, 0, "s", defaultSink);
+        return new Progress(label, 0, "s", Log.sink());
     }
 
-    /** Installs the sink that new bars use (a notebook kernel does this once); returns the previous one. */
-    public static Sink install(Sink sink) {
-        Sink previous = defaultSink;
-        defaultSink = sink;
-        return previous;
-    }
-
-    /** One line of its own through the current sink (a scan summary, a warning). */
+    /**
+     * A line tied to the bars (a scan summary, a warning during a run) through the {@link Log} sink: where bars update
+     * in place, it takes the current bar's place.
+     */
     public static void note(String line) {
-        defaultSink.finish("note", line);
+        Log.sink().barDone("note", line);
     }
 
     public void step(long n) {
@@ -79,12 +63,12 @@ public final class Progress implements AutoCloseable {
         long now = System.nanoTime();
         if (now - lastUpdate < 100_000_000L && (total <= 0 || done < total)) return;
         lastUpdate = now;
-        sink.update(label, done, total, render());
+        sink.bar(label, done, total, render());
     }
 
     @Override
     public void close() {
-        sink.finish(label, render());
+        sink.barDone(label, render());
     }
 
     String render() {
@@ -98,48 +82,5 @@ public final class Progress implements AutoCloseable {
         int width = 20, filled = (int) Math.round(f * width);
         return String.format(Locale.ROOT, "%s %3d%% |%s%s| %s [%.1fs]", label, Math.round(f * 100),
                 "█".repeat(filled), " ".repeat(width - filled), amount, secs);
-    }
-
-    /** Prints to a stream: in place on a terminal, otherwise every 10%. */
-    public static final class ConsoleSink implements Sink {
-        private final PrintStream out;
-        private final boolean terminal;
-        private long lastTenth = -1;
-        private long lastLine = System.nanoTime() - 5_000_000_000L;
-
-        public ConsoleSink(PrintStream out, boolean terminal) {
-            this.out = out;
-            this.terminal = terminal;
-        }
-
-        @Override
-        public synchronized void update(String label, long done, long total, String line) {
-            if (terminal) {
-                out.print("\r" + line);
-                out.flush();
-                return;
-            }
-            if (total <= 0) {
-                // Unknown length: a line every 5 s at most.
-                long now = System.nanoTime();
-                if (done > 0 && now - lastLine >= 5_000_000_000L) {
-                    lastLine = now;
-                    out.println(line);
-                }
-                return;
-            }
-            long tenth = done * 10 / total;
-            if (done == 0) lastTenth = -1;
-            if (tenth != lastTenth && tenth >= 0 && tenth < 10) {
-                lastTenth = tenth;
-                out.println(line);
-            }
-        }
-
-        @Override
-        public synchronized void finish(String label, String line) {
-            out.println(terminal ? "\r" + line : line);
-            lastTenth = -1;
-        }
     }
 }

@@ -1,10 +1,11 @@
 package dev.yolotrt.val;
 
-import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.data.ClassFolders;
 import dev.yolotrt.data.Images;
-import dev.yolotrt.predict.Predictor;
+import dev.yolotrt.pipeline.Predictor;
+import dev.yolotrt.predict.Batch;
 import dev.yolotrt.predict.Probs;
+import dev.yolotrt.task.ModelMetadata;
 import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.opencv.opencv_core.Mat;
@@ -68,7 +69,7 @@ public final class ClassifyValidator {
             for (int start = 0; start < images.size(); start += chunk) {
                 List<Path> part = images.subList(start, Math.min(images.size(), start + chunk));
                 List<Mat> mats = part.stream().map(Images::read).toList();
-                Predictor.Batch b = predictor.run(mats, po);
+                Batch b = predictor.run(mats, po);
                 pre += b.preMs();
                 inf += b.inferMs();
                 post += b.postMs();

@@ -1,18 +1,19 @@
 package dev.yolotrt.val;
 
-import dev.yolotrt.task.Task;
 import dev.yolotrt.data.Dataset;
 import dev.yolotrt.data.ImageLoader;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.data.Label;
 import dev.yolotrt.data.LabelScan;
-import dev.yolotrt.task.ModelMetadata;
-import dev.yolotrt.util.Settings;
+import dev.yolotrt.pipeline.Predictor;
+import dev.yolotrt.predict.Batch;
 import dev.yolotrt.predict.Decoder;
 import dev.yolotrt.predict.Letterbox;
 import dev.yolotrt.predict.PredictOptions;
-import dev.yolotrt.predict.Predictor;
+import dev.yolotrt.task.ModelMetadata;
+import dev.yolotrt.task.Task;
 import dev.yolotrt.util.Progress;
+import dev.yolotrt.util.Settings;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.opencv.opencv_core.Mat;
 
@@ -183,7 +184,7 @@ public final class Validator {
                     images.add(l.image());
                     pre += l.decodeMs();
                 }
-                Predictor.Batch b = predictor.run(images, po);
+                Batch b = predictor.run(images, po);
                 pre += b.preMs();
                 inf += b.inferMs();
                 post += b.postMs();

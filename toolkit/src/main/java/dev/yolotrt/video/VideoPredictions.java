@@ -1,7 +1,7 @@
 package dev.yolotrt.video;
 
+import dev.yolotrt.pipeline.Predictor;
 import dev.yolotrt.predict.PredictOptions;
-import dev.yolotrt.predict.Predictor;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.track.MotionAhead;
 import dev.yolotrt.util.Progress;
@@ -256,11 +256,20 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
         }
     }
 
-    private VideoSource.Frame take(Object queued) {
+    /** A converted frame and the camera motion into it being computed from it (null when none is). */
+    private record Taken(VideoSource.Frame frame, CompletableFuture<double[]> motion) {
+        /** The frame's pixels are copied into its result: they go once the motion ahead has read them too. */
+        void free() {
+            if (motion == null) frame.image().close();
+            else motion.whenComplete((h, e) -> frame.image().close());
+        }
+    }
+
+    private Taken take(Object queued) {
         Pending p = (Pending) queued;
         if (p.motion() != null) motions.add(p.motion());
         try {
-            return p.frame().get();
+            return new Taken(p.frame().get(), p.motion());
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) throw r;
             throw new YoloException("converting a frame of " + source.name() + " failed: " + e.getCause());
@@ -363,7 +372,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
     /** Submits batches of the frames decoded so far while slots are free (waits for the first frame of each). */
     private void start() {
         while (!ended && running.size() < inFlight) {
-            List<VideoSource.Frame> part = new ArrayList<>(chunk);
+            List<Taken> part = new ArrayList<>(chunk);
             try {
                 Object first = running.isEmpty() ? frames.take() : frames.poll(0, TimeUnit.MILLISECONDS);
                 if (first == null) return;
@@ -390,12 +399,17 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
         }
     }
 
-    private List<Results> predict(List<VideoSource.Frame> part) {
-        List<Mat> images = part.stream().map(VideoSource.Frame::image).toList();
-        List<Results> out = predictor.results(images, List.of(source.name()), o);
-        List<Results> framed = new ArrayList<>(out.size());
-        for (int i = 0; i < out.size(); i++) framed.add(out.get(i).withFrame(part.get(i).index(), part.get(i).timestampUs()));
-        return framed;
+    /** One batch's results, each with a copy of its frame; the frames are freed here, their one owner. */
+    private List<Results> predict(List<Taken> part) {
+        try {
+            List<Mat> images = part.stream().map(t -> t.frame().image()).toList();
+            List<Results> out = predictor.results(images, List.of(source.name()), o);
+            List<Results> framed = new ArrayList<>(out.size());
+            for (int i = 0; i < out.size(); i++) framed.add(out.get(i).withFrame(part.get(i).frame().index(), part.get(i).frame().timestampUs()));
+            return framed;
+        } finally {
+            part.forEach(Taken::free);
+        }
     }
 
     @Override

@@ -44,10 +44,34 @@ public final class Annotator {
     /**
      * The result's image with what its task found, as a new BGR Mat the caller owns: translucent masks
      * under the boxes (segment), the COCO skeleton (pose), rotated boxes (obb), the top-5 list (classify).
+     * The image is the result's {@link Results#origImg}: its pixels, or its file decoded again.
      */
     public static Mat plot(Results r, boolean labels, boolean conf, Integer lineWidth) {
-        if (r.image() == null) throw new YoloException("this result kept no image to draw on (" + r.path() + ")");
-        Mat out = r.image().clone();
+        Mat out = r.origImg();
+        try {
+            return drawOn(out, r, labels, conf, lineWidth);
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /** As {@link #plot(Results, boolean, boolean, Integer)} on a copy of {@code image}, the result's original the caller holds. */
+    public static Mat plot(Results r, Mat image, boolean labels, boolean conf, Integer lineWidth) {
+        if (image.rows() != r.origShape()[0] || image.cols() != r.origShape()[1]) {
+            throw new YoloException("the image is " + image.cols() + "x" + image.rows() + " but " + r.path() + " was " + r.origShape()[1] + "x"
+                    + r.origShape()[0] + "; give the image the result was predicted on");
+        }
+        Mat out = image.clone();
+        try {
+            return drawOn(out, r, labels, conf, lineWidth);
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    private static Mat drawOn(Mat out, Results r, boolean labels, boolean conf, Integer lineWidth) {
         int lw = lineWidth != null ? lineWidth : Math.max((int) Math.round((out.cols() + out.rows()) / 2.0 * 0.003), 2);
         if (r.probs() != null) {
             TaskDrawing.probs(out, r.probs(), r.boxes(), lw);

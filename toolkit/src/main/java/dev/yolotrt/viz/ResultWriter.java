@@ -52,32 +52,44 @@ public final class ResultWriter {
         return dir;
     }
 
+    /** Whether writing a result reads its image (annotated images or crops), not its boxes alone. */
+    public boolean readsImages() {
+        return o.image() || o.crop();
+    }
+
     public void write(Results r) {
         String name = saveName(r);
         // A video's frame n (from 1) is <stem>_<n> for labels and crops, as Ultralytics names them; its image goes
         // into the annotated video instead (video.VideoSink).
         boolean frame = r.frame() >= 0;
         String stem = name.replaceFirst("\\.[^.]+$", "") + (frame ? "_" + (r.frame() + 1) : "");
-        if (o.image() && !frame) {
-            try (Mat m = Annotator.plot(r, o.showLabels(), o.showConf(), o.lineWidth())) {
-                Images.write(m, dir.resolve(name));
-            }
-        }
+        boolean drawn = o.image() && !frame;
         if (o.txt()) AtomicWrite.write(dir.resolve("labels").resolve(stem + ".txt"), r.labelLines(o.conf()).getBytes(StandardCharsets.UTF_8));
-        if (o.crop() && r.image() != null) {
-            // Per class: stem.jpg, stem2.jpg, ... as Ultralytics' increment_path numbers them.
-            java.util.Map<String, Integer> seen = new java.util.HashMap<>();
-            for (int i = 0; i < r.boxes().size(); i++) {
-                float[] b = r.boxes().xyxy(i);
-                int x1 = (int) b[0], y1 = (int) b[1], x2 = (int) Math.ceil(b[2]), y2 = (int) Math.ceil(b[3]);
-                x2 = Math.min(x2, r.image().cols());
-                y2 = Math.min(y2, r.image().rows());
-                if (x2 <= x1 || y2 <= y1) continue;
-                try (Mat crop = new Mat(r.image(), new Rect(x1, y1, x2 - x1, y2 - y1))) {
-                    int n = seen.merge(r.boxes().name(i), 1, Integer::sum);
-                    String suffix = n == 1 ? "" : String.valueOf(n);
-                    Images.write(crop, dir.resolve("crops").resolve(folderName(r.boxes().name(i))).resolve(stem + suffix + ".jpg"));
+        if (!drawn && !o.crop()) return;
+        // One original for the drawing and the crops: a file is decoded again once.
+        try (Mat orig = r.origImg()) {
+            if (drawn) {
+                try (Mat m = Annotator.plot(r, orig, o.showLabels(), o.showConf(), o.lineWidth())) {
+                    Images.write(m, dir.resolve(name));
                 }
+            }
+            if (o.crop()) crops(r, orig, stem);
+        }
+    }
+
+    /** One crop per box under crops/<class>/: stem.jpg, stem2.jpg, ... per class, as Ultralytics' increment_path numbers them. */
+    private void crops(Results r, Mat orig, String stem) {
+        java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+        for (int i = 0; i < r.boxes().size(); i++) {
+            float[] b = r.boxes().xyxy(i);
+            int x1 = (int) b[0], y1 = (int) b[1], x2 = (int) Math.ceil(b[2]), y2 = (int) Math.ceil(b[3]);
+            x2 = Math.min(x2, orig.cols());
+            y2 = Math.min(y2, orig.rows());
+            if (x2 <= x1 || y2 <= y1) continue;
+            try (Mat crop = new Mat(orig, new Rect(x1, y1, x2 - x1, y2 - y1))) {
+                int n = seen.merge(r.boxes().name(i), 1, Integer::sum);
+                String suffix = n == 1 ? "" : String.valueOf(n);
+                Images.write(crop, dir.resolve("crops").resolve(folderName(r.boxes().name(i))).resolve(stem + suffix + ".jpg"));
             }
         }
     }

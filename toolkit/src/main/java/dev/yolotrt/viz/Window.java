@@ -2,11 +2,11 @@ package dev.yolotrt.viz;
 
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.util.Downloads;
+import dev.yolotrt.util.Log;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.opencv.global.opencv_highgui;
 import org.bytedeco.opencv.opencv_core.Mat;
 
-import java.util.function.Consumer;
 
 /**
  * {@code show=true}: each annotated result in an OpenCV window, as Ultralytics' {@code cv2.imshow}, where there is a
@@ -20,17 +20,15 @@ public final class Window implements AutoCloseable {
 
     private final String title;
     private final ResultWriter.Options style;
-    private final Consumer<String> say;
     private boolean broken;
 
-    private Window(String title, ResultWriter.Options style, Consumer<String> say) {
+    private Window(String title, ResultWriter.Options style) {
         this.title = title;
         this.style = style;
-        this.say = say;
     }
 
-    /** A window titled {@code title}, or null after one line on {@code say} saying why none can open here. */
-    public static Window open(String title, ResultWriter.Options style, Consumer<String> say) {
+    /** A window titled {@code title}, or null after one line through the {@link Log} sink saying why none can open here. */
+    public static Window open(String title, ResultWriter.Options style) {
         String why = whyNoDisplay(System.getenv("DISPLAY"), System.getenv("WAYLAND_DISPLAY"));
         if (why == null) {
             try {
@@ -40,10 +38,10 @@ public final class Window implements AutoCloseable {
             }
         }
         if (why != null) {
-            say.accept("show=true: " + why + "; results are not shown");
+            Log.info("show=true: " + why + "; results are not shown");
             return null;
         }
-        return new Window(title, style, say);
+        return new Window(title, style);
     }
 
     /** Null when a display is named, else the reason none is. */
@@ -54,13 +52,13 @@ public final class Window implements AutoCloseable {
 
     /** Shows {@code r} drawn as it is saved; a video frame only briefly. */
     public void show(Results r) {
-        if (broken || r.image() == null) return;
+        if (broken) return;
         try (Mat m = Annotator.plot(r, style.showLabels(), style.showConf(), style.lineWidth())) {
             opencv_highgui.imshow(title, m);
             opencv_highgui.waitKey(r.frame() >= 0 ? FRAME_MS : IMAGE_MS);
         } catch (RuntimeException e) {   // e.g. GTK cannot reach the display that DISPLAY names
             broken = true;
-            say.accept("show=true: the window could not open (" + Downloads.oneLine(e) + "); results are not shown");
+            Log.info("show=true: the window could not open (" + Downloads.oneLine(e) + "); results are not shown");
         }
     }
 

@@ -21,6 +21,7 @@ import java.util.stream.Collectors;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noFields;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
@@ -42,8 +43,8 @@ class ArchitectureTest {
     @Test
     void workersNeverImportTheFacade() {
         noClasses().that().resideInAnyPackage("dev.yolotrt.backend..", "dev.yolotrt.data..", "dev.yolotrt.predict..",
-                        "dev.yolotrt.val..", "dev.yolotrt.export..", "dev.yolotrt.viz..", "dev.yolotrt.cfg..", "dev.yolotrt.util..",
-                        "dev.yolotrt.task..", "dev.yolotrt.pt..")
+                        "dev.yolotrt.pipeline..", "dev.yolotrt.tensor..", "dev.yolotrt.val..", "dev.yolotrt.export..", "dev.yolotrt.viz..",
+                        "dev.yolotrt.cfg..", "dev.yolotrt.util..", "dev.yolotrt.task..", "dev.yolotrt.pt..")
                 .should().dependOnClassesThat().resideInAPackage("dev.yolotrt.model..").check(TOOLKIT);
     }
 
@@ -54,11 +55,32 @@ class ArchitectureTest {
                 .resideOutsideOfPackages("dev.yolotrt.task..", "dev.yolotrt.util..", "java..").check(TOOLKIT);
     }
 
+    /**
+     * Predicting is letterboxing, decoding and NMS on tensors: the pure part knows no backend, and the pipeline
+     * (dev.yolotrt.pipeline) runs it on the backends' sessions. Tensors are values below both.
+     */
+    @Test
+    void predictIsFreeOfBackendClasses() {
+        noClasses().that().resideInAPackage("dev.yolotrt.predict..").should().dependOnClassesThat().resideInAPackage("dev.yolotrt.backend..")
+                .check(TOOLKIT);
+        noClasses().that().resideInAPackage("dev.yolotrt.tensor..").should().dependOnClassesThat()
+                .resideOutsideOfPackages("dev.yolotrt.tensor..", "java..").check(TOOLKIT);
+    }
+
     @Test
     void nativeCallsStayInBackendAndExport() {
-        noClasses().that().resideInAnyPackage("dev.yolotrt.predict..", "dev.yolotrt.val..", "dev.yolotrt.data..", "dev.yolotrt.notebook..",
-                        "dev.yolotrt.viz..")
+        noClasses().that().resideInAnyPackage("dev.yolotrt.predict..", "dev.yolotrt.pipeline..", "dev.yolotrt.val..", "dev.yolotrt.data..",
+                        "dev.yolotrt.notebook..", "dev.yolotrt.viz..")
                 .should().dependOnClassesThat().resideInAnyPackage("org.bytedeco.tensorrt..", "org.bytedeco.cuda..").check(TOOLKIT);
+    }
+
+    /** A result is a plain value: neither it nor what it holds keeps native memory (OpenCV, JavaCPP) for the collector to free. */
+    @Test
+    void resultsHoldNoNativeMemory() {
+        noFields().that().areDeclaredInClassesThat().belongToAnyOf(dev.yolotrt.predict.Results.class, dev.yolotrt.predict.Boxes.class,
+                        dev.yolotrt.predict.Extras.class, dev.yolotrt.predict.Masks.class, dev.yolotrt.predict.Keypoints.class,
+                        dev.yolotrt.predict.Obb.class, dev.yolotrt.predict.Probs.class, dev.yolotrt.data.Pixels.class)
+                .should().haveRawType(JavaClass.Predicates.resideInAPackage("org.bytedeco..")).check(TOOLKIT);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.yolotrt.backend;
 
+import dev.yolotrt.tensor.Picked;
 import org.bytedeco.javacpp.LongPointer;
 import org.junit.jupiter.api.Test;
 

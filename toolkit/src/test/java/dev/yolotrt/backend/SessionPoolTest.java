@@ -1,5 +1,6 @@
 package dev.yolotrt.backend;
 
+import dev.yolotrt.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.nio.FloatBuffer;

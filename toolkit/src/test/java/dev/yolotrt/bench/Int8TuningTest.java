@@ -72,7 +72,7 @@ public class Int8TuningTest {
     void withoutAGpuItSaysSo() {
         assumeFalse(TensorRt.available());
         try (Yolo model = Yolo.load("yolov8n.onnx", Shared.settings())) {
-            var e = assertThrows(YoloException.class, () -> Int8Tuning.run(model, Int8Tuning.references(BASE), "coco8.yaml", s -> { }));
+            var e = assertThrows(YoloException.class, () -> Int8Tuning.run(model, Int8Tuning.references(BASE), "coco8.yaml"));
             assertTrue(e.getMessage().contains("INT8 tuning"), e.getMessage());
         }
     }

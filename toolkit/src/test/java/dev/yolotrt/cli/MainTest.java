@@ -36,13 +36,18 @@ class MainTest {
     }
 
     @Test
-    void predictSavesAnnotatedImagesAndPrintsBoxes(@TempDir Path tmp) {
+    void predictSavesAnnotatedImagesAndPrintsBoxes(@TempDir Path tmp) throws Exception {
         Run r = run("predict", "model=yolov8n.onnx", "source=" + Shared.image("bus.jpg"), "conf=0.5", "project=" + tmp, "name=p");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("640x640 3 persons, 1 bus"), r.out());
         assertTrue(r.out().contains("bus 0.84"), r.out());
         assertTrue(r.out().contains("Results saved to " + tmp.resolve("p")), r.out());
         assertTrue(Files.isRegularFile(tmp.resolve("p/bus.jpg")));
+        // The CLI draws from the pixels it kept, the API decodes the file again: the same annotated image.
+        try (var model = dev.yolotrt.model.Yolo.load("yolov8n.onnx", Shared.settings())) {
+            model.predict(Shared.image("bus.jpg").toString(), java.util.Map.of("conf", 0.5, "save", true, "project", tmp.toString(), "name", "api"));
+        }
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("p/bus.jpg")), Files.readAllBytes(tmp.resolve("api/bus.jpg")));
         Run again = run("predict", "model=yolov8n.onnx", "source=" + Shared.image("bus.jpg"), "project=" + tmp, "name=p", "verbose=false");
         assertTrue(again.out().contains("Results saved to " + tmp.resolve("p2")), again.out());
     }

@@ -1,5 +1,6 @@
 package dev.yolotrt.export;
 
+import dev.yolotrt.testutil.LogLines;
 import dev.yolotrt.util.YoloException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,28 +73,31 @@ class CalibrationTest {
     void cacheNamingAndReuse(@TempDir Path tmp) {
         Path cache = CalibrationCache.of(tmp.resolve("yolov8n.engine"));
         assertEquals(tmp.resolve("yolov8n.cache"), cache);
-        List<String> warnings = new ArrayList<>();
-        assertNull(CalibrationCache.load(cache, key(1.0), warnings::add)); // nothing yet, nothing to warn about
-        assertTrue(warnings.isEmpty());
-        CalibrationCache.save(cache, CACHE, key(1.0));
-        assertArrayEquals(CACHE, CalibrationCache.load(cache, key(1.0), warnings::add));
-        assertTrue(warnings.isEmpty());
+        try (LogLines log = LogLines.capture()) {
+            assertNull(CalibrationCache.load(cache, key(1.0))); // nothing yet, nothing to warn about
+            assertTrue(log.lines().isEmpty());
+            CalibrationCache.save(cache, CACHE, key(1.0));
+            assertArrayEquals(CACHE, CalibrationCache.load(cache, key(1.0)));
+            assertTrue(log.lines().isEmpty());
+        }
     }
 
     @Test
     void changedSettingsOrCorruptionAreIgnoredWithAWarning(@TempDir Path tmp) throws Exception {
         Path cache = tmp.resolve("yolov8n.cache");
         CalibrationCache.save(cache, CACHE, key(1.0));
-        List<String> warnings = new ArrayList<>();
-        assertNull(CalibrationCache.load(cache, key(0.5), warnings::add));
-        assertTrue(warnings.get(0).contains("it was made for"), warnings.toString());
-        Files.writeString(cache, "garbage\u0000\u0001");
-        assertNull(CalibrationCache.load(cache, key(1.0), warnings::add));
-        assertTrue(warnings.get(1).contains("is corrupt"), warnings.toString());
-        Files.delete(tmp.resolve("yolov8n.cache.json"));
-        Files.write(cache, CACHE);
-        assertNull(CalibrationCache.load(cache, key(1.0), warnings::add));
-        assertTrue(warnings.get(2).contains("no record"), warnings.toString());
+        try (LogLines log = LogLines.capture()) {
+            List<String> warnings = log.lines();
+            assertNull(CalibrationCache.load(cache, key(0.5)));
+            assertTrue(warnings.get(0).contains("it was made for"), warnings.toString());
+            Files.writeString(cache, "garbage\u0000\u0001");
+            assertNull(CalibrationCache.load(cache, key(1.0)));
+            assertTrue(warnings.get(1).contains("is corrupt"), warnings.toString());
+            Files.delete(tmp.resolve("yolov8n.cache.json"));
+            Files.write(cache, CACHE);
+            assertNull(CalibrationCache.load(cache, key(1.0)));
+            assertTrue(warnings.get(2).contains("no record"), warnings.toString());
+        }
         assertFalse(CalibrationCache.wellFormed("TRT-100600-MinMaxCalibration\nimages 3c01\n".getBytes()));
     }
 }

@@ -1,7 +1,7 @@
 package dev.yolotrt.export;
 
 import dev.yolotrt.backend.OnnxRuntimeBackend;
-import dev.yolotrt.backend.Tensor;
+import dev.yolotrt.tensor.Tensor;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.predict.Letterbox;
 import dev.yolotrt.testutil.Shared;

@@ -145,12 +145,12 @@ class FindingsTest {
         fails(() -> NotebookRunner.parse("{\"cells\": [".getBytes(StandardCharsets.UTF_8), "n.ipynb"), "n.ipynb is not a notebook");
         Path nb = Files.writeString(tmp.resolve("exit.ipynb"), "{\"cells\":[{\"cell_type\":\"code\",\"source\":\"System.exit(3);\"},"
                 + "{\"cell_type\":\"code\",\"source\":\"int after = 1;\"}],\"metadata\":{},\"nbformat\":4,\"nbformat_minor\":5}");
-        NotebookRunner.Report r = NotebookRunner.run(nb, tmp.resolve("out.ipynb"), s -> { });
+        NotebookRunner.Report r = NotebookRunner.run(nb, tmp.resolve("out.ipynb"));
         assertTrue(r.error().contains("System.exit(3) is not allowed in a notebook cell"), r.error());
         assertTrue(Files.isRegularFile(tmp.resolve("out.ipynb")));
         Path loop = Files.writeString(tmp.resolve("loop.ipynb"), "{\"cells\":[{\"cell_type\":\"code\",\"source\":\"while (true) { }\"}],"
                 + "\"metadata\":{},\"nbformat\":4,\"nbformat_minor\":5}");
-        NotebookRunner.Report stopped = NotebookRunner.run(loop, tmp.resolve("loop-out.ipynb"), s -> { }, java.time.Duration.ofSeconds(2));
+        NotebookRunner.Report stopped = NotebookRunner.run(loop, tmp.resolve("loop-out.ipynb"), java.time.Duration.ofSeconds(2));
         assertTrue(stopped.error().contains("stopped after the 2 s timeout"), stopped.error());
     }
 

@@ -2,7 +2,7 @@ package dev.yolotrt.gpu;
 
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.DeviceLetterbox;
-import dev.yolotrt.backend.Picked;
+import dev.yolotrt.tensor.Picked;
 import dev.yolotrt.backend.TensorRtBackend;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.model.Yolo;

@@ -64,7 +64,7 @@ class Int8GpuTest {
     void qdqAgainstImplicitAndTypedAgainstFp16() {
         List<Int8Tuning.Setting> s = new ArrayList<>();
         for (String v : List.of("fp16", "fp16-typed", "int8", QDQ)) s.add(new Int8Tuning.Setting("precision", v, options(v)));
-        Table t = Int8Tuning.run(model, s, DATA, System.out::println);
+        Table t = Int8Tuning.run(model, s, DATA);
         System.out.println(t.printAll());
         double fp16 = t.doubleColumn("mAP50-95").get(0), typed = t.doubleColumn("mAP50-95").get(1), implicit = t.doubleColumn("mAP50-95").get(2),
                 qdq = t.doubleColumn("mAP50-95").get(3);
@@ -83,7 +83,7 @@ class Int8GpuTest {
     @Test
     @Order(2)
     void qdqEngineRunsItsConvolutionsInInt8() {
-        Path engine = Exporter.cached(model.source(), options(QDQ), System.out::println).engine();
+        Path engine = Exporter.cached(model.source(), options(QDQ)).engine();
         LayerPrecision lp = LayerPrecision.of(engine);
         LayerGroups groups = LayerGroups.of(model.file());
         Table perBlock = lp.table(groups);
@@ -100,7 +100,7 @@ class Int8GpuTest {
     @Order(3)
     void fp16LayersShowInTheReport() {
         String head = "^/model\\.22/cv[23]";
-        Path engine = Exporter.cached(model.source(), options("int8").toBuilder().fp16Layers(head).build(), System.out::println).engine();
+        Path engine = Exporter.cached(model.source(), options("int8").toBuilder().fp16Layers(head).build()).engine();
         LayerPrecision lp = LayerPrecision.of(engine);
         Table perBlock = lp.table(LayerGroups.of(model.file()));
         System.out.println("int8 fp16_layers=" + head + "\n" + perBlock.printAll());
@@ -129,7 +129,7 @@ class Int8GpuTest {
             s.add(new Int8Tuning.Setting("opt_level", "level " + l,
                     options("fp16").toBuilder().optimizationLevel(Integer.valueOf(l)).timingCache(false).build()));
         }
-        Table t = Int8Tuning.run(model, s, DATA, System.out::println);
+        Table t = Int8Tuning.run(model, s, DATA);
         System.out.println(t.printAll());
         for (int r = 0; r < t.rowCount(); r++) {
             System.out.printf(Locale.ROOT, "ISSUE25 %s: build %.1f s, engine %.4f ms/img, mAP50-95 %.4f%n", t.stringColumn("Setting").get(r),
@@ -145,7 +145,7 @@ class Int8GpuTest {
     @Order(5)
     @EnabledIfEnvironmentVariable(named = "AUTO", matches = "1")
     void autoChoosesMixedPrecisionWithinTheLimits() {
-        Int8Tuning.Auto a = Int8Tuning.auto(model, options(QDQ), DATA, 0.003, 1.15, System.out::println);
+        Int8Tuning.Auto a = Int8Tuning.auto(model, options(QDQ), DATA, 0.003, 1.15);
         System.out.println(a.tried().printAll());
         a.sensitivity().forEach(b -> System.out.printf(Locale.ROOT, "ISSUE25 sensitivity %s: +%.4f mAP50-95, +%.4f ms/img%n", b.name(), b.gain(), b.cost()));
         System.out.println("ISSUE25 auto: " + a.why() + "; Pareto rows " + Int8Tuning.pareto(a.tried()));

@@ -33,7 +33,7 @@ class NativeLifetimeGpuTest {
         String bus = Shared.image("bus.jpg").toString();
         Path engine;
         try (Yolo onnx = Yolo.load("yolov8n.onnx", Shared.settings())) {
-            engine = Exporter.cached(onnx.source(), Benchmark.exportOptions("fp32", 8, 640, "coco8.yaml"), System.out::println).engine();
+            engine = Exporter.cached(onnx.source(), Benchmark.exportOptions("fp32", 8, 640, "coco8.yaml")).engine();
         }
         // CUDA and TensorRT allocate once per process on first use: measure from after that.
         try (Yolo warm = Yolo.load(engine, Shared.settings())) {
@@ -82,7 +82,7 @@ class NativeLifetimeGpuTest {
         try (Yolo onnx = Yolo.load("yolov8n.onnx", Shared.settings())) {
             for (int i = 0; i < 10; i++) {
                 Exporter.export(onnx.source(), Benchmark.exportOptions("fp32", 8, 640, "coco8.yaml").withOutput(tmp.resolve("b" + i + ".engine")),
-                        false, s -> { });
+                        false);
                 Files.delete(tmp.resolve("b" + i + ".engine"));
             }
         }

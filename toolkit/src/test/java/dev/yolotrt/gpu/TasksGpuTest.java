@@ -57,7 +57,7 @@ class TasksGpuTest {
         double[] maxProb = {0};
         try (Yolo cpu = Yolo.load(name, Shared.settings())) {
             int imgsz = cpu.metadata().imgsz()[0];
-            Path engine = Exporter.cached(cpu.source(), Benchmark.exportOptions(PRECISION, 1, imgsz, "coco8.yaml"), System.out::println).engine();
+            Path engine = Exporter.cached(cpu.source(), Benchmark.exportOptions(PRECISION, 1, imgsz, "coco8.yaml")).engine();
             try (Yolo trt = Yolo.load(engine, Shared.settings())) {
                 for (Path img : images(cpu.metadata().task())) {
                     Results a = cpu.predict(img.toString()).get(0), b = trt.predict(img.toString()).get(0);

@@ -11,6 +11,7 @@ import dev.yolotrt.predict.Boxes;
 import dev.yolotrt.predict.Nms;
 import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.predict.Results;
+import dev.yolotrt.testutil.LogLines;
 import dev.yolotrt.testutil.Shared;
 import dev.yolotrt.util.YoloException;
 import org.junit.jupiter.api.AfterAll;
@@ -57,7 +58,7 @@ class TensorRtGpuTest {
 
     /** The benchmark's engine of {@code model} (dynamic batch 1..8, 640), built once into the engine cache. */
     static Path engine(Yolo model, String precision) {
-        return Exporter.cached(model.source(), Benchmark.exportOptions(precision, 8, 640, "coco8.yaml"), System.out::println).engine();
+        return Exporter.cached(model.source(), Benchmark.exportOptions(precision, 8, 640, "coco8.yaml")).engine();
     }
 
     @Test
@@ -122,7 +123,7 @@ class TensorRtGpuTest {
     void calibratorsCompare() {
         for (String algo : List.of("entropy2", "percentile")) {
             ExportOptions o = ExportOptions.builder().int8(true).calibrator(algo).batch(8).imgsz(640).data("coco8.yaml").build();
-            try (Yolo trt = Yolo.load(Exporter.cached(onnx.source(), o, System.out::println).engine(), Shared.settings())) {
+            try (Yolo trt = Yolo.load(Exporter.cached(onnx.source(), o).engine(), Shared.settings())) {
                 Results r = trt.predict(Shared.image("bus.jpg").toString()).get(0);
                 System.out.println("INT8 " + algo + " bus.jpg: " + r + "\n" + r.boxes());
                 System.out.println("INT8 " + algo + " coco8 val: mAP50-95 " + trt.val(Map.of("data", "coco8.yaml", "verbose", false)).box().map());
@@ -172,9 +173,13 @@ class TensorRtGpuTest {
         Path e = engine("int8");
         Path cache = CalibrationCache.of(e);
         assertTrue(Files.exists(cache), cache.toString());
-        List<String> lines = new ArrayList<>();
+        List<String> lines;
         long t0 = System.nanoTime();
-        Exporter.Result again = Exporter.export(onnx.source(), Benchmark.exportOptions("int8", 8, 640, "coco8.yaml").withOutput(e), false, lines::add);
+        Exporter.Result again;
+        try (LogLines log = LogLines.capture()) {
+            again = Exporter.export(onnx.source(), Benchmark.exportOptions("int8", 8, 640, "coco8.yaml").withOutput(e), false);
+            lines = List.copyOf(log.lines());
+        }
         double secs = (System.nanoTime() - t0) / 1e9;
         System.out.println("INT8 rebuild with calibration + timing cache: " + secs + " s; " + lines);
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("Using calibration cache")), lines.toString());
@@ -184,13 +189,13 @@ class TensorRtGpuTest {
     @Test
     void gpuErrorsAreOneLine(@TempDir Path tmp) throws Exception {
         YoloException dla = assertThrows(YoloException.class, () -> Exporter.export(onnx.source(),
-                ExportOptions.builder().device("dla:0").output(tmp.resolve("dla.engine")).build(), false, s -> { }));
+                ExportOptions.builder().device("dla:0").output(tmp.resolve("dla.engine")).build(), false));
         assertTrue(dla.getMessage().contains("has no DLA cores"), dla.getMessage());
         YoloException ws = assertThrows(YoloException.class, () -> Exporter.export(onnx.source(),
-                ExportOptions.builder().workspace(4096.0).output(tmp.resolve("ws.engine")).build(), false, s -> { }));
+                ExportOptions.builder().workspace(4096.0).output(tmp.resolve("ws.engine")).build(), false));
         assertTrue(ws.getMessage().contains("more than the GPU's"), ws.getMessage());
         YoloException none = assertThrows(YoloException.class, () -> Exporter.export(onnx.source(),
-                ExportOptions.builder().int8(true).fp16Layers("^/nothing/").output(tmp.resolve("none.engine")).build(), false, s -> { }));
+                ExportOptions.builder().int8(true).fp16Layers("^/nothing/").output(tmp.resolve("none.engine")).build(), false));
         assertTrue(none.getMessage().startsWith("fp16_layers=^/nothing/ matches none of the"), none.getMessage());
         Path corrupt = tmp.resolve("corrupt.engine");
         byte[] junk = new byte[4096];

@@ -2,6 +2,7 @@ package dev.yolotrt.notebook;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.yolotrt.testutil.LogLines;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +23,7 @@ class NotebookRunnerTest {
     static JsonNode run(Path in, Path out) throws Exception {
         dev.yolotrt.testutil.Shared.require(); // the notebooks load models and images
 
-        NotebookRunner.Report r = NotebookRunner.run(in, out, s -> { });
+        NotebookRunner.Report r = NotebookRunner.run(in, out);
         assertTrue(r.ok(), String.valueOf(r.error()));
         return JSON.readTree(out.toFile());
     }
@@ -124,7 +125,7 @@ class NotebookRunnerTest {
     @Test
     void aThrowingCellShowsTheJavaErrorAndStopsTheRun(@TempDir Path tmp) throws Exception {
         Path in = notebook(tmp, "int x = 41;\nx + 1", "throw new IllegalStateException(\"boom\");", "System.out.println(\"never\");");
-        NotebookRunner.Report r = NotebookRunner.run(in, tmp.resolve("out.ipynb"), s -> { });
+        NotebookRunner.Report r = NotebookRunner.run(in, tmp.resolve("out.ipynb"));
         assertFalse(r.ok());
         assertTrue(r.error().contains("java.lang.IllegalStateException: boom"), r.error());
         JsonNode cells = JSON.readTree(tmp.resolve("out.ipynb").toFile()).get("cells");
@@ -133,10 +134,32 @@ class NotebookRunnerTest {
         assertEquals(0, cells.get(2).get("outputs").size());
     }
 
+    /**
+     * The one log sink inside a cell: info lines are the cell's standard output, as {@code System.out::println} made
+     * them; a progress bar's last state its standard error, as a console shows it; the runner's own line per cell and
+     * the sink it found are back after the run.
+     */
+    @Test
+    void aCellsInfoLinesAreItsOutputAndItsBarsItsErrors(@TempDir Path tmp) throws Exception {
+        Path in = notebook(tmp, "dev.yolotrt.util.Log.info(\"exported\");\n"
+                + "try (var bar = dev.yolotrt.util.Progress.start(\"work\", 2)) { bar.step(2); }");
+        try (LogLines outside = LogLines.capture()) {
+            JsonNode nb = run(in, tmp.resolve("out.ipynb"));
+            JsonNode outputs = nb.get("cells").get(0).get("outputs");
+            assertEquals("stdout", outputs.get(0).get("name").asText(), outputs.toString());
+            assertEquals("exported\n", outputs.get(0).get("text").get(0).asText(), outputs.toString());
+            assertEquals("stderr", outputs.get(1).get("name").asText(), outputs.toString());
+            assertTrue(outputs.get(1).get("text").toString().contains("work 100% |"), outputs.toString());
+            assertEquals(List.of("cell 1: dev.yolotrt.util.Log.info(\"exported\");"), outside.lines());
+            dev.yolotrt.util.Log.info("after");
+            assertEquals("after", outside.lines().get(1));
+        }
+    }
+
     @Test
     void theToolkitsOwnErrorIsOneLine(@TempDir Path tmp) throws Exception {
         Path in = notebook(tmp, "dev.yolotrt.model.Yolo.load(java.nio.file.Path.of(\"no-such-model.onnx\"))");
-        NotebookRunner.Report r = NotebookRunner.run(in, tmp.resolve("out.ipynb"), s -> { });
+        NotebookRunner.Report r = NotebookRunner.run(in, tmp.resolve("out.ipynb"));
         assertFalse(r.ok());
         assertEquals("cell 1: dev.yolotrt.util.YoloException: model not found: no-such-model.onnx", r.error());
         JsonNode err = JSON.readTree(tmp.resolve("out.ipynb").toFile()).get("cells").get(0).get("outputs").get(0);
@@ -155,7 +178,7 @@ class NotebookRunnerTest {
     @Test
     void compileErrorsNameTheLine(@TempDir Path tmp) throws Exception {
         Path in = notebook(tmp, "int a = 1;\nString s = a;");
-        NotebookRunner.Report r = NotebookRunner.run(in, tmp.resolve("out.ipynb"), s -> { });
+        NotebookRunner.Report r = NotebookRunner.run(in, tmp.resolve("out.ipynb"));
         assertTrue(r.error().contains("incompatible types"), r.error());
     }
 

@@ -4,6 +4,7 @@ import dev.yolotrt.data.Images;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.viz.Annotator;
 import dev.yolotrt.testutil.Shared;
+import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -85,6 +86,45 @@ class BusPredictTest {
         int rgb = img.getRGB(222, 600) & 0xffffff;
         assertEquals(0xFF3838, rgb);
         assertEquals(List.of(), listTemp(tmp));
+    }
+
+    /**
+     * A result holds no native memory: a file is decoded again to draw, an image given in memory is kept on the heap
+     * (the caller's Mat stays the caller's, open and untouched), and both draw the same pixels as the image given
+     * explicitly.
+     */
+    @Test
+    void resultsDrawFromTheFileOrTheirOwnCopyOfAnImageInMemory() {
+        try (Mat bus = Images.read(Shared.image("bus.jpg"))) {
+            byte[] before = pixels(bus);
+            Results fromFile = model.predict(Shared.image("bus.jpg").toString(), Map.of("conf", 0.5)).get(0);
+            Results fromMat = model.predict(bus, Map.of("conf", 0.5)).get(0);
+            assertEquals(fromFile.counts(), fromMat.counts());
+            assertArrayEquals(before, pixels(bus), "the caller's Mat is left as it was");
+            try (Mat a = fromFile.origImg(); Mat b = fromMat.origImg()) {
+                assertArrayEquals(before, pixels(a));
+                assertArrayEquals(before, pixels(b));
+            }
+            try (Mat drawn = Annotator.plot(fromFile, true, true, null); Mat mem = Annotator.plot(fromMat, true, true, null);
+                 Mat given = Annotator.plot(fromFile, bus, true, true, null)) {
+                assertArrayEquals(pixels(drawn), pixels(mem));
+                assertArrayEquals(pixels(drawn), pixels(given));
+                assertTrue(!java.util.Arrays.equals(before, pixels(drawn)), "boxes were drawn");
+            }
+            try (Mat small = new Mat(bus, new org.bytedeco.opencv.opencv_core.Rect(0, 0, 100, 100))) {
+                var e = org.junit.jupiter.api.Assertions.assertThrows(dev.yolotrt.util.YoloException.class,
+                        () -> Annotator.plot(fromFile, small, true, true, null));
+                assertTrue(e.getMessage().contains("give the image the result was predicted on"), e.getMessage());
+            }
+        }
+    }
+
+    private static byte[] pixels(Mat bgr) {
+        try (Mat c = bgr.clone()) {
+            byte[] out = new byte[c.cols() * c.rows() * c.channels()];
+            c.data().get(out);
+            return out;
+        }
     }
 
     @Test

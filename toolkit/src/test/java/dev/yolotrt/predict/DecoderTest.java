@@ -1,6 +1,6 @@
 package dev.yolotrt.predict;
 
-import dev.yolotrt.backend.Tensor;
+import dev.yolotrt.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.nio.FloatBuffer;
@@ -56,7 +56,7 @@ class DecoderTest {
         float cutoff = sorted[pairs - Decoder.MAX_NMS];
         Tensor head = new Tensor("output0", new long[] {1, 4 + nc, anchors}, fb);
         Decoder.Detections d = Decoder.decode(head, 0, new Decoder.Filter(0.001f, 0.7f, pairs, null, false, true));
-        Decoder.Detections p = Decoder.fromCandidates(new dev.yolotrt.backend.Picked.Candidates(anchor, cls, score, cxcywh), new Decoder.Filter(0.001f, 0.7f, pairs, null, false, true));
+        Decoder.Detections p = Decoder.fromCandidates(new dev.yolotrt.tensor.Picked.Candidates(anchor, cls, score, cxcywh), new Decoder.Filter(0.001f, 0.7f, pairs, null, false, true));
         for (Decoder.Detections x : new Decoder.Detections[] {d, p}) {
             assertEquals(Decoder.MAX_NMS, x.size());
             float min = Float.MAX_VALUE;

@@ -1,6 +1,6 @@
 package dev.yolotrt.predict;
 
-import dev.yolotrt.backend.Tensor;
+import dev.yolotrt.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.nio.FloatBuffer;

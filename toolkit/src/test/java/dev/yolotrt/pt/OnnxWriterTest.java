@@ -1,7 +1,7 @@
 package dev.yolotrt.pt;
 
 import dev.yolotrt.backend.OnnxRuntimeBackend;
-import dev.yolotrt.backend.Tensor;
+import dev.yolotrt.tensor.Tensor;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.testutil.Shared;
 import dev.yolotrt.util.Settings;

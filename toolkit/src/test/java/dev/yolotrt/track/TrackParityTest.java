@@ -63,7 +63,7 @@ class TrackParityTest {
                     assertEquals(out.size(), r.frame());
                     Boxes b = r.boxes();
                     out.add(new Dets(b.xyxy(), b.conf(), b.cls(), b.size()));
-                    if (keepFrames) frames.add(r.image());
+                    if (keepFrames) frames.add(r.origImg());
                 });
             }
             FRAMES.put(v, frames);

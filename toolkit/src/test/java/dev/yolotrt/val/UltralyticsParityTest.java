@@ -4,8 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.pipeline.Predictor;
+import dev.yolotrt.predict.Batch;
 import dev.yolotrt.predict.Decoder;
-import dev.yolotrt.predict.Predictor;
 import dev.yolotrt.testutil.Shared;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -55,7 +56,7 @@ class UltralyticsParityTest {
             while (images.hasNext()) {
                 var e = images.next();
                 try (Mat img = Images.read(dir.resolve(e.getKey()))) {
-                    Predictor.Batch b = p.run(List.of(img), o.predictOptions());
+                    Batch b = p.run(List.of(img), o.predictOptions());
                     JsonNode ratioPad = e.getValue().path("ratio_pad");
                     assertEquals(ratioPad.path(0).path(0).asDouble(), b.letterboxes().get(0).gain(), 1e-9, e.getKey());
                     assertEquals(ratioPad.path(1).path(0).asInt(), b.letterboxes().get(0).left(), e.getKey());

@@ -39,7 +39,6 @@ public final class TrackRates {
                 for (Results r : (Iterable<Results>) frames::iterator) {
                     n++;
                     if (r.boxes().isTrack()) for (int id : r.boxes().ids()) ids.add(id);
-                    r.image().close();
                 }
             }
             double s = (System.nanoTime() - t0) / 1e9;

@@ -1,9 +1,10 @@
-package dev.yolotrt.predict;
+package dev.yolotrt.pipeline;
 
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.OnnxRuntimeBackend;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.testutil.Shared;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,8 @@
-package dev.yolotrt.predict;
+package dev.yolotrt.pipeline;
 
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.predict.PredictOptions;
+import dev.yolotrt.predict.Results;
 import dev.yolotrt.testutil.Shared;
 import org.junit.jupiter.api.Test;
 

@@ -1,14 +1,20 @@
-package dev.yolotrt.predict;
+package dev.yolotrt.pipeline;
 
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.DeviceLetterbox;
 import dev.yolotrt.backend.KernelUnavailable;
 import dev.yolotrt.backend.OnnxRuntimeBackend;
-import dev.yolotrt.backend.Picked;
-import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.data.ImageSource;
 import dev.yolotrt.data.Images;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.predict.Batch;
+import dev.yolotrt.predict.Decoder;
+import dev.yolotrt.predict.Letterbox;
+import dev.yolotrt.predict.PredictOptions;
+import dev.yolotrt.predict.Results;
+import dev.yolotrt.tensor.Picked;
+import dev.yolotrt.tensor.Tensor;
+import dev.yolotrt.testutil.LogLines;
 import dev.yolotrt.testutil.Shared;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.api.Test;
@@ -181,8 +187,8 @@ class DevicePathTest {
                         for (boolean gpuPre : new boolean[] {false, true}) {
                             for (int i = 0; i < images.size(); i += 2) {
                                 List<Mat> two = images.subList(i, i + 2);
-                                Predictor.Batch want = m.predictor().run(two, options(forVal).gpuPreprocess(false).gpuDecode(false).build());
-                                Predictor.Batch got = p.run(two, options(forVal).gpuPreprocess(gpuPre).gpuDecode(true).build());
+                                Batch want = m.predictor().run(two, options(forVal).gpuPreprocess(false).gpuDecode(false).build());
+                                Batch got = p.run(two, options(forVal).gpuPreprocess(gpuPre).gpuDecode(true).build());
                                 for (int k = 0; k < 2; k++) {
                                     Decoder.Detections a = want.detections().get(k), b = got.detections().get(k);
                                     String what = "cap " + cap + (forVal ? ", val" : ", predict") + ", image " + (i + k);
@@ -218,9 +224,7 @@ class DevicePathTest {
     void aDriverTooOldForTheKernelsLeavesTheWorkToTheHost() throws Exception {
         List<ImageSource> sources = new ArrayList<>();
         for (String p : List.of("bus.jpg", "zidane.jpg", "dog.jpg")) sources.addAll(ImageSource.resolve(Shared.image(p).toString(), Shared.settings()));
-        List<String> notes = new java.util.concurrent.CopyOnWriteArrayList<>();
-        dev.yolotrt.util.Progress.Sink previous = dev.yolotrt.util.Progress.install((label, done, total, line) -> notes.add(line));
-        try (Yolo m = Yolo.load("yolov8n-dynamic.onnx", Shared.settings());
+        try (LogLines log = LogLines.capture(); Yolo m = Yolo.load("yolov8n-dynamic.onnx", Shared.settings());
              HostAsDevice fake = new HostAsDevice(OnnxRuntimeBackend.open(m.file(), 1));
              Predictor p = new Predictor(fake, m.metadata())) {
             fake.oldDriver = true;
@@ -229,9 +233,8 @@ class DevicePathTest {
             for (int i = 0; i < want.size(); i++) assertEquals(want.get(i).summary(), got.get(i).summary(), want.get(i).path());
             // Only the warm-up tried the kernel; the warning came once.
             assertEquals(1, fake.imagesCalls.get() + fake.pickCalls.get());
+            List<String> notes = log.lines();
             assertEquals(1, notes.stream().filter(n -> n.contains("cannot run") && n.contains("on the host instead")).count(), notes.toString());
-        } finally {
-            dev.yolotrt.util.Progress.install(previous);
         }
     }
 }

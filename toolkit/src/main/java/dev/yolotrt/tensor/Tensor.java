@@ -1,9 +1,9 @@
-package dev.yolotrt.backend;
+package dev.yolotrt.tensor;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 
-/** A named float tensor in row-major order: what a {@link Backend} returns. */
+/** A named float tensor in row-major order: what a backend returns, and what decoding reads; a value below both. */
 public record Tensor(String name, long[] shape, FloatBuffer data) {
 
     public Tensor {

@@ -1,15 +1,21 @@
-package dev.yolotrt.predict;
+package dev.yolotrt.pipeline;
 
-import dev.yolotrt.task.Task;
 import dev.yolotrt.backend.Backend;
 import dev.yolotrt.backend.DeviceLetterbox;
 import dev.yolotrt.backend.KernelUnavailable;
-import dev.yolotrt.backend.Picked;
 import dev.yolotrt.backend.SessionPool;
-import dev.yolotrt.backend.Tensor;
 import dev.yolotrt.data.ImageLoader;
 import dev.yolotrt.data.ImageSource;
+import dev.yolotrt.predict.Batch;
+import dev.yolotrt.predict.Letterbox;
+import dev.yolotrt.predict.Postprocess;
+import dev.yolotrt.predict.PredictOptions;
+import dev.yolotrt.predict.Preprocess;
+import dev.yolotrt.predict.Results;
 import dev.yolotrt.task.ModelMetadata;
+import dev.yolotrt.task.Task;
+import dev.yolotrt.tensor.Picked;
+import dev.yolotrt.tensor.Tensor;
 import dev.yolotrt.util.Futures;
 import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.YoloException;
@@ -22,7 +28,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -32,27 +37,17 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.stream.IntStream;
 
 import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
 import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
 
 /**
- * The pipeline shared by predict, val and benchmark on every backend: letterbox a batch, infer,
- * decode + NMS, scale boxes back to the originals. Safe to share between threads: each call leases
- * its own backend session (input buffer, outputs, stream) from a pool, which the predictor owns and
- * closes.
+ * The pipeline shared by predict, val and benchmark on every backend: a batch letterboxed ({@link Preprocess}, or on
+ * the device), inferred on a backend session, decoded + NMS and scaled back to the originals ({@link Postprocess});
+ * images decoded ahead and batches kept in flight for streams. Safe to share between threads: each call leases its
+ * own backend session (input buffer, outputs, stream) from a pool, which the predictor owns and closes.
  */
 public final class Predictor implements AutoCloseable {
-
-    /**
-     * Detections per image (original pixels), the letterbox each image went through (val maps its
-     * labels with it; null for classification), what the task adds per image, and the time each stage
-     * took for the whole batch.
-     */
-    public record Batch(List<Decoder.Detections> detections, List<Letterbox> letterboxes, List<Extras> extras, double preMs,
-                        double inferMs, double postMs) {
-    }
 
     private final Backend backend;
     private final ModelMetadata meta;
@@ -141,75 +136,22 @@ public final class Predictor implements AutoCloseable {
         try (SessionPool.Lease lease = pool.lease()) {
             Backend.Session session = lease.session();
             Task task = meta.task();
-            Letterbox[] boxes = new Letterbox[n];
-            if (task.boxes()) {
-                for (int i = 0; i < n; i++) {
-                    Mat img = images.get(i);
-                    boxes[i] = o.valResize() && h == w ? Letterbox.forVal(img.rows(), img.cols(), h) : Letterbox.of(img.rows(), img.cols(), h, w);
-                }
-            }
+            Letterbox[] boxes = Preprocess.letterboxes(task, images, h, w, o.valResize());
             // The device work, where the session has a device and the kernels may run: null on the host.
             Backend.DeviceOps device = kernels ? session.device().orElse(null) : null;
             List<DeviceLetterbox.Job> jobs = device != null && o.gpuPreprocess() ? deviceJobs(images, boxes) : null;
             FloatBuffer input = jobs == null ? session.inputBuffer(batch, h, w) : null;
-            if (jobs == null) {
-                // Images are independent: preprocess them on all cores, each into its own slice of the batch.
-                indices(n).forEach(i -> {
-                    Mat img = images.get(i);
-                    if (!task.boxes()) ClassifyTransform.toChw(img, h, input, i * 3 * h * w);
-                    else boxes[i].toChw(img, input, i * 3 * h * w);
-                });
-            }
+            if (jobs == null) Preprocess.toChw(task, images, boxes, input, h, w);
             long t1 = System.nanoTime();
-            boolean endToEnd = meta.engineArgs().nms();
             // A detect head's candidates picked on the device: only they cross back (a class filter stays on the host).
-            Picked picked = device != null && o.gpuDecode() && task == Task.DETECT && !endToEnd && o.classes() == null
+            Picked picked = device != null && o.gpuDecode() && task == Task.DETECT && !meta.engineArgs().nms() && o.classes() == null
                     ? device.inferPicked(input, jobs, batch, h, w, new Picked.Pick((float) o.conf(), o.multiLabel())) : null;
             List<Tensor> out = picked != null ? picked.head() : jobs != null ? device.inferImages(jobs, batch, h, w) : session.infer(input, batch, h, w);
             long t2 = System.nanoTime();
-            // Outputs view the session's buffers: decode before the lease is given back.
-            Decoder.Detections[] dets = new Decoder.Detections[n];
-            Extras[] extras = new Extras[n];
-            Tensor head = out == null ? null : out.get(0);
-            Tensor protos = out == null ? null : out.stream().filter(t -> t.shape().length == 4).findFirst().orElse(null);
-            if (protos != null) head = out.stream().filter(t -> t.shape().length == 3).findFirst().orElseThrow();
-            Tensor raw = head;
-            Decoder.Filter filter = o.filter();
-            int nc = meta.nc();
-            indices(n).forEach(i -> {
-                Mat img = images.get(i);
-                if (out == null) {
-                    dets[i] = Decoder.fromCandidates(picked.images().get(i), filter);
-                    extras[i] = Extras.NONE;
-                    boxes[i].toOriginal(dets[i].xyxy(), dets[i].size());
-                    return;
-                }
-                switch (task) {
-                    case CLASSIFY -> {
-                        dets[i] = new Decoder.Detections(new float[0], new float[0], new int[0]);
-                        extras[i] = new Extras(null, null, null, TaskDecoder.probs(raw, i));
-                        return;
-                    }
-                    case DETECT -> dets[i] = endToEnd
-                            ? Decoder.endToEnd(raw, i, filter)
-                            : Decoder.decode(raw, i, nc, false, filter);
-                    case SEGMENT, POSE, OBB -> dets[i] = Decoder.decode(raw, i, nc, task == Task.OBB, filter);
-                }
-                extras[i] = switch (task) {
-                    case SEGMENT -> new Extras(TaskDecoder.masks(raw, protos, i, nc, dets[i], h, w, img.rows(), img.cols(), !o.valResize()), null, null, null);
-                    case POSE -> new Extras(null, TaskDecoder.keypoints(raw, i, nc, meta.kptShape(), dets[i], h, w, img.rows(), img.cols(),
-                            o.valResize() ? boxes[i] : null), null, null);
-                    case OBB -> new Extras(null, null, TaskDecoder.obb(raw, i, dets[i], boxes[i], meta.names()), null);
-                    case DETECT, CLASSIFY -> Extras.NONE;
-                };
-                if (extras[i].obb() != null) {
-                    dets[i] = enclosing(extras[i].obb(), dets[i]);
-                } else {
-                    boxes[i].toOriginal(dets[i].xyxy(), dets[i].size());
-                }
-            });
+            // Outputs view the session's buffers: decoded before the lease is given back.
+            Postprocess.Decoded d = Postprocess.decode(meta, o, images, boxes, out, picked, h, w);
             long t3 = System.nanoTime();
-            return new Batch(List.of(dets), Collections.unmodifiableList(Arrays.asList(boxes)), List.of(extras),
+            return new Batch(d.detections(), Collections.unmodifiableList(Arrays.asList(boxes)), d.extras(),
                     (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
         }
     }
@@ -228,19 +170,6 @@ public final class Predictor implements AutoCloseable {
             jobs.add(new DeviceLetterbox.Job(img.data(), img.cols(), img.rows(), img.step(), b.newW(), b.newH(), b.left(), b.top()));
         }
         return jobs;
-    }
-
-    /** For oriented boxes, the axis-aligned boxes that enclose them (original pixels). */
-    private static Decoder.Detections enclosing(Obb obb, Decoder.Detections d) {
-        float[] xyxy = new float[obb.size() * 4];
-        for (int j = 0; j < obb.size(); j++) {
-            float[] c = obb.xyxyxyxy(j);
-            xyxy[j * 4] = Math.min(Math.min(c[0], c[2]), Math.min(c[4], c[6]));
-            xyxy[j * 4 + 1] = Math.min(Math.min(c[1], c[3]), Math.min(c[5], c[7]));
-            xyxy[j * 4 + 2] = Math.max(Math.max(c[0], c[2]), Math.max(c[4], c[6]));
-            xyxy[j * 4 + 3] = Math.max(Math.max(c[1], c[3]), Math.max(c[5], c[7]));
-        }
-        return new Decoder.Detections(xyxy, d.conf(), d.cls(), d.anchor());
     }
 
     /**
@@ -370,18 +299,23 @@ public final class Predictor implements AutoCloseable {
             return Futures.get(f, "predicting");
         }
 
+        /** One batch's results; the batch owns its decoded images and frees them once its results are made. */
         private List<Results> results(List<ImageLoader.Loaded<ImageSource>> part) {
             List<Mat> images = part.stream().map(ImageLoader.Loaded::image).toList();
-            Batch b = run(images, o);
-            int n = images.size();
-            double decodeMs = part.stream().mapToDouble(ImageLoader.Loaded::decodeMs).sum();
-            synchronized (this) {
-                stageMs[0] += decodeMs;
-                stageMs[1] += b.preMs();
-                stageMs[2] += b.inferMs();
-                stageMs[3] += b.postMs();
+            try {
+                Batch b = run(images, o);
+                double decodeMs = part.stream().mapToDouble(ImageLoader.Loaded::decodeMs).sum();
+                synchronized (this) {
+                    stageMs[0] += decodeMs;
+                    stageMs[1] += b.preMs();
+                    stageMs[2] += b.inferMs();
+                    stageMs[3] += b.postMs();
+                }
+                List<ImageSource> sources = part.stream().map(ImageLoader.Loaded::source).toList();
+                return b.results(images, sources.stream().map(ImageSource::path).toList(), i -> sources.get(i).keepPixels(), meta.names(), hw, decodeMs);
+            } finally {
+                images.forEach(Mat::close);
             }
-            return toResults(b, images, part.stream().map(l -> l.source().path()).toList(), hw, decodeMs);
         }
 
         @Override
@@ -416,34 +350,18 @@ public final class Predictor implements AutoCloseable {
         }
     }
 
-    /** Runs one batch (up to {@link #chunk} images) and returns its results; {@code paths}: one per image, or one for all. */
+    /**
+     * Runs one batch (up to {@link #chunk} images: video frames, which the caller keeps owning) and returns its results,
+     * each with a copy of its frame's pixels; {@code paths}: one per image, or one for all.
+     */
     public List<Results> results(List<Mat> images, List<String> paths, PredictOptions o) {
-        return toResults(run(images, o), images, paths, inputSize(o), 0);
-    }
-
-    private List<Results> toResults(Batch b, List<Mat> images, List<String> paths, int[] hw, double decodeMs) {
-        int n = images.size();
-        Map<String, Double> speed = Map.of("preprocess", (decodeMs + b.preMs()) / n, "inference", b.inferMs() / n,
-                "postprocess", b.postMs() / n);
-        List<Results> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            Mat img = images.get(i);
-            Decoder.Detections d = b.detections().get(i);
-            Boxes boxes = new Boxes(d.xyxy(), d.conf(), d.cls(), meta.names(), img.rows(), img.cols());
-            out.add(new Results(paths.get(paths.size() == 1 ? 0 : i), img, img.rows(), img.cols(), hw, boxes, b.extras().get(i), meta.names(), speed));
-        }
-        return out;
+        return run(images, o).results(images, paths, i -> true, meta.names(), inputSize(o), 0);
     }
 
     public List<Results> predict(List<ImageSource> sources, PredictOptions o) {
         List<Results> out = new ArrayList<>();
         stream(sources, o, out::add);
         return out;
-    }
-
-    /** Images of a batch in parallel; one image on the calling thread (no fork/join hand-off at batch 1). */
-    private static IntStream indices(int n) {
-        return n > 1 ? IntStream.range(0, n).parallel() : IntStream.range(0, n);
     }
 
     /** The pool pipelined batches run on, grown to {@code size} threads (created on first use, kept until close). */

@@ -1,11 +1,11 @@
-package dev.yolotrt.backend;
+package dev.yolotrt.tensor;
 
 import java.util.List;
 
 /**
  * What a detect batch brings back when its candidates are picked on the device ({@code gpu_decode}): per image the
  * (anchor, class) pairs that scored above conf with their boxes, or, when an image had more of them than the session
- * keeps, the whole head as {@link Backend.Session#infer} returns it (then {@code images} is null).
+ * keeps, the whole head as a backend session's {@code infer} returns it (then {@code images} is null).
  */
 public record Picked(List<Candidates> images, List<Tensor> head) {
 

@@ -1,7 +1,9 @@
-package dev.yolotrt.predict;
+package dev.yolotrt.pipeline;
 
 import dev.yolotrt.data.Images;
 import dev.yolotrt.model.Yolo;
+import dev.yolotrt.predict.Decoder;
+import dev.yolotrt.predict.PredictOptions;
 import dev.yolotrt.testutil.Shared;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.api.Test;
