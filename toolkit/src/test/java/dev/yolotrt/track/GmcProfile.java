@@ -178,6 +178,17 @@ public final class GmcProfile {
             }
             return null;
         });
+        double lkNoErrors = time(() -> {
+            for (int i = 1; i < n; i++) {
+                try (Mat next = new Mat(); Mat status = new Mat(); Size win = new Size(21, 21);
+                     org.bytedeco.opencv.opencv_core.TermCriteria crit = new org.bytedeco.opencv.opencv_core.TermCriteria(3, 30, 0.01);
+                     org.bytedeco.opencv.opencv_video.SparsePyrLKOpticalFlow flow =
+                             org.bytedeco.opencv.opencv_video.SparsePyrLKOpticalFlow.create(win, 3, crit, 0, 1e-4)) {
+                    flow.calc(smalls.get(i - 1), smalls.get(i), points.get(i - 1), next, status);
+                }
+            }
+            return null;
+        });
         double fit = time(() -> {
             for (int i = 1; i < n; i++) {
                 try (Mat a = estimateAffinePartial2D(points.get(i - 1), nexts.get(i - 1), new Mat(), RANSAC, 3, 2000, 0.99, 10)) {
@@ -205,9 +216,9 @@ public final class GmcProfile {
         for (Mat p : points) pts += (int) p.total();
         System.out.printf(Locale.ROOT, "OpenCV threads %d, ms per frame (%s): grey %.3f, half size %.3f, corners goodFeaturesToTrack %.3f (%d a frame), "
                         + "corners Corners %.3f (%d page faults a frame; same corners on %d / %d frames), pyramid with derivatives %.3f, "
-                        + "LK (both pyramids built inside) %.3f, fit (all points) %.3f | Gmc.prepare %.3f (%d page faults a frame) + Gmc.between %.3f = %.3f%n",
+                        + "LK (both pyramids built inside) %.3f, LK without errors %.3f, fit (all points) %.3f | Gmc.prepare %.3f (%d page faults a frame) + Gmc.between %.3f = %.3f%n",
                 cvThreads, cvThreads <= 1 ? "CPU time" : "wall", gray / n, down / n, corners / n, pts / n, ours / n, oursFaults / n, sameCorners[0], n,
-                pyr / n, lkImages / (n - 1), fit / (n - 1), prepare / n, prepareFaults[0] / n, between / (n - 1), prepare / n + between / (n - 1));
+                pyr / n, lkImages / (n - 1), lkNoErrors / (n - 1), fit / (n - 1), prepare / n, prepareFaults[0] / n, between / (n - 1), prepare / n + between / (n - 1));
         prepared.forEach(Gmc.Prepared::close);
         for (List<Mat> l : List.of(smalls, points, nexts, statuses)) l.forEach(Mat::close);
         pyramids.forEach(MatVector::close);
