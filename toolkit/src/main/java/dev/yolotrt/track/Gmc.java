@@ -16,6 +16,7 @@ import static org.bytedeco.opencv.global.opencv_core.CV_32FC2;
 import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2GRAY;
 import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
 import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
+import static org.bytedeco.opencv.global.opencv_imgproc.goodFeaturesToTrack;
 import static org.bytedeco.opencv.global.opencv_imgproc.resize;
 
 /**
@@ -29,8 +30,6 @@ final class Gmc implements AutoCloseable {
     static final List<String> METHODS = List.of("sparseoptflow", "none");
     private static final double[] IDENTITY = {1, 0, 0, 0, 1, 0};
     private static final int DOWNSCALE = 2;
-    private static final int MAX_CORNERS = 1000;
-    private static final double QUALITY = 0.01;
     /** calcOpticalFlowPyrLK's defaults, which Ultralytics keeps: 21×21 windows, 3 levels above the image, 30 iterations or 0.01 px, eigenvalues down to 1e-4. */
     private static final int WIN_SIDE = 21, LEVELS = 3;
     private static final double MIN_EIGEN = 1e-4;
@@ -54,21 +53,8 @@ final class Gmc implements AutoCloseable {
         }
     }
 
-    /** What one thread reuses from frame to frame: the full-size grey image and the corner search's buffers. */
-    static final class Workspace implements AutoCloseable {
-        private final Mat gray = new Mat();
-        private final Corners corners = new Corners();
-
-        @Override
-        public void close() {
-            corners.close();
-            gray.close();
-        }
-    }
-
     private final boolean enabled;
     private Prepared prev;
-    private Workspace workspace;
 
     Gmc(String method) {
         this.enabled = enabled(method);
@@ -85,24 +71,30 @@ final class Gmc implements AutoCloseable {
     /** The transform from the previous frame to {@code bgr} (identity on the first frame). */
     double[] apply(Mat bgr) {
         if (!enabled || bgr == null) return IDENTITY.clone();
-        if (workspace == null) workspace = new Workspace();
-        Prepared cur = prepare(bgr, workspace);
+        Prepared cur = prepare(bgr);
         double[] h = prev == null ? IDENTITY.clone() : between(prev, cur);
-        if (prev != null) prev.close();
+        close();
         prev = cur;
         return h;
     }
 
-    /** The per-frame step: grey, half size, corners, with one thread's {@code workspace}. Thread-safe across workspaces. */
-    static Prepared prepare(Mat bgr, Workspace workspace) {
-        cvtColor(bgr, workspace.gray, COLOR_BGR2GRAY);
+    /** The per-frame step: grey, half size, corners. Thread-safe. */
+    static Prepared prepare(Mat bgr) {
+        Mat gray = new Mat();
+        cvtColor(bgr, gray, COLOR_BGR2GRAY);
         Mat small = new Mat();
         try (Size size = new Size(bgr.cols() / DOWNSCALE, bgr.rows() / DOWNSCALE)) {
-            resize(workspace.gray, small, size, 0, 0, INTER_LINEAR);
+            resize(gray, small, size, 0, 0, INTER_LINEAR);
         }
-        // Ultralytics asks for minDistance=1, which rejects a corner closer than 1 px to a stronger one: corners sit on
-        // distinct integer pixels, at least 1 px apart, so none is ever rejected, and Corners (minDistance 0) finds the same.
-        return new Prepared(small, workspace.corners.find(small, MAX_CORNERS, QUALITY));
+        gray.close();
+        Mat points = new Mat();
+        try (Mat mask = new Mat()) {
+            // Ultralytics asks for minDistance=1, which rejects a corner closer than 1 px to a stronger one: corners sit on
+            // distinct integer pixels, at least 1 px apart, so none is ever rejected. OpenCV checks it on a grid of one
+            // cell per pixel (half a million vectors at 960×540, every frame); 0 skips that grid and picks the same corners.
+            goodFeaturesToTrack(small, points, 1000, 0.01, 0, mask, 3, false, 0.04);
+        }
+        return new Prepared(small, points);
     }
 
     /** The pair step: the transform from {@code prevFrame} to {@code cur}; reads both, changes neither. Thread-safe. */
@@ -165,12 +157,9 @@ final class Gmc implements AutoCloseable {
         }
     }
 
-    /** Forgets the previous frame and frees the buffers; a later {@link #apply} starts over. */
     @Override
     public void close() {
         if (prev != null) prev.close();
         prev = null;
-        if (workspace != null) workspace.close();
-        workspace = null;
     }
 }

@@ -3,9 +3,7 @@ package dev.yolotrt.track;
 import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.opencv_core.Mat;
 
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -29,8 +27,6 @@ public final class MotionAhead implements AutoCloseable {
 
     private final Executor pool;
     private final AtomicLong busyNanos = new AtomicLong();
-    /** Buffers of the per-frame steps, one for each that ran at the same time; freed by {@link #close}. */
-    private final Queue<Gmc.Workspace> spare = new ConcurrentLinkedQueue<>();
     private boolean closed;
     private CompletableFuture<Gmc.Prepared> prevFrame;
     private CompletableFuture<double[]> prevPair;
@@ -54,7 +50,7 @@ public final class MotionAhead implements AutoCloseable {
 
     /** The transform from the previous frame given to {@code bgr} (identity for the first), computed on the pool. */
     public CompletableFuture<double[]> next(CompletableFuture<Mat> bgr) {
-        CompletableFuture<Gmc.Prepared> frame = bgr.thenApplyAsync(m -> timed(() -> prepare(m)), pool);
+        CompletableFuture<Gmc.Prepared> frame = bgr.thenApplyAsync(m -> timed(() -> Gmc.prepare(m)), pool);
         CompletableFuture<double[]> pair;
         CompletableFuture<?> done;
         if (prevFrame == null) {
@@ -72,17 +68,6 @@ public final class MotionAhead implements AutoCloseable {
         return pair;
     }
 
-    /** The per-frame step with a spare workspace (a new one when all are in use), given back after. */
-    private Gmc.Prepared prepare(Mat bgr) {
-        Gmc.Workspace workspace = spare.poll();
-        if (workspace == null) workspace = new Gmc.Workspace();
-        try {
-            return Gmc.prepare(bgr, workspace);
-        } finally {
-            spare.add(workspace);
-        }
-    }
-
     private <T> T timed(Supplier<T> work) {
         long t0 = System.nanoTime();
         try {
@@ -97,7 +82,7 @@ public final class MotionAhead implements AutoCloseable {
         return busyNanos.get() / 1e6;
     }
 
-    /** Waits for the work given (the pool must still run it), then frees the workspaces and the last frame's images. */
+    /** Waits for the work given (the pool must still run it), then frees the last frame's images. */
     @Override
     public void close() {
         if (closed) return;
@@ -109,8 +94,6 @@ public final class MotionAhead implements AutoCloseable {
                 if (--open == 0) opencv_core.setNumThreads(openCvThreadsBefore);
             }
         }
-        // Every frame's step ran before the pair that read it settled: all workspaces are back.
-        for (Gmc.Workspace w; (w = spare.poll()) != null; ) w.close();
         if (prevFrame != null) prevFrame.handle((f, e) -> {
             if (f != null) f.close();
             return null;

@@ -22,22 +22,19 @@ import static org.bytedeco.opencv.global.opencv_core.CV_64F;
 import static org.bytedeco.opencv.global.opencv_core.CV_8UC1;
 import static org.bytedeco.opencv.global.opencv_core.randu;
 import static org.bytedeco.opencv.global.opencv_core.setRNGSeed;
-import static org.bytedeco.opencv.global.opencv_imgproc.GaussianBlur;
-import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2GRAY;
 import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_GRAY2BGR;
-import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
+import static org.bytedeco.opencv.global.opencv_imgproc.GaussianBlur;
 import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
 import static org.bytedeco.opencv.global.opencv_imgproc.goodFeaturesToTrack;
-import static org.bytedeco.opencv.global.opencv_imgproc.resize;
 import static org.bytedeco.opencv.global.opencv_video.calcOpticalFlowPyrLK;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The motion compensation's shortcuts change nothing: its corners are OpenCV's {@code goodFeaturesToTrack} with
- * Ultralytics' arguments (minDistance 1), point for point and in order, and its transforms are those of Ultralytics'
- * plain order of calls ({@link GmcProfile#plain}), bit for bit, on real frames.
+ * The motion compensation's shortcuts (corners with minDistance 0, the optical flow without its error pass) change
+ * nothing: its transforms are those of Ultralytics' plain order of calls ({@link GmcProfile#plain}), bit for bit, on
+ * real videos and on a camera panning fast; the flow keeps exactly the points OpenCV keeps when asked for errors.
  */
 class GmcExactTest {
 
@@ -58,16 +55,9 @@ class GmcExactTest {
         return points;
     }
 
-    private static void assertSameCorners(Mat gray, int maxCorners, String what) {
-        try (Corners corners = new Corners(); Mat ours = corners.find(gray, maxCorners, 0.01); Mat theirs = ultralyticsCorners(gray, maxCorners)) {
-            assertEquals(theirs.total(), ours.total(), what + ": corners");
-            assertTrue(GmcProfile.sameMat(ours, theirs), what + ": the same corners in the same order");
-        }
-    }
-
     @ParameterizedTest
     @CsvSource({"vtest.avi, 40", "Megamind.avi, 20", "cup.mp4, 10", "vtest-1080p.mp4, 8"})
-    void transformsAndCornersEqualUltralyticsOrderOfCalls(String video, int count) {
+    void transformsEqualUltralyticsOrderOfCalls(String video, int count) {
         List<Mat> images = frames(video, count);
         try {
             List<double[]> plain = GmcProfile.plain(images);
@@ -75,16 +65,6 @@ class GmcExactTest {
                 for (int i = 0; i < count; i++) assertArrayEquals(plain.get(i), gmc.apply(images.get(i)), video + " frame " + i);
             }
             assertTrue(plain.stream().skip(1).anyMatch(h -> !Arrays.equals(h, Gmc.identity())), video + ": some motion to compare");
-            for (int i = 0; i < count; i += 4) {
-                Mat bgr = images.get(i);
-                try (Mat gray = new Mat(); Mat small = new Mat(); Size half = new Size(bgr.cols() / 2, bgr.rows() / 2)) {
-                    cvtColor(bgr, gray, COLOR_BGR2GRAY);
-                    resize(gray, small, half, 0, 0, INTER_LINEAR);
-                    assertSameCorners(small, 1000, video + " frame " + i);
-                    // Fewer corners than candidates: the cut falls where the order matters most.
-                    assertSameCorners(small, 37, video + " frame " + i + ", 37 corners");
-                }
-            }
         } finally {
             images.forEach(Mat::close);
         }
@@ -156,34 +136,6 @@ class GmcExactTest {
             assertEquals(-16, plain.get(3)[5], 0.5);
         } finally {
             views.forEach(Mat::close);
-        }
-    }
-
-    /** Equal corner strengths everywhere: only the tie order (OpenCV: the later pixel first) decides which are kept. */
-    @Test
-    void tiesAreBrokenAsOpenCvBreaksThem() {
-        try (Mat tiles = new Mat(120, 160, CV_8UC1, Scalar.all(0))) {
-            for (int y = 0; y < 120; y += 8) {
-                for (int x = (y / 8 % 2) * 8; x < 160; x += 16) {
-                    try (Rect r = new Rect(x, y, 8, 8); Mat cell = tiles.apply(r)) {
-                        cell.put(Scalar.all(200));
-                    }
-                }
-            }
-            assertSameCorners(tiles, 1000, "checkerboard");
-            assertSameCorners(tiles, 50, "checkerboard, 50 corners");
-            assertSameCorners(tiles, 0, "checkerboard, no limit");
-        }
-    }
-
-    @Test
-    void flatAndTinyImagesHaveNoCornersAsInOpenCv() {
-        try (Mat flat = new Mat(48, 64, CV_8UC1, Scalar.all(90)); Mat tiny = new Mat(2, 2, CV_8UC1, Scalar.all(7))) {
-            assertSameCorners(flat, 1000, "flat");
-            assertSameCorners(tiny, 1000, "2x2");
-            try (Corners corners = new Corners(); Mat none = corners.find(flat, 1000, 0.01)) {
-                assertTrue(none.empty());
-            }
         }
     }
 }

@@ -144,21 +144,16 @@ public final class GmcProfile {
             }
             return null;
         });
-        long faults0 = minorFaults();
         int[] sameCorners = {0};
-        double ours;
-        try (Corners c = new Corners()) {
-            ours = time(() -> {
-                for (Mat s : smalls) c.find(s, 1000, 0.01).close();
-                return null;
-            });
+        double corners0 = time(() -> {
             for (int i = 0; i < n; i++) {
-                try (Mat p = c.find(smalls.get(i), 1000, 0.01)) {
+                try (Mat p = new Mat(); Mat noMask = new Mat()) {
+                    goodFeaturesToTrack(smalls.get(i), p, 1000, 0.01, 0, noMask, 3, false, 0.04);
                     if (sameMat(p, points.get(i))) sameCorners[0]++;
                 }
             }
-        }
-        long oursFaults = minorFaults() - faults0;
+            return null;
+        });
         double pyr = time(() -> {
             for (Mat s : smalls) {
                 MatVector v = new MatVector();
@@ -199,15 +194,12 @@ public final class GmcProfile {
         });
         List<Gmc.Prepared> prepared = new ArrayList<>();
         long[] prepareFaults = {0};
-        double prepare;
-        try (Gmc.Workspace w = new Gmc.Workspace()) {
-            prepare = time(() -> {
-                long f0 = minorFaults();
-                for (Mat m : images) prepared.add(Gmc.prepare(m, w));
-                prepareFaults[0] = minorFaults() - f0;
-                return null;
-            });
-        }
+        double prepare = time(() -> {
+            long f0 = minorFaults();
+            for (Mat m : images) prepared.add(Gmc.prepare(m));
+            prepareFaults[0] = minorFaults() - f0;
+            return null;
+        });
         double between = time(() -> {
             for (int i = 1; i < n; i++) Gmc.between(prepared.get(i - 1), prepared.get(i));
             return null;
@@ -215,9 +207,9 @@ public final class GmcProfile {
         int pts = 0;
         for (Mat p : points) pts += (int) p.total();
         System.out.printf(Locale.ROOT, "OpenCV threads %d, ms per frame (%s): grey %.3f, half size %.3f, corners goodFeaturesToTrack %.3f (%d a frame), "
-                        + "corners Corners %.3f (%d page faults a frame; same corners on %d / %d frames), pyramid with derivatives %.3f, "
+                        + "corners minDistance 0 %.3f (same on %d / %d frames), pyramid with derivatives %.3f, "
                         + "LK (both pyramids built inside) %.3f, LK without errors %.3f, fit (all points) %.3f | Gmc.prepare %.3f (%d page faults a frame) + Gmc.between %.3f = %.3f%n",
-                cvThreads, cvThreads <= 1 ? "CPU time" : "wall", gray / n, down / n, corners / n, pts / n, ours / n, oursFaults / n, sameCorners[0], n,
+                cvThreads, cvThreads <= 1 ? "CPU time" : "wall", gray / n, down / n, corners / n, pts / n, corners0 / n, sameCorners[0], n,
                 pyr / n, lkImages / (n - 1), lkNoErrors / (n - 1), fit / (n - 1), prepare / n, prepareFaults[0] / n, between / (n - 1), prepare / n + between / (n - 1));
         prepared.forEach(Gmc.Prepared::close);
         for (List<Mat> l : List.of(smalls, points, nexts, statuses)) l.forEach(Mat::close);
@@ -236,19 +228,32 @@ public final class GmcProfile {
 
     /** The calling thread's minor page faults so far (Linux), 0 elsewhere. */
     private static long minorFaults() {
+        return minorFaults("/proc/thread-self/stat");
+    }
+
+    private static long processMinorFaults() {
+        return minorFaults("/proc/self/stat");
+    }
+
+    private static long minorFaults(String stat) {
         try {
-            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"));
-            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[7]);
+            String s = java.nio.file.Files.readString(java.nio.file.Path.of(stat));
+            return Long.parseLong(s.substring(s.lastIndexOf(')') + 2).split(" ")[7]);
         } catch (java.io.IOException | RuntimeException e) {
             return 0;
         }
     }
 
-    /** {@link MotionAhead} on a pool: frames/s over the frames, three passes, the best; checked against the serial transforms. */
+    /**
+     * {@link MotionAhead} on a pool: frames/s over the frames, three passes, the best; checked against the serial
+     * transforms. Also the process's CPU time and page faults a frame over the passes: glibc hands freed blocks of
+     * OpenCV's per-frame temporaries back to the kernel and faults them in again, which grows with the threads.
+     */
     private static void ahead(List<Mat> images, int poolThreads, List<double[]> serial) {
         ExecutorService pool = Executors.newFixedThreadPool(poolThreads);
         try {
             double best = Double.MAX_VALUE;
+            long faults0 = processMinorFaults(), cpu0 = processCpuNanos();
             for (int pass = 0; pass < 3; pass++) {
                 long t0 = System.nanoTime();
                 List<CompletableFuture<double[]>> out = new ArrayList<>();
@@ -260,11 +265,17 @@ public final class GmcProfile {
                 }
                 best = Math.min(best, (System.nanoTime() - t0) / 1e6);
             }
-            System.out.printf(Locale.ROOT, "MotionAhead, %d pool threads: %.0f frames/s (%.3f ms a frame)%n", poolThreads,
-                    images.size() / (best / 1000), best / images.size());
+            int frames = 3 * images.size();
+            System.out.printf(Locale.ROOT, "MotionAhead, %d pool threads: %.0f frames/s (%.3f ms a frame); process CPU %.2f ms and %d page faults a frame%n",
+                    poolThreads, images.size() / (best / 1000), best / images.size(), (processCpuNanos() - cpu0) / 1e6 / frames,
+                    (processMinorFaults() - faults0) / frames);
         } finally {
             pool.shutdown();
         }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** Milliseconds of the calling thread's CPU time with OpenCV on one thread (so unaffected by other processes), else wall time. */
