@@ -30,7 +30,7 @@ final class Gmc implements AutoCloseable {
     static final List<String> METHODS = List.of("sparseoptflow", "none");
     private static final double[] IDENTITY = {1, 0, 0, 0, 1, 0};
     private static final int DOWNSCALE = 2;
-    /** calcOpticalFlowPyrLK's defaults, which Ultralytics keeps: 21×21 windows, 3 levels above the image, 30 iterations or 0.01 px, eigenvalues down to 1e-4. */
+    /** calcOpticalFlowPyrLK's defaults, which Ultralytics keeps: 21×21 windows, 3 levels, 30 iterations or 0.01 px. */
     private static final int WIN_SIDE = 21, LEVELS = 3;
     private static final double MIN_EIGEN = 1e-4;
     private static final Size WIN = new Size(WIN_SIDE, WIN_SIDE);
@@ -106,7 +106,7 @@ final class Gmc implements AutoCloseable {
         if (!sameSize || prevPoints.empty()) return h;
         try (Mat next = new Mat(); Mat status = new Mat()) {
             // OpenCV's calcOpticalFlowPyrLK with its defaults, as Ultralytics calls it, but without the per-point
-            // errors it computes and Ultralytics drops (a scalar pass over each window: about 8 % of the flow). A new
+            // errors it computes and Ultralytics drops (a scalar pass over each window, 5-8 % of the flow's time). A new
             // object each time: calc squares the object's own epsilon on every call.
             try (SparsePyrLKOpticalFlow flow = SparsePyrLKOpticalFlow.create(WIN, LEVELS, CRITERIA, 0, MIN_EIGEN)) {
                 flow.calc(prevSmall, small, prevPoints, next, status);
@@ -117,7 +117,8 @@ final class Gmc implements AutoCloseable {
             int[] kept = new int[n];
             int k = 0;
             for (int i = 0; i < n; i++) {
-                if (st.get(i) != 0 && insideMargin(to.get(2 * i), to.get(2 * i + 1), small.cols(), small.rows())) kept[k++] = i;
+                boolean tracked = st.get(i) != 0 && insideMargin(to.get(2 * i), to.get(2 * i + 1), small.cols(), small.rows());
+                if (tracked) kept[k++] = i;
             }
             if (k <= 4) return h;
             try (Mat a = fit(from, to, kept, k)) {
