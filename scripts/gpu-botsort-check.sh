@@ -5,7 +5,8 @@
 #     transforms checked bit for bit against Ultralytics' order of calls, and the motion computed ahead (MotionAhead)
 #     on pools of several sizes;
 #  2. track end to end, nothing saved, one engine load, video.TrackRates: ByteTrack, and BoT-SORT with ¾ of the cores,
-#     as motion threads (the default), cores - 2 and all cores; each twice (the first warms up);
+#     as motion threads, cores - 2 (the default) and all cores; each twice (the first warms up); then (2b) the motion
+#     pool and track again with glibc's trimming thresholds fixed (MALLOC_AB=0 skips it);
 #  3. benchmark source=VIDEO tracker=botsort.yaml on both videos: each stage's rate inside the track run (decode thread,
 #     inference, motion threads, tracker) and the stage that limits it;
 #  4. notebook 06 at full speed (NOTEBOOK06=0 skips it).
@@ -34,15 +35,27 @@ fi
 say "engine $engine"
 
 # 1. The motion alone on the CPU (no GPU): per-step ms, then MotionAhead's frames/s per pool size.
-java -cp "$cp" dev.yolotrt.track.GmcProfile "$videos/vtest.avi" 200 8 $((cores * 3 / 4)) "$cores" > "$out/gmc-vtest.log" 2>&1
+java -cp "$cp" dev.yolotrt.track.GmcProfile "$videos/vtest.avi" 200 8 $((cores - 2)) "$cores" > "$out/gmc-vtest.log" 2>&1
 say "GmcProfile vtest.avi rc=$?"; grep -v WARN "$out/gmc-vtest.log" | tee -a "$out/summary.txt"
-java -cp "$cp" dev.yolotrt.track.GmcProfile "$videos/vtest-1080p.mp4" 100 $((cores * 3 / 4)) "$cores" > "$out/gmc-1080p.log" 2>&1
+java -cp "$cp" dev.yolotrt.track.GmcProfile "$videos/vtest-1080p.mp4" 100 $((cores - 2)) "$cores" > "$out/gmc-1080p.log" 2>&1
 say "GmcProfile vtest-1080p.mp4 rc=$?"; grep -v WARN "$out/gmc-1080p.log" | tee -a "$out/summary.txt"
 
 # 2. track end to end, nothing saved: both trackers, BoT-SORT with several motion thread counts.
 java -cp "$cp" dev.yolotrt.video.TrackRates "$engine" "$((cores * 3 / 4)),$((cores - 2)),$cores" "$videos/vtest.avi" \
   "$videos/vtest-1080p.mp4" > "$out/track-rates.log" 2>&1
 say "TrackRates rc=$?"; grep "^track " "$out/track-rates.log" | tee -a "$out/summary.txt"
+
+# 2b. The same with glibc's trimming thresholds fixed: by default glibc hands freed blocks back to the kernel and faults
+# them in again on the next frame (OpenCV's per-frame temporaries: up to 3,000 page faults a 1080p frame on one
+# thread here). MALLOC_AB=0 skips it.
+if [ "${MALLOC_AB:-1}" = 1 ]; then
+  malloc_env="MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_MMAP_THRESHOLD_=33554432"
+  env $malloc_env java -cp "$cp" dev.yolotrt.track.GmcProfile "$videos/vtest-1080p.mp4" 100 $((cores - 2)) > "$out/gmc-1080p-malloc.log" 2>&1
+  say "GmcProfile vtest-1080p.mp4 with $malloc_env rc=$?"; grep MotionAhead "$out/gmc-1080p-malloc.log" | tee -a "$out/summary.txt"
+  env $malloc_env java -cp "$cp" dev.yolotrt.video.TrackRates "$engine" "$((cores - 2))" "$videos/vtest.avi" "$videos/vtest-1080p.mp4" \
+    > "$out/track-rates-malloc.log" 2>&1
+  say "TrackRates with $malloc_env rc=$?"; grep "^track " "$out/track-rates-malloc.log" | tee -a "$out/summary.txt"
+fi
 
 # 3. The stages inside track, BoT-SORT (batch 8, as the targets are measured).
 for v in vtest.avi vtest-1080p.mp4; do

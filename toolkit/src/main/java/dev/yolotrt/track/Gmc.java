@@ -1,11 +1,13 @@
 package dev.yolotrt.track;
 
+import org.bytedeco.javacpp.indexer.DoubleIndexer;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Size;
-import org.bytedeco.javacpp.indexer.DoubleIndexer;
-import org.bytedeco.javacpp.indexer.FloatIndexer;
-import org.bytedeco.javacpp.indexer.UByteIndexer;
+import org.bytedeco.opencv.opencv_core.TermCriteria;
+import org.bytedeco.opencv.opencv_video.SparsePyrLKOpticalFlow;
 
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 import java.util.List;
 
 import static org.bytedeco.opencv.global.opencv_calib3d.RANSAC;
@@ -16,7 +18,6 @@ import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
 import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
 import static org.bytedeco.opencv.global.opencv_imgproc.goodFeaturesToTrack;
 import static org.bytedeco.opencv.global.opencv_imgproc.resize;
-import static org.bytedeco.opencv.global.opencv_video.calcOpticalFlowPyrLK;
 
 /**
  * BoT-SORT's global motion compensation: how the camera moved since the last frame, as a 2×3 similarity transform.
@@ -29,6 +30,11 @@ final class Gmc implements AutoCloseable {
     static final List<String> METHODS = List.of("sparseoptflow", "none");
     private static final double[] IDENTITY = {1, 0, 0, 0, 1, 0};
     private static final int DOWNSCALE = 2;
+    /** calcOpticalFlowPyrLK's defaults, which Ultralytics keeps: 21×21 windows, 3 levels, 30 iterations or 0.01 px. */
+    private static final int WIN_SIDE = 21, LEVELS = 3;
+    private static final double MIN_EIGEN = 1e-4;
+    private static final Size WIN = new Size(WIN_SIDE, WIN_SIDE);
+    private static final TermCriteria CRITERIA = new TermCriteria(TermCriteria.COUNT + TermCriteria.EPS, 30, 0.01);
 
     /** One frame's half-size grey image and its corners; owns both. */
     static final class Prepared implements AutoCloseable {
@@ -97,37 +103,59 @@ final class Gmc implements AutoCloseable {
         Mat prevSmall = prevFrame.small, prevPoints = prevFrame.points, small = cur.small;
         // A frame of another size (images tracked one after another) starts over: there is no motion to estimate.
         boolean sameSize = prevSmall.cols() == small.cols() && prevSmall.rows() == small.rows();
-        if (sameSize && !prevPoints.empty()) {
-            try (Mat next = new Mat(); Mat status = new Mat(); Mat err = new Mat()) {
-                calcOpticalFlowPyrLK(prevSmall, small, prevPoints, next, status, err);
-                int n = (int) status.total();
-                UByteIndexer st = status.createIndexer();
-                FloatIndexer pi = prevPoints.createIndexer(), ni = next.createIndexer();
-                int kept = 0;
-                for (int i = 0; i < n; i++) if (st.get(i) != 0) kept++;
-                if (kept > 4) {
-                    try (Mat from = new Mat(kept, 1, CV_32FC2); Mat to = new Mat(kept, 1, CV_32FC2); Mat inliers = new Mat()) {
-                        FloatIndexer fi = from.createIndexer(), ti = to.createIndexer();
-                        for (int i = 0, k = 0; i < n; i++) {
-                            if (st.get(i) == 0) continue;
-                            fi.put(k, 0, 0, pi.get(i, 0, 0));
-                            fi.put(k, 0, 1, pi.get(i, 0, 1));
-                            ti.put(k, 0, 0, ni.get(i, 0, 0));
-                            ti.put(k, 0, 1, ni.get(i, 0, 1));
-                            k++;
-                        }
-                        try (Mat a = estimateAffinePartial2D(from, to, inliers, RANSAC, 3, 2000, 0.99, 10)) {
-                            if (!a.empty()) {
-                                DoubleIndexer ai = a.createIndexer();
-                                h = new double[] {ai.get(0, 0), ai.get(0, 1), ai.get(0, 2) * DOWNSCALE, ai.get(1, 0), ai.get(1, 1),
-                                        ai.get(1, 2) * DOWNSCALE};
-                            }
-                        }
-                    }
+        if (!sameSize || prevPoints.empty()) return h;
+        try (Mat next = new Mat(); Mat status = new Mat()) {
+            // OpenCV's calcOpticalFlowPyrLK with its defaults, as Ultralytics calls it, but without the per-point
+            // errors it computes and Ultralytics drops (a scalar pass over each window, 5-8 % of the flow's time). A new
+            // object each time: calc squares the object's own epsilon on every call.
+            try (SparsePyrLKOpticalFlow flow = SparsePyrLKOpticalFlow.create(WIN, LEVELS, CRITERIA, 0, MIN_EIGEN)) {
+                flow.calc(prevSmall, small, prevPoints, next, status);
+            }
+            int n = (int) status.total();
+            FloatBuffer from = prevPoints.createBuffer(), to = next.createBuffer();
+            ByteBuffer st = status.createBuffer();
+            int[] kept = new int[n];
+            int k = 0;
+            for (int i = 0; i < n; i++) {
+                boolean tracked = st.get(i) != 0 && insideMargin(to.get(2 * i), to.get(2 * i + 1), small.cols(), small.rows());
+                if (tracked) kept[k++] = i;
+            }
+            if (k <= 4) return h;
+            try (Mat a = fit(from, to, kept, k)) {
+                if (!a.empty()) {
+                    DoubleIndexer ai = a.createIndexer();
+                    h = new double[] {ai.get(0, 0), ai.get(0, 1), ai.get(0, 2) * DOWNSCALE, ai.get(1, 0), ai.get(1, 1), ai.get(1, 2) * DOWNSCALE};
                 }
             }
         }
         return h;
+    }
+
+    /**
+     * Whether a tracked point's final window starts within the level-0 image's margin: asked for errors, OpenCV's
+     * flow measures the error there and drops the point (status 0) when the window starts left of or above one
+     * window's width outside the image, or beyond it; without errors that check is ours. The arithmetic is OpenCV's:
+     * the float point minus half a window, floored (NaN floors outside, as on x86).
+     */
+    static boolean insideMargin(float x, float y, int cols, int rows) {
+        float half = (WIN_SIDE - 1) * 0.5f;
+        float wx = x - half, wy = y - half;
+        if (Float.isNaN(wx) || Float.isNaN(wy)) return false;
+        int ix = (int) Math.floor(wx), iy = (int) Math.floor(wy);
+        return ix >= -WIN_SIDE && ix < cols && iy >= -WIN_SIDE && iy < rows;
+    }
+
+    /** Ultralytics' fit of the kept pairs: RANSAC partial affine with OpenCV's defaults (threshold 3, 2000 iterations). */
+    private static Mat fit(FloatBuffer from, FloatBuffer to, int[] kept, int k) {
+        try (Mat src = new Mat(k, 1, CV_32FC2); Mat dst = new Mat(k, 1, CV_32FC2); Mat inliers = new Mat()) {
+            FloatBuffer s = src.createBuffer(), d = dst.createBuffer();
+            for (int j = 0; j < k; j++) {
+                int i = kept[j];
+                s.put(2 * j, from.get(2 * i)).put(2 * j + 1, from.get(2 * i + 1));
+                d.put(2 * j, to.get(2 * i)).put(2 * j + 1, to.get(2 * i + 1));
+            }
+            return estimateAffinePartial2D(src, dst, inliers, RANSAC, 3, 2000, 0.99, 10);
+        }
     }
 
     @Override

@@ -72,7 +72,7 @@ public final class GmcProfile {
     }
 
     /** Ultralytics' order of calls, nothing reused: the reference the optimised steps must equal. */
-    private static List<double[]> plain(List<Mat> images) {
+    static List<double[]> plain(List<Mat> images) {
         List<double[]> out = new ArrayList<>();
         Mat prev = null, prevPts = null;
         for (Mat bgr : images) {
@@ -116,27 +116,26 @@ public final class GmcProfile {
         return out;
     }
 
-    /** Each OpenCV step of the motion compensation, timed alone over the frames (ms per frame). */
+    /** Each step of the motion compensation, timed alone over the frames (ms per frame), and the page faults of the per-frame step. */
     private static void steps(List<Mat> images, int cvThreads) {
         int n = images.size();
-        List<Mat> grays = new ArrayList<>(), smalls = new ArrayList<>(), points = new ArrayList<>();
+        List<Mat> smalls = new ArrayList<>(), points = new ArrayList<>();
         List<MatVector> pyramids = new ArrayList<>();
+        Mat grey = new Mat();
         double gray = time(() -> {
-            for (Mat m : images) {
-                Mat g = new Mat();
-                cvtColor(m, g, COLOR_BGR2GRAY);
-                grays.add(g);
-            }
+            for (Mat m : images) cvtColor(m, grey, COLOR_BGR2GRAY);
             return null;
         });
         double down = time(() -> {
-            for (Mat g : grays) {
+            for (Mat m : images) {
+                cvtColor(m, grey, COLOR_BGR2GRAY);
                 Mat s = new Mat();
-                resize(g, s, new Size(g.cols() / 2, g.rows() / 2), 0, 0, INTER_LINEAR);
+                resize(grey, s, new Size(grey.cols() / 2, grey.rows() / 2), 0, 0, INTER_LINEAR);
                 smalls.add(s);
             }
             return null;
-        });
+        }) - gray;
+        grey.close();
         double corners = time(() -> {
             for (Mat s : smalls) {
                 Mat p = new Mat();
@@ -148,12 +147,9 @@ public final class GmcProfile {
         int[] sameCorners = {0};
         double corners0 = time(() -> {
             for (int i = 0; i < n; i++) {
-                try (Mat p = new Mat(); Mat d = new Mat()) {
-                    goodFeaturesToTrack(smalls.get(i), p, 1000, 0.01, 0, new Mat(), 3, false, 0.04);
-                    if (p.total() == points.get(i).total()) {
-                        opencv_core.absdiff(p, points.get(i), d);
-                        if (opencv_core.countNonZero(d.reshape(1, 0)) == 0) sameCorners[0]++;
-                    }
+                try (Mat p = new Mat(); Mat noMask = new Mat()) {
+                    goodFeaturesToTrack(smalls.get(i), p, 1000, 0.01, 0, noMask, 3, false, 0.04);
+                    if (sameMat(p, points.get(i))) sameCorners[0]++;
                 }
             }
             return null;
@@ -177,6 +173,17 @@ public final class GmcProfile {
             }
             return null;
         });
+        double lkNoErrors = time(() -> {
+            for (int i = 1; i < n; i++) {
+                try (Mat next = new Mat(); Mat status = new Mat(); Size win = new Size(21, 21);
+                     org.bytedeco.opencv.opencv_core.TermCriteria crit = new org.bytedeco.opencv.opencv_core.TermCriteria(3, 30, 0.01);
+                     org.bytedeco.opencv.opencv_video.SparsePyrLKOpticalFlow flow =
+                             org.bytedeco.opencv.opencv_video.SparsePyrLKOpticalFlow.create(win, 3, crit, 0, 1e-4)) {
+                    flow.calc(smalls.get(i - 1), smalls.get(i), points.get(i - 1), next, status);
+                }
+            }
+            return null;
+        });
         double fit = time(() -> {
             for (int i = 1; i < n; i++) {
                 try (Mat a = estimateAffinePartial2D(points.get(i - 1), nexts.get(i - 1), new Mat(), RANSAC, 3, 2000, 0.99, 10)) {
@@ -186,8 +193,11 @@ public final class GmcProfile {
             return null;
         });
         List<Gmc.Prepared> prepared = new ArrayList<>();
+        long[] prepareFaults = {0};
         double prepare = time(() -> {
+            long f0 = minorFaults();
             for (Mat m : images) prepared.add(Gmc.prepare(m));
+            prepareFaults[0] = minorFaults() - f0;
             return null;
         });
         double between = time(() -> {
@@ -196,20 +206,54 @@ public final class GmcProfile {
         });
         int pts = 0;
         for (Mat p : points) pts += (int) p.total();
-        System.out.printf(Locale.ROOT, "OpenCV threads %d, ms per frame (%s): grey %.3f, half size %.3f, corners %.3f (%d a frame), corners minDistance 0 %.3f (same on %d / %d frames), pyramid %.3f, "
-                        + "LK (both pyramids built inside) %.3f, fit (all points) %.3f | Gmc.prepare %.3f + Gmc.between %.3f = %.3f%n",
-                cvThreads, cvThreads <= 1 ? "CPU time" : "wall", gray / n, down / n, corners / n, pts / n, corners0 / n, sameCorners[0], n, pyr / n, lkImages / (n - 1), fit / (n - 1),
-                prepare / n, between / (n - 1), prepare / n + between / (n - 1));
+        System.out.printf(Locale.ROOT, "OpenCV threads %d, ms per frame (%s): grey %.3f, half size %.3f, corners goodFeaturesToTrack %.3f (%d a frame), "
+                        + "corners minDistance 0 %.3f (same on %d / %d frames), pyramid with derivatives %.3f, "
+                        + "LK (both pyramids built inside) %.3f, LK without errors %.3f, fit (all points) %.3f | Gmc.prepare %.3f (%d page faults a frame) + Gmc.between %.3f = %.3f%n",
+                cvThreads, cvThreads <= 1 ? "CPU time" : "wall", gray / n, down / n, corners / n, pts / n, corners0 / n, sameCorners[0], n,
+                pyr / n, lkImages / (n - 1), lkNoErrors / (n - 1), fit / (n - 1), prepare / n, prepareFaults[0] / n, between / (n - 1), prepare / n + between / (n - 1));
         prepared.forEach(Gmc.Prepared::close);
-        for (List<Mat> l : List.of(grays, smalls, points, nexts, statuses)) l.forEach(Mat::close);
+        for (List<Mat> l : List.of(smalls, points, nexts, statuses)) l.forEach(Mat::close);
         pyramids.forEach(MatVector::close);
     }
 
-    /** {@link MotionAhead} on a pool: frames/s over the frames, three passes, the best; checked against the serial transforms. */
+    /** Equal size, type and every element. */
+    static boolean sameMat(Mat a, Mat b) {
+        if (a.total() != b.total() || a.type() != b.type()) return false;
+        if (a.total() == 0) return true;
+        try (Mat d = new Mat()) {
+            opencv_core.compare(a.reshape(1, 0), b.reshape(1, 0), d, opencv_core.CMP_NE);
+            return opencv_core.countNonZero(d) == 0;
+        }
+    }
+
+    /** The calling thread's minor page faults so far (Linux), 0 elsewhere. */
+    private static long minorFaults() {
+        return minorFaults("/proc/thread-self/stat");
+    }
+
+    private static long processMinorFaults() {
+        return minorFaults("/proc/self/stat");
+    }
+
+    private static long minorFaults(String stat) {
+        try {
+            String s = java.nio.file.Files.readString(java.nio.file.Path.of(stat));
+            return Long.parseLong(s.substring(s.lastIndexOf(')') + 2).split(" ")[7]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * {@link MotionAhead} on a pool: frames/s over the frames, three passes, the best; checked against the serial
+     * transforms. Also the process's CPU time and page faults a frame over the passes: glibc hands freed blocks of
+     * OpenCV's per-frame temporaries back to the kernel and faults them in again, which grows with the threads.
+     */
     private static void ahead(List<Mat> images, int poolThreads, List<double[]> serial) {
         ExecutorService pool = Executors.newFixedThreadPool(poolThreads);
         try {
             double best = Double.MAX_VALUE;
+            long faults0 = processMinorFaults(), cpu0 = processCpuNanos();
             for (int pass = 0; pass < 3; pass++) {
                 long t0 = System.nanoTime();
                 List<CompletableFuture<double[]>> out = new ArrayList<>();
@@ -221,11 +265,17 @@ public final class GmcProfile {
                 }
                 best = Math.min(best, (System.nanoTime() - t0) / 1e6);
             }
-            System.out.printf(Locale.ROOT, "MotionAhead, %d pool threads: %.0f frames/s (%.3f ms a frame)%n", poolThreads,
-                    images.size() / (best / 1000), best / images.size());
+            int frames = 3 * images.size();
+            System.out.printf(Locale.ROOT, "MotionAhead, %d pool threads: %.0f frames/s (%.3f ms a frame); process CPU %.2f ms and %d page faults a frame%n",
+                    poolThreads, images.size() / (best / 1000), best / images.size(), (processCpuNanos() - cpu0) / 1e6 / frames,
+                    (processMinorFaults() - faults0) / frames);
         } finally {
             pool.shutdown();
         }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** Milliseconds of the calling thread's CPU time with OpenCV on one thread (so unaffected by other processes), else wall time. */
