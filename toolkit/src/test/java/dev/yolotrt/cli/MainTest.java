@@ -193,6 +193,11 @@ class MainTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("sequential decode") && r.out().contains("pipelined"), r.out());
         assertTrue(Files.readString(tmp.resolve("throughput/throughput.md")).contains("| Images/s |"));
+        assertFalse(r.err().contains("WARNING: batch="), "batch=1 on a batch-1 model is what was asked: " + r.err());
+        Run b8 = run("benchmark", "model=yolov8n.onnx", "source=" + Shared.image("bus.jpg"), "batch=8", "project=" + tmp);
+        assertEquals(0, b8.code(), b8.err());
+        assertTrue(b8.err().contains("WARNING: batch=8 but yolov8n.onnx takes a fixed batch of 1 (input [1, 3, 640, 640]): its rows run at batch 1"),
+                b8.err());
     }
 
     @Test
