@@ -329,7 +329,7 @@ public final class Yolo implements AutoCloseable {
         if (!Files.isRegularFile(file)) throw new YoloException("streams file not found: " + file);
         Cfg shared = c;
         if (ResultWriter.Options.of(c).any() || c.bool("save_frames")) {
-            Path dir = dev.yolotrt.viz.RunDirs.next(c, track ? "track" : "predict", metadata.task());
+            Path dir = dev.yolotrt.viz.RunDirs.reserve(c, track ? "track" : "predict", metadata.task());
             shared = c.with(Map.of("project", dir.toAbsolutePath().getParent().toString(), "name", dir.getFileName().toString(), "exist_ok", true));
         }
         Cfg each = shared;
@@ -366,7 +366,7 @@ public final class Yolo implements AutoCloseable {
             ResultWriter.Options wo = ResultWriter.Options.of(c);
             boolean frames = c.bool("save_frames");
             if (wo.any() || frames) {
-                sink = new VideoSink(dev.yolotrt.viz.RunDirs.next(c, track ? "track" : "predict", metadata.task()), source,
+                sink = new VideoSink(dev.yolotrt.viz.RunDirs.reserve(c, track ? "track" : "predict", metadata.task()), source,
                         src.live() ? 30 : src.fps(), wo, wo.image(), frames, c.bool("show_trails"));
             }
             VideoSink s = sink;

@@ -53,6 +53,31 @@ class MainTest {
     }
 
     @Test
+    void aFailedRunLeavesNoRunFolderAndTheNextRunGetsTheLowestNumber(@TempDir Path tmp) throws Exception {
+        Path corrupt = Files.write(tmp.resolve("corrupt.jpg"), new byte[] {(byte) 0xff, (byte) 0xd8, 1, 2, 3});
+        Path runs = tmp.resolve("runs");
+        assertTrue(run("predict", "model=yolov8n.onnx", "source=" + tmp.resolve("missing.jpg"), "project=" + runs).code() != 0);
+        assertTrue(run("predict", "model=yolov8n.onnx", "source=" + corrupt, "project=" + runs).code() != 0);
+        assertTrue(run("track", "model=yolov8n.onnx", "source=" + corrupt, "project=" + runs, "save=true").code() != 0);
+        assertFalse(Files.exists(runs.resolve("predict")), "an empty run folder after a failed predict");
+        assertFalse(Files.exists(runs), "the project folder made for a run that failed");
+        Run ok = run("predict", "model=yolov8n.onnx", "source=" + Shared.image("bus.jpg"), "project=" + runs, "verbose=false");
+        assertEquals(0, ok.code(), ok.err());
+        assertTrue(ok.out().contains("Results saved to " + runs.resolve("predict") + "\n"), ok.out());
+        assertTrue(Files.isRegularFile(runs.resolve("predict/bus.jpg")));
+    }
+
+    @Test
+    void aRunFolderThatCannotBeMadeSaysWhy(@TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("plain-file"), "x");
+        assertOneLineError(run("predict", "model=yolov8n.onnx", "source=" + Shared.image("bus.jpg"), "project=" + file),
+                "cannot create run folder " + file.resolve("predict") + ": a file of that name is in the way, not a folder");
+        assertOneLineError(run("predict", "model=yolov8n.onnx", "source=" + Shared.image("bus.jpg"), "project=/proc/forbidden"),
+                "cannot create run folder /proc/forbidden/predict: the file system takes no new folders there");
+        assertEquals(java.util.List.of(file), Files.list(tmp).toList());
+    }
+
+    @Test
     void saveTxtWritesYoloLabelsThatReadBack(@TempDir Path tmp) throws Exception {
         Run r = run("predict", "source=" + Shared.image("bus.jpg"), "conf=0.5", "save=false", "save_txt=true", "save_conf=true",
                 "project=" + tmp, "name=t");
@@ -103,9 +128,7 @@ class MainTest {
         Path broken = Files.writeString(tmp.resolve("broken.jpg"), "not a jpeg");
         Run r = run("predict", "source=" + broken, "project=" + tmp.resolve("runs"));
         assertOneLineError(r, "cannot decode image " + broken);
-        try (var files = Files.walk(tmp.resolve("runs"))) {
-            assertEquals(0, files.filter(Files::isRegularFile).count());
-        }
+        assertFalse(Files.exists(tmp.resolve("runs")), "nothing saved, not even an empty run folder");
     }
 
     @Test
