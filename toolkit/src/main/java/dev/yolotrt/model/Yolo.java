@@ -299,8 +299,16 @@ public final class Yolo implements AutoCloseable {
         });
     }
 
+    /** Track mode follows boxes: a classifier has none, and Ultralytics refuses it too. */
+    private void refuseTrackingClasses() {
+        if (!metadata.task().boxes()) {
+            throw new YoloException("Classification doesn't support mode=track: " + file.getFileName() + " is a classify model, with no boxes to follow; use predict");
+        }
+    }
+
     /** The tracker of a track call: the kept one with persist=true (unless its YAML changed), else a new one. */
     private synchronized Tracker tracker(Cfg c) {
+        refuseTrackingClasses();
         TrackerConfig cfg = TrackerConfig.load(c.string("tracker"));
         if (c.bool("persist") && tracker != null && tracker.config().equals(cfg)) return tracker;
         if (tracker != null) tracker.close();
@@ -323,6 +331,7 @@ public final class Yolo implements AutoCloseable {
      * all saved into one run folder), as one iterator of results.
      */
     public MultiVideo videos(String source, Cfg c, boolean track) {
+        if (track) refuseTrackingClasses();
         String s = source.strip();
         if (!s.endsWith(".streams")) return new MultiVideo(List.of(video(s, c, track)));
         Path file = Path.of(s);

@@ -78,6 +78,19 @@ class MainTest {
     }
 
     @Test
+    void trackRefusesAClassifierInOneLine(@TempDir Path tmp) {
+        Shared.require();
+        String why = "Classification doesn't support mode=track: yolo11n-cls-dogcat.onnx is a classify model";
+        assertOneLineError(run("track", "model=yolo11n-cls-dogcat.onnx", "source=" + Shared.video("cup.mp4"), "project=" + tmp), why);
+        assertOneLineError(run("track", "model=yolo11n-cls-dogcat.onnx", "source=" + Shared.image("bus.jpg"), "project=" + tmp), why);
+        try (var m = dev.yolotrt.model.Yolo.load("yolo11n-cls-dogcat.onnx", Shared.settings())) {
+            YoloException e = assertThrows(YoloException.class, () -> m.track(Shared.image("bus.jpg").toString()));
+            assertTrue(e.getMessage().startsWith(why), e.getMessage());
+        }
+        assertFalse(Files.exists(tmp.resolve("track")));
+    }
+
+    @Test
     void saveTxtWritesYoloLabelsThatReadBack(@TempDir Path tmp) throws Exception {
         Run r = run("predict", "source=" + Shared.image("bus.jpg"), "conf=0.5", "save=false", "save_txt=true", "save_conf=true",
                 "project=" + tmp, "name=t");
