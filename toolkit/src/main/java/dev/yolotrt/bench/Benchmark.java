@@ -11,8 +11,11 @@ import dev.yolotrt.model.Yolo;
 import dev.yolotrt.pipeline.Predictor;
 import dev.yolotrt.predict.Batch;
 import dev.yolotrt.predict.PredictOptions;
+import dev.yolotrt.task.Precision;
 import dev.yolotrt.task.Task;
 import dev.yolotrt.util.Log;
+import dev.yolotrt.util.Text;
+import dev.yolotrt.util.YoloException;
 import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
 import dev.yolotrt.val.Validator;
@@ -54,11 +57,26 @@ public final class Benchmark {
                        List<String> alsoOn) {
         public Plan {
             precisions = List.copyOf(precisions);
+            precisions.forEach(Plan::checkVariant);
             alsoOn = List.copyOf(alsoOn);
         }
 
         public static Plan defaults(int batch, int imgsz, String data) {
             return new Plan(List.of("fp32", "fp16", "int8", "fp16+nms"), batch, imgsz, data, 50, 10, 100, "val", List.of());
+        }
+
+        /** A precision as {@link #exportOptions} reads it: fp32, fp16 or int8, then -qdq, -typed, -CALIBRATOR or +nms. */
+        private static void checkVariant(String variant) {
+            String[] parts = variant.split("(?=[+-])");
+            boolean known = Arrays.stream(Precision.values()).anyMatch(p -> p.id().equals(parts[0]));
+            for (int i = 1; known && i < parts.length; i++) {
+                String s = parts[i];
+                known = s.equals("+nms") || s.equals("-qdq") || s.equals("-typed") || s.startsWith("-") && dev.yolotrt.export.Calibrators.ALGORITHMS.contains(s.substring(1));
+            }
+            if (!known) {
+                throw new YoloException("precisions=" + Text.clip(variant) + " is not a precision; valid: fp32, fp16, int8, optionally with -qdq, -typed, -"
+                        + String.join("/-", dev.yolotrt.export.Calibrators.ALGORITHMS) + " or +nms (e.g. fp16+nms, int8-qdq)");
+            }
         }
 
         public Plan calibratingOn(String split) {

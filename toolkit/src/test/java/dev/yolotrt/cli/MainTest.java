@@ -91,6 +91,25 @@ class MainTest {
     }
 
     @Test
+    void badInputMessagesSayWhatIsWrong(@TempDir Path tmp) {
+        Shared.require();
+        Run upper = run("predict", "CONF=0.3", "source=" + Shared.image("bus.jpg"), "project=" + tmp);
+        assertOneLineError(upper, "'CONF' is not a valid option; did you mean 'conf'? Valid keys: ");
+        Run far = run("predict", "zzzzzzzzzz=1", "source=" + Shared.image("bus.jpg"), "project=" + tmp);
+        assertOneLineError(far, "'zzzzzzzzzz' is not a valid option. Valid keys: ");
+        assertOneLineError(run("predict", "source=", "project=" + tmp), "the source is empty: give source= an image, folder, glob, URL or video");
+        assertOneLineError(run("benchmark", "model=yolov8n.onnx", "precisions=fp32,fp64", "project=" + tmp),
+                "precisions=fp64 is not a precision; valid: fp32, fp16, int8");
+        // Port 9 (discard) refuses on loopback: an image URL is downloaded as an image, a video URL opened by FFmpeg.
+        Run image = run("predict", "source=http://127.0.0.1:9/x.jpg", "project=" + tmp);
+        assertOneLineError(image, "http://127.0.0.1:9/x.jpg");
+        assertFalse(image.err().contains("video"), image.err());
+        Run video = run("predict", "source=http://127.0.0.1:9/x.mp4", "project=" + tmp);
+        assertOneLineError(video, "cannot open video http://127.0.0.1:9/x.mp4: connection refused (check the URL and that the server is up)");
+        assertFalse(video.err().contains("setFormat") || video.err().contains("has been called"), video.err());
+    }
+
+    @Test
     void saveTxtWritesYoloLabelsThatReadBack(@TempDir Path tmp) throws Exception {
         Run r = run("predict", "source=" + Shared.image("bus.jpg"), "conf=0.5", "save=false", "save_txt=true", "save_conf=true",
                 "project=" + tmp, "name=t");
