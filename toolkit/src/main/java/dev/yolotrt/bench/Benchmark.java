@@ -126,7 +126,7 @@ public final class Benchmark {
             String title = model.file().getFileName() + " benchmark";
             if (!TensorRt.available()) {
                 Log.info("No TensorRT GPU here (" + TensorRt.whyUnavailable() + "); benchmarking the ONNX Runtime CPU backend instead");
-                b.measure(model, "onnx", "fp32", plan, images, 0, fileMb(model.file()));
+                b.measure(model, "onnx", "fp32", plan, images, Double.NaN, fileMb(model.file())); // no build: an ONNX model runs as it is
                 return b.table(title + " (CPU)");
             }
             for (String p : plan.precisions()) {
@@ -183,9 +183,9 @@ public final class Benchmark {
             score.forEach((k, v) -> scores.computeIfAbsent(k, DoubleColumn::create).append(v));
             build.append(buildS);
             size.append(mb);
-            Log.info(String.format(Locale.ROOT, "%s %s batch %d: engine %.4f ms/img, end-to-end %.4f ms/img (%s)%s, %s",
+            Log.info(String.format(Locale.ROOT, "%s %s batch %d: engine %.2f ms/img, end-to-end %.2f ms/img (%s)%s, %s",
                     fmt, prec, bs, mean(eng), mean(host.ms()), host.stages(),
-                    gpu == null ? "" : String.format(Locale.ROOT, "; GPU path %.4f (%s), pipelined %.4f", mean(gpu.ms()), gpu.stages(), pipe),
+                    gpu == null ? "" : String.format(Locale.ROOT, "; GPU path %.2f (%s), pipelined %.2f", mean(gpu.ms()), gpu.stages(), pipe),
                     describe(score)));
         }
     }
@@ -352,17 +352,23 @@ public final class Benchmark {
     }
 
     private Table table(String title) {
-        for (DoubleColumn c : List.of(engMean, engMin, engMax, e2eMean, e2eMin, e2eMax, gpuMean, gpuMin, gpuMax, piped)) {
-            c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
-        }
+        // Milliseconds to 2 decimals, as Ultralytics' benchmark rounds them; what was not measured (an ONNX row's build) is "-".
+        for (DoubleColumn c : List.of(engMean, engMin, engMax, e2eMean, e2eMin, e2eMax, gpuMean, gpuMin, gpuMax, piped)) c.setPrintFormatter(fixed(2));
         List<DoubleColumn> tail = new ArrayList<>(scores.values());
         tail.addAll(List.of(build, size));
-        for (DoubleColumn c : tail) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(3));
+        for (DoubleColumn c : tail) c.setPrintFormatter(fixed(3));
         Table t = Table.create(title, format, precision, batch, engMean, engMin, engMax, e2eMean, e2eMin, e2eMax);
         // Only engines letterbox on the GPU: a CPU table has no such columns.
         if (gpuMean.countMissing() < gpuMean.size()) t.addColumns(gpuMean, gpuMin, gpuMax, piped);
         tail.forEach(t::addColumns);
         return t;
+    }
+
+    private static NumberColumnFormatter fixed(int decimals) {
+        java.text.NumberFormat f = java.text.NumberFormat.getNumberInstance(Locale.ROOT);
+        f.setMinimumFractionDigits(decimals);
+        f.setMaximumFractionDigits(decimals);
+        return new NumberColumnFormatter(f, "-");
     }
 
     static double mean(double[] v) {

@@ -209,6 +209,12 @@ class MainTest {
         String md = Files.readString(tmp.resolve("b/benchmark.md"));
         assertTrue(md.startsWith("| Format | Precision | Batch | Engine ms/img"), md);
         assertTrue(md.contains("| onnx | FP32 | 1 |"), md);
+        // Milliseconds to 2 decimals, mAP and MB to 3; no build for an ONNX row: "-", not 0.000.
+        assertFalse(java.util.regex.Pattern.compile("\\d\\.\\d{4}").matcher(r.out()).find(), r.out());
+        assertTrue(java.util.regex.Pattern.compile("onnx\\s+\\|\\s+FP32\\s+\\|\\s+1\\s+\\|\\s+\\d+\\.\\d\\d\\s").matcher(r.out()).find(), r.out());
+        String row = md.lines().filter(l -> l.startsWith("| onnx")).findFirst().orElseThrow();
+        java.util.List<String> head = java.util.Arrays.stream(md.lines().findFirst().orElseThrow().split("\\|")).map(String::strip).toList();
+        assertEquals("-", java.util.Arrays.stream(row.split("\\|")).map(String::strip).toList().get(head.indexOf("Build s")), row);
         assertTrue(Files.readString(tmp.resolve("b/benchmark.csv")).contains("0.609"), "mAP50-95 of yolov8n on coco8 (Ultralytics: 0.60923)");
     }
 
