@@ -189,7 +189,7 @@ public final class ValPlots {
         }
         NumberAxis bar = new NumberAxis(normalized ? "fraction of the true class" : "count");
         // A handful of round ticks (a short bar picked hundredths on its own): fifths of 1, or whole counts.
-        double step = normalized ? 0.2 : Math.max(1, niceStep(max / 5));
+        double step = normalized ? 0.2 : Math.max(1, Theme.niceStep(max / 5));
         bar.setRange(0, max);
         bar.setTickUnit(new NumberTickUnit(step, new java.text.DecimalFormat(normalized ? "0.0" : "0",
                 java.text.DecimalFormatSymbols.getInstance(Locale.ROOT))));
@@ -199,14 +199,6 @@ public final class ValPlots {
         legend.setMargin(4, 4, 40, 4);
         c.addSubtitle(legend);
         return c;
-    }
-
-    /** 1, 2 or 5 times a power of ten, the smallest of them at least {@code raw}. */
-    static double niceStep(double raw) {
-        if (!(raw > 0)) return 1;
-        double p = Math.pow(10, Math.floor(Math.log10(raw)));
-        for (double m : new double[] {1, 2, 5}) if (m * p >= raw - 1e-12) return m * p;
-        return 10 * p;
     }
 
     private static String className(Metrics m, int row) {

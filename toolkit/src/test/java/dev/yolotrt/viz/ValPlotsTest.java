@@ -74,9 +74,9 @@ class ValPlotsTest {
         assertEquals(List.of("0.0", "0.2", "0.4", "0.6", "0.8", "1.0"), colourBarTicks(ValPlots.confusionMatrix(metrics(), true, 20)));
         // Counts up to 2: whole numbers only.
         assertEquals(List.of("0", "1", "2"), colourBarTicks(ValPlots.confusionMatrix(metrics(), false, 20)));
-        assertEquals(2.0, ValPlots.niceStep(1.7));
-        assertEquals(50.0, ValPlots.niceStep(23));
-        assertEquals(100.0, ValPlots.niceStep(51));
+        assertEquals(2.0, Theme.niceStep(1.7));
+        assertEquals(50.0, Theme.niceStep(23));
+        assertEquals(100.0, Theme.niceStep(51));
     }
 
     @Test
