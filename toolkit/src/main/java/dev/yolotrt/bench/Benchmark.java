@@ -11,8 +11,11 @@ import dev.yolotrt.model.Yolo;
 import dev.yolotrt.pipeline.Predictor;
 import dev.yolotrt.predict.Batch;
 import dev.yolotrt.predict.PredictOptions;
+import dev.yolotrt.task.Precision;
 import dev.yolotrt.task.Task;
 import dev.yolotrt.util.Log;
+import dev.yolotrt.util.Text;
+import dev.yolotrt.util.YoloException;
 import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
 import dev.yolotrt.val.Validator;
@@ -54,11 +57,26 @@ public final class Benchmark {
                        List<String> alsoOn) {
         public Plan {
             precisions = List.copyOf(precisions);
+            precisions.forEach(Plan::checkVariant);
             alsoOn = List.copyOf(alsoOn);
         }
 
         public static Plan defaults(int batch, int imgsz, String data) {
             return new Plan(List.of("fp32", "fp16", "int8", "fp16+nms"), batch, imgsz, data, 50, 10, 100, "val", List.of());
+        }
+
+        /** A precision as {@link #exportOptions} reads it: fp32, fp16 or int8, then -qdq, -typed, -CALIBRATOR or +nms. */
+        private static void checkVariant(String variant) {
+            String[] parts = variant.split("(?=[+-])");
+            boolean known = Arrays.stream(Precision.values()).anyMatch(p -> p.id().equals(parts[0]));
+            for (int i = 1; known && i < parts.length; i++) {
+                String s = parts[i];
+                known = s.equals("+nms") || s.equals("-qdq") || s.equals("-typed") || s.startsWith("-") && dev.yolotrt.export.Calibrators.ALGORITHMS.contains(s.substring(1));
+            }
+            if (!known) {
+                throw new YoloException("precisions=" + Text.clip(variant) + " is not a precision; valid: fp32, fp16, int8, optionally with -qdq, -typed, -"
+                        + String.join("/-", dev.yolotrt.export.Calibrators.ALGORITHMS) + " or +nms (e.g. fp16+nms, int8-qdq)");
+            }
         }
 
         public Plan calibratingOn(String split) {
@@ -108,7 +126,7 @@ public final class Benchmark {
             String title = model.file().getFileName() + " benchmark";
             if (!TensorRt.available()) {
                 Log.info("No TensorRT GPU here (" + TensorRt.whyUnavailable() + "); benchmarking the ONNX Runtime CPU backend instead");
-                b.measure(model, "onnx", "fp32", plan, images, 0, fileMb(model.file()));
+                b.measure(model, "onnx", "fp32", plan, images, Double.NaN, fileMb(model.file())); // no build: an ONNX model runs as it is
                 return b.table(title + " (CPU)");
             }
             for (String p : plan.precisions()) {
@@ -165,9 +183,9 @@ public final class Benchmark {
             score.forEach((k, v) -> scores.computeIfAbsent(k, DoubleColumn::create).append(v));
             build.append(buildS);
             size.append(mb);
-            Log.info(String.format(Locale.ROOT, "%s %s batch %d: engine %.4f ms/img, end-to-end %.4f ms/img (%s)%s, %s",
+            Log.info(String.format(Locale.ROOT, "%s %s batch %d: engine %.2f ms/img, end-to-end %.2f ms/img (%s)%s, %s",
                     fmt, prec, bs, mean(eng), mean(host.ms()), host.stages(),
-                    gpu == null ? "" : String.format(Locale.ROOT, "; GPU path %.4f (%s), pipelined %.4f", mean(gpu.ms()), gpu.stages(), pipe),
+                    gpu == null ? "" : String.format(Locale.ROOT, "; GPU path %.2f (%s), pipelined %.2f", mean(gpu.ms()), gpu.stages(), pipe),
                     describe(score)));
         }
     }
@@ -334,17 +352,23 @@ public final class Benchmark {
     }
 
     private Table table(String title) {
-        for (DoubleColumn c : List.of(engMean, engMin, engMax, e2eMean, e2eMin, e2eMax, gpuMean, gpuMin, gpuMax, piped)) {
-            c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
-        }
+        // Milliseconds to 2 decimals, as Ultralytics' benchmark rounds them; what was not measured (an ONNX row's build) is "-".
+        for (DoubleColumn c : List.of(engMean, engMin, engMax, e2eMean, e2eMin, e2eMax, gpuMean, gpuMin, gpuMax, piped)) c.setPrintFormatter(fixed(2));
         List<DoubleColumn> tail = new ArrayList<>(scores.values());
         tail.addAll(List.of(build, size));
-        for (DoubleColumn c : tail) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(3));
+        for (DoubleColumn c : tail) c.setPrintFormatter(fixed(3));
         Table t = Table.create(title, format, precision, batch, engMean, engMin, engMax, e2eMean, e2eMin, e2eMax);
         // Only engines letterbox on the GPU: a CPU table has no such columns.
         if (gpuMean.countMissing() < gpuMean.size()) t.addColumns(gpuMean, gpuMin, gpuMax, piped);
         tail.forEach(t::addColumns);
         return t;
+    }
+
+    private static NumberColumnFormatter fixed(int decimals) {
+        java.text.NumberFormat f = java.text.NumberFormat.getNumberInstance(Locale.ROOT);
+        f.setMinimumFractionDigits(decimals);
+        f.setMaximumFractionDigits(decimals);
+        return new NumberColumnFormatter(f, "-");
     }
 
     static double mean(double[] v) {

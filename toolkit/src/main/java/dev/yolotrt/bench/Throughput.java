@@ -33,6 +33,7 @@ public final class Throughput {
     }
 
     public static Table run(Yolo model, List<ImageSource> sources, PredictOptions o) {
+        Benchmark.batches(model, o.batch()); // a fixed-batch model runs at its own batch: said here as benchmark data= says it
         Predictor p = model.predictor();
         p.warmup(o);
         StringColumn path = StringColumn.create(Columns.PATH), limit = StringColumn.create(Columns.LIMITED_BY);

@@ -238,8 +238,10 @@ public final class Cfg {
 
     static YoloException unknown(String key) {
         // The edit distance is quadratic: a key of a million characters is near nothing anyway.
-        String near = key.length() > 64 ? "" : KEYS.keySet().stream().min((a, b) -> distance(key, a) - distance(key, b)).orElse("");
-        String hint = !near.isEmpty() && distance(key, near) <= Math.max(2, key.length() / 3) ? "; did you mean '" + near + "'?" : "";
+        // Keys are lower case: CONF is as near to conf as a key can be.
+        String k = key.toLowerCase(java.util.Locale.ROOT);
+        String near = key.length() > 64 ? "" : KEYS.keySet().stream().min((a, b) -> distance(k, a) - distance(k, b)).orElse("");
+        String hint = !near.isEmpty() && distance(k, near) <= Math.max(2, key.length() / 3) ? "; did you mean '" + near + "'?" : ".";
         return new YoloException("'" + dev.yolotrt.util.Text.clip(key) + "' is not a valid option" + hint + " Valid keys: " + String.join(", ", KEYS.keySet()));
     }
 

@@ -184,7 +184,7 @@ final class Commands {
                 total[2] += r.speed().get("postprocess");
                 if (c.bool("verbose")) {
                     int i = which.getOrDefault(r.path(), 0);
-                    int frames = parts.get(i).source().frames();
+                    int frames = parts.get(i).frames();
                     out.printf(Locale.ROOT, "video %d/%d (frame %d/%s) %s: %s, %.1fms%n", i + 1, parts.size(), r.frame() + 1,
                             frames > 0 ? frames : "?", r.path(), r.summary(), r.speed().get("inference"));
                 }

@@ -50,6 +50,9 @@ public record ImageSource(String path, Supplier<Mat> loader, boolean keepPixels)
     }
 
     public static List<ImageSource> resolve(Object source, Settings settings) {
+        if (source == null || source instanceof CharSequence s && s.toString().isBlank()) {
+            throw new YoloException("the source is empty: give source= an image, folder, glob, URL or video");
+        }
         List<ImageSource> out = new ArrayList<>();
         try {
             add(source, settings, out);

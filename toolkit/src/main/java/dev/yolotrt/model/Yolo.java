@@ -299,8 +299,16 @@ public final class Yolo implements AutoCloseable {
         });
     }
 
+    /** Track mode follows boxes: a classifier has none, and Ultralytics refuses it too. */
+    private void refuseTrackingClasses() {
+        if (!metadata.task().boxes()) {
+            throw new YoloException("Classification doesn't support mode=track: " + file.getFileName() + " is a classify model, with no boxes to follow; use predict");
+        }
+    }
+
     /** The tracker of a track call: the kept one with persist=true (unless its YAML changed), else a new one. */
     private synchronized Tracker tracker(Cfg c) {
+        refuseTrackingClasses();
         TrackerConfig cfg = TrackerConfig.load(c.string("tracker"));
         if (c.bool("persist") && tracker != null && tracker.config().equals(cfg)) return tracker;
         if (tracker != null) tracker.close();
@@ -323,13 +331,14 @@ public final class Yolo implements AutoCloseable {
      * all saved into one run folder), as one iterator of results.
      */
     public MultiVideo videos(String source, Cfg c, boolean track) {
+        if (track) refuseTrackingClasses();
         String s = source.strip();
         if (!s.endsWith(".streams")) return new MultiVideo(List.of(video(s, c, track)));
         Path file = Path.of(s);
         if (!Files.isRegularFile(file)) throw new YoloException("streams file not found: " + file);
         Cfg shared = c;
         if (ResultWriter.Options.of(c).any() || c.bool("save_frames")) {
-            Path dir = dev.yolotrt.viz.RunDirs.next(c, track ? "track" : "predict", metadata.task());
+            Path dir = dev.yolotrt.viz.RunDirs.reserve(c, track ? "track" : "predict", metadata.task());
             shared = c.with(Map.of("project", dir.toAbsolutePath().getParent().toString(), "name", dir.getFileName().toString(), "exist_ok", true));
         }
         Cfg each = shared;
@@ -366,7 +375,7 @@ public final class Yolo implements AutoCloseable {
             ResultWriter.Options wo = ResultWriter.Options.of(c);
             boolean frames = c.bool("save_frames");
             if (wo.any() || frames) {
-                sink = new VideoSink(dev.yolotrt.viz.RunDirs.next(c, track ? "track" : "predict", metadata.task()), source,
+                sink = new VideoSink(dev.yolotrt.viz.RunDirs.reserve(c, track ? "track" : "predict", metadata.task()), source,
                         src.live() ? 30 : src.fps(), wo, wo.image(), frames, c.bool("show_trails"));
             }
             VideoSink s = sink;

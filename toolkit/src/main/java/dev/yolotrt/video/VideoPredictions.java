@@ -54,6 +54,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
     }
 
     private final VideoSource source;
+    private final int stride;
     private final Predictor predictor;
     private final PredictOptions o;
     private final UnaryOperator<Results> after;
@@ -94,6 +95,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
     public VideoPredictions(VideoSource source, Predictor predictor, PredictOptions o, Options vo, UnaryOperator<Results> after,
                             AutoCloseable owned, Runnable onEnd) {
         this.source = source;
+        this.stride = vo.vidStride();
         this.owned = owned;
         this.onEnd = onEnd;
         this.predictor = predictor;
@@ -300,6 +302,15 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
 
     public VideoSource source() {
         return source;
+    }
+
+    /**
+     * The frames this run returns, as progress counts them: every {@code vid_stride}-th of the frames the file announces,
+     * the first included (795 at vid_stride=10: 80); 0 when unknown (a stream, a camera).
+     */
+    public int frames() {
+        int announced = source.frames();
+        return announced > 0 ? (announced + stride - 1) / stride : 0;
     }
 
     /** The run folder results are saved in, or null when nothing is saved. */

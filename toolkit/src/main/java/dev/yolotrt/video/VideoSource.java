@@ -103,7 +103,15 @@ public final class VideoSource implements AutoCloseable {
 
     /** True for what Ultralytics treats as a stream: a URL of a streaming protocol or a camera index. */
     public static boolean isStream(String source) {
-        return STREAM.matcher(source).matches() && !isVideoFile(source) || source.matches("\\d+");
+        return STREAM.matcher(source).matches() && !isVideoFile(source) && !isImageUrl(source) || source.matches("\\d+");
+    }
+
+    /** An http(s) URL whose path ends in an image suffix (…/bus.jpg): an image to download, as Ultralytics reads it. */
+    static boolean isImageUrl(String source) {
+        String s = source.replaceAll("[?#].*$", "");
+        int dot = s.lastIndexOf('.');
+        return s.matches("(?i)^https?://.*") && dot > 0
+                && dev.yolotrt.data.ImageSource.IMAGE_SUFFIXES.contains(s.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 
     /** What predict and track read as video rather than images: a video file, a stream URL, a camera index, a .streams file. */
@@ -170,8 +178,21 @@ public final class VideoSource implements AutoCloseable {
     private static String reason(Throwable e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
         if (m.contains("avcodec_find_decoder")) return "no decoder for its video codec (unknown or unsupported codec)";
-        // JavaCV's hint about its log callback means nothing to a user.
-        return m.replaceAll("\\(For more details[^)]*\\)", "").replaceAll("\\s+", " ").strip();
+        // JavaCV's hints about its log callback and setFormat() mean nothing to a user; FFmpeg's error number gets its words.
+        m = m.replaceAll("\\(For more details.*?has been called\\.\\)", "").replaceAll("\\(Has setFormat\\(\\) been called\\?\\)", "");
+        java.util.regex.Matcher err = java.util.regex.Pattern.compile("avformat_open_input\\(\\) error (-?\\d+): Could not open input \"[^\"]*\"").matcher(m);
+        if (err.find()) {
+            String words = switch (err.group(1)) {
+                case "-111" -> "connection refused";
+                case "-110" -> "connection timed out";
+                case "-2" -> "no such file";
+                case "-13" -> "permission denied";
+                case "-5" -> "I/O error";
+                default -> "FFmpeg error " + err.group(1);
+            };
+            m = m.substring(0, err.start()) + words + m.substring(err.end());
+        }
+        return m.replaceAll("\\s+", " ").strip().replaceFirst("\\.$", "");
     }
 
     private static void close(FFmpegFrameGrabber g) {

@@ -128,6 +128,39 @@ public final class Charts {
         return Theme.apply(c);
     }
 
+    /**
+     * How long tracks lived: a histogram of tracks by frames from first to last seen ({@code firstSeen}, {@code lastSeen}:
+     * frame index per track id), in round bins (1, 2, 5, 10 ... frames wide) labelled under their edges.
+     */
+    public static JFreeChart trackLifetimes(Map<Integer, Integer> firstSeen, Map<Integer, Integer> lastSeen) {
+        List<Integer> frames = firstSeen.entrySet().stream().map(e -> lastSeen.getOrDefault(e.getKey(), e.getValue()) - e.getValue() + 1).toList();
+        int longest = frames.stream().mapToInt(Integer::intValue).max().orElse(1);
+        // About ten bins, each a round number of frames wide; the bins start at 0, so frame counts 1..w fall in the first.
+        int width = (int) Math.max(1, Theme.niceStep(longest / 10.0));
+        int bins = longest / width + 1;
+        org.jfree.data.statistics.SimpleHistogramDataset d = new org.jfree.data.statistics.SimpleHistogramDataset("tracks");
+        for (int b = 0; b < bins; b++) d.addBin(new org.jfree.data.statistics.SimpleHistogramBin(b * width, (b + 1) * width, true, false));
+        d.setAdjustForBinSize(false);
+        frames.forEach(f -> d.addObservation(f));
+        JFreeChart c = ChartFactory.createHistogram("Track lifetimes (" + frames.size() + " tracks)", "frames from first to last seen",
+                "tracks", d, PlotOrientation.VERTICAL, false, false, false);
+        Theme.apply(c);
+        org.jfree.chart.plot.XYPlot p = c.getXYPlot();
+        NumberAxis x = (NumberAxis) p.getDomainAxis(), y = (NumberAxis) p.getRangeAxis();
+        DecimalFormat whole = new DecimalFormat("#,##0", java.text.DecimalFormatSymbols.getInstance(Locale.ROOT));
+        // Every bin edge while they fit (up to 12 labels), every other one beyond; whole tracks up the side.
+        x.setRange(0, bins * width);
+        x.setTickUnit(new NumberTickUnit(bins <= 12 ? width : 2 * width, whole));
+        x.setMinorTickCount(0);
+        c.setPadding(new org.jfree.chart.ui.RectangleInsets(0, 0, 0, 16)); // room for the last edge's label
+        y.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        org.jfree.chart.renderer.xy.XYBarRenderer r = (org.jfree.chart.renderer.xy.XYBarRenderer) p.getRenderer();
+        r.setSeriesPaint(0, Theme.colour(0));
+        r.setDrawBarOutline(true);
+        r.setSeriesOutlinePaint(0, Color.WHITE);
+        return c;
+    }
+
     /** "sequential" or "pipelined": a throughput row's path without its details, short enough for an axis. */
     private static String pathKind(Table t, int r) {
         return t.stringColumn(Columns.PATH).get(r).replaceFirst(" \\(.*", "").replace(" decode", "");

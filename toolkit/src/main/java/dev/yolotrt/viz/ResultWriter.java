@@ -45,7 +45,7 @@ public final class ResultWriter {
     /** A writer into the next run folder ({@code project}/{@code name}), or null when nothing is to be saved. */
     public static ResultWriter forRun(Cfg c, String mode, Task task) {
         Options o = Options.of(c);
-        return o.any() ? new ResultWriter(RunDirs.next(c, mode, task), o) : null;
+        return o.any() ? new ResultWriter(RunDirs.reserve(c, mode, task), o) : null;
     }
 
     public Path dir() {

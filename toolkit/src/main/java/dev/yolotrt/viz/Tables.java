@@ -20,9 +20,10 @@ public final class Tables {
         return AtomicWrite.write(file, tmp -> Files.writeString(tmp, markdown(table)));
     }
 
-    /** A cell as tables show it: numbers to 4 significant digits (Markdown, HTML). */
+    /** A cell as tables show it: numbers to 4 significant digits, "-" where nothing was measured (Markdown, HTML). */
     public static String cell(Table table, int column, int row) {
         Object v = table.column(column).get(row);
+        if (v == null || v instanceof Double d && d.isNaN()) return "-"; // Tablesaw hands back a missing number as null
         return v instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : String.valueOf(v);
     }
 

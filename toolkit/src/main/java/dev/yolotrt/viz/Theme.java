@@ -113,6 +113,14 @@ public final class Theme {
         return luminance > 140 ? TEXT : Color.WHITE;
     }
 
+    /** A round tick step: 1, 2 or 5 times a power of ten, the smallest of them at least {@code raw}. */
+    static double niceStep(double raw) {
+        if (!(raw > 0)) return 1;
+        double p = Math.pow(10, Math.floor(Math.log10(raw)));
+        for (double m : new double[] {1, 2, 5}) if (m * p >= raw - 1e-12) return m * p;
+        return 10 * p;
+    }
+
     /** The palette's colour {@code i}, cycling. */
     public static Paint colour(int i) {
         return PALETTE[Math.floorMod(i, PALETTE.length)];

@@ -187,7 +187,14 @@ public final class ValPlots {
             a.setTickUnit(new NumberTickUnit(1));
             a.setTickLabelFont(names);
         }
-        PaintScaleLegend legend = new PaintScaleLegend(scale, new NumberAxis(normalized ? "fraction of the true class" : "count"));
+        NumberAxis bar = new NumberAxis(normalized ? "fraction of the true class" : "count");
+        // A handful of round ticks (a short bar picked hundredths on its own): fifths of 1, or whole counts.
+        double step = normalized ? 0.2 : Math.max(1, Theme.niceStep(max / 5));
+        bar.setRange(0, max);
+        bar.setTickUnit(new NumberTickUnit(step, new java.text.DecimalFormat(normalized ? "0.0" : "0",
+                java.text.DecimalFormatSymbols.getInstance(Locale.ROOT))));
+        bar.setMinorTickCount(0);
+        PaintScaleLegend legend = new PaintScaleLegend(scale, bar);
         legend.setPosition(RectangleEdge.RIGHT);
         legend.setMargin(4, 4, 40, 4);
         c.addSubtitle(legend);

@@ -53,6 +53,63 @@ class MainTest {
     }
 
     @Test
+    void aFailedRunLeavesNoRunFolderAndTheNextRunGetsTheLowestNumber(@TempDir Path tmp) throws Exception {
+        Path corrupt = Files.write(tmp.resolve("corrupt.jpg"), new byte[] {(byte) 0xff, (byte) 0xd8, 1, 2, 3});
+        Path runs = tmp.resolve("runs");
+        assertTrue(run("predict", "model=yolov8n.onnx", "source=" + tmp.resolve("missing.jpg"), "project=" + runs).code() != 0);
+        assertTrue(run("predict", "model=yolov8n.onnx", "source=" + corrupt, "project=" + runs).code() != 0);
+        assertTrue(run("track", "model=yolov8n.onnx", "source=" + corrupt, "project=" + runs, "save=true").code() != 0);
+        assertFalse(Files.exists(runs.resolve("predict")), "an empty run folder after a failed predict");
+        assertFalse(Files.exists(runs), "the project folder made for a run that failed");
+        Run ok = run("predict", "model=yolov8n.onnx", "source=" + Shared.image("bus.jpg"), "project=" + runs, "verbose=false");
+        assertEquals(0, ok.code(), ok.err());
+        assertTrue(ok.out().contains("Results saved to " + runs.resolve("predict") + "\n"), ok.out());
+        assertTrue(Files.isRegularFile(runs.resolve("predict/bus.jpg")));
+    }
+
+    @Test
+    void aRunFolderThatCannotBeMadeSaysWhy(@TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("plain-file"), "x");
+        assertOneLineError(run("predict", "model=yolov8n.onnx", "source=" + Shared.image("bus.jpg"), "project=" + file),
+                "cannot create run folder " + file.resolve("predict") + ": a file of that name is in the way, not a folder");
+        assertOneLineError(run("predict", "model=yolov8n.onnx", "source=" + Shared.image("bus.jpg"), "project=/proc/forbidden"),
+                "cannot create run folder /proc/forbidden/predict: the file system takes no new folders there");
+        assertEquals(java.util.List.of(file), Files.list(tmp).toList());
+    }
+
+    @Test
+    void trackRefusesAClassifierInOneLine(@TempDir Path tmp) {
+        Shared.require();
+        String why = "Classification doesn't support mode=track: yolo11n-cls-dogcat.onnx is a classify model";
+        assertOneLineError(run("track", "model=yolo11n-cls-dogcat.onnx", "source=" + Shared.video("cup.mp4"), "project=" + tmp), why);
+        assertOneLineError(run("track", "model=yolo11n-cls-dogcat.onnx", "source=" + Shared.image("bus.jpg"), "project=" + tmp), why);
+        try (var m = dev.yolotrt.model.Yolo.load("yolo11n-cls-dogcat.onnx", Shared.settings())) {
+            YoloException e = assertThrows(YoloException.class, () -> m.track(Shared.image("bus.jpg").toString()));
+            assertTrue(e.getMessage().startsWith(why), e.getMessage());
+        }
+        assertFalse(Files.exists(tmp.resolve("track")));
+    }
+
+    @Test
+    void badInputMessagesSayWhatIsWrong(@TempDir Path tmp) {
+        Shared.require();
+        Run upper = run("predict", "CONF=0.3", "source=" + Shared.image("bus.jpg"), "project=" + tmp);
+        assertOneLineError(upper, "'CONF' is not a valid option; did you mean 'conf'? Valid keys: ");
+        Run far = run("predict", "zzzzzzzzzz=1", "source=" + Shared.image("bus.jpg"), "project=" + tmp);
+        assertOneLineError(far, "'zzzzzzzzzz' is not a valid option. Valid keys: ");
+        assertOneLineError(run("predict", "source=", "project=" + tmp), "the source is empty: give source= an image, folder, glob, URL or video");
+        assertOneLineError(run("benchmark", "model=yolov8n.onnx", "precisions=fp32,fp64", "project=" + tmp),
+                "precisions=fp64 is not a precision; valid: fp32, fp16, int8");
+        // Port 9 (discard) refuses on loopback: an image URL is downloaded as an image, a video URL opened by FFmpeg.
+        Run image = run("predict", "source=http://127.0.0.1:9/x.jpg", "project=" + tmp);
+        assertOneLineError(image, "http://127.0.0.1:9/x.jpg");
+        assertFalse(image.err().contains("video"), image.err());
+        Run video = run("predict", "source=http://127.0.0.1:9/x.mp4", "project=" + tmp);
+        assertOneLineError(video, "cannot open video http://127.0.0.1:9/x.mp4: connection refused (check the URL and that the server is up)");
+        assertFalse(video.err().contains("setFormat") || video.err().contains("has been called"), video.err());
+    }
+
+    @Test
     void saveTxtWritesYoloLabelsThatReadBack(@TempDir Path tmp) throws Exception {
         Run r = run("predict", "source=" + Shared.image("bus.jpg"), "conf=0.5", "save=false", "save_txt=true", "save_conf=true",
                 "project=" + tmp, "name=t");
@@ -103,9 +160,7 @@ class MainTest {
         Path broken = Files.writeString(tmp.resolve("broken.jpg"), "not a jpeg");
         Run r = run("predict", "source=" + broken, "project=" + tmp.resolve("runs"));
         assertOneLineError(r, "cannot decode image " + broken);
-        try (var files = Files.walk(tmp.resolve("runs"))) {
-            assertEquals(0, files.filter(Files::isRegularFile).count());
-        }
+        assertFalse(Files.exists(tmp.resolve("runs")), "nothing saved, not even an empty run folder");
     }
 
     @Test
@@ -154,6 +209,12 @@ class MainTest {
         String md = Files.readString(tmp.resolve("b/benchmark.md"));
         assertTrue(md.startsWith("| Format | Precision | Batch | Engine ms/img"), md);
         assertTrue(md.contains("| onnx | FP32 | 1 |"), md);
+        // Milliseconds to 2 decimals, mAP and MB to 3; no build for an ONNX row: "-", not 0.000.
+        assertFalse(java.util.regex.Pattern.compile("\\d\\.\\d{4}").matcher(r.out()).find(), r.out());
+        assertTrue(java.util.regex.Pattern.compile("onnx\\s+\\|\\s+FP32\\s+\\|\\s+1\\s+\\|\\s+\\d+\\.\\d\\d\\s").matcher(r.out()).find(), r.out());
+        String row = md.lines().filter(l -> l.startsWith("| onnx")).findFirst().orElseThrow();
+        java.util.List<String> head = java.util.Arrays.stream(md.lines().findFirst().orElseThrow().split("\\|")).map(String::strip).toList();
+        assertEquals("-", java.util.Arrays.stream(row.split("\\|")).map(String::strip).toList().get(head.indexOf("Build s")), row);
         assertTrue(Files.readString(tmp.resolve("b/benchmark.csv")).contains("0.609"), "mAP50-95 of yolov8n on coco8 (Ultralytics: 0.60923)");
     }
 
@@ -193,6 +254,11 @@ class MainTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("sequential decode") && r.out().contains("pipelined"), r.out());
         assertTrue(Files.readString(tmp.resolve("throughput/throughput.md")).contains("| Images/s |"));
+        assertFalse(r.err().contains("WARNING: batch="), "batch=1 on a batch-1 model is what was asked: " + r.err());
+        Run b8 = run("benchmark", "model=yolov8n.onnx", "source=" + Shared.image("bus.jpg"), "batch=8", "project=" + tmp);
+        assertEquals(0, b8.code(), b8.err());
+        assertTrue(b8.err().contains("WARNING: batch=8 but yolov8n.onnx takes a fixed batch of 1 (input [1, 3, 640, 640]): its rows run at batch 1"),
+                b8.err());
     }
 
     @Test

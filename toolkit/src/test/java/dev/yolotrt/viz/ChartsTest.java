@@ -113,6 +113,35 @@ class ChartsTest {
     }
 
     @Test
+    void trackLifetimesIsAThemedHistogramWithRoundBins() {
+        // Lifetimes 1, 2, 5, 9, 40 and 87 frames: bins 10 frames wide, 0-10 holds four, 40-50 and 80-90 one each.
+        Map<Integer, Integer> first = new java.util.TreeMap<>(Map.of(1, 0, 2, 3, 3, 10, 4, 0, 5, 100, 9, 5));
+        Map<Integer, Integer> last = Map.of(1, 0, 2, 4, 3, 14, 4, 8, 5, 139, 9, 91);
+        JFreeChart c = Charts.trackLifetimes(first, last);
+        org.jfree.data.xy.IntervalXYDataset d = (org.jfree.data.xy.IntervalXYDataset) c.getXYPlot().getDataset();
+        assertEquals(9, d.getItemCount(0));
+        assertEquals(0, d.getStartXValue(0, 0), 0);
+        assertEquals(10, d.getEndXValue(0, 0), 0);
+        assertEquals(4, d.getYValue(0, 0), 0);
+        assertEquals(1, d.getYValue(0, 4), 0);
+        assertEquals(1, d.getYValue(0, 8), 0);
+        double total = 0;
+        for (int i = 0; i < d.getItemCount(0); i++) total += d.getYValue(0, i);
+        assertEquals(6, total, 0);
+        // The labels are the bin edges, under the bars, whole numbers.
+        c.createBufferedImage(800, 480);
+        java.awt.Graphics2D g = new BufferedImage(10, 10, BufferedImage.TYPE_INT_RGB).createGraphics();
+        List<String> ticks = c.getXYPlot().getDomainAxis().refreshTicks(g, new org.jfree.chart.axis.AxisState(),
+                new java.awt.geom.Rectangle2D.Double(0, 0, 700, 400), org.jfree.chart.ui.RectangleEdge.BOTTOM).stream()
+                .map(t -> ((org.jfree.chart.axis.Tick) t).getText()).toList();
+        g.dispose();
+        assertEquals(List.of("0", "10", "20", "30", "40", "50", "60", "70", "80", "90"), ticks);
+        // The project's look, not JFreeChart's grey default.
+        assertEquals(java.awt.Color.WHITE, c.getXYPlot().getBackgroundPaint());
+        assertEquals(Theme.colour(0), c.getXYPlot().getRenderer().getSeriesPaint(0));
+    }
+
+    @Test
     void valuesAreRoundedToThreeSignificantDigits() {
         assertEquals("6.13", Theme.ROUNDED.format(6.1306));
         assertEquals("0.14", Theme.ROUNDED.format(0.1395));

@@ -57,6 +57,28 @@ class ValPlotsTest {
         }
     }
 
+    /** The colour bar's tick labels as drawn beside a 400-pixel bar. */
+    static List<String> colourBarTicks(JFreeChart c) {
+        c.createBufferedImage(640, 480);
+        org.jfree.chart.title.PaintScaleLegend legend = (org.jfree.chart.title.PaintScaleLegend) c.getSubtitles().stream()
+                .filter(t -> t instanceof org.jfree.chart.title.PaintScaleLegend).findFirst().orElseThrow();
+        java.awt.Graphics2D g = new BufferedImage(10, 10, BufferedImage.TYPE_INT_RGB).createGraphics();
+        List<String> ticks = legend.getAxis().refreshTicks(g, new org.jfree.chart.axis.AxisState(), new java.awt.geom.Rectangle2D.Double(0, 0, 40, 400),
+                org.jfree.chart.ui.RectangleEdge.RIGHT).stream().map(t -> ((org.jfree.chart.axis.Tick) t).getText()).toList();
+        g.dispose();
+        return ticks;
+    }
+
+    @Test
+    void confusionColourBarsHaveAHandfulOfRoundTicks() {
+        assertEquals(List.of("0.0", "0.2", "0.4", "0.6", "0.8", "1.0"), colourBarTicks(ValPlots.confusionMatrix(metrics(), true, 20)));
+        // Counts up to 2: whole numbers only.
+        assertEquals(List.of("0", "1", "2"), colourBarTicks(ValPlots.confusionMatrix(metrics(), false, 20)));
+        assertEquals(2.0, Theme.niceStep(1.7));
+        assertEquals(50.0, Theme.niceStep(23));
+        assertEquals(100.0, Theme.niceStep(51));
+    }
+
     @Test
     void normalisedConfusionMatrixColumnsSumToOne() {
         XYDataset d = ValPlots.confusionMatrix(metrics(), true, 20).getXYPlot().getDataset();
