@@ -84,7 +84,13 @@ final class EngineBuilder {
         int imgsz = r.imgsz();
         IInt8Calibrator calibrator = r.calibrator();
         Map<String, Float> ranges = r.ranges();
-        IBuilder builder = scope.own(createInferBuilder(log));
+        IBuilder builder = createInferBuilder(log);
+        // TensorRT returns no builder (and logs why) when it cannot start on this GPU's CUDA driver and runtime.
+        if (builder == null || builder.isNull()) {
+            throw new YoloException("TensorRT " + TensorRt.version() + " could not create a builder on this GPU (" + (log.errors().isEmpty()
+                    ? "it logged no reason" : log.errors()) + "); check that `nvidia-smi` sees the GPU, and docs/gpu.md");
+        }
+        scope.own(builder);
         // Strongly typed: the ONNX's tensor types decide every layer's precision (the FP16 path TensorRT 11 keeps).
         INetworkDefinition network = scope.own(builder.createNetworkV2(o.stronglyTyped() ? 1 << NetworkDefinitionCreationFlag.kSTRONGLY_TYPED.value : 0));
         IParser parser = scope.own(createParser(network, log));

@@ -107,8 +107,10 @@ class NotebookRunnerTest {
         JsonNode cells = runWithoutGpu("03-int8-calibration-tuning.ipynb", tmp);
         String all = cells.toString();
         assertTrue(all.contains("the engine sweeps skip"), "a clear skip line");
-        assertEquals(1, count(cells, "image/png"), "the activation-range chart");
-        assertEquals(4, count(cells, "text/html"), "ranges, layer groups and the two plans");
+        // Section 6 (what INT8 changed, on ONNX Runtime) adds its two tables and the four images where detections changed.
+        assertEquals(5, count(cells, "image/png"), "the activation-range chart and section 6's four changed images");
+        assertEquals(6, count(cells, "text/html"), "ranges, layer groups, the two plans, per class and per size");
+        assertTrue(all.contains("INT8 - FP32 mAP50-95"), "section 6's bootstrap interval");
         // The sensitivity plan names the detection head (model.22) by its regex.
         assertTrue(all.contains("fp16_layers=^/model\\\\.22/"), "the head's regex in the sensitivity plan");
     }
