@@ -47,13 +47,7 @@ public final class Annotator {
      * The image is the result's {@link Results#origImg}: its pixels, or its file decoded again.
      */
     public static Mat plot(Results r, boolean labels, boolean conf, Integer lineWidth) {
-        Mat out = r.origImg();
-        try {
-            return drawOn(out, r, labels, conf, lineWidth);
-        } catch (RuntimeException e) {
-            out.close();
-            throw e;
-        }
+        return drawOn(r.origImg(), r, labels, conf, lineWidth);
     }
 
     /** As {@link #plot(Results, boolean, boolean, Integer)} on a copy of {@code image}, the result's original the caller holds. */
@@ -62,16 +56,20 @@ public final class Annotator {
             throw new YoloException("the image is " + image.cols() + "x" + image.rows() + " but " + r.path() + " was " + r.origShape()[1] + "x"
                     + r.origShape()[0] + "; give the image the result was predicted on");
         }
-        Mat out = image.clone();
+        return drawOn(image.clone(), r, labels, conf, lineWidth);
+    }
+
+    /** Draws on {@code out}, which it returns, or closes when drawing fails. */
+    private static Mat drawOn(Mat out, Results r, boolean labels, boolean conf, Integer lineWidth) {
         try {
-            return drawOn(out, r, labels, conf, lineWidth);
+            return drawResult(out, r, labels, conf, lineWidth);
         } catch (RuntimeException e) {
             out.close();
             throw e;
         }
     }
 
-    private static Mat drawOn(Mat out, Results r, boolean labels, boolean conf, Integer lineWidth) {
+    private static Mat drawResult(Mat out, Results r, boolean labels, boolean conf, Integer lineWidth) {
         int lw = lineWidth != null ? lineWidth : Math.max((int) Math.round((out.cols() + out.rows()) / 2.0 * 0.003), 2);
         if (r.probs() != null) {
             TaskDrawing.probs(out, r.probs(), r.boxes(), lw);
