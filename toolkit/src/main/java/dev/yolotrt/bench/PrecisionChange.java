@@ -121,15 +121,15 @@ public final class PrecisionChange {
         for (int i = 0; i < reference.scores().size(); i++) {
             ImageScore r = reference.scores().get(i), o = other.scores().get(i);
             int[] rk = confident(r, conf), ok = confident(o, conf);
-            float[] rXyxy = boxes(r.predXyxy(), rk), oXyxy = boxes(o.predXyxy(), ok);
+            float[] rXyxy = ImageScore.boxes(r.predXyxy(), rk), oXyxy = ImageScore.boxes(o.predXyxy(), ok);
             int[] rCls = pick(r.predCls(), rk), oCls = pick(o.predCls(), ok);
             double[] half = {0.5};
             boolean[][] rFound = Matching.match(rXyxy, rCls, oXyxy, oCls, half), oFound = Matching.match(oXyxy, oCls, rXyxy, rCls, half);
             int[] lost = IntStream.range(0, rk.length).filter(k -> !rFound[k][0]).toArray();
             int[] added = IntStream.range(0, ok.length).filter(k -> !oFound[k][0]).toArray();
             if (lost.length + added.length == 0) continue;
-            out.add(new Diff(r.image(), boxes(rXyxy, lost), pick(rCls, lost), pick(pick(r.conf(), rk), lost),
-                    boxes(oXyxy, added), pick(oCls, added), pick(pick(o.conf(), ok), added)));
+            out.add(new Diff(r.image(), ImageScore.boxes(rXyxy, lost), pick(rCls, lost), pick(pick(r.conf(), rk), lost),
+                    ImageScore.boxes(oXyxy, added), pick(oCls, added), pick(pick(o.conf(), ok), added)));
         }
         out.sort(Comparator.comparingInt((Diff d) -> -(d.lost() + d.added())));
         return List.copyOf(out.subList(0, Math.min(max, out.size())));
@@ -145,12 +145,6 @@ public final class PrecisionChange {
 
     private static int[] confident(ImageScore s, double conf) {
         return IntStream.range(0, s.conf().length).filter(k -> s.conf()[k] >= conf).toArray();
-    }
-
-    private static float[] boxes(float[] xyxy, int[] idx) {
-        float[] out = new float[idx.length * 4];
-        for (int k = 0; k < idx.length; k++) System.arraycopy(xyxy, idx[k] * 4, out, k * 4, 4);
-        return out;
     }
 
     private static int[] pick(int[] v, int[] idx) {

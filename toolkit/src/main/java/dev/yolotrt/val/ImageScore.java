@@ -12,4 +12,11 @@ public record ImageScore(String image, float[] predXyxy, float[] conf, int[] pre
     public static double area(float[] xyxy, int i) {
         return (double) (xyxy[4 * i + 2] - xyxy[4 * i]) * (xyxy[4 * i + 3] - xyxy[4 * i + 1]);
     }
+
+    /** The boxes {@code idx} of {@code xyxy} (four floats per box), in that order. */
+    public static float[] boxes(float[] xyxy, int[] idx) {
+        float[] out = new float[idx.length * 4];
+        for (int k = 0; k < idx.length; k++) System.arraycopy(xyxy, idx[k] * 4, out, k * 4, 4);
+        return out;
+    }
 }

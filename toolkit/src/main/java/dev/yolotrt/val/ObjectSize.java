@@ -42,7 +42,7 @@ public enum ObjectSize {
         for (ImageScore im : images) {
             int[] p = select(im.predXyxy(), im.predCls().length), t = select(im.trueXyxy(), im.trueCls().length);
             int[] pCls = Arrays.stream(p).map(i -> im.predCls()[i]).toArray(), tCls = Arrays.stream(t).map(i -> im.trueCls()[i]).toArray();
-            boolean[][] correct = Matching.match(boxes(im.predXyxy(), p), pCls, boxes(im.trueXyxy(), t), tCls, Matching.IOU_THRESHOLDS);
+            boolean[][] correct = Matching.match(ImageScore.boxes(im.predXyxy(), p), pCls, ImageScore.boxes(im.trueXyxy(), t), tCls, Matching.IOU_THRESHOLDS);
             for (int k = 0; k < p.length; k++) {
                 tp.add(correct[k]);
                 conf.add((double) im.conf()[p[k]]);
@@ -55,11 +55,5 @@ public enum ObjectSize {
 
     private int[] select(float[] xyxy, int n) {
         return java.util.stream.IntStream.range(0, n).filter(i -> holds(ImageScore.area(xyxy, i))).toArray();
-    }
-
-    private static float[] boxes(float[] xyxy, int[] idx) {
-        float[] out = new float[idx.length * 4];
-        for (int k = 0; k < idx.length; k++) System.arraycopy(xyxy, idx[k] * 4, out, k * 4, 4);
-        return out;
     }
 }
