@@ -34,7 +34,12 @@ final class KernelSpec {
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("argv", List.of(javaCommand(), "-cp", classpath(), YoloKernel.class.getName(), "{connection_file}"));
         spec.put("display_name", "Java (" + name + ")");
-        spec.put("env", Map.of("MALLOC_ARENA_MAX", MALLOC_ARENA_MAX));
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("MALLOC_ARENA_MAX", MALLOC_ARENA_MAX);
+        // After `yolo-trt setup gpu` the launcher puts TensorRT's builder-resource folder there (docs/gpu.md); the kernel needs it too.
+        String libraryPath = System.getenv("LD_LIBRARY_PATH");
+        if (libraryPath != null && !libraryPath.isBlank()) env.put("LD_LIBRARY_PATH", libraryPath);
+        spec.put("env", env);
         spec.put("language", "java");
         spec.put("interrupt_mode", "message");
         AtomicWrite.write(dir.resolve("kernel.json"), tmp -> new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), spec));

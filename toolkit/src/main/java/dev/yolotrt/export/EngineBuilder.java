@@ -87,8 +87,13 @@ final class EngineBuilder {
         IBuilder builder = createInferBuilder(log);
         // TensorRT returns no builder (and logs why) when it cannot start on this GPU's CUDA driver and runtime.
         if (builder == null || builder.isNull()) {
-            throw new YoloException("TensorRT " + TensorRt.version() + " could not create a builder on this GPU (" + (log.errors().isEmpty()
-                    ? "it logged no reason" : log.errors()) + "); check that `nvidia-smi` sees the GPU, and docs/gpu.md");
+            String why = log.errors();
+            // With TensorRT from the redist jars, its builder resource is reachable by file name only through LD_LIBRARY_PATH.
+            String fix = why.contains("Unable to load library") && why.contains("builder_resource")
+                    ? "run through ./yolo-trt, or start Java with LD_LIBRARY_PATH=$(./yolo-trt library-path) (docs/gpu.md)"
+                    : "check that `nvidia-smi` sees the GPU, and docs/gpu.md";
+            throw new YoloException("TensorRT " + TensorRt.version() + " could not create a builder on this GPU ("
+                    + (why.isEmpty() ? "it logged no reason" : why) + "); " + fix);
         }
         scope.own(builder);
         // Strongly typed: the ONNX's tensor types decide every layer's precision (the FP16 path TensorRT 11 keeps).

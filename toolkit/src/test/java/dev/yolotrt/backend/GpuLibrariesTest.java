@@ -2,6 +2,7 @@ package dev.yolotrt.backend;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -91,6 +92,41 @@ class GpuLibrariesTest {
         }
     }
 
+    /**
+     * TensorRT opens its builder resource by file name when it creates a builder, and the copy JavaCPP preloads from the
+     * redist jar has another soname, so dlopen finds it only through LD_LIBRARY_PATH (the seventh GPU run's failure: no
+     * builder). {@code ./yolo-trt library-path} must name the folder JavaCPP extracts that jar's libraries into, which the
+     * launcher puts on LD_LIBRARY_PATH. Checked with JavaCPP's own extraction of a small library of the same jar.
+     */
+    @Test
+    void launcherPutsTheFolderTensorRtOpensItsBuilderResourceFromOnTheLibraryPath(@TempDir Path root) throws Exception {
+        Path redist = jars().stream().filter(j -> j.getFileName().toString().matches("tensorrt-.*-redist\\.jar")).findFirst().orElseThrow();
+        String resource = "libnvinfer_builder_resource.so." + org.bytedeco.tensorrt.global.nvinfer.NV_TENSORRT_MAJOR + "."
+                + org.bytedeco.tensorrt.global.nvinfer.NV_TENSORRT_MINOR + "." + org.bytedeco.tensorrt.global.nvinfer.NV_TENSORRT_PATCH;
+        String folder = "org/bytedeco/tensorrt/linux-x86_64/";
+        try (ZipFile z = new ZipFile(redist.toFile())) {
+            ZipEntry e = z.getEntry(folder + resource);
+            assertTrue(e != null, resource + " is not in " + redist);
+            String soname = dynamic(() -> z.getInputStream(e)).soname();
+            assertTrue(!resource.equals(soname), "the builder resource's soname is its file name: LD_LIBRARY_PATH would not be needed");
+        }
+        Path lib = Files.createDirectories(root.resolve("toolkit/target/lib"));
+        Files.copy(Path.of("..", "yolo-trt"), root.resolve("yolo-trt"));
+        Path link = Files.createSymbolicLink(lib.resolve(redist.getFileName()), redist.toAbsolutePath());
+        String printed;
+        try {
+            ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("yolo-trt").toString(), "library-path");
+            pb.environment().put("JAVA_TOOL_OPTIONS", "-Dorg.bytedeco.javacpp.cachedir=" + org.bytedeco.javacpp.Loader.getCacheDir());
+            Process p = pb.redirectErrorStream(true).start();
+            printed = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            assertEquals(0, p.waitFor(), printed);
+        } finally {
+            Files.delete(link);
+        }
+        java.io.File extracted = org.bytedeco.javacpp.Loader.cacheResource(new java.net.URL("jar:" + redist.toUri() + "!/" + folder + "libnvonnxparser.so.10"));
+        assertEquals(extracted.getParentFile().getCanonicalPath(), Path.of(printed).toRealPath().toString());
+    }
+
     /** The ELF reader against a library of this machine whose needs are known. */
     @Test
     void dtNeededReadsAnElfFile() throws IOException {
@@ -136,8 +172,16 @@ class GpuLibrariesTest {
      * hundreds of MB inside jars): the program headers and the dynamic segment, then the string table it points at.
      */
     static List<String> dtNeeded(Source file) throws IOException {
+        return dynamic(file).needed();
+    }
+
+    /** A shared library's DT_NEEDED names and its DT_SONAME (null when it has none). */
+    record Dynamic(List<String> needed, String soname) {
+    }
+
+    static Dynamic dynamic(Source file) throws IOException {
         List<Long> needed = new ArrayList<>();
-        long strtab = -1, strsz = 0;
+        long strtab = -1, strsz = 0, soname = -1;
         List<long[]> loads = new ArrayList<>();   // {vaddr, offset, filesz}
         try (DataInputStream in = new DataInputStream(file.open())) {
             byte[] head = new byte[64];
@@ -161,7 +205,7 @@ class GpuLibrariesTest {
                     loads.add(new long[] {vaddr, off, filesz});
                 }
             }
-            if (dynOff < 0) return List.of();   // linked statically
+            if (dynOff < 0) return new Dynamic(List.of(), null);   // linked statically
             in.skipNBytes(dynOff - phoff - ph.length);
             ByteBuffer d = ByteBuffer.wrap(in.readNBytes((int) dynSize)).order(ByteOrder.LITTLE_ENDIAN);
             while (d.remaining() >= 16) {
@@ -170,6 +214,7 @@ class GpuLibrariesTest {
                 if (tag == 1) needed.add(val);   // DT_NEEDED: an offset into the string table
                 if (tag == 5) strtab = val;      // DT_STRTAB: its address
                 if (tag == 10) strsz = val;      // DT_STRSZ
+                if (tag == 14) soname = val;     // DT_SONAME
             }
         }
         long strOff = -1;
@@ -183,11 +228,13 @@ class GpuLibrariesTest {
             strings = in.readNBytes((int) strsz);
         }
         List<String> names = new ArrayList<>();
-        for (long n : needed) {
-            int s = (int) n, e = s;
-            while (strings[e] != 0) e++;
-            names.add(new String(strings, s, e - s, StandardCharsets.US_ASCII));
-        }
-        return names;
+        for (long n : needed) names.add(string(strings, n));
+        return new Dynamic(names, soname < 0 ? null : string(strings, soname));
+    }
+
+    private static String string(byte[] table, long offset) {
+        int s = (int) offset, e = s;
+        while (table[e] != 0) e++;
+        return new String(table, s, e - s, StandardCharsets.US_ASCII);
     }
 }
