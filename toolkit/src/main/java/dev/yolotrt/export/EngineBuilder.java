@@ -132,8 +132,9 @@ final class EngineBuilder {
                     throw new YoloException("fp16_layers=" + o.fp16Layers() + " matches none of the " + network.getNbLayers() + " layers of " + what
                             + "; names look like " + network.getLayer(0).getName() + " (LayerGroups.of(model.file()) lists the blocks)");
                 }
-                // Prefer, not obey: a layer with no FP16 kernel falls back with a warning instead of failing the build.
-                config.setFlag(BuilderFlag.kPREFER_PRECISION_CONSTRAINTS);
+                // Obey: with only "prefer", an H200 build ran all twelve of the head's pinned convolutions in INT8 (eighth run).
+                // A build that cannot obey is made once more with "prefer" (below), and the layer report says what ran.
+                config.setFlag(BuilderFlag.kOBEY_PRECISION_CONSTRAINTS);
                 Log.info("Keeping " + kept + " layers matching " + o.fp16Layers() + " in FP16");
             }
         }
@@ -186,6 +187,14 @@ final class EngineBuilder {
         try (Progress bar = Progress.timer("Building " + o.precision().toUpperCase(Locale.ROOT) + " engine")) {
             ticker.scheduleAtFixedRate(() -> bar.set(Math.round((System.nanoTime() - t0) / 1e9)), 15, 15, TimeUnit.SECONDS);
             plan = scope.own(builder.buildSerializedNetwork(network, config));
+            if ((plan == null || plan.isNull() || plan.size() == 0) && config.getFlag(BuilderFlag.kOBEY_PRECISION_CONSTRAINTS)) {
+                Log.info("WARNING: TensorRT cannot run every layer matching fp16_layers=" + o.fp16Layers() + " in FP16 (" + log.errors()
+                        + "); building again with FP16 preferred where it can be");
+                log.clear();
+                config.clearFlag(BuilderFlag.kOBEY_PRECISION_CONSTRAINTS);
+                config.setFlag(BuilderFlag.kPREFER_PRECISION_CONSTRAINTS);
+                plan = scope.own(builder.buildSerializedNetwork(network, config));
+            }
         } finally {
             ticker.shutdownNow();
         }
