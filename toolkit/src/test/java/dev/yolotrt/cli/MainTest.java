@@ -137,6 +137,19 @@ class MainTest {
         assertOneLineError(run("kernel", "install", "--name", "bad name!"), "--name bad name!");
     }
 
+    /** After `yolo-trt setup gpu` the launcher puts TensorRT's builder-resource folder on LD_LIBRARY_PATH; the kernel keeps it. */
+    @Test
+    void kernelSpecKeepsTheLibraryPathItWasInstalledWith(@TempDir Path tmp) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "kernel", "install", "--prefix", tmp.toString(), "--name", "yolo-lib");
+        pb.environment().put("LD_LIBRARY_PATH", "/opt/example/tensorrt");
+        Process p = pb.redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        String spec = Files.readString(tmp.resolve("share/jupyter/kernels/yolo-lib/kernel.json"));
+        assertTrue(spec.contains("\"LD_LIBRARY_PATH\" : \"/opt/example/tensorrt\""), spec);
+    }
+
     @Test
     void unknownKeyIsOneLine() {
         assertOneLineError(run("predict", "modle=yolov8n.onnx"), "'modle' is not a valid option", "did you mean 'model'");
