@@ -50,7 +50,7 @@ public final class VideoBenchmark {
         int inFlight;
         t0 = System.nanoTime();
         n = 0;
-        try (VideoPredictions it = model.video(source, quiet, false)) {
+        try (VideoPredictions it = model.video(source, quiet, false, false)) {
             inFlight = model.predictor().concurrency();
             while (it.hasNext()) {
                 Results r = it.next();
@@ -100,7 +100,8 @@ public final class VideoBenchmark {
                                 StringColumn what, String name, String how, VideoPredictions[] run) {
         long t0 = System.nanoTime();
         int n = 0;
-        try (VideoPredictions it = model.video(source, c, true)) {
+        // As the CLI runs track: results without frame copies (a saving run keeps them for its drawing).
+        try (VideoPredictions it = model.video(source, c, true, false)) {
             run[0] = it;
             for (; it.hasNext(); n++) it.next();
         }

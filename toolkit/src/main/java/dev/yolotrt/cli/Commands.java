@@ -169,7 +169,8 @@ final class Commands {
      * written as frames come; a stream that stops ends the run with one line.
      */
     private int video(Cfg c, boolean track) {
-        try (Yolo model = load(c); Window window = window(c); MultiVideo it = model.videos(c.string("source"), c, track)) {
+        // Nothing drawn here without a window (a saving run keeps its frames for the drawing): no frame copies.
+        try (Yolo model = load(c); Window window = window(c); MultiVideo it = model.videos(c.string("source"), c, track, window != null)) {
             List<VideoPredictions> parts = it.parts();
             Map<String, Integer> which = new java.util.HashMap<>();
             for (int i = 0; i < parts.size(); i++) which.putIfAbsent(parts.get(i).source().name(), i);

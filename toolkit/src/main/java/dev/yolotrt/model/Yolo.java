@@ -323,7 +323,15 @@ public final class Yolo implements AutoCloseable {
      * taken, and the video is completed when the last one is.
      */
     public VideoPredictions video(String source, Cfg c, boolean track) {
-        return video(source, c, track ? tracker(c) : null, null);
+        return video(source, c, track, true);
+    }
+
+    /**
+     * As {@link #video(String, Cfg, boolean)}; {@code keepFrames} false: the results carry no copy of their frames (for
+     * a caller that draws none: the CLI without save or show); a run that saves keeps them for its drawing anyway.
+     */
+    public VideoPredictions video(String source, Cfg c, boolean track, boolean keepFrames) {
+        return video(source, c, track ? tracker(c) : null, null, keepFrames);
     }
 
     /**
@@ -331,9 +339,14 @@ public final class Yolo implements AutoCloseable {
      * all saved into one run folder), as one iterator of results.
      */
     public MultiVideo videos(String source, Cfg c, boolean track) {
+        return videos(source, c, track, true);
+    }
+
+    /** As {@link #videos(String, Cfg, boolean)}, with {@code keepFrames} as for {@link #video(String, Cfg, boolean, boolean)}. */
+    public MultiVideo videos(String source, Cfg c, boolean track, boolean keepFrames) {
         if (track) refuseTrackingClasses();
         String s = source.strip();
-        if (!s.endsWith(".streams")) return new MultiVideo(List.of(video(s, c, track)));
+        if (!s.endsWith(".streams")) return new MultiVideo(List.of(video(s, c, track, keepFrames)));
         Path file = Path.of(s);
         if (!Files.isRegularFile(file)) throw new YoloException("streams file not found: " + file);
         Cfg shared = c;
@@ -345,7 +358,7 @@ public final class Yolo implements AutoCloseable {
         return MultiVideo.open(file, src -> {
             Tracker t = track ? new Tracker(TrackerConfig.load(c.string("tracker"))) : null;
             try {
-                return video(src, each, t, t);
+                return video(src, each, t, t, keepFrames);
             } catch (RuntimeException e) {
                 if (t != null) t.close();
                 throw e;
@@ -354,7 +367,7 @@ public final class Yolo implements AutoCloseable {
     }
 
     /** {@code tracker}: the frames' tracker, or null to predict only; {@code alsoClose}: closed with the video, or null. */
-    private VideoPredictions video(String source, Cfg c, Tracker tracker, AutoCloseable alsoClose) {
+    private VideoPredictions video(String source, Cfg c, Tracker tracker, AutoCloseable alsoClose, boolean keepFrames) {
         PredictOptions o = PredictOptions.builder().apply(c).build();
         boolean track = tracker != null;
         java.util.function.UnaryOperator<Results> after = track ? r -> Tracking.apply(tracker, r) : null;
@@ -398,7 +411,7 @@ public final class Yolo implements AutoCloseable {
                 }
             };
             return new VideoPredictions(src, p, o, new VideoPredictions.Options(c.integer("vid_stride"), c.bool("stream_buffer"),
-                    track && tracker.config().isBotSort() ? tracker.config().gmcMethod() : null), then, close,
+                    track && tracker.config().isBotSort() ? tracker.config().gmcMethod() : null, keepFrames || s != null), then, close,
                     s == null ? null : s::finish).savingTo(s == null ? null : s.dir());
         } catch (RuntimeException e) {
             if (sink != null) sink.close();

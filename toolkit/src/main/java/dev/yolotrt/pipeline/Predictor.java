@@ -352,10 +352,10 @@ public final class Predictor implements AutoCloseable {
 
     /**
      * Runs one batch (up to {@link #chunk} images: video frames, which the caller keeps owning) and returns its results,
-     * each with a copy of its frame's pixels; {@code paths}: one per image, or one for all.
+     * each with a copy of its frame's pixels if {@code keepPixels}; {@code paths}: one per image, or one for all.
      */
-    public List<Results> results(List<Mat> images, List<String> paths, PredictOptions o) {
-        return run(images, o).results(images, paths, i -> true, meta.names(), inputSize(o), 0);
+    public List<Results> results(List<Mat> images, List<String> paths, PredictOptions o, boolean keepPixels) {
+        return run(images, o).results(images, paths, i -> keepPixels, meta.names(), inputSize(o), 0);
     }
 
     public List<Results> predict(List<ImageSource> sources, PredictOptions o) {

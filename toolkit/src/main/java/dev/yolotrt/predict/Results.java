@@ -146,10 +146,14 @@ public final class Results {
 
     /**
      * The original image (BGR, Ultralytics' {@code orig_img}) as a new Mat the caller owns and closes: the pixels kept,
-     * or the image file decoded again.
+     * or the image file decoded again (a video frame is only there when its run kept frames).
      */
     public Mat origImg() {
         if (pixels != null) return pixels.toMat();
+        if (frame >= 0) {
+            throw new YoloException("frame " + frame + " of " + path + " was not kept with its result (the run drew nothing, so it kept no"
+                    + " frames); predict or track the video through the Java API, which keeps them, to draw it");
+        }
         Mat m = Images.read(Path.of(path));
         if (m.rows() != origH || m.cols() != origW) {
             int h = m.rows(), w = m.cols();

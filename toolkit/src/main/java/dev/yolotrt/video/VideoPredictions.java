@@ -37,13 +37,14 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
      * {@code vid_stride}: every n-th frame; {@code streamBuffer}: a live source queues frames instead of keeping the newest;
      * {@code gmcMethod}: BoT-SORT's motion compensation to compute ahead for the tracker, or null.
      */
-    public record Options(int vidStride, boolean streamBuffer, String gmcMethod) {
+    /**
+     * {@code keepFrames}: each result keeps a heap copy of its frame, as Ultralytics' results keep {@code orig_img}, for
+     * drawing later. A caller that draws nothing (the CLI without save or show) skips the copy: at 1080p it is 6 MB a
+     * frame, gigabytes a second at track's rates.
+     */
+    public record Options(int vidStride, boolean streamBuffer, String gmcMethod, boolean keepFrames) {
         public Options {
             if (vidStride < 1) throw new YoloException("vid_stride=" + vidStride + " must be at least 1");
-        }
-
-        public static Options defaults() {
-            return new Options(1, false, null);
         }
     }
 
@@ -55,6 +56,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
 
     private final VideoSource source;
     private final int stride;
+    private final boolean keepFrames;
     private final Predictor predictor;
     private final PredictOptions o;
     private final UnaryOperator<Results> after;
@@ -96,6 +98,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
                             AutoCloseable owned, Runnable onEnd) {
         this.source = source;
         this.stride = vo.vidStride();
+        this.keepFrames = vo.keepFrames();
         this.owned = owned;
         this.onEnd = onEnd;
         this.predictor = predictor;
@@ -410,11 +413,11 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
         }
     }
 
-    /** One batch's results, each with a copy of its frame; the frames are freed here, their one owner. */
+    /** One batch's results, each with a copy of its frame unless none is kept; the frames are freed here, their one owner. */
     private List<Results> predict(List<Taken> part) {
         try {
             List<Mat> images = part.stream().map(t -> t.frame().image()).toList();
-            List<Results> out = predictor.results(images, List.of(source.name()), o);
+            List<Results> out = predictor.results(images, List.of(source.name()), o, keepFrames);
             List<Results> framed = new ArrayList<>(out.size());
             for (int i = 0; i < out.size(); i++) framed.add(out.get(i).withFrame(part.get(i).frame().index(), part.get(i).frame().timestampUs()));
             return framed;

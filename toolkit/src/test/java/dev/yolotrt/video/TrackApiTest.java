@@ -71,4 +71,36 @@ class TrackApiTest {
             assertTrue(tracked >= 15, "frames with tracks: " + tracked);
         }
     }
+
+    /**
+     * The API's results keep their frames (Ultralytics' orig_img); a run that draws nothing (the CLI's track without
+     * save or show) keeps none, with the same boxes, and asking such a result for its frame says why it has none.
+     */
+    @Test
+    void framesAreKeptForTheApiAndNotForARunThatDrawsNothing() {
+        String cup = Shared.video("cup.mp4").toString();
+        try (Yolo model = Yolo.load(Shared.model("yolov8n.onnx"), Shared.settings())) {
+            dev.yolotrt.cfg.Cfg c = dev.yolotrt.cfg.Cfg.of(Map.of("vid_stride", 40, "save", false, "verbose", false))
+                    .forMode(dev.yolotrt.cfg.Cfg.Mode.PREDICT, dev.yolotrt.cfg.Cfg.Caller.CLI);
+            List<Results> kept = new java.util.ArrayList<>(), bare = new java.util.ArrayList<>();
+            try (MultiVideo it = model.videos(cup, c, false)) {
+                it.forEachRemaining(kept::add);
+            }
+            try (MultiVideo it = model.videos(cup, c, false, false)) {
+                it.forEachRemaining(bare::add);
+            }
+            assertEquals(kept.size(), bare.size());
+            assertTrue(kept.size() >= 5, "frames: " + kept.size());
+            for (int i = 0; i < kept.size(); i++) {
+                assertEquals(kept.get(i).frame(), bare.get(i).frame());
+                assertEquals(kept.get(i).boxes().toString(), bare.get(i).boxes().toString());
+                try (org.bytedeco.opencv.opencv_core.Mat m = kept.get(i).origImg()) {
+                    assertArrayEquals(kept.get(i).origShape(), new int[] {m.rows(), m.cols()});
+                }
+            }
+            dev.yolotrt.util.YoloException e = org.junit.jupiter.api.Assertions.assertThrows(dev.yolotrt.util.YoloException.class,
+                    () -> bare.get(1).origImg());
+            assertTrue(e.getMessage().startsWith("frame " + bare.get(1).frame() + " of "), e.getMessage());
+        }
+    }
 }

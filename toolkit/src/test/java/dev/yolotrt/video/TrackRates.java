@@ -1,5 +1,6 @@
 package dev.yolotrt.video;
 
+import dev.yolotrt.cfg.Cfg;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.Results;
 
@@ -35,8 +36,11 @@ public final class TrackRates {
             long t0 = System.nanoTime();
             int n = 0;
             Set<Integer> ids = new HashSet<>();
-            try (var frames = model.trackStream(video, Map.of("tracker", tracker, "batch", 8, "save", false, "verbose", false))) {
-                for (Results r : (Iterable<Results>) frames::iterator) {
+            // The CLI's track: its options layered as the CLI layers them, and no frame copies (it draws nothing).
+            Cfg c = Cfg.of(Map.of("tracker", tracker, "batch", 8, "save", false, "verbose", false)).forMode(Cfg.Mode.TRACK, Cfg.Caller.CLI);
+            try (MultiVideo frames = model.videos(video, c, true, false)) {
+                while (frames.hasNext()) {
+                    Results r = frames.next();
                     n++;
                     if (r.boxes().isTrack()) for (int id : r.boxes().ids()) ids.add(id);
                 }
