@@ -29,11 +29,11 @@ public final class Cfg {
     static {
         key("model", Type.STRING, "yolov8n.onnx", "model file (.pt, .onnx or .engine), by path or by name in YOLO_TRT_MODELS");
         key("task", Type.STRING, null, "detect, segment, pose, classify or obb (default: the model's own)");
-        key("source", Type.STRING, "bus.jpg", "image file, folder, glob, comma-separated list or URL");
+        key("source", Type.STRING, "bus.jpg", "image file, folder, glob, comma-separated list, URL, video file, stream URL, camera index (0) or .streams file");
         key("data", Type.STRING, "coco8.yaml", "dataset YAML (val, and INT8 calibration)");
         key("imgsz", Type.INTS, List.of(640), "input size: one number, or height,width");
         key("batch", Type.INT, 1, "batch size (export: the largest batch the engine takes)");
-        key("device", Type.STRING, null, "device: cpu, 0 (GPU 0) or dla:0 / dla:1");
+        key("device", Type.STRING, null, "device: cpu, 0 (GPU 0), 0,1 (several GPUs, benchmark) or dla:0 / dla:1");
         key("conf", Type.FLOAT, null, "confidence threshold (predict 0.25, val 0.001)");
         key("iou", Type.FLOAT, 0.7, "NMS IoU threshold");
         key("max_det", Type.INT, 300, "maximum detections per image");

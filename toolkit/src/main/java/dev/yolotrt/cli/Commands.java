@@ -143,7 +143,7 @@ final class Commands {
             int[] hw = model.predictor().inputSize(o);
             out.printf(Locale.ROOT, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image at shape (%d, 3, %d, %d) on %s%n",
                     total[0] / n, total[1] / n, total[2] / n, model.predictor().chunk(o), hw[0], hw[1], model.backend().name());
-            if (writer != null) out.println("Results saved to " + writer.dir());
+            if (writer != null) saved(c, writer.dir());
         }
         return 0;
     }
@@ -176,6 +176,7 @@ final class Commands {
             for (int i = 0; i < parts.size(); i++) which.putIfAbsent(parts.get(i).source().name(), i);
             double[] total = new double[3];
             int n = 0;
+            Results last = null;
             while (it.hasNext()) {
                 Results r = it.next();
                 n++;
@@ -186,16 +187,35 @@ final class Commands {
                 if (c.bool("verbose")) {
                     int i = which.getOrDefault(r.path(), 0);
                     int frames = parts.get(i).frames();
+                    // A file by its absolute path, as images (and Ultralytics) print it; a URL or camera as given.
+                    String where = VideoSource.isStream(r.path()) ? r.path() : Path.of(r.path()).toAbsolutePath().normalize().toString();
                     out.printf(Locale.ROOT, "video %d/%d (frame %d/%s) %s: %s, %.1fms%n", i + 1, parts.size(), r.frame() + 1,
-                            frames > 0 ? frames : "?", r.path(), r.summary(), r.speed().get("inference"));
+                            frames > 0 ? frames : "?", where, r.summary(), r.speed().get("inference"));
                 }
+                last = r;
             }
             if (n == 0) throw new YoloException("no frames could be read from " + c.string("source"));
-            out.printf(Locale.ROOT, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image on %s%n",
-                    total[0] / n, total[1] / n, total[2] / n, model.backend().name());
-            if (parts.get(0).runDir() != null) out.println("Results saved to " + parts.get(0).runDir());
+            int[] hw = last.inputShape();
+            out.printf(Locale.ROOT, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image at shape (1, 3, %d, %d) on %s%n",
+                    total[0] / n, total[1] / n, total[2] / n, hw[0], hw[1], model.backend().name());
+            Path dir = parts.get(0).runDir();
+            if (dir != null) saved(c, dir);
         }
         return 0;
+    }
+
+    /** Ultralytics' closing lines: where the run folder is, and how many label files save_txt wrote. */
+    private void saved(Cfg c, Path dir) {
+        out.println("Results saved to " + dir);
+        Path labels = dir.resolve("labels");
+        if (c.bool("save_txt") && Files.isDirectory(labels)) {
+            try (java.util.stream.Stream<Path> files = Files.list(labels)) {
+                long nl = files.filter(f -> f.toString().endsWith(".txt")).count();
+                out.println(nl + " label" + (nl == 1 ? "" : "s") + " saved to " + labels);
+            } catch (java.io.IOException e) {
+                throw new YoloException("cannot list " + labels + ": " + e.getMessage());
+            }
+        }
     }
 
     private int val(Cfg c) {
@@ -409,6 +429,9 @@ final class Commands {
                   kernel     install the Jupyter kernel: yolo-trt kernel install [--user] [--name NAME]
                   help       this text
                   version    the toolkit's version
+
+                The ./yolo-trt launcher also takes: setup gpu (TensorRT and CUDA through Maven), classpath (for jshell and
+                other JVM tools) and library-path (the folder TensorRT's builder needs on LD_LIBRARY_PATH); see docs/gpu.md.
 
                 Models (.pt, .onnx or .engine) are found by path or by name in $YOLO_TRT_MODELS; sample images (bus.jpg, zidane.jpg)
                 in $YOLO_TRT_ASSETS. Keys and defaults:

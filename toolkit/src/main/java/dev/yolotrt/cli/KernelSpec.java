@@ -64,7 +64,9 @@ final class KernelSpec {
         if (prefix != null) return prefix.resolve("share/jupyter/kernels");
         if (user) {
             String data = System.getenv("JUPYTER_DATA_DIR");
-            return (data != null ? Path.of(data) : Path.of(System.getProperty("user.home"), ".local/share/jupyter")).resolve("kernels");
+            // Jupyter looks under $HOME, which can differ from Java's user.home (taken from the password database).
+            String home = System.getenv().getOrDefault("HOME", System.getProperty("user.home"));
+            return (data != null ? Path.of(data) : Path.of(home, ".local/share/jupyter")).resolve("kernels");
         }
         return Path.of("/usr/local/share/jupyter/kernels");
     }

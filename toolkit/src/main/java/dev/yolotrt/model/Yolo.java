@@ -230,7 +230,7 @@ public final class Yolo implements AutoCloseable {
 
     /** Predicts with predict mode's defaults (Ultralytics': conf 0.25, iou 0.7, max_det 300). */
     public List<Results> predict(Object source) {
-        return predict(source, PredictOptions.defaults());
+        return VideoSource.isVideo(source) ? predict(source, Map.of()) : predict(source, PredictOptions.defaults());
     }
 
     /**
@@ -240,6 +240,14 @@ public final class Yolo implements AutoCloseable {
      */
     public List<Results> predict(Object source, Map<String, ?> options) {
         Cfg c = Cfg.of(options).forMode(Cfg.Mode.PREDICT, Cfg.Caller.API);
+        if (VideoSource.isVideo(source)) {
+            // Every frame's result, as Ultralytics' predict(video) returns them (stream(...) keeps memory bounded).
+            List<Results> out = new ArrayList<>();
+            try (MultiVideo it = videos(String.valueOf(source), c, false)) {
+                it.forEachRemaining(out::add);
+            }
+            return out;
+        }
         List<Results> results = predict(source, PredictOptions.builder().apply(c).build());
         ResultWriter writer = ResultWriter.forRun(c, "predict", metadata.task());
         if (writer != null) results.forEach(writer::write);

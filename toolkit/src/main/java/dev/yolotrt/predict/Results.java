@@ -30,7 +30,7 @@ public final class Results {
     private final Extras extras;
     private final List<String> names;
     private final Map<String, Double> speed;
-    /** The frame's index from 0 and presentation time (video sources), or -1 for images. */
+    /** The frame's number from 0 among the frames read (vid_stride keeps every n-th) and presentation time, or -1 for images. */
     private final int frame;
     private final long timestampUs;
     /** BoT-SORT's camera motion into this frame, computed ahead by the video pipeline, or null. */
@@ -91,7 +91,10 @@ public final class Results {
         return new Results(this, boxes, extras, frame, timestampUs, motion);
     }
 
-    /** The frame's index in its video from 0, or -1 for an image. */
+    /**
+     * The frame's number from 0 among the frames this run read, or -1 for an image: with {@code vid_stride=n} it counts
+     * the kept frames (every n-th), as Ultralytics' frame counter does; the CLI prints it and names save_txt files from 1.
+     */
     public int frame() {
         return frame;
     }
@@ -162,6 +165,11 @@ public final class Results {
                     + " when predicted; predict it again to draw it");
         }
         return m;
+    }
+
+    /** The model input's height and width this result was predicted at (Ultralytics' "at shape"). */
+    public int[] inputShape() {
+        return inputShape.clone();
     }
 
     /** Counts per class name, in class order: {person=4, bus=1}. */

@@ -50,9 +50,14 @@ public final class VideoSink implements AutoCloseable {
     private FFmpegFrameRecorder recorder;
     private Path part;
     private boolean finished;
+    /** The run folder's nearest ancestor that was there before: what this sink made and left empty goes when the run fails. */
+    private final Path existed;
 
     public VideoSink(Path dir, String source, double fps, ResultWriter.Options o, boolean video, boolean frames, boolean trails) {
         this.dir = dir;
+        Path e = dir.toAbsolutePath();
+        while (e.getParent() != null && !Files.exists(e)) e = e.getParent();
+        this.existed = e;
         this.stem = ResultWriter.videoName(source);
         this.fps = fps;
         this.o = o;
@@ -151,6 +156,13 @@ public final class VideoSink implements AutoCloseable {
                 Files.deleteIfExists(part);
             } catch (IOException ignored) {
                 // a hidden .part file is all that can remain
+            }
+        }
+        if (!finished) {
+            try {
+                for (Path p = dir.toAbsolutePath(); !p.equals(existed) && p.startsWith(existed); p = p.getParent()) Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // not empty: labels or frames of the frames that did decode stay
             }
         }
         converter.close();

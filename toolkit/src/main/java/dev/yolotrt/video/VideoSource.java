@@ -188,11 +188,26 @@ public final class VideoSource implements AutoCloseable {
                 case "-2" -> "no such file";
                 case "-13" -> "permission denied";
                 case "-5" -> "I/O error";
-                default -> "FFmpeg error " + err.group(1);
+                default -> ffmpegWords(Integer.parseInt(err.group(1)));
             };
             m = m.substring(0, err.start()) + words + m.substring(err.end());
         }
         return m.replaceAll("\\s+", " ").strip().replaceFirst("\\.$", "");
+    }
+
+    /** FFmpeg's own words for an error number ("Invalid data found when processing input"), lower-cased. */
+    private static String ffmpegWords(int code) {
+        try (BytePointer buf = new BytePointer(256)) {
+            if (avutil.av_strerror(code, buf, 256) == 0) {
+                byte[] b = new byte[256];
+                buf.get(b);
+                int n = 0;
+                while (n < b.length && b[n] != 0) n++;
+                String w = new String(b, 0, n, java.nio.charset.StandardCharsets.UTF_8).strip();
+                return w.isEmpty() ? "FFmpeg error " + code : Character.toLowerCase(w.charAt(0)) + w.substring(1);
+            }
+        }
+        return "FFmpeg error " + code;
     }
 
     private static void close(FFmpegFrameGrabber g) {

@@ -75,6 +75,7 @@ class TrackApiTest {
     /**
      * The API's results keep their frames (Ultralytics' orig_img); a run that draws nothing (the CLI's track without
      * save or show) keeps none, with the same boxes, and asking such a result for its frame says why it has none.
+     * {@code predict} takes a video as Ultralytics' does.
      */
     @Test
     void framesAreKeptForTheApiAndNotForARunThatDrawsNothing() {
@@ -96,6 +97,15 @@ class TrackApiTest {
                 assertEquals(kept.get(i).boxes().toString(), bare.get(i).boxes().toString());
                 try (org.bytedeco.opencv.opencv_core.Mat m = kept.get(i).origImg()) {
                     assertArrayEquals(kept.get(i).origShape(), new int[] {m.rows(), m.cols()});
+                }
+            }
+            // Ultralytics' model.predict("clip.mp4"): every frame's result, with its frame.
+            List<Results> api = model.predict(cup, Map.of("vid_stride", 40));
+            assertEquals(kept.size(), api.size());
+            for (int i = 0; i < api.size(); i++) {
+                assertEquals(kept.get(i).boxes().toString(), api.get(i).boxes().toString());
+                try (org.bytedeco.opencv.opencv_core.Mat m = api.get(i).origImg()) {
+                    assertEquals(kept.get(i).origShape()[0], m.rows());
                 }
             }
             dev.yolotrt.util.YoloException e = org.junit.jupiter.api.Assertions.assertThrows(dev.yolotrt.util.YoloException.class,
