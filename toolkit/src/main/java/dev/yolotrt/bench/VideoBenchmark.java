@@ -94,7 +94,7 @@ public final class VideoBenchmark {
         try {
             saveS = timed(model, source, saving, frames, seconds, rate, note, what, "track + save", "annotated video written (then deleted)", run);
         } finally {
-            if (run[0] != null && run[0].runDir() != null) deleteTree(run[0].runDir());
+            if (run[0] != null && run[0].runDir() != null && Files.isDirectory(run[0].runDir())) deleteTree(run[0].runDir());
         }
         int last = frames.get(frames.size() - 1);
         if (saveS > trackS) {
