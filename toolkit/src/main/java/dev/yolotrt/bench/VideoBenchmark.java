@@ -4,7 +4,9 @@ import dev.yolotrt.cfg.Cfg;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.Results;
 import dev.yolotrt.track.TrackerConfig;
+import dev.yolotrt.util.Folders;
 import dev.yolotrt.util.Log;
+import dev.yolotrt.util.YoloException;
 import dev.yolotrt.video.VideoPredictions;
 import dev.yolotrt.video.VideoSource;
 import tech.tablesaw.api.DoubleColumn;
@@ -15,7 +17,6 @@ import tech.tablesaw.columns.numbers.NumberColumnFormatter;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -94,7 +95,13 @@ public final class VideoBenchmark {
         try {
             saveS = timed(model, source, saving, frames, seconds, rate, note, what, "track + save", "annotated video written (then deleted)", run);
         } finally {
-            if (run[0] != null && run[0].runDir() != null && Files.isDirectory(run[0].runDir())) deleteTree(run[0].runDir());
+            if (run[0] != null && run[0].runDir() != null && Files.isDirectory(run[0].runDir())) {
+                try {
+                    Folders.deleteTree(run[0].runDir());
+                } catch (IOException e) {
+                    throw new YoloException("benchmark: cannot delete its saved video's folder " + run[0].runDir() + ": " + e.getMessage());
+                }
+            }
         }
         int last = frames.get(frames.size() - 1);
         if (saveS > trackS) {
@@ -127,14 +134,6 @@ public final class VideoBenchmark {
         double s = (System.nanoTime() - t0) / 1e9;
         add(what, frames, seconds, rate, note, name, n, s, how);
         return s;
-    }
-
-    private static void deleteTree(Path dir) {
-        try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     /** The stage with the lowest rate. */

@@ -140,9 +140,7 @@ final class Commands {
                 if (window != null) window.show(r);
             });
             int n = sources.size();
-            int[] hw = model.predictor().inputSize(o);
-            out.printf(Locale.ROOT, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image at shape (%d, 3, %d, %d) on %s%n",
-                    total[0] / n, total[1] / n, total[2] / n, model.predictor().chunk(o), hw[0], hw[1], model.backend().name());
+            speed(total, n, model.predictor().chunk(o), model.predictor().inputSize(o), model);
             if (writer != null) saved(c, writer.dir());
         }
         return 0;
@@ -195,13 +193,18 @@ final class Commands {
                 last = r;
             }
             if (n == 0) throw new YoloException("no frames could be read from " + c.string("source"));
-            int[] hw = last.inputShape();
-            out.printf(Locale.ROOT, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image at shape (1, 3, %d, %d) on %s%n",
-                    total[0] / n, total[1] / n, total[2] / n, hw[0], hw[1], model.backend().name());
+            // The last frame's input: a .pt model runs a video at its own rect shape.
+            speed(total, n, model.predictor().chunk(PredictOptions.builder().apply(c).build()), last.inputShape(), model);
             Path dir = parts.get(0).runDir();
             if (dir != null) saved(c, dir);
         }
         return 0;
+    }
+
+    /** Ultralytics' speed line: mean ms per image of each stage over {@code n} images, and the input's shape. */
+    private void speed(double[] total, int n, int batch, int[] hw, Yolo model) {
+        out.printf(Locale.ROOT, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image at shape (%d, 3, %d, %d) on %s%n",
+                total[0] / n, total[1] / n, total[2] / n, batch, hw[0], hw[1], model.backend().name());
     }
 
     /** Ultralytics' closing lines: where the run folder is, and how many label files save_txt wrote. */

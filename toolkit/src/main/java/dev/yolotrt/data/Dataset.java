@@ -254,7 +254,7 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
             try {
                 unzipInto(zip, tmp, into);
             } finally {
-                if (Files.exists(tmp)) deleteTree(tmp);
+                if (Files.exists(tmp)) dev.yolotrt.util.Folders.deleteTree(tmp);
             }
         } catch (IOException e) {
             throw new YoloException("cannot unzip " + zip + " into " + into + ": " + e.getMessage());
@@ -303,12 +303,6 @@ public record Dataset(String name, Path yaml, Path root, Map<String, Object> spl
             }
         } else if (!Files.exists(dst, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             Files.move(src, dst);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         }
     }
 

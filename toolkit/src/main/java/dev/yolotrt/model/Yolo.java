@@ -210,12 +210,12 @@ public final class Yolo implements AutoCloseable {
         return settings;
     }
 
-    /** What the exporter, calibration and tracing need of this model. */
     /** The .pt checkpoint this model was converted from, or null. */
     public Path checkpoint() {
         return checkpoint;
     }
 
+    /** What the exporter, calibration and tracing need of this model. */
     public Source source() {
         return new Source(file, metadata, backend.inputShape(), settings);
     }
@@ -230,7 +230,7 @@ public final class Yolo implements AutoCloseable {
 
     /** Predicts with predict mode's defaults (Ultralytics': conf 0.25, iou 0.7, max_det 300). */
     public List<Results> predict(Object source) {
-        return VideoSource.isVideo(source) ? predict(source, Map.of()) : predict(source, PredictOptions.defaults());
+        return predict(source, Map.of());
     }
 
     /**
@@ -239,15 +239,13 @@ public final class Yolo implements AutoCloseable {
      * as in Ultralytics' Python API).
      */
     public List<Results> predict(Object source, Map<String, ?> options) {
-        Cfg c = Cfg.of(options).forMode(Cfg.Mode.PREDICT, Cfg.Caller.API);
         if (VideoSource.isVideo(source)) {
             // Every frame's result, as Ultralytics' predict(video) returns them (stream(...) keeps memory bounded).
-            List<Results> out = new ArrayList<>();
-            try (MultiVideo it = videos(String.valueOf(source), c, false)) {
-                it.forEachRemaining(out::add);
+            try (java.util.stream.Stream<Results> s = stream(source, options)) {
+                return new ArrayList<>(s.toList());
             }
-            return out;
         }
+        Cfg c = Cfg.of(options).forMode(Cfg.Mode.PREDICT, Cfg.Caller.API);
         List<Results> results = predict(source, PredictOptions.builder().apply(c).build());
         ResultWriter writer = ResultWriter.forRun(c, "predict", metadata.task());
         if (writer != null) results.forEach(writer::write);

@@ -35,12 +35,10 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
 
     /**
      * {@code vid_stride}: every n-th frame; {@code streamBuffer}: a live source queues frames instead of keeping the newest;
-     * {@code gmcMethod}: BoT-SORT's motion compensation to compute ahead for the tracker, or null.
-     */
-    /**
-     * {@code keepFrames}: each result keeps a heap copy of its frame, as Ultralytics' results keep {@code orig_img}, for
-     * drawing later. A caller that draws nothing (the CLI without save or show) skips the copy: at 1080p it is 6 MB a
-     * frame, gigabytes a second at track's rates.
+     * {@code gmcMethod}: BoT-SORT's motion compensation to compute ahead for the tracker, or null; {@code keepFrames}: each
+     * result keeps a heap copy of its frame, as Ultralytics' results keep {@code orig_img}, for drawing later. A caller
+     * that draws nothing (the CLI without save or show) skips the copy: at 1080p it is 6 MB a frame, gigabytes a second
+     * at track's rates.
      */
     public record Options(int vidStride, boolean streamBuffer, String gmcMethod, boolean keepFrames) {
         public Options {

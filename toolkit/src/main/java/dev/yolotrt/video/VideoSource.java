@@ -181,17 +181,7 @@ public final class VideoSource implements AutoCloseable {
         // JavaCV's hints about its log callback and setFormat() mean nothing to a user; FFmpeg's error number gets its words.
         m = m.replaceAll("\\(For more details.*?has been called\\.\\)", "").replaceAll("\\(Has setFormat\\(\\) been called\\?\\)", "");
         java.util.regex.Matcher err = java.util.regex.Pattern.compile("avformat_open_input\\(\\) error (-?\\d+): Could not open input \"[^\"]*\"").matcher(m);
-        if (err.find()) {
-            String words = switch (err.group(1)) {
-                case "-111" -> "connection refused";
-                case "-110" -> "connection timed out";
-                case "-2" -> "no such file";
-                case "-13" -> "permission denied";
-                case "-5" -> "I/O error";
-                default -> ffmpegWords(Integer.parseInt(err.group(1)));
-            };
-            m = m.substring(0, err.start()) + words + m.substring(err.end());
-        }
+        if (err.find()) m = m.substring(0, err.start()) + ffmpegWords(Integer.parseInt(err.group(1))) + m.substring(err.end());
         return m.replaceAll("\\s+", " ").strip().replaceFirst("\\.$", "");
     }
 
@@ -199,11 +189,7 @@ public final class VideoSource implements AutoCloseable {
     private static String ffmpegWords(int code) {
         try (BytePointer buf = new BytePointer(256)) {
             if (avutil.av_strerror(code, buf, 256) == 0) {
-                byte[] b = new byte[256];
-                buf.get(b);
-                int n = 0;
-                while (n < b.length && b[n] != 0) n++;
-                String w = new String(b, 0, n, java.nio.charset.StandardCharsets.UTF_8).strip();
+                String w = buf.limit(0).getString().strip(); // limit 0: up to the terminating NUL, not the whole buffer
                 return w.isEmpty() ? "FFmpeg error " + code : Character.toLowerCase(w.charAt(0)) + w.substring(1);
             }
         }
