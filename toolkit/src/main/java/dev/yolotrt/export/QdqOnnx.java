@@ -278,10 +278,14 @@ public final class QdqOnnx {
             if (!n.getOpType().equals("Conv") || n.getInputCount() < 3 || !inputs.contains(n.getInput(0)) || initializers.containsKey(n.getInput(0))) {
                 return false;
             }
-            OnnxMl.TensorProto b = initializers.get(n.getInput(2));
+            OnnxMl.TensorProto w = floatWeight(n.getInput(1)), b = initializers.get(n.getInput(2));
             boolean oneGroup = n.getAttributeList().stream().noneMatch(a -> a.getName().equals("group") && a.getI() != 1);
             boolean autoPad = n.getAttributeList().stream().anyMatch(a -> a.getName().equals("auto_pad") && !a.getS().toStringUtf8().equals("NOTSET"));
-            return floatWeight(n.getInput(1)) != null && b != null && b.getDataType() == OnnxMl.TensorProto.DataType.FLOAT_VALUE && oneGroup && !autoPad;
+            // A file from a stranger may carry pads or a bias that do not fit the weights: such a stem stays float.
+            long[] pads = pads(n);
+            boolean fits = w != null && b != null && b.getDataType() == OnnxMl.TensorProto.DataType.FLOAT_VALUE
+                    && values(b).length == w.getDims(0) && pads.length == 4 && java.util.Arrays.stream(pads).allMatch(p -> p >= 0 && p <= w.getDims(2));
+            return fits && oneGroup && !autoPad;
         }
 
         /** A 2-D convolution's pads (top, left, bottom, right), zeros when it has none. */

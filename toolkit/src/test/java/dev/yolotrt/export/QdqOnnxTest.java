@@ -129,6 +129,27 @@ class QdqOnnxTest {
         assertEquals(fb[0] + 0.5 * sum0, QdqOnnx.values(init.get(stem.getInput(2)))[0], 1e-5);
     }
 
+    /** A stem whose pads or bias do not fit its weights (a hostile or broken file) is left reading the float pixels. */
+    @Test
+    void aStemThatDoesNotFitStaysFloat() {
+        byte[] exported = OnnxFiles.read(Shared.model("yolov8n.onnx"));
+        OnnxMl.ModelProto m = OnnxFiles.parse(exported, "m");
+        OnnxMl.GraphProto.Builder g = m.getGraph().toBuilder();
+        for (int i = 0; i < g.getNodeCount(); i++) {
+            if (!g.getNode(i).getName().equals("/model.0/conv/Conv")) continue;
+            OnnxMl.NodeProto.Builder n = g.getNode(i).toBuilder().clearAttribute();
+            for (OnnxMl.AttributeProto a : g.getNode(i).getAttributeList()) {
+                n.addAttribute(a.getName().equals("pads") ? a.toBuilder().clearInts().addInts(1).addInts(1).build() : a);
+            }
+            g.setNode(i, n);
+        }
+        byte[] broken = m.toBuilder().setGraph(g).build().toByteArray();
+        OnnxMl.GraphProto q = OnnxFiles.parse(QdqOnnx.quantize(broken, distinctRanges(broken), null), "q").getGraph();
+        OnnxMl.NodeProto stem = q.getNodeList().stream().filter(n -> n.getName().equals("/model.0/conv/Conv")).findFirst().orElseThrow();
+        assertEquals("images", stem.getInput(0));
+        assertTrue(q.getNodeList().stream().noneMatch(n -> n.getOpType().equals("Pad")));
+    }
+
     @Test
     void oldOpsetIsOneLine(@TempDir Path tmp) throws Exception {
         byte[] tiny = Files.readAllBytes(TinyOnnx.identity(tmp.resolve("tiny.onnx"), 1, 3));
