@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.yolotrt.util.Contained;
 import dev.yolotrt.util.Downloads;
+import dev.yolotrt.util.Text;
 import dev.yolotrt.util.YoloException;
 
 import java.io.IOException;
@@ -40,7 +41,7 @@ public final class OnnxExternalData {
         try {
             m = OnnxMl.ModelProto.parseFrom(bytes);
         } catch (InvalidProtocolBufferException e) {
-            throw new YoloException(onnx + " is not a readable ONNX model (" + Downloads.oneLine(e) + "); export it again with `yolo export model=... format=onnx`");
+            throw new YoloException(onnx + " is not a readable ONNX model (" + Downloads.oneLine(e) + "); " + Text.reexport(onnx));
         }
         Path dir = onnx.toAbsolutePath().getParent();
         graph(m.getGraph(), dir, onnx);

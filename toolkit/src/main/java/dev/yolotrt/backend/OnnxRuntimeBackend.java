@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.yolotrt.tensor.Tensor;
 import dev.yolotrt.util.Downloads;
+import dev.yolotrt.util.Text;
 import dev.yolotrt.util.YoloException;
 
 import java.nio.FloatBuffer;
@@ -61,7 +62,7 @@ public final class OnnxRuntimeBackend implements Backend {
             }
         } catch (OrtException e) {
             throw new YoloException(file + " is not a readable ONNX model (" + Downloads.oneLine(e)
-                    + "); export it again with `yolo export model=... format=onnx`", e);
+                    + "); " + Text.reexport(file), e);
         }
     }
 

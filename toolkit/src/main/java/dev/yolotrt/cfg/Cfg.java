@@ -70,7 +70,7 @@ public final class Cfg {
         key("fp16_layers", Type.STRING, null, "INT8: keep layers whose names match this regex in FP16, e.g. /model\\.22/");
         key("quant", Type.STRING, null, "INT8: qdq (explicit Q/DQ nodes in the ONNX) or implicit (TensorRT calibrator; the engine default)");
         key("strongly_typed", Type.BOOL, false, "half=True as a strongly typed network: the ONNX converted to FP16, no precision flags");
-        key("opt_level", Type.INT, 2, "TensorRT builder optimization level 0-5; 2 builds in about half the time of TensorRT's own default, 3, for engines within 3 % (docs/int8.md)");
+        key("opt_level", Type.INT, null, "TensorRT builder optimization level 0-5 (None: TensorRT's default, 3); lower builds faster");
         key("threads", Type.INT, 0, "CPU inference threads (0: ONNX Runtime decides)");
         // Videos, streams and track mode (video package, track package).
         key("vid_stride", Type.INT, 1, "videos: predict on every n-th frame");

@@ -48,7 +48,7 @@ public final class Assets {
         boolean engine = nameOrPath.toLowerCase(java.util.Locale.ROOT).matches(".*\\.(engine|plan)");
         return resolve(checkpointInstead ? pt : nameOrPath, settings, settings.modelsDir(), Settings.MODELS, Downloads.Kind.MODEL, engine
                 ? "build it on this GPU first: yolo-trt export model=" + stem(nameOrPath) + ".onnx format=engine"
-                : "put " + pt + " there (converted in Java), or export it with `yolo export model=" + pt + " format=onnx`");
+                : "put " + pt + " there (it is converted in Java when loaded)");
     }
 
     /** A sample image given by path, or by name in {@link Settings#assetsDir()} (bus.jpg, zidane.jpg). */

@@ -14,7 +14,7 @@ import java.util.Map;
  * TensorRT export settings with the Ultralytics TensorRT guide's names and defaults: imgsz 640, half False, int8
  * False, dynamic False, simplify False (True is refused), workspace None (GiB), nms False, batch 1, data coco8.yaml,
  * fraction 1.0, device None. {@code output} (null: beside the model) and {@code optimizationLevel}
- * (2; null: TensorRT's own default, 3) are ours, as are the INT8 tuning knobs: {@code split} (which split of
+ * (null: TensorRT's default) are ours, as are the INT8 tuning knobs: {@code split} (which split of
  * {@code data} calibrates, val as in Ultralytics), {@code calibBatch} (null: 2 × batch) and
  * {@code fp16Layers} (a regex of layer names kept in FP16 inside an INT8 engine, e.g. the head). {@code quant} picks how
  * INT8 reaches TensorRT: {@code implicit} (a calibrator or dynamic ranges, the default for engines) or {@code qdq}
@@ -27,8 +27,6 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
                             String calibrator, String split, Integer calibBatch, String fp16Layers, String quant,
                             boolean stronglyTyped, double conf, double iou, int maxDet, Integer optimizationLevel,
                             boolean timingCache, Path output) {
-
-    private static final Integer DEFAULT_OPT_LEVEL = Cfg.empty().forMode(Cfg.Mode.EXPORT, Cfg.Caller.API).integer("opt_level");
 
     public ExportOptions {
         format = format.toLowerCase(Locale.ROOT);
@@ -102,7 +100,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
      */
     public Map<String, Object> tuning() {
         Map<String, Object> t = new LinkedHashMap<>();
-        if (!java.util.Objects.equals(optimizationLevel, DEFAULT_OPT_LEVEL)) t.put("opt_level", optimizationLevel == null ? "tensorrt" : optimizationLevel);
+        if (optimizationLevel != null) t.put("opt_level", optimizationLevel);
         if (!int8) return t;
         if (fraction != 1.0) t.put("fraction", fraction);
         if (!split.equals("val")) t.put("split", split);

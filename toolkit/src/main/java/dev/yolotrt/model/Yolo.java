@@ -23,6 +23,7 @@ import dev.yolotrt.util.AtomicWrite;
 import dev.yolotrt.util.Settings;
 import dev.yolotrt.val.ValOptions;
 import dev.yolotrt.val.Validator;
+import dev.yolotrt.util.Text;
 import dev.yolotrt.util.YoloException;
 import dev.yolotrt.track.Tracker;
 import dev.yolotrt.track.TrackerConfig;
@@ -177,7 +178,7 @@ public final class Yolo implements AutoCloseable {
             meta = ModelMetadata.fromOnnxProps(backend.metadataProps(), size, out.length == 2 ? (int) out[1] : (int) out[1] - 4);
         } catch (YoloException e) {
             throw new YoloException(file + ": its Ultralytics metadata (metadata_props) is damaged: " + e.getMessage()
-                    + "; export the model again with `yolo export model=... format=onnx`");
+                    + "; " + Text.reexport(file));
         }
         if (meta == null) {
             if (out.length != 3 || out[1] < 5) throw new YoloException(file + " has no Ultralytics metadata and is not a detect model (" + shapes + ")");

@@ -21,4 +21,10 @@ public final class Text {
         String one = s == null ? "" : s.replace('\n', ' ').replace('\r', ' ');
         return one.length() <= max ? one : one.substring(0, max) + "… (" + one.length() + " characters)";
     }
+
+    /** What to do about a damaged ONNX model: make it again from its checkpoint, in Java or with Ultralytics. */
+    public static String reexport(java.nio.file.Path onnx) {
+        String stem = onnx.getFileName().toString().replaceFirst("(?i)\\.onnx$", "");
+        return "make it again from its checkpoint: yolo-trt export model=" + stem + ".pt format=onnx (or Ultralytics' yolo export)";
+    }
 }

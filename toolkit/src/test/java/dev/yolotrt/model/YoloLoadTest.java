@@ -66,6 +66,7 @@ class YoloLoadTest {
         Path bogus = Files.writeString(dir.resolve("model.onnx"), "this is not a protobuf");
         YoloException e = assertThrows(YoloException.class, () -> Yolo.load(bogus, Settings.from(Map.of(Settings.CACHE, dir.toString()))));
         assertTrue(e.getMessage().startsWith(bogus + " is not a readable ONNX model"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("make it again from its checkpoint: yolo-trt export model=model.pt format=onnx (or Ultralytics' yolo export)"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
     }
 
