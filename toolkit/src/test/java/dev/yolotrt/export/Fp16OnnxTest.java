@@ -3,15 +3,19 @@ package dev.yolotrt.export;
 import ai.onnx.proto.OnnxMl;
 import dev.yolotrt.model.Yolo;
 import dev.yolotrt.predict.Boxes;
+import dev.yolotrt.predict.Results;
 import dev.yolotrt.testutil.Shared;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,6 +65,79 @@ class Fp16OnnxTest {
             assertEquals(a.cls(i), b.cls(i));
             assertEquals(a.conf(i), b.conf(i), 0.02);
             for (int k = 0; k < 4; k++) assertEquals(a.xyxy(i)[k], b.xyxy(i)[k], 2.0, "box " + i);
+        }
+    }
+
+    /**
+     * The other tasks' heads through the same conversion: each FP16 model predicts as its FP32 model on ONNX Runtime
+     * (boxes within 2 px and 0.02 confidence, masks overlapping by 95 %, confident keypoints within 3 px, rotated boxes
+     * within 2 px and 0.02 rad, classifier top-5 in the same order with probabilities within 0.02).
+     */
+    @ParameterizedTest
+    @CsvSource({"yolo11n-seg.onnx, bus.jpg", "yolo11n-pose.onnx, bus.jpg", "yolov8n-obb-dota8.onnx, P0861__1024__0___1648.jpg",
+            "yolo11n-cls-dogcat.onnx, dog.jpg", "yolov8n-cls-waste.onnx, bus.jpg"})
+    void everyTaskPredictsAsItsFp32Model(String model, String image, @TempDir Path tmp) throws Exception {
+        Path src = Shared.model(model);
+        Path half = Files.write(tmp.resolve(model.replace(".onnx", "-fp16.onnx")), Fp16Onnx.convert(OnnxFiles.read(src), null));
+        String img = image.startsWith("P") ? Shared.datasets().resolve("dota8/images/train/" + image).toString() : Shared.image(image).toString();
+        // The dota8 model is barely trained: its reference predictions use conf 0.01 (tasks.json).
+        Map<String, String> options = model.contains("obb") ? Map.of("conf", "0.01") : Map.of();
+        Results a, b;
+        try (Yolo m = Yolo.load(src, Shared.settings())) {
+            a = m.predict(img, options).get(0);
+        }
+        try (Yolo m = Yolo.load(half, Shared.settings())) {
+            b = m.predict(img, options).get(0);
+        }
+        if (a.probs() != null) {
+            assertArrayEquals(a.probs().top5(), b.probs().top5(), "top-5 order");
+            for (int k = 0; k < a.probs().top5().length; k++) assertEquals(a.probs().top5conf()[k], b.probs().top5conf()[k], 0.02, "top-5 probability " + k);
+            return;
+        }
+        if (a.obb() != null) {
+            // Confidences near 0.01 come and go with FP16 rounding: each of the ten most confident rotated boxes has a twin.
+            assertTrue(a.obb().size() >= 10, "rotated boxes: " + a.obb().size());
+            for (int i = 0; i < 10; i++) {
+                float[] p = a.obb().xywhr(i);
+                boolean twin = false;
+                for (int j = 0; j < b.obb().size() && !twin; j++) {
+                    float[] q = b.obb().xywhr(j);
+                    twin = a.obb().cls(i) == b.obb().cls(j) && Math.abs(a.obb().conf(i) - b.obb().conf(j)) <= 0.02
+                            && Math.abs(p[0] - q[0]) <= 2 && Math.abs(p[1] - q[1]) <= 2 && Math.abs(p[2] - q[2]) <= 2 && Math.abs(p[3] - q[3]) <= 2
+                            && Math.abs(p[4] - q[4]) <= 0.02;
+                }
+                assertTrue(twin, "rotated box " + i + " " + java.util.Arrays.toString(p) + " has no FP16 twin");
+            }
+            return;
+        }
+        Boxes x = a.boxes(), y = b.boxes();
+        assertTrue(x.size() > 0);
+        assertEquals(x.size(), y.size());
+        for (int i = 0; i < x.size(); i++) {
+            assertEquals(x.cls(i), y.cls(i));
+            assertEquals(x.conf(i), y.conf(i), 0.02);
+            for (int k = 0; k < 4; k++) assertEquals(x.xyxy(i)[k], y.xyxy(i)[k], 2.0, "box " + i);
+        }
+        if (a.masks() != null) {
+            for (int i = 0; i < a.masks().size(); i++) {
+                byte[] p = a.masks().data(i), q = b.masks().data(i);
+                int both = 0, either = 0;
+                for (int j = 0; j < p.length; j++) {
+                    if (p[j] != 0 && q[j] != 0) both++;
+                    if (p[j] != 0 || q[j] != 0) either++;
+                }
+                assertTrue(both >= 0.95 * either, "mask " + i + " IoU " + both / (double) either);
+            }
+        }
+        if (a.keypoints() != null) {
+            for (int i = 0; i < a.keypoints().size(); i++) {
+                float[] p = a.keypoints().xy(i), q = b.keypoints().xy(i), c = a.keypoints().conf(i);
+                for (int k = 0; k < p.length / 2; k++) {
+                    if (c != null && c[k] < 0.5f) continue;
+                    assertEquals(p[2 * k], q[2 * k], 3.0, "keypoint " + k + " of " + i);
+                    assertEquals(p[2 * k + 1], q[2 * k + 1], 3.0, "keypoint " + k + " of " + i);
+                }
+            }
         }
     }
 }
