@@ -123,19 +123,21 @@ class Int8GpuTest {
      * lists, against TensorRT's own default, level 3, built with the shared timing cache (the tactics a cold level-3 build
      * picks, without its four-minute-plus wait). The export default must be the lowest level whose engine is within 3 % of
      * level 3's (level 3 itself when none is). Several minutes per level: only when OPT_LEVELS lists them, e.g. 1,2.
+     * OPT_PRECISION=fp16-typed measures the strongly typed FP16 network instead (its reference too).
      */
     @Test
     @Order(4)
     @EnabledIfEnvironmentVariable(named = "OPT_LEVELS", matches = "[0-5](,[0-5])*")
     void buildTimeAgainstEngineTimePerOptimisationLevel(@TempDir Path cold) {
         Settings s = Shared.settings();
-        Int8Tuning.Setting reference = new Int8Tuning.Setting("opt_level", "level 3, timing cache", options("fp16").toBuilder().optimizationLevel(3).build());
+        String variant = System.getenv().getOrDefault("OPT_PRECISION", "fp16");
+        Int8Tuning.Setting reference = new Int8Tuning.Setting("opt_level", "level 3, timing cache", options(variant).toBuilder().optimizationLevel(3).build());
         Table t = Int8Tuning.run(model, List.of(reference), DATA);
         try (Yolo fresh = Yolo.load(model.file(), new Settings(s.modelsDir(), s.datasetsDir(), s.assetsDir(), cold, s.cpuThreads(), s.releases(), s.devices()))) {
             List<Int8Tuning.Setting> levels = new ArrayList<>();
             for (String l : System.getenv("OPT_LEVELS").split(",")) {
                 levels.add(new Int8Tuning.Setting("opt_level", "level " + l + ", cold",
-                        options("fp16").toBuilder().optimizationLevel(Integer.valueOf(l)).timingCache(false).build()));
+                        options(variant).toBuilder().optimizationLevel(Integer.valueOf(l)).timingCache(false).build()));
             }
             t.append(Int8Tuning.run(fresh, levels, DATA));
         }
@@ -151,8 +153,9 @@ class Int8GpuTest {
             if (r > 0 && ms <= 1.03 * level3) pick = Math.min(pick, level);
         }
         Integer byDefault = ExportOptions.builder().build().optimizationLevel();
-        System.out.println("ISSUE25 opt_level: the lowest level within 3 % of level 3 is " + pick + "; export's default is " + (byDefault == null ? "TensorRT's (3)" : byDefault));
-        assertEquals(pick, byDefault == null ? 3 : byDefault, "export's default level against the measured pick");
+        System.out.println("ISSUE25 opt_level (" + variant + "): the lowest level within 3 % of level 3 is " + pick + "; export's default is " + (byDefault == null ? "TensorRT's (3)" : byDefault));
+        // The default serves the flag-built FP16 network; another variant's pick is reported for the choice between them.
+        if (variant.equals("fp16")) assertEquals(pick, byDefault == null ? 3 : byDefault, "export's default level against the measured pick");
     }
 
     /**
