@@ -23,9 +23,12 @@ import java.util.regex.Pattern;
  * <ul>
  * <li>every convolution gets QuantizeLinear → DequantizeLinear on its activation input (per tensor, symmetric, int8,
  * zero point 0) and int8 weights with a per-output-channel DequantizeLinear (axis 0);</li>
- * <li>a residual Add (both inputs activations) has both inputs quantized, so TensorRT runs it in INT8 or fuses it;</li>
+ * <li>a residual Add quantizes its skip input only, when the other input is a convolution's output (through its
+ * SiLU): TensorRT then fuses the Add into that convolution, as the guide's skip-connection rule has it; an Add of two
+ * other activations has both inputs quantized;</li>
  * <li>the inputs of a Concat whose output is quantized share the output's scale (one scale per concatenation, the
- * largest range), so the concatenation needs no requantization or reformat;</li>
+ * largest range), so the concatenation needs no requantization or reformat; so do a MaxPool's input and output,
+ * which TensorRT moves its Q/DQ across (NVIDIA's YOLOv7 QAT notes found the extra reformats of unequal scales there);</li>
  * <li>nothing else: the decode after the head's last convolutions (DFL, anchors, strides, sigmoid, the final concat)
  * stays float, and so does whatever matches {@code keepFloat}.</li>
  * <li>the stem's convolution reads the pixels centred: its zero padding made explicit (Pad), then 0.5 subtracted
@@ -81,19 +84,25 @@ public final class QdqOnnx {
                 convs.add(n.getName());
             } else if (n.getOpType().equals("Add") && n.getInputCount() == 2 && graph.activation(n.getInput(0)) && graph.activation(n.getInput(1))
                     && range.containsKey(n.getInput(0)) && range.containsKey(n.getInput(1))) {
-                quantized.add(n.getInput(0));
-                quantized.add(n.getInput(1));
+                boolean conv0 = graph.convOutput(n.getInput(0)), conv1 = graph.convOutput(n.getInput(1));
+                if (conv0 != conv1) {
+                    quantized.add(conv0 ? n.getInput(1) : n.getInput(0));
+                } else {
+                    quantized.add(n.getInput(0));
+                    quantized.add(n.getInput(1));
+                }
             }
         }
-        // Concatenations: inputs share the output's scale, to a fixed point (a concat may feed another).
+        // Concatenations and max pools: inputs share the output's scale, to a fixed point (a concat may feed another).
         Map<String, String> parent = new HashMap<>();
         boolean changed = true;
         while (changed) {
             changed = false;
             for (OnnxMl.NodeProto n : g.getNodeList()) {
-                if (!n.getOpType().equals("Concat") || keep.matcher(n.getName()).find() || !quantized.contains(n.getOutput(0))) continue;
-                if (!n.getInputList().stream().allMatch(t -> graph.activation(t) && range.containsKey(t))) continue;
-                for (String t : n.getInputList()) {
+                if (!scalePreserving(n) || keep.matcher(n.getName()).find() || !quantized.contains(n.getOutput(0))) continue;
+                List<String> data = n.getOpType().equals("Concat") ? n.getInputList() : List.of(n.getInput(0));
+                if (!data.stream().allMatch(t -> graph.activation(t) && range.containsKey(t))) continue;
+                for (String t : data) {
                     changed |= quantized.add(t);
                     changed |= union(parent, t, n.getOutput(0));
                 }
@@ -137,6 +146,14 @@ public final class QdqOnnx {
         List<OnnxMl.TensorProto> kept = out.getInitializerList().stream().filter(t -> read.contains(t.getName())).toList();
         out.clearInitializer().addAllInitializer(kept);
         return model.toBuilder().setGraph(out).build().toByteArray();
+    }
+
+    /**
+     * Concat and MaxPool: their output holds their data inputs' values, so one scale serves both sides. Not Resize: joining
+     * the upsamples' scales would merge the neck's concatenations into one wide range (yolov8n: 0.0037 mAP50-95 lost).
+     */
+    private static boolean scalePreserving(OnnxMl.NodeProto n) {
+        return n.getOpType().equals("Concat") || n.getOpType().equals("MaxPool");
     }
 
     /** QuantizeLinear → DequantizeLinear on {@code t} with scale range / 127. */
@@ -268,6 +285,19 @@ public final class QdqOnnx {
 
         OnnxMl.TensorProto initializer(String name) {
             return initializers.get(name);
+        }
+
+        /** {@code t} is a convolution's output, or that output through its SiLU (x · sigmoid(x)). */
+        boolean convOutput(String t) {
+            OnnxMl.NodeProto n = producer.get(t);
+            if (n == null) return false;
+            if (n.getOpType().equals("Conv")) return true;
+            if (!n.getOpType().equals("Mul") || n.getInputCount() != 2) return false;
+            for (int i = 0; i < 2; i++) {
+                OnnxMl.NodeProto s = producer.get(n.getInput(1 - i)), c = producer.get(n.getInput(i));
+                if (s != null && s.getOpType().equals("Sigmoid") && s.getInput(0).equals(n.getInput(i)) && c != null && c.getOpType().equals("Conv")) return true;
+            }
+            return false;
         }
 
         /**

@@ -58,8 +58,10 @@ class QdqOnnxTest {
         assertEquals(63, theirs.stream().filter(s -> s.contains("Conv#0")).count());
         assertTrue(theirs.containsAll(List.of("/model.0/conv/Conv#0", "/model.0/conv/Conv#1 per-channel")), theirs.toString());
         assertTrue(theirs.containsAll(List.of("/model.1/conv/Conv#0", "/model.1/conv/Conv#1 per-channel",
-                "/model.2/m.0/Add#0", "/model.2/m.0/Add#1", // the residual add: both inputs
-                "/model.9/Concat#0", "/model.9/Concat#3", "/model.22/cv3.2/cv3.2.2/Conv#0")), theirs.toString());
+                "/model.2/m.0/Add#0", // the residual add: its skip input
+                "/model.9/Concat#0", "/model.9/Concat#3", "/model.10/Resize#0", "/model.22/cv3.2/cv3.2.2/Conv#0")), theirs.toString());
+        // The other input comes from the bottleneck's convolution (through its SiLU): left float so that TensorRT fuses the Add into it.
+        assertFalse(theirs.contains("/model.2/m.0/Add#1"), theirs.toString());
         // Nothing after the head's last convolutions: the DFL, the decode and the outputs stay float.
         assertTrue(theirs.stream().noneMatch(s -> s.startsWith("/model.22/dfl/") || s.matches("/model\\.22/(Concat|Sigmoid|Mul|Add|Sub|Div|Slice|Reshape).*")),
                 theirs.toString());
