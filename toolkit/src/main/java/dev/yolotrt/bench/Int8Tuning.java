@@ -136,6 +136,14 @@ public final class Int8Tuning {
      * {@code valData}, engine ms per image (mean, min, max) at its batch, build seconds.
      */
     public static double[] measure(Yolo model, ExportOptions o, String valData) {
+        return measured(model, o, valData).values();
+    }
+
+    /** {@link #measure}'s numbers and the box metrics behind them (per-image scores, for intervals between engines). */
+    private record Measured(double[] values, Metrics box) {
+    }
+
+    private static Measured measured(Yolo model, ExportOptions o, String valData) {
         Exporter.Result built = Exporter.cached(model.source(), o);
         try (Yolo engine = Yolo.load(built.engine(), model.settings())) {
             int imgsz = o.imgsz() != null ? o.imgsz() : model.metadata().imgsz()[0];
@@ -143,7 +151,8 @@ public final class Int8Tuning {
             double[] t = Benchmark.engineTimes(engine.backend(), o.batch(), Benchmark.Plan.defaults(o.batch(), imgsz, valData), false);
             double ms = Benchmark.mean(t);
             Log.info(String.format(Locale.ROOT, "  mAP50-95 %.4f, engine %.4f ms/img at batch %d", m.map(), ms, o.batch()));
-            return new double[] {m.map50(), m.map(), ms, Arrays.stream(t).min().orElse(0), Arrays.stream(t).max().orElse(0), built.buildSeconds()};
+            return new Measured(new double[] {m.map50(), m.map(), ms, Arrays.stream(t).min().orElse(0), Arrays.stream(t).max().orElse(0),
+                    built.buildSeconds()}, m);
         }
     }
 
@@ -203,9 +212,31 @@ public final class Int8Tuning {
 
     /**
      * What {@link #auto} found: every engine it measured ({@link #table} rows: FP16, all-INT8, one block at a time in
-     * FP16, then the greedy additions), the chosen row (-1 when none meets both limits), why, and the block sensitivities.
+     * FP16, then the greedy additions), the chosen row (-1 when none meets both limits), why, the block sensitivities,
+     * and each engine's mAP50-95 change to FP16 with its bootstrap interval ({@link #intervals}).
      */
-    public record Auto(Table tried, int chosen, String why, List<Block> sensitivity) {
+    public record Auto(Table tried, int chosen, String why, List<Block> sensitivity, Table intervals) {
+    }
+
+    /**
+     * Each engine's mAP50-95 change to {@code reference} with its paired 95 % bootstrap interval over the images
+     * ({@code resamples} resamples, {@code seed}); "Real" says whether the interval excludes 0, i.e. whether these
+     * images tell the two engines apart.
+     */
+    public static Table intervals(List<String> settings, Metrics reference, List<Metrics> measured, int resamples, long seed) {
+        StringColumn label = StringColumn.create("Setting");
+        DoubleColumn diff = DoubleColumn.create("Change to FP16"), lo = DoubleColumn.create("95 % low"), hi = DoubleColumn.create("95 % high");
+        StringColumn real = StringColumn.create("Real");
+        for (int i = 0; i < settings.size(); i++) {
+            Bootstrap.Interval ci = PrecisionChange.interval(reference, measured.get(i), resamples, seed);
+            label.append(settings.get(i));
+            diff.append(ci.diff());
+            lo.append(ci.lo());
+            hi.append(ci.hi());
+            real.append(ci.real() ? "yes" : "no");
+        }
+        for (DoubleColumn c : List.of(diff, lo, hi)) c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
+        return Table.create("mAP50-95 against FP16, 95 % bootstrap intervals over " + reference.images() + " images", label, diff, lo, hi, real);
     }
 
     /**
@@ -219,12 +250,14 @@ public final class Int8Tuning {
         LayerGroups groups = LayerGroups.of(model.file());
         List<Setting> settings = new ArrayList<>();
         List<double[]> measured = new ArrayList<>();
+        List<Metrics> boxes = new ArrayList<>();
         java.util.function.Function<Setting, double[]> run = s -> {
             Log.info("[" + (settings.size() + 1) + "] " + s.group() + ": " + s.label());
-            double[] m = measure(model, s.options(), valData);
+            Measured m = measured(model, s.options(), valData);
             settings.add(s);
-            measured.add(m);
-            return m;
+            measured.add(m.values());
+            boxes.add(m.box());
+            return m.values();
         };
         double[] fp16 = run.apply(references(base).get(1));
         double[] all = run.apply(new Setting("int8", "all INT8", base.toBuilder().fp16Layers(null).build()));
@@ -250,7 +283,8 @@ public final class Int8Tuning {
                 : String.format(Locale.ROOT, "no engine tried is within loss %.4f and %.2f × the all-INT8 time: the best loss within the time limit is %.4f",
                 maxLoss, maxSlowdown, bestLoss(t, fp16[1], all[2] * maxSlowdown));
         Log.info("Int8Tuning.auto: " + why);
-        return new Auto(t, chosen, why, List.copyOf(blocks));
+        Table intervals = intervals(settings.stream().map(Setting::label).toList(), boxes.get(0), boxes, 1000, 1);
+        return new Auto(t, chosen, why, List.copyOf(blocks), intervals);
     }
 
     /** The fastest INT8 row with loss to {@code fp16Map} at most {@code maxLoss} and time at most maxSlowdown × {@code int8Ms}; -1 if none. */

@@ -7,6 +7,7 @@ import dev.yolotrt.model.Yolo;
 import dev.yolotrt.testutil.Shared;
 import dev.yolotrt.util.YoloException;
 import dev.yolotrt.val.ImageScore;
+import dev.yolotrt.val.Metrics;
 import org.junit.jupiter.api.Test;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.StringColumn;
@@ -143,6 +144,28 @@ public class Int8TuningTest {
         assertEquals(0.2565, big.diff(), 0.002);
         assertTrue(big.real() && big.lo() < big.diff() && big.hi() > big.diff() && big.hi() - big.lo() < 0.2, big.toString());
         assertEquals(Bootstrap.map(images(200, 160)) - Bootstrap.map(a), big.diff(), 1e-12);
+    }
+
+    /** auto's interval table on two real runs (yolov8n and yolov8s on coco8, ONNX Runtime): one row per engine. */
+    @Test
+    void intervalsAgainstTheReferenceOnRealRuns() {
+        Metrics n, s;
+        try (Yolo m = Yolo.load("yolov8n.onnx", Shared.settings())) {
+            n = m.val(java.util.Map.of("data", "coco8.yaml", "verbose", false)).box();
+        }
+        try (Yolo m = Yolo.load("yolov8s.onnx", Shared.settings())) {
+            s = m.val(java.util.Map.of("data", "coco8.yaml", "verbose", false)).box();
+        }
+        Table t = Int8Tuning.intervals(List.of("n", "s"), n, List.of(n, s), 200, 3);
+        assertEquals(List.of("n", "s"), t.stringColumn("Setting").asList());
+        assertEquals(0, t.doubleColumn("Change to FP16").get(0), 0);
+        assertEquals(0, t.doubleColumn("95 % low").get(0), 0);
+        assertEquals(0, t.doubleColumn("95 % high").get(0), 0);
+        assertEquals("no", t.stringColumn("Real").get(0));
+        double d = t.doubleColumn("Change to FP16").get(1);
+        assertEquals(s.map() - n.map(), d, 1e-12);
+        assertTrue(d != 0 && t.doubleColumn("95 % low").get(1) <= d && d <= t.doubleColumn("95 % high").get(1), t.printAll());
+        assertEquals(t.doubleColumn("95 % low").get(1) > 0 || t.doubleColumn("95 % high").get(1) < 0 ? "yes" : "no", t.stringColumn("Real").get(1));
     }
 
     @Test

@@ -170,6 +170,7 @@ class Int8GpuTest {
         // engine, the FP16 and all-INT8 references included, is built at that level.
         Int8Tuning.Auto a = Int8Tuning.auto(model, options(QDQ).toBuilder().optimizationLevel(2).build(), DATA, 0.003, 1.15);
         System.out.println(a.tried().printAll());
+        System.out.println(a.intervals().printAll());
         a.sensitivity().forEach(b -> System.out.printf(Locale.ROOT, "ISSUE25 sensitivity %s: +%.4f mAP50-95, +%.4f ms/img%n", b.name(), b.gain(), b.cost()));
         System.out.println("ISSUE25 auto: " + a.why() + "; Pareto rows " + Int8Tuning.pareto(a.tried()));
         assertTrue(a.chosen() >= 0, a.why());
