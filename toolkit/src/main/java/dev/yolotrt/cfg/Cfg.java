@@ -154,6 +154,12 @@ public final class Cfg {
         Map<String, Object> raw = new LinkedHashMap<>();
         for (String a : args) {
             int eq = a.indexOf('=');
+            // A yes/no key alone means true, as in Ultralytics' CLI (yolo predict show).
+            Key bare = eq < 0 ? KEYS.get(a.strip()) : null;
+            if (bare != null && bare.type() == Type.BOOL) {
+                raw.put(a.strip(), "true");
+                continue;
+            }
             if (eq <= 0) throw new YoloException("'" + dev.yolotrt.util.Text.clip(a) + "' is not key=value; valid keys: " + String.join(", ", KEYS.keySet()));
             raw.put(a.substring(0, eq).strip(), a.substring(eq + 1).strip());
         }

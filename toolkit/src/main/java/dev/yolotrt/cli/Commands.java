@@ -77,6 +77,8 @@ final class Commands {
         if (taskWord != null && !TASK_MODES.contains(mode)) {
             throw new YoloException("a task goes before " + String.join(", ", TASK_MODES) + "; '" + Text.clip(mode) + "' is not one of them");
         }
+        // As Ultralytics' CLI: help anywhere on the line prints the help.
+        if (args.stream().anyMatch(a -> List.of("help", "--help", "-h").contains(a))) mode = "help";
         switch (mode) {
             case "help", "--help", "-h" -> {
                 out.print(help());

@@ -43,6 +43,10 @@ class CfgTest {
         assertEquals("bad value batch=eight: expected an integer (batch size (export: the largest batch the engine takes))", e.getMessage());
         assertThrows(YoloException.class, () -> Cfg.parse(List.of("half=maybe")));
         assertThrows(YoloException.class, () -> Cfg.parse(List.of("noequals")));
+        // A yes/no key alone is true (yolo predict show); any other bare word is refused.
+        assertTrue(Cfg.parse(List.of("save", "half")).bool("half"));
+        assertTrue(Cfg.parse(List.of("save")).bool("save"));
+        assertTrue(assertThrows(YoloException.class, () -> Cfg.parse(List.of("conf"))).getMessage().startsWith("'conf' is not key=value"));
         assertThrows(YoloException.class, () -> Cfg.of(Map.of("batch", 2.5)));
     }
 

@@ -279,6 +279,12 @@ class MainTest {
         Run help = run("help");
         assertEquals(0, help.code());
         assertTrue(help.out().contains("max_det"), help.out());
+        // help anywhere on the line, as Ultralytics' CLI.
+        for (String[] a : new String[][] {{"predict", "help"}, {"val", "--help"}, {"detect", "predict", "model=yolov8n.onnx", "help"}}) {
+            Run h = run(a);
+            assertEquals(0, h.code(), h.err());
+            assertEquals(help.out(), h.out());
+        }
         Run v = run("version");
         assertTrue(v.out().matches("yolo-trt \\d+\\.\\d+\\.\\d+.*\\R"), v.out());
         assertTrue(v.out().contains("; JPEGs decoded by " + dev.yolotrt.data.Images.jpegDecoder() + ")"), v.out());
