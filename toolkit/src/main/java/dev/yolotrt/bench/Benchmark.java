@@ -125,7 +125,8 @@ public final class Benchmark {
         try {
             String title = model.file().getFileName() + " benchmark";
             if (!TensorRt.available()) {
-                Log.info("No TensorRT GPU here (" + TensorRt.whyUnavailable() + "); benchmarking the ONNX Runtime CPU backend instead");
+                Log.info("No TensorRT GPU here (" + TensorRt.whyUnavailable() + "); benchmarking the ONNX Runtime CPU backend instead: one FP32 row"
+                        + " per batch, " + CPU_ITERS + " timed calls each (precisions= and iters= are for engines)");
                 b.measure(model, "onnx", "fp32", plan, images, Double.NaN, fileMb(model.file())); // no build: an ONNX model runs as it is
                 return b.table(title + " (CPU)");
             }

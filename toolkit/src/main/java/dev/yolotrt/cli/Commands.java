@@ -349,7 +349,7 @@ final class Commands {
         Task own = model.metadata().task();
         if (taskWord != null && taskWord != own) {
             model.close();
-            throw new YoloException(model.file().getFileName() + " is a " + own.id() + " model, not " + taskWord.id() + ": run yolo-trt "
+            throw new YoloException(Text.clip(c.string("model")) + " is a " + own.id() + " model, not " + taskWord.id() + ": run yolo-trt "
                     + own.id() + " " + mode + " ..., or leave the task out");
         }
         return model;

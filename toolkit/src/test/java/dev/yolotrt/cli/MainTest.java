@@ -218,7 +218,7 @@ class MainTest {
         org.junit.jupiter.api.Assumptions.assumeFalse(dev.yolotrt.backend.TensorRt.available(), "a GPU is present");
         Run r = run("benchmark", "model=yolov8n.onnx", "project=" + tmp, "name=b");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.err().contains("benchmarking the ONNX Runtime CPU backend instead"), r.err());
+        assertTrue(r.err().contains("benchmarking the ONNX Runtime CPU backend instead: one FP32 row per batch, 5 timed calls each (precisions= and iters= are for engines)"), r.err());
         String md = Files.readString(tmp.resolve("b/benchmark.md"));
         assertTrue(md.startsWith("| Format | Precision | Batch | Engine ms/img"), md);
         assertTrue(md.contains("| onnx | FP32 | 1 |"), md);

@@ -28,6 +28,8 @@ class TaskModeTest {
         Shared.require();
         assertOneLineError(run("segment", "predict", "model=yolov8n.onnx", "save=false"), "yolov8n.onnx is a detect model, not segment",
                 "yolo-trt detect predict");
+        // A checkpoint is named as the user gave it, not as the ONNX it was converted to in the cache.
+        assertOneLineError(run("segment", "predict", "model=yolov8n.pt", "save=false"), "yolov8n.pt is a detect model, not segment");
         assertOneLineError(run("pose", "predict", "model=yolo11n-pose.onnx", "task=detect", "save=false"), "task=detect");
         MainTest.Run alone = run("detect");
         assertEquals(2, alone.code());
