@@ -64,14 +64,31 @@ public record Metrics(String model, String dataset, String split, int images, in
 
     /** As {@link #report(boolean)} with the metric's name in the header: "Box", "Pose", "Mask". */
     public String report(boolean perClassRows, String kind) {
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%22s%11s%11s%11s%11s%11s%11s%n",
-                "Class", "Images", "Instances", kind + "(P", "R", "mAP50", "mAP50-95)"));
-        Table t = table();
+        return report(perClassRows, kind, null, null);
+    }
+
+    /**
+     * The report with {@code second} (masks or keypoints, scored on the same images; null for none) beside the boxes,
+     * as Ultralytics prints segment and pose val: one table, {@code Box(P R mAP50 mAP50-95)} then
+     * {@code secondKind(P ...)} on each class's row, and one speed line.
+     */
+    public String report(boolean perClassRows, String kind, Metrics second, String secondKind) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%22s%11s%11s%11s%11s%11s%11s", "Class", "Images", "Instances",
+                kind + "(P", "R", "mAP50", "mAP50-95)"));
+        if (second != null) sb.append(String.format(Locale.ROOT, "%11s%11s%11s%11s", secondKind + "(P", "R", "mAP50", "mAP50-95)"));
+        sb.append(System.lineSeparator());
+        Table t = table(), u = second == null ? null : second.table();
         int rows = perClassRows ? t.rowCount() : 1;
         for (int i = 0; i < rows; i++) {
-            sb.append(String.format(Locale.ROOT, "%22s%11d%11d%11.3g%11.3g%11.3g%11.3g%n", t.stringColumn(0).get(i),
+            sb.append(String.format(Locale.ROOT, "%22s%11d%11d%11.3g%11.3g%11.3g%11.3g", t.stringColumn(0).get(i),
                     t.intColumn(1).get(i), t.intColumn(2).get(i), t.doubleColumn(3).get(i), t.doubleColumn(4).get(i),
                     t.doubleColumn(5).get(i), t.doubleColumn(6).get(i)));
+            int j = u == null ? -1 : u.stringColumn(0).indexOf(t.stringColumn(0).get(i));
+            if (j >= 0) {
+                sb.append(String.format(Locale.ROOT, "%11.3g%11.3g%11.3g%11.3g", u.doubleColumn(3).get(j), u.doubleColumn(4).get(j),
+                        u.doubleColumn(5).get(j), u.doubleColumn(6).get(j)));
+            }
+            sb.append(System.lineSeparator());
         }
         sb.append(String.format(Locale.ROOT, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image%n",
                 speed.getOrDefault("preprocess", 0.0), speed.getOrDefault("inference", 0.0), speed.getOrDefault("postprocess", 0.0)));

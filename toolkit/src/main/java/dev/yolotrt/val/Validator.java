@@ -48,7 +48,7 @@ public final class Validator {
         public String report(boolean perClassRows) {
             if (top != null) return top.report();
             Metrics s = second();
-            return box.report(perClassRows) + (s == null ? "" : s.report(perClassRows, task.secondMetric()));
+            return box.report(perClassRows, "Box", s, task.secondMetric());
         }
 
         @Override

@@ -11,6 +11,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Segment and pose val against Ultralytics 8.3.218's own (tasks.json): box metrics and the task's
@@ -31,6 +32,17 @@ class TaskValParityTest {
             check(ref, second, second.equals("M") ? run.masks() : run.pose());
             assertNull(second.equals("M") ? run.pose() : run.masks());
             assertEquals(second, run.task().secondMetric().substring(0, 1));
+            // One table with both metrics on each row, then one speed line, as Ultralytics prints them.
+            String[] lines = run.report(false).split("\\R");
+            assertEquals(3, lines.length, run.report(false));
+            assertTrue(lines[0].matches(" *Class +Images +Instances +Box\\(P +R +mAP50 +mAP50-95\\) +" + run.task().secondMetric() + "\\(P +R +mAP50 +mAP50-95\\)"), lines[0]);
+            String[] all = lines[1].trim().split(" +");
+            Metrics b = run.box(), k = second.equals("M") ? run.masks() : run.pose();
+            assertEquals("all", all[0]);
+            assertEquals(11, all.length, lines[1]);
+            assertEquals(b.map(), Double.parseDouble(all[6]), 0.0005);
+            assertEquals(k.map(), Double.parseDouble(all[10]), 0.0005);
+            assertTrue(lines[2].startsWith("Speed: "), lines[2]);
         }
     }
 
