@@ -47,7 +47,7 @@ public final class Assets {
                 && (Files.isRegularFile(settings.modelsDir().resolve(pt)) || TABLE.containsKey(pt) && !TABLE.get(pt).url().isEmpty());
         boolean engine = nameOrPath.toLowerCase(java.util.Locale.ROOT).matches(".*\\.(engine|plan)");
         return resolve(checkpointInstead ? pt : nameOrPath, settings, settings.modelsDir(), Settings.MODELS, Downloads.Kind.MODEL, engine
-                ? "build it on this GPU first: yolo-trt export model=" + stem(nameOrPath) + ".onnx format=engine"
+                ? "an engine is built on the GPU that runs it: yolo-trt export model=" + stem(nameOrPath) + ".onnx format=engine on a machine with an NVIDIA GPU"
                 : "put " + pt + " there (it is converted in Java when loaded)");
     }
 

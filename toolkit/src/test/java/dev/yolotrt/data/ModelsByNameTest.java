@@ -83,8 +83,8 @@ class ModelsByNameTest {
     @Test
     void aMissingEngineSaysHowToBuildIt(@TempDir Path tmp) {
         YoloException e = assertThrows(YoloException.class, () -> Assets.model("yolov8n.engine", settings(tmp, base)));
-        assertTrue(e.getMessage().endsWith("(set YOLO_TRT_MODELS to the folder that holds it, or build it on this GPU first: "
-                + "yolo-trt export model=yolov8n.onnx format=engine)"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(set YOLO_TRT_MODELS to the folder that holds it, or an engine is built on the GPU that runs it: "
+                + "yolo-trt export model=yolov8n.onnx format=engine on a machine with an NVIDIA GPU)"), e.getMessage());
         assertEquals(0, requests.get(), "engines are never downloaded");
     }
 

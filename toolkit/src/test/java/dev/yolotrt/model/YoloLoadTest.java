@@ -62,6 +62,14 @@ class YoloLoadTest {
     }
 
     @Test
+    void anEmptyOnnxFileIsOneLineWithoutOnnxRuntimesWords(@TempDir Path dir) throws Exception {
+        Path empty = Files.createFile(dir.resolve("empty.onnx"));
+        YoloException e = assertThrows(YoloException.class, () -> Yolo.load(empty, Settings.from(Map.of(Settings.CACHE, dir.toString()))));
+        assertEquals(empty + " is not an ONNX model: it holds no graph (0 bytes); make it again from its checkpoint: yolo-trt export model=empty.pt "
+                + "format=onnx (or Ultralytics' yolo export)", e.getMessage());
+    }
+
+    @Test
     void aFileThatIsNotOnnx(@TempDir Path dir) throws Exception {
         Path bogus = Files.writeString(dir.resolve("model.onnx"), "this is not a protobuf");
         YoloException e = assertThrows(YoloException.class, () -> Yolo.load(bogus, Settings.from(Map.of(Settings.CACHE, dir.toString()))));
