@@ -141,9 +141,14 @@ final class Commands {
                 if (writer != null) writer.write(r);
                 if (window != null) window.show(r);
             });
-            int n = sources.size();
+            int n = index[0];
             speed(total, n, model.predictor().chunk(o), model.predictor().inputSize(o), model);
             if (writer != null) saved(c, writer.dir());
+            if (n < sources.size()) {
+                err.println("yolo-trt predict: " + (sources.size() - n) + " of " + sources.size() + " images could not be decoded (the warnings above name"
+                        + " them); the other " + n + " were predicted");
+                return 1;
+            }
         }
         return 0;
     }

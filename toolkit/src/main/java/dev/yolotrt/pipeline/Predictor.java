@@ -17,6 +17,7 @@ import dev.yolotrt.task.Task;
 import dev.yolotrt.tensor.Picked;
 import dev.yolotrt.tensor.Tensor;
 import dev.yolotrt.util.Futures;
+import dev.yolotrt.util.Log;
 import dev.yolotrt.util.Progress;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.opencv.opencv_core.Mat;
@@ -217,9 +218,13 @@ public final class Predictor implements AutoCloseable {
         return iterate(sources, o, concurrency());
     }
 
-    /** As {@link #iterate(List, PredictOptions)} with up to {@code inFlight} batches running at once. */
+    /**
+     * As {@link #iterate(List, PredictOptions)} with up to {@code inFlight} batches running at once. As in Ultralytics, an
+     * image of the list that cannot be decoded is skipped with a warning while others remain ({@link Predictions#skipped}).
+     */
     Predictions iterate(List<ImageSource> sources, PredictOptions o, int inFlight) {
-        return iterate(List.copyOf(sources).iterator(), o, inFlight);
+        if (!warm) warmup(o);
+        return new Predictions(List.copyOf(sources).iterator(), o, inFlight, true);
     }
 
     /**
@@ -230,9 +235,10 @@ public final class Predictor implements AutoCloseable {
         return iterate(sources, o, concurrency());
     }
 
+    /** Every source gives a result or an error: a Spark partition's rows and results stay paired. */
     private Predictions iterate(Iterator<ImageSource> sources, PredictOptions o, int inFlight) {
         if (!warm) warmup(o);
-        return new Predictions(sources, o, inFlight);
+        return new Predictions(sources, o, inFlight, false);
     }
 
     /**
@@ -251,9 +257,13 @@ public final class Predictor implements AutoCloseable {
         private final ArrayDeque<Results> ready = new ArrayDeque<>();
         private final ArrayDeque<Future<List<Results>>> running = new ArrayDeque<>();
         private final int inFlight;
+        private final boolean skipUnreadable;
+        private final List<String> skipped = new ArrayList<>();
+        private int taken;
 
-        private Predictions(Iterator<ImageSource> sources, PredictOptions o, int inFlight) {
+        private Predictions(Iterator<ImageSource> sources, PredictOptions o, int inFlight, boolean skipUnreadable) {
             this.o = o;
+            this.skipUnreadable = skipUnreadable;
             this.chunk = chunk(o);
             this.hw = inputSize(o);
             this.inFlight = Math.max(1, inFlight);
@@ -264,7 +274,9 @@ public final class Predictor implements AutoCloseable {
 
         @Override
         public boolean hasNext() {
-            return !ready.isEmpty() || !running.isEmpty() || loader.hasNext();
+            // Images left may all be skipped: try them before promising a result.
+            if (ready.isEmpty() && running.isEmpty() && loader.hasNext()) start();
+            return !ready.isEmpty() || !running.isEmpty();
         }
 
         @Override
@@ -286,12 +298,34 @@ public final class Predictor implements AutoCloseable {
             return new Stages(stageMs[0], stageMs[1], stageMs[2], stageMs[3], threads, inFlight);
         }
 
+        /** The messages of the images skipped because they could not be decoded, in input order. */
+        public List<String> skipped() {
+            return List.copyOf(skipped);
+        }
+
         /** Starts batches while slots are free and images remain. */
         private void start() {
             while (running.size() < inFlight && loader.hasNext()) {
                 List<ImageLoader.Loaded<ImageSource>> part = new ArrayList<>();
-                while (part.size() < chunk && loader.hasNext()) part.add(loader.next());
-                running.add(workers(inFlight).submit(() -> results(part)));
+                while (part.size() < chunk && loader.hasNext()) {
+                    ImageLoader.Loaded<ImageSource> l = decoded();
+                    if (l != null) part.add(l);
+                }
+                if (!part.isEmpty()) running.add(workers(inFlight).submit(() -> results(part)));
+            }
+        }
+
+        /** The next decoded image; null for one skipped (the list goes on); the error itself when no image decoded at all. */
+        private ImageLoader.Loaded<ImageSource> decoded() {
+            try {
+                ImageLoader.Loaded<ImageSource> l = loader.next();
+                taken++;
+                return l;
+            } catch (YoloException e) {
+                if (!skipUnreadable || taken == 0 && !loader.hasNext() && running.isEmpty()) throw e;
+                skipped.add(e.getMessage());
+                Log.info("WARNING: " + e.getMessage() + "; skipped");
+                return null;
             }
         }
 

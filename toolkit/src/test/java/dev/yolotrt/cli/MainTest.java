@@ -176,6 +176,24 @@ class MainTest {
         assertFalse(Files.exists(tmp.resolve("runs")), "nothing saved, not even an empty run folder");
     }
 
+    /** As Ultralytics: in a folder, an image that cannot be decoded is skipped with a warning; the others are predicted and saved. */
+    @Test
+    void anUnreadableImageInAFolderIsSkippedAndTheRunSaysSo(@TempDir Path tmp) throws Exception {
+        Shared.require();
+        Path dir = Files.createDirectories(tmp.resolve("mix"));
+        Files.copy(Shared.image("bus.jpg"), dir.resolve("a-bus.jpg"));
+        Path fake = Files.writeString(dir.resolve("b-fake.jpg"), "not a jpeg");
+        Files.copy(Shared.image("zidane.jpg"), dir.resolve("c-zidane.jpg"));
+        Run r = run("predict", "source=" + dir, "project=" + tmp.resolve("runs"), "name=p");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.out().contains("a-bus.jpg: 640x480 4 persons, 1 bus") || r.out().contains("a-bus.jpg: 640x640 4 persons, 1 bus"), r.out());
+        assertTrue(r.out().contains("c-zidane.jpg: "), r.out());
+        assertTrue(r.err().contains("WARNING: cannot decode image " + fake), r.err());
+        assertTrue(r.err().strip().endsWith("yolo-trt predict: 1 of 3 images could not be decoded (the warnings above name them); the other 2 were predicted"), r.err());
+        assertTrue(Files.exists(tmp.resolve("runs/p/a-bus.jpg")) && Files.exists(tmp.resolve("runs/p/c-zidane.jpg")));
+        assertFalse(Files.exists(tmp.resolve("runs/p/b-fake.jpg")));
+    }
+
     @Test
     void missingModelIsOneLine(@TempDir Path tmp) {
         assertOneLineError(run("predict", "model=" + tmp.resolve("none.onnx")), "none.onnx not found");
