@@ -213,9 +213,19 @@ public final class Int8Tuning {
     /**
      * What {@link #auto} found: every engine it measured ({@link #table} rows: FP16, all-INT8, one block at a time in
      * FP16, then the greedy additions), the chosen row (-1 when none meets both limits), why, the block sensitivities,
-     * and each engine's mAP50-95 change to FP16 with its bootstrap interval ({@link #intervals}).
+     * and each engine's mAP50-95 change to FP16 with its bootstrap interval ({@link #intervals}); {@code settings} are the
+     * engines of {@code tried}'s rows, in order.
      */
-    public record Auto(Table tried, int chosen, String why, List<Block> sensitivity, Table intervals) {
+    public record Auto(Table tried, int chosen, String why, List<Block> sensitivity, Table intervals, List<Setting> settings) {
+
+        public Auto {
+            settings = List.copyOf(settings);
+        }
+
+        /** The export options of the chosen engine (build it, or find it in the engine cache, with them); null when none. */
+        public ExportOptions chosenOptions() {
+            return chosen < 0 ? null : settings.get(chosen).options();
+        }
     }
 
     /**
@@ -284,7 +294,7 @@ public final class Int8Tuning {
                 maxLoss, maxSlowdown, bestLoss(t, fp16[1], all[2] * maxSlowdown));
         Log.info("Int8Tuning.auto: " + why);
         Table intervals = intervals(settings.stream().map(Setting::label).toList(), boxes.get(0), boxes, 1000, 1);
-        return new Auto(t, chosen, why, List.copyOf(blocks), intervals);
+        return new Auto(t, chosen, why, List.copyOf(blocks), intervals, settings);
     }
 
     /** The fastest INT8 row with loss to {@code fp16Map} at most {@code maxLoss} and time at most maxSlowdown × {@code int8Ms}; -1 if none. */
