@@ -106,6 +106,7 @@ public final class Yolo implements AutoCloseable {
 
     /** Loads a model whose task is {@code task} (detect, segment, pose, classify, obb), or its metadata's when null. */
     public static Yolo load(Path file, Settings settings, Task task) {
+        if (Files.isDirectory(file)) throw new YoloException(file + " is a folder; give model= a model file (.pt, .onnx or .engine)");
         if (!Files.isRegularFile(file)) throw new YoloException("model not found: " + file);
         if (AtomicWrite.isPartial(file)) throw new YoloException(file + " is an unfinished download or write (a .part file); give the finished model");
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);

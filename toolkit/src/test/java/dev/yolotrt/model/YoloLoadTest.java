@@ -62,6 +62,12 @@ class YoloLoadTest {
     }
 
     @Test
+    void aFolderAsModelSaysSo(@TempDir Path dir) {
+        YoloException e = assertThrows(YoloException.class, () -> Yolo.load(dir, Settings.from(Map.of(Settings.CACHE, dir.toString()))));
+        assertEquals(dir + " is a folder; give model= a model file (.pt, .onnx or .engine)", e.getMessage());
+    }
+
+    @Test
     void anEmptyOnnxFileIsOneLineWithoutOnnxRuntimesWords(@TempDir Path dir) throws Exception {
         Path empty = Files.createFile(dir.resolve("empty.onnx"));
         YoloException e = assertThrows(YoloException.class, () -> Yolo.load(empty, Settings.from(Map.of(Settings.CACHE, dir.toString()))));
