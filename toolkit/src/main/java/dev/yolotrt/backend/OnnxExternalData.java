@@ -44,7 +44,7 @@ public final class OnnxExternalData {
             throw new YoloException(onnx + " is not a readable ONNX model (" + Downloads.oneLine(e) + "); " + Text.reexport(onnx));
         }
         // An empty file (or bytes that happen to parse) is a model without a graph: said here, not in ONNX Runtime's C++ words.
-        if (m.getGraph().getNodeCount() == 0) throw new YoloException(onnx + " is not an ONNX model: it holds no graph (" + bytes.length + " bytes); " + Text.reexport(onnx));
+        if (!m.hasGraph()) throw new YoloException(onnx + " is not an ONNX model: it holds no graph (" + bytes.length + " bytes); " + Text.reexport(onnx));
         Path dir = onnx.toAbsolutePath().getParent();
         graph(m.getGraph(), dir, onnx);
         for (OnnxMl.FunctionProto f : m.getFunctionsList()) for (OnnxMl.NodeProto n : f.getNodeList()) node(n, dir, onnx);

@@ -74,11 +74,11 @@ final class Commands {
 
     private int dispatch(String mode, List<String> args) {
         this.mode = mode;
-        if (taskWord != null && !TASK_MODES.contains(mode)) {
+        // As Ultralytics' CLI: help among a mode's key=value arguments prints the help (not among kernel's or notebook's).
+        if (TASK_MODES.contains(mode) && args.stream().anyMatch(a -> List.of("help", "--help", "-h").contains(a))) mode = "help";
+        if (taskWord != null && !TASK_MODES.contains(mode) && !List.of("help", "--help", "-h").contains(mode)) {
             throw new YoloException("a task goes before " + String.join(", ", TASK_MODES) + "; '" + Text.clip(mode) + "' is not one of them");
         }
-        // As Ultralytics' CLI: help anywhere on the line prints the help.
-        if (args.stream().anyMatch(a -> List.of("help", "--help", "-h").contains(a))) mode = "help";
         switch (mode) {
             case "help", "--help", "-h" -> {
                 out.print(help());
@@ -145,7 +145,7 @@ final class Commands {
             speed(total, n, model.predictor().chunk(o), model.predictor().inputSize(o), model);
             if (writer != null) saved(c, writer.dir());
             if (n < sources.size()) {
-                err.println("yolo-trt predict: " + (sources.size() - n) + " of " + sources.size() + " images could not be decoded (the warnings above name"
+                err.println("yolo-trt predict: " + (sources.size() - n) + " of " + sources.size() + " images could not be read (the warnings above name"
                         + " them); the other " + n + " were predicted");
                 return 1;
             }

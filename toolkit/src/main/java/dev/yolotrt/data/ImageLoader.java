@@ -93,15 +93,16 @@ public final class ImageLoader<T> implements Iterator<ImageLoader.Loaded<T>>, Au
             f = ahead.poll();
         }
         try {
-            Loaded<T> l = f.get();
-            fill();
-            return l;
+            return f.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) throw r;
             throw new YoloException("decoding failed: " + e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new YoloException("decoding was interrupted");
+        } finally {
+            // Also after a failed image: a consumer that skips it goes on with the window full.
+            fill();
         }
     }
 

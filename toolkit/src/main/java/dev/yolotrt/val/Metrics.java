@@ -83,7 +83,8 @@ public record Metrics(String model, String dataset, String split, int images, in
             sb.append(String.format(Locale.ROOT, "%22s%11d%11d%11.3g%11.3g%11.3g%11.3g", t.stringColumn(0).get(i),
                     t.intColumn(1).get(i), t.intColumn(2).get(i), t.doubleColumn(3).get(i), t.doubleColumn(4).get(i),
                     t.doubleColumn(5).get(i), t.doubleColumn(6).get(i)));
-            int j = u == null ? -1 : u.stringColumn(0).indexOf(t.stringColumn(0).get(i));
+            // The same classes in the same order, as both come from one dataset; by name should they ever differ.
+            int j = u == null ? -1 : i < u.rowCount() && u.stringColumn(0).get(i).equals(t.stringColumn(0).get(i)) ? i : u.stringColumn(0).indexOf(t.stringColumn(0).get(i));
             if (j >= 0) {
                 sb.append(String.format(Locale.ROOT, "%11.3g%11.3g%11.3g%11.3g", u.doubleColumn(3).get(j), u.doubleColumn(4).get(j),
                         u.doubleColumn(5).get(j), u.doubleColumn(6).get(j)));

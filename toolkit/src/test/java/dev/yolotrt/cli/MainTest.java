@@ -189,9 +189,22 @@ class MainTest {
         assertTrue(r.out().contains("a-bus.jpg: 640x480 4 persons, 1 bus") || r.out().contains("a-bus.jpg: 640x640 4 persons, 1 bus"), r.out());
         assertTrue(r.out().contains("c-zidane.jpg: "), r.out());
         assertTrue(r.err().contains("WARNING: cannot decode image " + fake), r.err());
-        assertTrue(r.err().strip().endsWith("yolo-trt predict: 1 of 3 images could not be decoded (the warnings above name them); the other 2 were predicted"), r.err());
+        assertTrue(r.err().strip().endsWith("yolo-trt predict: 1 of 3 images could not be read (the warnings above name them); the other 2 were predicted"), r.err());
         assertTrue(Files.exists(tmp.resolve("runs/p/a-bus.jpg")) && Files.exists(tmp.resolve("runs/p/c-zidane.jpg")));
         assertFalse(Files.exists(tmp.resolve("runs/p/b-fake.jpg")));
+        // More failures in a row than the decoder keeps ahead, then a good image; and a folder where nothing decodes.
+        Path many = Files.createDirectories(tmp.resolve("many"));
+        for (int i = 0; i < 70; i++) Files.writeString(many.resolve(String.format("a%02d.jpg", i)), "not a jpeg");
+        Files.copy(Shared.image("bus.jpg"), many.resolve("z-bus.jpg"));
+        Run m = run("predict", "source=" + many, "save=false");
+        assertEquals(1, m.code(), m.err());
+        assertTrue(m.out().contains("z-bus.jpg: "), m.out());
+        assertTrue(m.err().strip().endsWith("70 of 71 images could not be read (the warnings above name them); the other 1 were predicted"), m.err());
+        Path none = Files.createDirectories(tmp.resolve("none"));
+        for (int i = 0; i < 3; i++) Files.writeString(none.resolve(i + ".jpg"), "not a jpeg");
+        Run n = run("predict", "source=" + none, "save=false");
+        assertEquals(1, n.code(), n.err());
+        assertTrue(n.err().strip().endsWith("cannot decode image " + none.resolve("2.jpg") + " (not an image, or a corrupt one)"), n.err());
     }
 
     @Test
@@ -298,7 +311,7 @@ class MainTest {
         assertEquals(0, help.code());
         assertTrue(help.out().contains("max_det"), help.out());
         // help anywhere on the line, as Ultralytics' CLI.
-        for (String[] a : new String[][] {{"predict", "help"}, {"val", "--help"}, {"detect", "predict", "model=yolov8n.onnx", "help"}}) {
+        for (String[] a : new String[][] {{"predict", "help"}, {"val", "--help"}, {"detect", "predict", "model=yolov8n.onnx", "help"}, {"detect", "help"}}) {
             Run h = run(a);
             assertEquals(0, h.code(), h.err());
             assertEquals(help.out(), h.out());
