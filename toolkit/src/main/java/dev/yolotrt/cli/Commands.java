@@ -127,30 +127,36 @@ final class Commands {
             List<ImageSource> sources = ImageSource.resolve(c.string("source"), model.settings()).stream()
                     .map(s -> drawn ? s.keepingPixels() : s).toList();
             int[] index = {0};
+            int[] position = {0};   // the image's place in the source list: skipped images keep theirs, as Ultralytics counts
             double[] total = new double[3];
             model.predictor().stream(sources, o, r -> {
                 index[0]++;
+                while (position[0] < sources.size() - 1 && !sources.get(position[0]).path().equals(r.path())) position[0]++;
                 total[0] += r.speed().get("preprocess");
                 total[1] += r.speed().get("inference");
                 total[2] += r.speed().get("postprocess");
                 if (o.verbose()) {
-                    out.printf(Locale.ROOT, "image %d/%d %s: %s, %.1fms%n", index[0], sources.size(), r.path(), r.summary(),
+                    out.printf(Locale.ROOT, "image %d/%d %s: %s, %.1fms%n", position[0] + 1, sources.size(), r.path(), r.summary(),
                             r.speed().get("inference"));
                     out.print(r.boxes().toString().indent(4));
                 }
                 if (writer != null) writer.write(r);
                 if (window != null) window.show(r);
+                position[0]++;
             });
             int n = index[0];
             speed(total, n, model.predictor().chunk(o), model.predictor().inputSize(o), model);
             if (writer != null) saved(c, writer.dir());
-            if (n < sources.size()) {
-                err.println("yolo-trt predict: " + (sources.size() - n) + " of " + sources.size() + " images could not be read (the warnings above name"
-                        + " them); the other " + n + " were predicted");
-                return 1;
-            }
+            return unread(n, sources.size());
         }
-        return 0;
+    }
+
+    /** 0 when every image was predicted; else a line with the count of those skipped (each named by its warning) and 1. */
+    private int unread(int predicted, int total) {
+        if (predicted == total) return 0;
+        err.println("yolo-trt " + mode + ": " + (total - predicted) + " of " + total + " images could not be read (the warnings above name them); the other "
+                + predicted + " were predicted");
+        return 1;
     }
 
     /** Track mode: conf 0.1 unless given (ByteTrack wants the weak detections too), annotated output saved. */
@@ -165,8 +171,8 @@ final class Commands {
                 if (window != null) window.show(r);
                 if (c.bool("verbose")) out.printf(Locale.ROOT, "image %d: %s%n%s", n[0], r, r.boxes().toString().indent(4));
             });
+            return unread(n[0], ImageSource.resolve(c.string("source"), model.settings()).size());
         }
-        return 0;
     }
 
     /**

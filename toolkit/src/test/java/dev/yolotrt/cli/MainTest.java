@@ -187,11 +187,14 @@ class MainTest {
         Run r = run("predict", "source=" + dir, "project=" + tmp.resolve("runs"), "name=p");
         assertEquals(1, r.code(), r.err());
         assertTrue(r.out().contains("a-bus.jpg: 640x480 4 persons, 1 bus") || r.out().contains("a-bus.jpg: 640x640 4 persons, 1 bus"), r.out());
-        assertTrue(r.out().contains("c-zidane.jpg: "), r.out());
+        assertTrue(r.out().contains("image 3/3 " + dir.resolve("c-zidane.jpg") + ": "), "skipped images keep their place: " + r.out());
         assertTrue(r.err().contains("WARNING: cannot decode image " + fake), r.err());
         assertTrue(r.err().strip().endsWith("yolo-trt predict: 1 of 3 images could not be read (the warnings above name them); the other 2 were predicted"), r.err());
         assertTrue(Files.exists(tmp.resolve("runs/p/a-bus.jpg")) && Files.exists(tmp.resolve("runs/p/c-zidane.jpg")));
         assertFalse(Files.exists(tmp.resolve("runs/p/b-fake.jpg")));
+        Run t = run("track", "source=" + dir, "save=false");
+        assertEquals(1, t.code(), t.err());
+        assertTrue(t.err().strip().endsWith("yolo-trt track: 1 of 3 images could not be read (the warnings above name them); the other 2 were predicted"), t.err());
         // More failures in a row than the decoder keeps ahead, then a good image; and a folder where nothing decodes.
         Path many = Files.createDirectories(tmp.resolve("many"));
         for (int i = 0; i < 70; i++) Files.writeString(many.resolve(String.format("a%02d.jpg", i)), "not a jpeg");
