@@ -48,7 +48,7 @@ public final class Assets {
         boolean engine = nameOrPath.toLowerCase(java.util.Locale.ROOT).matches(".*\\.(engine|plan)");
         return resolve(checkpointInstead ? pt : nameOrPath, settings, settings.modelsDir(), Settings.MODELS, Downloads.Kind.MODEL, engine
                 ? "an engine is built on the GPU that runs it: yolo-trt export model=" + stem(nameOrPath) + ".onnx format=engine on a machine with an NVIDIA GPU"
-                : "put " + pt + " there (it is converted in Java when loaded)");
+                : "put " + pt + " there (YOLOv8 and YOLO11 checkpoints are converted in Java when loaded)");
     }
 
     /** A sample image given by path, or by name in {@link Settings#assetsDir()} (bus.jpg, zidane.jpg). */

@@ -89,6 +89,13 @@ class ModelsByNameTest {
     }
 
     @Test
+    void aMissingUnofficialModelSaysWhichCheckpointsConvert(@TempDir Path tmp) {
+        YoloException e = assertThrows(YoloException.class, () -> Assets.model("mine.onnx", settings(tmp, base)));
+        assertTrue(e.getMessage().endsWith("put mine.pt there (YOLOv8 and YOLO11 checkpoints are converted in Java when loaded))"), e.getMessage());
+        assertEquals(0, requests.get(), "only official names are downloaded");
+    }
+
+    @Test
     void offlineItSaysWhereToPutTheFile(@TempDir Path tmp) {
         server.stop(0);
         YoloException e = assertThrows(YoloException.class, () -> Assets.model("yolo11n-seg.pt", settings(tmp, base)));
