@@ -45,6 +45,7 @@ final class Commands {
     static final List<String> MODES = List.of("predict", "track", "val", "export", "benchmark", "notebook", "kernel", "help", "version");
     /** The modes that take a TASK word ({@code yolo TASK MODE}). */
     static final List<String> TASK_MODES = List.of("predict", "track", "val", "export", "benchmark");
+    private static final List<String> HELP = List.of("help", "--help", "-h");
 
     private final PrintStream out;
     private final PrintStream err;
@@ -75,12 +76,12 @@ final class Commands {
     private int dispatch(String mode, List<String> args) {
         this.mode = mode;
         // As Ultralytics' CLI: help among a mode's key=value arguments prints the help (not among kernel's or notebook's).
-        if (TASK_MODES.contains(mode) && args.stream().anyMatch(a -> List.of("help", "--help", "-h").contains(a))) mode = "help";
-        if (taskWord != null && !TASK_MODES.contains(mode) && !List.of("help", "--help", "-h").contains(mode)) {
+        if (HELP.contains(mode) || TASK_MODES.contains(mode) && args.stream().anyMatch(HELP::contains)) mode = "help";
+        if (taskWord != null && !TASK_MODES.contains(mode) && !mode.equals("help")) {
             throw new YoloException("a task goes before " + String.join(", ", TASK_MODES) + "; '" + Text.clip(mode) + "' is not one of them");
         }
         switch (mode) {
-            case "help", "--help", "-h" -> {
+            case "help" -> {
                 out.print(help());
                 return 0;
             }

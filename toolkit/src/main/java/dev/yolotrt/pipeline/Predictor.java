@@ -220,7 +220,7 @@ public final class Predictor implements AutoCloseable {
 
     /**
      * As {@link #iterate(List, PredictOptions)} with up to {@code inFlight} batches running at once. As in Ultralytics, an
-     * image of the list that cannot be decoded is skipped with a warning while others remain ({@link Predictions#skipped}).
+     * image of the list that cannot be decoded is skipped with a warning while others remain.
      */
     Predictions iterate(List<ImageSource> sources, PredictOptions o, int inFlight) {
         if (!warm) warmup(o);
@@ -258,7 +258,6 @@ public final class Predictor implements AutoCloseable {
         private final ArrayDeque<Future<List<Results>>> running = new ArrayDeque<>();
         private final int inFlight;
         private final boolean skipUnreadable;
-        private final List<String> skipped = new ArrayList<>();
         private int taken;
 
         private Predictions(Iterator<ImageSource> sources, PredictOptions o, int inFlight, boolean skipUnreadable) {
@@ -298,11 +297,6 @@ public final class Predictor implements AutoCloseable {
             return new Stages(stageMs[0], stageMs[1], stageMs[2], stageMs[3], threads, inFlight);
         }
 
-        /** The messages of the images skipped because they could not be decoded, in input order. */
-        public List<String> skipped() {
-            return List.copyOf(skipped);
-        }
-
         /** Starts batches while slots are free and images remain. */
         private void start() {
             while (running.size() < inFlight && loader.hasNext()) {
@@ -323,7 +317,6 @@ public final class Predictor implements AutoCloseable {
                 return l;
             } catch (YoloException e) {
                 if (!skipUnreadable || taken == 0 && !loader.hasNext() && running.isEmpty()) throw e;
-                skipped.add(e.getMessage());
                 Log.info("WARNING: " + e.getMessage() + "; skipped");
                 return null;
             }
