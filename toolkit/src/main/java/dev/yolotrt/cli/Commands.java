@@ -156,7 +156,7 @@ final class Commands {
     private int unread(int predicted, int total) {
         if (predicted == total) return 0;
         err.println("yolo-trt " + mode + ": " + (total - predicted) + " of " + total + " images could not be read (the warnings above name them); the other "
-                + predicted + " were predicted");
+                + predicted + (predicted == 1 ? " was" : " were") + " predicted");
         return 1;
     }
 

@@ -202,7 +202,7 @@ class MainTest {
         Run m = run("predict", "source=" + many, "save=false");
         assertEquals(1, m.code(), m.err());
         assertTrue(m.out().contains("z-bus.jpg: "), m.out());
-        assertTrue(m.err().strip().endsWith("70 of 71 images could not be read (the warnings above name them); the other 1 were predicted"), m.err());
+        assertTrue(m.err().strip().endsWith("70 of 71 images could not be read (the warnings above name them); the other 1 was predicted"), m.err());
         Path none = Files.createDirectories(tmp.resolve("none"));
         for (int i = 0; i < 3; i++) Files.writeString(none.resolve(i + ".jpg"), "not a jpeg");
         Run n = run("predict", "source=" + none, "save=false");
