@@ -42,11 +42,13 @@ public final class VideoBenchmark {
         // 1. Decoding alone, on one thread.
         long t0 = System.nanoTime();
         int n = 0;
-        try (VideoSource v = VideoSource.open(source, (int) Math.round(c.number("timeout") * 1000))) {
+        String decoder;
+        try (VideoSource v = VideoSource.open(source, (int) Math.round(c.number("timeout") * 1000), false, model.videoDecoder(c))) {
+            decoder = v.nvdec() ? "NVDEC" : "FFmpeg";
             for (VideoSource.Frame f; (f = v.next()) != null; n++) f.image().close();
         }
         double decodeS = (System.nanoTime() - t0) / 1e9;
-        add(what, frames, seconds, rate, note, "decode", n, decodeS, "FFmpeg to BGR, one thread");
+        add(what, frames, seconds, rate, note, "decode", n, decodeS, decoder + " to BGR, one thread");
         Log.info("decode: " + n + " frames");
 
         // 2. Predict end to end (no tracker, nothing saved): the inference stage's rate at its parallelism.

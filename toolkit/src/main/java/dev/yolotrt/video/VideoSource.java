@@ -1,6 +1,7 @@
 package dev.yolotrt.video;
 
 import dev.yolotrt.util.YoloException;
+import org.bytedeco.ffmpeg.global.avcodec;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.ffmpeg.avutil.AVFrame;
 import org.bytedeco.ffmpeg.swscale.SwsContext;
@@ -13,6 +14,7 @@ import org.bytedeco.javacv.FrameGrabber;
 import org.bytedeco.javacv.FFmpegLogCallback;
 import org.bytedeco.javacv.OpenCVFrameConverter;
 import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.MatVector;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +27,10 @@ import static org.bytedeco.ffmpeg.global.swscale.SWS_BICUBIC;
 import static org.bytedeco.ffmpeg.global.swscale.sws_freeContext;
 import static org.bytedeco.ffmpeg.global.swscale.sws_getCachedContext;
 import static org.bytedeco.ffmpeg.global.swscale.sws_scale;
+import static org.bytedeco.opencv.global.opencv_core.CV_8UC1;
+import static org.bytedeco.opencv.global.opencv_core.CV_8UC2;
+import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
+import static org.bytedeco.opencv.global.opencv_core.split;
 
 /**
  * One video file, stream URL or camera, decoded by FFmpeg into BGR frames with the pixels OpenCV's
@@ -59,16 +65,40 @@ public final class VideoSource implements AutoCloseable {
             AVFrame p = raw.picture();
             try {
                 int w = p.width(), h = p.height();
-                ctx = sws_getCachedContext(ctx, w, h, p.format(), w, h, avutil.AV_PIX_FMT_BGR24, SWS_BICUBIC, null, null, (DoublePointer) null);
-                Mat out = new Mat(h, w, org.bytedeco.opencv.global.opencv_core.CV_8UC3);
+                Mat out = new Mat(h, w, CV_8UC3);
                 try (PointerPointer<BytePointer> dst = new PointerPointer<>(1); IntPointer dstStride = new IntPointer(1)) {
                     dst.put(0, out.data());
                     dstStride.put(0, (int) out.step());
-                    sws_scale(ctx, p.data(), p.linesize(), 0, h, dst, dstStride);
+                    if (p.format() == avutil.AV_PIX_FMT_NV12) {
+                        planar(p, w, h, dst, dstStride);
+                    } else {
+                        ctx = sws_getCachedContext(ctx, w, h, p.format(), w, h, avutil.AV_PIX_FMT_BGR24, SWS_BICUBIC, null, null, (DoublePointer) null);
+                        sws_scale(ctx, p.data(), p.linesize(), 0, h, dst, dstStride);
+                    }
                 }
                 return new Frame(out, raw.index(), raw.timestampUs());
             } finally {
                 raw.free();
+            }
+        }
+
+        /**
+         * NVDEC's NV12 (the decoder's own YUV 4:2:0 samples, chroma interleaved) split into the planar 4:2:0 the software
+         * decoder hands out, then the same swscale conversion: swscale converts NV12 to BGR on another path whose pixels
+         * differ (by up to 22 levels), the planes themselves are equal (H.264 decoding is exact).
+         */
+        private void planar(AVFrame p, int w, int h, PointerPointer<BytePointer> dst, IntPointer dstStride) {
+            int cw = (w + 1) / 2, ch = (h + 1) / 2;
+            try (Mat uv = new Mat(ch, cw, CV_8UC2, p.data(1), p.linesize(1));
+                 Mat u = new Mat(ch, cw, CV_8UC1); Mat v = new Mat(ch, cw, CV_8UC1); MatVector planes = new MatVector(u, v)) {
+                split(uv, planes);
+                // The vector's own headers: split writes into them (u and v's buffers, unless it had to allocate).
+                Mat pu = planes.get(0), pv = planes.get(1);
+                try (PointerPointer<BytePointer> src = new PointerPointer<>(p.data(0), pu.data(), pv.data());
+                     IntPointer srcStride = new IntPointer(p.linesize(0), (int) pu.step(), (int) pv.step())) {
+                    ctx = sws_getCachedContext(ctx, w, h, avutil.AV_PIX_FMT_YUV420P, w, h, avutil.AV_PIX_FMT_BGR24, SWS_BICUBIC, null, null, (DoublePointer) null);
+                    sws_scale(ctx, src, srcStride, 0, h, dst, dstStride);
+                }
             }
         }
 
@@ -90,12 +120,16 @@ public final class VideoSource implements AutoCloseable {
     private FFmpegFrameGrabber grabber;
     private final int timeoutMs;
     private final boolean raw;
+    private final boolean nvdec;
     private final OpenCVFrameConverter.ToMat converter = new OpenCVFrameConverter.ToMat();
+    /** NVDEC's frames to BGR for {@link #next} (its grabber is raw). */
+    private final Converter nvdecConverter = new Converter();
     private int index;
 
-    private VideoSource(String name, boolean live, FFmpegFrameGrabber grabber, int timeoutMs, boolean raw) {
+    private VideoSource(String name, boolean live, FFmpegFrameGrabber grabber, int timeoutMs, boolean raw, boolean nvdec) {
         this.timeoutMs = timeoutMs;
         this.raw = raw;
+        this.nvdec = nvdec;
         this.name = name;
         this.live = live;
         this.grabber = grabber;
@@ -137,6 +171,39 @@ public final class VideoSource implements AutoCloseable {
 
     /** As {@link #open(String, int)}; {@code raw}: frames are taken with {@link #nextRaw} and converted by {@link Converter}s. */
     public static VideoSource open(String source, int timeoutMs, boolean raw) {
+        return open(source, timeoutMs, raw, Decoder.CPU);
+    }
+
+    /**
+     * Which decoder reads a video file. Streams and cameras always use FFmpeg's software decoder.
+     * {@code AUTO}: NVDEC for HD files it decodes (the software decoder's threads are then free for BoT-SORT's camera
+     * motion), else software; {@code NVDEC}: NVDEC or a clear error.
+     */
+    public enum Decoder {
+        CPU, NVDEC, AUTO;
+
+        /** The {@code decoder} option: cpu, nvdec, or None (auto on a GPU, cpu otherwise). */
+        public static Decoder of(String option, boolean gpu) {
+            if (option == null) return gpu ? AUTO : CPU;
+            return switch (option.strip().toLowerCase(Locale.ROOT)) {
+                case "cpu" -> CPU;
+                case "nvdec" -> NVDEC;
+                default -> throw new YoloException("decoder=" + option + " is not a decoder; use decoder=cpu or decoder=nvdec (or leave it out)");
+            };
+        }
+    }
+
+    /**
+     * FFmpeg's NVDEC decoders, by the codec they decode: only codecs whose decoding is exact (integer transforms), so
+     * NVDEC's samples are the software decoder's. MPEG-2 and MPEG-4 part 2 allow each decoder its own IDCT.
+     */
+    private static final java.util.Map<Integer, String> NVDEC = java.util.Map.of(avcodec.AV_CODEC_ID_H264, "h264_cuvid",
+            avcodec.AV_CODEC_ID_HEVC, "hevc_cuvid", avcodec.AV_CODEC_ID_AV1, "av1_cuvid", avcodec.AV_CODEC_ID_VP9, "vp9_cuvid");
+    /** AUTO's threshold: below 1280×720 the software decoder costs little CPU and NVDEC's one session would be the limit. */
+    private static final int HD_PIXELS = 1280 * 720;
+
+    /** As {@link #open(String, int, boolean)}, decoding a file with {@code decoder}. */
+    public static VideoSource open(String source, int timeoutMs, boolean raw, Decoder decoder) {
         String s = source.strip();
         boolean camera = s.matches("\\d+");
         boolean url = STREAM.matcher(s).matches();
@@ -147,8 +214,48 @@ public final class VideoSource implements AutoCloseable {
             throw new YoloException("video not found: " + s);
         }
         FFmpegLogCallback.setLevel(avutil.AV_LOG_QUIET);
+        boolean file = !url && !camera;
+        boolean tryNvdec = file && decoder != Decoder.CPU;
+        // NVDEC's frames are NV12, converted by a Converter: its grabber is always raw.
+        FFmpegFrameGrabber g = start(s, camera, url, timeoutMs, raw || tryNvdec, null);
+        if (!tryNvdec) return new VideoSource(s, url || camera, g, timeoutMs, raw, false);
+        // The software decoder's stream (raw: its codec and pixel format) says whether NVDEC can give the same frames.
+        String cuvid = NVDEC.get(g.getVideoCodec());
+        String why = cuvid == null ? "its codec (" + g.getVideoCodecName() + ") has no NVDEC decoder here"
+                : g.getPixelFormat() != avutil.AV_PIX_FMT_YUV420P ? "NVDEC gives the same frames only for 8-bit 4:2:0 video, not " + pixelFormat(g.getPixelFormat())
+                : null;
+        if (why == null && decoder == Decoder.AUTO && (long) g.getImageWidth() * g.getImageHeight() < HD_PIXELS) why = "below HD";
+        if (why == null) {
+            FFmpegFrameGrabber hw;
+            try {
+                hw = start(s, false, false, timeoutMs, true, cuvid);
+                close(g);
+                return new VideoSource(s, false, hw, timeoutMs, raw, true);
+            } catch (YoloException e) {
+                why = "FFmpeg's " + e.getMessage();
+            }
+        }
+        if (decoder == Decoder.NVDEC) {
+            close(g);
+            throw new YoloException("decoder=nvdec cannot decode " + s + ": " + why + "; use decoder=cpu");
+        }
+        if (!raw) {
+            close(g);
+            g = start(s, false, false, timeoutMs, false, null);
+        }
+        return new VideoSource(s, false, g, timeoutMs, raw, false);
+    }
+
+    private static String pixelFormat(int format) {
+        BytePointer name = avutil.av_get_pix_fmt_name(format);
+        return name == null ? "pixel format " + format : name.getString();
+    }
+
+    /** A started grabber (BGR, or raw frames), with {@code codec} as its decoder when not null. */
+    private static FFmpegFrameGrabber start(String s, boolean camera, boolean url, int timeoutMs, boolean raw, String codec) {
         FFmpegFrameGrabber g = camera ? new FFmpegFrameGrabber("/dev/video" + s) : new FFmpegFrameGrabber(s);
         if (camera) g.setFormat("video4linux2");
+        if (codec != null) g.setVideoCodecName(codec);
         g.setPixelFormat(avutil.AV_PIX_FMT_BGR24);
         g.setImageScalingFlags(SWS_BICUBIC);
         if (raw) g.setImageMode(FrameGrabber.ImageMode.RAW);
@@ -165,6 +272,7 @@ public final class VideoSource implements AutoCloseable {
             g.start();
         } catch (Exception | UnsatisfiedLinkError e) {
             close(g);
+            if (codec != null) throw new YoloException(codec + " did not open (" + reason(e) + "; NVDEC needs an NVIDIA GPU and its driver)");
             throw new YoloException("cannot open video " + s + ": " + reason(e)
                     + (url ? " (check the URL and that the server is up)" : camera ? "" : " (is it a video FFmpeg can read?)"));
         }
@@ -172,7 +280,7 @@ public final class VideoSource implements AutoCloseable {
             close(g);
             throw new YoloException("no video stream in " + s + " (an audio-only or data file?); give a video file");
         }
-        return new VideoSource(s, url || camera, g, timeoutMs, raw);
+        return g;
     }
 
     private static String reason(Throwable e) {
@@ -206,6 +314,11 @@ public final class VideoSource implements AutoCloseable {
 
     public String name() {
         return name;
+    }
+
+    /** Whether NVDEC decodes this video. */
+    public boolean nvdec() {
+        return nvdec;
     }
 
     /** A stream or camera: frames arrive in real time and may be dropped. */
@@ -263,6 +376,10 @@ public final class VideoSource implements AutoCloseable {
 
     /** The next frame, or null at the end. A read error ends with a {@link YoloException} naming the source. */
     public Frame next() {
+        if (nvdec) {
+            Raw r = nextRaw();
+            return r == null ? null : nvdecConverter.convert(r);
+        }
         org.bytedeco.javacv.Frame f = grab();
         if (f == null || f.image == null) return null;
         Mat view = converter.convert(f);
@@ -274,6 +391,7 @@ public final class VideoSource implements AutoCloseable {
     @Override
     public void close() {
         close(grabber);
+        nvdecConverter.close();
         converter.close();
     }
 }

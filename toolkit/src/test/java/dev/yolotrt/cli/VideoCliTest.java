@@ -132,6 +132,16 @@ class VideoCliTest {
     }
 
     @Test
+    void nvdecItCannotUseIsOneLine(@TempDir Path tmp) {
+        // vtest.avi is MS-MPEG4: no NVDEC decoder gives its software frames, on any machine.
+        MainTest.Run r = MainTest.run("predict", "model=yolov8n.onnx", "source=" + Shared.video("vtest.avi"), "decoder=nvdec", "project=" + tmp, "name=n");
+        MainTest.assertOneLineError(r, "decoder=nvdec cannot decode", "vtest.avi", "has no NVDEC decoder", "use decoder=cpu");
+        MainTest.Run bad = MainTest.run("predict", "model=yolov8n.onnx", "source=" + Shared.video("cup.mp4"), "decoder=gpu", "project=" + tmp, "name=b");
+        MainTest.assertOneLineError(bad, "decoder=gpu is not a decoder", "decoder=cpu or decoder=nvdec");
+        assertFalse(Files.exists(tmp.resolve("n")) || Files.exists(tmp.resolve("b")));
+    }
+
+    @Test
     void missingCamera(@TempDir Path tmp) {
         MainTest.Run r = MainTest.run("track", "model=yolov8n.onnx", "source=9", "project=" + tmp);
         MainTest.assertOneLineError(r, "camera 9 not found");

@@ -22,22 +22,28 @@ public final class TrackRates {
     public static void main(String[] args) {
         String[] motion = args[1].split(",");
         try (Yolo model = Yolo.load(Path.of(args[0]))) {
+            // -Ddecoders=cpu,nvdec: each setting with each decoder (default: the decoder option's default).
+            String[] decoders = System.getProperty("decoders", "").isEmpty() ? new String[] {null} : System.getProperty("decoders").split(",");
             for (int v = 2; v < args.length; v++) {
                 String video = args[v];
-                run(model, video, "bytetrack.yaml", null);
-                for (String m : motion) run(model, video, "botsort.yaml", m);
+                for (String d : decoders) {
+                    run(model, video, "bytetrack.yaml", null, d);
+                    for (String m : motion) run(model, video, "botsort.yaml", m, d);
+                }
             }
         }
     }
 
-    private static void run(Yolo model, String video, String tracker, String motionThreads) {
+    private static void run(Yolo model, String video, String tracker, String motionThreads, String decoder) {
         if (motionThreads != null) System.setProperty("yolo.motion.threads", motionThreads);
         for (int pass = 1; pass <= 2; pass++) {
             long t0 = System.nanoTime();
             int n = 0;
             Set<Integer> ids = new HashSet<>();
             // The CLI's track: its options layered as the CLI layers them, and no frame copies (it draws nothing).
-            Cfg c = Cfg.of(Map.of("tracker", tracker, "batch", 8, "save", false, "verbose", false)).forMode(Cfg.Mode.TRACK, Cfg.Caller.CLI);
+            Map<String, Object> o = new java.util.HashMap<>(Map.of("tracker", tracker, "batch", 8, "save", false, "verbose", false));
+            if (decoder != null) o.put("decoder", decoder);
+            Cfg c = Cfg.of(o).forMode(Cfg.Mode.TRACK, Cfg.Caller.CLI);
             try (MultiVideo frames = model.videos(video, c, true, false)) {
                 while (frames.hasNext()) {
                     Results r = frames.next();
@@ -46,8 +52,9 @@ public final class TrackRates {
                 }
             }
             double s = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(Locale.ROOT, "track %s %s%s pass %d: %d frames in %.3f s = %.0f frames/s (%d track ids)%n",
-                    Path.of(video).getFileName(), tracker, motionThreads == null ? "" : " motion_threads=" + motionThreads, pass, n, s, n / s,
+            System.out.printf(Locale.ROOT, "track %s %s%s%s pass %d: %d frames in %.3f s = %.0f frames/s (%d track ids)%n",
+                    Path.of(video).getFileName(), tracker, motionThreads == null ? "" : " motion_threads=" + motionThreads,
+                    decoder == null ? "" : " decoder=" + decoder, pass, n, s, n / s,
                     ids.size());
         }
     }
