@@ -43,7 +43,7 @@ public final class VideoBenchmark {
         long t0 = System.nanoTime();
         int n = 0;
         String decoder;
-        try (VideoSource v = VideoSource.open(source, (int) Math.round(c.number("timeout") * 1000), false, model.videoDecoder(c))) {
+        try (VideoSource v = VideoSource.open(source, (int) Math.round(c.number("timeout") * 1000), false, VideoSource.Decoder.of(c.string("decoder")))) {
             decoder = v.nvdec() ? "NVDEC" : "FFmpeg";
             for (VideoSource.Frame f; (f = v.next()) != null; n++) f.image().close();
         }

@@ -208,11 +208,6 @@ public final class Yolo implements AutoCloseable {
         return backend;
     }
 
-    /** The video decoder the {@code decoder} option in {@code c} picks for this model (None: NVDEC where it helps, on a GPU). */
-    public VideoSource.Decoder videoDecoder(Cfg c) {
-        return VideoSource.Decoder.of(c.string("decoder"), backend instanceof TensorRtBackend);
-    }
-
     public Settings settings() {
         return settings;
     }
@@ -384,7 +379,7 @@ public final class Yolo implements AutoCloseable {
         PredictOptions o = PredictOptions.builder().apply(c).build();
         boolean track = tracker != null;
         java.util.function.UnaryOperator<Results> after = track ? r -> Tracking.apply(tracker, r) : null;
-        VideoSource src = VideoSource.open(source, (int) Math.round(c.number("timeout") * 1000), true, videoDecoder(c));
+        VideoSource src = VideoSource.open(source, (int) Math.round(c.number("timeout") * 1000), true, VideoSource.Decoder.of(c.string("decoder")));
         Yolo rect = null;
         VideoSink sink = null;
         try {

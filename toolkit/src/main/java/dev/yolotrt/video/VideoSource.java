@@ -175,16 +175,17 @@ public final class VideoSource implements AutoCloseable {
     }
 
     /**
-     * Which decoder reads a video file. Streams and cameras always use FFmpeg's software decoder.
-     * {@code AUTO}: NVDEC for HD files it decodes (the software decoder's threads are then free for BoT-SORT's camera
-     * motion), else software; {@code NVDEC}: NVDEC or a clear error.
+     * Which decoder reads a video file: FFmpeg's software decoder (the default), or NVDEC, which gives the same frames
+     * or a clear error. Streams and cameras always use the software decoder. NVDEC is not the default on a GPU: one
+     * NVDEC session decodes 1080p H.264 at about 670 frames/s on an H200, where the software decoder's threads reach
+     * 1,250 (docs/benchmarks.md, tenth run).
      */
     public enum Decoder {
-        CPU, NVDEC, AUTO;
+        CPU, NVDEC;
 
-        /** The {@code decoder} option: cpu, nvdec, or None (auto on a GPU, cpu otherwise). */
-        public static Decoder of(String option, boolean gpu) {
-            if (option == null) return gpu ? AUTO : CPU;
+        /** The {@code decoder} option: cpu, nvdec, or None (cpu). */
+        public static Decoder of(String option) {
+            if (option == null) return CPU;
             return switch (option.strip().toLowerCase(Locale.ROOT)) {
                 case "cpu" -> CPU;
                 case "nvdec" -> NVDEC;
@@ -199,8 +200,6 @@ public final class VideoSource implements AutoCloseable {
      */
     private static final java.util.Map<Integer, String> NVDEC = java.util.Map.of(avcodec.AV_CODEC_ID_H264, "h264_cuvid",
             avcodec.AV_CODEC_ID_HEVC, "hevc_cuvid", avcodec.AV_CODEC_ID_AV1, "av1_cuvid", avcodec.AV_CODEC_ID_VP9, "vp9_cuvid");
-    /** AUTO's threshold: below 1280×720 the software decoder costs little CPU and NVDEC's one session would be the limit. */
-    private static final int HD_PIXELS = 1280 * 720;
 
     /** As {@link #open(String, int, boolean)}, decoding a file with {@code decoder}. */
     public static VideoSource open(String source, int timeoutMs, boolean raw, Decoder decoder) {
@@ -215,7 +214,7 @@ public final class VideoSource implements AutoCloseable {
         }
         FFmpegLogCallback.setLevel(avutil.AV_LOG_QUIET);
         boolean file = !url && !camera;
-        boolean tryNvdec = file && decoder != Decoder.CPU;
+        boolean tryNvdec = file && decoder == Decoder.NVDEC;
         // NVDEC's frames are NV12, converted by a Converter: its grabber is always raw.
         FFmpegFrameGrabber g = start(s, camera, url, timeoutMs, raw || tryNvdec, null);
         if (!tryNvdec) return new VideoSource(s, url || camera, g, timeoutMs, raw, false);
@@ -224,7 +223,6 @@ public final class VideoSource implements AutoCloseable {
         String why = cuvid == null ? "its codec (" + g.getVideoCodecName() + ") has no NVDEC decoder here"
                 : g.getPixelFormat() != avutil.AV_PIX_FMT_YUV420P ? "NVDEC gives the same frames only for 8-bit 4:2:0 video, not " + pixelFormat(g.getPixelFormat())
                 : null;
-        if (why == null && decoder == Decoder.AUTO && (long) g.getImageWidth() * g.getImageHeight() < HD_PIXELS) why = "below HD";
         if (why == null) {
             FFmpegFrameGrabber hw;
             try {
@@ -235,15 +233,8 @@ public final class VideoSource implements AutoCloseable {
                 why = "FFmpeg's " + e.getMessage();
             }
         }
-        if (decoder == Decoder.NVDEC) {
-            close(g);
-            throw new YoloException("decoder=nvdec cannot decode " + s + ": " + why + "; use decoder=cpu");
-        }
-        if (!raw) {
-            close(g);
-            g = start(s, false, false, timeoutMs, false, null);
-        }
-        return new VideoSource(s, false, g, timeoutMs, raw, false);
+        close(g);
+        throw new YoloException("decoder=nvdec cannot decode " + s + ": " + why + "; use decoder=cpu");
     }
 
     private static String pixelFormat(int format) {
