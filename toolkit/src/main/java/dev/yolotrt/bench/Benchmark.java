@@ -71,10 +71,10 @@ public final class Benchmark {
             boolean known = Arrays.stream(Precision.values()).anyMatch(p -> p.id().equals(parts[0]));
             for (int i = 1; known && i < parts.length; i++) {
                 String s = parts[i];
-                known = s.equals("+nms") || s.equals("-qdq") || s.equals("-typed") || s.startsWith("-") && dev.yolotrt.export.Calibrators.ALGORITHMS.contains(s.substring(1));
+                known = s.equals("+nms") || s.equals("-qdq") || s.equals("-typed") || s.equals("-flags") || s.startsWith("-") && dev.yolotrt.export.Calibrators.ALGORITHMS.contains(s.substring(1));
             }
             if (!known) {
-                throw new YoloException("precisions=" + Text.clip(variant) + " is not a precision; valid: fp32, fp16, int8, optionally with -qdq, -typed, -"
+                throw new YoloException("precisions=" + Text.clip(variant) + " is not a precision; valid: fp32, fp16, int8, optionally with -qdq, -typed, -flags, -"
                         + String.join("/-", dev.yolotrt.export.Calibrators.ALGORITHMS) + " or +nms (e.g. fp16+nms, int8-qdq)");
             }
         }
@@ -145,12 +145,13 @@ public final class Benchmark {
 
     /**
      * The engine a benchmark row uses: dynamic batch 1..{@code batch}, so one engine serves both rows. Variants: fp32,
-     * fp16, int8, fp16+nms, the explicit paths int8-qdq (Q/DQ INT8) and fp16-typed (strongly typed FP16), and a
+     * fp16 (as export builds it: strongly typed), int8, fp16+nms, the explicit paths int8-qdq (Q/DQ INT8), fp16-typed
+     * (strongly typed FP16) and fp16-flags (FP16 through TensorRT's kFP16 flag), and a
      * calibrator appended to INT8 ones (int8-percentile, int8-qdq-percentile), as {@link ExportOptions#variant} names them.
      */
     public static ExportOptions exportOptions(String variant, int batch, int imgsz, String data) {
         return ExportOptions.builder().half(variant.startsWith("fp16")).int8(variant.startsWith("int8")).nms(variant.endsWith("+nms"))
-                .quant(variant.contains("-qdq") ? "qdq" : null).stronglyTyped(variant.contains("-typed"))
+                .quant(variant.contains("-qdq") ? "qdq" : null).stronglyTyped(variant.contains("-typed") ? Boolean.TRUE : variant.contains("-flags") ? Boolean.FALSE : null)
                 .calibrator(dev.yolotrt.export.Calibrators.ALGORITHMS.stream().filter(a -> variant.contains("-" + a)).findFirst().orElse(null))
                 .dynamic(true).batch(batch).imgsz(imgsz).data(data).build();
     }

@@ -69,8 +69,8 @@ public final class Cfg {
         key("calib_batch", Type.INT, null, "images per INT8 calibration batch (None: 2 x batch)");
         key("fp16_layers", Type.STRING, null, "INT8: keep layers whose names match this regex in FP16, e.g. /model\\.22/");
         key("quant", Type.STRING, null, "INT8: qdq (explicit Q/DQ nodes in the ONNX) or implicit (TensorRT calibrator; the engine default)");
-        key("strongly_typed", Type.BOOL, false, "half=True as a strongly typed network: the ONNX converted to FP16, no precision flags");
-        key("opt_level", Type.INT, null, "TensorRT builder optimization level 0-5 (None: TensorRT's default, 3); lower builds faster");
+        key("strongly_typed", Type.BOOL, null, "half=True as a strongly typed network: the ONNX converted to FP16, no precision flags (None: True on the GPU without nms; False: TensorRT's kFP16 flag)");
+        key("opt_level", Type.INT, null, "TensorRT builder optimization level 0-5 (None: 2 for a strongly typed FP16 network, else TensorRT's 3); lower builds faster");
         key("threads", Type.INT, 0, "CPU inference threads (0: ONNX Runtime decides)");
         // Videos, streams and track mode (video package, track package).
         key("vid_stride", Type.INT, 1, "videos: predict on every n-th frame");

@@ -33,6 +33,7 @@ import static org.bytedeco.tensorrt.global.nvinfer.BuilderFlag;
 import static org.bytedeco.tensorrt.global.nvinfer.DataType;
 import static org.bytedeco.tensorrt.global.nvinfer.DeviceType;
 import static org.bytedeco.tensorrt.global.nvinfer.LayerInformationFormat;
+import static org.bytedeco.tensorrt.global.nvinfer.LayerType;
 import static org.bytedeco.tensorrt.global.nvinfer.NetworkDefinitionCreationFlag;
 import static org.bytedeco.tensorrt.global.nvinfer.ProfilingVerbosity;
 import static org.bytedeco.tensorrt.global.nvinfer.createInferRuntime;
@@ -50,9 +51,10 @@ final class EngineBuilder {
 
     /**
      * What a build produced: the plan, the updated timing cache, how long it took, and the engine inspector's JSON
-     * (every layer with its precision and fusion; {@link LayerPrecision} reads it).
+     * (every layer with its precision and fusion; {@link LayerPrecision} reads it), and the layers the builder pinned to
+     * FP16 on its own (a Q/DQ network's stem).
      */
-    record Built(byte[] plan, byte[] timingCache, double seconds, String layers) {
+    record Built(byte[] plan, byte[] timingCache, double seconds, String layers, java.util.Set<String> pinned) {
     }
 
     private EngineBuilder() {
@@ -121,9 +123,14 @@ final class EngineBuilder {
             config.setMemoryPoolLimit(MemoryPoolType.kWORKSPACE, bytes);
         }
         if ((o.half() || o.int8()) && !o.stronglyTyped()) config.setFlag(BuilderFlag.kFP16);
+        java.util.Set<String> pinned = java.util.Set.of();
         if (o.int8()) {
             // A Q/DQ network (quant=qdq) carries its scales; TensorRT 10.6 still wants the INT8 flag for its int8 kernels.
             config.setFlag(BuilderFlag.kINT8);
+            if (o.quant().equals("qdq")) {
+                pinned = keepInputFp16(network);
+                if (!pinned.isEmpty()) config.setFlag(BuilderFlag.kOBEY_PRECISION_CONSTRAINTS);
+            }
             if (calibrator != null) config.setInt8Calibrator(calibrator);
             if (ranges != null) Log.info("Explicit INT8 ranges set on " + applyRanges(network, ranges) + " tensors");
             if (o.fp16Layers() != null) {
@@ -146,7 +153,7 @@ final class EngineBuilder {
             config.setDLACore(o.dlaCore());
             config.setFlag(BuilderFlag.kGPU_FALLBACK);
         }
-        if (o.optimizationLevel() != null) config.setBuilderOptimizationLevel(o.optimizationLevel());
+        if (o.builderLevel() != null) config.setBuilderOptimizationLevel(o.builderLevel());
         // Layer precisions and fusions in the plan, for the report after the build; it does not change the kernels.
         config.setProfilingVerbosity(ProfilingVerbosity.kDETAILED);
 
@@ -175,8 +182,10 @@ final class EngineBuilder {
         BytePointer cacheBytes = scope.own(new BytePointer(timingCache.length == 0 ? new byte[1] : timingCache));
         ITimingCache cache = scope.own(config.createTimingCache(cacheBytes, timingCache.length));
         config.setTimingCache(cache, false);
-        Log.info(String.format(Locale.ROOT, "TensorRT %s building %s engine of %s on %s (timing cache: %s) ...", TensorRt.version(),
-                (o.precision() + (o.int8() && o.quant().equals("qdq") ? " Q/DQ" : "")).toUpperCase(Locale.ROOT), what, TensorRt.gpu(), timingCache.length > 0 ? "reused" : "new"));
+        Log.info(String.format(Locale.ROOT, "TensorRT %s building %s engine of %s on %s (%stiming cache: %s) ...", TensorRt.version(),
+                (o.precision() + (o.int8() && o.quant().equals("qdq") ? " Q/DQ" : "")).toUpperCase(Locale.ROOT), what, TensorRt.gpu(),
+                (o.stronglyTyped() ? "strongly typed, " : "") + (o.builderLevel() != null ? "opt_level " + o.builderLevel() + ", " : ""),
+                timingCache.length > 0 ? "reused" : "new"));
 
         IHostMemory plan;
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(task -> {
@@ -188,7 +197,7 @@ final class EngineBuilder {
             ticker.scheduleAtFixedRate(() -> bar.set(Math.round((System.nanoTime() - t0) / 1e9)), 15, 15, TimeUnit.SECONDS);
             plan = scope.own(builder.buildSerializedNetwork(network, config));
             if ((plan == null || plan.isNull() || plan.size() == 0) && config.getFlag(BuilderFlag.kOBEY_PRECISION_CONSTRAINTS)) {
-                Log.info("WARNING: TensorRT cannot run every layer matching fp16_layers=" + o.fp16Layers() + " in FP16 (" + log.errors()
+                Log.info("WARNING: TensorRT cannot run every layer pinned to FP16 (" + (o.fp16Layers() != null ? "fp16_layers=" + o.fp16Layers() : "the Q/DQ stem") + ": " + log.errors()
                         + "); building again with FP16 preferred where it can be");
                 log.clear();
                 config.clearFlag(BuilderFlag.kOBEY_PRECISION_CONSTRAINTS);
@@ -214,7 +223,7 @@ final class EngineBuilder {
         byte[] cacheOut = new byte[(int) serializedCache.size()];
         new BytePointer(serializedCache.data()).capacity(serializedCache.size()).get(cacheOut);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        return new Built(out, cacheOut, seconds, inspect(scope, log, plan));
+        return new Built(out, cacheOut, seconds, inspect(scope, log, plan), pinned);
     }
 
     /** The engine inspector's JSON of {@code plan} (deserialized once more: the builder keeps no engine). */
@@ -226,23 +235,49 @@ final class EngineBuilder {
         return inspector == null || inspector.isNull() ? "" : inspector.getEngineInformation(LayerInformationFormat.kJSON);
     }
 
-    /**
-     * Pins the float layers whose names match to FP16 compute and FP16 outputs (network outputs keep
-     * their FP32 type, which the backend reads); returns how many layers were pinned.
-     */
+    /** Pins the float layers whose names match to FP16 (see {@link #pin}); returns how many layers were pinned. */
     private static int keepFp16(INetworkDefinition network, java.util.regex.Pattern names) {
         int kept = 0;
         for (int l = 0; l < network.getNbLayers(); l++) {
             ILayer layer = network.getLayer(l);
             if (!names.matcher(layer.getName()).find() || layer.getNbOutputs() == 0 || !isFloat(layer.getOutput(0))) continue;
-            layer.setPrecision(DataType.kHALF);
-            for (int k = 0; k < layer.getNbOutputs(); k++) {
-                ITensor t = layer.getOutput(k);
-                if (isFloat(t) && !t.isNetworkOutput()) layer.setOutputType(k, DataType.kHALF);
-            }
+            pin(layer);
             kept++;
         }
         return kept;
+    }
+
+    /**
+     * Pins to FP16 the float layers a Q/DQ network runs on its input before a QuantizeLinear (YOLO's stem: the first
+     * convolution and its SiLU, which {@link QdqOnnx} leaves float). Unpinned, TensorRT ran that convolution in FP32 on an
+     * H200 (eighth run). Returns the names of the pinned layers.
+     */
+    private static java.util.Set<String> keepInputFp16(INetworkDefinition network) {
+        java.util.Set<String> reached = new java.util.HashSet<>();
+        for (int i = 0; i < network.getNbInputs(); i++) reached.add(network.getInput(i).getName());
+        java.util.Set<String> pinned = new java.util.LinkedHashSet<>();
+        for (int l = 0; l < network.getNbLayers(); l++) {
+            ILayer layer = network.getLayer(l);
+            boolean fed = false;
+            for (int k = 0; k < layer.getNbInputs(); k++) {
+                ITensor t = layer.getInput(k);
+                fed |= t != null && !t.isNull() && reached.contains(t.getName());
+            }
+            if (!fed || layer.getType().value == LayerType.kQUANTIZE.value || layer.getNbOutputs() == 0 || !isFloat(layer.getOutput(0))) continue;
+            pin(layer);
+            pinned.add(layer.getName());
+            for (int k = 0; k < layer.getNbOutputs(); k++) reached.add(layer.getOutput(k).getName());
+        }
+        return pinned;
+    }
+
+    /** FP16 compute and FP16 outputs for {@code layer} (network outputs keep their FP32 type, which the backend reads). */
+    private static void pin(ILayer layer) {
+        layer.setPrecision(DataType.kHALF);
+        for (int k = 0; k < layer.getNbOutputs(); k++) {
+            ITensor t = layer.getOutput(k);
+            if (isFloat(t) && !t.isNetworkOutput()) layer.setOutputType(k, DataType.kHALF);
+        }
     }
 
     /** JavaCPP returns native enums as fresh objects, so they compare by value, not identity. */

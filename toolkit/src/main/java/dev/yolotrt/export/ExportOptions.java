@@ -19,13 +19,15 @@ import java.util.Map;
  * {@code fp16Layers} (a regex of layer names kept in FP16 inside an INT8 engine, e.g. the head). {@code quant} picks how
  * INT8 reaches TensorRT: {@code implicit} (a calibrator or dynamic ranges, the default for engines) or {@code qdq}
  * (explicit Q/DQ nodes in the ONNX, {@link QdqOnnx}; the only way for {@code format=onnx}, which then writes that ONNX).
- * {@code stronglyTyped} builds FP16 as TensorRT 11 will have it: the ONNX's tensors typed FP16 ({@link Fp16Onnx}) in a
- * strongly typed network, instead of the kFP16 builder flag.
+ * {@code typed} builds FP16 as TensorRT 11 will have it: the ONNX's tensors typed FP16 ({@link Fp16Onnx}) in a
+ * strongly typed network, instead of the kFP16 builder flag; null (the default) means yes for {@code half=True} on the
+ * GPU without NMS inside ({@link #stronglyTyped}). {@code optimizationLevel} null means TensorRT's level 3, or
+ * {@value #TYPED_LEVEL} for a strongly typed network ({@link #builderLevel}).
  */
 public record ExportOptions(String format, Integer imgsz, boolean half, boolean int8, boolean dynamic, boolean simplify,
                             Double workspace, boolean nms, int batch, String data, double fraction, String device,
                             String calibrator, String split, Integer calibBatch, String fp16Layers, String quant,
-                            boolean stronglyTyped, double conf, double iou, int maxDet, Integer optimizationLevel,
+                            Boolean typed, double conf, double iou, int maxDet, Integer optimizationLevel,
                             boolean timingCache, Path output) {
 
     public ExportOptions {
@@ -35,7 +37,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         }
         quant = quant == null ? (format.equals("onnx") ? "qdq" : "implicit") : quant.toLowerCase(Locale.ROOT);
         if (!quant.equals("qdq") && !quant.equals("implicit")) throw new YoloException("quant=" + quant + " must be qdq or implicit");
-        if (stronglyTyped && (!half || int8)) {
+        if (Boolean.TRUE.equals(typed) && (!half || int8)) {
             throw new YoloException("strongly_typed=True builds the FP16 network typed in the ONNX: use it with half=True, without int8");
         }
         if (format.equals("onnx") && quant.equals("implicit")) throw new YoloException("quant=implicit lives in a TensorRT engine; format=onnx carries INT8 as quant=qdq");
@@ -85,8 +87,32 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
     public Builder toBuilder() {
         return builder().format(format).imgsz(imgsz).half(half).int8(int8).dynamic(dynamic).simplify(simplify).workspace(workspace)
                 .nms(nms).batch(batch).data(data).fraction(fraction).device(device).calibrator(calibrator).split(split)
-                .calibBatch(calibBatch).fp16Layers(fp16Layers).quant(quant).stronglyTyped(stronglyTyped).nmsSettings(conf, iou, maxDet).optimizationLevel(optimizationLevel)
+                .calibBatch(calibBatch).fp16Layers(fp16Layers).quant(quant).stronglyTyped(typed).nmsSettings(conf, iou, maxDet).optimizationLevel(optimizationLevel)
                 .timingCache(timingCache).output(output);
+    }
+
+    /**
+     * The builder optimization level a strongly typed FP16 network gets by default: on an H200 a cold yolov8n build (dynamic
+     * batch 1-8) takes 83 s at level 2 against 149 s at level 3, for an engine 0.4 % slower (tenth run; within issue
+     * 25's 3 %). The flag-built FP16 network keeps level 3: at level 2 its engine was 4.7 % slower (ninth run).
+     */
+    public static final int TYPED_LEVEL = 2;
+
+    /**
+     * Whether FP16 is built as a strongly typed network: as asked, else for {@code half=True} without INT8 and without NMS
+     * inside (the NMS plugin's head stays on the flag-built path), on the GPU (DLA builds with flags).
+     */
+    public boolean stronglyTyped() {
+        return typed != null ? typed : typedByDefault();
+    }
+
+    private boolean typedByDefault() {
+        return half && !int8 && !nms && dlaCore() < 0;
+    }
+
+    /** The builder optimization level: as asked, else {@value #TYPED_LEVEL} for a strongly typed network, else null (TensorRT's 3). */
+    public Integer builderLevel() {
+        return optimizationLevel != null ? optimizationLevel : stronglyTyped() ? Integer.valueOf(TYPED_LEVEL) : null;
     }
 
     /** Images per calibration batch: {@code calibBatch}, else the Ultralytics TensorRT guide's 2 × batch (small batches scale activations badly). */
@@ -100,7 +126,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
      */
     public Map<String, Object> tuning() {
         Map<String, Object> t = new LinkedHashMap<>();
-        if (optimizationLevel != null) t.put("opt_level", optimizationLevel);
+        if (builderLevel() != null) t.put("opt_level", builderLevel());
         if (!int8) return t;
         if (fraction != 1.0) t.put("fraction", fraction);
         if (!split.equals("val")) t.put("split", split);
@@ -145,11 +171,13 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
     }
 
     /**
-     * The precision, with the calibrator when it is not the default and "+nms" for engines that include
-     * NMS: names benchmark rows and cached engines (whose calibration caches sit beside them).
+     * The precision, with "-typed" or "-flags" where FP16's typing is not the default one, "-qdq", the calibrator when it
+     * is not the default and "+nms" for engines that include NMS: names benchmark rows and cached engines (whose
+     * calibration caches sit beside them).
      */
     public String variant() {
-        return precision() + (stronglyTyped ? "-typed" : "") + (int8 && quant.equals("qdq") ? "-qdq" : "") + (int8 && !calibrator.equals("minmax") ? "-" + calibrator : "") + (nms ? "+nms" : "");
+        String typing = stronglyTyped() == typedByDefault() ? "" : stronglyTyped() ? "-typed" : "-flags";
+        return precision() + typing + (int8 && quant.equals("qdq") ? "-qdq" : "") + (int8 && !calibrator.equals("minmax") ? "-" + calibrator : "") + (nms ? "+nms" : "");
     }
 
     /** What the engine file records under {@code args}, as Ultralytics does. */
@@ -177,8 +205,8 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
             if (fp16Layers != null) a.put("fp16_layers", fp16Layers);
             a.put("quant", quant);
         }
-        if (optimizationLevel != null) a.put("opt_level", optimizationLevel);
-        if (stronglyTyped) a.put("strongly_typed", true);
+        if (builderLevel() != null) a.put("opt_level", builderLevel());
+        if (stronglyTyped()) a.put("strongly_typed", true);
         return a;
     }
 
@@ -202,7 +230,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         private Integer calibBatch;
         private String fp16Layers;
         private String quant;
-        private boolean stronglyTyped;
+        private Boolean typed;
         private double conf;
         private double iou;
         private int maxDet;
@@ -238,7 +266,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
             calibBatch = c.integer("calib_batch");
             fp16Layers = c.string("fp16_layers");
             quant = c.string("quant");
-            stronglyTyped = c.bool("strongly_typed");
+            typed = (Boolean) c.get("strongly_typed");
             optimizationLevel = c.integer("opt_level");
             conf = c.number("conf");
             iou = c.number("iou");
@@ -266,8 +294,8 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
         public Builder fp16Layers(String v) { fp16Layers = v; return this; }
         /** qdq or implicit INT8 (null: implicit for engines, qdq for format=onnx). */
         public Builder quant(String v) { quant = v; return this; }
-        /** FP16 as a strongly typed network: the ONNX converted to FP16 ({@link Fp16Onnx}), no precision flags. */
-        public Builder stronglyTyped(boolean v) { stronglyTyped = v; return this; }
+        /** FP16 as a strongly typed network: the ONNX converted to FP16 ({@link Fp16Onnx}), no precision flags (null: the default). */
+        public Builder stronglyTyped(Boolean v) { typed = v; return this; }
         /** NMS settings baked into an {@code nms=true} engine (Ultralytics' predict defaults). */
         public Builder nmsSettings(double conf, double iou, int maxDet) { this.conf = conf; this.iou = iou; this.maxDet = maxDet; return this; }
         public Builder optimizationLevel(Integer v) { optimizationLevel = v; return this; }
@@ -276,7 +304,7 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
 
         public ExportOptions build() {
             return new ExportOptions(format, imgsz, half, int8, dynamic, simplify, workspace, nms, batch, data, fraction,
-                    device, calibrator, split, calibBatch, fp16Layers, quant, stronglyTyped, conf, iou, maxDet, optimizationLevel, timingCache, output);
+                    device, calibrator, split, calibBatch, fp16Layers, quant, typed, conf, iou, maxDet, optimizationLevel, timingCache, output);
         }
     }
 }

@@ -96,7 +96,7 @@ public final class Exporter {
      * The layer precision report after a build: the inspector's JSON saved beside the engine ({@code .layers.json}),
      * layers per precision per YOLO block, and one warning line per layer that ran in another precision than asked.
      */
-    private static void report(String json, byte[] onnx, ExportOptions o, Path engine) {
+    private static void report(String json, java.util.Set<String> pinned, byte[] onnx, ExportOptions o, Path engine) {
         if (json.isEmpty()) return;
         dev.yolotrt.util.AtomicWrite.write(LayerPrecision.sidecar(engine), json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         LayerPrecision lp = LayerPrecision.parse(json);
@@ -105,7 +105,7 @@ public final class Exporter {
         } catch (YoloException e) {
             Log.info(lp.layers().size() + " engine layers (no YOLO block names to group them by)");
         }
-        if (o.int8()) lp.warnings(o.fp16Layers()).forEach(Log::info);
+        if (o.int8()) lp.warnings(o.fp16Layers(), pinned).forEach(Log::info);
     }
 
     /** The calibration feed for an INT8 export: cached scales when they match, else images of {@code data}'s {@code split}. */
@@ -215,7 +215,7 @@ public final class Exporter {
         Map<String, Object> header = EngineFile.metadata(meta, batch, imgsz, args, producer);
         header.put("build_seconds", Math.round(built.seconds() * 10) / 10.0);
         EngineFile.write(out, header, built.plan());
-        report(built.layers(), onnx, o, out);
+        report(built.layers(), built.pinned(), onnx, o, out);
         Log.info(String.format(Locale.ROOT, "TensorRT export success ✅ %.1fs, saved as '%s' (%.1f MB)", built.seconds(), out,
                 built.plan().length / 1e6));
         return new Result(out, built.seconds(), false);

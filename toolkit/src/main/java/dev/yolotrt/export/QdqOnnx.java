@@ -31,11 +31,10 @@ import java.util.regex.Pattern;
  * which TensorRT moves its Q/DQ across (NVIDIA's YOLOv7 QAT notes found the extra reformats of unequal scales there);</li>
  * <li>nothing else: the decode after the head's last convolutions (DFL, anchors, strides, sigmoid, the final concat)
  * stays float, and so does whatever matches {@code keepFloat}.</li>
- * <li>the stem's convolution reads the pixels centred: its zero padding made explicit (Pad), then 0.5 subtracted
- * (Sub), then Q/DQ at range 0.5, and its bias raised by 0.5 × the sum of each output channel's (dequantized) weights, so
- * that it computes the same function. Pixels in [0, 1] at symmetric int8 steps of 1/127 cost yolov8n 0.006
- * mAP50-95 on coco128 val2017; centred, the steps are 1/254, about the pixels' own 1/255. Left float instead, the
- * stem ran FP32 on an H200 and the Q/DQ engine took 1.15 × the implicit INT8 engine's time.</li>
+ * <li>the stem, the convolution on the graph input, stays float: the engine builder pins it to FP16. On an H200 the
+ * int8 stem (pixels centred to keep their precision) needed a float Pad and Sub at full resolution and a 3-channel
+ * int8 convolution in a 32-channel layout: yolov8n's Q/DQ engine took 0.1582 ms/img with it and 0.1378 with the stem
+ * in FP16, at +0.003 mAP50-95 (tenth run). Left float without the pin, TensorRT ran it FP32 (eighth run).</li>
  * </ul>
  * Each quantized tensor gets one Q/DQ pair right after its producer, read by all its consumers.
  */
@@ -53,7 +52,7 @@ public final class QdqOnnx {
 
     /**
      * The Q/DQ model of {@code onnx}. {@code ranges}: tensor name → max |x|; a tensor without a range is left float, and
-     * so is the convolution it feeds; the stem reads the graph input centred (class comment). {@code keepFloat}
+     * so is the convolution it feeds (the graph input has none: the stem stays float). {@code keepFloat}
      * (null: {@link #DEFAULT_KEEP_FLOAT}) names nodes that must stay float, e.g. the blocks of {@code fp16_layers}.
      */
     public static byte[] quantize(byte[] onnx, Map<String, Float> ranges, Pattern keepFloat) {
@@ -70,14 +69,8 @@ public final class QdqOnnx {
         // Which tensors get a Q/DQ pair and which convolutions int8 weights.
         Set<String> quantized = new LinkedHashSet<>();
         Set<String> convs = new LinkedHashSet<>();
-        String stem = null;
         for (OnnxMl.NodeProto n : g.getNodeList()) {
             if (keep.matcher(n.getName()).find()) continue;
-            if (stem == null && graph.centrable(n)) {
-                stem = n.getName();
-                convs.add(stem);
-                continue;
-            }
             if (n.getOpType().equals("Conv") && n.getInputCount() >= 2 && range.containsKey(n.getInput(0))
                     && graph.floatWeight(n.getInput(1)) != null) {
                 quantized.add(n.getInput(0));
@@ -115,19 +108,15 @@ public final class QdqOnnx {
         out.addInitializer(OnnxMl.TensorProto.newBuilder().setName(ZERO).setDataType(OnnxMl.TensorProto.DataType.INT8_VALUE)
                 .setRawData(ByteString.copyFrom(new byte[1])));
         Map<String, String> dequantized = new HashMap<>(); // tensor → its DequantizeLinear output
-        Map<String, float[]> channelSums = new HashMap<>(); // weight → per output channel, the sum of its dequantized values
+        Set<String> weights = new HashSet<>();
         List<OnnxMl.NodeProto> weightNodes = new ArrayList<>();
         for (OnnxMl.NodeProto n : g.getNodeList()) {
             if (!convs.contains(n.getName())) continue;
             String w = n.getInput(1);
-            if (!channelSums.containsKey(w)) weightNodes.add(quantizeWeight(out, w, graph.floatWeight(w), channelSums));
+            if (weights.add(w)) weightNodes.add(quantizeWeight(out, w, graph.floatWeight(w)));
         }
         out.addAllNode(weightNodes);
         for (OnnxMl.NodeProto n : g.getNodeList()) {
-            if (n.getName().equals(stem)) {
-                out.addNode(centred(out, n, graph, channelSums.get(n.getInput(1)), dequantized));
-                continue;
-            }
             OnnxMl.NodeProto.Builder b = n.toBuilder();
             for (int i = 0; i < b.getInputCount(); i++) {
                 String t = b.getInput(i);
@@ -169,29 +158,19 @@ public final class QdqOnnx {
         dequantized.put(t, dq + "_Output");
     }
 
-    /**
-     * Symmetric per-output-channel int8 weights (scale max |w| / 127 per channel) and their DequantizeLinear; puts the
-     * sum of each channel's dequantized weights into {@code channelSums} under the weight's name.
-     */
-    private static OnnxMl.NodeProto quantizeWeight(OnnxMl.GraphProto.Builder out, String name, OnnxMl.TensorProto w, Map<String, float[]> channelSums) {
+    /** Symmetric per-output-channel int8 weights (scale max |w| / 127 per channel) and their DequantizeLinear. */
+    private static OnnxMl.NodeProto quantizeWeight(OnnxMl.GraphProto.Builder out, String name, OnnxMl.TensorProto w) {
         float[] v = values(w);
         int channels = (int) w.getDims(0);
         int per = v.length / channels;
         float[] scales = new float[channels];
-        float[] sums = new float[channels];
         byte[] q = new byte[v.length];
         for (int c = 0; c < channels; c++) {
             float max = 0;
             for (int k = 0; k < per; k++) max = Math.max(max, Math.abs(v[c * per + k]));
             scales[c] = max > 0 ? max / 127f : 1f;
-            double sum = 0;
-            for (int k = 0; k < per; k++) {
-                q[c * per + k] = (byte) Math.max(-127, Math.min(127, Math.round(v[c * per + k] / scales[c])));
-                sum += q[c * per + k] * scales[c];
-            }
-            sums[c] = (float) sum;
+            for (int k = 0; k < per; k++) q[c * per + k] = (byte) Math.max(-127, Math.min(127, Math.round(v[c * per + k] / scales[c])));
         }
-        channelSums.put(name, sums);
         OnnxMl.TensorProto.Builder qt = OnnxMl.TensorProto.newBuilder().setName(name + "_int8").setDataType(OnnxMl.TensorProto.DataType.INT8_VALUE)
                 .addAllDims(w.getDimsList()).setRawData(ByteString.copyFrom(q));
         out.addInitializer(qt);
@@ -202,38 +181,6 @@ public final class QdqOnnx {
                 .addInput(name + "_scale").addInput(name + "_zero_point").addOutput(name + "_DequantizeLinear_Output")
                 .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("axis").setType(OnnxMl.AttributeProto.AttributeType.INT).setI(0))
                 .build();
-    }
-
-    /**
-     * The stem convolution on centred pixels: Pad (its zero padding, now explicit) → Sub 0.5 → Q/DQ at range 0.5 → the
-     * convolution without padding, its int8 weights, and its bias plus 0.5 × each channel's weight sum. Padded zeros
-     * become −0.5, which the raised bias maps back to 0: the same function, on pixels quantized at 1/254 steps.
-     */
-    private static OnnxMl.NodeProto centred(OnnxMl.GraphProto.Builder out, OnnxMl.NodeProto conv, Graph graph, float[] weightSums,
-                                           Map<String, String> dequantized) {
-        String in = conv.getInput(0), name = conv.getName();
-        long[] pads = graph.pads(conv);
-        ByteBuffer pb = ByteBuffer.allocate(8 * 8).order(ByteOrder.LITTLE_ENDIAN);
-        // ONNX Pad's order for NCHW: begins of N, C, H, W, then ends; Conv's pads are H, W begins, then ends.
-        for (long v : new long[] {0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]}) pb.putLong(v);
-        out.addInitializer(OnnxMl.TensorProto.newBuilder().setName(name + "_pads").setDataType(OnnxMl.TensorProto.DataType.INT64_VALUE)
-                .addDims(8).setRawData(ByteString.copyFrom(pb.array())));
-        out.addInitializer(floats(name + "_half", new float[] {0.5f}));
-        out.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Pad").setName(name + "_Pad").addInput(in).addInput(name + "_pads")
-                .addOutput(name + "_padded"));
-        out.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Sub").setName(name + "_Centre").addInput(name + "_padded").addInput(name + "_half")
-                .addOutput(name + "_centred"));
-        qdq(out, name + "_centred", 0.5f, dequantized);
-        float[] bias = values(graph.initializer(conv.getInput(2)));
-        float[] raised = new float[bias.length];
-        for (int c = 0; c < bias.length; c++) raised[c] = bias[c] + 0.5f * weightSums[c];
-        out.addInitializer(floats(name + "_bias_centred", raised));
-        OnnxMl.NodeProto.Builder b = conv.toBuilder().setInput(0, dequantized.get(name + "_centred"))
-                .setInput(1, conv.getInput(1) + "_DequantizeLinear_Output").setInput(2, name + "_bias_centred").clearAttribute();
-        for (OnnxMl.AttributeProto a : conv.getAttributeList()) {
-            if (!a.getName().equals("pads") && !a.getName().equals("auto_pad")) b.addAttribute(a);
-        }
-        return b.build();
     }
 
     private static OnnxMl.TensorProto floats(String name, float[] v) {
@@ -283,10 +230,6 @@ public final class QdqOnnx {
             g.getInputList().forEach(i -> inputs.add(i.getName()));
         }
 
-        OnnxMl.TensorProto initializer(String name) {
-            return initializers.get(name);
-        }
-
         /** {@code t} is a convolution's output, or that output through its SiLU (x · sigmoid(x)). */
         boolean convOutput(String t) {
             OnnxMl.NodeProto n = producer.get(t);
@@ -298,30 +241,6 @@ public final class QdqOnnx {
                 if (s != null && s.getOpType().equals("Sigmoid") && s.getInput(0).equals(n.getInput(i)) && c != null && c.getOpType().equals("Conv")) return true;
             }
             return false;
-        }
-
-        /**
-         * A convolution that can read centred pixels: on a graph input (YOLO's pixels in [0, 1]), one group, float 4-D
-         * weights and a float bias, explicit pads (no auto_pad).
-         */
-        boolean centrable(OnnxMl.NodeProto n) {
-            if (!n.getOpType().equals("Conv") || n.getInputCount() < 3 || !inputs.contains(n.getInput(0)) || initializers.containsKey(n.getInput(0))) {
-                return false;
-            }
-            OnnxMl.TensorProto w = floatWeight(n.getInput(1)), b = initializers.get(n.getInput(2));
-            boolean oneGroup = n.getAttributeList().stream().noneMatch(a -> a.getName().equals("group") && a.getI() != 1);
-            boolean autoPad = n.getAttributeList().stream().anyMatch(a -> a.getName().equals("auto_pad") && !a.getS().toStringUtf8().equals("NOTSET"));
-            // A file from a stranger may carry pads or a bias that do not fit the weights: such a stem stays float.
-            long[] pads = pads(n);
-            boolean fits = w != null && b != null && b.getDataType() == OnnxMl.TensorProto.DataType.FLOAT_VALUE
-                    && values(b).length == w.getDims(0) && pads.length == 4 && java.util.Arrays.stream(pads).allMatch(p -> p >= 0 && p <= w.getDims(2));
-            return fits && oneGroup && !autoPad;
-        }
-
-        /** A 2-D convolution's pads (top, left, bottom, right), zeros when it has none. */
-        long[] pads(OnnxMl.NodeProto conv) {
-            return conv.getAttributeList().stream().filter(a -> a.getName().equals("pads")).findFirst()
-                    .map(a -> a.getIntsList().stream().mapToLong(Long::longValue).toArray()).orElse(new long[4]);
         }
 
         /** A 4-D float weight initializer, or null. */

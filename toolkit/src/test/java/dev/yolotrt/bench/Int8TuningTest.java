@@ -14,6 +14,7 @@ import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -80,18 +81,24 @@ public class Int8TuningTest {
 
     @Test
     void tuningKeysOnlyForInt8() {
-        assertEquals(List.of(), List.copyOf(ExportOptions.builder().half(true).fraction(0.5).build().tuning().keySet()));
+        assertEquals(List.of(), List.copyOf(ExportOptions.builder().half(true).stronglyTyped(false).fraction(0.5).build().tuning().keySet()));
+        // The strongly typed FP16 network's own default level names its engines apart from level 3's.
+        assertEquals(Map.of("opt_level", ExportOptions.TYPED_LEVEL), ExportOptions.builder().half(true).fraction(0.5).build().tuning());
         assertEquals(List.of("fraction", "split", "calib_batch", "fp16_layers"),
                 List.copyOf(BASE.toBuilder().fraction(0.5).calibBatch(4).fp16Layers("x").build().tuning().keySet()));
     }
 
     @Test
     void benchmarkVariantsNameTheExplicitPaths() {
-        for (String v : List.of("fp32", "fp16", "fp16-typed", "int8", "int8-percentile", "int8-qdq", "int8-qdq-percentile", "fp16+nms")) {
+        for (String v : List.of("fp32", "fp16", "fp16-flags", "int8", "int8-percentile", "int8-qdq", "int8-qdq-percentile", "fp16+nms", "fp16-typed+nms")) {
             assertEquals(v, Benchmark.exportOptions(v, 8, 640, "coco8.yaml").variant());
         }
         assertEquals("qdq", Benchmark.exportOptions("int8-qdq-percentile", 8, 640, "coco8.yaml").quant());
-        assertTrue(Benchmark.exportOptions("fp16-typed", 8, 640, "coco8.yaml").stronglyTyped());
+        // FP16 is strongly typed unless asked otherwise (or with NMS inside): fp16-typed is fp16's engine.
+        assertTrue(Benchmark.exportOptions("fp16", 8, 640, "coco8.yaml").stronglyTyped());
+        assertEquals("fp16", Benchmark.exportOptions("fp16-typed", 8, 640, "coco8.yaml").variant());
+        assertFalse(Benchmark.exportOptions("fp16-flags", 8, 640, "coco8.yaml").stronglyTyped());
+        assertFalse(Benchmark.exportOptions("fp16+nms", 8, 640, "coco8.yaml").stronglyTyped());
     }
 
     @Test

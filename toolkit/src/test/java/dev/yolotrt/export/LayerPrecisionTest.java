@@ -68,6 +68,11 @@ class LayerPrecisionTest {
         List<String> none = lp.warnings(null);
         assertEquals(2, none.size(), none.toString());
         assertTrue(none.get(1).contains("/model.22/cv3.0/cv3.0.2/Conv"), none.toString());
+        // A layer the builder pinned to FP16 (a Q/DQ stem): FP16 is as asked, INT8 is a warning of its own.
+        assertTrue(lp.warnings(null, java.util.Set.of("/model.1/conv/Conv")).stream().noneMatch(x -> x.contains("/model.1/conv/Conv")));
+        List<String> pinned = lp.warnings(null, java.util.Set.of("/model.22/cv2.0/cv2.0.0/conv/Conv"));
+        assertTrue(pinned.stream().anyMatch(x -> x.contains("/model.22/cv2.0/cv2.0.0/conv/Conv") && x.contains("pinned to FP16") && x.endsWith("but ran INT8")),
+                pinned.toString());
     }
 
     @Test
