@@ -26,7 +26,6 @@ import dev.yolotrt.val.Metrics;
 import dev.yolotrt.val.ValOptions;
 import dev.yolotrt.val.Validator;
 import dev.yolotrt.viz.Tables;
-import dev.yolotrt.viz.ValPlots;
 import dev.yolotrt.viz.Window;
 
 import java.io.IOException;
@@ -241,26 +240,15 @@ final class Commands {
         try (Yolo model = load(c)) {
             Validator.Run run = model.val(o);
             out.print(run.report(o.verbose()));
-            Path dir = RunDirs.next(c, "val", run.task());
+            Path dir = model.saveVal(run, c);
             if (run.top() != null) {
                 ClassifyValidator.Result r = run.top();
-                Tables.writeCsv(r.table(), dir.resolve("results.csv"));
                 out.printf(Locale.ROOT, "Validated %s on %s %s (%d images) in %.1fs; results saved to %s%n", model.file().getFileName(),
                         r.dataset(), r.split(), r.images(), (System.nanoTime() - t0) / 1e9, dir);
                 return 0;
             }
             Metrics m = run.box();
-            Tables.writeCsv(m.table(), dir.resolve("results.csv"));
-            if (run.second() != null) Tables.writeCsv(run.second().table(), dir.resolve("results-" + run.task().id() + ".csv"));
-            if (c.bool("save")) {
-                // Ultralytics' val plots: curves per metric family, the confusion matrix of the boxes.
-                ValPlots.save(m, "Box", true, dir);
-                if (run.second() != null) ValPlots.save(run.second(), run.task().secondMetric(), false, dir);
-            }
-            if (run.predictions() != null) {
-                run.predictions().write(dir.resolve("predictions.json"));
-                out.println("Saved " + run.predictions().size() + " COCO-format predictions to " + dir.resolve("predictions.json"));
-            }
+            if (run.predictions() != null) out.println("Saved " + run.predictions().size() + " COCO-format predictions to " + dir.resolve("predictions.json"));
             out.printf(Locale.ROOT, "Validated %s on %s %s (%d images) in %.1fs; results saved to %s%n", model.file().getFileName(),
                     m.dataset(), m.split(), m.images(), (System.nanoTime() - t0) / 1e9, dir);
         }

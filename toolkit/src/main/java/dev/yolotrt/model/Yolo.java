@@ -32,6 +32,9 @@ import dev.yolotrt.video.MultiVideo;
 import dev.yolotrt.video.VideoPredictions;
 import dev.yolotrt.video.VideoSink;
 import dev.yolotrt.video.VideoSource;
+import dev.yolotrt.viz.RunDirs;
+import dev.yolotrt.viz.Tables;
+import dev.yolotrt.viz.ValPlots;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -359,7 +362,7 @@ public final class Yolo implements AutoCloseable {
         if (!Files.isRegularFile(file)) throw new YoloException("streams file not found: " + file);
         Cfg shared = c;
         if (ResultWriter.Options.of(c).any() || c.bool("save_frames")) {
-            Path dir = dev.yolotrt.viz.RunDirs.reserve(c, track ? "track" : "predict", metadata.task());
+            Path dir = RunDirs.reserve(c, track ? "track" : "predict", metadata.task());
             shared = c.with(Map.of("project", dir.toAbsolutePath().getParent().toString(), "name", dir.getFileName().toString(), "exist_ok", true));
         }
         Cfg each = shared;
@@ -396,7 +399,7 @@ public final class Yolo implements AutoCloseable {
             ResultWriter.Options wo = ResultWriter.Options.of(c);
             boolean frames = c.bool("save_frames");
             if (wo.any() || frames) {
-                sink = new VideoSink(dev.yolotrt.viz.RunDirs.reserve(c, track ? "track" : "predict", metadata.task()), source,
+                sink = new VideoSink(RunDirs.reserve(c, track ? "track" : "predict", metadata.task()), source,
                         src.live() ? 30 : src.fps(), wo, wo.image(), frames, c.bool("show_trails"));
             }
             VideoSink s = sink;
@@ -480,9 +483,37 @@ public final class Yolo implements AutoCloseable {
         return Validator.val(predictor, metadata, file.getFileName().toString(), settings, options);
     }
 
-    /** Validates with {@code key=value} options, e.g. {@code Map.of("data", "coco8.yaml", "split", "train")}. */
+    /**
+     * Validates with {@code key=value} options, e.g. {@code Map.of("data", "coco8.yaml", "split", "train")}. Like
+     * Ultralytics' {@code model.val()}, it saves results.csv and the plots into the next runs/&lt;task&gt;/val folder
+     * ({@link #saveVal}); {@code save=False} writes nothing.
+     */
     public Validator.Run val(Map<String, ?> options) {
-        return val(ValOptions.of(options));
+        Cfg c = Cfg.of(options).forMode(Cfg.Mode.VAL, Cfg.Caller.API);
+        Validator.Run run = val(ValOptions.of(c));
+        if (c.bool("save")) dev.yolotrt.util.Log.info("Results saved to " + saveVal(run, c));
+        return run;
+    }
+
+    /**
+     * Writes a validation's results into the next runs/&lt;task&gt;/val folder of {@code c}'s project and name, and returns it:
+     * results.csv (and results-&lt;task&gt;.csv for masks or keypoints), Ultralytics' plots when {@code save} (curves per
+     * metric family, the boxes' confusion matrix), and predictions.json when the run kept COCO-format predictions.
+     */
+    public Path saveVal(Validator.Run run, Cfg c) {
+        Path dir = RunDirs.next(c, "val", run.task());
+        if (run.top() != null) {
+            Tables.writeCsv(run.top().table(), dir.resolve("results.csv"));
+            return dir;
+        }
+        Tables.writeCsv(run.box().table(), dir.resolve("results.csv"));
+        if (run.second() != null) Tables.writeCsv(run.second().table(), dir.resolve("results-" + run.task().id() + ".csv"));
+        if (c.bool("save")) {
+            ValPlots.save(run.box(), "Box", true, dir);
+            if (run.second() != null) ValPlots.save(run.second(), run.task().secondMetric(), false, dir);
+        }
+        if (run.predictions() != null) run.predictions().write(dir.resolve("predictions.json"));
+        return dir;
     }
 
     @Override

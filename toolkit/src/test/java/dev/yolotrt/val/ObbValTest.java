@@ -42,7 +42,7 @@ class ObbValTest {
         JsonNode ref = new ObjectMapper().readTree(Shared.reference("tasks.json").toFile()).path("models").path("yolov8n-obb-dota8.onnx")
                 .path("val_dota8");
         try (Yolo m = Yolo.load("yolov8n-obb-dota8.onnx", Shared.settings())) {
-            Metrics v = m.val(Map.of("data", "dota8.yaml")).box();
+            Metrics v = m.val(Map.of("data", "dota8.yaml", "save", false)).box();
             // P1470's label file has a corner at x = 1.022, beyond Ultralytics' 1 % tolerance: the image is left out.
             assertEquals(3, v.images());
             assertArrayEquals(new double[] {ref.path("metrics/precision(B)").asDouble(), ref.path("metrics/recall(B)").asDouble(),

@@ -22,10 +22,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ValidatorTest {
 
     @Test
-    void coco8ValYolov8nAndYolov8s() {
+    void coco8ValYolov8nAndYolov8s(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
         Metrics n, s;
         try (Yolo m = Yolo.load("yolov8n.onnx", Shared.settings())) {
-            n = m.val(Map.of("data", "coco8.yaml")).box();
+            n = m.val(Map.of("data", "coco8.yaml", "project", tmp.toString())).box();
+        }
+        // As Ultralytics' model.val(): the results and the plots in the run folder.
+        for (String f : java.util.List.of("results.csv", "BoxPR_curve.png", "BoxF1_curve.png", "confusion_matrix.png")) {
+            assertTrue(java.nio.file.Files.isRegularFile(tmp.resolve("val").resolve(f)), f + " in " + tmp.resolve("val"));
         }
         try (Yolo m = Yolo.load("yolov8s.onnx", Shared.settings())) {
             s = m.val(ValOptions.defaults()).box();
@@ -85,7 +89,7 @@ class ValidatorTest {
     @Test
     void coco128HeldOutSplitCountsEveryBox() {
         try (Yolo m = Yolo.load("yolov8n.onnx", Shared.settings())) {
-            Metrics v = m.val(Map.of("data", "coco128-val2017.yaml")).box();
+            Metrics v = m.val(Map.of("data", "coco128-val2017.yaml", "save", false)).box();
             assertEquals(128, v.images());
             assertEquals(898, v.instances());
             assertTrue(v.map() > 0.3 && v.map() < 0.6, "yolov8n on COCO val2017 images scores about 0.37-0.45: " + v.map());
