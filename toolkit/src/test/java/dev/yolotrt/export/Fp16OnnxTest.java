@@ -69,6 +69,34 @@ class Fp16OnnxTest {
     }
 
     /**
+     * export half=True's default path for a checkpoint (the README's): yolov8n.pt converted in Java, then to FP16, predicts
+     * bus.jpg as the converted FP32 network does on ONNX Runtime.
+     */
+    @Test
+    void convertedCheckpointPredictsTheSameInFp16(@TempDir Path tmp) throws Exception {
+        byte[] fp32;
+        try (dev.yolotrt.pt.Checkpoint c = dev.yolotrt.pt.Checkpoint.read(Shared.model("yolov8n.pt"))) {
+            fp32 = dev.yolotrt.pt.OnnxWriter.write(c, 640);
+        }
+        Path full = Files.write(tmp.resolve("yolov8n-pt.onnx"), fp32);
+        Path half = Files.write(tmp.resolve("yolov8n-pt-fp16.onnx"), Fp16Onnx.convert(fp32, null));
+        Boxes x, y;
+        try (Yolo m = Yolo.load(full, Shared.settings())) {
+            x = m.predict(Shared.image("bus.jpg").toString()).get(0).boxes();
+        }
+        try (Yolo m = Yolo.load(half, Shared.settings())) {
+            y = m.predict(Shared.image("bus.jpg").toString()).get(0).boxes();
+        }
+        assertEquals(5, x.size(), "4 persons and a bus");
+        assertEquals(x.size(), y.size());
+        for (int i = 0; i < x.size(); i++) {
+            assertEquals(x.cls(i), y.cls(i));
+            assertEquals(x.conf(i), y.conf(i), 0.02);
+            for (int k = 0; k < 4; k++) assertEquals(x.xyxy(i)[k], y.xyxy(i)[k], 2.0, "box " + i);
+        }
+    }
+
+    /**
      * The other tasks' heads through the same conversion: each FP16 model predicts as its FP32 model on ONNX Runtime
      * (boxes within 2 px and 0.02 confidence, masks overlapping by 95 %, confident keypoints within 3 px, rotated boxes
      * within 2 px and 0.02 rad, classifier top-5 in the same order with probabilities within 0.02).
