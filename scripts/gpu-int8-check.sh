@@ -6,7 +6,7 @@
 #   YOLO_TRT_LIB=/opt/deps scripts/gpu-int8-check.sh [OUT_DIR]
 #
 # The timing cache .gpu/nvidia-h200-sm-90_trt10.6.0.cache, where the checkout has one, seeds the run's cache.
-# OPT_LEVELS=1,2 adds cold FP16 builds at those optimisation levels against level 3 (minutes each: not in the 5-minute budget);
+# OPT_LEVELS=2,3 adds cold FP16 builds (OPT_PRECISION=fp16, the strongly typed default, or fp16-flags) at those levels against level 3 (minutes each: not in the 5-minute budget);
 # AUTO=1 adds Int8Tuning.auto(maxLoss 0.003, maxSlowdown 1.15) on Q/DQ INT8 (about a dozen builds).
 set -uo pipefail
 cd "$(dirname "$0")/.."

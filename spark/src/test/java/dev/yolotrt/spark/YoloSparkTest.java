@@ -117,7 +117,7 @@ class YoloSparkTest {
         Map<String, Object> options = Map.of("data", "coco128-val2017.yaml");
         Metrics single;
         try (Yolo yolo = Yolo.load("yolov8n.onnx")) {
-            single = yolo.val(options).box();
+            single = yolo.val(dev.yolotrt.val.ValOptions.of(options)).box();
         }
         Validator.Run run = YoloSpark.validate(spark, "yolov8n.onnx", options, 3);
         Metrics spread = run.box();

@@ -79,7 +79,7 @@ public final class Cfg {
         key("tracker", Type.STRING, "botsort.yaml", "track: bytetrack.yaml, botsort.yaml or the path of a tracker YAML");
         key("persist", Type.BOOL, false, "track (Java API): keep the tracks of the previous call");
         key("show_trails", Type.BOOL, false, "track: draw each track's recent centres on the saved video");
-        key("decoder", Type.STRING, null, "video files: cpu (FFmpeg's software decoder; None) or nvdec (the GPU's decoder for H.264, HEVC, VP9, AV1: same frames, less CPU)");
+        key("decoder", Type.STRING, null, "video files: cpu (FFmpeg's software decoder; None) or nvdec (the GPU's H.264 decoder: same frames, less CPU)");
         key("timeout", Type.FLOAT, 10.0, "streams: seconds without data before the stream counts as dropped");
     }
 

@@ -14,7 +14,7 @@ import java.util.Map;
  * TensorRT export settings with the Ultralytics TensorRT guide's names and defaults: imgsz 640, half False, int8
  * False, dynamic False, simplify False (True is refused), workspace None (GiB), nms False, batch 1, data coco8.yaml,
  * fraction 1.0, device None. {@code output} (null: beside the model) and {@code optimizationLevel}
- * (null: TensorRT's default) are ours, as are the INT8 tuning knobs: {@code split} (which split of
+ * (null: see {@link #builderLevel}) are ours, as are the INT8 tuning knobs: {@code split} (which split of
  * {@code data} calibrates, val as in Ultralytics), {@code calibBatch} (null: 2 × batch) and
  * {@code fp16Layers} (a regex of layer names kept in FP16 inside an INT8 engine, e.g. the head). {@code quant} picks how
  * INT8 reaches TensorRT: {@code implicit} (a calibrator or dynamic ranges, the default for engines) or {@code qdq}

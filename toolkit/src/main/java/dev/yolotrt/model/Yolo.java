@@ -491,7 +491,7 @@ public final class Yolo implements AutoCloseable {
     public Validator.Run val(Map<String, ?> options) {
         Cfg c = Cfg.of(options).forMode(Cfg.Mode.VAL, Cfg.Caller.API);
         Validator.Run run = val(ValOptions.of(c));
-        if (c.bool("save")) dev.yolotrt.util.Log.info("Results saved to " + saveVal(run, c));
+        if (c.bool("save") || run.predictions() != null) dev.yolotrt.util.Log.info("Results saved to " + saveVal(run, c));
         return run;
     }
 

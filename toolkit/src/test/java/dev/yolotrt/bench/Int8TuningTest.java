@@ -158,10 +158,10 @@ public class Int8TuningTest {
     void intervalsAgainstTheReferenceOnRealRuns() {
         Metrics n, s;
         try (Yolo m = Yolo.load("yolov8n.onnx", Shared.settings())) {
-            n = m.val(java.util.Map.of("data", "coco8.yaml", "verbose", false)).box();
+            n = m.val(java.util.Map.of("data", "coco8.yaml", "verbose", false, "save", false)).box();
         }
         try (Yolo m = Yolo.load("yolov8s.onnx", Shared.settings())) {
-            s = m.val(java.util.Map.of("data", "coco8.yaml", "verbose", false)).box();
+            s = m.val(java.util.Map.of("data", "coco8.yaml", "verbose", false, "save", false)).box();
         }
         Table t = Int8Tuning.intervals(List.of("n", "s"), n, List.of(n, s), 200, 3);
         assertEquals(List.of("n", "s"), t.stringColumn("Setting").asList());
