@@ -194,13 +194,6 @@ public final class VideoSource implements AutoCloseable {
         }
     }
 
-    /**
-     * FFmpeg's NVDEC decoders, by the codec they decode: H.264 only, the codec whose frames {@code NvdecGpuTest} found
-     * equal to the software decoder's on a GPU. HEVC, VP9 and AV1 are exact by their standards too but untested here (AV1's
-     * film grain is not); MPEG-2 and MPEG-4 part 2 allow each decoder its own IDCT.
-     */
-    private static final java.util.Map<Integer, String> NVDEC = java.util.Map.of(avcodec.AV_CODEC_ID_H264, "h264_cuvid");
-
     /** As {@link #open(String, int, boolean)}, decoding a file with {@code decoder}. */
     public static VideoSource open(String source, int timeoutMs, boolean raw, Decoder decoder) {
         String s = source.strip();
@@ -218,8 +211,10 @@ public final class VideoSource implements AutoCloseable {
         // NVDEC's frames are NV12, converted by a Converter: its grabber is always raw.
         FFmpegFrameGrabber g = start(s, camera, url, timeoutMs, raw || tryNvdec, null);
         if (!tryNvdec) return new VideoSource(s, url || camera, g, timeoutMs, raw, false);
-        // The software decoder's stream (raw: its codec and pixel format) says whether NVDEC can give the same frames.
-        String cuvid = NVDEC.get(g.getVideoCodec());
+        // The software decoder's stream (raw: its codec and pixel format) says whether NVDEC can give the same frames. H.264
+        // only: the codec NvdecGpuTest found equal on a GPU. HEVC, VP9 and AV1 are exact by their standards too but untested
+        // here (AV1's film grain is not); MPEG-2 and MPEG-4 part 2 let each decoder round its IDCT its own way.
+        String cuvid = g.getVideoCodec() == avcodec.AV_CODEC_ID_H264 ? "h264_cuvid" : null;
         String why = cuvid == null ? "its codec (" + g.getVideoCodecName() + ") has no NVDEC decoder here"
                 : g.getPixelFormat() != avutil.AV_PIX_FMT_YUV420P ? "NVDEC gives the same frames only for 8-bit 4:2:0 video, not " + pixelFormat(g.getPixelFormat())
                 : null;
