@@ -65,17 +65,24 @@ public final class Benchmark {
             return new Plan(List.of("fp32", "fp16", "int8", "fp16+nms"), batch, imgsz, data, 50, 10, 100, "val", List.of());
         }
 
-        /** A precision as {@link #exportOptions} reads it: fp32, fp16 or int8, then -qdq, -typed, -CALIBRATOR or +nms. */
+        /**
+         * A precision as {@link #exportOptions} reads it: fp32, fp16 or int8, then -qdq, -CALIBRATOR or +nms; fp16 also
+         * -typed or -flags (which FP16 network: the other precisions have no such choice).
+         */
         private static void checkVariant(String variant) {
             String[] parts = variant.split("(?=[+-])");
             boolean known = Arrays.stream(Precision.values()).anyMatch(p -> p.id().equals(parts[0]));
+            int networks = 0;
             for (int i = 1; known && i < parts.length; i++) {
                 String s = parts[i];
-                known = s.equals("+nms") || s.equals("-qdq") || s.equals("-typed") || s.equals("-flags") || s.startsWith("-") && dev.yolotrt.export.Calibrators.ALGORITHMS.contains(s.substring(1));
+                boolean network = s.equals("-typed") || s.equals("-flags");
+                if (network) networks++;
+                known = s.equals("+nms") || s.equals("-qdq") || network && parts[0].equals("fp16") && networks == 1
+                        || s.startsWith("-") && dev.yolotrt.export.Calibrators.ALGORITHMS.contains(s.substring(1));
             }
             if (!known) {
-                throw new YoloException("precisions=" + Text.clip(variant) + " is not a precision; valid: fp32, fp16, int8, optionally with -qdq, -typed, -flags, -"
-                        + String.join("/-", dev.yolotrt.export.Calibrators.ALGORITHMS) + " or +nms (e.g. fp16+nms, int8-qdq)");
+                throw new YoloException("precisions=" + Text.clip(variant) + " is not a precision; valid: fp32, fp16, int8, optionally with -qdq, -"
+                        + String.join("/-", dev.yolotrt.export.Calibrators.ALGORITHMS) + " or +nms, and fp16 with one of -typed/-flags (e.g. fp16+nms, int8-qdq, fp16-flags)");
             }
         }
 

@@ -273,6 +273,8 @@ public final class Int8Tuning {
         double[] all = run.apply(new Setting("int8", "all INT8", base.toBuilder().fp16Layers(null).build()));
         List<Block> blocks = new ArrayList<>();
         for (String g : List.of("stem", "backbone", "neck", "head box", "head cls")) {
+            // Q/DQ leaves the first stage, the stem with it, float already: "stem in FP16" would build the all-INT8 engine again.
+            if (g.equals("stem") && "qdq".equals(base.quant())) continue;
             String regex = groups.get(g).regex();
             double[] m = run.apply(new Setting("fp16 block", g + " in FP16", base.toBuilder().fp16Layers(regex).build()));
             blocks.add(new Block(g, regex, m[1] - all[1], m[2] - all[2]));

@@ -52,7 +52,7 @@ final class EngineBuilder {
     /**
      * What a build produced: the plan, the updated timing cache, how long it took, and the engine inspector's JSON
      * (every layer with its precision and fusion; {@link LayerPrecision} reads it), and the layers the builder pinned to
-     * FP16 on its own (a Q/DQ network's stem).
+     * FP16 on its own (a Q/DQ network's float first stage).
      */
     record Built(byte[] plan, byte[] timingCache, double seconds, String layers, java.util.Set<String> pinned) {
     }
@@ -197,7 +197,7 @@ final class EngineBuilder {
             ticker.scheduleAtFixedRate(() -> bar.set(Math.round((System.nanoTime() - t0) / 1e9)), 15, 15, TimeUnit.SECONDS);
             plan = scope.own(builder.buildSerializedNetwork(network, config));
             if ((plan == null || plan.isNull() || plan.size() == 0) && config.getFlag(BuilderFlag.kOBEY_PRECISION_CONSTRAINTS)) {
-                Log.info("WARNING: TensorRT cannot run every layer pinned to FP16 (" + (o.fp16Layers() != null ? "fp16_layers=" + o.fp16Layers() : "the Q/DQ stem") + ": " + log.errors()
+                Log.info("WARNING: TensorRT cannot run every layer pinned to FP16 (" + (o.fp16Layers() != null ? "fp16_layers=" + o.fp16Layers() : "the Q/DQ first stage") + ": " + log.errors()
                         + "); building again with FP16 preferred where it can be");
                 log.clear();
                 config.clearFlag(BuilderFlag.kOBEY_PRECISION_CONSTRAINTS);
@@ -248,9 +248,9 @@ final class EngineBuilder {
     }
 
     /**
-     * Pins to FP16 the float layers a Q/DQ network runs on its input before a QuantizeLinear (YOLO's stem: the first
-     * convolution and its SiLU, which {@link QdqOnnx} leaves float). Unpinned, TensorRT ran that convolution in FP32 on an
-     * H200 (eighth run). Returns the names of the pinned layers.
+     * Pins to FP16 the float layers a Q/DQ network runs on its input before a QuantizeLinear (YOLO's first stage, which
+     * {@link QdqOnnx} leaves float). Unpinned, TensorRT ran the stem convolution in FP32 on an H200 (eighth run). Returns
+     * the names of the pinned layers.
      */
     private static java.util.Set<String> keepInputFp16(INetworkDefinition network) {
         java.util.Set<String> reached = new java.util.HashSet<>();

@@ -59,6 +59,17 @@ public final class Exporter {
     }
 
     /**
+     * Traced ranges of the last few Q/DQ exports, by model, size, calibrator and images: a tuning sweep or {@code auto}
+     * quantizes one model many times (only which layers stay float changes), and each trace took 37 s on an H200's host.
+     */
+    private static final Map<String, Map<String, Float>> TRACED = java.util.Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Map<String, Float>> eldest) {
+            return size() > 8;
+        }
+    });
+
+    /**
      * The Q/DQ ONNX of an INT8 {@code quant=qdq} export: activations traced with ONNX Runtime on the calibration images,
      * ranges as {@code o.calibrator()} picks them, then {@link QdqOnnx}; {@code fp16_layers} stay unquantized.
      */
@@ -66,7 +77,11 @@ public final class Exporter {
         Calibration c = Calibration.of(model, o);
         List<Path> images = c.batches().stream().flatMap(List::stream).distinct().toList();
         Log.info("Quantizing INT8 explicitly (Q/DQ, " + o.calibrator() + " ranges) from " + images.size() + " images of " + c.what());
-        Map<String, Float> ranges = PercentileRanges.trace(onnx, images, imgsz, model.metadata().task() == Task.CLASSIFY).ranges(o.calibrator());
+        boolean classify = model.metadata().task() == Task.CLASSIFY;
+        String key = Downloads.sha256(onnx) + " " + imgsz + " " + classify + " " + o.calibrator() + " " + images;
+        Map<String, Float> ranges = TRACED.get(key);
+        if (ranges != null) Log.info("Using the activation ranges traced earlier in this session (tracing skipped)");
+        else TRACED.put(key, ranges = Map.copyOf(PercentileRanges.trace(onnx, images, imgsz, classify).ranges(o.calibrator())));
         java.util.regex.Pattern keep = o.fp16Layers() == null ? QdqOnnx.DEFAULT_KEEP_FLOAT
                 : java.util.regex.Pattern.compile(QdqOnnx.DEFAULT_KEEP_FLOAT.pattern() + "|" + o.fp16Layers());
         return QdqOnnx.quantize(onnx, ranges, keep);

@@ -169,8 +169,9 @@ public record LayerPrecision(List<Layer> layers) {
 
     /**
      * One line per layer whose precision differs from what was asked of an INT8 engine: a layer matching
-     * {@code fp16Layers}, or one of the network layers in {@code pinned} (the Q/DQ stem the builder pins to FP16), that ran
-     * INT8, or a convolution outside both that did not run INT8. Empty when all is as asked.
+     * {@code fp16Layers} that ran INT8, one of the network layers in {@code pinned} (the float first stage of a Q/DQ network, which the builder pins to FP16)
+     * that ran anything but FP16 (TensorRT may relax the pin), or a convolution outside both that did not run INT8. Empty
+     * when all is as asked.
      */
     public List<String> warnings(String fp16Layers, Set<String> pinned) {
         Pattern keep = fp16Layers == null ? null : Pattern.compile(fp16Layers);
@@ -179,8 +180,10 @@ public record LayerPrecision(List<Layer> layers) {
             if (l.reformat() || l.precision().equals("?")) continue;
             boolean asked = keep != null && (keep.matcher(l.name()).find() || l.nodes().stream().anyMatch(n -> keep.matcher(n).find()));
             boolean stem = l.nodes().stream().anyMatch(pinned::contains) || pinned.contains(l.name());
-            if ((asked || stem) && l.precision().equals("INT8")) {
-                w.add("WARNING layer " + l.name() + (asked ? " matches fp16_layers=" + fp16Layers : " was pinned to FP16 (the Q/DQ stem)") + " but ran INT8");
+            if (asked && l.precision().equals("INT8")) {
+                w.add("WARNING layer " + l.name() + " matches fp16_layers=" + fp16Layers + " but ran INT8");
+            } else if (stem && !l.precision().equals("FP16")) {
+                w.add("WARNING layer " + l.name() + " was pinned to FP16 (the Q/DQ first stage) but ran " + l.precision());
             } else if (!asked && !stem && l.weighted() && !l.precision().equals("INT8")
                     && l.nodes().stream().noneMatch(n -> QdqOnnx.DEFAULT_KEEP_FLOAT.matcher(n).find())) {
                 w.add("WARNING layer " + l.name() + " (" + l.type() + ") was meant to run INT8 but ran " + l.precision());

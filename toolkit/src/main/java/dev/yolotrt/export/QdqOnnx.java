@@ -23,23 +23,29 @@ import java.util.regex.Pattern;
  * <ul>
  * <li>every convolution gets QuantizeLinear → DequantizeLinear on its activation input (per tensor, symmetric, int8,
  * zero point 0) and int8 weights with a per-output-channel DequantizeLinear (axis 0);</li>
- * <li>a residual Add quantizes its skip input only, when the other input is a convolution's output (through its
- * SiLU): TensorRT then fuses the Add into that convolution, as the guide's skip-connection rule has it; an Add of two
- * other activations has both inputs quantized;</li>
+ * <li>a residual Add quantizes its skip input only when the other input is a bare convolution output, which TensorRT
+ * fuses the Add into (the guide's skip-connection rule); otherwise, as in YOLO's bottlenecks where a SiLU sits between
+ * the convolution and the Add, both inputs: the Add then runs as one INT8 pointwise kernel, as implicit INT8 runs it.
+ * Quantizing the skip input alone there left the convolution's output in FP16 and added a kernel that dequantized the
+ * skip (yolov8n on an H200: 0.1361 against 0.1327 ms/img, eleventh run);</li>
  * <li>the inputs of a Concat whose output is quantized share the output's scale (one scale per concatenation, the
  * largest range), so the concatenation needs no requantization or reformat; so do a MaxPool's input and output,
  * which TensorRT moves its Q/DQ across (NVIDIA's YOLOv7 QAT notes found the extra reformats of unequal scales there);</li>
  * <li>nothing else: the decode after the head's last convolutions (DFL, anchors, strides, sigmoid, the final concat)
  * stays float, and so does whatever matches {@code keepFloat}.</li>
- * <li>the stem, the convolution on the graph input, stays float: the engine builder pins it to FP16. On an H200 the
- * int8 stem (pixels centred to keep their precision) needed a float Pad and Sub at full resolution and a 3-channel
- * int8 convolution in a 32-channel layout: yolov8n's Q/DQ engine took 0.1582 ms/img with it and 0.1378 with the stem
- * in FP16, at +0.003 mAP50-95 (tenth run). Left float without the pin, TensorRT ran it FP32 (eighth run).</li>
+ * <li>the first stage stays float: every node whose output is at most {@value #FLOAT_STRIDE} times coarser than the
+ * input (the stem and, in YOLOv8/11, modules 0-2), which the engine builder pins to FP16. These maps are large and
+ * narrow (16-32 channels at 320² and 160²), where INT8 kernels need 32-channel interleaved layouts: yolov8n's Q/DQ engine
+ * took 0.1327 ms/img with them in INT8 and 0.1135 in FP16 (implicit INT8: 0.1116), and its boxes moved less from FP32's
+ * (eleventh run; docs/int8.md). The int8 stem alone had cost 0.020 ms/img (tenth run); left float without the pin,
+ * TensorRT ran it FP32 (eighth run).</li>
  * </ul>
  * Each quantized tensor gets one Q/DQ pair right after its producer, read by all its consumers.
  */
 public final class QdqOnnx {
 
+    /** Nodes whose output is at most this many times coarser than the input stay float (the first stage). */
+    static final int FLOAT_STRIDE = 4;
     /** The DFL's expectation is a 1×1 conv over softmax bins in [0, 1]: decode arithmetic, kept float. */
     public static final Pattern DEFAULT_KEEP_FLOAT = Pattern.compile("/dfl/");
     /** Ops through which an activation stays an activation (no constants mixed in). */
@@ -52,7 +58,7 @@ public final class QdqOnnx {
 
     /**
      * The Q/DQ model of {@code onnx}. {@code ranges}: tensor name → max |x|; a tensor without a range is left float, and
-     * so is the convolution it feeds (the graph input has none: the stem stays float). {@code keepFloat}
+     * so is the convolution it feeds; the first stage stays float whatever the ranges. {@code keepFloat}
      * (null: {@link #DEFAULT_KEEP_FLOAT}) names nodes that must stay float, e.g. the blocks of {@code fp16_layers}.
      */
     public static byte[] quantize(byte[] onnx, Map<String, Float> ranges, Pattern keepFloat) {
@@ -65,12 +71,13 @@ public final class QdqOnnx {
         Map<String, Float> range = new HashMap<>(ranges);
         g.getInputList().forEach(in -> range.remove(in.getName()));
         Graph graph = new Graph(g);
+        Set<String> firstStage = graph.upToStride(FLOAT_STRIDE);
 
         // Which tensors get a Q/DQ pair and which convolutions int8 weights.
         Set<String> quantized = new LinkedHashSet<>();
         Set<String> convs = new LinkedHashSet<>();
         for (OnnxMl.NodeProto n : g.getNodeList()) {
-            if (keep.matcher(n.getName()).find()) continue;
+            if (keep.matcher(n.getName()).find() || firstStage.contains(n.getName())) continue;
             if (n.getOpType().equals("Conv") && n.getInputCount() >= 2 && range.containsKey(n.getInput(0))
                     && graph.floatWeight(n.getInput(1)) != null) {
                 quantized.add(n.getInput(0));
@@ -92,7 +99,7 @@ public final class QdqOnnx {
         while (changed) {
             changed = false;
             for (OnnxMl.NodeProto n : g.getNodeList()) {
-                if (!scalePreserving(n) || keep.matcher(n.getName()).find() || !quantized.contains(n.getOutput(0))) continue;
+                if (!scalePreserving(n) || keep.matcher(n.getName()).find() || firstStage.contains(n.getName()) || !quantized.contains(n.getOutput(0))) continue;
                 List<String> data = n.getOpType().equals("Concat") ? n.getInputList() : List.of(n.getInput(0));
                 if (!data.stream().allMatch(t -> graph.activation(t) && range.containsKey(t))) continue;
                 for (String t : data) {
@@ -223,24 +230,55 @@ public final class QdqOnnx {
         private final Map<String, OnnxMl.TensorProto> initializers = new HashMap<>();
         private final Set<String> inputs = new HashSet<>();
         private final Map<String, Boolean> activation = new HashMap<>();
+        private final List<OnnxMl.NodeProto> nodes;
 
         Graph(OnnxMl.GraphProto g) {
+            nodes = g.getNodeList();
             g.getNodeList().forEach(n -> n.getOutputList().forEach(o -> producer.put(o, n)));
             g.getInitializerList().forEach(t -> initializers.put(t.getName(), t));
             g.getInputList().forEach(i -> inputs.add(i.getName()));
         }
 
-        /** {@code t} is a convolution's output, or that output through its SiLU (x · sigmoid(x)). */
+        /** {@code t} is a convolution's output itself, with no activation after it: TensorRT can fuse an Add of it into the convolution. */
         boolean convOutput(String t) {
             OnnxMl.NodeProto n = producer.get(t);
-            if (n == null) return false;
-            if (n.getOpType().equals("Conv")) return true;
-            if (!n.getOpType().equals("Mul") || n.getInputCount() != 2) return false;
-            for (int i = 0; i < 2; i++) {
-                OnnxMl.NodeProto s = producer.get(n.getInput(1 - i)), c = producer.get(n.getInput(i));
-                if (s != null && s.getOpType().equals("Sigmoid") && s.getInput(0).equals(n.getInput(i)) && c != null && c.getOpType().equals("Conv")) return true;
+            return n != null && n.getOpType().equals("Conv");
+        }
+
+        /**
+         * The nodes whose output is at most {@code maxStride} times coarser than the graph input: a convolution or pool
+         * multiplies its input's stride by its own, Resize divides it by its scale; any other node keeps the largest stride
+         * of its inputs. Nodes in graph order (ONNX's topological order).
+         */
+        Set<String> upToStride(int maxStride) {
+            Map<String, Double> stride = new HashMap<>();
+            inputs.forEach(i -> stride.put(i, 1.0));
+            Set<String> out = new HashSet<>();
+            for (OnnxMl.NodeProto n : nodes) {
+                double s = n.getInputList().stream().filter(stride::containsKey).mapToDouble(stride::get).max().orElse(Double.NaN);
+                if (Double.isNaN(s)) continue; // constants and shapes: no spatial stride
+                switch (n.getOpType()) {
+                    case "Conv", "MaxPool", "AveragePool" -> s *= attributeInts(n, "strides").stream().mapToLong(Long::longValue).max().orElse(1);
+                    case "Resize", "Upsample" -> s /= resizeScale(n);
+                    default -> { }
+                }
+                for (String o : n.getOutputList()) stride.put(o, s);
+                if (s <= maxStride) out.add(n.getName());
             }
-            return false;
+            return out;
+        }
+
+        /** A Resize's largest spatial scale from its constant scales input; 1 when it is not a constant (then the stride is kept). */
+        private double resizeScale(OnnxMl.NodeProto n) {
+            OnnxMl.TensorProto scales = n.getInputCount() > 2 ? initializers.get(n.getInput(2)) : null;
+            if (scales == null || scales.getDataType() != OnnxMl.TensorProto.DataType.FLOAT_VALUE) return 1;
+            float max = 1;
+            for (float v : values(scales)) max = Math.max(max, v);
+            return max;
+        }
+
+        private static List<Long> attributeInts(OnnxMl.NodeProto n, String name) {
+            return n.getAttributeList().stream().filter(a -> a.getName().equals(name)).findFirst().map(OnnxMl.AttributeProto::getIntsList).orElse(List.of());
         }
 
         /** A 4-D float weight initializer, or null. */

@@ -100,6 +100,10 @@ class MainTest {
         assertOneLineError(run("predict", "source=", "project=" + tmp), "the source is empty: give source= an image, folder, glob, URL or video");
         assertOneLineError(run("benchmark", "model=yolov8n.onnx", "precisions=fp32,fp64", "project=" + tmp),
                 "precisions=fp64 is not a precision; valid: fp32, fp16, int8");
+        // Only FP16 has two networks to choose from, and only one of them at a time.
+        assertOneLineError(run("benchmark", "model=yolov8n.onnx", "precisions=int8-typed", "project=" + tmp), "precisions=int8-typed is not a precision");
+        assertOneLineError(run("benchmark", "model=yolov8n.onnx", "precisions=fp16-typed-flags", "project=" + tmp),
+                "precisions=fp16-typed-flags is not a precision");
         // Port 9 (discard) refuses on loopback: an image URL is downloaded as an image, a video URL opened by FFmpeg.
         Run image = run("predict", "source=http://127.0.0.1:9/x.jpg", "project=" + tmp);
         assertOneLineError(image, "http://127.0.0.1:9/x.jpg");

@@ -73,6 +73,10 @@ class LayerPrecisionTest {
         List<String> pinned = lp.warnings(null, java.util.Set.of("/model.22/cv2.0/cv2.0.0/conv/Conv"));
         assertTrue(pinned.stream().anyMatch(x -> x.contains("/model.22/cv2.0/cv2.0.0/conv/Conv") && x.contains("pinned to FP16") && x.endsWith("but ran INT8")),
                 pinned.toString());
+        // TensorRT may relax the pin (obey, then prefer): a pinned layer that ran FP32 is a warning too.
+        List<String> fp32 = lp.warnings(null, java.util.Set.of("/model.22/dfl/conv/Conv"));
+        assertTrue(fp32.stream().anyMatch(x -> x.contains("/model.22/dfl/conv/Conv") && x.contains("pinned to FP16") && x.endsWith("but ran FP32")),
+                fp32.toString());
     }
 
     @Test

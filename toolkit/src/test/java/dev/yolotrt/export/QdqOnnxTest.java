@@ -53,15 +53,15 @@ class QdqOnnxTest {
         Set<String> ours = QdqOnnx.placement(QdqOnnx.quantize(converted, distinctRanges(converted), null));
         Set<String> theirs = QdqOnnx.placement(QdqOnnx.quantize(exported, distinctRanges(exported), null));
         assertEquals(theirs, ours);
-        // yolov8n has 64 convolutions; all but the DFL's and the stem's take int8 weights and input.
-        assertEquals(62, theirs.stream().filter(s -> s.endsWith("#1 per-channel")).count());
-        assertEquals(62, theirs.stream().filter(s -> s.contains("Conv#0")).count());
-        assertTrue(theirs.stream().noneMatch(s -> s.startsWith("/model.0/")), theirs.toString());
-        assertTrue(theirs.containsAll(List.of("/model.1/conv/Conv#0", "/model.1/conv/Conv#1 per-channel",
-                "/model.2/m.0/Add#0", // the residual add: its skip input
+        // yolov8n has 64 convolutions; all but the DFL's and the six of the first stage (modules 0-2, at strides 2 and 4)
+        // take int8 weights and input.
+        assertEquals(57, theirs.stream().filter(s -> s.endsWith("#1 per-channel")).count());
+        assertEquals(57, theirs.stream().filter(s -> s.contains("Conv#0")).count());
+        assertTrue(theirs.stream().noneMatch(s -> s.matches("/model\\.[012]/.*")), theirs.toString());
+        assertTrue(theirs.containsAll(List.of("/model.3/conv/Conv#0", "/model.3/conv/Conv#1 per-channel",
                 "/model.9/Concat#0", "/model.9/Concat#3", "/model.10/Resize#0", "/model.22/cv3.2/cv3.2.2/Conv#0")), theirs.toString());
-        // The other input comes from the bottleneck's convolution (through its SiLU): left float so that TensorRT fuses the Add into it.
-        assertFalse(theirs.contains("/model.2/m.0/Add#1"), theirs.toString());
+        // A bottleneck's Add: a SiLU sits between the convolution and the Add, so both inputs are quantized.
+        assertTrue(theirs.containsAll(List.of("/model.4/m.0/Add#0", "/model.4/m.0/Add#1")), theirs.toString());
         // Nothing after the head's last convolutions: the DFL, the decode and the outputs stay float.
         assertTrue(theirs.stream().noneMatch(s -> s.startsWith("/model.22/dfl/") || s.matches("/model\\.22/(Concat|Sigmoid|Mul|Add|Sub|Div|Slice|Reshape).*")),
                 theirs.toString());
@@ -87,30 +87,69 @@ class QdqOnnxTest {
             assertEquals("DequantizeLinear", dq.getOpType());
             assertEquals(widest / 127f, QdqOnnx.values(init.get(dq.getInput(1)))[0], 1e-7, "SPPF's concat inputs share the widest range");
         }
-        // model.1's weights (32 output channels): per channel max |w| / 127, dequantized within half a step of the float weights.
-        OnnxMl.NodeProto conv = g.getNodeList().stream().filter(n -> n.getName().equals("/model.1/conv/Conv")).findFirst().orElseThrow();
+        // model.3's weights (64 output channels): per channel max |w| / 127, dequantized within half a step of the float weights.
+        OnnxMl.NodeProto conv = g.getNodeList().stream().filter(n -> n.getName().equals("/model.3/conv/Conv")).findFirst().orElseThrow();
         OnnxMl.NodeProto wdq = producer.get(conv.getInput(1));
         float[] scales = QdqOnnx.values(init.get(wdq.getInput(1)));
-        assertEquals(32, scales.length);
+        assertEquals(64, scales.length);
         byte[] q = init.get(wdq.getInput(0)).getRawData().toByteArray();
         OnnxMl.NodeProto floatConv = OnnxFiles.parse(converted, "m").getGraph().getNodeList().stream()
-                .filter(n -> n.getName().equals("/model.1/conv/Conv")).findFirst().orElseThrow();
+                .filter(n -> n.getName().equals("/model.3/conv/Conv")).findFirst().orElseThrow();
         float[] w = QdqOnnx.values(OnnxFiles.parse(converted, "m").getGraph().getInitializerList().stream()
                 .filter(t -> t.getName().equals(floatConv.getInput(1))).findFirst().orElseThrow());
-        int per = w.length / 32;
-        for (int c = 0; c < 32; c++) {
+        int per = w.length / 64;
+        for (int c = 0; c < 64; c++) {
             float max = 0;
             for (int k = 0; k < per; k++) max = Math.max(max, Math.abs(w[c * per + k]));
             assertEquals(max / 127f, scales[c], 1e-7);
             for (int k = 0; k < per; k++) assertEquals(w[c * per + k], q[c * per + k] * scales[c], scales[c] / 2 + 1e-7);
         }
-        // model.1 reads model.0's SiLU at that tensor's range.
-        assertEquals(ranges.get("/model.0/act/Mul_output_0") / 127f, QdqOnnx.values(init.get(producer.get(conv.getInput(0)).getInput(1)))[0], 1e-7);
-        // The stem stays float: it reads the pixels and its float weights (the engine builder pins it to FP16).
+        // model.3 reads the first stage's output (model.2's) at that tensor's range.
+        assertEquals(ranges.get("/model.2/cv2/act/Mul_output_0") / 127f, QdqOnnx.values(init.get(producer.get(conv.getInput(0)).getInput(1)))[0], 1e-7);
+        // The first stage stays float: the stem reads the pixels, and no node of modules 0-2 reads a DequantizeLinear.
         OnnxMl.NodeProto stem = g.getNodeList().stream().filter(n -> n.getName().equals("/model.0/conv/Conv")).findFirst().orElseThrow();
         assertEquals("images", stem.getInput(0));
         assertEquals(OnnxMl.TensorProto.DataType.FLOAT_VALUE, init.get(stem.getInput(1)).getDataType());
         assertEquals(List.of(stem), g.getNodeList().stream().filter(n -> n.getInputList().contains("images")).toList());
+        assertTrue(g.getNodeList().stream().filter(n -> n.getName().matches("/model\\.[012]/.*"))
+                .noneMatch(n -> n.getInputList().stream().map(producer::get).anyMatch(p -> p != null && p.getOpType().equals("DequantizeLinear"))));
+    }
+
+    /**
+     * The skip-connection rule on a graph of its own (ResNet's shape): an Add of a bare convolution output and a skip (a
+     * ReLU's output) quantizes only the skip, which TensorRT fuses into the convolution; nodes at stride 4 or finer stay float.
+     */
+    @Test
+    void residualAddOfABareConvolutionQuantizesItsSkipOnly() {
+        OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("residual")
+                .addInput(OnnxMl.ValueInfoProto.newBuilder().setName("x"));
+        g.addInitializer(weight("w0", 8, 3)).addInitializer(weight("w1", 8, 8)).addInitializer(weight("w2", 8, 8)).addInitializer(weight("w3", 8, 8));
+        g.addNode(conv("c0", "x", "w0", "a", 4));   // stride 4: the first stage, float
+        g.addNode(conv("c1", "a", "w1", "r", 2));   // stride 8
+        g.addNode(OnnxMl.NodeProto.newBuilder().setName("relu").setOpType("Relu").addInput("r").addOutput("b"));
+        g.addNode(conv("c2", "b", "w2", "c", 1));
+        g.addNode(OnnxMl.NodeProto.newBuilder().setName("add").setOpType("Add").addInput("c").addInput("b").addOutput("d"));
+        g.addNode(conv("c3", "d", "w3", "e", 1));
+        g.addOutput(OnnxMl.ValueInfoProto.newBuilder().setName("e"));
+        byte[] onnx = OnnxMl.ModelProto.newBuilder().setIrVersion(8).setGraph(g)
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setVersion(17)).build().toByteArray();
+        Set<String> placed = QdqOnnx.placement(QdqOnnx.quantize(onnx, Map.of("a", 1f, "b", 2f, "c", 3f, "d", 4f, "e", 5f), null));
+        assertEquals(Set.of("c1#0", "c1#1 per-channel", "c2#0", "c2#1 per-channel", "add#1", "c3#0", "c3#1 per-channel"), placed);
+    }
+
+    private static OnnxMl.TensorProto weight(String name, int out, int in) {
+        float[] v = new float[out * in * 9];
+        for (int i = 0; i < v.length; i++) v[i] = (i % 7 - 3) / 10f;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (float f : v) b.putFloat(f);
+        return OnnxMl.TensorProto.newBuilder().setName(name).setDataType(OnnxMl.TensorProto.DataType.FLOAT_VALUE)
+                .addAllDims(List.of((long) out, (long) in, 3L, 3L)).setRawData(com.google.protobuf.ByteString.copyFrom(b.array())).build();
+    }
+
+    private static OnnxMl.NodeProto conv(String name, String in, String w, String out, long stride) {
+        return OnnxMl.NodeProto.newBuilder().setName(name).setOpType("Conv").addInput(in).addInput(w).addOutput(out)
+                .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("strides").setType(OnnxMl.AttributeProto.AttributeType.INTS)
+                        .addInts(stride).addInts(stride)).build();
     }
 
     @Test

@@ -175,4 +175,36 @@ class Int8GpuTest {
         System.out.println("ISSUE25 auto: " + a.why() + "; Pareto rows " + Int8Tuning.pareto(a.tried()));
         assertTrue(a.chosen() >= 0, a.why());
     }
+
+    /**
+     * Where Q/DQ placement costs time: Q/DQ engines with the blocks in QDQ_KEEP (regexes separated by ';', '-' for none)
+     * left float, against implicit INT8 (with QDQ_IMPLICIT=1), each with its layers per block and the convolutions that
+     * did not run INT8. Every engine must hold INT8 layers.
+     */
+    @Test
+    @Order(6)
+    @EnabledIfEnvironmentVariable(named = "QDQ_KEEP", matches = ".+")
+    void qdqPlacementAgainstImplicit() {
+        List<Int8Tuning.Setting> s = new ArrayList<>();
+        if ("1".equals(System.getenv("QDQ_IMPLICIT"))) s.add(new Int8Tuning.Setting("implicit", "int8", options("int8")));
+        for (String keep : System.getenv("QDQ_KEEP").split(";")) {
+            s.add(new Int8Tuning.Setting("qdq", keep, options(QDQ).toBuilder().fp16Layers(keep.equals("-") ? null : keep).build()));
+        }
+        Table t = Int8Tuning.run(model, s, DATA);
+        System.out.println(t.printAll());
+        LayerGroups groups = LayerGroups.of(model.file());
+        for (int i = 0; i < s.size(); i++) {
+            LayerPrecision lp = LayerPrecision.of(Exporter.cached(model.source(), s.get(i).options()).engine());
+            Table perBlock = lp.table(groups);
+            System.out.println(s.get(i).group() + " " + s.get(i).label() + ": " + lp.layers().size() + " layers\n" + perBlock.printAll());
+            Table layers = lp.layerTable(groups);
+            for (int r = 0; r < layers.rowCount(); r++) {
+                String type = layers.stringColumn("Type").get(r), prec = layers.stringColumn("Precision").get(r);
+                if (type.contains("Convolution") && !prec.equals("INT8")) System.out.println("  not INT8: " + prec + " " + layers.stringColumn("Layer").get(r));
+            }
+            System.out.printf(Locale.ROOT, "ISSUE25 placement %s %s: mAP50-95 %.4f, %.4f ms/img%n", t.stringColumn("Group").get(i),
+                    t.stringColumn("Setting").get(i), t.doubleColumn("mAP50-95").get(i), t.doubleColumn("Engine ms/img").get(i));
+            assertTrue(perBlock.intColumn("INT8").sum() >= 40, perBlock.printAll());
+        }
+    }
 }
