@@ -113,14 +113,15 @@ public final class Exporter {
      */
     private static void report(String json, java.util.Set<String> pinned, byte[] onnx, ExportOptions o, Path engine) {
         if (json.isEmpty()) return;
-        dev.yolotrt.util.AtomicWrite.write(LayerPrecision.sidecar(engine), json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        LayerPrecision lp = LayerPrecision.parse(json);
+        String saved = LayerPrecision.withPinned(json, pinned);
+        dev.yolotrt.util.AtomicWrite.write(LayerPrecision.sidecar(engine), saved.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        LayerPrecision lp = LayerPrecision.parse(saved);
         try {
             Log.info(lp.table(LayerGroups.of(onnx, engine.getFileName().toString())).printAll());
         } catch (YoloException e) {
             Log.info(lp.layers().size() + " engine layers (no YOLO block names to group them by)");
         }
-        if (o.int8()) lp.warnings(o.fp16Layers(), pinned).forEach(Log::info);
+        if (o.int8()) lp.warnings(o.fp16Layers()).forEach(Log::info);
     }
 
     /** The calibration feed for an INT8 export: cached scales when they match, else images of {@code data}'s {@code split}. */

@@ -22,9 +22,10 @@ import java.util.regex.Pattern;
  * engine inspector ({@code IEngineInspector}, JSON, detailed profiling verbosity). A layer's precision is that of its
  * first input (the data a convolution reads; its output may be wider), INT8, FP16, FP32 or another type; Reformat
  * layers are counted apart since they are the cost a placement should avoid. Grouped per YOLO block with
- * {@link LayerGroups}, and checked against {@code fp16_layers}.
+ * {@link LayerGroups}, and checked against {@code fp16_layers} and against the layers the builder pinned to FP16
+ * ({@code pinned}: a Q/DQ network's float first stage), which the export saves into the same JSON.
  */
-public record LayerPrecision(List<Layer> layers) {
+public record LayerPrecision(List<Layer> layers, Set<String> pinned) {
 
     /** One engine layer: its name, TensorRT's layer type, precision, and the ONNX nodes it came from. */
     public record Layer(String name, String type, String precision, List<String> nodes) {
@@ -42,8 +43,12 @@ public record LayerPrecision(List<Layer> layers) {
         }
     }
 
+    /** The key under which an export adds the pinned layers to the inspector's JSON. */
+    static final String PINNED = "yolo-trt pinned to FP16";
+
     public LayerPrecision {
         layers = List.copyOf(layers);
+        pinned = Set.copyOf(pinned);
     }
 
     private static final Pattern ONNX_LAYER = Pattern.compile("\\[ONNX Layer: ([^\\]]+)]");
@@ -87,7 +92,22 @@ public record LayerPrecision(List<Layer> layers) {
             JsonNode io = l.path("Inputs").size() > 0 ? l.path("Inputs").get(0) : l.path("Outputs").path(0);
             out.add(new Layer(name, type, precision(io.path("Format/Datatype").asText("")), nodes(name, l.path("Metadata").asText(""))));
         }
-        return new LayerPrecision(out);
+        Set<String> pinned = new java.util.LinkedHashSet<>();
+        root.path(PINNED).forEach(n -> pinned.add(n.asText()));
+        return new LayerPrecision(out, pinned);
+    }
+
+    /** The inspector's JSON with {@code pinned} added under {@link #PINNED}, as an export saves it beside the engine. */
+    static String withPinned(String json, Set<String> pinned) {
+        try {
+            ObjectMapper mapper = new ObjectMapper();
+            com.fasterxml.jackson.databind.node.ObjectNode root = (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(json);
+            com.fasterxml.jackson.databind.node.ArrayNode list = root.putArray(PINNED);
+            pinned.forEach(list::add);
+            return mapper.writeValueAsString(root);
+        } catch (IOException | ClassCastException e) {
+            throw new YoloException("the engine inspector's output is not a JSON object: " + e.getMessage());
+        }
     }
 
     /** INT8, FP16, FP32, FP8, INT32, BOOL or ? from a format string such as "Channel major FP16 format where channel % 8 == 0". */
@@ -162,18 +182,13 @@ public record LayerPrecision(List<Layer> layers) {
         return t;
     }
 
-    /** {@link #warnings(String, Set)} with nothing pinned beyond {@code fp16Layers}. */
-    public List<String> warnings(String fp16Layers) {
-        return warnings(fp16Layers, Set.of());
-    }
-
     /**
      * One line per layer whose precision differs from what was asked of an INT8 engine: a layer matching
-     * {@code fp16Layers} that ran INT8, one of the network layers in {@code pinned} (the float first stage of a Q/DQ network, which the builder pins to FP16)
-     * that ran anything but FP16 (TensorRT may relax the pin), or a convolution outside both that did not run INT8. Empty
-     * when all is as asked.
+     * {@code fp16Layers} that ran INT8, one of the {@link #pinned} layers (the float first stage of a Q/DQ network, which
+     * the builder pins to FP16) that ran anything but FP16 (TensorRT may relax the pin), or a convolution outside both
+     * that did not run INT8. Empty when all is as asked.
      */
-    public List<String> warnings(String fp16Layers, Set<String> pinned) {
+    public List<String> warnings(String fp16Layers) {
         Pattern keep = fp16Layers == null ? null : Pattern.compile(fp16Layers);
         List<String> w = new ArrayList<>();
         for (Layer l : layers) {

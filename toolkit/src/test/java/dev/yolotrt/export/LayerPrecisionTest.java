@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -68,15 +69,25 @@ class LayerPrecisionTest {
         List<String> none = lp.warnings(null);
         assertEquals(2, none.size(), none.toString());
         assertTrue(none.get(1).contains("/model.22/cv3.0/cv3.0.2/Conv"), none.toString());
-        // A layer the builder pinned to FP16 (a Q/DQ stem): FP16 is as asked, INT8 is a warning of its own.
-        assertTrue(lp.warnings(null, java.util.Set.of("/model.1/conv/Conv")).stream().noneMatch(x -> x.contains("/model.1/conv/Conv")));
-        List<String> pinned = lp.warnings(null, java.util.Set.of("/model.22/cv2.0/cv2.0.0/conv/Conv"));
-        assertTrue(pinned.stream().anyMatch(x -> x.contains("/model.22/cv2.0/cv2.0.0/conv/Conv") && x.contains("pinned to FP16") && x.endsWith("but ran INT8")),
-                pinned.toString());
+        // A layer the builder pinned to FP16 (a Q/DQ first stage), as the export saves it into the JSON: FP16 is as
+        // asked, INT8 is a warning of its own.
+        assertEquals(Set.of(), lp.pinned());
+        assertTrue(pinned(lp, "/model.1/conv/Conv").warnings(null).stream().noneMatch(x -> x.contains("/model.1/conv/Conv")));
+        List<String> int8 = pinned(lp, "/model.22/cv2.0/cv2.0.0/conv/Conv").warnings(null);
+        assertTrue(int8.stream().anyMatch(x -> x.contains("/model.22/cv2.0/cv2.0.0/conv/Conv") && x.contains("pinned to FP16") && x.endsWith("but ran INT8")),
+                int8.toString());
         // TensorRT may relax the pin (obey, then prefer): a pinned layer that ran FP32 is a warning too.
-        List<String> fp32 = lp.warnings(null, java.util.Set.of("/model.22/dfl/conv/Conv"));
+        List<String> fp32 = pinned(lp, "/model.22/dfl/conv/Conv").warnings(null);
         assertTrue(fp32.stream().anyMatch(x -> x.contains("/model.22/dfl/conv/Conv") && x.contains("pinned to FP16") && x.endsWith("but ran FP32")),
                 fp32.toString());
+    }
+
+    /** The report with {@code layer} pinned, read back from the JSON an export saves. */
+    private static LayerPrecision pinned(LayerPrecision lp, String layer) throws Exception {
+        LayerPrecision read = LayerPrecision.parse(LayerPrecision.withPinned(sample(), Set.of(layer)));
+        assertEquals(lp.layers(), read.layers());
+        assertEquals(Set.of(layer), read.pinned());
+        return read;
     }
 
     @Test
