@@ -148,7 +148,8 @@ public final class Exporter {
      * once and reused while model, options, TensorRT and GPU stay the same: what benchmarks, tests and
      * the INT8 tuning sweep use. INT8 tuning settings add a short hash, so each setting keeps its engine.
      */
-    public static Result cached(Source model, ExportOptions o) {
+    public static Result cached(Source model, ExportOptions given) {
+        ExportOptions o = fp16Network(model.file(), given);
         String stem = model.file().getFileName().toString().replaceFirst("(?i)\\.onnx$", "");
         int imgsz = o.imgsz() != null ? o.imgsz() : model.metadata().imgsz()[0];
         String base = String.format(Locale.ROOT, "%s-%s-b%d-%d%s", stem, o.variant().replace('+', '-'), o.batch(), imgsz,
@@ -172,7 +173,21 @@ public final class Exporter {
      */
     public static Result export(Source model, ExportOptions o, boolean reuse) {
         if (o.format().equals("onnx")) return new Result(exportOnnx(model, o), 0, false); // format=onnx int8=True: Q/DQ
-        return export(model, o, reuse, null);
+        return export(model, fp16Network(model.file(), o), reuse, null);
+    }
+
+    /**
+     * {@code o}, with FP16 through TensorRT's kFP16 flag where {@code half=True}'s strongly typed default cannot keep the
+     * decode in FP32: {@link Fp16Onnx} finds it by YOLO's module names (/model.N/), and a graph without them would run
+     * its box arithmetic in FP16. Resolved before the engine's name and arguments are, so the cache sees what is built.
+     */
+    static ExportOptions fp16Network(Path onnx, ExportOptions o) {
+        String what = onnx.getFileName().toString();
+        if (o.typed() != null || !o.stronglyTyped() || !what.toLowerCase(Locale.ROOT).endsWith(".onnx")
+                || Fp16Onnx.decode(OnnxFiles.parse(OnnxFiles.read(onnx), what).getGraph()) != null) return o;
+        Log.info(what + " has no YOLO module names (/model.N/) to keep its decode in FP32: FP16 is built with TensorRT's kFP16 flag "
+                + "(strongly_typed=False; strongly_typed=True makes the whole graph FP16)");
+        return o.toBuilder().stronglyTyped(false).build();
     }
 
     /** As above, with the INT8 calibration cache at {@code calibrationCache} (null: beside the engine, as Ultralytics). */

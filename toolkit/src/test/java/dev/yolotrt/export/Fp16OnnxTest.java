@@ -21,6 +21,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class Fp16OnnxTest {
 
+    /**
+     * half=True's strongly typed default needs YOLO's module names to keep the decode FP32: a graph without them is built
+     * with the kFP16 flag instead; an explicit strongly_typed=True, and a YOLO graph, keep the typed network.
+     */
+    @Test
+    void graphWithoutYoloNamesFallsBackToTheFp16Flag(@TempDir Path tmp) throws Exception {
+        Path tiny = dev.yolotrt.testutil.TinyOnnx.identity(tmp.resolve("tiny.onnx"), 1, 3);
+        ExportOptions half = ExportOptions.builder().half(true).build();
+        assertTrue(half.stronglyTyped());
+        ExportOptions resolved = Exporter.fp16Network(tiny, half);
+        assertEquals(Boolean.FALSE, resolved.typed());
+        assertEquals("fp16-flags", resolved.variant());
+        ExportOptions asked = half.toBuilder().stronglyTyped(true).build();
+        assertEquals(asked, Exporter.fp16Network(tiny, asked));
+        assertEquals(half, Exporter.fp16Network(Shared.model("yolov8n.onnx"), half));
+    }
+
     @Test
     void halfBitsAsIeee754() {
         assertEquals(0x3c00, Fp16Onnx.toHalf(1f) & 0xffff);
