@@ -197,7 +197,10 @@ final class EngineBuilder {
             ticker.scheduleAtFixedRate(() -> bar.set(Math.round((System.nanoTime() - t0) / 1e9)), 15, 15, TimeUnit.SECONDS);
             plan = scope.own(builder.buildSerializedNetwork(network, config));
             if ((plan == null || plan.isNull() || plan.size() == 0) && config.getFlag(BuilderFlag.kOBEY_PRECISION_CONSTRAINTS)) {
-                Log.info("WARNING: TensorRT cannot run every layer pinned to FP16 (" + (o.fp16Layers() != null ? "fp16_layers=" + o.fp16Layers() : "the Q/DQ first stage") + ": " + log.errors()
+                java.util.List<String> asked = new java.util.ArrayList<>();
+                if (o.fp16Layers() != null) asked.add("fp16_layers=" + o.fp16Layers());
+                if (!pinned.isEmpty()) asked.add("the Q/DQ first stage");
+                Log.info("WARNING: TensorRT cannot run every layer pinned to FP16 (" + String.join(" and ", asked) + ": " + log.errors()
                         + "); building again with FP16 preferred where it can be");
                 log.clear();
                 config.clearFlag(BuilderFlag.kOBEY_PRECISION_CONSTRAINTS);
