@@ -53,10 +53,15 @@ public final class Int8Tuning {
         return Arrays.stream(algorithms).map(a -> new Setting("calibrator", a, base.toBuilder().calibrator(a).build())).toList();
     }
 
-    /** The sensitivity pass: the base with one layer group at a time kept in FP16. */
+    /** The sensitivity pass: the base with one layer group at a time kept in FP16 (on Q/DQ, not the stem: {@link #alreadyFloat}). */
     public static List<Setting> sensitivity(ExportOptions base, LayerGroups groups) {
-        return groups.groups().stream()
+        return groups.groups().stream().filter(g -> !alreadyFloat(base, g.name()))
                 .map(g -> new Setting("fp16 block", g.name() + " in FP16", base.toBuilder().fp16Layers(g.regex()).build())).toList();
+    }
+
+    /** Q/DQ leaves the first stage, the stem with it, float already: "stem in FP16" would build the all-INT8 engine again. */
+    private static boolean alreadyFloat(ExportOptions base, String group) {
+        return group.equals("stem") && base.quant().equals("qdq");
     }
 
     /** The settings as a table (what each engine varies), to look at before spending GPU time on them. */
@@ -273,8 +278,7 @@ public final class Int8Tuning {
         double[] all = run.apply(new Setting("int8", "all INT8", base.toBuilder().fp16Layers(null).build()));
         List<Block> blocks = new ArrayList<>();
         for (String g : List.of("stem", "backbone", "neck", "head box", "head cls")) {
-            // Q/DQ leaves the first stage, the stem with it, float already: "stem in FP16" would build the all-INT8 engine again.
-            if (g.equals("stem") && "qdq".equals(base.quant())) continue;
+            if (alreadyFloat(base, g)) continue;
             String regex = groups.get(g).regex();
             double[] m = run.apply(new Setting("fp16 block", g + " in FP16", base.toBuilder().fp16Layers(regex).build()));
             blocks.add(new Block(g, regex, m[1] - all[1], m[2] - all[2]));

@@ -204,6 +204,8 @@ public record ExportOptions(String format, Integer imgsz, boolean half, boolean 
             a.put("calib_batch", calibrationBatch());
             if (fp16Layers != null) a.put("fp16_layers", fp16Layers);
             a.put("quant", quant);
+            // An engine built by another Q/DQ placement is another engine: the cache must not reuse it.
+            if (quant.equals("qdq")) a.put("qdq_placement", QdqOnnx.PLACEMENT);
         }
         if (builderLevel() != null) a.put("opt_level", builderLevel());
         if (stronglyTyped()) a.put("strongly_typed", true);

@@ -78,7 +78,8 @@ public final class Exporter {
         List<Path> images = c.batches().stream().flatMap(List::stream).distinct().toList();
         Log.info("Quantizing INT8 explicitly (Q/DQ, " + o.calibrator() + " ranges) from " + images.size() + " images of " + c.what());
         boolean classify = model.metadata().task() == Task.CLASSIFY;
-        String key = Downloads.sha256(onnx) + " " + imgsz + " " + classify + " " + o.calibrator() + " " + images;
+        String key = Downloads.sha256(onnx) + " " + imgsz + " " + classify + " " + o.calibrator() + " "
+                + Downloads.sha256(images.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         Map<String, Float> ranges = TRACED.get(key);
         if (ranges != null) Log.info("Using the activation ranges traced earlier in this session (tracing skipped)");
         else TRACED.put(key, ranges = Map.copyOf(PercentileRanges.trace(onnx, images, imgsz, classify).ranges(o.calibrator())));

@@ -194,12 +194,12 @@ public record LayerPrecision(List<Layer> layers, Set<String> pinned) {
         for (Layer l : layers) {
             if (l.reformat() || l.precision().equals("?")) continue;
             boolean asked = keep != null && (keep.matcher(l.name()).find() || l.nodes().stream().anyMatch(n -> keep.matcher(n).find()));
-            boolean stem = l.nodes().stream().anyMatch(pinned::contains) || pinned.contains(l.name());
+            boolean pinnedLayer = l.nodes().stream().anyMatch(pinned::contains) || pinned.contains(l.name());
             if (asked && l.precision().equals("INT8")) {
                 w.add("WARNING layer " + l.name() + " matches fp16_layers=" + fp16Layers + " but ran INT8");
-            } else if (stem && !l.precision().equals("FP16")) {
+            } else if (pinnedLayer && !l.precision().equals("FP16")) {
                 w.add("WARNING layer " + l.name() + " was pinned to FP16 (the Q/DQ first stage) but ran " + l.precision());
-            } else if (!asked && !stem && l.weighted() && !l.precision().equals("INT8")
+            } else if (!asked && !pinnedLayer && l.weighted() && !l.precision().equals("INT8")
                     && l.nodes().stream().noneMatch(n -> QdqOnnx.DEFAULT_KEEP_FLOAT.matcher(n).find())) {
                 w.add("WARNING layer " + l.name() + " (" + l.type() + ") was meant to run INT8 but ran " + l.precision());
             }

@@ -24,27 +24,29 @@ import java.util.regex.Pattern;
  * <li>every convolution gets QuantizeLinear → DequantizeLinear on its activation input (per tensor, symmetric, int8,
  * zero point 0) and int8 weights with a per-output-channel DequantizeLinear (axis 0);</li>
  * <li>a residual Add quantizes its skip input only when the other input is a bare convolution output, which TensorRT
- * fuses the Add into (the guide's skip-connection rule); otherwise, as in YOLO's bottlenecks where a SiLU sits between
+ * fuses the Add into (the guide's skip-connection rule; of two bare convolution outputs, the second); otherwise, as in YOLO's bottlenecks where a SiLU sits between
  * the convolution and the Add, both inputs: the Add then runs as one INT8 pointwise kernel, as implicit INT8 runs it.
  * Quantizing the skip input alone there left the convolution's output in FP16 and added a kernel that dequantized the
  * skip (yolov8n on an H200: 0.1361 against 0.1327 ms/img, eleventh run);</li>
  * <li>the inputs of a Concat whose output is quantized share the output's scale (one scale per concatenation, the
  * largest range), so the concatenation needs no requantization or reformat; so do a MaxPool's input and output,
  * which TensorRT moves its Q/DQ across (NVIDIA's YOLOv7 QAT notes found the extra reformats of unequal scales there);</li>
- * <li>nothing else: the decode after the head's last convolutions (DFL, anchors, strides, sigmoid, the final concat)
- * stays float, and so does whatever matches {@code keepFloat}.</li>
- * <li>the first stage stays float: every node whose output is at most {@value #FLOAT_STRIDE} times coarser than the
- * input (the stem and, in YOLOv8/11, modules 0-2), which the engine builder pins to FP16. These maps are large and
+ * <li>the first stage stays float: the nodes reached from the input whose output is at most {@value #FLOAT_STRIDE} times
+ * coarser than it (the stem and, in YOLOv8/11, modules 0-2), which the engine builder pins to FP16. These maps are large and
  * narrow (16-32 channels at 320² and 160²), where INT8 kernels need 32-channel interleaved layouts: yolov8n's Q/DQ engine
  * took 0.1327 ms/img with them in INT8 and 0.1135 in FP16 (implicit INT8: 0.1116), and its boxes moved less from FP32's
  * (eleventh run; docs/int8.md). The int8 stem alone had cost 0.020 ms/img (tenth run); left float without the pin,
  * TensorRT ran it FP32 (eighth run).</li>
+ * <li>nothing else: the decode after the head's last convolutions (DFL, anchors, strides, sigmoid, the final concat)
+ * stays float, and so does whatever matches {@code keepFloat}.</li>
  * </ul>
- * Each quantized tensor gets one Q/DQ pair right after its producer, read by all its consumers.
+ * Each quantized tensor gets one Q/DQ pair right after its producer, read by all its consumers but the first stage's.
  */
 public final class QdqOnnx {
 
-    /** Nodes whose output is at most this many times coarser than the input stay float (the first stage). */
+    /** Which placement rules wrote a Q/DQ model (the eleventh run's: first stage float, both inputs of YOLO's Adds); engines record it. */
+    static final int PLACEMENT = 11;
+    /** Nodes reached from the input whose output is at most this many times coarser than it stay float (the first stage). */
     static final int FLOAT_STRIDE = 4;
     /** The DFL's expectation is a 1×1 conv over softmax bins in [0, 1]: decode arithmetic, kept float. */
     public static final Pattern DEFAULT_KEEP_FLOAT = Pattern.compile("/dfl/");
@@ -71,22 +73,24 @@ public final class QdqOnnx {
         Map<String, Float> range = new HashMap<>(ranges);
         g.getInputList().forEach(in -> range.remove(in.getName()));
         Graph graph = new Graph(g);
-        Set<String> firstStage = graph.upToStride(FLOAT_STRIDE);
+        Set<String> firstStage = graph.firstStage(FLOAT_STRIDE);
 
         // Which tensors get a Q/DQ pair and which convolutions int8 weights.
         Set<String> quantized = new LinkedHashSet<>();
         Set<String> convs = new LinkedHashSet<>();
         for (OnnxMl.NodeProto n : g.getNodeList()) {
-            if (keep.matcher(n.getName()).find() || firstStage.contains(n.getName())) continue;
+            if (keep.matcher(n.getName()).find() || firstStage.contains(key(n))) continue;
             if (n.getOpType().equals("Conv") && n.getInputCount() >= 2 && range.containsKey(n.getInput(0))
                     && graph.floatWeight(n.getInput(1)) != null) {
                 quantized.add(n.getInput(0));
-                convs.add(n.getName());
+                convs.add(key(n));
             } else if (n.getOpType().equals("Add") && n.getInputCount() == 2 && graph.activation(n.getInput(0)) && graph.activation(n.getInput(1))
                     && range.containsKey(n.getInput(0)) && range.containsKey(n.getInput(1))) {
                 boolean conv0 = graph.convOutput(n.getInput(0)), conv1 = graph.convOutput(n.getInput(1));
                 if (conv0 != conv1) {
                     quantized.add(conv0 ? n.getInput(1) : n.getInput(0));
+                } else if (conv0) {
+                    quantized.add(n.getInput(1)); // two bare convolutions: the Add fuses into the first, the second is its residual
                 } else {
                     quantized.add(n.getInput(0));
                     quantized.add(n.getInput(1));
@@ -99,7 +103,7 @@ public final class QdqOnnx {
         while (changed) {
             changed = false;
             for (OnnxMl.NodeProto n : g.getNodeList()) {
-                if (!scalePreserving(n) || keep.matcher(n.getName()).find() || firstStage.contains(n.getName()) || !quantized.contains(n.getOutput(0))) continue;
+                if (!scalePreserving(n) || keep.matcher(n.getName()).find() || firstStage.contains(key(n)) || !quantized.contains(n.getOutput(0))) continue;
                 List<String> data = n.getOpType().equals("Concat") ? n.getInputList() : List.of(n.getInput(0));
                 if (!data.stream().allMatch(t -> graph.activation(t) && range.containsKey(t))) continue;
                 for (String t : data) {
@@ -118,7 +122,7 @@ public final class QdqOnnx {
         Set<String> weights = new HashSet<>();
         List<OnnxMl.NodeProto> weightNodes = new ArrayList<>();
         for (OnnxMl.NodeProto n : g.getNodeList()) {
-            if (!convs.contains(n.getName())) continue;
+            if (!convs.contains(key(n))) continue;
             String w = n.getInput(1);
             if (weights.add(w)) weightNodes.add(quantizeWeight(out, w, graph.floatWeight(w)));
         }
@@ -127,8 +131,8 @@ public final class QdqOnnx {
             OnnxMl.NodeProto.Builder b = n.toBuilder();
             for (int i = 0; i < b.getInputCount(); i++) {
                 String t = b.getInput(i);
-                if (i == 1 && convs.contains(n.getName())) b.setInput(i, t + "_DequantizeLinear_Output");
-                else if (dequantized.containsKey(t)) b.setInput(i, dequantized.get(t));
+                if (i == 1 && convs.contains(key(n))) b.setInput(i, t + "_DequantizeLinear_Output");
+                else if (dequantized.containsKey(t) && !firstStage.contains(key(n))) b.setInput(i, dequantized.get(t)); // the first stage reads float
             }
             out.addNode(b);
             for (String t : n.getOutputList()) {
@@ -150,6 +154,11 @@ public final class QdqOnnx {
      */
     private static boolean scalePreserving(OnnxMl.NodeProto n) {
         return n.getOpType().equals("Concat") || n.getOpType().equals("MaxPool");
+    }
+
+    /** A node's identity: its first output, which ONNX requires to be unique (names may be empty). */
+    private static String key(OnnxMl.NodeProto n) {
+        return n.getOutput(0);
     }
 
     /** QuantizeLinear → DequantizeLinear on {@code t} with scale range / 127. */
@@ -246,35 +255,49 @@ public final class QdqOnnx {
         }
 
         /**
-         * The nodes whose output is at most {@code maxStride} times coarser than the graph input: a convolution or pool
-         * multiplies its input's stride by its own, Resize divides it by its scale; any other node keeps the largest stride
-         * of its inputs. Nodes in graph order (ONNX's topological order).
+         * The first stage: the nodes (by {@link #key}) whose output is at most {@code maxStride} times coarser than the
+         * graph input and whose every activation input is the graph input or another first-stage node's output, the
+         * region the engine builder reaches from the input and pins to FP16. A convolution or pool multiplies its input's
+         * stride by its own, a transposed convolution divides it, a Resize divides it by its constant spatial scale; any
+         * other node keeps the largest stride of its inputs. Nodes in graph order (ONNX's topological order).
          */
-        Set<String> upToStride(int maxStride) {
+        Set<String> firstStage(int maxStride) {
             Map<String, Double> stride = new HashMap<>();
             inputs.forEach(i -> stride.put(i, 1.0));
-            Set<String> out = new HashSet<>();
+            Set<String> reached = new HashSet<>(inputs), out = new HashSet<>();
             for (OnnxMl.NodeProto n : nodes) {
-                double s = n.getInputList().stream().filter(stride::containsKey).mapToDouble(stride::get).max().orElse(Double.NaN);
-                if (Double.isNaN(s)) continue; // constants and shapes: no spatial stride
+                List<String> spatial = n.getInputList().stream().filter(stride::containsKey).toList();
+                if (spatial.isEmpty()) continue; // constants and shapes: no spatial stride
+                double s = spatial.stream().mapToDouble(stride::get).max().orElseThrow();
+                long own = attributeInts(n, "strides").stream().mapToLong(Long::longValue).max().orElse(1);
                 switch (n.getOpType()) {
-                    case "Conv", "MaxPool", "AveragePool" -> s *= attributeInts(n, "strides").stream().mapToLong(Long::longValue).max().orElse(1);
-                    case "Resize", "Upsample" -> s /= resizeScale(n);
+                    case "Conv", "MaxPool", "AveragePool" -> s *= own;
+                    case "ConvTranspose" -> s /= own;
+                    case "Resize" -> s /= resizeScale(n);
                     default -> { }
                 }
                 for (String o : n.getOutputList()) stride.put(o, s);
-                if (s <= maxStride) out.add(n.getName());
+                if (s <= maxStride && reached.containsAll(spatial)) {
+                    out.add(key(n));
+                    reached.addAll(n.getOutputList());
+                }
             }
             return out;
         }
 
-        /** A Resize's largest spatial scale from its constant scales input; 1 when it is not a constant (then the stride is kept). */
+        /** A Resize's largest spatial scale (dimensions 2 on) from a constant scales input, initializer or Constant node; 1 if not constant. */
         private double resizeScale(OnnxMl.NodeProto n) {
-            OnnxMl.TensorProto scales = n.getInputCount() > 2 ? initializers.get(n.getInput(2)) : null;
+            if (n.getInputCount() < 3) return 1;
+            OnnxMl.TensorProto scales = initializers.get(n.getInput(2));
+            OnnxMl.NodeProto p = producer.get(n.getInput(2));
+            if (scales == null && p != null && p.getOpType().equals("Constant")) {
+                scales = p.getAttributeList().stream().filter(a -> a.getName().equals("value")).findFirst().map(OnnxMl.AttributeProto::getT).orElse(null);
+            }
             if (scales == null || scales.getDataType() != OnnxMl.TensorProto.DataType.FLOAT_VALUE) return 1;
-            float max = 1;
-            for (float v : values(scales)) max = Math.max(max, v);
-            return max;
+            float[] v = values(scales);
+            double max = 0;
+            for (int d = 2; d < v.length; d++) max = Math.max(max, v[d]);
+            return max > 0 ? max : 1;
         }
 
         private static List<Long> attributeInts(OnnxMl.NodeProto n, String name) {

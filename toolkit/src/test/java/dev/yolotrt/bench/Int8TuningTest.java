@@ -68,6 +68,10 @@ public class Int8TuningTest {
         assertEquals("^/model\\.22/", s.get(3).options().fp16Layers());
         // Every setting is a distinct engine: the tuning keys differ, so cached names differ.
         assertFalse(s.get(3).options().tuning().equals(s.get(4).options().tuning()));
+        // On Q/DQ the stem is float already: its row would be the all-INT8 engine again.
+        var q = Int8Tuning.sensitivity(BASE.toBuilder().quant("qdq").build(), LayerGroups.of(Shared.model("yolov8n.onnx")));
+        assertEquals(5, q.size());
+        assertTrue(q.stream().noneMatch(x -> x.label().startsWith("stem")), q.toString());
     }
 
     @Test

@@ -72,6 +72,9 @@ class ExportOptionsTest {
         assertEquals("int8-qdq", q.variant());
         assertEquals("qdq", q.args(640).get("quant"));
         assertEquals(1, q.args(640).get("opt_level"));
+        // The placement rules are part of a Q/DQ engine's arguments, so an engine of older rules is not reused.
+        assertEquals(11, q.args(640).get("qdq_placement"));
+        assertFalse(ExportOptions.builder().int8(true).build().args(640).containsKey("qdq_placement"));
         // The level names cached engines apart, also outside INT8.
         assertEquals(Map.of("opt_level", 2), ExportOptions.builder().half(true).optimizationLevel(2).build().tuning());
         // TensorRT's own level by default for the flag-built networks: levels 1 and 2 built 4.7-6.2 % slower FP16 engines on

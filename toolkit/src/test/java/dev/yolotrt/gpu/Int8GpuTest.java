@@ -81,7 +81,7 @@ class Int8GpuTest {
                 () -> assertTrue(msTyped <= 1.03 * msFp16, "strongly typed FP16 " + msTyped + " ms vs FP16 " + msFp16));
     }
 
-    /** The report of what ran: the Q/DQ engine's convolutions are INT8 (all but the DFL's), and where reformats appear. */
+    /** The report of what ran: the Q/DQ engine's convolutions are INT8 (all but the DFL's and the first stage's six), and where reformats appear. */
     @Test
     @Order(2)
     void qdqEngineRunsItsConvolutionsInInt8() {
