@@ -66,8 +66,8 @@ public final class Benchmark {
         }
 
         /**
-         * A precision as {@link #exportOptions} reads it: fp32, fp16 or int8, then -qdq, -CALIBRATOR or +nms; fp16 also
-         * -typed or -flags (which FP16 network: the other precisions have no such choice).
+         * A precision as {@link #exportOptions} reads it: fp32, fp16 or int8, then +nms; int8 also -qdq and -CALIBRATOR (how
+         * it is quantized), fp16 one of -typed or -flags (which FP16 network): on the other precisions they would change nothing.
          */
         private static void checkVariant(String variant) {
             String[] parts = variant.split("(?=[+-])");
@@ -77,12 +77,13 @@ public final class Benchmark {
                 String s = parts[i];
                 boolean network = s.equals("-typed") || s.equals("-flags");
                 if (network) networks++;
-                known = s.equals("+nms") || s.equals("-qdq") || network && parts[0].equals("fp16") && networks == 1
-                        || s.startsWith("-") && dev.yolotrt.export.Calibrators.ALGORITHMS.contains(s.substring(1));
+                boolean int8 = parts[0].equals("int8");
+                known = s.equals("+nms") || network && parts[0].equals("fp16") && networks == 1
+                        || int8 && (s.equals("-qdq") || s.startsWith("-") && dev.yolotrt.export.Calibrators.ALGORITHMS.contains(s.substring(1)));
             }
             if (!known) {
-                throw new YoloException("precisions=" + Text.clip(variant) + " is not a precision; valid: fp32, fp16, int8, optionally with -qdq, -"
-                        + String.join("/-", dev.yolotrt.export.Calibrators.ALGORITHMS) + " or +nms, and fp16 with one of -typed/-flags (e.g. fp16+nms, int8-qdq, fp16-flags)");
+                throw new YoloException("precisions=" + Text.clip(variant) + " is not a precision; valid: fp32, fp16, int8, optionally with +nms; int8 with -qdq, -"
+                        + String.join("/-", dev.yolotrt.export.Calibrators.ALGORITHMS) + "; fp16 with one of -typed/-flags (e.g. fp16+nms, int8-qdq, fp16-flags)");
             }
         }
 

@@ -104,6 +104,8 @@ class MainTest {
         assertOneLineError(run("benchmark", "model=yolov8n.onnx", "precisions=int8-typed", "project=" + tmp), "precisions=int8-typed is not a precision");
         assertOneLineError(run("benchmark", "model=yolov8n.onnx", "precisions=fp16-typed-flags", "project=" + tmp),
                 "precisions=fp16-typed-flags is not a precision");
+        // How INT8 is quantized only means something for int8.
+        assertOneLineError(run("benchmark", "model=yolov8n.onnx", "precisions=fp16-qdq", "project=" + tmp), "precisions=fp16-qdq is not a precision");
         // Port 9 (discard) refuses on loopback: an image URL is downloaded as an image, a video URL opened by FFmpeg.
         Run image = run("predict", "source=http://127.0.0.1:9/x.jpg", "project=" + tmp);
         assertOneLineError(image, "http://127.0.0.1:9/x.jpg");
