@@ -87,7 +87,7 @@ public final class Fp16Onnx {
             out.addNode(b);
             for (String o : n.getOutputList()) {
                 if (n.getOpType().equals("Cast")) {
-                    long to = n.getAttributeList().stream().filter(a -> a.getName().equals("to")).findFirst().map(OnnxMl.AttributeProto::getI).orElse(0L);
+                    long to = OnnxFiles.attribute(n, "to").map(OnnxMl.AttributeProto::getI).orElse(0L);
                     if (to == FLOAT) type.put(o, FLOAT);
                 } else if (producesFloat(n, type)) {
                     type.put(o, want);

@@ -26,6 +26,11 @@ final class OnnxFiles {
         return onnx;
     }
 
+    /** A node's attribute by name. */
+    static java.util.Optional<OnnxMl.AttributeProto> attribute(OnnxMl.NodeProto n, String name) {
+        return n.getAttributeList().stream().filter(a -> a.getName().equals(name)).findFirst();
+    }
+
     /** The model's protobuf; {@code what} names it in the error (a file name, or "the model"). */
     static OnnxMl.ModelProto parse(byte[] onnx, String what) {
         try {

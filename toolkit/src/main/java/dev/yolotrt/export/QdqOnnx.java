@@ -156,9 +156,9 @@ public final class QdqOnnx {
         return n.getOpType().equals("Concat") || n.getOpType().equals("MaxPool");
     }
 
-    /** A node's identity: its first output, which ONNX requires to be unique (names may be empty). */
+    /** A node's identity: its first output, which ONNX requires to be unique (names may be empty); a node without outputs has none. */
     private static String key(OnnxMl.NodeProto n) {
-        return n.getOutput(0);
+        return n.getOutputCount() > 0 ? n.getOutput(0) : "";
     }
 
     /** QuantizeLinear → DequantizeLinear on {@code t} with scale range / 127. */
@@ -269,7 +269,7 @@ public final class QdqOnnx {
                 List<String> spatial = n.getInputList().stream().filter(stride::containsKey).toList();
                 if (spatial.isEmpty()) continue; // constants and shapes: no spatial stride
                 double s = spatial.stream().mapToDouble(stride::get).max().orElseThrow();
-                long own = attributeInts(n, "strides").stream().mapToLong(Long::longValue).max().orElse(1);
+                long own = OnnxFiles.attribute(n, "strides").stream().flatMap(a -> a.getIntsList().stream()).mapToLong(Long::longValue).max().orElse(1);
                 switch (n.getOpType()) {
                     case "Conv", "MaxPool", "AveragePool" -> s *= own;
                     case "ConvTranspose" -> s /= own;
@@ -291,7 +291,7 @@ public final class QdqOnnx {
             OnnxMl.TensorProto scales = initializers.get(n.getInput(2));
             OnnxMl.NodeProto p = producer.get(n.getInput(2));
             if (scales == null && p != null && p.getOpType().equals("Constant")) {
-                scales = p.getAttributeList().stream().filter(a -> a.getName().equals("value")).findFirst().map(OnnxMl.AttributeProto::getT).orElse(null);
+                scales = OnnxFiles.attribute(p, "value").map(OnnxMl.AttributeProto::getT).orElse(null);
             }
             if (scales == null || scales.getDataType() != OnnxMl.TensorProto.DataType.FLOAT_VALUE) return 1;
             float[] v = values(scales);
@@ -300,9 +300,6 @@ public final class QdqOnnx {
             return max > 0 ? max : 1;
         }
 
-        private static List<Long> attributeInts(OnnxMl.NodeProto n, String name) {
-            return n.getAttributeList().stream().filter(a -> a.getName().equals(name)).findFirst().map(OnnxMl.AttributeProto::getIntsList).orElse(List.of());
-        }
 
         /** A 4-D float weight initializer, or null. */
         OnnxMl.TensorProto floatWeight(String name) {

@@ -123,14 +123,14 @@ class QdqOnnxTest {
     void residualAddOfABareConvolutionQuantizesItsSkipOnly() {
         OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("residual")
                 .addInput(OnnxMl.ValueInfoProto.newBuilder().setName("x"));
-        g.addInitializer(weight("w0", 8, 3)).addInitializer(weight("w1", 8, 8)).addInitializer(weight("w2", 8, 8)).addInitializer(weight("w3", 8, 8));
-        g.addNode(conv("c0", "x", "w0", "a", 4));   // stride 4: the first stage, float
-        g.addNode(conv("c1", "a", "w1", "r", 2));   // stride 8
+        g.addInitializer(TinyOnnx.weight("w0", 8, 3)).addInitializer(TinyOnnx.weight("w1", 8, 8)).addInitializer(TinyOnnx.weight("w2", 8, 8)).addInitializer(TinyOnnx.weight("w3", 8, 8));
+        g.addNode(TinyOnnx.conv("c0", "x", "w0", "a", 4));   // stride 4: the first stage, float
+        g.addNode(TinyOnnx.conv("c1", "a", "w1", "r", 2));   // stride 8
         g.addNode(OnnxMl.NodeProto.newBuilder().setName("relu").setOpType("Relu").addInput("r").addOutput("b"));
-        g.addNode(conv("c2", "b", "w2", "c", 1));
+        g.addNode(TinyOnnx.conv("c2", "b", "w2", "c", 1));
         g.addNode(OnnxMl.NodeProto.newBuilder().setName("add").setOpType("Add").addInput("c").addInput("b").addOutput("d"));
-        g.addNode(conv("c3", "d", "w3", "e", 1));
-        Set<String> placed = QdqOnnx.placement(QdqOnnx.quantize(model(g, "e"), Map.of("a", 1f, "b", 2f, "c", 3f, "d", 4f, "e", 5f), null));
+        g.addNode(TinyOnnx.conv("c3", "d", "w3", "e", 1));
+        Set<String> placed = QdqOnnx.placement(QdqOnnx.quantize(TinyOnnx.model(g, "e"), Map.of("a", 1f, "b", 2f, "c", 3f, "d", 4f, "e", 5f), null));
         assertEquals(Set.of("c1#0", "c1#1 per-channel", "c2#0", "c2#1 per-channel", "add#1", "c3#0", "c3#1 per-channel"), placed);
     }
 
@@ -142,19 +142,19 @@ class QdqOnnxTest {
     @Test
     void firstStageIsWhatTheInputReachesAtStrideFourAndReadsFloat() {
         OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("p2").addInput(OnnxMl.ValueInfoProto.newBuilder().setName("x"));
-        g.addInitializer(weight("w0", 8, 3)).addInitializer(weight("wf", 8, 8)).addInitializer(weight("wd", 8, 8)).addInitializer(weight("wh", 8, 16));
-        g.addNode(conv("c0", "x", "w0", "a", 4));
-        g.addNode(conv("cfs", "a", "wf", "f", 1));     // stride 4: first stage
-        g.addNode(conv("cdown", "a", "wd", "d", 2));   // stride 8
+        g.addInitializer(TinyOnnx.weight("w0", 8, 3)).addInitializer(TinyOnnx.weight("wf", 8, 8)).addInitializer(TinyOnnx.weight("wd", 8, 8)).addInitializer(TinyOnnx.weight("wh", 8, 16));
+        g.addNode(TinyOnnx.conv("c0", "x", "w0", "a", 4));
+        g.addNode(TinyOnnx.conv("cfs", "a", "wf", "f", 1));     // stride 4: first stage
+        g.addNode(TinyOnnx.conv("cdown", "a", "wd", "d", 2));   // stride 8
         OnnxMl.TensorProto scales = OnnxMl.TensorProto.newBuilder().setDataType(OnnxMl.TensorProto.DataType.FLOAT_VALUE).addDims(4)
-                .setRawData(floats(1, 1, 2, 2)).build();
+                .setRawData(TinyOnnx.floats(1, 1, 2, 2)).build();
         g.addNode(OnnxMl.NodeProto.newBuilder().setName("scales").setOpType("Constant").addOutput("s")
                 .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("value").setType(OnnxMl.AttributeProto.AttributeType.TENSOR).setT(scales)));
         g.addNode(OnnxMl.NodeProto.newBuilder().setName("up").setOpType("Resize").addInput("d").addInput("").addInput("s").addOutput("u"));
         g.addNode(OnnxMl.NodeProto.newBuilder().setName("cat").setOpType("Concat").addInput("f").addInput("u").addOutput("k")
                 .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("axis").setType(OnnxMl.AttributeProto.AttributeType.INT).setI(1)));
-        g.addNode(conv("chead", "k", "wh", "e", 1));
-        Set<String> placed = QdqOnnx.placement(QdqOnnx.quantize(model(g, "e"), Map.of("a", 1f, "f", 2f, "d", 3f, "u", 3f, "k", 4f, "e", 5f), null));
+        g.addNode(TinyOnnx.conv("chead", "k", "wh", "e", 1));
+        Set<String> placed = QdqOnnx.placement(QdqOnnx.quantize(TinyOnnx.model(g, "e"), Map.of("a", 1f, "f", 2f, "d", 3f, "u", 3f, "k", 4f, "e", 5f), null));
         assertEquals(Set.of("cdown#0", "cdown#1 per-channel", "cat#0", "cat#1", "chead#0", "chead#1 per-channel"), placed);
     }
 
@@ -165,44 +165,19 @@ class QdqOnnxTest {
     @Test
     void unnamedNodesAndAnAddOfTwoConvolutions() {
         OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("unnamed").addInput(OnnxMl.ValueInfoProto.newBuilder().setName("x"));
-        g.addInitializer(weight("w0", 8, 3)).addInitializer(weight("w1", 8, 8)).addInitializer(weight("w2", 8, 8)).addInitializer(weight("w3", 8, 8));
-        g.addNode(conv("", "x", "w0", "a", 8));
-        g.addNode(conv("", "a", "w1", "b", 1));
-        g.addNode(conv("", "a", "w2", "c", 1));
+        g.addInitializer(TinyOnnx.weight("w0", 8, 3)).addInitializer(TinyOnnx.weight("w1", 8, 8)).addInitializer(TinyOnnx.weight("w2", 8, 8)).addInitializer(TinyOnnx.weight("w3", 8, 8));
+        g.addNode(TinyOnnx.conv("", "x", "w0", "a", 8));
+        g.addNode(TinyOnnx.conv("", "a", "w1", "b", 1));
+        g.addNode(TinyOnnx.conv("", "a", "w2", "c", 1));
         g.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Add").addInput("b").addInput("c").addOutput("d"));
-        g.addNode(conv("", "d", "w3", "e", 1));
-        OnnxMl.GraphProto q = OnnxFiles.parse(QdqOnnx.quantize(model(g, "e"), Map.of("a", 1f, "b", 2f, "c", 3f, "d", 4f, "e", 5f), null), "q").getGraph();
+        g.addNode(TinyOnnx.conv("", "d", "w3", "e", 1));
+        OnnxMl.GraphProto q = OnnxFiles.parse(QdqOnnx.quantize(TinyOnnx.model(g, "e"), Map.of("a", 1f, "b", 2f, "c", 3f, "d", 4f, "e", 5f), null), "q").getGraph();
         OnnxMl.NodeProto add = q.getNodeList().stream().filter(n -> n.getOpType().equals("Add")).findFirst().orElseThrow();
         assertEquals("b", add.getInput(0));
         assertEquals("c_DequantizeLinear_Output", add.getInput(1));
         assertEquals(Set.of("a", "c", "d"), q.getNodeList().stream().filter(n -> n.getOpType().equals("QuantizeLinear")).map(n -> n.getInput(0))
                 .collect(java.util.stream.Collectors.toSet()));
         assertEquals(3, q.getNodeList().stream().filter(n -> n.getOpType().equals("DequantizeLinear") && n.getInput(0).endsWith("_int8")).count());
-    }
-
-    private static byte[] model(OnnxMl.GraphProto.Builder g, String output) {
-        g.addOutput(OnnxMl.ValueInfoProto.newBuilder().setName(output));
-        return OnnxMl.ModelProto.newBuilder().setIrVersion(8).setGraph(g).addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setVersion(17))
-                .build().toByteArray();
-    }
-
-    private static com.google.protobuf.ByteString floats(float... v) {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        for (float f : v) b.putFloat(f);
-        return com.google.protobuf.ByteString.copyFrom(b.array());
-    }
-
-    private static OnnxMl.TensorProto weight(String name, int out, int in) {
-        float[] v = new float[out * in * 9];
-        for (int i = 0; i < v.length; i++) v[i] = (i % 7 - 3) / 10f;
-        return OnnxMl.TensorProto.newBuilder().setName(name).setDataType(OnnxMl.TensorProto.DataType.FLOAT_VALUE)
-                .addAllDims(List.of((long) out, (long) in, 3L, 3L)).setRawData(floats(v)).build();
-    }
-
-    private static OnnxMl.NodeProto conv(String name, String in, String w, String out, long stride) {
-        return OnnxMl.NodeProto.newBuilder().setName(name).setOpType("Conv").addInput(in).addInput(w).addOutput(out)
-                .addAttribute(OnnxMl.AttributeProto.newBuilder().setName("strides").setType(OnnxMl.AttributeProto.AttributeType.INTS)
-                        .addInts(stride).addInts(stride)).build();
     }
 
     @Test
