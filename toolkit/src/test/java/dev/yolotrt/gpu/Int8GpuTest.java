@@ -40,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class Int8GpuTest {
 
     static final String DATA = "coco128-val2017.yaml";
-    static final String QDQ = "int8-qdq-percentile";
+    static final String QDQ = "int8-qdq";
     private static Yolo model;
 
     @BeforeAll
