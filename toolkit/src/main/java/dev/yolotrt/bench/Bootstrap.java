@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * A bootstrap over images for the difference in mAP50-95 between two engines scored on the same images: resample the
@@ -29,35 +30,45 @@ public final class Bootstrap {
 
     /** mAP50-95 of the images: per class AP averaged over the ten thresholds, then over classes with labels. */
     public static double map(List<ImageScore> images) {
-        List<boolean[]> tp = new ArrayList<>();
-        List<Double> conf = new ArrayList<>();
-        List<Integer> pc = new ArrayList<>(), tc = new ArrayList<>();
+        int n = 0, labels = 0;
         for (ImageScore im : images) {
-            for (int i = 0; i < im.conf().length; i++) {
-                tp.add(im.correct()[i]);
-                conf.add((double) im.conf()[i]);
-                pc.add(im.predCls()[i]);
+            n += im.conf().length;
+            labels += im.trueCls().length;
+        }
+        boolean[][] tp = new boolean[n][];
+        double[] conf = new double[n];
+        int[] pc = new int[n], tc = new int[labels];
+        int k = 0, l = 0;
+        for (ImageScore im : images) {
+            for (int i = 0; i < im.conf().length; i++, k++) {
+                tp[k] = im.correct()[i];
+                conf[k] = im.conf()[i];
+                pc[k] = im.predCls()[i];
             }
-            for (int c : im.trueCls()) tc.add(c);
+            for (int c : im.trueCls()) tc[l++] = c;
         }
         return ApMetrics.map(tp, conf, pc, tc);
     }
 
-    /** The paired bootstrap interval of map(b) − map(a) over {@code resamples} draws; a and b list the same images in the same order. */
+    /**
+     * The paired bootstrap interval of map(b) − map(a) over {@code resamples} draws; a and b list the same images in the
+     * same order. The draws come from {@code seed} in order and are then scored on all cores: the interval does not
+     * depend on how many there are.
+     */
     public static Interval difference(List<ImageScore> a, List<ImageScore> b, int resamples, long seed) {
         if (a.size() != b.size() || a.isEmpty()) throw new IllegalArgumentException("both engines must be scored on the same images");
         SplittableRandom rnd = new SplittableRandom(seed);
-        double[] d = new double[resamples];
         int n = a.size();
-        for (int s = 0; s < resamples; s++) {
+        int[][] draws = new int[resamples][n];
+        for (int[] draw : draws) for (int i = 0; i < n; i++) draw[i] = rnd.nextInt(n);
+        double[] d = IntStream.range(0, resamples).parallel().mapToDouble(s -> {
             List<ImageScore> ra = new ArrayList<>(n), rb = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                int k = rnd.nextInt(n);
+            for (int k : draws[s]) {
                 ra.add(a.get(k));
                 rb.add(b.get(k));
             }
-            d[s] = map(rb) - map(ra);
-        }
+            return map(rb) - map(ra);
+        }).toArray();
         Arrays.sort(d);
         return new Interval(map(b) - map(a), d[(int) Math.floor(0.025 * (resamples - 1))], d[(int) Math.ceil(0.975 * (resamples - 1))]);
     }

@@ -37,6 +37,16 @@ public record LayerPrecision(List<Layer> layers, Set<String> pinned) {
             return type.equalsIgnoreCase("Reformat");
         }
 
+        /**
+         * The layer's own ONNX nodes: without the Q/DQ nodes TensorRT fused into it, which are named after the tensor they
+         * quantize, often another block's (a block's input is dequantized under its producer's name). All of them where
+         * that leaves none.
+         */
+        List<String> ownNodes() {
+            List<String> own = nodes.stream().filter(n -> !QDQ_NODE.matcher(n).find()).toList();
+            return own.isEmpty() ? nodes : own;
+        }
+
         /** A layer with weights, which an INT8 engine is expected to run in INT8. */
         boolean weighted() {
             return type.toLowerCase(Locale.ROOT).contains("conv") || type.toLowerCase(Locale.ROOT).contains("gemm");
@@ -51,6 +61,8 @@ public record LayerPrecision(List<Layer> layers, Set<String> pinned) {
         pinned = Set.copyOf(pinned);
     }
 
+    /** QuantizeLinear and DequantizeLinear nodes as our writer names them, and as NVIDIA's quantization tools do. */
+    private static final Pattern QDQ_NODE = Pattern.compile("(?i)QuantizeLinear");
     private static final Pattern ONNX_LAYER = Pattern.compile("\\[ONNX Layer: ([^\\]]+)]");
     /** ONNX node names inside a fused layer's name: {@code /model.0/conv/Conv + PWN(PWN(/model.0/act/Sigmoid), ...)}. */
     private static final Pattern NODE = Pattern.compile("/[^\\s(),+]+");
@@ -134,11 +146,11 @@ public record LayerPrecision(List<Layer> layers, Set<String> pinned) {
         return n;
     }
 
-    /** The block of a layer: the first of stem, backbone, neck, head box, head cls, head matching one of its nodes; else "other". */
+    /** The block of a layer: the first of stem, backbone, neck, head box, head cls, head matching one of its own nodes; else "other". */
     static String block(Layer l, LayerGroups groups) {
         for (String g : List.of("stem", "backbone", "neck", "head box", "head cls", "head")) {
             Pattern p = Pattern.compile(groups.get(g).regex());
-            for (String n : l.nodes()) if (p.matcher(n).find()) return g;
+            for (String n : l.ownNodes()) if (p.matcher(n).find()) return g;
         }
         return "other";
     }
@@ -193,14 +205,15 @@ public record LayerPrecision(List<Layer> layers, Set<String> pinned) {
         List<String> w = new ArrayList<>();
         for (Layer l : layers) {
             if (l.reformat() || l.precision().equals("?")) continue;
-            boolean asked = keep != null && (keep.matcher(l.name()).find() || l.nodes().stream().anyMatch(n -> keep.matcher(n).find()));
-            boolean pinnedLayer = l.nodes().stream().anyMatch(pinned::contains) || pinned.contains(l.name());
+            List<String> own = l.ownNodes();
+            boolean asked = keep != null && own.stream().anyMatch(n -> keep.matcher(n).find());
+            boolean pinnedLayer = own.stream().anyMatch(pinned::contains);
             if (asked && l.precision().equals("INT8")) {
                 w.add("WARNING layer " + l.name() + " matches fp16_layers=" + fp16Layers + " but ran INT8");
             } else if (pinnedLayer && !l.precision().equals("FP16")) {
                 w.add("WARNING layer " + l.name() + " was pinned to FP16 (the Q/DQ first stage) but ran " + l.precision());
             } else if (!asked && !pinnedLayer && l.weighted() && !l.precision().equals("INT8")
-                    && l.nodes().stream().noneMatch(n -> QdqOnnx.DEFAULT_KEEP_FLOAT.matcher(n).find())) {
+                    && own.stream().noneMatch(n -> QdqOnnx.DEFAULT_KEEP_FLOAT.matcher(n).find())) {
                 w.add("WARNING layer " + l.name() + " (" + l.type() + ") was meant to run INT8 but ran " + l.precision());
             }
         }

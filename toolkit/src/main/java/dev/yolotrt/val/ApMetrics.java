@@ -1,6 +1,8 @@
 package dev.yolotrt.val;
 
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Comparator;
 import java.util.TreeMap;
@@ -25,10 +27,29 @@ public final class ApMetrics {
 
     /** mAP50-95 of pooled detections: each class's AP averaged over the ten thresholds, then over the classes with labels (0 when none). */
     public static double map(List<boolean[]> tp, List<Double> conf, List<Integer> predCls, List<Integer> targetCls) {
-        if (targetCls.isEmpty()) return 0;
-        PerClass r = compute(tp.toArray(new boolean[0][]), conf.stream().mapToDouble(Double::doubleValue).toArray(),
+        return map(tp.toArray(new boolean[0][]), conf.stream().mapToDouble(Double::doubleValue).toArray(),
                 predCls.stream().mapToInt(Integer::intValue).toArray(), targetCls.stream().mapToInt(Integer::intValue).toArray());
-        return Arrays.stream(r.ap()).mapToDouble(a -> Arrays.stream(a).average().orElse(0)).average().orElse(0);
+    }
+
+    /**
+     * As above, from arrays, and without the curves {@link #compute} also draws: the same per-class APs, so the same value,
+     * at a fraction of the cost (a bootstrap recomputes it thousands of times).
+     */
+    public static double map(boolean[][] tp, double[] conf, int[] predCls, int[] targetCls) {
+        if (targetCls.length == 0) return 0;
+        int nt = tp.length > 0 ? tp[0].length : Matching.IOU_THRESHOLDS.length;
+        TreeMap<Integer, Integer> counts = counts(targetCls);
+        int[][] idx = byClass(order(conf), predCls, counts);
+        double[][] ap = new double[counts.size()][nt];
+        int ci = 0;
+        for (int nl : counts.values()) {
+            if (idx[ci].length > 0) {
+                double[][][] pr = recallPrecision(idx[ci], tp, nl, nt);
+                for (int t = 0; t < nt; t++) ap[ci][t] = ap(pr[0][t], pr[1][t]);
+            }
+            ci++;
+        }
+        return mean(ap);
     }
 
     /**
@@ -38,13 +59,9 @@ public final class ApMetrics {
      * @param targetCls one class id per label
      */
     public static PerClass compute(boolean[][] tp, double[] conf, int[] predCls, int[] targetCls) {
-        int n = conf.length, nt = tp.length > 0 ? tp[0].length : Matching.IOU_THRESHOLDS.length;
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) order[i] = i;
-        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -conf[i]));
-
-        TreeMap<Integer, Integer> counts = new TreeMap<>();
-        for (int c : targetCls) counts.merge(c, 1, Integer::sum);
+        int nt = tp.length > 0 ? tp[0].length : Matching.IOU_THRESHOLDS.length;
+        TreeMap<Integer, Integer> counts = counts(targetCls);
+        int[][] byClass = byClass(order(conf), predCls, counts);
         int nc = counts.size();
         int[] classes = counts.keySet().stream().mapToInt(Integer::intValue).toArray();
         int[] instances = counts.values().stream().mapToInt(Integer::intValue).toArray();
@@ -55,22 +72,11 @@ public final class ApMetrics {
         double[][] rCurve = new double[nc][CURVE_POINTS];
         double[][] prCurve = new double[nc][CURVE_POINTS];
         for (int ci = 0; ci < nc; ci++) {
-            int c = classes[ci];
-            int nl = instances[ci];
-            int[] idx = Arrays.stream(order).mapToInt(Integer::intValue).filter(i -> predCls[i] == c).toArray();
+            int[] idx = byClass[ci];
             if (idx.length == 0) continue;
             double[] negConf = new double[idx.length];
-            double[][] recall = new double[nt][idx.length];
-            double[][] precision = new double[nt][idx.length];
-            for (int t = 0; t < nt; t++) {
-                double tpc = 0, fpc = 0;
-                for (int k = 0; k < idx.length; k++) {
-                    if (tp[idx[k]][t]) tpc++;
-                    else fpc++;
-                    recall[t][k] = tpc / (nl + EPS);
-                    precision[t][k] = tpc / (tpc + fpc);
-                }
-            }
+            double[][][] pr = recallPrecision(idx, tp, instances[ci], nt);
+            double[][] recall = pr[0], precision = pr[1];
             for (int k = 0; k < idx.length; k++) negConf[k] = -conf[idx[k]];
             for (int j = 0; j < CURVE_POINTS; j++) {
                 rCurve[ci][j] = interp(-px[j], negConf, recall[0], 0, recall[0][idx.length - 1]);
@@ -99,6 +105,61 @@ public final class ApMetrics {
             r[ci] = rCurve[ci][best];
         }
         return new PerClass(classes, instances, p, r, ap, px, pCurve, rCurve, f1Curve, prCurve);
+    }
+
+    /** Each class's AP averaged over the thresholds, then over the classes. */
+    private static double mean(double[][] ap) {
+        return Arrays.stream(ap).mapToDouble(a -> Arrays.stream(a).average().orElse(0)).average().orElse(0);
+    }
+
+    /** Detection indices by descending confidence, ties in their given order. */
+    private static int[] order(double[] conf) {
+        Integer[] order = new Integer[conf.length];
+        for (int i = 0; i < conf.length; i++) order[i] = i;
+        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -conf[i]));
+        return Arrays.stream(order).mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Labels per class, in class-id order. */
+    private static TreeMap<Integer, Integer> counts(int[] targetCls) {
+        TreeMap<Integer, Integer> counts = new TreeMap<>();
+        for (int c : targetCls) counts.merge(c, 1, Integer::sum);
+        return counts;
+    }
+
+    /** For each class of {@code counts} (in its order), its detections in {@code order}'s order. */
+    private static int[][] byClass(int[] order, int[] predCls, TreeMap<Integer, Integer> counts) {
+        Map<Integer, Integer> slot = new HashMap<>();
+        for (int c : counts.keySet()) slot.put(c, slot.size());
+        int[] size = new int[counts.size()];
+        for (int i : order) {
+            Integer k = slot.get(predCls[i]);
+            if (k != null) size[k]++;
+        }
+        int[][] out = new int[counts.size()][];
+        for (int k = 0; k < out.length; k++) out[k] = new int[size[k]];
+        int[] fill = new int[counts.size()];
+        for (int i : order) {
+            Integer k = slot.get(predCls[i]);
+            if (k != null) out[k][fill[k]++] = i;
+        }
+        return out;
+    }
+
+    /** Cumulative recall and precision per IoU threshold over one class's detections {@code idx} with {@code labels} labels: {recall, precision}. */
+    private static double[][][] recallPrecision(int[] idx, boolean[][] tp, int labels, int nt) {
+        double[][] recall = new double[nt][idx.length];
+        double[][] precision = new double[nt][idx.length];
+        for (int t = 0; t < nt; t++) {
+            double tpc = 0, fpc = 0;
+            for (int k = 0; k < idx.length; k++) {
+                if (tp[idx[k]][t]) tpc++;
+                else fpc++;
+                recall[t][k] = tpc / (labels + EPS);
+                precision[t][k] = tpc / (tpc + fpc);
+            }
+        }
+        return new double[][][] {recall, precision};
     }
 
     /** Recall and precision with sentinels, precision made non-increasing from the right. */
@@ -150,7 +211,6 @@ public final class ApMetrics {
         return slope * (x - xp[lo]) + fp[lo];
     }
 
-    /** Ultralytics' box filter of width ≈ 2·f·len (odd), edges padded with the end values. */
     /** A box filter over a fraction {@code f} of the points, edges repeated (Ultralytics' {@code smooth}). */
     public static double[] smooth(double[] y, double f) {
         int nf = (int) Math.rint(y.length * f * 2) / 2 + 1;

@@ -82,6 +82,35 @@ class LayerPrecisionTest {
                 fp32.toString());
     }
 
+    /**
+     * A real report (H200, TensorRT 10.6, twelfth run): the Q/DQ yolov8n engine with the backbone asked in FP16. TensorRT
+     * fuses the neck's input DequantizeLinear, named after the backbone tensor it reads, into the neck's Resize: that
+     * layer is the neck's and ran INT8 as asked, so it neither counts in the backbone nor warns.
+     */
+    @Test
+    void qdqNodesFusedIntoALayerDoNotMoveItToAnotherBlock() throws Exception {
+        String json;
+        try (InputStream in = LayerPrecisionTest.class.getResourceAsStream("inspector-yolov8n-qdq-backbone-fp16.json")) {
+            json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        LayerPrecision lp = LayerPrecision.parse(json);
+        LayerGroups groups = LayerGroups.of(Shared.model("yolov8n.onnx"));
+        LayerPrecision.Layer resize = lp.layers().stream().filter(l -> l.name().equals("/model.10/Resize")).findFirst().orElseThrow();
+        assertEquals(List.of("/model.10/Resize", "/model.9/cv2/act/Mul_output_0_DequantizeLinear", "/model.10/Resize_output_0_QuantizeLinear"),
+                resize.nodes());
+        assertEquals("INT8", resize.precision());
+        assertEquals("neck", LayerPrecision.block(resize, groups));
+        String backbone = groups.get("backbone").regex();
+        assertEquals(List.of(), lp.warnings(backbone));
+        Table t = lp.table(groups);
+        int row = t.stringColumn("Block").indexOf("backbone");
+        assertEquals(0, t.intColumn("INT8").get(row), t.printAll());
+        assertTrue(t.intColumn("FP16").get(row) > 40, t.printAll());
+        // The same engine read as if nothing had been asked: the backbone's convolutions did not run INT8.
+        assertTrue(lp.warnings(null).stream().anyMatch(w -> w.contains("/model.6/cv1/conv/Conv") && w.endsWith("was meant to run INT8 but ran FP16")),
+                lp.warnings(null).toString());
+    }
+
     /** The report with {@code layer} pinned, read back from the JSON an export saves. */
     private static LayerPrecision pinned(LayerPrecision lp, String layer) throws Exception {
         LayerPrecision read = LayerPrecision.parse(LayerPrecision.withPinned(sample(), Set.of(layer)));

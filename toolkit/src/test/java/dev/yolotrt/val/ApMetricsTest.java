@@ -54,6 +54,28 @@ class ApMetricsTest {
         assertEquals(0.995, pc.ap()[0][0], 1e-12);
     }
 
+    /** The mAP-only path (what bootstraps call) equals the mean of compute's APs bit for bit, ties in confidence included. */
+    @Test
+    void mapAloneEqualsComputesMean() {
+        java.util.Random r = new java.util.Random(3);
+        int n = 3000;
+        boolean[][] tp = new boolean[n][10];
+        double[] conf = new double[n];
+        int[] pc = new int[n];
+        for (int i = 0; i < n; i++) {
+            conf[i] = Math.round(r.nextDouble() * 50) / 50.0; // many ties
+            pc[i] = r.nextInt(25);                             // classes 20-24 have no labels
+            for (int t = 0; t < 10; t++) tp[i][t] = r.nextDouble() < 0.6 - 0.05 * t;
+        }
+        int[] tc = new int[400];
+        for (int j = 0; j < tc.length; j++) tc[j] = j % 21 == 20 ? 30 : r.nextInt(20); // class 30: labels, no detections
+        ApMetrics.PerClass all = ApMetrics.compute(tp, conf, pc, tc);
+        double expected = java.util.Arrays.stream(all.ap()).mapToDouble(a -> java.util.Arrays.stream(a).average().orElse(0)).average().orElse(0);
+        assertTrue(expected > 0.1 && expected < 0.9, "a mAP that says something: " + expected);
+        assertEquals(expected, ApMetrics.map(tp, conf, pc, tc), 0.0);
+        assertEquals(0.0, ApMetrics.map(tp, conf, pc, new int[0]), 0.0);
+    }
+
     @Test
     void numpyInterpSemantics() {
         double[] xp = {0, 0.5, 0.5, 1};
