@@ -159,7 +159,7 @@ class Int8GpuTest {
     }
 
     /**
-     * Acceptance 2: {@code Int8Tuning.auto(..., maxLoss 0.003, maxSlowdown 1.15)} on Q/DQ INT8 (percentile ranges), every
+     * Acceptance 2: {@code Int8Tuning.auto(..., maxLoss 0.003, maxSlowdown 1.15)} on Q/DQ INT8 (MinMax ranges), every
      * engine tried printed with the choice or the reason there is none. About a dozen builds: only with AUTO=1.
      */
     @Test
