@@ -106,13 +106,15 @@ class NotebookRunnerTest {
     void int8TuningNotebookAnalysesOnTheCpuAndSkipsTheSweeps(@TempDir Path tmp) throws Exception {
         JsonNode cells = runWithoutGpu("03-int8-calibration-tuning.ipynb", tmp);
         String all = cells.toString();
-        assertTrue(all.contains("the engine sweeps skip"), "a clear skip line");
+        assertTrue(all.contains("the engine sections skip"), "a clear skip line");
         // Section 6 (what INT8 changed, on ONNX Runtime) adds its two tables and the four images where detections changed.
         assertEquals(5, count(cells, "image/png"), "the activation-range chart and section 6's four changed images");
-        assertEquals(6, count(cells, "text/html"), "ranges, layer groups, the two plans, per class and per size");
+        assertEquals(5, count(cells, "text/html"), "ranges, layer groups, the plan, per class and per size");
         assertTrue(all.contains("INT8 - FP32 mAP50-95"), "section 6's bootstrap interval");
-        // The sensitivity plan names the detection head (model.22) by its regex.
-        assertTrue(all.contains("fp16_layers=^/model\\\\.22/"), "the head's regex in the sensitivity plan");
+        // The plan of section 3: implicit INT8 and Q/DQ INT8 with both ranges; the layer groups name the head by its regex.
+        assertTrue(all.contains("calibrator=minmax fraction=1.0 calib_batch=16 split=train quant=qdq"), "Q/DQ with MinMax ranges in the plan");
+        assertTrue(all.contains("calibrator=percentile fraction=1.0 calib_batch=16 split=train quant=qdq"), "Q/DQ with percentile ranges in the plan");
+        assertTrue(all.contains("^/model\\\\.22/"), "the head's regex among the layer groups");
     }
 
     private static Path notebook(Path dir, String... cells) throws Exception {
