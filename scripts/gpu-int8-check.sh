@@ -29,6 +29,6 @@ grep -E "^ *(Group|precision|opt_level|int8|fp16 block|greedy|reference|Block|st
 # 2. The Q/DQ ONNX through the CLI, as a user makes it (ONNX Runtime, CPU side of the machine).
 t0=$(date +%s)
 cp -f "$YOLO_TRT_MODELS/yolov8n.onnx" "$out/yolov8n.onnx"
-cli export model="$out/yolov8n.onnx" format=onnx int8=true calibrator=percentile data=coco128-val2017.yaml split=train fraction=0.25 > "$out/export-onnx.log" 2>&1
+cli export model="$out/yolov8n.onnx" format=onnx int8=true data=coco128-val2017.yaml split=train fraction=0.25 > "$out/export-onnx.log" 2>&1
 say "export format=onnx int8=true: rc=$? in $(( $(date +%s) - t0 )) s; $(grep -o 'Q/DQ export success.*' "$out/export-onnx.log")"
 ls -la "$out"/*.layers.json "$YOLO_TRT_CACHE"/engines/*.layers.json 2>/dev/null | tail -8 | tee -a "$out/summary.txt"

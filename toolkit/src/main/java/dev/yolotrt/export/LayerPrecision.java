@@ -205,7 +205,7 @@ public record LayerPrecision(List<Layer> layers, Set<String> pinned) {
         List<String> w = new ArrayList<>();
         for (Layer l : layers) {
             if (l.reformat() || l.precision().equals("?")) continue;
-            List<String> own = l.ownNodes();
+            List<String> own = l.ownNodes().isEmpty() ? List.of(l.name()) : l.ownNodes();
             boolean asked = keep != null && own.stream().anyMatch(n -> keep.matcher(n).find());
             boolean pinnedLayer = own.stream().anyMatch(pinned::contains);
             if (asked && l.precision().equals("INT8")) {

@@ -178,7 +178,7 @@ class Int8GpuTest {
 
     /**
      * Where Q/DQ placement costs time: Q/DQ engines with the blocks in QDQ_KEEP (regexes separated by ';', '-' for none)
-     * left float, for each calibrator in QDQ_CALIBRATORS (default percentile; ranges change, the graph does not), against
+     * left float, for each calibrator in QDQ_CALIBRATORS (default minmax; ranges change, the graph does not), against
      * implicit INT8 (with QDQ_IMPLICIT=1), each with its layers per block and the convolutions that did not run INT8.
      * Every engine must hold INT8 layers.
      */
@@ -188,7 +188,7 @@ class Int8GpuTest {
     void qdqPlacementAgainstImplicit() {
         List<Int8Tuning.Setting> s = new ArrayList<>();
         if ("1".equals(System.getenv("QDQ_IMPLICIT"))) s.add(new Int8Tuning.Setting("implicit", "int8", options("int8")));
-        for (String calibrator : System.getenv().getOrDefault("QDQ_CALIBRATORS", "percentile").split(",")) {
+        for (String calibrator : System.getenv().getOrDefault("QDQ_CALIBRATORS", "minmax").split(",")) {
             for (String keep : System.getenv("QDQ_KEEP").split(";")) {
                 s.add(new Int8Tuning.Setting("qdq " + calibrator, keep,
                         options(QDQ).toBuilder().calibrator(calibrator).fp16Layers(keep.equals("-") ? null : keep).build()));
