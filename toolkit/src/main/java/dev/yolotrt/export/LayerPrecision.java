@@ -40,9 +40,10 @@ public record LayerPrecision(List<Layer> layers, Set<String> pinned) {
         /**
          * The layer's own ONNX nodes: without the Q/DQ nodes TensorRT fused into it, which are named after the tensor they
          * quantize, often another block's (a block's input is dequantized under its producer's name). All of them where
-         * that leaves none.
+         * that leaves none; the layer's name where it has none.
          */
         List<String> ownNodes() {
+            if (nodes.isEmpty()) return List.of(name);
             List<String> own = nodes.stream().filter(n -> !QDQ_NODE.matcher(n).find()).toList();
             return own.isEmpty() ? nodes : own;
         }
@@ -205,7 +206,7 @@ public record LayerPrecision(List<Layer> layers, Set<String> pinned) {
         List<String> w = new ArrayList<>();
         for (Layer l : layers) {
             if (l.reformat() || l.precision().equals("?")) continue;
-            List<String> own = l.ownNodes().isEmpty() ? List.of(l.name()) : l.ownNodes();
+            List<String> own = l.ownNodes();
             boolean asked = keep != null && own.stream().anyMatch(n -> keep.matcher(n).find());
             boolean pinnedLayer = own.stream().anyMatch(pinned::contains);
             if (asked && l.precision().equals("INT8")) {

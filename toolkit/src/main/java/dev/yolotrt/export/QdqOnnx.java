@@ -300,7 +300,6 @@ public final class QdqOnnx {
             return max > 0 ? max : 1;
         }
 
-
         /** A 4-D float weight initializer, or null. */
         OnnxMl.TensorProto floatWeight(String name) {
             OnnxMl.TensorProto t = initializers.get(name);

@@ -131,18 +131,15 @@ public final class ApMetrics {
     private static int[][] byClass(int[] order, int[] predCls, TreeMap<Integer, Integer> counts) {
         Map<Integer, Integer> slot = new HashMap<>();
         for (int c : counts.keySet()) slot.put(c, slot.size());
-        int[] size = new int[counts.size()];
-        for (int i : order) {
-            Integer k = slot.get(predCls[i]);
-            if (k != null) size[k]++;
+        int[] at = new int[order.length], size = new int[counts.size()];
+        for (int j = 0; j < order.length; j++) {
+            at[j] = slot.getOrDefault(predCls[order[j]], -1);
+            if (at[j] >= 0) size[at[j]]++;
         }
         int[][] out = new int[counts.size()][];
         for (int k = 0; k < out.length; k++) out[k] = new int[size[k]];
         int[] fill = new int[counts.size()];
-        for (int i : order) {
-            Integer k = slot.get(predCls[i]);
-            if (k != null) out[k][fill[k]++] = i;
-        }
+        for (int j = 0; j < order.length; j++) if (at[j] >= 0) out[at[j]][fill[at[j]]++] = order[j];
         return out;
     }
 
