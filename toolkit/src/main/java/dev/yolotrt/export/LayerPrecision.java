@@ -76,10 +76,16 @@ public record LayerPrecision(List<Layer> layers, Set<String> pinned) {
     /** The report saved beside {@code engine} by its export. */
     public static LayerPrecision of(java.nio.file.Path engine) {
         java.nio.file.Path f = sidecar(engine);
+        String json;
         try {
-            return parse(java.nio.file.Files.readString(f));
+            json = java.nio.file.Files.readString(f);
         } catch (IOException e) {
             throw new YoloException("no layer report " + f + " (" + e.getMessage() + "); export the engine again with this version");
+        }
+        try {
+            return parse(json);
+        } catch (YoloException e) {
+            throw new YoloException(f + ": " + e.getMessage() + "; export the engine again to write it anew");
         }
     }
 
@@ -89,7 +95,8 @@ public record LayerPrecision(List<Layer> layers, Set<String> pinned) {
         try {
             root = new ObjectMapper().readTree(json);
         } catch (IOException e) {
-            throw new YoloException("the engine inspector's output is not JSON: " + e.getMessage());
+            String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            throw new YoloException("the engine inspector's output is not JSON: " + why);
         }
         JsonNode list = root == null ? null : root.get("Layers");
         if (list == null || !list.isArray()) throw new YoloException("the engine inspector's JSON has no Layers list");

@@ -128,5 +128,10 @@ class LayerPrecisionTest {
         assertTrue(assertThrows(YoloException.class, () -> LayerPrecision.of(engine)).getMessage().contains("m.layers.json"));
         Files.writeString(tmp.resolve("m.layers.json"), sample());
         assertEquals(9, LayerPrecision.of(engine).layers().size());
+        // A damaged report: one line naming the file and what to do.
+        Files.writeString(tmp.resolve("m.layers.json"), "{\"Layers\": [");
+        String damaged = assertThrows(YoloException.class, () -> LayerPrecision.of(engine)).getMessage();
+        assertTrue(damaged.contains("m.layers.json") && damaged.contains("not JSON") && damaged.endsWith("export the engine again to write it anew")
+                && !damaged.contains("\n"), damaged);
     }
 }
