@@ -21,7 +21,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LayerPrecisionTest {
 
     static String sample() throws Exception {
-        try (InputStream in = LayerPrecisionTest.class.getResourceAsStream("inspector-yolov8n-int8.json")) {
+        return report("inspector-yolov8n-int8.json");
+    }
+
+    private static String report(String name) throws Exception {
+        try (InputStream in = LayerPrecisionTest.class.getResourceAsStream(name)) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
     }
@@ -89,11 +93,7 @@ class LayerPrecisionTest {
      */
     @Test
     void qdqNodesFusedIntoALayerDoNotMoveItToAnotherBlock() throws Exception {
-        String json;
-        try (InputStream in = LayerPrecisionTest.class.getResourceAsStream("inspector-yolov8n-qdq-backbone-fp16.json")) {
-            json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        LayerPrecision lp = LayerPrecision.parse(json);
+        LayerPrecision lp = LayerPrecision.parse(report("inspector-yolov8n-qdq-backbone-fp16.json"));
         LayerGroups groups = LayerGroups.of(Shared.model("yolov8n.onnx"));
         LayerPrecision.Layer resize = lp.layers().stream().filter(l -> l.name().equals("/model.10/Resize")).findFirst().orElseThrow();
         assertEquals(List.of("/model.10/Resize", "/model.9/cv2/act/Mul_output_0_DequantizeLinear", "/model.10/Resize_output_0_QuantizeLinear"),
