@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # On a GPU machine (one H200, 16 cores): BoT-SORT, Ultralytics' default tracker, against issue 24's targets (track
 # without saving >= 1,000 frames/s on vtest.avi, >= 600 on vtest-1080p.mp4), in about 3 minutes:
-#  1. the camera motion (GMC) on the CPU alone, track.GmcProfile: each OpenCV step's ms per frame on one thread, the
+#  1. the camera motion (GMC) alone, track.GmcProfile: each OpenCV step's ms per frame on one thread, the
 #     transforms checked bit for bit against Ultralytics' order of calls, and the motion computed ahead (MotionAhead)
-#     on pools of several sizes;
+#     on pools of several sizes, with its optical flow on the CPU and then on the GPU (DeviceFlow);
 #  2. track end to end, nothing saved, one engine load, video.TrackRates: ByteTrack, and BoT-SORT with ¾ of the cores,
-#     as motion threads, cores - 2 (the default) and all cores; each twice (the first warms up); then (2b) the motion
-#     pool and track again with glibc's trimming thresholds fixed (MALLOC_AB=0 skips it);
+#     as motion threads, cores - 2 (the default) and all cores; each twice (the first warms up); then (2b) BoT-SORT
+#     with its optical flow on the CPU (-Dyolo.gmc.cpu=true), as before the GPU flow;
 #  3. benchmark source=VIDEO tracker=botsort.yaml on both videos: each stage's rate inside the track run (decode thread,
 #     inference, motion threads, tracker) and the stage that limits it;
 #  4. notebook 06 at full speed (NOTEBOOK06=0 skips it).
@@ -39,23 +39,19 @@ java -cp "$cp" dev.yolotrt.track.GmcProfile "$videos/vtest.avi" 200 8 $((cores -
 say "GmcProfile vtest.avi rc=$?"; grep -v WARN "$out/gmc-vtest.log" | tee -a "$out/summary.txt"
 java -cp "$cp" dev.yolotrt.track.GmcProfile "$videos/vtest-1080p.mp4" 100 $((cores - 2)) "$cores" > "$out/gmc-1080p.log" 2>&1
 say "GmcProfile vtest-1080p.mp4 rc=$?"; grep -v WARN "$out/gmc-1080p.log" | tee -a "$out/summary.txt"
+# The same pools with the optical flow on the GPU (DeviceFlow), its transforms checked against the CPU's bit for bit.
+java -Dgpu=0 -cp "$cp" dev.yolotrt.track.GmcProfile "$videos/vtest-1080p.mp4" 100 8 $((cores - 2)) > "$out/gmc-1080p-gpu.log" 2>&1
+say "GmcProfile vtest-1080p.mp4, flow on the GPU, rc=$?"; grep -E "equal|MotionAhead" "$out/gmc-1080p-gpu.log" | tee -a "$out/summary.txt"
 
 # 2. track end to end, nothing saved: both trackers, BoT-SORT with several motion thread counts.
 java -cp "$cp" dev.yolotrt.video.TrackRates "$engine" "$((cores * 3 / 4)),$((cores - 2)),$cores" "$videos/vtest.avi" \
   "$videos/vtest-1080p.mp4" > "$out/track-rates.log" 2>&1
 say "TrackRates rc=$?"; grep "^track " "$out/track-rates.log" | tee -a "$out/summary.txt"
 
-# 2b. The same with glibc's trimming thresholds fixed: by default glibc hands freed blocks back to the kernel and faults
-# them in again on the next frame (OpenCV's per-frame temporaries: up to 3,000 page faults a 1080p frame on one
-# thread here). MALLOC_AB=0 skips it.
-if [ "${MALLOC_AB:-1}" = 1 ]; then
-  malloc_env="MALLOC_TRIM_THRESHOLD_=268435456 MALLOC_MMAP_THRESHOLD_=33554432"
-  env $malloc_env java -cp "$cp" dev.yolotrt.track.GmcProfile "$videos/vtest-1080p.mp4" 100 $((cores - 2)) > "$out/gmc-1080p-malloc.log" 2>&1
-  say "GmcProfile vtest-1080p.mp4 with $malloc_env rc=$?"; grep MotionAhead "$out/gmc-1080p-malloc.log" | tee -a "$out/summary.txt"
-  env $malloc_env java -cp "$cp" dev.yolotrt.video.TrackRates "$engine" "$((cores - 2))" "$videos/vtest.avi" "$videos/vtest-1080p.mp4" \
-    > "$out/track-rates-malloc.log" 2>&1
-  say "TrackRates with $malloc_env rc=$?"; grep "^track " "$out/track-rates-malloc.log" | tee -a "$out/summary.txt"
-fi
+# 2b. BoT-SORT with its optical flow on the CPU, as before DeviceFlow (-Dyolo.gmc.cpu=true): the GPU flow's gain.
+java -Dyolo.gmc.cpu=true -cp "$cp" dev.yolotrt.video.TrackRates "$engine" "$((cores - 2))" "$videos/vtest.avi" "$videos/vtest-1080p.mp4" \
+  > "$out/track-rates-cpu-flow.log" 2>&1
+say "TrackRates, optical flow on the CPU, rc=$?"; grep "^track .*botsort" "$out/track-rates-cpu-flow.log" | tee -a "$out/summary.txt"
 
 # 3. The stages inside track, BoT-SORT (batch 8, as the targets are measured).
 for v in vtest.avi vtest-1080p.mp4; do

@@ -42,6 +42,11 @@ public interface Backend extends AutoCloseable {
         return Math.max(concurrency(), Runtime.getRuntime().availableProcessors());
     }
 
+    /** The GPU this backend runs on; empty on the CPU. */
+    default java.util.OptionalInt gpu() {
+        return java.util.OptionalInt.empty();
+    }
+
     /** Opens the per-stream state one caller runs inference with (context, stream, buffers). */
     Session openSession();
 

@@ -87,6 +87,14 @@ public final class TensorRtBackend implements Backend {
     }
 
     @Override
+    public java.util.OptionalInt gpu() {
+        if (device >= 0) return java.util.OptionalInt.of(device);
+        int[] current = new int[1];
+        check(org.bytedeco.cuda.global.cudart.cudaGetDevice(current), "cudaGetDevice");
+        return java.util.OptionalInt.of(current[0]);
+    }
+
+    @Override
     public String name() {
         return name;
     }

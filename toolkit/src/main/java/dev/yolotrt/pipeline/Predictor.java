@@ -92,6 +92,11 @@ public final class Predictor implements AutoCloseable {
         return pools.size() * backend.concurrency();
     }
 
+    /** The GPU the model runs on (the first, when on several), where other work of its frames can run too; empty on the CPU. */
+    public java.util.OptionalInt gpu() {
+        return backend.gpu();
+    }
+
     /** How many images one inference call takes with these options. */
     public int chunk(PredictOptions o) {
         return backend.dynamicBatch() ? Math.min(o.batch(), backend.maxBatch()) : Math.max(1, backend.maxBatch());

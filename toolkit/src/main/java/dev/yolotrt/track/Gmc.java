@@ -1,5 +1,6 @@
 package dev.yolotrt.track;
 
+import dev.yolotrt.backend.DeviceFlow;
 import org.bytedeco.javacpp.indexer.DoubleIndexer;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Size;
@@ -24,7 +25,8 @@ import static org.bytedeco.opencv.global.opencv_imgproc.resize;
  * {@code sparseOptFlow}: corners (Shi-Tomasi) of the half-size grey frame followed by pyramidal Lucas-Kanade into
  * the next one, then a RANSAC partial affine fit; too few points leave the identity. The work splits in a per-frame
  * step ({@link #prepare}) and a pair step ({@link #between}) so that a video can compute them ahead on other threads
- * ({@link MotionAhead}); {@link #apply} runs both serially and holds the previous frame.
+ * ({@link MotionAhead}), where the optical flow may run on a GPU ({@link DeviceFlow}, the same bits as OpenCV's CPU
+ * code); {@link #apply} runs both serially on the CPU and holds the previous frame.
  */
 final class Gmc implements AutoCloseable {
     static final List<String> METHODS = List.of("sparseoptflow", "none");
@@ -36,18 +38,21 @@ final class Gmc implements AutoCloseable {
     private static final Size WIN = new Size(WIN_SIDE, WIN_SIDE);
     private static final TermCriteria CRITERIA = new TermCriteria(TermCriteria.COUNT + TermCriteria.EPS, 30, 0.01);
 
-    /** One frame's half-size grey image and its corners; owns both. */
+    /** One frame's half-size grey image, its corners and, when the flow runs on a GPU, its pyramid there; owns them. */
     static final class Prepared implements AutoCloseable {
         final Mat small;
         final Mat points;
+        final DeviceFlow.Frame device;
 
-        private Prepared(Mat small, Mat points) {
+        private Prepared(Mat small, Mat points, DeviceFlow.Frame device) {
             this.small = small;
             this.points = points;
+            this.device = device;
         }
 
         @Override
         public void close() {
+            if (device != null) device.close();
             points.close();
             small.close();
         }
@@ -71,15 +76,15 @@ final class Gmc implements AutoCloseable {
     /** The transform from the previous frame to {@code bgr} (identity on the first frame). */
     double[] apply(Mat bgr) {
         if (!enabled || bgr == null) return IDENTITY.clone();
-        Prepared cur = prepare(bgr);
-        double[] h = prev == null ? IDENTITY.clone() : between(prev, cur);
+        Prepared cur = prepare(bgr, null);
+        double[] h = prev == null ? IDENTITY.clone() : between(prev, cur, null);
         close();
         prev = cur;
         return h;
     }
 
-    /** The per-frame step: grey, half size, corners. Thread-safe. */
-    static Prepared prepare(Mat bgr) {
+    /** The per-frame step: grey, half size, corners, and the pyramid on the GPU when {@code flow} is given. Thread-safe. */
+    static Prepared prepare(Mat bgr, DeviceFlow flow) {
         Mat gray = new Mat();
         cvtColor(bgr, gray, COLOR_BGR2GRAY);
         Mat small = new Mat();
@@ -94,41 +99,63 @@ final class Gmc implements AutoCloseable {
             // cell per pixel (half a million vectors at 960×540, every frame); 0 skips that grid and picks the same corners.
             goodFeaturesToTrack(small, points, 1000, 0.01, 0, mask, 3, false, 0.04);
         }
-        return new Prepared(small, points);
+        DeviceFlow.Frame device = null;
+        try {
+            if (flow != null) device = flow.frame(small.data(), small.step(), small.cols(), small.rows());
+        } catch (RuntimeException e) {
+            points.close();
+            small.close();
+            throw e;
+        }
+        return new Prepared(small, points, device);
     }
 
-    /** The pair step: the transform from {@code prevFrame} to {@code cur}; reads both, changes neither. Thread-safe. */
-    static double[] between(Prepared prevFrame, Prepared cur) {
+    /**
+     * The pair step: the transform from {@code prevFrame} to {@code cur}; reads both, changes neither. The flow runs on the
+     * GPU when both frames have their pyramid there ({@code flow} given to both), on the CPU otherwise: the same bits.
+     * Thread-safe.
+     */
+    static double[] between(Prepared prevFrame, Prepared cur, DeviceFlow flow) {
         double[] h = IDENTITY.clone();
         Mat prevSmall = prevFrame.small, prevPoints = prevFrame.points, small = cur.small;
         // A frame of another size (images tracked one after another) starts over: there is no motion to estimate.
         boolean sameSize = prevSmall.cols() == small.cols() && prevSmall.rows() == small.rows();
         if (!sameSize || prevPoints.empty()) return h;
-        try (Mat next = new Mat(); Mat status = new Mat()) {
-            // OpenCV's calcOpticalFlowPyrLK with its defaults, as Ultralytics calls it, but without the per-point
-            // errors it computes and Ultralytics drops (a scalar pass over each window, 5-8 % of the flow's time). A new
-            // object each time: calc squares the object's own epsilon on every call.
-            try (SparsePyrLKOpticalFlow flow = SparsePyrLKOpticalFlow.create(WIN, LEVELS, CRITERIA, 0, MIN_EIGEN)) {
-                flow.calc(prevSmall, small, prevPoints, next, status);
-            }
-            int n = (int) status.total();
-            FloatBuffer from = prevPoints.createBuffer(), to = next.createBuffer();
-            ByteBuffer st = status.createBuffer();
-            int[] kept = new int[n];
-            int k = 0;
-            for (int i = 0; i < n; i++) {
-                boolean tracked = st.get(i) != 0 && insideMargin(to.get(2 * i), to.get(2 * i + 1), small.cols(), small.rows());
-                if (tracked) kept[k++] = i;
-            }
-            if (k <= 4) return h;
-            try (Mat a = fit(from, to, kept, k)) {
-                if (!a.empty()) {
-                    DoubleIndexer ai = a.createIndexer();
-                    h = new double[] {ai.get(0, 0), ai.get(0, 1), ai.get(0, 2) * DOWNSCALE, ai.get(1, 0), ai.get(1, 1), ai.get(1, 2) * DOWNSCALE};
-                }
+        int n = (int) prevPoints.total();
+        FloatBuffer from = prevPoints.createBuffer();
+        float[] to = new float[2 * n];
+        byte[] status = new byte[n];
+        if (flow != null && prevFrame.device != null && cur.device != null) flow.track(prevFrame.device, cur.device, from, n, to, status);
+        else flowOnCpu(prevSmall, small, prevPoints, to, status);
+        int[] kept = new int[n];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            boolean tracked = status[i] != 0 && insideMargin(to[2 * i], to[2 * i + 1], small.cols(), small.rows());
+            if (tracked) kept[k++] = i;
+        }
+        if (k <= 4) return h;
+        try (Mat a = fit(from, to, kept, k)) {
+            if (!a.empty()) {
+                DoubleIndexer ai = a.createIndexer();
+                h = new double[] {ai.get(0, 0), ai.get(0, 1), ai.get(0, 2) * DOWNSCALE, ai.get(1, 0), ai.get(1, 1), ai.get(1, 2) * DOWNSCALE};
             }
         }
         return h;
+    }
+
+    /**
+     * OpenCV's calcOpticalFlowPyrLK with its defaults, as Ultralytics calls it, but without the per-point errors it
+     * computes and Ultralytics drops (a scalar pass over each window, 5-8 % of the flow's time).
+     */
+    private static void flowOnCpu(Mat prevSmall, Mat small, Mat prevPoints, float[] to, byte[] status) {
+        try (Mat next = new Mat(); Mat st = new Mat()) {
+            // A new object each time: calc squares the object's own epsilon on every call.
+            try (SparsePyrLKOpticalFlow flow = SparsePyrLKOpticalFlow.create(WIN, LEVELS, CRITERIA, 0, MIN_EIGEN)) {
+                flow.calc(prevSmall, small, prevPoints, next, st);
+            }
+            ((FloatBuffer) next.createBuffer()).get(to);
+            ((ByteBuffer) st.createBuffer()).get(status);
+        }
     }
 
     /**
@@ -146,13 +173,13 @@ final class Gmc implements AutoCloseable {
     }
 
     /** Ultralytics' fit of the kept pairs: RANSAC partial affine with OpenCV's defaults (threshold 3, 2000 iterations). */
-    private static Mat fit(FloatBuffer from, FloatBuffer to, int[] kept, int k) {
+    private static Mat fit(FloatBuffer from, float[] to, int[] kept, int k) {
         try (Mat src = new Mat(k, 1, CV_32FC2); Mat dst = new Mat(k, 1, CV_32FC2); Mat inliers = new Mat()) {
             FloatBuffer s = src.createBuffer(), d = dst.createBuffer();
             for (int j = 0; j < k; j++) {
                 int i = kept[j];
                 s.put(2 * j, from.get(2 * i)).put(2 * j + 1, from.get(2 * i + 1));
-                d.put(2 * j, to.get(2 * i)).put(2 * j + 1, to.get(2 * i + 1));
+                d.put(2 * j, to[2 * i]).put(2 * j + 1, to[2 * i + 1]);
             }
             return estimateAffinePartial2D(src, dst, inliers, RANSAC, 3, 2000, 0.99, 10);
         }

@@ -1,8 +1,12 @@
 package dev.yolotrt.track;
 
+import dev.yolotrt.backend.DeviceFlow;
+import dev.yolotrt.backend.KernelUnavailable;
+import dev.yolotrt.util.Progress;
 import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.opencv_core.Mat;
 
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,6 +23,10 @@ import java.util.function.Supplier;
  * closes. OpenCV parallelises one loop at a time in the whole process and runs the others serially, so with a pool of
  * tasks its own workers (one per core) only add threads that compete with the pool for the same cores; each task
  * serial is the most work per core. Results do not depend on it (each OpenCV loop splits into independent parts).
+ * <p>
+ * Given a GPU, the optical flow (pyramids and Lucas-Kanade, half the CPU time of a frame's motion at 1080p) runs there
+ * ({@link DeviceFlow}); corners and the fit stay on the CPU. The transforms are the same bits either way.
+ * {@code -Dyolo.gmc.cpu=true} keeps the flow on the CPU (to measure both).
  */
 public final class MotionAhead implements AutoCloseable {
     private static final Object OPENCV = new Object();
@@ -26,6 +34,8 @@ public final class MotionAhead implements AutoCloseable {
     private static int openCvThreadsBefore;
 
     private final Executor pool;
+    /** The optical flow on the GPU, owned here; null on the CPU. */
+    private final DeviceFlow flow;
     private final AtomicLong busyNanos = new AtomicLong();
     private boolean closed;
     private CompletableFuture<Gmc.Prepared> prevFrame;
@@ -33,8 +43,9 @@ public final class MotionAhead implements AutoCloseable {
     /** Completes when every pair given so far is computed and the images it alone read are freed. */
     private CompletableFuture<Void> settled = CompletableFuture.completedFuture(null);
 
-    private MotionAhead(Executor pool) {
+    private MotionAhead(Executor pool, DeviceFlow flow) {
         this.pool = pool;
+        this.flow = flow;
         synchronized (OPENCV) {
             if (open++ == 0) {
                 openCvThreadsBefore = opencv_core.getNumThreads();
@@ -43,14 +54,26 @@ public final class MotionAhead implements AutoCloseable {
         }
     }
 
-    /** Motion ahead for BoT-SORT's {@code gmc_method}, or null when it computes none. */
-    public static MotionAhead of(String gmcMethod, Executor pool) {
-        return gmcMethod != null && Gmc.enabled(gmcMethod) ? new MotionAhead(pool) : null;
+    /**
+     * Motion ahead for BoT-SORT's {@code gmc_method}, or null when it computes none; its optical flow on GPU {@code gpu}
+     * when one is given and its driver runs the toolkit's kernels, on the CPU otherwise.
+     */
+    public static MotionAhead of(String gmcMethod, Executor pool, OptionalInt gpu) {
+        if (gmcMethod == null || !Gmc.enabled(gmcMethod)) return null;
+        DeviceFlow flow = null;
+        if (gpu.isPresent() && !Boolean.getBoolean("yolo.gmc.cpu")) {
+            try {
+                flow = DeviceFlow.open(gpu.getAsInt());
+            } catch (KernelUnavailable e) {
+                Progress.note("WARNING: " + e.getMessage() + "; BoT-SORT's optical flow on the CPU instead");
+            }
+        }
+        return new MotionAhead(pool, flow);
     }
 
     /** The transform from the previous frame given to {@code bgr} (identity for the first), computed on the pool. */
     public CompletableFuture<double[]> next(CompletableFuture<Mat> bgr) {
-        CompletableFuture<Gmc.Prepared> frame = bgr.thenApplyAsync(m -> timed(() -> Gmc.prepare(m)), pool);
+        CompletableFuture<Gmc.Prepared> frame = bgr.thenApplyAsync(m -> timed(() -> Gmc.prepare(m, flow)), pool);
         CompletableFuture<double[]> pair;
         CompletableFuture<?> done;
         if (prevFrame == null) {
@@ -58,7 +81,7 @@ public final class MotionAhead implements AutoCloseable {
             done = pair;
         } else {
             CompletableFuture<Gmc.Prepared> before = prevFrame;
-            pair = before.thenCombineAsync(frame, (a, b) -> timed(() -> Gmc.between(a, b)), pool);
+            pair = before.thenCombineAsync(frame, (a, b) -> timed(() -> Gmc.between(a, b, flow)), pool);
             // The previous frame is read by its own pair and by this one: freed when both are done.
             done = CompletableFuture.allOf(prevPair, pair).whenComplete((v, e) -> before.thenAccept(Gmc.Prepared::close));
         }
@@ -93,12 +116,14 @@ public final class MotionAhead implements AutoCloseable {
             synchronized (OPENCV) {
                 if (--open == 0) opencv_core.setNumThreads(openCvThreadsBefore);
             }
+            if (prevFrame != null) prevFrame.handle((f, e) -> {
+                if (f != null) f.close();
+                return null;
+            });
+            prevFrame = null;
+            prevPair = null;
+            // Last: the frames' pyramids live in its memory.
+            if (flow != null) flow.close();
         }
-        if (prevFrame != null) prevFrame.handle((f, e) -> {
-            if (f != null) f.close();
-            return null;
-        });
-        prevFrame = null;
-        prevPair = null;
     }
 }

@@ -125,7 +125,7 @@ public final class VideoPredictions implements Iterator<Results>, AutoCloseable 
             t.setDaemon(true);
             return t;
         });
-        this.motionAhead = motionPool == null ? null : MotionAhead.of(vo.gmcMethod(), motionPool);
+        this.motionAhead = motionPool == null ? null : MotionAhead.of(vo.gmcMethod(), motionPool, predictor.gpu());
         this.decoder = new Thread(() -> decode(vo.vidStride()), "video-decode");
         decoder.setDaemon(true);
         decoder.start();

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The shipped PTX is the current letterbox.cu and candidates.cu compiled (scripts/ptx.sh records each source's hash in
+ * The shipped PTX is the current letterbox.cu, candidates.cu and flow.cu compiled (scripts/ptx.sh records each source's hash in
  * it), each entry takes the arguments its launch passes, in that order: letterbox(pixels, jobs, input, dstW, dstH) and
  * candidates(head, channels, anchors, nc, conf, multiLabel, cap, counts, out), and the letterbox table has the layout
  * the kernel reads. The kernels' output is checked on the GPU (DeviceLetterboxGpuTest).
@@ -33,7 +33,7 @@ class DeviceLetterboxTest {
 
     @Test
     void ptxIsTheCurrentSourceCompiled() throws Exception {
-        for (String kernel : List.of("letterbox", "candidates")) {
+        for (String kernel : List.of("letterbox", "candidates", "flow")) {
             String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(resource(kernel + ".cu")));
             String ptx = new String(resource(kernel + ".ptx"), java.nio.charset.StandardCharsets.US_ASCII);
             assertTrue(ptx.contains("// generated from " + kernel + ".cu sha256 " + sha), kernel + ".ptx is stale: run scripts/ptx.sh");

@@ -6,6 +6,7 @@ import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.util.OptionalInt;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -37,7 +38,7 @@ class GmcAheadTest {
                 for (Mat m : images) serial.add(gmc.apply(m));
             }
             List<CompletableFuture<double[]>> ahead = new ArrayList<>();
-            try (MotionAhead motion = MotionAhead.of("sparseOptFlow", pool)) {
+            try (MotionAhead motion = MotionAhead.of("sparseOptFlow", pool, OptionalInt.empty())) {
                 // Frames "arrive" later, last first, as conversion threads may finish them.
                 List<CompletableFuture<Mat>> arriving = new ArrayList<>();
                 for (Mat m : images) {
@@ -62,7 +63,7 @@ class GmcAheadTest {
         int before = org.bytedeco.opencv.global.opencv_core.getNumThreads();
         try {
             org.bytedeco.opencv.global.opencv_core.setNumThreads(3);
-            MotionAhead a = MotionAhead.of("sparseOptFlow", Runnable::run), b = MotionAhead.of("sparseOptFlow", Runnable::run);
+            MotionAhead a = MotionAhead.of("sparseOptFlow", Runnable::run, OptionalInt.empty()), b = MotionAhead.of("sparseOptFlow", Runnable::run, OptionalInt.empty());
             assertEquals(1, org.bytedeco.opencv.global.opencv_core.getNumThreads());
             a.close();
             a.close();
@@ -77,7 +78,7 @@ class GmcAheadTest {
 
     @org.junit.jupiter.api.Test
     void noneComputesNothingAhead() {
-        assertEquals(null, MotionAhead.of("none", Runnable::run));
-        assertEquals(null, MotionAhead.of(null, Runnable::run));
+        assertEquals(null, MotionAhead.of("none", Runnable::run, OptionalInt.empty()));
+        assertEquals(null, MotionAhead.of(null, Runnable::run, OptionalInt.empty()));
     }
 }

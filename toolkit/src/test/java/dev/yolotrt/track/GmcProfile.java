@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,9 +32,12 @@ import static org.bytedeco.opencv.global.opencv_video.calcOpticalFlowPyrLK;
  * step of one frame on one thread (OpenCV's own threads off, then on), the whole per-frame and pair steps, and the
  * frames/s of {@link MotionAhead} on pools of the given sizes with OpenCV's threads as the pipeline sets them.
  * It also checks that the transforms equal those of the plain Ultralytics order of calls (grey, resize, corners,
- * LK on the two images, fit) on every frame, bit for bit.
+ * LK on the two images, fit) on every frame, bit for bit. {@code -Dgpu=N}: MotionAhead's optical flow on GPU N, its
+ * transforms checked against the CPU's likewise.
  */
 public final class GmcProfile {
+    private static final OptionalInt GPU = Integer.getInteger("gpu") == null ? OptionalInt.empty() : OptionalInt.of(Integer.getInteger("gpu"));
+
     private GmcProfile() {
     }
 
@@ -196,12 +200,12 @@ public final class GmcProfile {
         long[] prepareFaults = {0};
         double prepare = time(() -> {
             long f0 = minorFaults();
-            for (Mat m : images) prepared.add(Gmc.prepare(m));
+            for (Mat m : images) prepared.add(Gmc.prepare(m, null));
             prepareFaults[0] = minorFaults() - f0;
             return null;
         });
         double between = time(() -> {
-            for (int i = 1; i < n; i++) Gmc.between(prepared.get(i - 1), prepared.get(i));
+            for (int i = 1; i < n; i++) Gmc.between(prepared.get(i - 1), prepared.get(i), null);
             return null;
         });
         int pts = 0;
@@ -257,7 +261,7 @@ public final class GmcProfile {
             for (int pass = 0; pass < 3; pass++) {
                 long t0 = System.nanoTime();
                 List<CompletableFuture<double[]>> out = new ArrayList<>();
-                try (MotionAhead motion = MotionAhead.of("sparseOptFlow", pool)) {
+                try (MotionAhead motion = MotionAhead.of("sparseOptFlow", pool, GPU)) {
                     for (Mat m : images) out.add(motion.next(CompletableFuture.completedFuture(m)));
                     for (int i = 0; i < images.size(); i++) {
                         if (!Arrays.equals(serial.get(i), out.get(i).join())) throw new IllegalStateException("frame " + i + " differs");
@@ -266,7 +270,7 @@ public final class GmcProfile {
                 best = Math.min(best, (System.nanoTime() - t0) / 1e6);
             }
             int frames = 3 * images.size();
-            System.out.printf(Locale.ROOT, "MotionAhead, %d pool threads: %.0f frames/s (%.3f ms a frame); process CPU %.2f ms and %d page faults a frame%n",
+            System.out.printf(Locale.ROOT, "MotionAhead" + (GPU.isPresent() ? " (optical flow on GPU " + GPU.getAsInt() + ")" : "") + ", %d pool threads: %.0f frames/s (%.3f ms a frame); process CPU %.2f ms and %d page faults a frame%n",
                     poolThreads, images.size() / (best / 1000), best / images.size(), (processCpuNanos() - cpu0) / 1e6 / frames,
                     (processMinorFaults() - faults0) / frames);
         } finally {

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.OptionalInt;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -103,7 +104,7 @@ class TrackParityTest {
 
     private static List<double[]> motionAhead(List<Mat> images) {
         ExecutorService pool = Executors.newFixedThreadPool(2);
-        try (MotionAhead ahead = MotionAhead.of("sparseOptFlow", pool)) {
+        try (MotionAhead ahead = MotionAhead.of("sparseOptFlow", pool, OptionalInt.empty())) {
             List<CompletableFuture<double[]>> motions = new ArrayList<>();
             for (Mat m : images) motions.add(ahead.next(CompletableFuture.completedFuture(m)));
             return motions.stream().map(CompletableFuture::join).toList();

@@ -1,0 +1,72 @@
+package dev.yolotrt.backend;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * What the host side of the GPU optical flow must agree on with flow.cu, checked without a GPU: each entry takes the
+ * arguments its launch passes, in that order; the level count is OpenCV's; the pyramid's size is the sum flow.cu's
+ * layout walks; and the PTX has no fused multiply-add in float (bit equality with OpenCV's CPU code needs each product
+ * rounded on its own). The flow's results are checked against OpenCV on the GPU (DeviceFlowGpuTest).
+ */
+class DeviceFlowTest {
+
+    private static String ptx() throws Exception {
+        try (InputStream in = DeviceFlow.class.getResourceAsStream("flow.ptx")) {
+            assertNotNull(in, "flow.ptx is on the class path");
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        }
+    }
+
+    @Test
+    void entriesTakeTheArgumentsInTheOrderTheLaunchesPassThem() throws Exception {
+        assertEquals(List.of("u64", "u64", "u32", "u32", "u64"), params("flow_level0"), "grey, step, cols, rows, pyramid");
+        assertEquals(List.of("u64", "u32", "u32", "u32"), params("flow_down"), "pyramid, cols, rows, level");
+        assertEquals(List.of("u64", "u32", "u32"), params("flow_deriv"), "pyramid, cols, rows");
+        assertEquals(List.of("u64", "u64", "u32", "u32", "u32", "u64", "u32", "u64", "u64"), params("flow_track"),
+                "prev, next, cols, rows, levels, points, n, out, status");
+    }
+
+    @Test
+    void noFusedMultiplyAddInFloat() throws Exception {
+        String ptx = ptx();
+        assertFalse(ptx.contains("fma.rn.f32") || ptx.contains("mad.f32") || ptx.contains("fma.rn.f64"), "flow.ptx fuses a multiply-add");
+    }
+
+    /** OpenCV builds levels while the next one is larger than the 21-pixel window, up to 3 below the frame. */
+    @Test
+    void levelsAreOpenCvs() {
+        assertEquals(4, DeviceFlow.levels(960, 540), "vtest-1080p.mp4 at half size: 480x270, 240x135, 120x68 below");
+        assertEquals(4, DeviceFlow.levels(384, 288), "vtest.avi: down to 48x36");
+        assertEquals(4, DeviceFlow.levels(320, 240), "cup.mp4: down to 40x30");
+        assertEquals(2, DeviceFlow.levels(100, 50), "50x25 fits, 25x13 does not");
+        assertEquals(1, DeviceFlow.levels(40, 40), "20x20 is no larger than the window");
+    }
+
+    /** 960x540: per level (cols + 42) x (rows + 42) bytes of image and 4 times that of derivatives, each rounded up to 256. */
+    @Test
+    void pyramidBytesFollowTheKernelsLayout() {
+        // 1002x582 = 583,164 -> 583,168 + 2,332,672; 522x312 -> 163,072 + 651,520; 282x177 -> 49,920 + 199,680; 162x110 -> 17,920 + 71,424
+        assertEquals(4_069_376L, DeviceFlow.bytes(960, 540, 4));
+        assertEquals(583_168L + 2_332_672L, DeviceFlow.bytes(960, 540, 1));
+    }
+
+    private static List<String> params(String entry) throws Exception {
+        Matcher m = Pattern.compile("\\.param \\.(u64|u32|f32) " + entry + "_param_(\\d+)").matcher(ptx());
+        List<String> types = new ArrayList<>();
+        while (m.find()) {
+            assertEquals(types.size(), Integer.parseInt(m.group(2)));
+            types.add(m.group(1));
+        }
+        return types;
+    }
+}

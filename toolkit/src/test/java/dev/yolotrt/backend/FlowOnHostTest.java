@@ -1,0 +1,157 @@
+package dev.yolotrt.backend;
+
+import dev.yolotrt.testutil.Shared;
+import dev.yolotrt.video.VideoSource;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.Size;
+import org.bytedeco.opencv.opencv_core.TermCriteria;
+import org.bytedeco.opencv.opencv_video.SparsePyrLKOpticalFlow;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2GRAY;
+import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
+import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
+import static org.bytedeco.opencv.global.opencv_imgproc.goodFeaturesToTrack;
+import static org.bytedeco.opencv.global.opencv_imgproc.resize;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * flow.cu's arithmetic without a GPU: its kernels compiled for the host (flow-host.cpp, with the host's C++ compiler;
+ * CI installs g++) and run on frames of the four shared videos, called as Ultralytics calls OpenCV (grey, half size,
+ * corners, then LK with its defaults). Every point must get OpenCV's CPU status and, where found, its position to the
+ * bit. The same source runs on the GPU in DeviceFlowGpuTest; this keeps an edit of it honest in CI.
+ */
+class FlowOnHostTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void kernelsOnTheHostEqualOpenCvsLucasKanade() throws Exception {
+        assumeTrue(run(List.of("g++", "--version"), dir) == 0, "no g++ on this machine (CI installs it)");
+        copy(DeviceFlow.class.getResourceAsStream("flow.cu"), dir.resolve("flow.cu"));
+        copy(FlowOnHostTest.class.getResourceAsStream("flow-host.cpp"), dir.resolve("flow-host.cpp"));
+        assertEquals(0, run(List.of("g++", "-O2", "-std=c++17", "-ffp-contract=off", "-o", "flow-host", "flow-host.cpp"), dir),
+                "compiling flow-host.cpp: " + Files.readString(dir.resolve("log.txt")));
+
+        long points = 0, found = 0;
+        String[][] videos = {{"vtest.avi", "10"}, {"vtest-1080p.mp4", "4"}, {"Megamind.avi", "8"}, {"cup.mp4", "10"}};
+        for (String[] v : videos) {
+            Pairs p = pairs(v[0], Integer.parseInt(v[1]));
+            Path in = dir.resolve("in.bin"), out = dir.resolve("out.bin");
+            Files.write(in, p.input);
+            assertEquals(0, run(List.of(dir.resolve("flow-host").toString(), in.toString(), out.toString(), String.valueOf(p.levels)), dir),
+                    v[0] + ": " + Files.readString(dir.resolve("log.txt")));
+            ByteBuffer got = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
+            for (int k = 0; k < p.wantPoints.size(); k++) {
+                float[] want = p.wantPoints.get(k);
+                byte[] wantStatus = p.wantStatus.get(k);
+                int n = wantStatus.length;
+                float[] xy = new float[2 * n];
+                for (int i = 0; i < 2 * n; i++) xy[i] = got.getFloat();
+                for (int i = 0; i < n; i++) {
+                    byte status = got.get(got.position() + i);
+                    assertEquals(wantStatus[i], status, v[0] + ", pair " + k + ": status of point " + i);
+                    if (status == 0) continue;
+                    found++;
+                    assertEquals(Float.floatToRawIntBits(want[2 * i]), Float.floatToRawIntBits(xy[2 * i]), v[0] + ", pair " + k + ": x of point " + i);
+                    assertEquals(Float.floatToRawIntBits(want[2 * i + 1]), Float.floatToRawIntBits(xy[2 * i + 1]), v[0] + ", pair " + k + ": y of point " + i);
+                }
+                got.position(got.position() + n);
+                points += n;
+            }
+            assertEquals(0, got.remaining(), v[0] + ": output longer than the points asked for");
+        }
+        System.out.printf("flow.cu on the host: %d points, %d found, all equal OpenCV's%n", points, found);
+        assertTrue(points > 10_000 && found > 0.9 * points, points + " points, " + found + " found");
+    }
+
+    /** A video's first frames as flow-host's input records, with OpenCV's answer for each pair. */
+    private record Pairs(byte[] input, int levels, List<float[]> wantPoints, List<byte[]> wantStatus) {
+    }
+
+    private static Pairs pairs(String name, int frames) throws IOException {
+        List<Mat> small = new ArrayList<>();
+        try (VideoSource v = VideoSource.open(Shared.video(name).toString(), 10_000)) {
+            for (VideoSource.Frame f; small.size() < frames && (f = v.next()) != null; ) {
+                try (Mat bgr = f.image(); Mat grey = new Mat()) {
+                    cvtColor(bgr, grey, COLOR_BGR2GRAY);
+                    Mat s = new Mat();
+                    resize(grey, s, new Size(bgr.cols() / 2, bgr.rows() / 2), 0, 0, INTER_LINEAR);
+                    small.add(s);
+                }
+            }
+        }
+        int cols = small.get(0).cols(), rows = small.get(0).rows();
+        java.io.ByteArrayOutputStream input = new java.io.ByteArrayOutputStream();
+        List<float[]> wantPoints = new ArrayList<>();
+        List<byte[]> wantStatus = new ArrayList<>();
+        for (int k = 1; k < small.size(); k++) {
+            try (Mat corners = new Mat(); Mat next = new Mat(); Mat status = new Mat(); Mat mask = new Mat();
+                 SparsePyrLKOpticalFlow lk = SparsePyrLKOpticalFlow.create(new Size(21, 21), 3,
+                         new TermCriteria(TermCriteria.COUNT + TermCriteria.EPS, 30, 0.01), 0, 1e-4)) {
+                goodFeaturesToTrack(small.get(k - 1), corners, 1000, 0.01, 1, mask, 3, false, 0.04);
+                if (corners.empty()) continue; // a blank frame (Megamind.avi opens black): Ultralytics keeps the identity
+                lk.calc(small.get(k - 1), small.get(k), corners, next, status);
+                int n = (int) corners.total();
+                ByteBuffer rec = ByteBuffer.allocate(12 + 2 * cols * rows + 8 * n).order(ByteOrder.LITTLE_ENDIAN);
+                rec.putInt(cols).putInt(rows).putInt(n);
+                rec.put(pixels(small.get(k - 1))).put(pixels(small.get(k)));
+                FloatBuffer from = corners.createBuffer(), to = next.createBuffer();
+                float[] want = new float[2 * n];
+                for (int i = 0; i < 2 * n; i++) {
+                    rec.putFloat(from.get(i));
+                    want[i] = to.get(i);
+                }
+                byte[] st = new byte[n];
+                ((ByteBuffer) status.createBuffer()).get(st);
+                input.write(rec.array());
+                wantPoints.add(want);
+                wantStatus.add(st);
+            }
+        }
+        small.forEach(Mat::close);
+        return new Pairs(input.toByteArray(), DeviceFlow.levels(cols, rows), wantPoints, wantStatus);
+    }
+
+    private static byte[] pixels(Mat m) {
+        byte[] b = new byte[m.cols() * m.rows()];
+        ((ByteBuffer) m.createBuffer()).get(b);
+        return b;
+    }
+
+    private static void copy(InputStream in, Path to) throws IOException {
+        try (in) {
+            Files.write(to, in.readAllBytes());
+        }
+    }
+
+    /** Runs a command in {@code dir}, its output in log.txt; the exit code, or -1 when it cannot start. */
+    private static int run(List<String> command, Path dir) throws InterruptedException {
+        try {
+            Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("log.txt").toFile()).start();
+            if (!p.waitFor(5, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                return -1;
+            }
+            return p.exitValue();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+}

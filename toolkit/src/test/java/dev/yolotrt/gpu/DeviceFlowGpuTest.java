@@ -1,0 +1,135 @@
+package dev.yolotrt.gpu;
+
+import dev.yolotrt.backend.DeviceFlow;
+import dev.yolotrt.testutil.Shared;
+import dev.yolotrt.track.MotionAhead;
+import dev.yolotrt.video.VideoSource;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.Size;
+import org.bytedeco.opencv.opencv_core.TermCriteria;
+import org.bytedeco.opencv.opencv_video.SparsePyrLKOpticalFlow;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2GRAY;
+import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
+import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
+import static org.bytedeco.opencv.global.opencv_imgproc.goodFeaturesToTrack;
+import static org.bytedeco.opencv.global.opencv_imgproc.resize;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 24: BoT-SORT's optical flow on the GPU ({@code flow.cu}) against OpenCV's CPU calcOpticalFlowPyrLK, called as
+ * Ultralytics calls it (grey, half size, corners, then LK with its defaults). Every point of every pair must have
+ * OpenCV's status and, where found, its position to the bit; then the camera motion of {@link MotionAhead} with the flow
+ * on the GPU must equal the CPU's for every frame. Prints ISSUE24 lines with the counts and the flow's time per pair.
+ */
+@Tag("gpu")
+class DeviceFlowGpuTest {
+    private static final int FRAMES = 300;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vtest.avi", "vtest-1080p.mp4", "Megamind.avi", "cup.mp4"})
+    void flowAndMotionEqualOpenCvs(String name) {
+        String videos = System.getenv("VIDEOS");
+        Path video = videos != null ? Path.of(videos, name) : Shared.video(name);
+        assertTrue(Files.isRegularFile(video), video + " not found");
+        List<Mat> frames = new ArrayList<>();
+        try (VideoSource v = VideoSource.open(video.toString(), 10_000)) {
+            for (VideoSource.Frame f; frames.size() < FRAMES && (f = v.next()) != null; ) frames.add(f.image());
+        }
+        long points = 0, found = 0;
+        double gpuMs = 0, cpuMs = 0;
+        try (DeviceFlow flow = DeviceFlow.open(0)) {
+            Mat prevSmall = null, prevCorners = null;
+            DeviceFlow.Frame prevDevice = null;
+            for (Mat bgr : frames) {
+                Mat small = half(bgr), corners = new Mat();
+                goodFeaturesToTrack(small, corners, 1000, 0.01, 1, new Mat(), 3, false, 0.04);
+                DeviceFlow.Frame device = flow.frame(small.data(), small.step(), small.cols(), small.rows());
+                if (prevSmall != null && !prevCorners.empty()) {
+                    int n = (int) prevCorners.total();
+                    Mat next = new Mat(), status = new Mat();
+                    long t0 = System.nanoTime();
+                    try (SparsePyrLKOpticalFlow lk = SparsePyrLKOpticalFlow.create(new Size(21, 21), 3,
+                            new TermCriteria(TermCriteria.COUNT + TermCriteria.EPS, 30, 0.01), 0, 1e-4)) {
+                        lk.calc(prevSmall, small, prevCorners, next, status);
+                    }
+                    long t1 = System.nanoTime();
+                    float[] to = new float[2 * n];
+                    byte[] st = new byte[n];
+                    flow.track(prevDevice, device, prevCorners.createBuffer(), n, to, st);
+                    long t2 = System.nanoTime();
+                    cpuMs += (t1 - t0) / 1e6;
+                    gpuMs += (t2 - t1) / 1e6;
+                    FloatBuffer want = next.createBuffer();
+                    ByteBuffer wantStatus = status.createBuffer();
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(wantStatus.get(i), st[i], name + ": status of point " + i + " after frame " + points);
+                        if (st[i] == 0) continue;
+                        found++;
+                        assertEquals(Float.floatToRawIntBits(want.get(2 * i)), Float.floatToRawIntBits(to[2 * i]), name + ": x of point " + i);
+                        assertEquals(Float.floatToRawIntBits(want.get(2 * i + 1)), Float.floatToRawIntBits(to[2 * i + 1]), name + ": y of point " + i);
+                    }
+                    points += n;
+                    next.close();
+                    status.close();
+                }
+                if (prevDevice != null) prevDevice.close();
+                if (prevSmall != null) prevSmall.close();
+                if (prevCorners != null) prevCorners.close();
+                prevSmall = small;
+                prevCorners = corners;
+                prevDevice = device;
+            }
+        }
+        int pairs = frames.size() - 1;
+        System.out.printf(Locale.ROOT, "ISSUE24 flow %s: %d pairs, %d points, %d found: all equal OpenCV's; one pair %.2f ms on the GPU "
+                + "(upload, kernel, download; one stream), %.2f ms OpenCV on the CPU%n", name, pairs, points, found, gpuMs / pairs, cpuMs / pairs);
+        assertTrue(found > 0.5 * points, "found " + found + " of " + points);
+
+        List<double[]> cpu = motion(frames, OptionalInt.empty()), gpu = motion(frames, OptionalInt.of(0));
+        int same = 0;
+        for (int i = 0; i < frames.size(); i++) if (Arrays.equals(cpu.get(i), gpu.get(i))) same++;
+        System.out.printf(Locale.ROOT, "ISSUE24 motion %s: %d of %d transforms equal with the flow on the GPU%n", name, same, frames.size());
+        for (int i = 0; i < frames.size(); i++) assertArrayEquals(cpu.get(i), gpu.get(i), name + ": transform of frame " + i);
+        frames.forEach(Mat::close);
+    }
+
+    /** Ultralytics' grey half-size frame. */
+    private static Mat half(Mat bgr) {
+        try (Mat grey = new Mat()) {
+            cvtColor(bgr, grey, COLOR_BGR2GRAY);
+            Mat small = new Mat();
+            resize(grey, small, new Size(bgr.cols() / 2, bgr.rows() / 2), 0, 0, INTER_LINEAR);
+            return small;
+        }
+    }
+
+    private static List<double[]> motion(List<Mat> frames, OptionalInt gpu) {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try (MotionAhead ahead = MotionAhead.of("sparseOptFlow", pool, gpu)) {
+            List<CompletableFuture<double[]>> out = new ArrayList<>();
+            for (Mat m : frames) out.add(ahead.next(CompletableFuture.completedFuture(m)));
+            return out.stream().map(CompletableFuture::join).toList();
+        } finally {
+            pool.shutdown();
+        }
+    }
+}
