@@ -51,6 +51,8 @@ public final class DeviceFlow implements AutoCloseable {
     /** Pyramid allocations no frame holds, by size; every one made, to free on close. */
     private final Map<Long, ArrayDeque<Pointer>> spare = new HashMap<>();
     private final List<Pointer> pyramids = new ArrayList<>();
+    /** Lanes taken by calls under way: {@link #close} waits for them. */
+    private int busy;
     private boolean closed;
 
     private DeviceFlow(int device) {
@@ -79,11 +81,15 @@ public final class DeviceFlow implements AutoCloseable {
             this.pyramid = pyramid;
         }
 
+        private DeviceFlow owner() {
+            return DeviceFlow.this;
+        }
+
         @Override
         public void close() {
             synchronized (DeviceFlow.this) {
-                if (pyramid == null || closed) return;
-                spare.computeIfAbsent(bytes(cols, rows, levels), k -> new ArrayDeque<>()).push(pyramid);
+                if (pyramid == null) return;
+                givePyramid(bytes(cols, rows, levels), pyramid);
                 pyramid = null;
             }
         }
@@ -95,31 +101,35 @@ public final class DeviceFlow implements AutoCloseable {
      */
     public Frame frame(Pointer grey, long step, int cols, int rows) {
         int levels = levels(cols, rows);
-        Pointer pyramid = takePyramid(bytes(cols, rows, levels));
-        Frame f = new Frame(cols, rows, levels, pyramid);
+        long bytes = bytes(cols, rows, levels);
         Lane lane = takeLane();
         try {
-            long size = step * rows;
-            lane.ensureGrey(size);
-            Pointer.memcpy(lane.hostGrey, grey, size);
-            check(cudaMemcpyAsync(lane.devGrey, lane.hostGrey, size, cudaMemcpyHostToDevice, lane.stream), "cudaMemcpyAsync (grey frame)");
-            int w = cols + 2 * WIN, h = rows + 2 * WIN;
-            launch(level0, w, h, 1, lane.stream, address(lane.devGrey), step, cols, rows, address(pyramid));
-            int c = cols, r = rows;
-            for (int level = 1; level < levels; level++) {
-                c = (c + 1) / 2;
-                r = (r + 1) / 2;
-                launch(down, c + 2 * WIN, r + 2 * WIN, 1, lane.stream, address(pyramid), cols, rows, level);
+            Pointer pyramid = takePyramid(bytes);
+            try {
+                long size = step * rows;
+                lane.ensureGrey(size);
+                Pointer.memcpy(lane.hostGrey, grey, size);
+                check(cudaMemcpyAsync(lane.devGrey, lane.hostGrey, size, cudaMemcpyHostToDevice, lane.stream), "cudaMemcpyAsync (grey frame)");
+                int w = cols + 2 * WIN, h = rows + 2 * WIN;
+                launch(level0, w, h, 1, lane.stream, address(lane.devGrey), step, cols, rows, address(pyramid));
+                int c = cols, r = rows;
+                for (int level = 1; level < levels; level++) {
+                    c = (c + 1) / 2;
+                    r = (r + 1) / 2;
+                    launch(down, c + 2 * WIN, r + 2 * WIN, 1, lane.stream, address(pyramid), cols, rows, level);
+                }
+                launch(deriv, w, h, levels, lane.stream, address(pyramid), cols, rows);
+                lane.await("optical flow pyramid");
+            } catch (RuntimeException e) {
+                // Kernels queued before the failure may still write the pyramid: let them end before its memory is reused.
+                cudaStreamSynchronize(lane.stream);
+                givePyramid(bytes, pyramid);
+                throw e;
             }
-            launch(deriv, w, h, levels, lane.stream, address(pyramid), cols, rows);
-            lane.await("optical flow pyramid");
-        } catch (RuntimeException e) {
-            f.close();
-            throw e;
+            return new Frame(cols, rows, levels, pyramid);
         } finally {
             giveLane(lane);
         }
-        return f;
     }
 
     /**
@@ -129,7 +139,9 @@ public final class DeviceFlow implements AutoCloseable {
      */
     public void track(Frame prev, Frame next, FloatBuffer points, int n, float[] out, byte[] status) {
         if (prev.cols != next.cols || prev.rows != next.rows) throw new IllegalArgumentException("frames of different sizes");
+        if (points.limit() < 2 * n || out.length < 2 * n || status.length < n) throw new IllegalArgumentException("fewer than " + n + " points' room");
         if (n == 0) return;
+        long from = pyramidOf(prev), to = pyramidOf(next);
         Lane lane = takeLane();
         try {
             lane.ensurePoints(n);
@@ -137,7 +149,7 @@ public final class DeviceFlow implements AutoCloseable {
             check(cudaMemcpyAsync(lane.devPoints, lane.hostPoints, 8L * n, cudaMemcpyHostToDevice, lane.stream), "cudaMemcpyAsync (points)");
             // Small blocks: a pair has a few hundred points, each a long serial loop; spread them over the GPU's multiprocessors.
             int block = 32;
-            try (PointerPointer<Pointer> args = args(address(prev.pyramid), address(next.pyramid), prev.cols, prev.rows, prev.levels,
+            try (PointerPointer<Pointer> args = args(from, to, prev.cols, prev.rows, prev.levels,
                     address(lane.devPoints), n, address(lane.devOut), address(lane.devStatus))) {
                 DeviceKernels.check(cuLaunchKernel(track, (n + block - 1) / block, 1, 1, block, 1, 1, 0, lane.stream, args,
                         (PointerPointer<?>) null), "cuLaunchKernel (flow_track)");
@@ -182,6 +194,17 @@ public final class DeviceFlow implements AutoCloseable {
         check(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
     }
 
+    /** The device address of an open frame of this flow. */
+    private synchronized long pyramidOf(Frame f) {
+        if (f.owner() != this) throw new IllegalArgumentException("a frame of another optical flow");
+        if (f.pyramid == null) throw new IllegalStateException("frame closed");
+        return f.pyramid.address();
+    }
+
+    private synchronized void givePyramid(long bytes, Pointer pyramid) {
+        if (!closed) spare.computeIfAbsent(bytes, k -> new ArrayDeque<>()).push(pyramid);
+    }
+
     private synchronized Pointer takePyramid(long bytes) {
         if (closed) throw new IllegalStateException("optical flow closed");
         ArrayDeque<Pointer> free = spare.get(bytes);
@@ -202,6 +225,7 @@ public final class DeviceFlow implements AutoCloseable {
                 lane = new Lane();
                 lanes.add(lane);
             }
+            busy++;
         }
         bind();
         if (lane.stream.isNull()) check(cudaStreamCreate(lane.stream), "cudaStreamCreate (optical flow)");
@@ -210,6 +234,8 @@ public final class DeviceFlow implements AutoCloseable {
 
     private synchronized void giveLane(Lane lane) {
         idle.push(lane);
+        busy--;
+        notifyAll();
     }
 
     private void launch(CUfunc_st f, int w, int h, int z, CUstream_st stream, Object... values) {
@@ -239,11 +265,20 @@ public final class DeviceFlow implements AutoCloseable {
         return p.address();
     }
 
-    /** Frees every lane and pyramid, newest first; frames still open become empty. */
+    /** Waits for the calls under way, then frees every lane and pyramid, newest first; frames still open become empty. */
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        boolean interrupted = false;
+        while (busy > 0) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
         bind();
         for (int i = lanes.size() - 1; i >= 0; i--) lanes.get(i).release();
         for (int i = pyramids.size() - 1; i >= 0; i--) cudaFree(pyramids.get(i));

@@ -15,8 +15,8 @@ import java.util.function.Supplier;
 /**
  * BoT-SORT's camera motion for a video's frames, computed on a pool as soon as each frame exists rather than on the
  * tracker's thread: it depends on the frames only. Each frame's grey corners run on their own, each pair's optical
- * flow and fit as soon as both frames are ready, with the same OpenCV calls as the tracker's own {@code Gmc}, so the
- * transforms are identical. A frame's small grey image is freed once both pairs that read it are done. Frames must
+ * flow and fit as soon as both frames are ready, through the tracker's own {@code Gmc} steps, so the transforms are
+ * the same bits. A frame's small grey image is freed once both pairs that read it are done. Frames must
  * be given in order, from one thread; {@link #close} waits for the work given, then frees the last frame's images.
  * <p>
  * While any is open, OpenCV runs each call on its calling thread ({@code setNumThreads(1)}), restored after the last

@@ -13,7 +13,6 @@
 
 #define WIN 21
 #define BORDER WIN
-#define MAX_LEVELS 4
 
 struct Level {
     int cols, rows;
