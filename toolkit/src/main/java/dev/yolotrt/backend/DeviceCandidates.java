@@ -5,11 +5,8 @@ import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
-import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerPointer;
 
-import static org.bytedeco.cuda.global.cudart.cuLaunchKernel;
 
 /**
  * The candidates kernel ({@code candidates.cu}, shipped as PTX): per image of a detect head, the (anchor, class) pairs
@@ -48,15 +45,8 @@ final class DeviceCandidates {
     static void launch(CUfunc_st kernel, CUstream_st stream, long headAddress, int batch, int channels, int anchors, long pickAddress,
                        long countsAddress, long outAddress) {
         // candidates(head, channels, anchors, nc, pick, cap, counts, out)
-        try (LongPointer head = new LongPointer(1).put(headAddress); IntPointer ch = new IntPointer(1).put(channels);
-             IntPointer an = new IntPointer(1).put(anchors); IntPointer nc = new IntPointer(1).put(channels - 4);
-             LongPointer pick = new LongPointer(1).put(pickAddress);
-             IntPointer cap = new IntPointer(1).put(CAP); LongPointer counts = new LongPointer(1).put(countsAddress);
-             LongPointer out = new LongPointer(1).put(outAddress);
-             PointerPointer<Pointer> params = new PointerPointer<>(head, ch, an, nc, pick, cap, counts, out)) {
-            int block = 256;
-            DeviceKernels.check(cuLaunchKernel(kernel, (anchors + block - 1) / block, batch, 1, block, 1, 1, 0, stream, params,
-                    (PointerPointer<?>) null), "cuLaunchKernel (candidates)");
-        }
+        int block = 256;
+        DeviceKernels.launch(kernel, stream, "candidates", new int[] {(anchors + block - 1) / block, batch}, new int[] {block},
+                headAddress, channels, anchors, channels - 4, pickAddress, CAP, countsAddress, outAddress);
     }
 }

@@ -4,10 +4,7 @@ import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.IntPointer;
-import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerPointer;
 
 import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
@@ -17,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 
 import static dev.yolotrt.backend.TensorRt.check;
-import static org.bytedeco.cuda.global.cudart.cuLaunchKernel;
 import static org.bytedeco.cuda.global.cudart.cudaFree;
 import static org.bytedeco.cuda.global.cudart.cudaFreeHost;
 import static org.bytedeco.cuda.global.cudart.cudaMalloc;
@@ -145,15 +141,12 @@ public final class DeviceFlow implements AutoCloseable {
         Lane lane = takeLane();
         try {
             lane.ensurePoints(n);
-            for (int i = 0; i < 2 * n; i++) lane.hostPoints.put(i, points.get(i));
+            lane.hostPoints.position(0).asBuffer().put(points.duplicate().position(0).limit(2 * n));
             check(cudaMemcpyAsync(lane.devPoints, lane.hostPoints, 8L * n, cudaMemcpyHostToDevice, lane.stream), "cudaMemcpyAsync (points)");
             // Small blocks: a pair has a few hundred points, each a long serial loop; spread them over the GPU's multiprocessors.
             int block = 32;
-            try (PointerPointer<Pointer> args = args(from, to, prev.cols, prev.rows, prev.levels,
-                    address(lane.devPoints), n, address(lane.devOut), address(lane.devStatus))) {
-                DeviceKernels.check(cuLaunchKernel(track, (n + block - 1) / block, 1, 1, block, 1, 1, 0, lane.stream, args,
-                        (PointerPointer<?>) null), "cuLaunchKernel (flow_track)");
-            }
+            DeviceKernels.launch(track, lane.stream, "flow_track", new int[] {(n + block - 1) / block}, new int[] {block},
+                    from, to, prev.cols, prev.rows, prev.levels, address(lane.devPoints), n, address(lane.devOut), address(lane.devStatus));
             check(cudaMemcpyAsync(lane.hostOut, lane.devOut, 8L * n, cudaMemcpyDeviceToHost, lane.stream), "cudaMemcpyAsync (tracked points)");
             check(cudaMemcpyAsync(lane.hostStatus, lane.devStatus, n, cudaMemcpyDeviceToHost, lane.stream), "cudaMemcpyAsync (status)");
             lane.await("optical flow");
@@ -238,27 +231,10 @@ public final class DeviceFlow implements AutoCloseable {
         notifyAll();
     }
 
-    private void launch(CUfunc_st f, int w, int h, int z, CUstream_st stream, Object... values) {
+    /** One thread per pixel of a w × h grid (per z slice: pyramid levels). */
+    private static void launch(CUfunc_st f, int w, int h, int z, CUstream_st stream, Object... params) {
         int bx = 32, by = 8;
-        try (PointerPointer<Pointer> args = args(values)) {
-            DeviceKernels.check(cuLaunchKernel(f, (w + bx - 1) / bx, (h + by - 1) / by, z, bx, by, 1, 0, stream, args,
-                    (PointerPointer<?>) null), "cuLaunchKernel (optical flow)");
-        }
-    }
-
-    /** A kernel's parameters: Long as a 64-bit value (addresses, step), Integer as a 32-bit one; freed with the list. */
-    private static PointerPointer<Pointer> args(Object... values) {
-        Pointer[] p = new Pointer[values.length];
-        for (int i = 0; i < values.length; i++) {
-            p[i] = values[i] instanceof Integer v ? new IntPointer(1).put(v) : new LongPointer(1).put((Long) values[i]);
-        }
-        return new PointerPointer<Pointer>(p) {
-            @Override
-            public void close() {
-                super.close();
-                for (Pointer q : p) q.close();
-            }
-        };
+        DeviceKernels.launch(f, stream, "optical flow", new int[] {(w + bx - 1) / bx, (h + by - 1) / by, z}, new int[] {bx, by}, params);
     }
 
     private static Long address(Pointer p) {

@@ -3,7 +3,12 @@ package dev.yolotrt.backend;
 import dev.yolotrt.util.YoloException;
 import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUmod_st;
+import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +16,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 import static org.bytedeco.cuda.global.cudart.CUDA_SUCCESS;
+import static org.bytedeco.cuda.global.cudart.cuLaunchKernel;
 import static org.bytedeco.cuda.global.cudart.cuModuleGetFunction;
 import static org.bytedeco.cuda.global.cudart.cuModuleLoadData;
 import static org.bytedeco.cuda.global.cudart.cudaGetDevice;
@@ -56,6 +62,30 @@ final class DeviceKernels {
         check(cuModuleGetFunction(f, module, entry), "cuModuleGetFunction (" + entry + ")");
         FUNCTIONS.put(key, f);
         return f;
+    }
+
+    /**
+     * Queues {@code kernel} on {@code stream} over a grid of {@code grid} blocks of {@code block} threads (x, y, z; missing
+     * ones 1). {@code params} in the kernel's order: a Long is a 64-bit value (a device address), an Integer a 32-bit int.
+     * The driver copies them at the call (or into the graph being captured), so they are freed on return.
+     */
+    static void launch(CUfunc_st kernel, CUstream_st stream, String what, int[] grid, int[] block, Object... params) {
+        Pointer[] p = new Pointer[params.length];
+        try {
+            for (int i = 0; i < params.length; i++) {
+                p[i] = params[i] instanceof Integer v ? new IntPointer(1).put(v) : new LongPointer(1).put((Long) params[i]);
+            }
+            try (PointerPointer<Pointer> args = new PointerPointer<>(p)) {
+                check(cuLaunchKernel(kernel, grid[0], dim(grid, 1), dim(grid, 2), block[0], dim(block, 1), dim(block, 2), 0, stream, args,
+                        (PointerPointer<?>) null), "cuLaunchKernel (" + what + ")");
+            }
+        } finally {
+            for (Pointer q : p) if (q != null) q.close();
+        }
+    }
+
+    private static int dim(int[] d, int i) {
+        return i < d.length ? d[i] : 1;
     }
 
     static void check(int r, String what) {

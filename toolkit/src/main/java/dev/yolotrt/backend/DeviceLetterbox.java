@@ -2,14 +2,11 @@ package dev.yolotrt.backend;
 
 import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
-import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerPointer;
 
 import java.util.List;
 
-import static org.bytedeco.cuda.global.cudart.cuLaunchKernel;
 
 /**
  * The letterbox kernel ({@code letterbox.cu}, shipped as PTX): a batch of 8-bit BGR images in device memory, each resized
@@ -59,12 +56,8 @@ public final class DeviceLetterbox {
      * one shape (only the table's contents change), so a CUDA graph can hold the launch.
      */
     static void launch(CUfunc_st kernel, CUstream_st stream, long pixels, long table, long input, int batch, int dstW, int dstH) {
-        try (LongPointer src = new LongPointer(1).put(pixels); LongPointer jobs = new LongPointer(1).put(table);
-             LongPointer dst = new LongPointer(1).put(input); IntPointer w = new IntPointer(1).put(dstW); IntPointer h = new IntPointer(1).put(dstH);
-             PointerPointer<Pointer> params = new PointerPointer<>(src, jobs, dst, w, h)) {
-            int bx = 32, by = 8;
-            DeviceKernels.check(cuLaunchKernel(kernel, (dstW + bx - 1) / bx, (dstH + by - 1) / by,
-                    batch, bx, by, 1, 0, stream, params, (PointerPointer<?>) null), "cuLaunchKernel (letterbox)");
-        }
+        int bx = 32, by = 8;
+        DeviceKernels.launch(kernel, stream, "letterbox", new int[] {(dstW + bx - 1) / bx, (dstH + by - 1) / by, batch}, new int[] {bx, by},
+                pixels, table, input, dstW, dstH);
     }
 }
