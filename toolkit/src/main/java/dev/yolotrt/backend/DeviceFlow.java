@@ -96,6 +96,7 @@ public final class DeviceFlow implements AutoCloseable {
      * its pyramid and derivatives; returns once they are complete.
      */
     public Frame frame(Pointer grey, long step, int cols, int rows) {
+        if (cols < 1 || rows < 1) throw new IllegalArgumentException("an empty frame (" + cols + "x" + rows + ")");
         int levels = levels(cols, rows);
         long bytes = bytes(cols, rows, levels);
         Lane lane = takeLane();

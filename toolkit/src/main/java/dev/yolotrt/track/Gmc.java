@@ -85,6 +85,9 @@ final class Gmc implements AutoCloseable {
 
     /** The per-frame step: grey, half size, corners, and the pyramid on the GPU when {@code flow} is given. Thread-safe. */
     static Prepared prepare(Mat bgr, DeviceFlow flow) {
+        // A frame narrower or lower than 2 px has no half-size image (OpenCV's resize refuses one; Ultralytics stops there):
+        // no corners, so no motion.
+        if (bgr.cols() < DOWNSCALE || bgr.rows() < DOWNSCALE) return new Prepared(new Mat(), new Mat(), null);
         Mat gray = new Mat();
         cvtColor(bgr, gray, COLOR_BGR2GRAY);
         Mat small = new Mat();

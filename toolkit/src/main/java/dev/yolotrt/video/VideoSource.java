@@ -65,7 +65,13 @@ public final class VideoSource implements AutoCloseable {
             AVFrame p = raw.picture();
             try {
                 int w = p.width(), h = p.height();
-                Mat out = new Mat(h, w, CV_8UC3);
+                // swscale's vector code may write up to a vector past a row's end: harmless inside the image (the next row
+                // is written after), past the last row it would overwrite the heap (seen on a 2x2 video). Rows of slack
+                // after the image, at least 64 bytes, keep it in the frame's own buffer.
+                Mat out;
+                try (Mat padded = new Mat(h + 1 + 64 / (3 * w), w, CV_8UC3)) {
+                    out = padded.rowRange(0, h);
+                }
                 try (PointerPointer<BytePointer> dst = new PointerPointer<>(1); IntPointer dstStride = new IntPointer(1)) {
                     dst.put(0, out.data());
                     dstStride.put(0, (int) out.step());

@@ -112,6 +112,37 @@ class VideoCliTest {
         MainTest.assertOneLineError(r, "no video stream", "tone.avi");
     }
 
+    /**
+     * Frames of 2x2 and 1x1 pixels. swscale's vector code wrote past a 2x2 frame's buffer, and glibc aborted the process
+     * on the corrupted heap (in a JVM of its own here, as the launcher runs it). A 1x1 frame has no half-size image for
+     * BoT-SORT's camera motion (OpenCV's resize refused it). Both videos now track every frame.
+     */
+    @Test
+    void tinyFramesTrack(@TempDir Path tmp) throws Exception {
+        Path two = tiny(tmp, "2x2", "mjpeg"), one = tiny(tmp, "1x1", "ffv1");
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "track", "model=yolov8n.onnx", "source=" + two,
+                "tracker=botsort.yaml", "save=false", "project=" + tmp);
+        pb.environment().put("MALLOC_ARENA_MAX", "2");
+        Process p = pb.redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("(frame 25/25)"), out);
+        MainTest.Run r = MainTest.run("track", "model=yolov8n.onnx", "source=" + one, "tracker=botsort.yaml", "save=false", "project=" + tmp);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("(frame 25/25)"), r.out());
+    }
+
+    /** A one-second grey video of 25 frames of {@code size} pixels. */
+    private static Path tiny(Path dir, String size, String codec) throws Exception {
+        Path f = dir.resolve("tiny" + size + ".avi");
+        Process p = new ProcessBuilder(Shared.ffmpeg(), "-v", "error", "-f", "lavfi", "-i", "color=c=gray:size=" + size + ":rate=25:duration=1",
+                "-c:v", codec, f.toString()).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        return f;
+    }
+
     @Test
     void unknownCodec(@TempDir Path tmp) throws IOException {
         // vtest.avi with its codec tag (MS-MPEG4 v3, "div3"/"DIV3" in the stream header and format) renamed to one no decoder knows.
