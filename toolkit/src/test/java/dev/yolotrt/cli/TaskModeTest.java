@@ -49,6 +49,7 @@ class TaskModeTest {
 
     @Test
     void valSavesUltralyticsPlots(@TempDir Path tmp) {
+        Shared.require();
         MainTest.Run r = run("val", "model=yolov8n.onnx", "data=coco8.yaml", "project=" + tmp, "name=v", "verbose=false");
         assertEquals(0, r.code(), r.err());
         for (String f : new String[] {"BoxPR_curve.png", "BoxP_curve.png", "BoxR_curve.png", "BoxF1_curve.png", "confusion_matrix.png",
