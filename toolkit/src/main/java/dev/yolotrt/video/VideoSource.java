@@ -66,12 +66,13 @@ public final class VideoSource implements AutoCloseable {
             try {
                 int w = p.width(), h = p.height();
                 // swscale's vector code may write up to a vector past a row's end: harmless inside the image (the next row
-                // is written after), past the last row it would overwrite the heap (seen on a 2x2 video). Rows of slack
-                // after the image, at least 64 bytes, keep it in the frame's own buffer.
-                Mat out;
-                try (Mat padded = new Mat(h + 1 + 64 / (3 * w), w, CV_8UC3)) {
-                    out = padded.rowRange(0, h);
-                }
+                // is written after), past the last row it would overwrite the heap (seen on a 2x2 video). The frame's buffer
+                // gets rows of slack after the image, at least 64 bytes, that its header then hides: OpenCV sees an image of
+                // h rows and no parent (a submatrix would lend copyMakeBorder those rows as border pixels), and frees the
+                // whole buffer with the frame.
+                Mat out = new Mat(h + 1 + 64 / (3 * w), w, CV_8UC3);
+                BytePointer end = new BytePointer(out.datastart()).position((long) h * out.step());
+                out.rows(h).dataend(end).datalimit(end);
                 try (PointerPointer<BytePointer> dst = new PointerPointer<>(1); IntPointer dstStride = new IntPointer(1)) {
                     dst.put(0, out.data());
                     dstStride.put(0, (int) out.step());
