@@ -1,52 +1,70 @@
 package dev.yolotrt.backend;
 
+import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 
 import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import static dev.yolotrt.backend.TensorRt.check;
+import static org.bytedeco.cuda.global.cudart.cudaEventBlockingSync;
+import static org.bytedeco.cuda.global.cudart.cudaEventCreateWithFlags;
+import static org.bytedeco.cuda.global.cudart.cudaEventDestroy;
+import static org.bytedeco.cuda.global.cudart.cudaEventDisableTiming;
+import static org.bytedeco.cuda.global.cudart.cudaEventRecord;
+import static org.bytedeco.cuda.global.cudart.cudaEventSynchronize;
 import static org.bytedeco.cuda.global.cudart.cudaFree;
 import static org.bytedeco.cuda.global.cudart.cudaFreeHost;
 import static org.bytedeco.cuda.global.cudart.cudaMalloc;
 import static org.bytedeco.cuda.global.cudart.cudaMallocHost;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
+import static org.bytedeco.cuda.global.cudart.cudaMemsetAsync;
 import static org.bytedeco.cuda.global.cudart.cudaSetDevice;
 import static org.bytedeco.cuda.global.cudart.cudaStreamCreate;
 import static org.bytedeco.cuda.global.cudart.cudaStreamDestroy;
 import static org.bytedeco.cuda.global.cudart.cudaStreamSynchronize;
+import static org.bytedeco.cuda.global.cudart.cudaStreamWaitEvent;
 
 /**
- * BoT-SORT's optical flow on a GPU ({@code flow.cu}): OpenCV's pyramidal Lucas-Kanade with the defaults Ultralytics
- * keeps, to the same float bits as OpenCV's CPU code, so that the camera motion and so the tracks do not depend on where
- * it ran. A {@link Frame} is one half-size grey frame's pyramid and derivatives in device memory, built once and read by
- * the pair before it and the pair after; {@link #track} moves one frame's corners into the next.
+ * BoT-SORT's corners and optical flow on a GPU. The flow ({@code flow.cu}) is OpenCV's pyramidal Lucas-Kanade with the
+ * defaults Ultralytics keeps, to the same float bits as OpenCV's CPU code; the corners ({@code corners.cu}) are OpenCV's
+ * goodFeaturesToTrack as Ultralytics calls it, with the float arithmetic OpenCV runs on an x86 CPU with AVX2 and FMA. A
+ * {@link Frame} is one half-size grey frame's corners, and its pyramid and derivatives in device memory, built once and
+ * read by the pair before it and the pair after; {@link #track} moves one frame's corners into the next.
  * <p>
  * Calls come from many threads at once: each takes a lane (a stream with its pinned and device buffers) for the length
- * of the call and waits for its own work, so a frame is complete before it is handed out. Pyramid memory is kept for
+ * of the call. A frame's build is queued and not waited for: the pairs that read it wait for it on the GPU (an event),
+ * and a pair's caller sleeps until its points are back (a blocking event: spinning on 14 threads at once cost half the
+ * CPU time of BoT-SORT's motion, docs/benchmarks.md, fourteenth run). Pyramid memory is kept, with its event, for
  * frames of the same size. The GPU is the one {@link #open} was given; every call makes it current on its thread.
  */
 public final class DeviceFlow implements AutoCloseable {
     private static final int WIN = 21, MAX_LEVELS = 4;
-    private static final String PTX = "flow.ptx";
+    private static final String PTX = "flow.ptx", CORNERS_PTX = "corners.ptx";
+    /** Ultralytics' maxCorners; candidates downloaded with the counts (more come in a second copy). */
+    static final int MAX_CORNERS = 1000, CANDIDATES = 8192;
 
     private final int device;
-    private final CUfunc_st level0, down, deriv, track;
+    private final CUfunc_st level0, down, deriv, track, cov, eig, pick;
     private final ArrayDeque<Lane> idle = new ArrayDeque<>();
     private final List<Lane> lanes = new ArrayList<>();
     /** Pyramid allocations no frame holds, by size; every one made, to free on close. */
-    private final Map<Long, ArrayDeque<Pointer>> spare = new HashMap<>();
-    private final List<Pointer> pyramids = new ArrayList<>();
+    private final Map<Long, ArrayDeque<Pyramid>> spare = new HashMap<>();
+    private final List<Pyramid> pyramids = new ArrayList<>();
     /** Lanes taken by calls under way: {@link #close} waits for them. */
     private int busy;
     private boolean closed;
@@ -58,6 +76,9 @@ public final class DeviceFlow implements AutoCloseable {
         down = DeviceKernels.function(PTX, "flow_down");
         deriv = DeviceKernels.function(PTX, "flow_deriv");
         track = DeviceKernels.function(PTX, "flow_track");
+        cov = DeviceKernels.function(CORNERS_PTX, "corners_cov");
+        eig = DeviceKernels.function(CORNERS_PTX, "corners_eig");
+        pick = DeviceKernels.function(CORNERS_PTX, "corners_pick");
     }
 
     /** The flow on GPU {@code device}; {@link KernelUnavailable} when its driver cannot run the kernels. */
@@ -65,16 +86,27 @@ public final class DeviceFlow implements AutoCloseable {
         return new DeviceFlow(device);
     }
 
-    /** One frame's pyramid on the device. Close it when both pairs that read it are done; its memory is reused. */
+    /** Device memory for one frame's pyramid, and the event its build ends with. */
+    private record Pyramid(Pointer memory, CUevent_st built) {
+    }
+
+    /** One frame's corners, and its pyramid on the device. Close it when both pairs that read it are done; its memory is reused. */
     public final class Frame implements AutoCloseable {
         final int cols, rows, levels;
-        private Pointer pyramid;
+        private final float[] corners;
+        private Pyramid pyramid;
 
-        private Frame(int cols, int rows, int levels, Pointer pyramid) {
+        private Frame(int cols, int rows, int levels, float[] corners, Pyramid pyramid) {
             this.cols = cols;
             this.rows = rows;
             this.levels = levels;
+            this.corners = corners;
             this.pyramid = pyramid;
+        }
+
+        /** The frame's corners as goodFeaturesToTrack gives them, strongest first: x, y pairs (a copy). */
+        public float[] corners() {
+            return corners.clone();
         }
 
         private DeviceFlow owner() {
@@ -85,6 +117,8 @@ public final class DeviceFlow implements AutoCloseable {
         public void close() {
             synchronized (DeviceFlow.this) {
                 if (pyramid == null) return;
+                // A frame no pair read may still be building: the next frame must not write its memory before then.
+                if (!closed) cudaEventSynchronize(pyramid.built());
                 givePyramid(bytes(cols, rows, levels), pyramid);
                 pyramid = null;
             }
@@ -92,8 +126,8 @@ public final class DeviceFlow implements AutoCloseable {
     }
 
     /**
-     * Uploads a half-size grey frame ({@code cols × rows} bytes, rows {@code step} bytes apart, at {@code grey}) and builds
-     * its pyramid and derivatives; returns once they are complete.
+     * Uploads a half-size grey frame ({@code cols × rows} bytes, rows {@code step} bytes apart, at {@code grey}), finds its
+     * corners and builds its pyramid and derivatives; returns with the corners, the pyramid's build queued.
      */
     public Frame frame(Pointer grey, long step, int cols, int rows) {
         if (cols < 1 || rows < 1) throw new IllegalArgumentException("an empty frame (" + cols + "x" + rows + ")");
@@ -101,29 +135,35 @@ public final class DeviceFlow implements AutoCloseable {
         long bytes = bytes(cols, rows, levels);
         Lane lane = takeLane();
         try {
-            Pointer pyramid = takePyramid(bytes);
+            Pyramid pyramid = takePyramid(bytes);
+            float[] corners;
             try {
                 long size = step * rows;
+                // The lane's pinned buffer is free once its last upload has left it (long done, as a rule).
+                check(cudaEventSynchronize(lane.uploaded), "cudaEventSynchronize (grey frame)");
                 lane.ensureGrey(size);
                 Pointer.memcpy(lane.hostGrey, grey, size);
                 check(cudaMemcpyAsync(lane.devGrey, lane.hostGrey, size, cudaMemcpyHostToDevice, lane.stream), "cudaMemcpyAsync (grey frame)");
+                check(cudaEventRecord(lane.uploaded, lane.stream), "cudaEventRecord (grey frame)");
+                corners = corners(lane, step, cols, rows);
                 int w = cols + 2 * WIN, h = rows + 2 * WIN;
-                launch(level0, w, h, 1, lane.stream, address(lane.devGrey), step, cols, rows, address(pyramid));
+                long memory = pyramid.memory().address();
+                launch(level0, w, h, 1, lane.stream, address(lane.devGrey), step, cols, rows, memory);
                 int c = cols, r = rows;
                 for (int level = 1; level < levels; level++) {
                     c = (c + 1) / 2;
                     r = (r + 1) / 2;
-                    launch(down, c + 2 * WIN, r + 2 * WIN, 1, lane.stream, address(pyramid), cols, rows, level);
+                    launch(down, c + 2 * WIN, r + 2 * WIN, 1, lane.stream, memory, cols, rows, level);
                 }
-                launch(deriv, w, h, levels, lane.stream, address(pyramid), cols, rows);
-                lane.await("optical flow pyramid");
+                launch(deriv, w, h, levels, lane.stream, memory, cols, rows);
+                check(cudaEventRecord(pyramid.built(), lane.stream), "cudaEventRecord (optical flow pyramid)");
             } catch (RuntimeException e) {
                 // Kernels queued before the failure may still write the pyramid: let them end before its memory is reused.
                 cudaStreamSynchronize(lane.stream);
                 givePyramid(bytes, pyramid);
                 throw e;
             }
-            return new Frame(cols, rows, levels, pyramid);
+            return new Frame(cols, rows, levels, corners, pyramid);
         } finally {
             giveLane(lane);
         }
@@ -138,16 +178,18 @@ public final class DeviceFlow implements AutoCloseable {
         if (prev.cols != next.cols || prev.rows != next.rows) throw new IllegalArgumentException("frames of different sizes");
         if (points.limit() < 2 * n || out.length < 2 * n || status.length < n) throw new IllegalArgumentException("fewer than " + n + " points' room");
         if (n == 0) return;
-        long from = pyramidOf(prev), to = pyramidOf(next);
+        Pyramid from = pyramidOf(prev), to = pyramidOf(next);
         Lane lane = takeLane();
         try {
+            check(cudaStreamWaitEvent(lane.stream, from.built(), 0), "cudaStreamWaitEvent (optical flow pyramid)");
+            check(cudaStreamWaitEvent(lane.stream, to.built(), 0), "cudaStreamWaitEvent (optical flow pyramid)");
             lane.ensurePoints(n);
             lane.hostPoints.position(0).asBuffer().put(points.duplicate().position(0).limit(2 * n));
             check(cudaMemcpyAsync(lane.devPoints, lane.hostPoints, 8L * n, cudaMemcpyHostToDevice, lane.stream), "cudaMemcpyAsync (points)");
             // Small blocks: a pair has a few hundred points, each a long serial loop; spread them over the GPU's multiprocessors.
             int block = 32;
             DeviceKernels.launch(track, lane.stream, "flow_track", new int[] {(n + block - 1) / block}, new int[] {block},
-                    from, to, prev.cols, prev.rows, prev.levels, address(lane.devPoints), n, address(lane.devOut), address(lane.devStatus));
+                    from.memory().address(), to.memory().address(), prev.cols, prev.rows, prev.levels, address(lane.devPoints), n, address(lane.devOut), address(lane.devStatus));
             check(cudaMemcpyAsync(lane.hostOut, lane.devOut, 8L * n, cudaMemcpyDeviceToHost, lane.stream), "cudaMemcpyAsync (tracked points)");
             check(cudaMemcpyAsync(lane.hostStatus, lane.devStatus, n, cudaMemcpyDeviceToHost, lane.stream), "cudaMemcpyAsync (status)");
             lane.await("optical flow");
@@ -156,6 +198,51 @@ public final class DeviceFlow implements AutoCloseable {
         } finally {
             giveLane(lane);
         }
+    }
+
+    /**
+     * The corners of the grey frame uploaded to the lane: the device finds the candidates (in no order), the host sorts
+     * them as OpenCV does (strongest first; of equal ones, the later pixel first) and keeps the first {@link #MAX_CORNERS}.
+     */
+    private float[] corners(Lane lane, long step, int cols, int rows) {
+        lane.ensureCorners((long) cols * rows);
+        check(cudaMemsetAsync(lane.devCounts, 0, 8, lane.stream), "cudaMemsetAsync (corners)");
+        long counts = lane.devCounts.address();
+        launch(cov, cols, rows, 1, lane.stream, address(lane.devGrey), step, cols, rows, address(lane.devCov));
+        // One thread per column (the box filter's running sums go down the columns).
+        DeviceKernels.launch(eig, lane.stream, "corners", new int[] {(cols + 31) / 32}, new int[] {32}, address(lane.devCov), cols, rows,
+                address(lane.devEig), counts);
+        launch(pick, cols, rows, 1, lane.stream, address(lane.devEig), cols, rows, counts, address(lane.devKeys), counts + 4);
+        check(cudaMemcpyAsync(lane.hostCounts, lane.devCounts, 8, cudaMemcpyDeviceToHost, lane.stream), "cudaMemcpyAsync (corner counts)");
+        check(cudaMemcpyAsync(lane.hostKeys, lane.devKeys, 8L * CANDIDATES, cudaMemcpyDeviceToHost, lane.stream), "cudaMemcpyAsync (corners)");
+        lane.await("corners");
+        int found = lane.hostCounts.get(1);
+        long[] keys = new long[found];
+        lane.hostKeys.get(keys, 0, Math.min(found, CANDIDATES));
+        if (found > CANDIDATES) {
+            try (LongPointer rest = new LongPointer(found - CANDIDATES)) {
+                check(cudaMemcpy(rest, new Pointer(lane.devKeys).position(8L * CANDIDATES), 8L * (found - CANDIDATES), cudaMemcpyDeviceToHost),
+                        "cudaMemcpy (corners)");
+                rest.get(keys, CANDIDATES, found - CANDIDATES);
+            }
+        }
+        return strongest(keys, cols);
+    }
+
+    /**
+     * The first {@link #MAX_CORNERS} of corners_pick's candidates in OpenCV's order, as x, y pairs: keys are (eigenvalue
+     * bits, pixel index), both non-negative, so their order is the eigenvalues' and then the pixels'. Sorts {@code keys}.
+     */
+    static float[] strongest(long[] keys, int cols) {
+        Arrays.sort(keys);
+        int n = Math.min(keys.length, MAX_CORNERS);
+        float[] xy = new float[2 * n];
+        for (int i = 0; i < n; i++) {
+            int index = (int) keys[keys.length - 1 - i];
+            xy[2 * i] = index % cols;
+            xy[2 * i + 1] = index / cols;
+        }
+        return xy;
     }
 
     /** OpenCV's level count for 3 levels below the frame: it stops before a level would fit inside one window. */
@@ -188,26 +275,31 @@ public final class DeviceFlow implements AutoCloseable {
         check(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
     }
 
-    /** The device address of an open frame of this flow. */
-    private synchronized long pyramidOf(Frame f) {
+    /** The pyramid of an open frame of this flow. */
+    private synchronized Pyramid pyramidOf(Frame f) {
         if (f.owner() != this) throw new IllegalArgumentException("a frame of another optical flow");
         if (f.pyramid == null) throw new IllegalStateException("frame closed");
-        return f.pyramid.address();
+        return f.pyramid;
     }
 
-    private synchronized void givePyramid(long bytes, Pointer pyramid) {
+    private synchronized void givePyramid(long bytes, Pyramid pyramid) {
         if (!closed) spare.computeIfAbsent(bytes, k -> new ArrayDeque<>()).push(pyramid);
     }
 
-    private synchronized Pointer takePyramid(long bytes) {
+    private synchronized Pyramid takePyramid(long bytes) {
         if (closed) throw new IllegalStateException("optical flow closed");
-        ArrayDeque<Pointer> free = spare.get(bytes);
+        ArrayDeque<Pyramid> free = spare.get(bytes);
         if (free != null && !free.isEmpty()) return free.pop();
         bind();
         Pointer p = new Pointer();
         check(cudaMalloc(p, bytes), "cudaMalloc (optical flow pyramid, " + bytes + " bytes)");
-        pyramids.add(p);
-        return p;
+        CUevent_st built = new CUevent_st();
+        int r = cudaEventCreateWithFlags(built, cudaEventDisableTiming);
+        if (r != 0) cudaFree(p);
+        check(r, "cudaEventCreateWithFlags (optical flow pyramid)");
+        Pyramid pyramid = new Pyramid(p, built);
+        pyramids.add(pyramid);
+        return pyramid;
     }
 
     private Lane takeLane() {
@@ -221,8 +313,13 @@ public final class DeviceFlow implements AutoCloseable {
             }
             busy++;
         }
-        bind();
-        if (lane.stream.isNull()) check(cudaStreamCreate(lane.stream), "cudaStreamCreate (optical flow)");
+        try {
+            bind();
+            lane.create();
+        } catch (RuntimeException e) {
+            giveLane(lane);
+            throw e;
+        }
         return lane;
     }
 
@@ -258,7 +355,10 @@ public final class DeviceFlow implements AutoCloseable {
         if (interrupted) Thread.currentThread().interrupt();
         bind();
         for (int i = lanes.size() - 1; i >= 0; i--) lanes.get(i).release();
-        for (int i = pyramids.size() - 1; i >= 0; i--) cudaFree(pyramids.get(i));
+        for (int i = pyramids.size() - 1; i >= 0; i--) {
+            cudaEventDestroy(pyramids.get(i).built());
+            cudaFree(pyramids.get(i).memory());
+        }
         lanes.clear();
         pyramids.clear();
         spare.clear();
@@ -267,11 +367,17 @@ public final class DeviceFlow implements AutoCloseable {
     /** A stream with the pinned and device buffers of one call; used by one thread at a time. */
     private static final class Lane {
         final CUstream_st stream = new CUstream_st();
+        /** Recorded after a grey frame's upload (its pinned buffer is free again) and after a pair's downloads (blocking: the caller sleeps). */
+        final CUevent_st uploaded = new CUevent_st(), done = new CUevent_st();
         final Pointer devGrey = new Pointer(), devPoints = new Pointer(), devOut = new Pointer(), devStatus = new Pointer();
         BytePointer hostGrey = new BytePointer((Pointer) null);
         FloatPointer hostPoints = new FloatPointer((Pointer) null), hostOut = new FloatPointer((Pointer) null);
         BytePointer hostStatus = new BytePointer((Pointer) null);
-        long greyCapacity;
+        /** Corners: per-pixel covariance and eigenvalues, candidate keys, and the largest eigenvalue and candidate count. */
+        final Pointer devCov = new Pointer(), devEig = new Pointer(), devKeys = new Pointer(), devCounts = new Pointer();
+        LongPointer hostKeys = new LongPointer((Pointer) null);
+        IntPointer hostCounts = new IntPointer((Pointer) null);
+        long greyCapacity, pixelCapacity;
         int pointCapacity;
 
         void ensureGrey(long bytes) {
@@ -282,6 +388,21 @@ public final class DeviceFlow implements AutoCloseable {
             hostGrey = new BytePointer(h).capacity(bytes);
             check(cudaMalloc(devGrey, bytes), "cudaMalloc (grey frame)");
             greyCapacity = bytes;
+        }
+
+        void ensureCorners(long pixels) {
+            if (pixels <= pixelCapacity) return;
+            freeCorners();
+            check(cudaMalloc(devCov, 12 * pixels), "cudaMalloc (corner covariance)");
+            check(cudaMalloc(devEig, 4 * pixels), "cudaMalloc (corner eigenvalues)");
+            check(cudaMalloc(devKeys, 8 * Math.max(pixels, CANDIDATES)), "cudaMalloc (corner candidates)");
+            check(cudaMalloc(devCounts, 8), "cudaMalloc (corner counts)");
+            Pointer k = new Pointer(), c = new Pointer();
+            check(cudaMallocHost(k, 8L * CANDIDATES), "cudaMallocHost (corner candidates)");
+            hostKeys = new LongPointer(k).capacity(CANDIDATES);
+            check(cudaMallocHost(c, 8), "cudaMallocHost (corner counts)");
+            hostCounts = new IntPointer(c).capacity(2);
+            pixelCapacity = pixels;
         }
 
         void ensurePoints(int n) {
@@ -309,6 +430,18 @@ public final class DeviceFlow implements AutoCloseable {
             greyCapacity = 0;
         }
 
+        private void freeCorners() {
+            for (Pointer p : new Pointer[] {devCounts, devKeys, devEig, devCov}) {
+                if (!p.isNull()) cudaFree(p);
+                p.setNull();
+            }
+            if (!hostCounts.isNull()) cudaFreeHost(hostCounts);
+            if (!hostKeys.isNull()) cudaFreeHost(hostKeys);
+            hostCounts.setNull();
+            hostKeys.setNull();
+            pixelCapacity = 0;
+        }
+
         private void freePoints() {
             if (!devStatus.isNull()) cudaFree(devStatus);
             if (!devOut.isNull()) cudaFree(devOut);
@@ -320,18 +453,26 @@ public final class DeviceFlow implements AutoCloseable {
             pointCapacity = 0;
         }
 
-        /**
-         * Waits for the work queued on the stream so far, spinning as a stream synchronize does: waiting asleep on a
-         * blocking event instead tracked vtest-1080p.mp4 no faster (docs/benchmarks.md, thirteenth run).
-         */
+        /** The stream and its events, those not made yet (a failed call leaves the rest to the next, or to {@link #release}). */
+        void create() {
+            if (stream.isNull()) check(cudaStreamCreate(stream), "cudaStreamCreate (optical flow)");
+            if (uploaded.isNull()) check(cudaEventCreateWithFlags(uploaded, cudaEventDisableTiming), "cudaEventCreateWithFlags (optical flow)");
+            if (done.isNull()) check(cudaEventCreateWithFlags(done, cudaEventDisableTiming | cudaEventBlockingSync), "cudaEventCreateWithFlags (optical flow)");
+        }
+
+        /** Waits, asleep, for the work queued on the stream so far. */
         void await(String what) {
-            check(cudaStreamSynchronize(stream), "cudaStreamSynchronize (" + what + ")");
+            check(cudaEventRecord(done, stream), "cudaEventRecord (" + what + ")");
+            check(cudaEventSynchronize(done), "cudaEventSynchronize (" + what + ")");
         }
 
         void release() {
             if (!stream.isNull()) cudaStreamSynchronize(stream);
             freePoints();
+            freeCorners();
             freeGrey();
+            if (!done.isNull()) cudaEventDestroy(done);
+            if (!uploaded.isNull()) cudaEventDestroy(uploaded);
             if (!stream.isNull()) cudaStreamDestroy(stream);
         }
     }

@@ -25,8 +25,8 @@ import static org.bytedeco.opencv.global.opencv_imgproc.resize;
  * {@code sparseOptFlow}: corners (Shi-Tomasi) of the half-size grey frame followed by pyramidal Lucas-Kanade into
  * the next one, then a RANSAC partial affine fit; too few points leave the identity. The work splits in a per-frame
  * step ({@link #prepare}) and a pair step ({@link #between}) so that a video can compute them ahead on other threads
- * ({@link MotionAhead}), where the optical flow may run on a GPU ({@link DeviceFlow}, the same bits as OpenCV's CPU
- * code); {@link #apply} runs both serially on the CPU and holds the previous frame.
+ * ({@link MotionAhead}), where the corners and the optical flow may run on a GPU ({@link DeviceFlow}, the same bits as
+ * OpenCV's CPU code); {@link #apply} runs both serially on the CPU and holds the previous frame.
  */
 final class Gmc implements AutoCloseable {
     static final List<String> METHODS = List.of("sparseoptflow", "none");
@@ -83,7 +83,10 @@ final class Gmc implements AutoCloseable {
         return h;
     }
 
-    /** The per-frame step: grey, half size, corners, and the pyramid on the GPU when {@code flow} is given. Thread-safe. */
+    /**
+     * The per-frame step: grey and half size on the CPU, then the corners on the CPU, or on the GPU with the frame's
+     * pyramid when {@code flow} is given (the same corners, see {@link DeviceFlow}). Thread-safe.
+     */
     static Prepared prepare(Mat bgr, DeviceFlow flow) {
         // A frame narrower or lower than 2 px has no half-size image (OpenCV's resize refuses one; Ultralytics stops there):
         // no corners, so no motion.
@@ -95,21 +98,26 @@ final class Gmc implements AutoCloseable {
             resize(gray, small, size, 0, 0, INTER_LINEAR);
         }
         gray.close();
-        Mat points = new Mat();
-        try (Mat mask = new Mat()) {
-            // Ultralytics asks for minDistance=1, which rejects a corner closer than 1 px to a stronger one: corners sit on
-            // distinct integer pixels, at least 1 px apart, so none is ever rejected. OpenCV checks it on a grid of one
-            // cell per pixel (half a million vectors at 960×540, every frame); 0 skips that grid and picks the same corners.
-            goodFeaturesToTrack(small, points, 1000, 0.01, 0, mask, 3, false, 0.04);
+        if (flow == null) {
+            Mat points = new Mat();
+            try (Mat mask = new Mat()) {
+                // Ultralytics asks for minDistance=1, which rejects a corner closer than 1 px to a stronger one: corners sit
+                // on distinct integer pixels, at least 1 px apart, so none is ever rejected. OpenCV checks it on a grid of
+                // one cell per pixel (half a million vectors at 960×540, every frame); 0 skips that grid, same corners.
+                goodFeaturesToTrack(small, points, 1000, 0.01, 0, mask, 3, false, 0.04);
+            }
+            return new Prepared(small, points, null);
         }
-        DeviceFlow.Frame device = null;
+        DeviceFlow.Frame device;
         try {
-            if (flow != null) device = flow.frame(small.data(), small.step(), small.cols(), small.rows());
+            device = flow.frame(small.data(), small.step(), small.cols(), small.rows());
         } catch (RuntimeException e) {
-            points.close();
             small.close();
             throw e;
         }
+        float[] xy = device.corners();
+        Mat points = xy.length == 0 ? new Mat() : new Mat(xy.length / 2, 1, CV_32FC2);
+        if (xy.length > 0) ((FloatBuffer) points.createBuffer()).put(xy);
         return new Prepared(small, points, device);
     }
 

@@ -8,21 +8,27 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
- * What the host side of the GPU optical flow must agree on with flow.cu, checked without a GPU: each entry takes the
- * arguments its launch passes, in that order; the level count is OpenCV's; the pyramid's size is the sum flow.cu's
- * layout walks; and the PTX has no fused multiply-add in float (bit equality with OpenCV's CPU code needs each product
- * rounded on its own). The flow's results are checked against OpenCV on the GPU (DeviceFlowGpuTest).
+ * What the host side of the GPU corners and optical flow must agree on with corners.cu and flow.cu, checked without a
+ * GPU: the corners' order; each entry takes the arguments its launch passes, in that order; the level count is
+ * OpenCV's; the pyramid's size is the sum flow.cu's layout walks; and flow.ptx has no fused multiply-add in float (bit
+ * equality with OpenCV's CPU code needs each product rounded on its own). The results are checked against OpenCV on
+ * the host (FlowOnHostTest) and on the GPU (DeviceFlowGpuTest).
  */
 class DeviceFlowTest {
 
     private static String ptx() throws Exception {
-        try (InputStream in = DeviceFlow.class.getResourceAsStream("flow.ptx")) {
-            assertNotNull(in, "flow.ptx is on the class path");
+        return ptx("flow.ptx");
+    }
+
+    private static String ptx(String name) throws Exception {
+        try (InputStream in = DeviceFlow.class.getResourceAsStream(name)) {
+            assertNotNull(in, name + " is on the class path");
             return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
         }
     }
@@ -34,12 +40,46 @@ class DeviceFlowTest {
         assertEquals(List.of("u64", "u32", "u32"), params("flow_deriv"), "pyramid, cols, rows");
         assertEquals(List.of("u64", "u64", "u32", "u32", "u32", "u64", "u32", "u64", "u64"), params("flow_track"),
                 "prev, next, cols, rows, levels, points, n, out, status");
+        assertEquals(List.of("u64", "u64", "u32", "u32", "u64"), params("corners.ptx", "corners_cov"), "grey, step, cols, rows, cov");
+        assertEquals(List.of("u64", "u32", "u32", "u64", "u64"), params("corners.ptx", "corners_eig"), "cov, cols, rows, eig, top");
+        assertEquals(List.of("u64", "u32", "u32", "u64", "u64", "u64"), params("corners.ptx", "corners_pick"),
+                "eig, cols, rows, top, keys, found");
+    }
+
+    /** OpenCV's order: strongest first; of equal strength, the later pixel first; at most 1000. */
+    @Test
+    void cornersAreSortedAsOpenCvSortsThem() {
+        float a = 0.5f, b = 0.25f;
+        // pixel index y * 10 + x of a 10-column frame
+        long[] keys = {key(b, 12), key(a, 3), key(b, 45), key(a, 37)};
+        assertArrayEquals(new float[] {7, 3, 3, 0, 5, 4, 2, 1}, DeviceFlow.strongest(keys, 10));
+        long[] many = new long[1500];
+        for (int i = 0; i < many.length; i++) many[i] = key(i, i);
+        float[] xy = DeviceFlow.strongest(many, 100);
+        assertEquals(2 * DeviceFlow.MAX_CORNERS, xy.length);
+        assertEquals(1499 % 100, xy[0]);
+        assertEquals(1499 / 100, xy[1]);
+        assertEquals(500 / 100, xy[xy.length - 1], "the 1000th strongest is pixel 500");
+    }
+
+    private static long key(float strength, int pixel) {
+        return (long) Float.floatToRawIntBits(strength) << 32 | pixel;
     }
 
     @Test
     void noFusedMultiplyAddInFloat() throws Exception {
         String ptx = ptx();
         assertFalse(ptx.contains("fma.rn.f32") || ptx.contains("mad.f32") || ptx.contains("fma.rn.f64"), "flow.ptx fuses a multiply-add");
+    }
+
+    /** corners.cu fuses exactly where OpenCV's AVX2 Sobel does: dx's column taps (1), dy's two rows' taps (2 each). */
+    @Test
+    void cornersFuseOnlySobelsTaps() throws Exception {
+        String ptx = ptx("corners.ptx");
+        assertEquals(5, Pattern.compile("fma\\.rn\\.f32").matcher(ptx).results().count(), "fused float multiply-adds in corners.ptx");
+        assertFalse(ptx.contains("mad.f32") || ptx.contains("fma.rn.f64"), "corners.ptx fuses a multiply-add of its own");
+        String sobel = ptx.substring(ptx.indexOf(".entry corners_cov"), ptx.indexOf(".entry corners_eig"));
+        assertEquals(5, Pattern.compile("fma\\.rn\\.f32").matcher(sobel).results().count(), "all of them in corners_cov");
     }
 
     /** OpenCV builds levels while the next one is larger than the 21-pixel window, up to 3 below the frame. */
@@ -61,7 +101,11 @@ class DeviceFlowTest {
     }
 
     private static List<String> params(String entry) throws Exception {
-        Matcher m = Pattern.compile("\\.param \\.(u64|u32|f32) " + entry + "_param_(\\d+)").matcher(ptx());
+        return params("flow.ptx", entry);
+    }
+
+    private static List<String> params(String file, String entry) throws Exception {
+        Matcher m = Pattern.compile("\\.param \\.(u64|u32|f32) " + entry + "_param_(\\d+)").matcher(ptx(file));
         List<String> types = new ArrayList<>();
         while (m.find()) {
             assertEquals(types.size(), Integer.parseInt(m.group(2)));

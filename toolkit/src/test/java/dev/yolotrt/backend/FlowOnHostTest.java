@@ -20,33 +20,95 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static org.bytedeco.opencv.global.opencv_core.BORDER_DEFAULT;
 import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2GRAY;
+import static org.bytedeco.opencv.global.opencv_imgproc.cornerMinEigenVal;
 import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
 import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
 import static org.bytedeco.opencv.global.opencv_imgproc.goodFeaturesToTrack;
 import static org.bytedeco.opencv.global.opencv_imgproc.resize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * flow.cu's arithmetic without a GPU: its kernels compiled for the host (flow-host.cpp, with the host's C++ compiler;
- * CI installs g++) and run on frames of the four shared videos, called as Ultralytics calls OpenCV (grey, half size,
- * corners, then LK with its defaults). Every point must get OpenCV's CPU status and, where found, its position to the
- * bit. The same source runs on the GPU in DeviceFlowGpuTest; this keeps an edit of it honest in CI.
+ * flow.cu's and corners.cu's arithmetic without a GPU: their kernels compiled for the host (flow-host.cpp,
+ * corners-host.cpp, with the host's C++ compiler; CI installs g++) and run on frames of the four shared videos, called
+ * as Ultralytics calls OpenCV (grey, half size, corners, then LK with its defaults). Every corner must be OpenCV's, in
+ * its order; every point must get OpenCV's CPU status and, where found, its position to the bit. The same sources run
+ * on the GPU in DeviceFlowGpuTest; this keeps an edit of them honest in CI.
  */
 class FlowOnHostTest {
 
     @TempDir
     Path dir;
 
+    /** Compiles {@code NAME-host.cpp} with {@code NAME.cu} into the program {@code NAME-host}. */
+    private void compile(String name) throws Exception {
+        assumeTrue(run(List.of("g++", "--version"), dir) == 0, "no g++ on this machine (CI installs it)");
+        copy(DeviceFlow.class.getResourceAsStream(name + ".cu"), dir.resolve(name + ".cu"));
+        copy(FlowOnHostTest.class.getResourceAsStream("cuda-host.h"), dir.resolve("cuda-host.h"));
+        copy(FlowOnHostTest.class.getResourceAsStream(name + "-host.cpp"), dir.resolve(name + "-host.cpp"));
+        assertEquals(0, run(List.of("g++", "-O2", "-std=c++17", "-ffp-contract=off", "-o", name + "-host", name + "-host.cpp"), dir),
+                "compiling " + name + "-host.cpp: " + Files.readString(dir.resolve("log.txt")));
+    }
+
+    @Test
+    void cornersOnTheHostEqualOpenCvs() throws Exception {
+        compile("corners");
+        long corners = 0;
+        int frames = 0;
+        String[][] inputs = {{"vtest.avi", "60"}, {"vtest-1080p.mp4", "3"}, {"Megamind.avi", "6"}, {"cup.mp4", "6"},
+                {"texture 101x67", "0"}, {"texture 213x119", "0"}, {"texture 60x40", "0"}, {"texture 3x3", "0"}, {"texture 1x1", "0"}, {"texture 2x5", "0"},
+                {"checker 64x48", "0"}, {"checker 37x29", "0"}};
+        for (String[] v : inputs) {
+            List<Mat> small = v[0].startsWith("texture") ? texture(v[0].substring(8))
+                    : v[0].startsWith("checker") ? List.of(checker(v[0].substring(8))) : frames(v[0], Integer.parseInt(v[1]));
+            java.io.ByteArrayOutputStream input = new java.io.ByteArrayOutputStream();
+            for (Mat m : small) {
+                input.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(m.cols()).putInt(m.rows()).array());
+                input.write(pixels(m));
+            }
+            Path in = dir.resolve("in.bin"), out = dir.resolve("out.bin");
+            Files.write(in, input.toByteArray());
+            assertEquals(0, run(List.of(dir.resolve("corners-host").toString(), in.toString(), out.toString()), dir),
+                    v[0] + ": " + Files.readString(dir.resolve("log.txt")));
+            ByteBuffer got = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
+            for (int k = 0; k < small.size(); k++) {
+                long[] keys = new long[got.getInt()];
+                for (int i = 0; i < keys.length; i++) keys[i] = got.getLong();
+                float[] xy = DeviceFlow.strongest(keys, small.get(k).cols());
+                try (Mat want = new Mat(); Mat mask = new Mat(); Mat eig = new Mat()) {
+                    // The eigenvalues first: a difference in their last bit rarely moves a corner, so check them all.
+                    cornerMinEigenVal(small.get(k), eig, 3, 3, BORDER_DEFAULT);
+                    FloatBuffer e = eig.createBuffer();
+                    for (int i = 0; i < small.get(k).total(); i++) {
+                        float g = got.getFloat();
+                        if (Float.floatToRawIntBits(g) != Float.floatToRawIntBits(e.get(i))) {
+                            fail(v[0] + ", frame " + k + ": eigenvalue of pixel " + i + ": OpenCV " + e.get(i) + ", the kernel " + g);
+                        }
+                    }
+                    goodFeaturesToTrack(small.get(k), want, 1000, 0.01, 1, mask, 3, false, 0.04);
+                    float[] w = new float[(int) (2 * want.total())];
+                    if (w.length > 0) ((FloatBuffer) want.createBuffer()).get(w);
+                    assertEquals(w.length / 2, xy.length / 2, v[0] + ", frame " + k + ": corners");
+                    for (int i = 0; i < w.length; i++) assertEquals(w[i], xy[i], v[0] + ", frame " + k + ": corner " + i / 2 + (i % 2 == 0 ? " x" : " y"));
+                    corners += w.length / 2;
+                }
+                frames++;
+            }
+            assertEquals(0, got.remaining(), v[0] + ": output longer than the frames given");
+            small.forEach(Mat::close);
+        }
+        System.out.printf("corners.cu on the host: %d frames, their eigenvalues OpenCV's to the bit, %d corners, all OpenCV's in its order%n",
+                frames, corners);
+        assertTrue(corners > 10_000, corners + " corners");
+    }
+
     @Test
     void kernelsOnTheHostEqualOpenCvsLucasKanade() throws Exception {
-        assumeTrue(run(List.of("g++", "--version"), dir) == 0, "no g++ on this machine (CI installs it)");
-        copy(DeviceFlow.class.getResourceAsStream("flow.cu"), dir.resolve("flow.cu"));
-        copy(FlowOnHostTest.class.getResourceAsStream("flow-host.cpp"), dir.resolve("flow-host.cpp"));
-        assertEquals(0, run(List.of("g++", "-O2", "-std=c++17", "-ffp-contract=off", "-o", "flow-host", "flow-host.cpp"), dir),
-                "compiling flow-host.cpp: " + Files.readString(dir.resolve("log.txt")));
+        compile("flow");
 
         long points = 0, found = 0;
         String[][] inputs = {{"vtest.avi", "10"}, {"vtest-1080p.mp4", "4"}, {"Megamind.avi", "8"}, {"cup.mp4", "10"},
@@ -128,6 +190,19 @@ class FlowOnHostTest {
             }
         }
         return out;
+    }
+
+    /**
+     * A checkerboard of 6-px squares, 40 and 200: corners of exactly equal strength side by side (plateaus and ties,
+     * which OpenCV keeps or drops and orders by pixel).
+     */
+    private static Mat checker(String size) {
+        String[] wh = size.split("x");
+        int cols = Integer.parseInt(wh[0]), rows = Integer.parseInt(wh[1]);
+        Mat m = new Mat(rows, cols, org.bytedeco.opencv.global.opencv_core.CV_8UC1);
+        ByteBuffer b = m.createBuffer();
+        for (int y = 0; y < rows; y++) for (int x = 0; x < cols; x++) b.put(y * cols + x, (byte) (((x / 6 + y / 6) & 1) == 0 ? 40 : 200));
+        return m;
     }
 
     /** Consecutive grey frames as flow-host's input records, with OpenCV's answer for each pair; closes the frames. */

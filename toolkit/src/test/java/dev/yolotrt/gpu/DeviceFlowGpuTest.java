@@ -35,10 +35,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Issue 24: BoT-SORT's optical flow on the GPU ({@code flow.cu}) against OpenCV's CPU calcOpticalFlowPyrLK, called as
- * Ultralytics calls it (grey, half size, corners, then LK with its defaults). Every point of every pair must have
- * OpenCV's status and, where found, its position to the bit; then the camera motion of {@link MotionAhead} with the flow
- * on the GPU must equal the CPU's for every frame. Prints ISSUE24 lines with the counts and the flow's time per pair.
+ * Issue 24: BoT-SORT's corners and optical flow on the GPU ({@code corners.cu}, {@code flow.cu}) against OpenCV's CPU
+ * goodFeaturesToTrack and calcOpticalFlowPyrLK, called as Ultralytics calls them (grey, half size, corners, then LK
+ * with its defaults). Every frame's corners must be OpenCV's, in its order; every point of every pair must have
+ * OpenCV's status and, where found, its position to the bit; then the camera motion of {@link MotionAhead} with the GPU
+ * must equal the CPU's for every frame. Prints ISSUE24 lines with the counts and the times per frame and pair.
  */
 @Tag("gpu")
 class DeviceFlowGpuTest {
@@ -68,7 +69,7 @@ class DeviceFlowGpuTest {
 
     /** Each pair's points through the GPU flow and through OpenCV's, compared point by point. */
     private static void flowEqualsOpenCvs(String name, List<Mat> frames) {
-        long points = 0, found = 0;
+        long points = 0, found = 0, corners0 = 0;
         double pyramidMs = 0, gpuMs = 0, cpuMs = 0;
         List<AutoCloseable> held = new ArrayList<>();
         try (DeviceFlow flow = DeviceFlow.open(0); Mat mask = new Mat()) {
@@ -83,6 +84,10 @@ class DeviceFlowGpuTest {
                 DeviceFlow.Frame device = flow.frame(small.data(), small.step(), small.cols(), small.rows());
                 pyramidMs += (System.nanoTime() - t0) / 1e6;
                 held.add(device);
+                float[] want = new float[(int) (2 * corners.total())];
+                if (want.length > 0) ((FloatBuffer) corners.createBuffer()).get(want);
+                assertArrayEquals(want, device.corners(), name + ": corners of frame " + (held.size() / 3 - 1));
+                corners0 += want.length / 2;
                 if (prevSmall != null && !prevCorners.empty()) {
                     int n = (int) prevCorners.total();
                     try (Mat next = new Mat(); Mat status = new Mat();
@@ -96,14 +101,14 @@ class DeviceFlowGpuTest {
                         flow.track(prevDevice, device, prevCorners.createBuffer(), n, to, st);
                         cpuMs += (t2 - t1) / 1e6;
                         gpuMs += (System.nanoTime() - t2) / 1e6;
-                        FloatBuffer want = next.createBuffer();
+                        FloatBuffer moved = next.createBuffer();
                         ByteBuffer wantStatus = status.createBuffer();
                         for (int i = 0; i < n; i++) {
                             assertEquals(wantStatus.get(i), st[i], name + ": status of point " + i + " after frame " + points);
                             if (st[i] == 0) continue;
                             found++;
-                            assertEquals(Float.floatToRawIntBits(want.get(2 * i)), Float.floatToRawIntBits(to[2 * i]), name + ": x of point " + i);
-                            assertEquals(Float.floatToRawIntBits(want.get(2 * i + 1)), Float.floatToRawIntBits(to[2 * i + 1]), name + ": y of point " + i);
+                            assertEquals(Float.floatToRawIntBits(moved.get(2 * i)), Float.floatToRawIntBits(to[2 * i]), name + ": x of point " + i);
+                            assertEquals(Float.floatToRawIntBits(moved.get(2 * i + 1)), Float.floatToRawIntBits(to[2 * i + 1]), name + ": y of point " + i);
                         }
                     }
                     points += n;
@@ -122,9 +127,10 @@ class DeviceFlowGpuTest {
             }
         }
         int pairs = frames.size() - 1;
-        System.out.printf(Locale.ROOT, "ISSUE24 flow %s: %d pairs, %d points, %d found: all equal OpenCV's; on the GPU %.2f ms a frame's "
-                + "pyramid and %.2f ms a pair's tracking (one stream); OpenCV %.2f ms a pair, both pyramids inside, on all cores%n",
-                name, pairs, points, found, pyramidMs / frames.size(), gpuMs / pairs, cpuMs / pairs);
+        System.out.printf(Locale.ROOT, "ISSUE24 flow %s: %d frames, %d corners, all OpenCV's in its order; %d pairs, %d points, %d found: "
+                + "all equal OpenCV's; on the GPU %.2f ms a frame's corners (and its pyramid queued) and %.2f ms a pair's tracking "
+                + "(one stream); OpenCV's flow %.2f ms a pair, both pyramids inside, on all cores%n",
+                name, frames.size(), corners0, pairs, points, found, pyramidMs / frames.size(), gpuMs / pairs, cpuMs / pairs);
         assertTrue(found > 0.5 * points, "found " + found + " of " + points);
     }
 

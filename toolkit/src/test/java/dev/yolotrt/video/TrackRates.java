@@ -13,6 +13,7 @@ import java.util.Set;
 /**
  * Not a test: {@code track} frames/s end to end without saving, as the CLI runs it, for several videos, both trackers
  * and several counts of BoT-SORT's motion threads, with one model load (run by scripts/gpu-botsort-check.sh).
+ * {@code -Dprofile=true}: the second pass's CPU time by thread ({@link ThreadCpu}).
  * {@code TrackRates MODEL MOTION_THREADS,... VIDEO...}: each run twice (the first warms up), both printed.
  */
 public final class TrackRates {
@@ -37,6 +38,7 @@ public final class TrackRates {
     private static void run(Yolo model, String video, String tracker, String motionThreads, String decoder) {
         if (motionThreads != null) System.setProperty("yolo.motion.threads", motionThreads);
         for (int pass = 1; pass <= 2; pass++) {
+            ThreadCpu cpu = pass == 2 && Boolean.getBoolean("profile") ? new ThreadCpu() : null;
             long t0 = System.nanoTime();
             int n = 0;
             Set<Integer> ids = new HashSet<>();
@@ -56,6 +58,7 @@ public final class TrackRates {
                     Path.of(video).getFileName(), tracker, motionThreads == null ? "" : " motion_threads=" + motionThreads,
                     decoder == null ? "" : " decoder=" + decoder, pass, n, s, n / s,
                     ids.size());
+            if (cpu != null) System.out.println("  " + cpu.report(n));
         }
     }
 }

@@ -1,6 +1,5 @@
-// flow.cu's kernels run on the host, one thread after another, for FlowOnHostTest: the CUDA intrinsics it uses become
-// plain IEEE float and double operations, each rounded on its own (compiled with -ffp-contract=off and volatile results,
-// so that nothing is fused or kept wider), which is what they are on the GPU.
+// flow.cu's kernels run on the host, one thread after another, for FlowOnHostTest (cuda-host.h: the CUDA intrinsics as
+// the same IEEE operations, each rounded on its own, as they are on the GPU).
 //   flow-host IN OUT: IN holds records of (cols, rows, n as int32 LE; the previous and next grey frames, cols*rows bytes
 //   each; n points as float x, y); OUT gets, per record, n points as float x, y and then n status bytes.
 #include <cmath>
@@ -9,31 +8,8 @@
 #include <cstring>
 #include <vector>
 
-struct Dim3 { unsigned x, y, z; };
-static Dim3 blockIdx, blockDim = {1, 1, 1}, threadIdx = {0, 0, 0};
-#define __global__
-#define __device__
-static inline float __fadd_rn(float a, float b) { volatile float r = a + b; return r; }
-static inline float __fsub_rn(float a, float b) { volatile float r = a - b; return r; }
-static inline float __fmul_rn(float a, float b) { volatile float r = a * b; return r; }
-static inline float __fdiv_rn(float a, float b) { volatile float r = a / b; return r; }
-static inline float __fsqrt_rn(float a) { volatile float r = std::sqrt(a); return r; }
-static inline double __dadd_rn(double a, double b) { volatile double r = a + b; return r; }
-static inline double __dmul_rn(double a, double b) { volatile double r = a * b; return r; }
-static inline int __float2int_rd(float v) { return (int) std::floor(v); }
-static inline int __float2int_rn(float v) { return (int) std::nearbyint(v); }
-static inline float __int2float_rn(int v) { return (float) v; }
+#include "cuda-host.h"
 #include "flow.cu"
-
-// The grid of a launch, one block of one thread at a time.
-template <typename F> static void grid(int w, int h, int z, F body) {
-    for (int k = 0; k < z; k++)
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++) {
-                blockIdx = {(unsigned) x, (unsigned) y, (unsigned) k};
-                body();
-            }
-}
 
 static long long pyramidBytes(int cols, int rows, int levels) {
     Level last = flow_level(cols, rows, levels - 1);
