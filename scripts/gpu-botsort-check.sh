@@ -3,10 +3,10 @@
 # without saving >= 1,000 frames/s on vtest.avi, >= 600 on vtest-1080p.mp4), in about 3 minutes:
 #  1. the camera motion (GMC) alone, track.GmcProfile: each OpenCV step's ms per frame on one thread, the
 #     transforms checked bit for bit against Ultralytics' order of calls, and the motion computed ahead (MotionAhead)
-#     on pools of several sizes, with its optical flow on the CPU and then on the GPU (DeviceFlow);
+#     on pools of several sizes, with its corners and optical flow on the CPU and then on the GPU (DeviceFlow);
 #  2. track end to end, nothing saved, one engine load, video.TrackRates: ByteTrack, and BoT-SORT with ¾ of the cores,
 #     as motion threads, cores - 2 (the default) and all cores; each twice (the first warms up); then (2b) BoT-SORT
-#     with its optical flow on the CPU (-Dyolo.gmc.cpu=true), as before the GPU flow;
+#     with its corners and optical flow on the CPU (-Dyolo.gmc.cpu=true), as before DeviceFlow;
 #  3. benchmark source=VIDEO tracker=botsort.yaml on both videos: each stage's rate inside the track run (decode thread,
 #     inference, motion threads, tracker) and the stage that limits it;
 #  4. notebook 06 at full speed (NOTEBOOK06=0 skips it).
@@ -39,19 +39,19 @@ java -cp "$cp" dev.yolotrt.track.GmcProfile "$videos/vtest.avi" 200 8 $((cores -
 say "GmcProfile vtest.avi rc=$?"; grep -v WARN "$out/gmc-vtest.log" | tee -a "$out/summary.txt"
 java -cp "$cp" dev.yolotrt.track.GmcProfile "$videos/vtest-1080p.mp4" 100 $((cores - 2)) "$cores" > "$out/gmc-1080p.log" 2>&1
 say "GmcProfile vtest-1080p.mp4 rc=$?"; grep -v WARN "$out/gmc-1080p.log" | tee -a "$out/summary.txt"
-# The same pools with the optical flow on the GPU (DeviceFlow), its transforms checked against the CPU's bit for bit.
+# The same pools with corners and optical flow on the GPU (DeviceFlow), its transforms checked against the CPU's bit for bit.
 java -Dgpu=0 -cp "$cp" dev.yolotrt.track.GmcProfile "$videos/vtest-1080p.mp4" 100 8 $((cores - 2)) > "$out/gmc-1080p-gpu.log" 2>&1
-say "GmcProfile vtest-1080p.mp4, flow on the GPU, rc=$?"; grep -E "equal|MotionAhead" "$out/gmc-1080p-gpu.log" | tee -a "$out/summary.txt"
+say "GmcProfile vtest-1080p.mp4, corners and flow on the GPU, rc=$?"; grep -E "equal|MotionAhead" "$out/gmc-1080p-gpu.log" | tee -a "$out/summary.txt"
 
 # 2. track end to end, nothing saved: both trackers, BoT-SORT with several motion thread counts.
 java -cp "$cp" dev.yolotrt.video.TrackRates "$engine" "$((cores * 3 / 4)),$((cores - 2)),$cores" "$videos/vtest.avi" \
   "$videos/vtest-1080p.mp4" > "$out/track-rates.log" 2>&1
 say "TrackRates rc=$?"; grep "^track " "$out/track-rates.log" | tee -a "$out/summary.txt"
 
-# 2b. BoT-SORT with its optical flow on the CPU, as before DeviceFlow (-Dyolo.gmc.cpu=true): the GPU flow's gain.
+# 2b. BoT-SORT with its corners and optical flow on the CPU, as before DeviceFlow (-Dyolo.gmc.cpu=true): the GPU's gain.
 java -Dyolo.gmc.cpu=true -cp "$cp" dev.yolotrt.video.TrackRates "$engine" "$((cores - 2))" "$videos/vtest.avi" "$videos/vtest-1080p.mp4" \
   > "$out/track-rates-cpu-flow.log" 2>&1
-say "TrackRates, optical flow on the CPU, rc=$?"; grep "^track .*botsort" "$out/track-rates-cpu-flow.log" | tee -a "$out/summary.txt"
+say "TrackRates, corners and optical flow on the CPU, rc=$?"; grep "^track .*botsort" "$out/track-rates-cpu-flow.log" | tee -a "$out/summary.txt"
 
 # 3. The stages inside track, BoT-SORT (batch 8, as the targets are measured).
 for v in vtest.avi vtest-1080p.mp4; do

@@ -32,8 +32,8 @@ import static org.bytedeco.opencv.global.opencv_video.calcOpticalFlowPyrLK;
  * step of one frame on one thread (OpenCV's own threads off, then on), the whole per-frame and pair steps, and the
  * frames/s of {@link MotionAhead} on pools of the given sizes with OpenCV's threads as the pipeline sets them.
  * It also checks that the transforms equal those of the plain Ultralytics order of calls (grey, resize, corners,
- * LK on the two images, fit) on every frame, bit for bit. {@code -Dgpu=N}: MotionAhead's optical flow on GPU N, its
- * transforms checked against the CPU's likewise.
+ * LK on the two images, fit) on every frame, bit for bit. {@code -Dgpu=N}: MotionAhead's corners and optical flow on
+ * GPU N, its transforms checked against the CPU's likewise.
  */
 public final class GmcProfile {
     private static final OptionalInt GPU = Integer.getInteger("gpu") == null ? OptionalInt.empty() : OptionalInt.of(Integer.getInteger("gpu"));
@@ -270,7 +270,7 @@ public final class GmcProfile {
                 best = Math.min(best, (System.nanoTime() - t0) / 1e6);
             }
             int frames = 3 * images.size();
-            System.out.printf(Locale.ROOT, "MotionAhead" + (GPU.isPresent() ? " (optical flow on GPU " + GPU.getAsInt() + ")" : "") + ", %d pool threads: %.0f frames/s (%.3f ms a frame); process CPU %.2f ms and %d page faults a frame%n",
+            System.out.printf(Locale.ROOT, "MotionAhead" + (GPU.isPresent() ? " (corners and optical flow on GPU " + GPU.getAsInt() + ")" : "") + ", %d pool threads: %.0f frames/s (%.3f ms a frame); process CPU %.2f ms and %d page faults a frame%n",
                     poolThreads, images.size() / (best / 1000), best / images.size(), (processCpuNanos() - cpu0) / 1e6 / frames,
                     (processMinorFaults() - faults0) / frames);
         } finally {
