@@ -28,7 +28,6 @@ import static org.bytedeco.cuda.global.cudart.cudaFree;
 import static org.bytedeco.cuda.global.cudart.cudaFreeHost;
 import static org.bytedeco.cuda.global.cudart.cudaMalloc;
 import static org.bytedeco.cuda.global.cudart.cudaMallocHost;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
@@ -220,9 +219,11 @@ public final class DeviceFlow implements AutoCloseable {
         long[] keys = new long[found];
         lane.hostKeys.get(keys, 0, Math.min(found, CANDIDATES));
         if (found > CANDIDATES) {
+            // On the lane's stream: a copy on the default stream would wait for every other stream's work too.
             try (LongPointer rest = new LongPointer(found - CANDIDATES)) {
-                check(cudaMemcpy(rest, new Pointer(lane.devKeys).position(8L * CANDIDATES), 8L * (found - CANDIDATES), cudaMemcpyDeviceToHost),
-                        "cudaMemcpy (corners)");
+                check(cudaMemcpyAsync(rest, new Pointer(lane.devKeys).position(8L * CANDIDATES), 8L * (found - CANDIDATES), cudaMemcpyDeviceToHost,
+                        lane.stream), "cudaMemcpyAsync (corners)");
+                lane.await("corners");
                 rest.get(keys, CANDIDATES, found - CANDIDATES);
             }
         }

@@ -9,6 +9,7 @@ import org.bytedeco.opencv.opencv_core.Size;
 import org.bytedeco.opencv.opencv_core.TermCriteria;
 import org.bytedeco.opencv.opencv_video.SparsePyrLKOpticalFlow;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -64,6 +65,54 @@ class DeviceFlowGpuTest {
             for (int i = 0; i < frames.size(); i++) assertArrayEquals(cpu.get(i), gpu.get(i), name + ": transform of frame " + i);
         } finally {
             frames.forEach(Mat::close);
+        }
+    }
+
+    /**
+     * Noise: tens of thousands of candidate corners a frame, more than the first copy brings back (the rest comes in a
+     * second one), and plateaus of equal strength; the corners must still be OpenCV's, in its order.
+     */
+    @Test
+    void noiseCornersEqualOpenCvs() {
+        java.util.Random random = new java.util.Random(24);
+        try (DeviceFlow flow = DeviceFlow.open(0); Mat mask = new Mat()) {
+            for (int[] size : new int[][] {{960, 540}, {1920, 1080}, {37, 23}}) {
+                byte[] noise = new byte[size[0] * size[1]];
+                random.nextBytes(noise);
+                try (Mat grey = new Mat(size[1], size[0], org.bytedeco.opencv.global.opencv_core.CV_8UC1); Mat want = new Mat()) {
+                    ((ByteBuffer) grey.createBuffer()).put(noise);
+                    goodFeaturesToTrack(grey, want, 1000, 0.01, 1, mask, 3, false, 0.04);
+                    int candidates = candidates(grey);
+                    float[] w = new float[(int) (2 * want.total())];
+                    ((FloatBuffer) want.createBuffer()).get(w);
+                    try (DeviceFlow.Frame f = flow.frame(grey.data(), grey.step(), grey.cols(), grey.rows())) {
+                        assertArrayEquals(w, f.corners(), size[0] + "x" + size[1] + " noise: corners");
+                    }
+                    System.out.printf(Locale.ROOT, "ISSUE24 corners of %dx%d noise: %d candidates, the %d corners OpenCV's in its order%n",
+                            size[0], size[1], candidates, w.length / 2);
+                    if (size[0] >= 960) assertTrue(candidates > 8192, candidates + " candidates: the second copy is not exercised");
+                }
+            }
+        }
+    }
+
+    /** OpenCV's candidate corners: pixels inside the border above 1 % of the strongest and the largest of their 3×3. */
+    private static int candidates(Mat grey) {
+        try (Mat eig = new Mat(); Mat dilated = new Mat(); Mat none = new Mat()) {
+            org.bytedeco.opencv.global.opencv_imgproc.cornerMinEigenVal(grey, eig, 3, 3, org.bytedeco.opencv.global.opencv_core.BORDER_DEFAULT);
+            double[] max = new double[1];
+            org.bytedeco.opencv.global.opencv_core.minMaxLoc(eig, null, max, null, null, none);
+            org.bytedeco.opencv.global.opencv_imgproc.threshold(eig, eig, max[0] * 0.01, 0, org.bytedeco.opencv.global.opencv_imgproc.THRESH_TOZERO);
+            org.bytedeco.opencv.global.opencv_imgproc.dilate(eig, dilated, none);
+            FloatBuffer e = eig.createBuffer(), d = dilated.createBuffer();
+            int n = 0;
+            for (int y = 1; y < grey.rows() - 1; y++) {
+                for (int x = 1; x < grey.cols() - 1; x++) {
+                    float v = e.get(y * grey.cols() + x);
+                    if (v != 0 && v == d.get(y * grey.cols() + x)) n++;
+                }
+            }
+            return n;
         }
     }
 
