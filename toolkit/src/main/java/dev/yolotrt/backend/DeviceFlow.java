@@ -47,8 +47,8 @@ import static org.bytedeco.cuda.global.cudart.cudaStreamWaitEvent;
  * <p>
  * Calls come from many threads at once: each takes a lane (a stream with its pinned and device buffers) for the length
  * of the call. A frame's build is queued and not waited for: the pairs that read it wait for it on the GPU (an event),
- * and a pair's caller sleeps until its points are back (a blocking event: spinning on 14 threads at once cost half the
- * CPU time of BoT-SORT's motion, docs/benchmarks.md, fourteenth run). Pyramid memory is kept, with its event, for
+ * and a caller sleeps while it waits for corners or points (a blocking event), leaving its core to the other motion
+ * threads. Pyramid memory is kept, with the event its last build ended with (the next build waits for it), for
  * frames of the same size. The GPU is the one {@link #open} was given; every call makes it current on its thread.
  */
 public final class DeviceFlow implements AutoCloseable {
@@ -116,8 +116,6 @@ public final class DeviceFlow implements AutoCloseable {
         public void close() {
             synchronized (DeviceFlow.this) {
                 if (pyramid == null) return;
-                // A frame no pair read may still be building: the next frame must not write its memory before then.
-                if (!closed) cudaEventSynchronize(pyramid.built());
                 givePyramid(bytes(cols, rows, levels), pyramid);
                 pyramid = null;
             }
@@ -138,13 +136,13 @@ public final class DeviceFlow implements AutoCloseable {
             float[] corners;
             try {
                 long size = step * rows;
-                // The lane's pinned buffer is free once its last upload has left it (long done, as a rule).
-                check(cudaEventSynchronize(lane.uploaded), "cudaEventSynchronize (grey frame)");
+                // The lane's pinned buffer is free: its last upload ended before that call's corners came back.
                 lane.ensureGrey(size);
                 Pointer.memcpy(lane.hostGrey, grey, size);
                 check(cudaMemcpyAsync(lane.devGrey, lane.hostGrey, size, cudaMemcpyHostToDevice, lane.stream), "cudaMemcpyAsync (grey frame)");
-                check(cudaEventRecord(lane.uploaded, lane.stream), "cudaEventRecord (grey frame)");
                 corners = corners(lane, step, cols, rows);
+                // A pyramid taken back from a frame no pair read may still be building on another lane: after that build.
+                check(cudaStreamWaitEvent(lane.stream, pyramid.built(), 0), "cudaStreamWaitEvent (optical flow pyramid)");
                 int w = cols + 2 * WIN, h = rows + 2 * WIN;
                 long memory = pyramid.memory().address();
                 launch(level0, w, h, 1, lane.stream, address(lane.devGrey), step, cols, rows, memory);
@@ -368,8 +366,8 @@ public final class DeviceFlow implements AutoCloseable {
     /** A stream with the pinned and device buffers of one call; used by one thread at a time. */
     private static final class Lane {
         final CUstream_st stream = new CUstream_st();
-        /** Recorded after a grey frame's upload (its pinned buffer is free again) and after a pair's downloads (blocking: the caller sleeps). */
-        final CUevent_st uploaded = new CUevent_st(), done = new CUevent_st();
+        /** Recorded after the work a caller waits for (blocking: the caller sleeps). */
+        final CUevent_st done = new CUevent_st();
         final Pointer devGrey = new Pointer(), devPoints = new Pointer(), devOut = new Pointer(), devStatus = new Pointer();
         BytePointer hostGrey = new BytePointer((Pointer) null);
         FloatPointer hostPoints = new FloatPointer((Pointer) null), hostOut = new FloatPointer((Pointer) null);
@@ -383,6 +381,8 @@ public final class DeviceFlow implements AutoCloseable {
 
         void ensureGrey(long bytes) {
             if (bytes <= greyCapacity) return;
+            // The last frame's pyramid build may still read the device buffer.
+            cudaStreamSynchronize(stream);
             freeGrey();
             Pointer h = new Pointer();
             check(cudaMallocHost(h, bytes), "cudaMallocHost (grey frame)");
@@ -457,7 +457,6 @@ public final class DeviceFlow implements AutoCloseable {
         /** The stream and its events, those not made yet (a failed call leaves the rest to the next, or to {@link #release}). */
         void create() {
             if (stream.isNull()) check(cudaStreamCreate(stream), "cudaStreamCreate (optical flow)");
-            if (uploaded.isNull()) check(cudaEventCreateWithFlags(uploaded, cudaEventDisableTiming), "cudaEventCreateWithFlags (optical flow)");
             if (done.isNull()) check(cudaEventCreateWithFlags(done, cudaEventDisableTiming | cudaEventBlockingSync), "cudaEventCreateWithFlags (optical flow)");
         }
 
@@ -473,7 +472,6 @@ public final class DeviceFlow implements AutoCloseable {
             freeCorners();
             freeGrey();
             if (!done.isNull()) cudaEventDestroy(done);
-            if (!uploaded.isNull()) cudaEventDestroy(uploaded);
             if (!stream.isNull()) cudaStreamDestroy(stream);
         }
     }

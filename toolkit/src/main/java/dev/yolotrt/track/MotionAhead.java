@@ -24,8 +24,8 @@ import java.util.function.Supplier;
  * tasks its own workers (one per core) only add threads that compete with the pool for the same cores; each task
  * serial is the most work per core. Results do not depend on it (each OpenCV loop splits into independent parts).
  * <p>
- * Given a GPU, the corners and the optical flow (13.5 of the 15.6 ms a 1080p frame's motion takes on one core) run there
- * ({@link DeviceFlow}); grey, half size and the fit stay on the CPU. The transforms are the same bits either way.
+ * Given a GPU, the corners and the optical flow (most of a frame's motion on the CPU) run there ({@link DeviceFlow});
+ * grey, half size and the fit stay on the CPU. The transforms are the same bits either way.
  * {@code -Dyolo.gmc.cpu=true} keeps it all on the CPU (to measure both).
  */
 public final class MotionAhead implements AutoCloseable {

@@ -5,7 +5,7 @@
 // by the later pixel first, as OpenCV) and keeps the first 1000.
 // The float arithmetic is OpenCV 4.10's on an x86 machine with AVX2 and FMA (what its dispatcher runs there): Sobel's
 // smoothing taps as a fused multiply-add, everything else rounded on its own, the 3×3 sums of the covariance in
-// double in OpenCV's order. Compiled to corners.ptx by scripts/ptx.sh; CornersOnHostTest runs these kernels on the
+// double in OpenCV's order. Compiled to corners.ptx by scripts/ptx.sh; FlowOnHostTest runs these kernels on the
 // host against OpenCV, DeviceFlowGpuTest on a GPU.
 
 // OpenCV's BORDER_REFLECT_101 index for one step outside: -1 -> 1, n -> n - 2 (n = 1: 0).
@@ -79,8 +79,8 @@ extern "C" __global__ void corners_eig(const float* cov, int cols, int rows, flo
 }
 
 // Per inner pixel (1 <= x < cols - 1, 1 <= y < rows - 1): a corner when its eigenvalue is above 1 % of the largest and
-// no smaller than any of its 8 neighbours' (those at or below the threshold count as 0). Appends (eigenvalue bits << 32
-// | pixel index) to `keys`; `found` counts them.
+// no smaller than any of its 8 neighbours' (OpenCV zeroes those at or below the threshold first: they are smaller
+// anyway). Appends (eigenvalue bits << 32 | pixel index) to `keys`; `found` counts them.
 extern "C" __global__ void corners_pick(const float* eig, int cols, int rows, const int* top, unsigned long long* keys, int* found) {
     int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y * blockDim.y + threadIdx.y;
     if (x < 1 || y < 1 || x >= cols - 1 || y >= rows - 1) return;
@@ -90,7 +90,7 @@ extern "C" __global__ void corners_pick(const float* eig, int cols, int rows, co
     for (int j = -1; j <= 1; j++)
         for (int i = -1; i <= 1; i++) {
             float n = eig[(long long) (y + j) * cols + x + i];
-            if (n > threshold && n > v) return;
+            if (n > v) return;
         }
     int k = atomicAdd(found, 1);
     keys[k] = ((unsigned long long) (unsigned) __float_as_int(v) << 32) | (unsigned) (y * cols + x);

@@ -40,7 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * goodFeaturesToTrack and calcOpticalFlowPyrLK, called as Ultralytics calls them (grey, half size, corners, then LK
  * with its defaults). Every frame's corners must be OpenCV's, in its order; every point of every pair must have
  * OpenCV's status and, where found, its position to the bit; then the camera motion of {@link MotionAhead} with the GPU
- * must equal the CPU's for every frame. Prints ISSUE24 lines with the counts and the times per frame and pair.
+ * must equal the CPU's for every frame. The same holds for noise (more candidates than the first copy brings back) and
+ * for pairs on several threads whose pyramids are reused while builds are still queued. Prints ISSUE24 lines with the
+ * counts and the times per frame and pair.
  */
 @Tag("gpu")
 class DeviceFlowGpuTest {
@@ -93,6 +95,67 @@ class DeviceFlowGpuTest {
                     if (size[0] >= 960) assertTrue(candidates > 8192, candidates + " candidates: the second copy is not exercised");
                 }
             }
+        }
+    }
+
+    /**
+     * Pairs on 4 threads at once, each frame built for its pair and closed after it, with a frame of noise built and
+     * closed at once before each: pyramids go back to the pool and out again while their builds are still queued on
+     * other lanes. Every point must still be OpenCV's.
+     */
+    @Test
+    void pyramidsReusedWhileBuildsAreQueued() throws Exception {
+        String videos = System.getenv("VIDEOS");
+        Path video = videos != null ? Path.of(videos, "vtest.avi") : Shared.video("vtest.avi");
+        List<Mat> small = new ArrayList<>();
+        try (VideoSource v = VideoSource.open(video.toString(), 10_000)) {
+            for (VideoSource.Frame f; small.size() < 60 && (f = v.next()) != null; ) {
+                try (Mat bgr = f.image()) {
+                    small.add(half(bgr));
+                }
+            }
+        }
+        byte[] noise = new byte[small.get(0).cols() * small.get(0).rows()];
+        new java.util.Random(7).nextBytes(noise);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try (DeviceFlow flow = DeviceFlow.open(0); Mat mask = new Mat();
+             Mat junk = new Mat(small.get(0).rows(), small.get(0).cols(), org.bytedeco.opencv.global.opencv_core.CV_8UC1)) {
+            ((ByteBuffer) junk.createBuffer()).put(noise);
+            List<java.util.concurrent.Future<Integer>> pairs = new ArrayList<>();
+            for (int k = 1; k < small.size(); k++) {
+                Mat a = small.get(k - 1), b = small.get(k);
+                pairs.add(pool.submit(() -> {
+                    try (Mat corners = new Mat(); Mat next = new Mat(); Mat status = new Mat();
+                         SparsePyrLKOpticalFlow lk = SparsePyrLKOpticalFlow.create(new Size(21, 21), 3,
+                                 new TermCriteria(TermCriteria.COUNT + TermCriteria.EPS, 30, 0.01), 0, 1e-4)) {
+                        goodFeaturesToTrack(a, corners, 1000, 0.01, 1, mask, 3, false, 0.04);
+                        lk.calc(a, b, corners, next, status);
+                        int n = (int) corners.total();
+                        float[] to = new float[2 * n];
+                        byte[] st = new byte[n];
+                        flow.frame(junk.data(), junk.step(), junk.cols(), junk.rows()).close();
+                        try (DeviceFlow.Frame fa = flow.frame(a.data(), a.step(), a.cols(), a.rows());
+                             DeviceFlow.Frame fb = flow.frame(b.data(), b.step(), b.cols(), b.rows())) {
+                            flow.track(fa, fb, corners.createBuffer(), n, to, st);
+                        }
+                        float[] want = new float[2 * n];
+                        byte[] wantStatus = new byte[n];
+                        ((FloatBuffer) next.createBuffer()).get(want);
+                        ((ByteBuffer) status.createBuffer()).get(wantStatus);
+                        assertArrayEquals(wantStatus, st, "statuses");
+                        for (int i = 0; i < n; i++) if (st[i] != 0) assertEquals(Float.floatToRawIntBits(want[2 * i]), Float.floatToRawIntBits(to[2 * i]));
+                        for (int i = 0; i < n; i++) if (st[i] != 0) assertEquals(Float.floatToRawIntBits(want[2 * i + 1]), Float.floatToRawIntBits(to[2 * i + 1]));
+                        return n;
+                    }
+                }));
+            }
+            long points = 0;
+            for (java.util.concurrent.Future<Integer> f : pairs) points += f.get();
+            System.out.printf(Locale.ROOT, "ISSUE24 flow on 4 threads, pyramids reused while builds are queued: %d pairs, %d points, all OpenCV's%n",
+                    pairs.size(), points);
+        } finally {
+            pool.shutdown();
+            small.forEach(Mat::close);
         }
     }
 

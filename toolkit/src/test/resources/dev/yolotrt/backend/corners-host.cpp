@@ -1,4 +1,4 @@
-// corners.cu's kernels run on the host, one thread after another, for CornersOnHostTest (cuda-host.h: the CUDA
+// corners.cu's kernels run on the host, one thread after another, for FlowOnHostTest (cuda-host.h: the CUDA
 // intrinsics as the same IEEE operations, each rounded on its own, as they are on the GPU).
 //   corners-host IN OUT: IN holds records of (cols, rows as int32 LE; a grey frame, cols*rows bytes); OUT gets, per
 //   record, the candidate count as int32, the candidates' keys as uint64 (in the kernel's order) and the eigenvalues
@@ -18,12 +18,15 @@ int main(int argc, char** argv) {
     while (std::fread(head, sizeof(int), 2, in) == 2) {
         int cols = head[0], rows = head[1];
         size_t pixels = (size_t) cols * rows;
-        std::vector<unsigned char> grey(pixels);
-        if (std::fread(grey.data(), 1, pixels, in) != pixels) { std::fprintf(stderr, "corners-host: truncated input\n"); return 1; }
+        // Rows 3 bytes longer than the image, as a frame's rows may be: the kernels must step by `step`.
+        int step = cols + 3;
+        std::vector<unsigned char> grey((size_t) step * rows);
+        for (int y = 0; y < rows; y++)
+            if (std::fread(grey.data() + (size_t) y * step, 1, cols, in) != (size_t) cols) { std::fprintf(stderr, "corners-host: truncated input\n"); return 1; }
         std::vector<float> cov(3 * pixels), eig(pixels);
         std::vector<unsigned long long> keys(pixels);
         int counts[2] = {0, 0};
-        grid(cols, rows, 1, [&] { corners_cov(grey.data(), cols, cols, rows, cov.data()); });
+        grid(cols, rows, 1, [&] { corners_cov(grey.data(), step, cols, rows, cov.data()); });
         grid(cols, 1, 1, [&] { corners_eig(cov.data(), cols, rows, eig.data(), &counts[0]); });
         grid(cols, rows, 1, [&] { corners_pick(eig.data(), cols, rows, &counts[0], keys.data(), &counts[1]); });
         std::fwrite(&counts[1], sizeof(int), 1, out);
