@@ -186,7 +186,8 @@ public final class DeviceFlow implements AutoCloseable {
             // Small blocks: a pair has a few hundred points, each a long serial loop; spread them over the GPU's multiprocessors.
             int block = 32;
             DeviceKernels.launch(track, lane.stream, "flow_track", new int[] {(n + block - 1) / block}, new int[] {block},
-                    from.memory().address(), to.memory().address(), prev.cols, prev.rows, prev.levels, address(lane.devPoints), n, address(lane.devOut), address(lane.devStatus));
+                    from.memory().address(), to.memory().address(), prev.cols, prev.rows, prev.levels, address(lane.devPoints), n,
+                    address(lane.devOut), address(lane.devStatus));
             check(cudaMemcpyAsync(lane.hostOut, lane.devOut, 8L * n, cudaMemcpyDeviceToHost, lane.stream), "cudaMemcpyAsync (tracked points)");
             check(cudaMemcpyAsync(lane.hostStatus, lane.devStatus, n, cudaMemcpyDeviceToHost, lane.stream), "cudaMemcpyAsync (status)");
             lane.await("optical flow");
@@ -457,7 +458,9 @@ public final class DeviceFlow implements AutoCloseable {
         /** The stream and its events, those not made yet (a failed call leaves the rest to the next, or to {@link #release}). */
         void create() {
             if (stream.isNull()) check(cudaStreamCreate(stream), "cudaStreamCreate (optical flow)");
-            if (done.isNull()) check(cudaEventCreateWithFlags(done, cudaEventDisableTiming | cudaEventBlockingSync), "cudaEventCreateWithFlags (optical flow)");
+            if (done.isNull()) {
+                check(cudaEventCreateWithFlags(done, cudaEventDisableTiming | cudaEventBlockingSync), "cudaEventCreateWithFlags (optical flow)");
+            }
         }
 
         /** Waits, asleep, for the work queued on the stream so far. */

@@ -143,8 +143,9 @@ class DeviceFlowGpuTest {
                         ((FloatBuffer) next.createBuffer()).get(want);
                         ((ByteBuffer) status.createBuffer()).get(wantStatus);
                         assertArrayEquals(wantStatus, st, "statuses");
-                        for (int i = 0; i < n; i++) if (st[i] != 0) assertEquals(Float.floatToRawIntBits(want[2 * i]), Float.floatToRawIntBits(to[2 * i]));
-                        for (int i = 0; i < n; i++) if (st[i] != 0) assertEquals(Float.floatToRawIntBits(want[2 * i + 1]), Float.floatToRawIntBits(to[2 * i + 1]));
+                        for (int i = 0; i < 2 * n; i++) {
+                            if (st[i / 2] != 0) assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(to[i]), "coordinate " + i);
+                        }
                         return n;
                     }
                 }));
