@@ -73,13 +73,15 @@ public final class VideoBenchmark {
 
         // 3. Track end to end without saving (the measure), exactly as `track` runs it; each stage's busy time
         // in that run gives its rate: the decode thread, the motion threads (BoT-SORT), the tracker on the consumer.
+        // Track's options as `track` layers them (its conf is 0.1: the trackers take the weak boxes too), the user's over them.
+        Cfg tracking = quiet.forMode(Cfg.Mode.TRACK, Cfg.Caller.CLI);
         // First, untimed, a track run's first frames: they load the camera motion's GPU kernels, open its lanes and get
         // the tracker compiled, once per process, which the one timed pass of a short video would otherwise carry.
-        try (VideoPredictions warm = model.video(source, quiet, true, false)) {
+        try (VideoPredictions warm = model.video(source, tracking, true, false)) {
             for (int k = 0; k < WARMUP_FRAMES && warm.hasNext(); k++) warm.next();
         }
         VideoPredictions[] run = new VideoPredictions[1];
-        double trackS = timed(model, source, quiet, frames, seconds, rate, note, what, "track", "nothing saved, after " + WARMUP_FRAMES
+        double trackS = timed(model, source, tracking, frames, seconds, rate, note, what, "track", "nothing saved, after " + WARMUP_FRAMES
                 + " frames' warm-up", run);
         VideoPredictions tr = run[0];
         int tn = frames.get(frames.size() - 1);
@@ -100,7 +102,7 @@ public final class VideoBenchmark {
         Log.info("track: done");
         // The annotated video goes to a new run folder of its own (never one that exists), deleted afterwards: the
         // benchmark's output is its table.
-        Cfg saving = quiet.with(Map.of("save", true, "name", "benchmark-save", "exist_ok", false));
+        Cfg saving = tracking.with(Map.of("save", true, "name", "benchmark-save", "exist_ok", false));
         double saveS;
         try {
             saveS = timed(model, source, saving, frames, seconds, rate, note, what, "track + save", "annotated video written (then deleted)", run);
