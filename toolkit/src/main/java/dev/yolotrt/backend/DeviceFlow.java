@@ -39,11 +39,11 @@ import static org.bytedeco.cuda.global.cudart.cudaStreamSynchronize;
 import static org.bytedeco.cuda.global.cudart.cudaStreamWaitEvent;
 
 /**
- * BoT-SORT's corners and optical flow on a GPU. The flow ({@code flow.cu}) is OpenCV's pyramidal Lucas-Kanade with the
- * defaults Ultralytics keeps, to the same float bits as OpenCV's CPU code; the corners ({@code corners.cu}) are OpenCV's
- * goodFeaturesToTrack as Ultralytics calls it, with the float arithmetic OpenCV runs on an x86 CPU with AVX2 and FMA. A
- * {@link Frame} is one half-size grey frame's corners, and its pyramid and derivatives in device memory, built once and
- * read by the pair before it and the pair after; {@link #track} moves one frame's corners into the next.
+ * BoT-SORT's corners and optical flow on a GPU ({@code flow.cu}). The flow is OpenCV's pyramidal Lucas-Kanade with the
+ * defaults Ultralytics keeps, to the same float bits as OpenCV's CPU code; the corners are OpenCV's goodFeaturesToTrack
+ * as Ultralytics calls it, with the float arithmetic OpenCV runs on an x86 CPU with AVX2 and FMA. A {@link Frame} is
+ * one half-size grey frame's corners, and its pyramid and derivatives in device memory, built once and read by the
+ * pair before it and the pair after; {@link #track} moves one frame's corners into the next.
  * <p>
  * Calls come from many threads at once: each takes a lane (a stream with its pinned and device buffers) for the length
  * of the call. A frame's build is queued and not waited for: the pairs that read it wait for it on the GPU (an event),
@@ -53,7 +53,7 @@ import static org.bytedeco.cuda.global.cudart.cudaStreamWaitEvent;
  */
 public final class DeviceFlow implements AutoCloseable {
     private static final int WIN = 21, MAX_LEVELS = 4;
-    private static final String PTX = "flow.ptx", CORNERS_PTX = "corners.ptx";
+    private static final String PTX = "flow.ptx";
     /** Ultralytics' maxCorners; candidates downloaded with the counts (more come in a second copy). */
     static final int MAX_CORNERS = 1000, CANDIDATES = 8192;
 
@@ -75,9 +75,9 @@ public final class DeviceFlow implements AutoCloseable {
         down = DeviceKernels.function(PTX, "flow_down");
         deriv = DeviceKernels.function(PTX, "flow_deriv");
         track = DeviceKernels.function(PTX, "flow_track");
-        cov = DeviceKernels.function(CORNERS_PTX, "corners_cov");
-        eig = DeviceKernels.function(CORNERS_PTX, "corners_eig");
-        pick = DeviceKernels.function(CORNERS_PTX, "corners_pick");
+        cov = DeviceKernels.function(PTX, "corners_cov");
+        eig = DeviceKernels.function(PTX, "corners_eig");
+        pick = DeviceKernels.function(PTX, "corners_pick");
     }
 
     /** The flow on GPU {@code device}; {@link KernelUnavailable} when its driver cannot run the kernels. */

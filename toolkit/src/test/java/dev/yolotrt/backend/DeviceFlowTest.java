@@ -14,11 +14,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
- * What the host side of the GPU corners and optical flow must agree on with corners.cu and flow.cu, checked without a
- * GPU: the corners' order; each entry takes the arguments its launch passes, in that order; the level count is
- * OpenCV's; the pyramid's size is the sum flow.cu's layout walks; and flow.ptx has no fused multiply-add in float (bit
- * equality with OpenCV's CPU code needs each product rounded on its own). The results are checked against OpenCV on
- * the host (FlowOnHostTest) and on the GPU (DeviceFlowGpuTest).
+ * What the host side of the GPU corners and optical flow must agree on with flow.cu, checked without a GPU: the
+ * corners' order; each entry takes the arguments its launch passes, in that order; the level count is OpenCV's; the
+ * pyramid's size is the sum flow.cu's layout walks; and the PTX fuses no multiply-add but Sobel's, where OpenCV's AVX2
+ * code does (bit equality with OpenCV's CPU code needs each other product rounded on its own). The results are checked
+ * against OpenCV on the host (FlowOnHostTest) and on the GPU (DeviceFlowGpuTest).
  */
 class DeviceFlowTest {
 
@@ -40,9 +40,9 @@ class DeviceFlowTest {
         assertEquals(List.of("u64", "u32", "u32"), params("flow_deriv"), "pyramid, cols, rows");
         assertEquals(List.of("u64", "u64", "u32", "u32", "u32", "u64", "u32", "u64", "u64"), params("flow_track"),
                 "prev, next, cols, rows, levels, points, n, out, status");
-        assertEquals(List.of("u64", "u64", "u32", "u32", "u64"), params("corners.ptx", "corners_cov"), "grey, step, cols, rows, cov");
-        assertEquals(List.of("u64", "u32", "u32", "u64", "u64"), params("corners.ptx", "corners_eig"), "cov, cols, rows, eig, top");
-        assertEquals(List.of("u64", "u32", "u32", "u64", "u64", "u64"), params("corners.ptx", "corners_pick"),
+        assertEquals(List.of("u64", "u64", "u32", "u32", "u64"), params("flow.ptx", "corners_cov"), "grey, step, cols, rows, cov");
+        assertEquals(List.of("u64", "u32", "u32", "u64", "u64"), params("flow.ptx", "corners_eig"), "cov, cols, rows, eig, top");
+        assertEquals(List.of("u64", "u32", "u32", "u64", "u64", "u64"), params("flow.ptx", "corners_pick"),
                 "eig, cols, rows, top, keys, found");
     }
 
@@ -66,20 +66,18 @@ class DeviceFlowTest {
         return (long) Float.floatToRawIntBits(strength) << 32 | pixel;
     }
 
+    /**
+     * Each product rounded on its own (bit equality with OpenCV's CPU code), except where OpenCV's AVX2 Sobel fuses:
+     * in corners_cov, dx's column taps (1) and dy's two rows' taps (2 each); none in the flow's kernels.
+     */
     @Test
-    void noFusedMultiplyAddInFloat() throws Exception {
+    void fusedMultiplyAddsOnlyInSobelsTaps() throws Exception {
         String ptx = ptx();
-        assertFalse(ptx.contains("fma.rn.f32") || ptx.contains("mad.f32") || ptx.contains("fma.rn.f64"), "flow.ptx fuses a multiply-add");
-    }
-
-    /** corners.cu fuses exactly where OpenCV's AVX2 Sobel does: dx's column taps (1), dy's two rows' taps (2 each). */
-    @Test
-    void cornersFuseOnlySobelsTaps() throws Exception {
-        String ptx = ptx("corners.ptx");
-        assertEquals(5, Pattern.compile("fma\\.rn\\.f32").matcher(ptx).results().count(), "fused float multiply-adds in corners.ptx");
-        assertFalse(ptx.contains("mad.f32") || ptx.contains("fma.rn.f64"), "corners.ptx fuses a multiply-add of its own");
-        String sobel = ptx.substring(ptx.indexOf(".entry corners_cov"), ptx.indexOf(".entry corners_eig"));
-        assertEquals(5, Pattern.compile("fma\\.rn\\.f32").matcher(sobel).results().count(), "all of them in corners_cov");
+        Pattern fma = Pattern.compile("fma\\.rn\\.f32");
+        assertEquals(5, fma.matcher(ptx).results().count(), "fused float multiply-adds in flow.ptx");
+        assertFalse(ptx.contains("mad.f32") || ptx.contains("fma.rn.f64"), "flow.ptx fuses a multiply-add of its own");
+        int sobel = ptx.indexOf(".entry corners_cov"), next = ptx.indexOf(".entry", sobel + 1);
+        assertEquals(5, fma.matcher(ptx.substring(sobel, next < 0 ? ptx.length() : next)).results().count(), "all of them in corners_cov");
     }
 
     /** OpenCV builds levels while the next one is larger than the 21-pixel window, up to 3 below the frame. */

@@ -36,21 +36,21 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * flow.cu's and corners.cu's arithmetic without a GPU: their kernels compiled for the host (flow-host.cpp,
- * corners-host.cpp, with the host's C++ compiler; CI installs g++) and run on frames of the four shared videos, called
- * as Ultralytics calls OpenCV (grey, half size, corners, then LK with its defaults). Every corner must be OpenCV's, in
- * its order; every point must get OpenCV's CPU status and, where found, its position to the bit. The same sources run
- * on the GPU in DeviceFlowGpuTest; this keeps an edit of them honest in CI.
+ * flow.cu's arithmetic without a GPU: its kernels compiled for the host (corners-host.cpp, flow-host.cpp, with the
+ * host's C++ compiler; CI installs g++) and run on frames of the four shared videos, called as Ultralytics calls OpenCV
+ * (grey, half size, corners, then LK with its defaults). Every corner must be OpenCV's, in its order; every point must
+ * get OpenCV's CPU status and, where found, its position to the bit. The same source runs on the GPU in
+ * DeviceFlowGpuTest; this keeps an edit of it honest in CI.
  */
 class FlowOnHostTest {
 
     @TempDir
     Path dir;
 
-    /** Compiles {@code NAME-host.cpp} with {@code NAME.cu} into the program {@code NAME-host}. */
+    /** Compiles {@code NAME-host.cpp}, which includes flow.cu, into the program {@code NAME-host}. */
     private void compile(String name) throws Exception {
         assumeTrue(run(List.of("g++", "--version"), dir) == 0, "no g++ on this machine (CI installs it)");
-        copy(DeviceFlow.class.getResourceAsStream(name + ".cu"), dir.resolve(name + ".cu"));
+        copy(DeviceFlow.class.getResourceAsStream("flow.cu"), dir.resolve("flow.cu"));
         copy(FlowOnHostTest.class.getResourceAsStream("cuda-host.h"), dir.resolve("cuda-host.h"));
         copy(FlowOnHostTest.class.getResourceAsStream(name + "-host.cpp"), dir.resolve(name + "-host.cpp"));
         assertEquals(0, run(List.of("g++", "-O2", "-std=c++17", "-ffp-contract=off", "-o", name + "-host", name + "-host.cpp"), dir),
@@ -59,9 +59,9 @@ class FlowOnHostTest {
 
     @Test
     void cornersOnTheHostEqualOpenCvs() throws Exception {
-        // corners.cu has OpenCV's arithmetic on a CPU with AVX2 and FMA; elsewhere OpenCV rounds Sobel's taps otherwise.
+        // The corner kernels have OpenCV's arithmetic on a CPU with AVX2 and FMA; elsewhere OpenCV rounds Sobel's taps otherwise.
         assumeTrue(checkHardwareSupport(CV_CPU_AVX2) && checkHardwareSupport(CV_CPU_FMA3),
-                "this CPU has no AVX2 and FMA: OpenCV's eigenvalues here are not the ones corners.cu repeats");
+                "this CPU has no AVX2 and FMA: OpenCV's eigenvalues here are not the ones flow.cu's corner kernels repeat");
         compile("corners");
         long corners = 0;
         int frames = 0;
@@ -107,7 +107,7 @@ class FlowOnHostTest {
             assertEquals(0, got.remaining(), v[0] + ": output longer than the frames given");
             small.forEach(Mat::close);
         }
-        System.out.printf("corners.cu on the host: %d frames, their eigenvalues OpenCV's to the bit, %d corners, all OpenCV's in its order%n",
+        System.out.printf("flow.cu's corners on the host: %d frames, their eigenvalues OpenCV's to the bit, %d corners, all OpenCV's in its order%n",
                 frames, corners);
         assertTrue(corners > 10_000, corners + " corners");
     }

@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Issue 24: BoT-SORT's corners and optical flow on the GPU ({@code corners.cu}, {@code flow.cu}) against OpenCV's CPU
+ * Issue 24: BoT-SORT's corners and optical flow on the GPU ({@code flow.cu}) against OpenCV's CPU
  * goodFeaturesToTrack and calcOpticalFlowPyrLK, called as Ultralytics calls them (grey, half size, corners, then LK
  * with its defaults). Every frame's corners must be OpenCV's, in its order; every point of every pair must have
  * OpenCV's status and, where found, its position to the bit; then the camera motion of {@link MotionAhead} with the GPU

@@ -1,4 +1,4 @@
-// corners.cu's kernels run on the host, one thread after another, for FlowOnHostTest (cuda-host.h: the CUDA
+// flow.cu's corner kernels run on the host, one thread after another, for FlowOnHostTest (cuda-host.h: the CUDA
 // intrinsics as the same IEEE operations, each rounded on its own, as they are on the GPU).
 //   corners-host IN OUT: IN holds records of (cols, rows as int32 LE; a grey frame, cols*rows bytes); OUT gets, per
 //   record, the candidate count as int32, the candidates' keys as uint64 (in the kernel's order) and the eigenvalues
@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <vector>
 #include "cuda-host.h"
-#include "corners.cu"
+#include "flow.cu"
 
 int main(int argc, char** argv) {
     if (argc != 3) { std::fprintf(stderr, "usage: corners-host IN OUT\n"); return 2; }
