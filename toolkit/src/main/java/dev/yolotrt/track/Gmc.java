@@ -1,7 +1,10 @@
 package dev.yolotrt.track;
 
 import dev.yolotrt.backend.DeviceFlow;
+import dev.yolotrt.util.YoloException;
+import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.indexer.DoubleIndexer;
+import org.bytedeco.opencv.global.opencv_video;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Size;
 import org.bytedeco.opencv.opencv_core.TermCriteria;
@@ -63,6 +66,22 @@ final class Gmc implements AutoCloseable {
 
     Gmc(String method) {
         this.enabled = enabled(method);
+        if (enabled) requireOpenCvVideo();
+    }
+
+    /**
+     * Loads OpenCV's video module (its optical flow), or says in one line why it cannot: its native library comes with
+     * highgui's, which links GTK 2, absent from headless systems (otherwise the first frame fails with "Could not
+     * initialize class ...").
+     */
+    static void requireOpenCvVideo() {
+        try {
+            Loader.load(opencv_video.class);
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+            throw new YoloException("BoT-SORT's camera motion needs OpenCV's video module, whose native libraries did not load ("
+                    + e.getMessage() + "); install GTK 2 (Debian/Ubuntu: apt-get install libgtk2.0-0), or set gmc_method: none in the"
+                    + " tracker YAML, or use tracker=bytetrack.yaml");
+        }
     }
 
     static boolean enabled(String method) {

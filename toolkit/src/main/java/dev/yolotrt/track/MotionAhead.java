@@ -60,6 +60,7 @@ public final class MotionAhead implements AutoCloseable {
      */
     public static MotionAhead of(String gmcMethod, Executor pool, OptionalInt gpu) {
         if (gmcMethod == null || !Gmc.enabled(gmcMethod)) return null;
+        Gmc.requireOpenCvVideo();
         DeviceFlow flow = null;
         if (gpu.isPresent() && !Boolean.getBoolean("yolo.gmc.cpu")) {
             try {
